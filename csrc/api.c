@@ -1,0 +1,286 @@
+/* api.c: the libextism C API (extism.h) on top of the exn_ core: the same names, types and
+ * semantics as Extism runtime v1.13 (spec section 8.2), so existing C code and bindings work.
+ * May call: plugin.h, json.h. */
+#include <stdio.h>
+
+#include "json.h"
+#include "kernel.h"
+
+#ifndef EXN_VERSION
+#define EXN_VERSION "0.0.0"
+#endif
+
+struct ExtismCompiledPlugin {
+    uint8_t *data; /* the creation input, kept to instantiate plugins from */
+    size_t len;
+    bool with_wasi;
+};
+
+struct ExtismCancelHandle {
+    ExtismPlugin *plugin;
+};
+
+const char *extism_version(void)
+{
+    return EXN_VERSION;
+}
+
+/* Owned copy of "<prefix><message>" for a constructor's errmsg out-parameter. */
+static void give_error(char **errmsg, const char *prefix, const char *message)
+{
+    if (!errmsg)
+        return;
+    size_t n = strlen(prefix) + strlen(message) + 1;
+    *errmsg = exn_malloc(n);
+    if (*errmsg)
+        exn_fmt(*errmsg, n, "%s%s", prefix, message);
+}
+
+ExtismPlugin *extism_plugin_new(const uint8_t *wasm, ExtismSize wasm_size,
+                                const ExtismFunction **functions, ExtismSize n_functions,
+                                bool with_wasi, char **errmsg)
+{
+    char err[2048];
+    ExtismPlugin *p = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (wasm_size > SIZE_MAX) {
+        give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
+        return NULL;
+    }
+    if (exn_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi, &p,
+                       err, sizeof err) != EXN_OK)
+        give_error(errmsg, "Unable to compile Extism plugin: ", err);
+    return p;
+}
+
+ExtismPlugin *extism_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_size,
+                                                const ExtismFunction **functions,
+                                                ExtismSize n_functions, bool with_wasi,
+                                                uint64_t fuel_limit, char **errmsg)
+{
+    (void)wasm, (void)wasm_size, (void)functions, (void)n_functions, (void)with_wasi;
+    (void)fuel_limit;
+    give_error(errmsg, "Unable to compile Extism plugin: ",
+               "fuel limits are not supported by extism_native");
+    return NULL;
+}
+
+void extism_plugin_new_error_free(char *err)
+{
+    exn_free(err);
+}
+
+const uint8_t *extism_plugin_id(ExtismPlugin *plugin)
+{
+    return plugin ? plugin->id : NULL;
+}
+
+bool extism_plugin_config(ExtismPlugin *plugin, const uint8_t *json, ExtismSize json_size)
+{
+    if (!plugin || (!json && json_size) || json_size > SIZE_MAX)
+        return false;
+    exn_json_doc_t *doc = NULL;
+    char err[128];
+    if (exn_json_parse((const char *)json, (size_t)json_size, &doc, err, sizeof err) != EXN_OK)
+        return false;
+    const exn_json_t *root = exn_json_root(doc);
+    bool ok = root->kind == EXN_JSON_OBJECT;
+    /* all or nothing: check every value before changing anything */
+    for (size_t i = 0; ok && i < root->len; i++) {
+        exn_json_kind_t k = root->members[i].value.kind;
+        ok = k == EXN_JSON_STRING || k == EXN_JSON_NULL;
+    }
+    for (size_t i = 0; ok && i < root->len; i++) {
+        const exn_json_member_t *m = &root->members[i];
+        const char *value = m->value.kind == EXN_JSON_STRING ? m->value.str : NULL;
+        ok = exn_plugin_config_set(plugin, m->key, m->key_len, value, m->value.len) == EXN_OK;
+    }
+    exn_json_doc_free(doc);
+    return ok;
+}
+
+bool extism_plugin_function_exists(ExtismPlugin *plugin, const char *func_name)
+{
+    return exn_plugin_function_kind(plugin, func_name) == 1;
+}
+
+int32_t extism_plugin_call_with_host_context(ExtismPlugin *plugin, const char *func_name,
+                                             const uint8_t *data, ExtismSize data_len,
+                                             void *host_context)
+{
+    exn_call_result_t out;
+    if (data_len > SIZE_MAX)
+        return -1;
+    exn_plugin_call(plugin, func_name, data, (size_t)data_len, host_context, &out);
+    return out.rc;
+}
+
+int32_t extism_plugin_call(ExtismPlugin *plugin, const char *func_name, const uint8_t *data,
+                           ExtismSize data_len)
+{
+    return extism_plugin_call_with_host_context(plugin, func_name, data, data_len, NULL);
+}
+
+const char *extism_plugin_error(ExtismPlugin *plugin)
+{
+    return plugin && plugin->has_error ? plugin->errmsg : NULL;
+}
+
+const char *extism_error(ExtismPlugin *plugin)
+{
+    return extism_plugin_error(plugin);
+}
+
+ExtismSize extism_plugin_output_length(ExtismPlugin *plugin)
+{
+    return plugin ? plugin->output_len : 0;
+}
+
+const uint8_t *extism_plugin_output_data(ExtismPlugin *plugin)
+{
+    return plugin ? plugin->output : NULL;
+}
+
+bool extism_plugin_reset(ExtismPlugin *plugin)
+{
+    if (!plugin)
+        return false;
+    bool inside = exn_plugin_running_here(plugin); /* from a host function: lock already held */
+    if (!inside)
+        exn_os_mutex_lock(plugin->lock);
+    bool open = !plugin->closed;
+    if (open)
+        exn_kmem_reset(&plugin->kmem);
+    plugin->output = NULL;
+    plugin->output_len = 0;
+    if (!inside)
+        exn_os_mutex_unlock(plugin->lock);
+    return open;
+}
+
+void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin)
+{
+    (void)plugin; /* HTTP is not implemented yet: http_headers keeps answering 0 */
+}
+
+const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin)
+{
+    (void)plugin;
+    return NULL; /* cancellation is not implemented yet */
+}
+
+bool extism_plugin_cancel(const ExtismCancelHandle *handle)
+{
+    (void)handle;
+    return false;
+}
+
+ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm, ExtismSize wasm_size,
+                                                 const ExtismFunction **functions,
+                                                 ExtismSize n_functions, bool with_wasi,
+                                                 char **errmsg)
+{
+    /* validate by creating one plugin now; keep the input to create more later */
+    ExtismPlugin *probe = extism_plugin_new(wasm, wasm_size, functions, n_functions, with_wasi,
+                                            errmsg);
+    if (!probe)
+        return NULL;
+    extism_plugin_free(probe);
+    ExtismCompiledPlugin *c = exn_calloc(1, sizeof *c);
+    if (c && (c->data = exn_malloc((size_t)wasm_size)) != NULL) {
+        memcpy(c->data, wasm, (size_t)wasm_size);
+        c->len = (size_t)wasm_size;
+        c->with_wasi = with_wasi;
+        return c;
+    }
+    exn_free(c);
+    give_error(errmsg, "Unable to compile Extism plugin: ", "out of memory");
+    return NULL;
+}
+
+ExtismCompiledPlugin *
+extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_size,
+                                           const ExtismFunction **functions,
+                                           ExtismSize n_functions, bool with_wasi,
+                                           uint64_t fuel_limit, char **errmsg)
+{
+    (void)wasm, (void)wasm_size, (void)functions, (void)n_functions, (void)with_wasi;
+    (void)fuel_limit;
+    give_error(errmsg, "Unable to compile Extism plugin: ",
+               "fuel limits are not supported by extism_native");
+    return NULL;
+}
+
+void extism_compiled_plugin_free(ExtismCompiledPlugin *compiled)
+{
+    if (compiled) {
+        exn_free(compiled->data);
+        exn_free(compiled);
+    }
+}
+
+ExtismPlugin *extism_plugin_new_from_compiled(const ExtismCompiledPlugin *compiled, char **errmsg)
+{
+    char err[2048];
+    ExtismPlugin *p = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (!compiled) {
+        give_error(errmsg, "Unable to create Extism plugin: ", "no compiled plugin given");
+        return NULL;
+    }
+    if (exn_plugin_new(compiled->data, compiled->len, NULL, 0, compiled->with_wasi, &p, err,
+                       sizeof err) != EXN_OK)
+        give_error(errmsg, "Unable to create Extism plugin: ", err);
+    return p;
+}
+
+/* ---- host functions: not implemented in this version --------------------------------------- */
+
+ExtismFunction *extism_function_new(const char *name, const ExtismValType *inputs,
+                                    ExtismSize n_inputs, const ExtismValType *outputs,
+                                    ExtismSize n_outputs, ExtismFunctionType func,
+                                    void *user_data, void (*free_user_data)(void *))
+{
+    (void)name, (void)inputs, (void)n_inputs, (void)outputs, (void)n_outputs, (void)func;
+    if (free_user_data)
+        free_user_data(user_data); /* the promise: it runs exactly once, even on failure */
+    return NULL;
+}
+
+void extism_function_free(ExtismFunction *f)
+{
+    (void)f;
+}
+
+void extism_function_set_namespace(ExtismFunction *f, const char *namespace_)
+{
+    (void)f, (void)namespace_;
+}
+
+uint8_t *extism_current_plugin_memory(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? exn_kmem_base(&((ExtismPlugin *)(void *)plugin)->kmem) : NULL;
+}
+
+ExtismMemoryHandle extism_current_plugin_memory_alloc(ExtismCurrentPlugin *plugin, ExtismSize n)
+{
+    return plugin ? exn_kmem_alloc(&((ExtismPlugin *)(void *)plugin)->kmem, n) : 0;
+}
+
+ExtismSize extism_current_plugin_memory_length(ExtismCurrentPlugin *plugin, ExtismMemoryHandle h)
+{
+    return plugin ? exn_kmem_length(&((ExtismPlugin *)(void *)plugin)->kmem, h) : 0;
+}
+
+void extism_current_plugin_memory_free(ExtismCurrentPlugin *plugin, ExtismMemoryHandle h)
+{
+    if (plugin)
+        exn_kmem_free_block(&((ExtismPlugin *)(void *)plugin)->kmem, h);
+}
+
+void *extism_current_plugin_host_context(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? ((ExtismPlugin *)(void *)plugin)->host_context : NULL;
+}

@@ -1,0 +1,113 @@
+/* extism_native.h: what extism_native adds to the libextism API (extism.h): status codes that
+ * keep failure kinds apart, constructors and calls that report them, per-plugin logging and a
+ * few accessors.  Names follow exn_<object>_<verb>.  The Python binding is built on these. */
+#ifndef EXTISM_NATIVE_H
+#define EXTISM_NATIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "extism.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Outcome of a fallible call.  Detail text: exn_plugin_errmsg(p), or the caller's errbuf for
+ *  constructors. */
+typedef enum {
+    EXN_OK = 0,
+    EXN_ERR_MISUSE = 1,      /* bad argument, closed object, call on a busy plugin */
+    EXN_ERR_NOMEM = 2,       /* out of memory (host or kernel memory) */
+    EXN_ERR_MANIFEST = 3,    /* invalid manifest or unreadable wasm source */
+    EXN_ERR_LOAD = 4,        /* malformed or invalid wasm module */
+    EXN_ERR_LINK = 5,        /* unresolved or mistyped imports */
+    EXN_ERR_NOT_FOUND = 6,   /* no exported function of that name */
+    EXN_ERR_SIGNATURE = 7,   /* the export has a type a plugin call cannot use */
+    EXN_ERR_GUEST = 8,       /* the plugin reported failure: error text and/or non-zero code */
+    EXN_ERR_TRAP = 9,        /* wasm trap, or the kernel refused an operation */
+    EXN_ERR_EXIT = 10,       /* WASI proc_exit with a non-zero code */
+    EXN_ERR_HOST = 11,       /* a host function failed (exn_current_plugin_fail) */
+    EXN_ERR_CANCELLED = 12,  /* stopped by extism_plugin_cancel */
+    EXN_ERR_TIMEOUT = 13,    /* stopped by the manifest's timeout_ms or a per-call timeout */
+    EXN_ERR_UNSUPPORTED = 14 /* a feature extism_native does not implement */
+} exn_status_t;
+
+/** Log levels as the guest sees them through get_log_level. */
+enum {
+    EXN_LOG_TRACE = 0,
+    EXN_LOG_DEBUG = 1,
+    EXN_LOG_INFO = 2,
+    EXN_LOG_WARN = 3,
+    EXN_LOG_ERROR = 4,
+    EXN_LOG_OFF = 2147483647,
+    EXN_LOG_ASK = -1 /* exn_plugin_set_logger: ask the callback for the level */
+};
+
+/** Result of exn_plugin_call. */
+typedef struct {
+    const uint8_t *output; /* Borrowed (valid until the next call, reset or free) */
+    uint64_t output_len;
+    int32_t rc; /* what extism_plugin_call would return */
+} exn_call_result_t;
+
+/** Receives a guest log line (`msg`, `len` bytes, UTF-8, not NUL-terminated) at `level` and
+ *  returns 0, or non-zero to stop the guest (the call then fails with EXN_ERR_HOST).  When `msg`
+ *  is NULL it is asked for the threshold instead and returns an EXN_LOG_* level.  Runs on the
+ *  calling thread, inside the plugin call. */
+typedef int32_t (*exn_log_fn)(void *userdata, int32_t level, const char *msg, size_t len);
+
+/** Stable name of a status ("EXN_ERR_TRAP"). */
+EXTISM_API const char *exn_status_name(exn_status_t status);
+
+/** As extism_plugin_new, reporting the kind of failure.  On failure `*out_plugin` is NULL and a
+ *  message is written to `errbuf` (always NUL-terminated when errbuf_len > 0).
+ *  Returns EXN_OK, EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE or _UNSUPPORTED. */
+EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
+                                       const ExtismFunction **functions, size_t n_functions,
+                                       bool with_wasi, ExtismPlugin **out_plugin, char *errbuf,
+                                       size_t errbuf_len);
+
+/** Call export `name` with `input`; on EXN_OK read the output from `out`.
+ *  Returns EXN_OK, or _NOT_FOUND, _SIGNATURE, _GUEST, _TRAP, _EXIT, _HOST, _CANCELLED, _TIMEOUT,
+ *  _NOMEM, _MISUSE; `out->rc` is set in every case and the text is in exn_plugin_errmsg(p).
+ *  Ownership: borrows `name` and `input` for the duration of the call.
+ *  Threads: one call at a time per plugin (another thread waits; a re-entrant call from a host
+ *  function returns EXN_ERR_MISUSE); different plugins may run concurrently. */
+EXTISM_API exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
+                                        size_t input_len, void *host_context,
+                                        exn_call_result_t *out);
+
+/** Release everything the plugin holds except the small object itself: later calls fail with
+ *  EXN_ERR_MISUSE ("closed"); extism_plugin_free still has to be called.  Waits for a call
+ *  running on another thread to finish.  Returns EXN_OK, or EXN_ERR_MISUSE when called from
+ *  inside one of the plugin's own calls (a host function). */
+EXTISM_API exn_status_t exn_plugin_close(ExtismPlugin *p);
+
+/** Detail of the last failure on `p` ("" if none).  For EXN_ERR_GUEST it is the plugin's own
+ *  error text.  Borrowed (valid until the next call on `p`). */
+EXTISM_API const char *exn_plugin_errmsg(ExtismPlugin *p);
+
+/** Exit code of the last call that ended in WASI proc_exit (0 otherwise). */
+EXTISM_API int32_t exn_plugin_exit_code(ExtismPlugin *p);
+
+/** 1 if `name` is a callable export (() -> () or () -> i32), 0 if there is no such function
+ *  export, -1 if it is exported with another type. */
+EXTISM_API int exn_plugin_function_kind(ExtismPlugin *p, const char *name);
+
+/** Route this plugin's guest logs to `fn` with threshold `level` (an EXN_LOG_* value, or
+ *  EXN_LOG_ASK to ask `fn` at most once per call).  fn NULL restores the process-wide handling
+ *  of extism_log_file/extism_log_custom. */
+EXTISM_API void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn,
+                                      void *userdata);
+
+/** Set (value != NULL) or remove (value == NULL) one config entry.  Copied.
+ *  Returns EXN_OK, EXN_ERR_NOMEM or EXN_ERR_MISUSE (plugin busy). */
+EXTISM_API exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_len,
+                                              const char *value, size_t value_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

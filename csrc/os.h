@@ -1,0 +1,66 @@
+/* os.h: the few operating-system services the core needs, behind one small interface.
+ *
+ * Implemented in os_posix.c (Linux, macOS, BSDs) and os_win32.c (Windows); those two files are
+ * the only ones in csrc/ (outside wasi/) that include OS headers.  Everything else calls these.
+ */
+#ifndef EXN_OS_H
+#define EXN_OS_H
+
+#include "internal.h"
+
+/* ---- address space ------------------------------------------------------------------------ */
+
+/** Reserve `size` bytes of address space that cannot be accessed yet.
+ *  Returns the base, or NULL if the reservation failed. */
+EXN_INTERNAL void *exn_os_reserve(size_t size);
+
+/** Make [addr, addr+size) of a reservation readable and writable.  Fresh pages read as zero and
+ *  cost no resident memory until touched.  Returns 0 on success, -1 on failure. */
+EXN_INTERNAL int exn_os_commit(void *addr, size_t size);
+
+/** Give back a whole reservation made by exn_os_reserve. */
+EXN_INTERNAL void exn_os_release(void *addr, size_t size);
+
+/** The granularity of exn_os_commit (the page size, 64 KiB on Windows). */
+EXN_INTERNAL size_t exn_os_page_size(void);
+
+/* ---- misc -------------------------------------------------------------------------------- */
+
+/** Fill buf with cryptographically secure random bytes.  Returns 0, or -1 on failure. */
+EXN_INTERNAL int exn_os_random(void *buf, size_t len);
+
+/** Current UTC time as "YYYY-MM-DDTHH:MM:SS.mmmZ" (buf of at least 32 bytes). */
+EXN_INTERNAL void exn_os_utc_timestamp(char *buf, size_t buf_len);
+
+/** Monotonic clock in nanoseconds. */
+EXN_INTERNAL uint64_t exn_os_monotonic_ns(void);
+
+/** Lowest usable address of the calling thread's native stack (the stack grows down towards it),
+ *  or 0 if the platform cannot tell. */
+EXN_INTERNAL uintptr_t exn_os_stack_low(void);
+
+/** An opaque identifier of the calling thread (never 0). */
+EXN_INTERNAL uintptr_t exn_os_thread_id(void);
+
+/* ---- locks -------------------------------------------------------------------------------- */
+
+typedef struct exn_mutex exn_mutex_t;
+
+/** Returns owned, free with exn_os_mutex_free; NULL when out of memory. */
+EXN_INTERNAL exn_mutex_t *exn_os_mutex_new(void);
+EXN_INTERNAL void exn_os_mutex_free(exn_mutex_t *m);
+EXN_INTERNAL void exn_os_mutex_lock(exn_mutex_t *m);
+EXN_INTERNAL void exn_os_mutex_unlock(exn_mutex_t *m);
+
+/** The one process-wide lock (global log configuration and buffer). */
+EXN_INTERNAL void exn_os_global_lock(void);
+EXN_INTERNAL void exn_os_global_unlock(void);
+
+/* ---- files --------------------------------------------------------------------------------- */
+
+/** Read a whole file.  Returns EXN_OK and an owned buffer (free with exn_free), or an error
+ *  status with a message in errbuf. */
+EXN_INTERNAL exn_status_t exn_os_read_file(const char *path, uint8_t **out_data, size_t *out_len,
+                                           char *errbuf, size_t errbuf_len);
+
+#endif

@@ -1,0 +1,84 @@
+/* plugin.h: the plugin object shared by the core's files: its wasm3 instance, kernel memory,
+ * vars, config, logging and the state of the call in progress. */
+#ifndef EXN_PLUGIN_H
+#define EXN_PLUGIN_H
+
+#include "internal.h"
+#include "kernel_mem.h"
+#include "module_info.h"
+#include "os.h"
+#include "strmap.h"
+#include "vmem.h"
+
+#include "wasm3.h"
+
+/* One instantiated wasm module: wasm3 environment, runtime and module, with its linear memory
+ * in a vmem region (wasm3 patch 0001). */
+typedef struct {
+    IM3Environment env;
+    IM3Runtime runtime;
+    IM3Module module;
+    exn_vmem_t memory;
+    bool initialized; /* guest-runtime initialisation (spec 3.4) has run */
+} exn_instance_t;
+
+/* Why a kernel import, host function or interrupt stopped the guest.  Their addresses are
+ * returned to wasm3 as trap results; the text is in the plugin's trap message. */
+EXN_INTERNAL extern const char exn_trap_kernel[];  /* kernel refused: text in p->trap_msg */
+EXN_INTERNAL extern const char exn_trap_host[];    /* host function failed */
+EXN_INTERNAL extern const char exn_trap_exit[];    /* WASI proc_exit: code in p->exit_code */
+EXN_INTERNAL extern const char exn_trap_timeout[];
+EXN_INTERNAL extern const char exn_trap_cancel[];
+
+struct ExtismPlugin {
+    exn_mutex_t *lock;        /* held for the whole of a call */
+    exn_atomic_int busy;      /* a call is running */
+    uintptr_t owner;          /* thread running the call (0 when idle) */
+    uint8_t id[16];           /* UUIDv4 */
+
+    uint8_t *wasm;            /* module bytes (owned; wasm3 keeps pointers into them) */
+    size_t wasm_len;
+    exn_module_info_t info;
+    exn_instance_t inst;
+    bool with_wasi;
+    bool restart;             /* the last call was to `_start`: re-instantiate first */
+    bool closed;              /* exn_plugin_close ran: only the object itself is left */
+
+    exn_kmem_t kmem;
+    exn_strmap_t vars;
+    exn_strmap_t config;
+    uint64_t max_var_bytes;
+
+    int32_t log_level;        /* EXN_LOG_* threshold, or EXN_LOG_ASK */
+    int32_t call_log_level;   /* level asked for during this call (EXN_LOG_ASK: not yet) */
+    exn_log_fn log_fn;        /* NULL: the process-wide sink (kernel_log.c) */
+    void *log_userdata;
+
+    /* the call in progress / the last call */
+    void *host_context;
+    int32_t exit_code;
+    char trap_msg[512];       /* why a kernel import trapped */
+    char *errmsg;             /* detail of the last failure, "" if none (owned) */
+    size_t errmsg_cap;
+    bool has_error;           /* extism_plugin_error returns errmsg */
+    const uint8_t *output;
+    uint64_t output_len;
+};
+
+/** The plugin that owns a wasm3 runtime (kernel imports use this). */
+static inline ExtismPlugin *exn_plugin_of(IM3Runtime runtime)
+{
+    return (ExtismPlugin *)m3_GetUserData(runtime);
+}
+
+/** Record why a kernel import traps; returns exn_trap_kernel for the import to return. */
+EXN_INTERNAL const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
+    EXN_PRINTF(2, 3);
+
+/** True if a call of `p` is running on the calling thread (its lock is held here). */
+EXN_INTERNAL bool exn_plugin_running_here(const ExtismPlugin *p);
+
+/** Replace the error text (Copied). */
+EXN_INTERNAL exn_status_t exn_plugin_set_errmsg(ExtismPlugin *p, const char *text, size_t len);
+
+#endif

@@ -1,0 +1,34 @@
+/* vmem.h: a growable byte region whose untouched bytes read as zero and cost no resident memory.
+ *
+ * Backs both kinds of memory a plugin has: the wasm3 linear memory of each module (through the
+ * M3MemoryAllocator hook of wasm3 patch 0001) and the Extism kernel memory.  Address space for
+ * the largest size the region may reach is reserved up front and committed as it grows, so on
+ * 64-bit hosts the base never moves.  If the reservation cannot be made that large (32-bit
+ * hosts), growth past it moves the region (copying only the committed bytes) - callers must
+ * re-read `base` after growing, as wasm3 does with its memory pointer. */
+#ifndef EXN_VMEM_H
+#define EXN_VMEM_H
+
+#include "internal.h"
+
+typedef struct {
+    uint8_t *base;   /* NULL until the first exn_vmem_resize */
+    size_t size;     /* bytes usable: [base, base+size) */
+    size_t reserved; /* bytes of address space held at base */
+    size_t limit;    /* the region never grows past this many bytes */
+} exn_vmem_t;
+
+/** Prepare an empty region that may grow up to `limit` bytes (nothing is reserved yet). */
+EXN_INTERNAL void exn_vmem_init(exn_vmem_t *vm, size_t limit);
+
+/** Grow the region to at least `new_size` bytes; new bytes read as zero.  Shrinking is a no-op.
+ *  Returns EXN_OK, or EXN_ERR_NOMEM (past `limit`, or the OS refused) leaving it unchanged. */
+EXN_INTERNAL exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size);
+
+/** Zero [offset, offset+len) of the committed region. */
+EXN_INTERNAL void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len);
+
+/** Release the region (safe on an empty or already released region). */
+EXN_INTERNAL void exn_vmem_free(exn_vmem_t *vm);
+
+#endif

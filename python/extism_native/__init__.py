@@ -1,0 +1,53 @@
+"""extism_native: run Extism WebAssembly plug-ins from Python on a native C engine.
+
+A superset of the official ``extism`` package's API: code written for it runs with
+``import extism_native as extism``.  See README.md for the guide and the differences.
+"""
+
+from ._logging import CustomLogger, set_log_custom, set_log_file
+from ._native import lib as _lib
+from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitError, ExtismError,
+                     FunctionNotFoundError, FunctionSignatureError, HostFunctionError,
+                     InvalidModuleError, LinkError, ManifestError, OutOfMemoryError,
+                     PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
+from .plugin import Plugin
+
+__version__ = "0.1.0"
+
+
+def extism_version() -> str:
+    """Version of the native runtime (the C core), e.g. "0.1.0"."""
+    return _ffi_string(_lib.extism_version())
+
+
+def _ffi_string(ptr: object) -> str:
+    from ._native import ffi
+
+    return ffi.string(ptr).decode("utf-8")
+
+
+__all__ = [
+    "CallError",
+    "CallTimeoutError",
+    "CancelledError",
+    "CustomLogger",
+    "Error",
+    "ExitError",
+    "ExtismError",
+    "FunctionNotFoundError",
+    "FunctionSignatureError",
+    "HostFunctionError",
+    "InvalidModuleError",
+    "LinkError",
+    "ManifestError",
+    "OutOfMemoryError",
+    "Plugin",
+    "PluginCallError",
+    "PluginLoadError",
+    "Trap",
+    "UnsupportedError",
+    "UsageError",
+    "extism_version",
+    "set_log_custom",
+    "set_log_file",
+]

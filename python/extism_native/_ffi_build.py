@@ -1,0 +1,50 @@
+"""Generate the C source of the cffi binding (out-of-line, API mode).
+
+Run by CMake at build time: ``python _ffi_build.py OUTPUT.c``.  The cdef *is* the public C
+headers, csrc/extism.h and csrc/extism_native.h, with preprocessor lines dropped, plus the
+``extern "Python"`` trampolines through which C reaches Python.  Nothing generated is committed.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+from cffi import FFI
+
+CSRC = Path(__file__).resolve().parents[2] / "csrc"
+HEADERS = ("extism.h", "extism_native.h")
+
+# C calls into Python only through these (cffi generates the C side).
+PYTHON_CALLBACKS = """
+extern "Python" int32_t _exn_py_log(void *userdata, int32_t level, const char *msg, size_t len);
+extern "Python" void _exn_py_log_drain(const char *data, ExtismSize size);
+"""
+
+
+def header_cdef(text: str) -> str:
+    """The declarations of a header in the form cffi's parser accepts."""
+    text = re.sub(r"^#ifdef __cplusplus$.*?^#endif$", "", text, flags=re.S | re.M)
+    out, continued = [], False
+    for line in text.splitlines():
+        if continued or line.lstrip().startswith("#"):
+            continued = line.rstrip().endswith("\\")
+            continue
+        out.append(line)
+    return "\n".join(out).replace("EXTISM_API ", "")
+
+
+def make_ffi() -> FFI:
+    ffi = FFI()
+    for name in HEADERS:
+        ffi.cdef(header_cdef((CSRC / name).read_text()))
+    ffi.cdef(PYTHON_CALLBACKS)
+    ffi.set_source("extism_native._cffi", '#include "extism_native.h"\n')
+    return ffi
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: _ffi_build.py OUTPUT.c")
+    make_ffi().emit_c_code(sys.argv[1])

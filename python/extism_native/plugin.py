@@ -1,0 +1,280 @@
+"""The :class:`Plugin` class: load an Extism plugin and call its functions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import uuid
+from pathlib import Path
+from typing import (Any, Callable, Iterable, Mapping, Optional, Tuple, TypeVar, Union,
+                    overload)
+
+from . import errors
+from ._logging import LogSink, LogTarget, global_sink_configured, level_code
+from ._native import Slab, ffi, lib
+
+T = TypeVar("T")
+
+PluginSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", Mapping[str, Any]]
+Input = Union[str, bytes, bytearray, memoryview, Any]
+
+_ERRBUF = 4096
+_call = lib.exn_plugin_call
+_buffer = ffi.buffer
+_NULL = ffi.NULL
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    raise TypeError(f"{type(value).__name__} cannot be part of a manifest")
+
+
+def _source_bytes(plugin: Any) -> Tuple[bytes, str]:
+    """The bytes to hand to the core, and a default name for the plugin's logger."""
+    if isinstance(plugin, bytes):
+        return plugin, "plugin"
+    if isinstance(plugin, (bytearray, memoryview)):
+        return bytes(plugin), "plugin"
+    if isinstance(plugin, os.PathLike):
+        path = Path(plugin)
+        return path.read_bytes(), path.stem or "plugin"
+    if isinstance(plugin, str):
+        # as in the official package: an existing file's path, else manifest JSON text
+        if len(plugin) < 4096 and "\n" not in plugin and os.path.isfile(plugin):
+            return Path(plugin).read_bytes(), Path(plugin).stem or "plugin"
+        return plugin.encode("utf-8"), "plugin"
+    to_dict = getattr(plugin, "to_dict", None)
+    if isinstance(plugin, Mapping) or callable(to_dict):
+        manifest = dict(plugin) if isinstance(plugin, Mapping) else to_dict()  # type: ignore[misc]
+        name = "plugin"
+        wasm = manifest.get("wasm")
+        if isinstance(wasm, list) and wasm and isinstance(wasm[-1], Mapping):
+            last = wasm[-1]
+            name = str(last.get("name") or Path(str(last.get("path") or "plugin")).stem)
+        try:
+            text = json.dumps(manifest, default=_json_default)
+        except (TypeError, ValueError) as exc:
+            raise errors.ManifestError(f"invalid manifest: {exc}") from None
+        return text.encode("utf-8"), name
+    raise TypeError(
+        "plugin must be wasm bytes, a path, a manifest (dict or JSON text), "
+        f"not {type(plugin).__name__}")
+
+
+class Plugin:
+    """A loaded Extism plugin.
+
+    Args:
+        plugin: the wasm module as bytes, a path to a ``.wasm`` file, or a manifest - a dict or
+            its JSON text (``{"wasm": [{"path": ...} | {"data": bytes} | ...], "config": ...}``).
+        wasi: provide WASI preview 1 to the module.
+        config: config entries (str -> str) the guest reads with ``config_get``; they are added
+            to the manifest's.
+        functions: host functions the plugin may import (only those given are linked).
+        name: name of the plugin, used for its logger (default: the file or module name).
+        logger: where guest logs go: a :class:`logging.Logger` (default
+            ``logging.getLogger("extism_native.plugin." + name)``) or a callable
+            ``(level, message)`` with level one of "trace", "debug", "info", "warn", "error".
+        log_level: threshold the guest sees ("trace" ... "error", "off" or a logging level).
+            Default: the Logger's effective level, checked at each call; "info" for a callable.
+
+    Raises:
+        ManifestError: invalid manifest or unreadable source.
+        InvalidModuleError: the bytes are not a usable wasm module.
+        LinkError: the module imports functions nobody provides (``.missing`` lists them).
+        UnsupportedError: the input asks for something extism_native does not implement.
+
+    Example:
+        >>> import extism_native as extism
+        >>> with extism.Plugin(wasm_bytes) as plugin:       # doctest: +SKIP
+        ...     plugin.call("count_vowels", "hello world")
+        b'{"count":3,"total":3,"vowels":"aeiouAEIOU"}'
+    """
+
+    def __init__(self, plugin: PluginSource, wasi: bool = False,
+                 config: Optional[Mapping[str, str]] = None,
+                 functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
+                 logger: Optional[LogTarget] = None,
+                 log_level: Union[str, int, None] = None) -> None:
+        self._ptr: Any = None
+        self._sink: Optional[LogSink] = None
+        data, default_name = _source_bytes(plugin)
+        self.name = name or default_name
+        functions = list(functions or ())
+        if functions:
+            raise errors.UnsupportedError("host functions are not implemented yet")
+        if config is not None and not isinstance(config, Mapping):
+            raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
+        threshold = None if log_level is None else level_code(log_level)
+
+        out = ffi.new("ExtismPlugin **")
+        errbuf = ffi.new("char[]", _ERRBUF)
+        status = lib.exn_plugin_new(data, len(data), _NULL, 0, bool(wasi), out, errbuf, _ERRBUF)
+        if status:
+            raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
+        self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=len(data) + (1 << 16))
+        self._result = ffi.new("exn_call_result_t *")
+        self._names: dict = {}
+        self.id = uuid.UUID(bytes=bytes(_buffer(lib.extism_plugin_id(self._ptr), 16)))
+        if config:
+            self.update_config(config)
+
+        if logger is None and log_level is None and global_sink_configured():
+            return  # the process-wide sink of set_log_file / set_log_custom
+        if logger is None:
+            logger = logging.getLogger(f"extism_native.plugin.{self.name}")
+        elif not isinstance(logger, logging.Logger) and not callable(logger):
+            raise TypeError("logger must be a logging.Logger or a callable (level, message)")
+        if threshold is None and not isinstance(logger, logging.Logger):
+            threshold = level_code("info")
+        self._sink = LogSink(logger, threshold)
+        lib.exn_plugin_set_logger(self._ptr, lib.EXN_LOG_ASK if threshold is None else threshold,
+                                  lib._exn_py_log, Slab.to_c(self._sink.key))
+
+    # ---- calls -----------------------------------------------------------------------------
+
+    @overload
+    def call(self, function_name: str, data: Input = ..., parse: None = ...,
+             host_context: Any = ...) -> bytes: ...
+
+    @overload
+    def call(self, function_name: str, data: Input, parse: Callable[[bytes], T],
+             host_context: Any = ...) -> T: ...
+
+    def call(self, function_name: str, data: Input = b"",
+             parse: Optional[Callable[[bytes], Any]] = None, host_context: Any = None) -> Any:
+        """Call the plugin's exported function ``function_name`` with ``data`` as its input.
+
+        Args:
+            function_name: name of an export of type ``() -> ()`` or ``() -> i32``.
+            data: the input: ``str`` (sent as UTF-8), ``bytes`` or any contiguous buffer.
+            parse: applied to the output bytes; by default the bytes are returned.
+            host_context: any object; host functions can read it during this call.
+
+        Returns:
+            The output bytes, or ``parse(output)``.
+
+        Raises:
+            FunctionNotFoundError, FunctionSignatureError: no such callable export.
+            PluginCallError: the plugin set an error or returned a non-zero code.
+            Trap: the guest trapped or the kernel refused an operation.
+            ExitError: the guest called WASI proc_exit with a non-zero code.
+            UsageError: the plugin is closed, or the call re-enters it from a host function.
+        """
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError(f"calling {function_name!r}: the plugin is closed")
+        if type(data) is not bytes:
+            if isinstance(data, str):
+                data = data.encode("utf-8")
+            else:
+                data = ffi.from_buffer(data)
+        name = self._names.get(function_name)
+        if name is None:
+            name = self._encode_name(function_name)
+        result = self._result
+        status = _call(ptr, name, data, len(data), _NULL, result)
+        if status:
+            raise self._call_error(status, function_name, result.rc)
+        n = result.output_len
+        out = _buffer(result.output, n)[:] if n else b""
+        return out if parse is None else parse(out)
+
+    def _encode_name(self, function_name: str) -> bytes:
+        if not isinstance(function_name, str):
+            raise TypeError(f"function name must be a str, not {type(function_name).__name__}")
+        name = function_name.encode("utf-8")
+        if b"\0" in name:
+            raise ValueError("function name contains a NUL character")
+        if len(self._names) < 1024:
+            self._names[function_name] = name
+        return name
+
+    def _call_error(self, status: int, function_name: str, rc: int) -> BaseException:
+        detail = ffi.string(lib.exn_plugin_errmsg(self._ptr)).decode("utf-8", "replace")
+        has_text = lib.extism_plugin_error(self._ptr) != _NULL
+        exc = errors.call_error(status, function_name, detail, rc, has_text)
+        sink = self._sink
+        if sink is not None and sink.error is not None:
+            # the log handler raised: give back that exception, chained to the call error
+            raised, sink.error = sink.error, None
+            raised.__cause__ = exc
+            return raised
+        return exc
+
+    # ---- everything else ---------------------------------------------------------------------
+
+    def function_exists(self, name: str) -> bool:
+        """True if the plugin exports ``name`` as a callable plugin function."""
+        if self._ptr is None:
+            return False
+        return lib.exn_plugin_function_kind(self._ptr, name.encode("utf-8")) == 1
+
+    def update_config(self, values: Mapping[str, Optional[str]]) -> None:
+        """Set config entries (``None`` removes one); the next call sees them.
+
+        Raises:
+            TypeError: a key is not a str or a value is neither str nor None.
+        """
+        self._check_open()
+        for key, value in values.items():
+            if not isinstance(key, str):
+                raise TypeError(f"config keys must be str, not {type(key).__name__}")
+            if value is not None and not isinstance(value, str):
+                raise TypeError(
+                    f"config value for {key!r} must be a str or None, not {type(value).__name__}")
+        for key, value in values.items():
+            k = key.encode("utf-8")
+            if value is None:
+                status = lib.exn_plugin_config_set(self._ptr, k, len(k), _NULL, 0)
+            else:
+                v = value.encode("utf-8")
+                status = lib.exn_plugin_config_set(self._ptr, k, len(k), v, len(v))
+            if status:
+                raise errors.OutOfMemoryError("cannot store config")
+
+    def reset(self) -> bool:
+        """Free all of the plugin's kernel memory now (it is freed at every call anyway)."""
+        return self._ptr is not None and bool(lib.extism_plugin_reset(self._ptr))
+
+    def close(self) -> None:
+        """Release the plugin's memory and engine.  Calls afterwards raise UsageError.
+        Safe to call more than once; also done by ``with`` and when the object is collected."""
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            if lib.exn_plugin_close(ptr):
+                self._ptr = ptr
+                raise errors.UsageError("a plugin cannot be closed from inside its own call")
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    @property
+    def closed(self) -> bool:
+        """True after :meth:`close`."""
+        return self._ptr is None
+
+    def _check_open(self) -> None:
+        if self._ptr is None:
+            raise errors.UsageError("the plugin is closed")
+
+    def __enter__(self) -> "Plugin":
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        sink = getattr(self, "_sink", None)
+        if sink is not None:
+            sink.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._ptr is None else "open"
+        return f"<extism_native.Plugin {self.name!r} id={self.id} {state}>"
