@@ -169,7 +169,7 @@ static exn_status_t read_memory(ctx_t *c, const exn_json_t *mem, exn_manifest_t 
     if (st || (st = check_fields(c, "memory", mem, fields)))
         return st;
     const exn_json_t *v;
-    uint64_t u;
+    uint64_t u = 0;
     if ((v = exn_json_get(mem, "max_pages")) && v->kind != EXN_JSON_NULL) {
         if ((st = get_uint(c, "memory.max_pages", v, 65536, &u)))
             return st;
@@ -287,14 +287,13 @@ static exn_status_t read_manifest(ctx_t *c, const exn_json_t *root, exn_manifest
     return EXN_OK;
 }
 
-static bool starts_with(const uint8_t *data, size_t len, const char *prefix)
+static bool starts_with(const uint8_t *data, size_t len, const char *prefix, size_t n)
 {
-    size_t n = strlen(prefix);
     return len >= n && memcmp(data, prefix, n) == 0;
 }
 
-exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manifest_t *out,
-                                     char *errbuf, size_t errbuf_len)
+static exn_status_t from_input(const uint8_t *data, size_t len, exn_manifest_t *out, char *errbuf,
+                               size_t errbuf_len)
 {
     ctx_t c = {errbuf, errbuf_len};
     exn_status_t st = EXN_OK;
@@ -308,7 +307,7 @@ exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manife
         exn_fmt(errbuf, errbuf_len, "no plugin data given");
         return EXN_ERR_MISUSE;
     }
-    if (starts_with(data, len, "\0asm")) {
+    if (starts_with(data, len, "\0asm", 4)) {
         out->wasm = exn_calloc(1, sizeof *out->wasm);
         if (!out->wasm)
             return EXN_ERR_NOMEM;
@@ -322,8 +321,8 @@ exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manife
         out->wasm[0].len = len;
         return EXN_OK;
     }
-    if (starts_with(data, len, "(module") || starts_with(data, len, ";;") ||
-        starts_with(data, len, "(;")) {
+    if (starts_with(data, len, "(module", 7) || starts_with(data, len, ";;", 2) ||
+        starts_with(data, len, "(;", 2)) {
         exn_fmt(errbuf, errbuf_len,
                 "WebAssembly text (WAT) is not supported: compile it to a .wasm binary first "
                 "(for example with wat2wasm)");
@@ -347,6 +346,18 @@ exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manife
     if (st == EXN_ERR_NOMEM)
         exn_fmt(errbuf, errbuf_len, "out of memory reading the manifest");
     exn_json_doc_free(doc);
+    return st;
+}
+
+exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manifest_t *out,
+                                     char *errbuf, size_t errbuf_len)
+{
+    exn_status_t st = from_input(data, len, out, errbuf, errbuf_len);
+    if (st != EXN_OK) {
+        if (st == EXN_ERR_NOMEM)
+            exn_fmt(errbuf, errbuf_len, "out of memory reading the manifest");
+        exn_manifest_free(out); /* on failure nothing is left to free */
+    }
     return st;
 }
 

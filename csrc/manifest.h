@@ -58,7 +58,8 @@ typedef struct {
 
 /** Build a manifest from plugin-creation input: a wasm binary (Copied) or a JSON manifest.
  *  Module bytes are not loaded yet.  Returns EXN_OK, EXN_ERR_MANIFEST, EXN_ERR_UNSUPPORTED
- *  (WAT or TOML text) or EXN_ERR_NOMEM, with a message in errbuf. */
+ *  (WAT or TOML text) or EXN_ERR_NOMEM, with a message in errbuf; on failure `out` holds
+ *  nothing that needs freeing. */
 EXN_INTERNAL exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len,
                                                   exn_manifest_t *out, char *errbuf,
                                                   size_t errbuf_len);

@@ -274,6 +274,10 @@ exn_status_t exn_module_scan(const uint8_t *bytes, size_t len, exn_module_info_t
     reader_t r = {bytes, bytes, bytes + len, errbuf, errbuf_len, false};
     uint32_t func_cap = 0;
     static const uint8_t magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+    if (len >= 4 && len < 8 && memcmp(bytes, magic, 4) == 0) {
+        exn_fmt(errbuf, errbuf_len, "truncated WebAssembly module (%zu bytes)", len);
+        return EXN_ERR_LOAD;
+    }
     if (len < 8 || memcmp(bytes, magic, 4) != 0) {
         exn_fmt(errbuf, errbuf_len, "not a WebAssembly module (no \\0asm header)");
         return EXN_ERR_LOAD;

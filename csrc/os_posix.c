@@ -202,7 +202,8 @@ exn_status_t exn_os_read_file(const char *path, uint8_t **out_data, size_t *out_
 {
     *out_data = NULL;
     *out_len = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         exn_fmt(errbuf, errbuf_len, "cannot open \"%s\": %s", path, strerror(errno));
         return EXN_ERR_MANIFEST;
@@ -213,6 +214,7 @@ exn_status_t exn_os_read_file(const char *path, uint8_t **out_data, size_t *out_
         close(fd);
         return EXN_ERR_MANIFEST;
     }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
     size_t cap = st.st_size > 0 ? (size_t)st.st_size : 4096, len = 0;
     uint8_t *data = exn_malloc(cap ? cap : 1);
     if (!data) {

@@ -33,6 +33,32 @@ typedef struct frame {
 } frame_t;
 static EXN_THREAD_LOCAL frame_t *running;
 
+/* ---- the native stack guard (wasm3 patch 0003) ------------------------------------------------ */
+
+/* Lowest usable stack address of this thread (1 = the platform cannot tell); asked once per
+ * thread because it can be slow (Linux reads /proc for the main thread). */
+static EXN_THREAD_LOCAL uintptr_t thread_stack_low;
+
+#define HOST_STACK_RESERVE ((uintptr_t)256 * 1024) /* left for host functions (Python) */
+
+/* The lowest native stack address guest code may reach from here: half of what is left, at
+ * most all but HOST_STACK_RESERVE. */
+static uintptr_t native_stack_limit(void)
+{
+    volatile char here = 0;
+    uintptr_t sp = (uintptr_t)&here;
+    if (!thread_stack_low) {
+        uintptr_t low = exn_os_stack_low();
+        thread_stack_low = low ? low : 1;
+    }
+    uintptr_t low = thread_stack_low;
+    if (low == 1 || low >= sp)
+        return sp > HOST_STACK_RESERVE ? sp - HOST_STACK_RESERVE : 1; /* unknown: be modest */
+    uintptr_t avail = sp - low;
+    uintptr_t keep = avail / 2 < HOST_STACK_RESERVE ? avail / 2 : HOST_STACK_RESERVE;
+    return low + keep;
+}
+
 /* ---- messages ------------------------------------------------------------------------------ */
 
 exn_status_t exn_plugin_set_errmsg(ExtismPlugin *p, const char *text, size_t len)
@@ -122,6 +148,25 @@ static void type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
     buf[n] = '\0';
 }
 
+/* "I(Ii)" -> "(i64, i32) -> (i64)" for messages. */
+static void signature_text(const char *sig, char *buf, size_t buf_len)
+{
+    static const char *const names[] = {"i32", "i64", "f32", "f64"};
+    const char *letters = "iIfF";
+    exn_fmt(buf, buf_len, "(");
+    const char *params = strchr(sig, '(');
+    for (const char *c = params ? params + 1 : ""; *c && *c != ')'; c++) {
+        const char *at = strchr(letters, *c);
+        append(buf, buf_len, "%s%s", c == params + 1 ? "" : ", ", at ? names[at - letters] : "?");
+    }
+    append(buf, buf_len, ") -> (");
+    if (sig[0] != 'v') {
+        const char *at = strchr(letters, sig[0]);
+        append(buf, buf_len, "%s", at ? names[at - letters] : "?");
+    }
+    append(buf, buf_len, ")");
+}
+
 /* Check that every import can be provided; on failure errbuf lists every problem at once.
  * Runs before wasm3 sees the module. */
 static exn_status_t check_imports(const exn_module_info_t *info, bool with_wasi, char *errbuf,
@@ -152,10 +197,11 @@ static exn_status_t check_imports(const exn_module_info_t *info, bool with_wasi,
                        sep, im->module, im->name);
                 st = EXN_ERR_LINK;
             } else if (strcmp(k->signature, want) != 0) {
-                char found[128];
+                char found[128], kernel[128];
                 exn_functype_format(type, found, sizeof found);
+                signature_text(k->signature, kernel, sizeof kernel);
                 append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)",
-                       sep, im->module, im->name, found, k->signature);
+                       sep, im->module, im->name, found, kernel);
                 st = EXN_ERR_LINK;
             }
             continue;
@@ -262,6 +308,7 @@ static exn_status_t instance_new(ExtismPlugin *p, char *errbuf, size_t errbuf_le
         return EXN_ERR_LINK;
     }
     if (p->info.has_start) {
+        m3_SetNativeStackLimit(in->runtime, native_stack_limit());
         r = m3_RunStart(module);
         if (r) {
             exn_fmt(errbuf, errbuf_len, "the module's start function failed: %s", r);
@@ -570,6 +617,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     exn_kmem_reset(&p->kmem);
     p->call_log_level = EXN_LOG_ASK;
     p->host_context = host_context;
+    m3_SetNativeStackLimit(p->inst.runtime, native_stack_limit());
     if (!p->inst.initialized) {
         const char *what = "";
         M3Result r = initialise(p, &what);

@@ -13,6 +13,7 @@ import logging
 import threading
 from typing import Any, Callable, Optional, Union
 
+from ._callbacks import callback_of
 from ._native import Slab, ffi, lib, slab
 
 TRACE = 5
@@ -50,8 +51,9 @@ def level_code(level: Union[str, int, None]) -> int:
 class LogSink:
     """Where one plugin's guest logs go.  Registered in the slab while the plugin lives."""
 
-    def __init__(self, target: LogTarget, level: Optional[int]) -> None:
+    def __init__(self, target: LogTarget, level: Optional[int], owner: int) -> None:
         self.target = target
+        self.owner = owner  # id() of the Plugin
         self.level = level  # None: follow the Logger's effective level
         self.error: Optional[BaseException] = None  # raised by the target during a call
         self.key = slab.add(self)
@@ -87,7 +89,8 @@ def _exn_py_log(userdata: Any, level: int, msg: Any, length: int) -> int:
     if sink is None:
         return 0
     try:
-        sink.emit(level, ffi.unpack(msg, length).decode("utf-8", "replace"))
+        with callback_of(sink.owner):
+            sink.emit(level, ffi.unpack(msg, length).decode("utf-8", "replace"))
     except BaseException as exc:  # stop the guest; Plugin.call raises it again
         sink.error = exc
         return 1

@@ -193,7 +193,8 @@ def call_error(status: int, function_name: str, detail: str, code: int,
     where = f"calling {function_name!r}"
     if cls is PluginCallError:
         if has_text:
-            return PluginCallError(f"{where}: {detail}", function_name, code, detail)
+            text = detail or f"the plugin set an empty error message (code {code})"
+            return PluginCallError(f"{where}: {text}", function_name, code, detail)
         return PluginCallError(f"{where}: returned non-zero code {code}", function_name, code)
     if cls is Trap:
         return Trap(f"{where}: trap: {detail}", function_name, detail)

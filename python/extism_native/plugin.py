@@ -6,12 +6,14 @@ import base64
 import json
 import logging
 import os
+import threading
 import uuid
 from pathlib import Path
 from typing import (Any, Callable, Iterable, Mapping, Optional, Tuple, TypeVar, Union,
                     overload)
 
 from . import errors
+from ._callbacks import in_callback
 from ._logging import LogSink, LogTarget, global_sink_configured, level_code
 from ._native import Slab, ffi, lib
 
@@ -120,6 +122,7 @@ class Plugin:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=len(data) + (1 << 16))
         self._result = ffi.new("exn_call_result_t *")
+        self._lock = threading.Lock()
         self._names: dict = {}
         self.id = uuid.UUID(bytes=bytes(_buffer(lib.extism_plugin_id(self._ptr), 16)))
         if config:
@@ -133,7 +136,7 @@ class Plugin:
             raise TypeError("logger must be a logging.Logger or a callable (level, message)")
         if threshold is None and not isinstance(logger, logging.Logger):
             threshold = level_code("info")
-        self._sink = LogSink(logger, threshold)
+        self._sink = LogSink(logger, threshold, id(self))
         lib.exn_plugin_set_logger(self._ptr, lib.EXN_LOG_ASK if threshold is None else threshold,
                                   lib._exn_py_log, Slab.to_c(self._sink.key))
 
@@ -178,13 +181,28 @@ class Plugin:
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)
-        result = self._result
-        status = _call(ptr, name, data, len(data), _NULL, result)
-        if status:
-            raise self._call_error(status, function_name, result.rc)
-        n = result.output_len
-        out = _buffer(result.output, n)[:] if n else b""
+        # The output lives in kernel memory until the next call: hold the plugin's lock until it
+        # is copied, so a call from another thread cannot overwrite it first.
+        lock = self._lock
+        if not lock.acquire(False):
+            self._wait_for_lock(function_name)
+        try:
+            result = self._result
+            status = _call(ptr, name, data, len(data), _NULL, result)
+            if status:
+                raise self._call_error(status, function_name, result.rc)
+            n = result.output_len
+            out = _buffer(result.output, n)[:] if n else b""
+        finally:
+            lock.release()
         return out if parse is None else parse(out)
+
+    def _wait_for_lock(self, function_name: str) -> None:
+        if in_callback(self):
+            raise errors.UsageError(
+                f"calling {function_name!r}: re-entrant call: a host function called back into "
+                "the plugin that is calling it")
+        self._lock.acquire()
 
     def _encode_name(self, function_name: str) -> bytes:
         if not isinstance(function_name, str):

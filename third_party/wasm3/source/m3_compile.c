@@ -2549,6 +2549,10 @@ M3Result  CompileBlock  (IM3Compilation o, IM3FuncType i_blockType, m3opcode_t i
     M3CompilationScope outerScope = o->block;
     M3CompilationScope * block = & o->block;
 
+    // nested blocks recurse on the native stack (patch 0003)
+    if (o->runtime and (uintptr_t) & outerScope <= o->runtime->nativeStackLimit)
+        return m3Err_trapStackOverflow;
+
     block->outer            = & outerScope;
     block->pc               = GetPagePC (o->page);
     block->patches          = NULL;

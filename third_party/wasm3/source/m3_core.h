@@ -134,6 +134,7 @@ typedef struct M3MemoryHeader
     IM3Runtime      runtime;
     void *          maxStack;
     size_t          length;
+    uintptr_t       nativeStackLimit;   // extism_native patch 0003: copy of runtime->nativeStackLimit
 }
 M3MemoryHeader;
 

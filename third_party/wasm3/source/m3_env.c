@@ -240,6 +240,14 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 }
 
 
+void  m3_SetNativeStackLimit  (IM3Runtime io_runtime, uintptr_t i_lowestAddress)
+{
+    io_runtime->nativeStackLimit = i_lowestAddress;
+    if (io_runtime->memory.mallocated)
+        io_runtime->memory.mallocated->nativeStackLimit = i_lowestAddress;
+}
+
+
 void  m3_SetMemoryAllocator  (IM3Runtime io_runtime, const M3MemoryAllocator * i_allocator)
 {
     if (io_runtime and not io_runtime->memory.mallocated)
@@ -413,6 +421,7 @@ M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
         memory->mallocated->runtime = io_runtime;
 
         memory->mallocated->maxStack = (m3slot_t *) io_runtime->stack + io_runtime->numStackSlots;
+        memory->mallocated->nativeStackLimit = io_runtime->nativeStackLimit;
 
         m3log (runtime, "resized old: %p; mem: %p; length: %zu; pages: %d", oldMallocated, memory->mallocated, memory->mallocated->length, memory->numPages);
     }

@@ -172,6 +172,7 @@ typedef struct M3Runtime
     M3Memory                memory;
     u32                     memoryLimit;
     M3MemoryAllocator       memoryAllocator;    // extism_native patch 0001: optional, zeroed = use m3_Realloc
+    uintptr_t               nativeStackLimit;   // extism_native patch 0003: 0 = unchecked
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;

@@ -789,7 +789,9 @@ d_m3Op  (Entry)
 #if d_m3SkipStackCheck
     if (true)
 #else
-    if (LIKELY ((void *) (_sp + function->maxStackSlots) < _mem->maxStack))
+    // the wasm value stack, and the native stack every wasm call nests on (patch 0003)
+    if (LIKELY ((void *) (_sp + function->maxStackSlots) < _mem->maxStack) &&
+        LIKELY ((uintptr_t) & function > _mem->nativeStackLimit))
 #endif
     {
 #if defined(DEBUG)

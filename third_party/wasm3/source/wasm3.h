@@ -225,6 +225,13 @@ d_m3ErrorConst  (trapStackOverflow,             "[trap] stack overflow")
     void                m3_SetMemoryAllocator       (IM3Runtime             io_runtime,
                                                      const M3MemoryAllocator * i_allocator);
 
+    // Native stack guard (extism_native patch 0003): a function entry or a nested block being
+    // compiled with the native stack pointer below i_lowestAddress traps with
+    // m3Err_trapStackOverflow instead of overflowing the thread's stack.  0 disables the check.
+    // Set it on the thread that will run the next call.
+    void                m3_SetNativeStackLimit      (IM3Runtime             io_runtime,
+                                                     uintptr_t              i_lowestAddress);
+
     void *              m3_GetUserData              (IM3Runtime             i_runtime);
 
 

@@ -1,0 +1,49 @@
+"""Shared fixtures: the committed test plugins, and the official `extism` package for
+side-by-side checks (those tests skip when it is not installed)."""
+
+from __future__ import annotations
+
+import os
+import struct
+from pathlib import Path
+from typing import List
+
+import pytest
+
+# EXN_TEST_PLUGINS points the tests at another build of the plugins (tests/plugins/build.py)
+PLUGINS = Path(os.environ.get("EXN_TEST_PLUGINS", Path(__file__).parent / "plugins" / "wasm"))
+
+try:
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile("default", deadline=None)
+    settings.register_profile("ci", deadline=None, max_examples=200,
+                              suppress_health_check=[HealthCheck.too_slow])
+    settings.register_profile("expensive", deadline=None, max_examples=5000)
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+
+
+def wasm_path(name: str) -> Path:
+    """Path of a committed test plugin, e.g. wasm_path("edge")."""
+    path = PLUGINS / f"{name}.wasm"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} is missing: run python tests/plugins/build.py")
+    return path
+
+
+def wasm(name: str) -> bytes:
+    """Bytes of a committed test plugin."""
+    return wasm_path(name).read_bytes()
+
+
+def u64s(data: bytes) -> List[int]:
+    """Decode the little-endian u64 results the WAT test plugins output (as signed)."""
+    return [struct.unpack_from("<q", data, i)[0] for i in range(0, len(data), 8)]
+
+
+@pytest.fixture(scope="session")
+def official():
+    """The official `extism` package (skips the test when it is not installed)."""
+    return pytest.importorskip("extism")

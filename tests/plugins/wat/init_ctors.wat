@@ -1,0 +1,16 @@
+;; init_ctors.wat: __wasm_call_ctors wins over _initialize: trace 3
+(module
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (global $trace (mut i64) (i64.const 0))
+  (func $mark (param i64) (global.set $trace (i64.add (i64.mul (global.get $trace) (i64.const 10)) (local.get 0))))
+  (func (export "trace") (result i32)
+    (local $h i64)
+    (local.set $h (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $h) (global.get $trace))
+    (call $output_set (local.get $h) (i64.const 8))
+    (i32.const 0))
+  (func (export "_initialize") (call $mark (i64.const 1)))
+  (func (export "__wasm_call_ctors") (call $mark (i64.const 3)))
+)

@@ -1,0 +1,68 @@
+"""Threads: the GIL is released while the guest runs; calls on one plugin from several threads
+are serialized; different plugins run at the same time."""
+
+from __future__ import annotations
+
+import struct
+import threading
+
+import extism_native as extism
+from conftest import u64s, wasm
+
+SPIN = struct.pack("<Q", 300_000_000)  # a few hundred ms of guest code
+
+
+def test_gil_is_released_during_a_call():
+    plugin = extism.Plugin(wasm("spin"))
+    done = threading.Event()
+    ticks = 0
+
+    def guest():
+        plugin.call("spin", SPIN)
+        done.set()
+
+    thread = threading.Thread(target=guest)
+    thread.start()
+    while not done.is_set():  # pure Python: only runs if the guest thread let go of the GIL
+        ticks += 1
+    thread.join()
+    assert ticks > 1000
+
+
+def test_one_plugin_shared_by_threads_serializes_calls():
+    plugin = extism.Plugin(wasm("edge"))
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(2000):
+                if u64s(plugin.call("alias_a")) != [2]:
+                    errors.append("bad output")
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert u64s(plugin.call("count")) == [1]
+
+
+def test_hammer_separate_plugins():
+    results = []
+
+    def worker(seed):
+        with extism.Plugin(wasm("edge")) as plugin:
+            for i in range(500):
+                assert u64s(plugin.call("count")) == [i + 1]
+                assert u64s(plugin.call("input_info", bytes(seed + i % 7)))[0] == seed + i % 7
+            results.append(seed)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == list(range(6))
