@@ -106,6 +106,24 @@ EXTISM_API void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn
 EXTISM_API exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_len,
                                               const char *value, size_t value_len);
 
+/* ---- inside a host function ------------------------------------------------------------ */
+
+/** Make the running call fail once the host function returns: the guest is stopped and the
+ *  call ends with EXN_ERR_HOST; `message` (Copied) is its text. */
+EXTISM_API void exn_current_plugin_fail(ExtismCurrentPlugin *plugin, const char *message);
+
+/** Set the plugin's error as the guest's error_set does (a copy of `message` in a new block;
+ *  len 0 clears it): unless cleared again, the call fails with EXN_ERR_GUEST and that text.
+ *  Returns EXN_OK, EXN_ERR_NOMEM or EXN_ERR_MISUSE. */
+EXTISM_API exn_status_t exn_current_plugin_set_error(ExtismCurrentPlugin *plugin,
+                                                     const char *message, size_t len);
+
+/** Size of kernel memory in bytes: every handle plus its length must stay below it. */
+EXTISM_API uint64_t exn_current_plugin_memory_size(ExtismCurrentPlugin *plugin);
+
+/** The plugin's 16-byte id.  Borrowed. */
+EXTISM_API const uint8_t *exn_current_plugin_id(ExtismCurrentPlugin *plugin);
+
 #ifdef __cplusplus
 }
 #endif

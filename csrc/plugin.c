@@ -10,6 +10,7 @@
 
 #include <stdio.h>
 
+#include "hostfn.h"
 #include "kernel.h"
 #include "manifest.h"
 
@@ -169,8 +170,8 @@ static void signature_text(const char *sig, char *buf, size_t buf_len)
 
 /* Check that every import can be provided; on failure errbuf lists every problem at once.
  * Runs before wasm3 sees the module. */
-static exn_status_t check_imports(const exn_module_info_t *info, bool with_wasi, char *errbuf,
-                                  size_t errbuf_len)
+static exn_status_t check_imports(const exn_module_info_t *info, ExtismFunction *const *fns,
+                                  size_t n_fns, bool with_wasi, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     bool wasi_missing = false;
@@ -186,8 +187,22 @@ static exn_status_t check_imports(const exn_module_info_t *info, bool with_wasi,
             continue;
         }
         const exn_functype_t *type = &info->types[im->type_index];
-        char want[64];
+        char want[2 * EXN_HOSTFN_MAX_VALUES + 8];
         type_signature(type, want, sizeof want);
+        /* host functions first: they may replace kernel and WASI functions (official rule) */
+        const ExtismFunction *f = exn_hostfn_find(fns, n_fns, im->module, im->name);
+        if (f) {
+            if (!exn_hostfn_matches(f, type)) {
+                char found[256], given[256];
+                exn_functype_format(type, found, sizeof found);
+                exn_hostfn_format(f, given, sizeof given);
+                append(errbuf, errbuf_len,
+                       "%s%s::%s (imported with type %s, the host function's is %s)", sep,
+                       im->module, im->name, found, given);
+                st = EXN_ERR_LINK;
+            }
+            continue;
+        }
         if (strcmp(im->module, "extism:host/env") == 0) {
             const exn_kernel_import_t *k = exn_kernel_find(im->name);
             if (!k) {
@@ -228,14 +243,22 @@ static exn_status_t check_imports(const exn_module_info_t *info, bool with_wasi,
 }
 
 /* Link the imports checked by check_imports into a loaded wasm3 module. */
-static M3Result link_imports(const exn_module_info_t *info, IM3Module module)
+static M3Result link_imports(const ExtismPlugin *p, IM3Module module)
 {
+    const exn_module_info_t *info = &p->info;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_t *im = &info->imports[i];
-        if (im->kind != EXN_EXTERN_FUNC || strcmp(im->module, "extism:host/env") != 0)
+        if (im->kind != EXN_EXTERN_FUNC)
             continue;
-        const exn_kernel_import_t *k = exn_kernel_find(im->name);
-        M3Result r = m3_LinkRawFunction(module, im->module, im->name, k->signature, k->fn);
+        M3Result r = NULL;
+        ExtismFunction *f = exn_hostfn_find(p->fns, p->n_fns, im->module, im->name);
+        if (f) {
+            r = m3_LinkRawFunctionEx(module, im->module, im->name, f->signature,
+                                     exn_hostfn_trampoline, f);
+        } else if (strcmp(im->module, "extism:host/env") == 0) {
+            const exn_kernel_import_t *k = exn_kernel_find(im->name);
+            r = m3_LinkRawFunction(module, im->module, im->name, k->signature, k->fn);
+        }
         if (r)
             return r;
     }
@@ -301,7 +324,7 @@ static exn_status_t instance_new(ExtismPlugin *p, char *errbuf, size_t errbuf_le
         return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
     }
     in->module = module;
-    r = link_imports(&p->info, module);
+    r = link_imports(p, module);
     if (r) {
         exn_fmt(errbuf, errbuf_len, "cannot link imports: %s", r);
         instance_free(in);
@@ -329,7 +352,6 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     exn_manifest_t manifest;
     ExtismPlugin *p = NULL;
     bool have_manifest = false;
-    (void)functions;
 
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
@@ -338,9 +360,15 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         return EXN_ERR_MISUSE;
     }
     *out_plugin = NULL;
-    if (n_functions) {
-        exn_fmt(errbuf, errbuf_len, "host functions are not implemented by this version");
-        return EXN_ERR_UNSUPPORTED;
+    if (n_functions && !functions) {
+        exn_fmt(errbuf, errbuf_len, "n_functions is %zu but functions is NULL", n_functions);
+        return EXN_ERR_MISUSE;
+    }
+    for (size_t i = 0; i < n_functions; i++) {
+        if (!functions[i]) {
+            exn_fmt(errbuf, errbuf_len, "functions[%zu] is NULL", i);
+            return EXN_ERR_MISUSE;
+        }
     }
 
     EXN_TRY(exn_manifest_from_input(data, len, &manifest, errbuf, errbuf_len));
@@ -369,6 +397,19 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         goto cleanup;
     }
     p->with_wasi = with_wasi;
+    if (n_functions) {
+        p->fns = exn_malloc(n_functions * sizeof *p->fns);
+        if (!p->fns) {
+            st = EXN_ERR_NOMEM;
+            exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < n_functions; i++) {
+            p->fns[i] = (ExtismFunction *)functions[i];
+            exn_hostfn_retain(p->fns[i]);
+        }
+        p->n_fns = n_functions;
+    }
     p->max_var_bytes = manifest.max_var_bytes;
     p->config = manifest.config;
     exn_strmap_init(&manifest.config);
@@ -384,7 +425,7 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     p->id[8] = (uint8_t)((p->id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 
     EXN_TRY(exn_module_scan(p->wasm, p->wasm_len, &p->info, errbuf, errbuf_len));
-    EXN_TRY(check_imports(&p->info, with_wasi, errbuf, errbuf_len));
+    EXN_TRY(check_imports(&p->info, p->fns, p->n_fns, with_wasi, errbuf, errbuf_len));
     if (exn_kmem_init(&p->kmem, KERNEL_LIMIT_BYTES) != EXN_OK) {
         exn_fmt(errbuf, errbuf_len, "out of memory creating the kernel memory");
         st = EXN_ERR_NOMEM;
@@ -415,6 +456,11 @@ static void release(ExtismPlugin *p)
     exn_strmap_clear(&p->config);
     exn_free(p->wasm);
     p->wasm = NULL;
+    for (size_t i = 0; i < p->n_fns; i++)
+        exn_hostfn_release(p->fns[i]);
+    exn_free(p->fns);
+    p->fns = NULL;
+    p->n_fns = 0;
     p->output = NULL;
     p->output_len = 0;
     p->closed = true;

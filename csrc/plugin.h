@@ -41,6 +41,8 @@ struct ExtismPlugin {
     exn_module_info_t info;
     exn_instance_t inst;
     bool with_wasi;
+    ExtismFunction **fns;     /* host functions (one reference each) */
+    size_t n_fns;
     bool restart;             /* the last call was to `_start`: re-instantiate first */
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
 
@@ -57,6 +59,7 @@ struct ExtismPlugin {
     /* the call in progress / the last call */
     void *host_context;
     int32_t exit_code;
+    bool host_failed;         /* a host function called exn_current_plugin_fail */
     char trap_msg[512];       /* why a kernel import trapped */
     char *errmsg;             /* detail of the last failure, "" if none (owned) */
     size_t errmsg_cap;

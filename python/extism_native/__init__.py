@@ -5,11 +5,14 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 """
 
 from ._logging import CustomLogger, set_log_custom, set_log_file
+from .current_plugin import CurrentPlugin, Memory, Val, ValType
 from ._native import lib as _lib
 from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitError, ExtismError,
                      FunctionNotFoundError, FunctionSignatureError, HostFunctionError,
                      InvalidModuleError, LinkError, ManifestError, OutOfMemoryError,
                      PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
+from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
+                            TypeInferredFunction, host_fn)
 from .plugin import Plugin
 
 __version__ = "0.1.0"
@@ -28,6 +31,17 @@ def _ffi_string(ptr: object) -> str:
 
 __all__ = [
     "CallError",
+    "Codec",
+    "CurrentPlugin",
+    "ExplicitFunction",
+    "Function",
+    "Json",
+    "Memory",
+    "Pickle",
+    "TypeInferredFunction",
+    "Val",
+    "ValType",
+    "host_fn",
     "CallTimeoutError",
     "CancelledError",
     "CustomLogger",

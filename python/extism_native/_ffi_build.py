@@ -20,6 +20,10 @@ HEADERS = ("extism.h", "extism_native.h")
 PYTHON_CALLBACKS = """
 extern "Python" int32_t _exn_py_log(void *userdata, int32_t level, const char *msg, size_t len);
 extern "Python" void _exn_py_log_drain(const char *data, ExtismSize size);
+extern "Python" void _exn_py_host_call(ExtismCurrentPlugin *plugin, const ExtismVal *inputs,
+                                       ExtismSize n_inputs, ExtismVal *outputs,
+                                       ExtismSize n_outputs, void *user_data);
+extern "Python" void _exn_py_free_user_data(void *user_data);
 """
 
 

@@ -13,8 +13,8 @@ import logging
 import threading
 from typing import Any, Callable, Optional, Union
 
-from ._callbacks import callback_of
-from ._native import Slab, ffi, lib, slab
+from ._callbacks import PluginContext, context_of, enter, leave
+from ._native import ffi, lib
 
 TRACE = 5
 """Python logging level used for guest trace messages (below DEBUG)."""
@@ -48,53 +48,40 @@ def level_code(level: Union[str, int, None]) -> int:
     raise TypeError(f"log level must be a name or a logging level, not {type(level).__name__}")
 
 
-class LogSink:
-    """Where one plugin's guest logs go.  Registered in the slab while the plugin lives."""
+def threshold(ctx: PluginContext) -> int:
+    """The level the guest of ctx's plugin sees."""
+    if ctx.log_level is not None:
+        return ctx.log_level
+    logger = ctx.log_target
+    if not isinstance(logger, logging.Logger) or logger.disabled:
+        return OFF
+    return level_code(logger.getEffectiveLevel())
 
-    def __init__(self, target: LogTarget, level: Optional[int], owner: int) -> None:
-        self.target = target
-        self.owner = owner  # id() of the Plugin
-        self.level = level  # None: follow the Logger's effective level
-        self.error: Optional[BaseException] = None  # raised by the target during a call
-        self.key = slab.add(self)
 
-    def threshold(self) -> int:
-        if self.level is not None:
-            return self.level
-        logger = self.target
-        if not isinstance(logger, logging.Logger) or logger.disabled:
-            return OFF
-        return level_code(logger.getEffectiveLevel())
-
-    def emit(self, code: int, message: str) -> None:
-        if isinstance(self.target, logging.Logger):
-            self.target.log(_TO_PYTHON[code], message)
-        else:
-            self.target(LEVELS[code], message)
-
-    def close(self) -> None:
-        slab.remove(self.key)
+def emit(ctx: PluginContext, code: int, message: str) -> None:
+    target = ctx.log_target
+    if isinstance(target, logging.Logger):
+        target.log(_TO_PYTHON[code], message)
+    else:
+        target(LEVELS[code], message)
 
 
 @ffi.def_extern()
 def _exn_py_log(userdata: Any, level: int, msg: Any, length: int) -> int:
-    sink = slab.get(Slab.from_c(userdata))
-    if msg == ffi.NULL:
-        try:
-            return sink.threshold() if sink is not None else OFF
-        except BaseException as exc:  # a broken Logger: report it after the call
-            if sink is not None:
-                sink.error = exc
-            return OFF
-    if sink is None:
-        return 0
+    ctx = context_of(userdata)
+    if ctx is None or ctx.log_target is None:
+        return OFF if msg == ffi.NULL else 0
+    marked = enter(ctx)
     try:
-        with callback_of(sink.owner):
-            sink.emit(level, ffi.unpack(msg, length).decode("utf-8", "replace"))
+        if msg == ffi.NULL:
+            return threshold(ctx)
+        emit(ctx, level, ffi.unpack(msg, length).decode("utf-8", "replace"))
+        return 0
     except BaseException as exc:  # stop the guest; Plugin.call raises it again
-        sink.error = exc
-        return 1
-    return 0
+        ctx.error = exc
+        return OFF if msg == ffi.NULL else 1
+    finally:
+        leave(marked)
 
 
 # ---- the process-wide sink of the libextism API ---------------------------------------------

@@ -9,13 +9,14 @@ import os
 import threading
 import uuid
 from pathlib import Path
-from typing import (Any, Callable, Iterable, Mapping, Optional, Tuple, TypeVar, Union,
+from typing import (Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, TypeVar, Union,
                     overload)
 
 from . import errors
-from ._callbacks import in_callback
-from ._logging import LogSink, LogTarget, global_sink_configured, level_code
-from ._native import Slab, ffi, lib
+from ._callbacks import PluginContext, in_callback
+from ._logging import LogTarget, global_sink_configured, level_code
+from ._native import ffi, lib
+from .host_function import Function
 
 T = TypeVar("T")
 
@@ -105,26 +106,34 @@ class Plugin:
                  logger: Optional[LogTarget] = None,
                  log_level: Union[str, int, None] = None) -> None:
         self._ptr: Any = None
-        self._sink: Optional[LogSink] = None
+        self._ctx: Optional[PluginContext] = None
         data, default_name = _source_bytes(plugin)
         self.name = name or default_name
-        functions = list(functions or ())
-        if functions:
-            raise errors.UnsupportedError("host functions are not implemented yet")
+        funcs = list(functions or ())
+        for f in funcs:
+            if not isinstance(f, Function):
+                raise TypeError("functions must be extism_native.Function objects (use @host_fn), "
+                                f"not {type(f).__name__}")
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
         threshold = None if log_level is None else level_code(log_level)
+        if logger is not None and not isinstance(logger, logging.Logger) and not callable(logger):
+            raise TypeError("logger must be a logging.Logger or a callable (level, message)")
 
         out = ffi.new("ExtismPlugin **")
         errbuf = ffi.new("char[]", _ERRBUF)
-        status = lib.exn_plugin_new(data, len(data), _NULL, 0, bool(wasi), out, errbuf, _ERRBUF)
+        fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
+        status = lib.exn_plugin_new(data, len(data), fn_ptrs, len(funcs), bool(wasi), out,
+                                    errbuf, _ERRBUF)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=len(data) + (1 << 16))
         self._result = ffi.new("exn_call_result_t *")
         self._lock = threading.Lock()
-        self._names: dict = {}
+        self._names: Dict[str, bytes] = {}
         self.id = uuid.UUID(bytes=bytes(_buffer(lib.extism_plugin_id(self._ptr), 16)))
+        self._ctx = ctx = PluginContext(id(self))
+        self._host_context_ptr = ctx.c_key
         if config:
             self.update_config(config)
 
@@ -132,13 +141,12 @@ class Plugin:
             return  # the process-wide sink of set_log_file / set_log_custom
         if logger is None:
             logger = logging.getLogger(f"extism_native.plugin.{self.name}")
-        elif not isinstance(logger, logging.Logger) and not callable(logger):
-            raise TypeError("logger must be a logging.Logger or a callable (level, message)")
         if threshold is None and not isinstance(logger, logging.Logger):
             threshold = level_code("info")
-        self._sink = LogSink(logger, threshold, id(self))
+        ctx.log_target = logger
+        ctx.log_level = threshold
         lib.exn_plugin_set_logger(self._ptr, lib.EXN_LOG_ASK if threshold is None else threshold,
-                                  lib._exn_py_log, Slab.to_c(self._sink.key))
+                                  lib._exn_py_log, ctx.c_key)
 
     # ---- calls -----------------------------------------------------------------------------
 
@@ -187,13 +195,17 @@ class Plugin:
         if not lock.acquire(False):
             self._wait_for_lock(function_name)
         try:
+            if host_context is not None:
+                self._ctx.host_context = host_context  # type: ignore[union-attr]
             result = self._result
-            status = _call(ptr, name, data, len(data), _NULL, result)
+            status = _call(ptr, name, data, len(data), self._host_context_ptr, result)
             if status:
                 raise self._call_error(status, function_name, result.rc)
             n = result.output_len
             out = _buffer(result.output, n)[:] if n else b""
         finally:
+            if host_context is not None:
+                self._ctx.host_context = None  # type: ignore[union-attr]
             lock.release()
         return out if parse is None else parse(out)
 
@@ -218,10 +230,11 @@ class Plugin:
         detail = ffi.string(lib.exn_plugin_errmsg(self._ptr)).decode("utf-8", "replace")
         has_text = lib.extism_plugin_error(self._ptr) != _NULL
         exc = errors.call_error(status, function_name, detail, rc, has_text)
-        sink = self._sink
-        if sink is not None and sink.error is not None:
-            # the log handler raised: give back that exception, chained to the call error
-            raised, sink.error = sink.error, None
+        ctx = self._ctx
+        if ctx is not None and ctx.error is not None:
+            # a host function or log handler raised: give back that very exception, chained to
+            # the error that describes the call
+            raised, ctx.error = ctx.error, None
             raised.__cause__ = exc
             return raised
         return exc
@@ -269,9 +282,8 @@ class Plugin:
             if lib.exn_plugin_close(ptr):
                 self._ptr = ptr
                 raise errors.UsageError("a plugin cannot be closed from inside its own call")
-        if self._sink is not None:
-            self._sink.close()
-            self._sink = None
+        if self._ctx is not None:
+            self._ctx.close()
 
     @property
     def closed(self) -> bool:
@@ -289,9 +301,9 @@ class Plugin:
         self.close()
 
     def __del__(self) -> None:
-        sink = getattr(self, "_sink", None)
-        if sink is not None:
-            sink.close()
+        ctx = getattr(self, "_ctx", None)
+        if ctx is not None:
+            ctx.close()
 
     def __repr__(self) -> str:
         state = "closed" if self._ptr is None else "open"

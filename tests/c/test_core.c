@@ -287,6 +287,76 @@ static void test_out_of_memory(void)
     free(wasm);
 }
 
+/* ---- host functions: user data is destroyed exactly once ----------------------------------- */
+
+static int destroyed;
+
+static void destroy(void *user_data)
+{
+    (void)user_data;
+    destroyed++;
+}
+
+/* transform(i64) -> i64 returns its argument; ping(i64) -> i64 returns it plus user data */
+static void identity(ExtismCurrentPlugin *plugin, const ExtismVal *in, ExtismSize n_in,
+                     ExtismVal *out, ExtismSize n_out, void *user_data)
+{
+    (void)plugin, (void)n_in, (void)n_out;
+    out[0].v.i64 = in[0].v.i64 + (user_data ? *(int64_t *)user_data : 0);
+}
+
+static void test_host_function_lifetime(void)
+{
+    static const ExtismValType i64[] = {ExtismValType_I64};
+    static int64_t ten = 10;
+    size_t len;
+    uint8_t *wasm = read_plugin("host_calls", &len);
+    char err[512];
+
+    destroyed = 0;
+    ExtismFunction *t = extism_function_new("transform", i64, 1, i64, 1, identity, NULL, destroy);
+    ExtismFunction *g = extism_function_new("ping", i64, 1, i64, 1, identity, &ten, destroy);
+    const ExtismFunction *fns[] = {t, g};
+    ExtismPlugin *p = NULL;
+
+    /* creation fails: the plugin's references are dropped, the functions live on */
+    CHECK(exn_plugin_new((const uint8_t *)"junk", 4, fns, 2, false, &p, err, sizeof err) != EXN_OK);
+    CHECK(destroyed == 0);
+
+    CHECK(exn_plugin_new(wasm, len, fns, 2, false, &p, err, sizeof err) == EXN_OK);
+    extism_function_free(t);
+    extism_function_free(g);
+    CHECK(destroyed == 0); /* the plugin still holds them */
+    uint8_t n[8] = {3};
+    exn_call_result_t out;
+    CHECK(exn_plugin_call(p, "ping_loop", n, 8, NULL, &out) == EXN_OK);
+    CHECK(out.output_len == 8 && out.output[0] == 0 + 1 + 2 + 30);
+    extism_plugin_free(p);
+    CHECK(destroyed == 2);
+
+    /* a name that is not UTF-8: NULL, and the user data is released at once */
+    CHECK(extism_function_new("\xff", i64, 1, i64, 1, identity, NULL, destroy) == NULL);
+    CHECK(destroyed == 3);
+
+    /* out of memory anywhere in creation: still exactly once per function */
+    for (long k = 0; k < 200; k++) {
+        destroyed = 0;
+        exn_testing_fail_allocation_after(k);
+        t = extism_function_new("transform", i64, 1, i64, 1, identity, NULL, destroy);
+        g = extism_function_new("ping", i64, 1, i64, 1, identity, &ten, destroy);
+        const ExtismFunction *both[] = {t, g};
+        p = NULL;
+        if (t && g)
+            exn_plugin_new(wasm, len, both, 2, false, &p, err, sizeof err);
+        exn_testing_fail_allocation_after(-1);
+        extism_function_free(t);
+        extism_function_free(g);
+        extism_plugin_free(p);
+        CHECK(destroyed == 2);
+    }
+    free(wasm);
+}
+
 int main(void)
 {
     test_base64();
@@ -296,6 +366,7 @@ int main(void)
     test_kmem();
     test_manifest();
     test_out_of_memory();
+    test_host_function_lifetime();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;
 }

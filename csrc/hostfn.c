@@ -1,0 +1,287 @@
+/* hostfn.c: user host functions - the libextism ExtismFunction API, the trampoline that wasm3
+ * calls for every host-function import, and the ExtismCurrentPlugin API they use (spec 3.5).
+ *
+ * A function is reference counted: its creator holds one reference (extism_function_free drops
+ * it) and every plugin that links it holds one, so the same function may serve several plugins
+ * and its free_user_data runs exactly once, when the last reference goes - also when plugin
+ * creation fails.  wasm3 has no destroy hook for import user data; this file owns that.
+ * May call: plugin.h (the current plugin, kernel memory), module_info.h (types). */
+#include "hostfn.h"
+
+#include <stdio.h>
+
+#include "json.h"
+#include "plugin.h"
+
+static const char DEFAULT_NAMESPACE[] = "extism:host/user";
+
+static char type_letter(ExtismValType t)
+{
+    switch (t) {
+    case ExtismValType_I32: return 'i';
+    case ExtismValType_I64: return 'I';
+    case ExtismValType_F32: return 'f';
+    case ExtismValType_F64: return 'F';
+    default: return 0;
+    }
+}
+
+static uint8_t wasm_type(ExtismValType t)
+{
+    switch (t) {
+    case ExtismValType_I32: return EXN_WASM_I32;
+    case ExtismValType_I64: return EXN_WASM_I64;
+    case ExtismValType_F32: return EXN_WASM_F32;
+    case ExtismValType_F64: return EXN_WASM_F64;
+    default: return 0;
+    }
+}
+
+ExtismFunction *extism_function_new(const char *name, const ExtismValType *inputs,
+                                    ExtismSize n_inputs, const ExtismValType *outputs,
+                                    ExtismSize n_outputs, ExtismFunctionType func,
+                                    void *user_data, void (*free_user_data)(void *))
+{
+    ExtismFunction *f = NULL;
+    bool ok = name && func && exn_utf8_valid((const uint8_t *)name, strlen(name)) &&
+              n_inputs <= EXN_HOSTFN_MAX_VALUES && n_outputs <= EXN_HOSTFN_MAX_VALUES &&
+              (inputs || !n_inputs) && (outputs || !n_outputs);
+    for (ExtismSize i = 0; ok && i < n_inputs; i++)
+        ok = type_letter(inputs[i]) != 0;
+    for (ExtismSize i = 0; ok && i < n_outputs; i++)
+        ok = type_letter(outputs[i]) != 0;
+    if (ok)
+        f = exn_calloc(1, sizeof *f);
+    if (f) {
+        f->name = exn_strndup(name, strlen(name));
+        f->ns = exn_strndup(DEFAULT_NAMESPACE, sizeof DEFAULT_NAMESPACE - 1);
+        f->types = exn_malloc((n_inputs + n_outputs) * sizeof *f->types);
+    }
+    if (!f || !f->name || !f->ns || !f->types) {
+        /* the promise holds on failure too: the user data is released exactly once */
+        if (free_user_data)
+            free_user_data(user_data);
+        if (f) {
+            exn_free(f->name);
+            exn_free(f->ns);
+            exn_free(f->types);
+            exn_free(f);
+        }
+        return NULL;
+    }
+    if (n_inputs)
+        memcpy(f->types, inputs, n_inputs * sizeof *f->types);
+    if (n_outputs)
+        memcpy(f->types + n_inputs, outputs, n_outputs * sizeof *f->types);
+    f->n_params = (uint32_t)n_inputs;
+    f->n_results = (uint32_t)n_outputs;
+    f->fn = func;
+    f->user_data = user_data;
+    f->free_user_data = free_user_data;
+    f->refs = 1;
+
+    /* the wasm3 signature: results (or v), then the parameters in parentheses */
+    size_t n = 0;
+    if (!n_outputs)
+        f->signature[n++] = 'v';
+    for (uint32_t i = 0; i < f->n_results; i++)
+        f->signature[n++] = type_letter(f->types[f->n_params + i]);
+    f->signature[n++] = '(';
+    for (uint32_t i = 0; i < f->n_params; i++)
+        f->signature[n++] = type_letter(f->types[i]);
+    f->signature[n++] = ')';
+    f->signature[n] = '\0';
+    return f;
+}
+
+void exn_hostfn_retain(ExtismFunction *f)
+{
+#if defined(_MSC_VER) && !defined(__clang__)
+    _InterlockedIncrement(&f->refs);
+#else
+    __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+void exn_hostfn_release(ExtismFunction *f)
+{
+    if (!f)
+        return;
+#if defined(_MSC_VER) && !defined(__clang__)
+    long left = _InterlockedDecrement(&f->refs);
+#else
+    int left = __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL);
+#endif
+    if (left != 0)
+        return;
+    if (f->free_user_data)
+        f->free_user_data(f->user_data);
+    exn_free(f->name);
+    exn_free(f->ns);
+    exn_free(f->types);
+    exn_free(f);
+}
+
+void extism_function_free(ExtismFunction *f)
+{
+    exn_hostfn_release(f);
+}
+
+void extism_function_set_namespace(ExtismFunction *f, const char *namespace_)
+{
+    if (!f || !namespace_ || !exn_utf8_valid((const uint8_t *)namespace_, strlen(namespace_)))
+        return;
+    char *ns = exn_strndup(namespace_, strlen(namespace_));
+    if (ns) {
+        exn_free(f->ns);
+        f->ns = ns;
+    }
+}
+
+ExtismFunction *exn_hostfn_find(ExtismFunction *const *fns, size_t n, const char *module,
+                                const char *name)
+{
+    for (size_t i = n; i-- > 0;) {
+        if (strcmp(fns[i]->ns, module) == 0 && strcmp(fns[i]->name, name) == 0)
+            return fns[i];
+    }
+    return NULL;
+}
+
+bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype_t *t)
+{
+    if (f->n_params != t->n_params || f->n_results != t->n_results)
+        return false;
+    for (uint32_t i = 0; i < t->n_params + t->n_results; i++) {
+        if (wasm_type(f->types[i]) != t->types[i])
+            return false;
+    }
+    return true;
+}
+
+void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len)
+{
+    exn_functype_t t = {f->n_params, f->n_results, NULL};
+    uint8_t types[2 * EXN_HOSTFN_MAX_VALUES];
+    for (uint32_t i = 0; i < f->n_params + f->n_results; i++)
+        types[i] = wasm_type(f->types[i]);
+    t.types = types;
+    exn_functype_format(&t, buf, buf_len);
+}
+
+/* Every host-function import lands here.  wasm3 slots: results first, then the arguments, one
+ * 64-bit slot each; an i32/f32 lives in the first 4 bytes of its slot. */
+const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp,
+                                  void *mem)
+{
+    (void)mem;
+    ExtismFunction *f = ctx->userdata;
+    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismVal in[EXN_HOSTFN_MAX_VALUES], out[EXN_HOSTFN_MAX_VALUES];
+    uint64_t *args = sp + f->n_results;
+    for (uint32_t i = 0; i < f->n_params; i++) {
+        in[i].t = f->types[i];
+        switch (f->types[i]) {
+        case ExtismValType_I32: in[i].v.i32 = *(int32_t *)&args[i]; break;
+        case ExtismValType_F32: memcpy(&in[i].v.f32, &args[i], sizeof(float)); break;
+        case ExtismValType_F64: memcpy(&in[i].v.f64, &args[i], sizeof(double)); break;
+        default: in[i].v.i64 = (int64_t)args[i]; break;
+        }
+    }
+    for (uint32_t i = 0; i < f->n_results; i++) {
+        out[i].t = f->types[f->n_params + i];
+        out[i].v.i64 = 0;
+    }
+    p->host_failed = false;
+    f->fn((ExtismCurrentPlugin *)(void *)p, in, f->n_params, out, f->n_results, f->user_data);
+    if (p->host_failed) {
+        p->host_failed = false;
+        return exn_trap_host;
+    }
+    /* whatever the function left in each union is read with the declared type */
+    for (uint32_t i = 0; i < f->n_results; i++) {
+        switch (f->types[f->n_params + i]) {
+        case ExtismValType_I32:
+            sp[i] = 0;
+            *(int32_t *)&sp[i] = out[i].v.i32;
+            break;
+        case ExtismValType_F32:
+            sp[i] = 0;
+            memcpy(&sp[i], &out[i].v.f32, sizeof(float));
+            break;
+        case ExtismValType_F64: memcpy(&sp[i], &out[i].v.f64, sizeof(double)); break;
+        default: sp[i] = (uint64_t)out[i].v.i64; break;
+        }
+    }
+    return NULL;
+}
+
+/* ---- ExtismCurrentPlugin: a host function's view of the plugin calling it ------------------- */
+
+static ExtismPlugin *current(ExtismCurrentPlugin *cur)
+{
+    return (ExtismPlugin *)(void *)cur;
+}
+
+uint8_t *extism_current_plugin_memory(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? exn_kmem_base(&current(plugin)->kmem) : NULL;
+}
+
+ExtismMemoryHandle extism_current_plugin_memory_alloc(ExtismCurrentPlugin *plugin, ExtismSize n)
+{
+    return plugin ? exn_kmem_alloc(&current(plugin)->kmem, n) : 0;
+}
+
+ExtismSize extism_current_plugin_memory_length(ExtismCurrentPlugin *plugin, ExtismMemoryHandle h)
+{
+    return plugin ? exn_kmem_length(&current(plugin)->kmem, h) : 0;
+}
+
+void extism_current_plugin_memory_free(ExtismCurrentPlugin *plugin, ExtismMemoryHandle h)
+{
+    if (plugin)
+        exn_kmem_free_block(&current(plugin)->kmem, h);
+}
+
+void *extism_current_plugin_host_context(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? current(plugin)->host_context : NULL;
+}
+
+uint64_t exn_current_plugin_memory_size(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? current(plugin)->kmem.mem_size : 0;
+}
+
+void exn_current_plugin_fail(ExtismCurrentPlugin *plugin, const char *message)
+{
+    if (!plugin)
+        return;
+    ExtismPlugin *p = current(plugin);
+    p->host_failed = true;
+    exn_fmt(p->trap_msg, sizeof p->trap_msg, "%s", message ? message : "host function failed");
+}
+
+exn_status_t exn_current_plugin_set_error(ExtismCurrentPlugin *plugin, const char *message,
+                                          size_t len)
+{
+    if (!plugin)
+        return EXN_ERR_MISUSE;
+    exn_kmem_t *k = &current(plugin)->kmem;
+    if (!message || !len) {
+        k->error = 0;
+        return EXN_OK;
+    }
+    bool failed;
+    uint64_t h = exn_kmem_alloc_copy(k, message, len, &failed);
+    if (failed)
+        return EXN_ERR_NOMEM;
+    k->error = h;
+    return EXN_OK;
+}
+
+const uint8_t *exn_current_plugin_id(ExtismCurrentPlugin *plugin)
+{
+    return plugin ? current(plugin)->id : NULL;
+}

@@ -1,0 +1,47 @@
+/* hostfn.h: user host functions (spec section 3.5): the ExtismFunction object, how imports are
+ * resolved against a plugin's functions, and the one generic trampoline from wasm3 to them. */
+#ifndef EXN_HOSTFN_H
+#define EXN_HOSTFN_H
+
+#include "internal.h"
+#include "module_info.h"
+
+#include "wasm3.h"
+
+#define EXN_HOSTFN_MAX_VALUES 64 /* parameters or results of one host function */
+
+struct ExtismFunction {
+    exn_atomic_int refs; /* the creator's reference + one per plugin that links it */
+    char *name;
+    char *ns; /* import module name, "extism:host/user" by default */
+    ExtismValType *types; /* params then results */
+    uint32_t n_params, n_results;
+    ExtismFunctionType fn;
+    void *user_data;
+    void (*free_user_data)(void *);
+    char signature[2 * EXN_HOSTFN_MAX_VALUES + 4]; /* wasm3 letters, e.g. "I(Ii)" */
+};
+
+/** Take a reference (a plugin linking the function). */
+EXN_INTERNAL void exn_hostfn_retain(ExtismFunction *f);
+
+/** Drop a reference; the last one runs free_user_data (exactly once) and frees the function. */
+EXN_INTERNAL void exn_hostfn_release(ExtismFunction *f);
+
+/** The function among `fns` that provides import module::name (the last one wins, as in the
+ *  official runtime), or NULL. */
+EXN_INTERNAL ExtismFunction *exn_hostfn_find(ExtismFunction *const *fns, size_t n,
+                                             const char *module, const char *name);
+
+/** True if `f` has exactly the wasm type `t`. */
+EXN_INTERNAL bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype_t *t);
+
+/** Write `f`'s type like "(i64) -> (i64)". */
+EXN_INTERNAL void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len);
+
+/** The wasm3 raw function that calls every host function (its user data is the
+ *  ExtismFunction). */
+EXN_INTERNAL const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx,
+                                               uint64_t *sp, void *mem);
+
+#endif

@@ -1,0 +1,45 @@
+;; host_calls.wat: host-function plumbing.
+;;   echo:       output = extism:host/user::transform(input block)   (transform: i64 -> i64)
+;;   ping_loop:  calls extism:host/user::ping(i) -> i for i in 0..N (N = input as u64 LE),
+;;               outputs the sum of the results
+;;   fail_then_count: calls ping(7), then increments a counter - the counter must not move if
+;;               ping fails
+;;   count:      outputs the counter
+(module
+  (import "extism:host/env" "input_offset" (func $input_offset (result i64)))
+  (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "length" (func $length (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (import "extism:host/user" "transform" (func $transform (param i64) (result i64)))
+  (import "extism:host/user" "ping" (func $ping (param i64) (result i64)))
+  (global $counter (mut i64) (i64.const 0))
+  (func $out (param $v i64)
+    (local $h i64)
+    (local.set $h (call $alloc (i64.const 8)))
+    (call $store_u64 (local.get $h) (local.get $v))
+    (call $output_set (local.get $h) (i64.const 8)))
+  (func (export "echo") (result i32)
+    (local $r i64)
+    (local.set $r (call $transform (call $input_offset)))
+    (call $output_set (local.get $r) (call $length (local.get $r)))
+    (i32.const 0))
+  (func (export "ping_loop") (result i32)
+    (local $n i64) (local $i i64) (local $sum i64)
+    (local.set $n (call $input_load_u64 (i64.const 0)))
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $sum (i64.add (local.get $sum) (call $ping (local.get $i))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))
+    (call $out (local.get $sum))
+    (i32.const 0))
+  (func (export "fail_then_count") (result i32)
+    (drop (call $ping (i64.const 7)))
+    (global.set $counter (i64.add (global.get $counter) (i64.const 1)))
+    (i32.const 0))
+  (func (export "count") (result i32)
+    (call $out (global.get $counter))
+    (i32.const 0))
+)
