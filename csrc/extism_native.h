@@ -106,6 +106,29 @@ EXTISM_API void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn
 EXTISM_API exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_len,
                                               const char *value, size_t value_len);
 
+/* ---- WASI configuration (with_wasi plugins; applies to later calls) ------------------- */
+
+enum { EXN_WASI_INHERIT = 0, EXN_WASI_DISCARD = 1, EXN_WASI_CALLBACK = 2 };
+
+/** Receives what the guest writes to stdout or stderr; returns 0, or non-zero to stop the
+ *  guest (the call then fails with EXN_ERR_HOST).  Runs on the calling thread. */
+typedef int (*exn_output_fn)(void *userdata, const uint8_t *data, size_t len);
+
+/** Command-line arguments the guest sees (args_get); Copied.  Default: none.
+ *  Returns EXN_OK, EXN_ERR_NOMEM, or EXN_ERR_MISUSE (no WASI, or the plugin is busy). */
+EXTISM_API exn_status_t exn_plugin_wasi_args(ExtismPlugin *p, const char *const *args, size_t n);
+
+/** Environment the guest sees (environ_get), "NAME=value" strings; Copied.  Default: empty. */
+EXTISM_API exn_status_t exn_plugin_wasi_env(ExtismPlugin *p, const char *const *env, size_t n);
+
+/** Bytes the guest reads from stdin; Copied.  Default: empty (end of file). */
+EXTISM_API exn_status_t exn_plugin_wasi_stdin(ExtismPlugin *p, const uint8_t *data, size_t len);
+
+/** Where the guest's stdout (fd 1) or stderr (fd 2) goes: EXN_WASI_INHERIT (the process's own
+ *  stream, the default), EXN_WASI_DISCARD, or EXN_WASI_CALLBACK (`fn` with `userdata`). */
+EXTISM_API exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode,
+                                               exn_output_fn fn, void *userdata);
+
 /* ---- inside a host function ------------------------------------------------------------ */
 
 /** Make the running call fail once the host function returns: the guest is stopped and the

@@ -13,6 +13,7 @@
 #include "hostfn.h"
 #include "kernel.h"
 #include "manifest.h"
+#include "wasi/wasi.h"
 
 #include "m3_compile.h"
 #include "m3_env.h"
@@ -221,8 +222,21 @@ static exn_status_t check_imports(const exn_module_info_t *info, ExtismFunction 
             }
             continue;
         }
-        if (strcmp(im->module, "wasi_snapshot_preview1") == 0)
+        if (strcmp(im->module, "wasi_snapshot_preview1") == 0) {
+            const exn_wasi_import_t *w = with_wasi ? exn_wasi_find(im->name) : NULL;
+            if (w && strcmp(w->signature, want) == 0)
+                continue;
+            if (w) {
+                char found[128], wasi[128];
+                exn_functype_format(type, found, sizeof found);
+                signature_text(w->signature, wasi, sizeof wasi);
+                append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep,
+                       im->module, im->name, found, wasi);
+                st = EXN_ERR_LINK;
+                continue;
+            }
             wasi_missing = !with_wasi || wasi_missing;
+        }
         append(errbuf, errbuf_len, "%s%s::%s", sep, im->module, im->name);
         st = EXN_ERR_LINK;
     }
@@ -231,8 +245,10 @@ static exn_status_t check_imports(const exn_module_info_t *info, ExtismFunction 
                                    "wasi=True in Python or with_wasi in C)");
     else if (st != EXN_OK && with_wasi) {
         for (uint32_t i = 0; i < info->n_imports; i++) {
-            if (strcmp(info->imports[i].module, "wasi_snapshot_preview1") == 0) {
-                append(errbuf, errbuf_len, " (WASI is not implemented by this version)");
+            const exn_import_t *im = &info->imports[i];
+            if (strcmp(im->module, "wasi_snapshot_preview1") == 0 && !exn_wasi_find(im->name)) {
+                append(errbuf, errbuf_len, " (%s is not a WASI preview 1 function this runtime "
+                                           "provides)", im->name);
                 break;
             }
         }
@@ -258,6 +274,9 @@ static M3Result link_imports(const ExtismPlugin *p, IM3Module module)
         } else if (strcmp(im->module, "extism:host/env") == 0) {
             const exn_kernel_import_t *k = exn_kernel_find(im->name);
             r = m3_LinkRawFunction(module, im->module, im->name, k->signature, k->fn);
+        } else if (strcmp(im->module, "wasi_snapshot_preview1") == 0) {
+            const exn_wasi_import_t *w = exn_wasi_find(im->name);
+            r = m3_LinkRawFunction(module, im->module, im->name, w->signature, w->fn);
         }
         if (r)
             return r;
@@ -426,6 +445,9 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
 
     EXN_TRY(exn_module_scan(p->wasm, p->wasm_len, &p->info, errbuf, errbuf_len));
     EXN_TRY(check_imports(&p->info, p->fns, p->n_fns, with_wasi, errbuf, errbuf_len));
+    if (with_wasi)
+        EXN_TRY(exn_wasi_new(manifest.allowed_paths, manifest.n_allowed_paths, &p->wasi, errbuf,
+                             errbuf_len));
     if (exn_kmem_init(&p->kmem, KERNEL_LIMIT_BYTES) != EXN_OK) {
         exn_fmt(errbuf, errbuf_len, "out of memory creating the kernel memory");
         st = EXN_ERR_NOMEM;
@@ -456,6 +478,8 @@ static void release(ExtismPlugin *p)
     exn_strmap_clear(&p->config);
     exn_free(p->wasm);
     p->wasm = NULL;
+    exn_wasi_free(p->wasi);
+    p->wasi = NULL;
     for (size_t i = 0; i < p->n_fns; i++)
         exn_hostfn_release(p->fns[i]);
     exn_free(p->fns);
@@ -634,6 +658,8 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         instance_free(&p->inst);
         exn_strmap_clear(&p->vars);
         exn_kmem_reset(&p->kmem);
+        if (p->wasi)
+            exn_wasi_reset(p->wasi);
         st = instance_new(p, errbuf, sizeof errbuf);
         if (st) {
             p->restart = true;
@@ -799,6 +825,64 @@ exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_
     if (!inside)
         exn_os_mutex_unlock(p->lock);
     return st;
+}
+
+/* ---- WASI configuration ---------------------------------------------------------------------- */
+
+/* Lock p for a configuration change (unless a host function of p is running here, which holds
+ * the lock already); false if p has no WASI. */
+static bool lock_for_wasi(ExtismPlugin *p, bool *inside)
+{
+    if (!p)
+        return false;
+    *inside = exn_plugin_running_here(p);
+    if (!*inside)
+        exn_os_mutex_lock(p->lock);
+    if (p->wasi)
+        return true;
+    if (!*inside)
+        exn_os_mutex_unlock(p->lock);
+    return false;
+}
+
+static exn_status_t unlock_for_wasi(ExtismPlugin *p, bool inside, exn_status_t st)
+{
+    if (!inside)
+        exn_os_mutex_unlock(p->lock);
+    return st;
+}
+
+exn_status_t exn_plugin_wasi_args(ExtismPlugin *p, const char *const *args, size_t n)
+{
+    bool inside;
+    if (!lock_for_wasi(p, &inside))
+        return EXN_ERR_MISUSE;
+    return unlock_for_wasi(p, inside, exn_wasi_set_args(p->wasi, args, n));
+}
+
+exn_status_t exn_plugin_wasi_env(ExtismPlugin *p, const char *const *env, size_t n)
+{
+    bool inside;
+    if (!lock_for_wasi(p, &inside))
+        return EXN_ERR_MISUSE;
+    return unlock_for_wasi(p, inside, exn_wasi_set_env(p->wasi, env, n));
+}
+
+exn_status_t exn_plugin_wasi_stdin(ExtismPlugin *p, const uint8_t *data, size_t len)
+{
+    bool inside;
+    if (!lock_for_wasi(p, &inside))
+        return EXN_ERR_MISUSE;
+    return unlock_for_wasi(p, inside, exn_wasi_set_stdin(p->wasi, data, len));
+}
+
+exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode, exn_output_fn fn,
+                                    void *userdata)
+{
+    bool inside;
+    if (!lock_for_wasi(p, &inside))
+        return EXN_ERR_MISUSE;
+    return unlock_for_wasi(p, inside, exn_wasi_set_output(p->wasi, fd, mode, fn, userdata));
 }
 
 const char *exn_status_name(exn_status_t status)

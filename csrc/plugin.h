@@ -41,6 +41,7 @@ struct ExtismPlugin {
     exn_module_info_t info;
     exn_instance_t inst;
     bool with_wasi;
+    struct exn_wasi *wasi;    /* WASI context (with_wasi only) */
     ExtismFunction **fns;     /* host functions (one reference each) */
     size_t n_fns;
     bool restart;             /* the last call was to `_start`: re-instantiate first */

@@ -14,6 +14,7 @@ from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitErr
 from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
                             TypeInferredFunction, host_fn)
 from .plugin import Plugin
+from .wasi import WASI
 
 __version__ = "0.1.0"
 
@@ -61,6 +62,7 @@ __all__ = [
     "Trap",
     "UnsupportedError",
     "UsageError",
+    "WASI",
     "extism_version",
     "set_log_custom",
     "set_log_file",

@@ -12,7 +12,7 @@ same plugin is reported as a re-entrant call instead of deadlocking on the plugi
 from __future__ import annotations
 
 import threading
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from ._native import Slab, slab
 
@@ -23,7 +23,7 @@ class PluginContext:
     """Per-plugin state reachable from C callbacks (registered in the slab)."""
 
     __slots__ = ("key", "owner", "error", "host_context", "log_target", "log_level", "c_key",
-                 "__weakref__")
+                 "outputs", "__weakref__")
 
     def __init__(self, owner: int) -> None:
         self.owner = owner  # id() of the Plugin
@@ -31,6 +31,7 @@ class PluginContext:
         self.host_context: Any = None
         self.log_target: Any = None
         self.log_level: Optional[int] = None
+        self.outputs: Dict[int, Any] = {}  # WASI fd -> callable or capture buffer
         self.key = slab.add(self)
         self.c_key = Slab.to_c(self.key)
 

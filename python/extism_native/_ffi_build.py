@@ -24,6 +24,8 @@ extern "Python" void _exn_py_host_call(ExtismCurrentPlugin *plugin, const Extism
                                        ExtismSize n_inputs, ExtismVal *outputs,
                                        ExtismSize n_outputs, void *user_data);
 extern "Python" void _exn_py_free_user_data(void *user_data);
+extern "Python" int _exn_py_wasi_stdout(void *userdata, const uint8_t *data, size_t len);
+extern "Python" int _exn_py_wasi_stderr(void *userdata, const uint8_t *data, size_t len);
 """
 
 

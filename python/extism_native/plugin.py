@@ -17,6 +17,7 @@ from ._callbacks import PluginContext, in_callback
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
 from .host_function import Function
+from .wasi import WASI
 
 T = TypeVar("T")
 
@@ -76,7 +77,8 @@ class Plugin:
     Args:
         plugin: the wasm module as bytes, a path to a ``.wasm`` file, or a manifest - a dict or
             its JSON text (``{"wasm": [{"path": ...} | {"data": bytes} | ...], "config": ...}``).
-        wasi: provide WASI preview 1 to the module.
+        wasi: provide WASI preview 1 to the module: ``True``, or a :class:`WASI` with
+            arguments, environment and stdio settings.
         config: config entries (str -> str) the guest reads with ``config_get``; they are added
             to the manifest's.
         functions: host functions the plugin may import (only those given are linked).
@@ -100,7 +102,7 @@ class Plugin:
         b'{"count":3,"total":3,"vowels":"aeiouAEIOU"}'
     """
 
-    def __init__(self, plugin: PluginSource, wasi: bool = False,
+    def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
                  config: Optional[Mapping[str, str]] = None,
                  functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
                  logger: Optional[LogTarget] = None,
@@ -123,8 +125,9 @@ class Plugin:
         out = ffi.new("ExtismPlugin **")
         errbuf = ffi.new("char[]", _ERRBUF)
         fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
-        status = lib.exn_plugin_new(data, len(data), fn_ptrs, len(funcs), bool(wasi), out,
-                                    errbuf, _ERRBUF)
+        wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
+        status = lib.exn_plugin_new(data, len(data), fn_ptrs, len(funcs), wasi_options is not None,
+                                    out, errbuf, _ERRBUF)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=len(data) + (1 << 16))
@@ -134,6 +137,8 @@ class Plugin:
         self.id = uuid.UUID(bytes=bytes(_buffer(lib.extism_plugin_id(self._ptr), 16)))
         self._ctx = ctx = PluginContext(id(self))
         self._host_context_ptr = ctx.c_key
+        if wasi_options is not None:
+            wasi_options._apply(self._ptr, ctx)
         if config:
             self.update_config(config)
 
@@ -269,6 +274,23 @@ class Plugin:
                 status = lib.exn_plugin_config_set(self._ptr, k, len(k), v, len(v))
             if status:
                 raise errors.OutOfMemoryError("cannot store config")
+
+    def read_stdout(self) -> bytes:
+        """What the guest wrote to stdout since the last read (``WASI(stdout="capture")``)."""
+        return self._take_output(1)
+
+    def read_stderr(self) -> bytes:
+        """What the guest wrote to stderr since the last read (``WASI(stderr="capture")``)."""
+        return self._take_output(2)
+
+    def _take_output(self, fd: int) -> bytes:
+        buf = self._ctx.outputs.get(fd) if self._ctx is not None else None
+        if not isinstance(buf, bytearray):
+            raise errors.UsageError("this plugin's output is not captured: use "
+                                    "WASI(stdout='capture') or WASI(stderr='capture')")
+        data = bytes(buf)
+        del buf[:]
+        return data
 
     def reset(self) -> bool:
         """Free all of the plugin's kernel memory now (it is freed at every call anyway)."""

@@ -1,0 +1,49 @@
+/* wasi/wasi.h: WASI preview 1 (wasi_snapshot_preview1) for one plugin - what the rest of the
+ * core sees of it: a per-plugin context, its configuration, and the import table.
+ *
+ * The imports are wasm3 raw functions (see kernel.h for the slot layout).  They reach the
+ * plugin through exn_plugin_of(runtime) and its `wasi` member, and guest memory through
+ * m3_GetMemory(runtime, ...) - always re-read, never kept across a call that can grow memory.
+ * proc_exit(n) sets the plugin's exit_code and returns exn_trap_exit (plugin.h). */
+#ifndef EXN_WASI_H
+#define EXN_WASI_H
+
+#include "../internal.h"
+#include "../manifest.h"
+
+#include "wasm3.h"
+
+typedef struct exn_wasi exn_wasi_t;
+
+/** Create the WASI context of a plugin: the directories of the manifest's allowed_paths are
+ *  opened now (a missing one fails with EXN_ERR_MANIFEST naming it).  Returns EXN_OK,
+ *  EXN_ERR_MANIFEST or EXN_ERR_NOMEM with a message in errbuf. */
+EXN_INTERNAL exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths,
+                                       exn_wasi_t **out, char *errbuf, size_t errbuf_len);
+
+/** Free the context and close everything it opened (NULL is ignored). */
+EXN_INTERNAL void exn_wasi_free(exn_wasi_t *w);
+
+/** Back to the state right after exn_wasi_new (the guest's own descriptors closed, stdin
+ *  rewound), keeping the configuration; used when the plugin is instantiated again. */
+EXN_INTERNAL void exn_wasi_reset(exn_wasi_t *w);
+
+/** Configuration (Copied); applies to later calls. */
+EXN_INTERNAL exn_status_t exn_wasi_set_args(exn_wasi_t *w, const char *const *args, size_t n);
+EXN_INTERNAL exn_status_t exn_wasi_set_env(exn_wasi_t *w, const char *const *env, size_t n);
+EXN_INTERNAL exn_status_t exn_wasi_set_stdin(exn_wasi_t *w, const uint8_t *data, size_t len);
+/** fd 1 or 2; mode EXN_WASI_INHERIT (the process's stream), EXN_WASI_DISCARD or
+ *  EXN_WASI_CALLBACK (fn, userdata; see exn_output_fn in extism_native.h). */
+EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode,
+                                              exn_output_fn fn, void *userdata);
+
+typedef struct {
+    const char *name;
+    const char *signature; /* wasm3 letters, as in kernel_link.c */
+    M3RawCall fn;
+} exn_wasi_import_t;
+
+/** The wasi_snapshot_preview1 import called `name`, or NULL. */
+EXN_INTERNAL const exn_wasi_import_t *exn_wasi_find(const char *name);
+
+#endif
