@@ -5,6 +5,7 @@
 
 #include "json.h"
 #include "kernel.h"
+#include "watchdog.h"
 
 #ifndef EXN_VERSION
 #define EXN_VERSION "0.0.0"
@@ -14,10 +15,6 @@ struct ExtismCompiledPlugin {
     uint8_t *data; /* the creation input, kept to instantiate plugins from */
     size_t len;
     bool with_wasi;
-};
-
-struct ExtismCancelHandle {
-    ExtismPlugin *plugin;
 };
 
 const char *extism_version(void)
@@ -112,7 +109,8 @@ int32_t extism_plugin_call_with_host_context(ExtismPlugin *plugin, const char *f
     exn_call_result_t out;
     if (data_len > SIZE_MAX)
         return -1;
-    exn_plugin_call(plugin, func_name, data, (size_t)data_len, host_context, &out);
+    exn_plugin_call(plugin, func_name, data, (size_t)data_len, host_context, EXN_TIMEOUT_DEFAULT,
+                    &out);
     return out.rc;
 }
 
@@ -166,14 +164,12 @@ void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin)
 
 const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin)
 {
-    (void)plugin;
-    return NULL; /* cancellation is not implemented yet */
+    return plugin ? &plugin->cancel : NULL;
 }
 
 bool extism_plugin_cancel(const ExtismCancelHandle *handle)
 {
-    (void)handle;
-    return false;
+    return handle && exn_call_interrupt(handle->state, 0);
 }
 
 ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm, ExtismSize wasm_size,

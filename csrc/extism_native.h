@@ -68,7 +68,13 @@ EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
                                        bool with_wasi, ExtismPlugin **out_plugin, char *errbuf,
                                        size_t errbuf_len);
 
+/* exn_plugin_call timeouts */
+#define EXN_TIMEOUT_DEFAULT ((int64_t)-1) /* the manifest's timeout_ms, if any */
+#define EXN_TIMEOUT_NONE ((int64_t)-2)    /* no timeout for this call */
+
 /** Call export `name` with `input`; on EXN_OK read the output from `out`.
+ *  `timeout_ns`: EXN_TIMEOUT_DEFAULT, EXN_TIMEOUT_NONE, or the most this call may run (from
+ *  when the export is entered; initialisation is not timed).
  *  Returns EXN_OK, or _NOT_FOUND, _SIGNATURE, _GUEST, _TRAP, _EXIT, _HOST, _CANCELLED, _TIMEOUT,
  *  _NOMEM, _MISUSE; `out->rc` is set in every case and the text is in exn_plugin_errmsg(p).
  *  Ownership: borrows `name` and `input` for the duration of the call.
@@ -76,7 +82,7 @@ EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
  *  function returns EXN_ERR_MISUSE); different plugins may run concurrently. */
 EXTISM_API exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
                                         size_t input_len, void *host_context,
-                                        exn_call_result_t *out);
+                                        int64_t timeout_ns, exn_call_result_t *out);
 
 /** Release everything the plugin holds except the small object itself: later calls fail with
  *  EXN_ERR_MISUSE ("closed"); extism_plugin_free still has to be called.  Waits for a call

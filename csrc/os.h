@@ -52,7 +52,21 @@ EXN_INTERNAL void exn_os_mutex_free(exn_mutex_t *m);
 EXN_INTERNAL void exn_os_mutex_lock(exn_mutex_t *m);
 EXN_INTERNAL void exn_os_mutex_unlock(exn_mutex_t *m);
 
-/** The one process-wide lock (global log configuration and buffer). */
+/** A condition variable used with the global lock (the watchdog). */
+EXN_INTERNAL void exn_os_global_wait(uint64_t deadline_ns); /* 0 = no deadline */
+EXN_INTERNAL void exn_os_global_signal(void);
+
+/** Start a detached thread running fn(arg).  Returns 0, or -1 on failure. */
+EXN_INTERNAL int exn_os_thread_start(void (*fn)(void *), void *arg);
+
+/** In a child after fork(): make the global lock and condition usable again (the thread that
+ *  held them is gone).  A no-op where there is no fork(). */
+EXN_INTERNAL void exn_os_global_reinit(void);
+
+/** Register fn to run in the child after fork() (POSIX; a no-op elsewhere). */
+EXN_INTERNAL void exn_os_atfork_child(void (*fn)(void));
+
+/** The one process-wide lock (global log configuration and buffer, the watchdog). */
 EXN_INTERNAL void exn_os_global_lock(void);
 EXN_INTERNAL void exn_os_global_unlock(void);
 

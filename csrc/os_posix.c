@@ -186,6 +186,72 @@ void exn_os_mutex_unlock(exn_mutex_t *m)
 }
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t global_cond = PTHREAD_COND_INITIALIZER;
+
+/* Waits use the realtime clock (pthread_condattr_setclock is missing on macOS); deadlines are
+ * on the monotonic clock, so they are converted to a relative wait each time.  A clock jump can
+ * only make one wait end early or late once; the caller re-checks the monotonic clock. */
+void exn_os_global_wait(uint64_t deadline_ns)
+{
+    if (!deadline_ns) {
+        pthread_cond_wait(&global_cond, &global_lock);
+        return;
+    }
+    uint64_t now = exn_os_monotonic_ns();
+    if (deadline_ns <= now)
+        return;
+    uint64_t rel = deadline_ns - now;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t nsec = (uint64_t)ts.tv_nsec + rel % 1000000000u;
+    ts.tv_sec += (time_t)(rel / 1000000000u + nsec / 1000000000u);
+    ts.tv_nsec = (long)(nsec % 1000000000u);
+    pthread_cond_timedwait(&global_cond, &global_lock, &ts);
+}
+
+void exn_os_global_signal(void)
+{
+    pthread_cond_signal(&global_cond);
+}
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} thread_start_t;
+
+static void *thread_main(void *p)
+{
+    thread_start_t start = *(thread_start_t *)p;
+    exn_free(p);
+    start.fn(start.arg);
+    return NULL;
+}
+
+int exn_os_thread_start(void (*fn)(void *), void *arg)
+{
+    thread_start_t *start = exn_malloc(sizeof *start);
+    if (!start)
+        return -1;
+    start->fn = fn;
+    start->arg = arg;
+    pthread_attr_t attr;
+    pthread_t thread;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 64 * 1024);
+    int rc = pthread_create(&thread, &attr, thread_main, start);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        exn_free(start);
+        return -1;
+    }
+    return 0;
+}
+
+void exn_os_atfork_child(void (*fn)(void))
+{
+    pthread_atfork(NULL, NULL, fn);
+}
 
 void exn_os_global_lock(void)
 {
@@ -195,6 +261,12 @@ void exn_os_global_lock(void)
 void exn_os_global_unlock(void)
 {
     pthread_mutex_unlock(&global_lock);
+}
+
+void exn_os_global_reinit(void)
+{
+    pthread_mutex_init(&global_lock, NULL);
+    pthread_cond_init(&global_cond, NULL);
 }
 
 exn_status_t exn_os_read_file(const char *path, uint8_t **out_data, size_t *out_len, char *errbuf,

@@ -110,6 +110,64 @@ void exn_os_mutex_unlock(exn_mutex_t *m)
 }
 
 static SRWLOCK global_lock = SRWLOCK_INIT;
+static CONDITION_VARIABLE global_cond = CONDITION_VARIABLE_INIT;
+
+void exn_os_global_wait(uint64_t deadline_ns)
+{
+    DWORD ms = INFINITE;
+    if (deadline_ns) {
+        uint64_t now = exn_os_monotonic_ns();
+        if (deadline_ns <= now)
+            return;
+        uint64_t rel = (deadline_ns - now + 999999) / 1000000;
+        ms = rel >= INFINITE ? INFINITE - 1 : (DWORD)rel;
+    }
+    SleepConditionVariableSRW(&global_cond, &global_lock, ms, 0);
+}
+
+void exn_os_global_signal(void)
+{
+    WakeConditionVariable(&global_cond);
+}
+
+typedef struct {
+    void (*fn)(void *);
+    void *arg;
+} thread_start_t;
+
+static DWORD WINAPI thread_main(LPVOID p)
+{
+    thread_start_t start = *(thread_start_t *)p;
+    exn_free(p);
+    start.fn(start.arg);
+    return 0;
+}
+
+int exn_os_thread_start(void (*fn)(void *), void *arg)
+{
+    thread_start_t *start = exn_malloc(sizeof *start);
+    if (!start)
+        return -1;
+    start->fn = fn;
+    start->arg = arg;
+    HANDLE h = CreateThread(NULL, 64 * 1024, thread_main, start, STACK_SIZE_PARAM_IS_A_RESERVATION,
+                            NULL);
+    if (!h) {
+        exn_free(start);
+        return -1;
+    }
+    CloseHandle(h);
+    return 0;
+}
+
+void exn_os_global_reinit(void)
+{
+}
+
+void exn_os_atfork_child(void (*fn)(void))
+{
+    (void)fn; /* no fork() on Windows */
+}
 
 void exn_os_global_lock(void)
 {

@@ -14,6 +14,7 @@
 #include "kernel.h"
 #include "manifest.h"
 #include "wasi/wasi.h"
+#include "watchdog.h"
 
 #include "m3_compile.h"
 #include "m3_env.h"
@@ -21,8 +22,6 @@
 const char exn_trap_kernel[] = "[kernel]";
 const char exn_trap_host[] = "[host function failed]";
 const char exn_trap_exit[] = "[exit]";
-const char exn_trap_timeout[] = "[timeout]";
-const char exn_trap_cancel[] = "[cancelled]";
 
 #define WASM_STACK_BYTES (1u << 20) /* wasm3 value stack per instance (untouched pages are free) */
 #define KERNEL_LIMIT_BYTES ((uint64_t)1 << 32)
@@ -327,6 +326,7 @@ static exn_status_t instance_new(ExtismPlugin *p, char *errbuf, size_t errbuf_le
     }
     M3MemoryAllocator allocator = {memory_resize, memory_release, &in->memory};
     m3_SetMemoryAllocator(in->runtime, &allocator);
+    m3_SetInterruptFlag(in->runtime, &p->call_state); /* wasm3 patch 0004 */
 
     IM3Module module = NULL;
     M3Result r = m3_ParseModule(in->env, &module, p->wasm, (uint32_t)p->wasm_len);
@@ -430,6 +430,9 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         p->n_fns = n_functions;
     }
     p->max_var_bytes = manifest.max_var_bytes;
+    p->cancel.state = &p->call_state;
+    if (manifest.has_timeout)
+        p->timeout_ns = manifest.timeout_ms * 1000000u;
     p->config = manifest.config;
     exn_strmap_init(&manifest.config);
     exn_strmap_init(&p->vars);
@@ -627,14 +630,11 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
         } else if (r == exn_trap_host) {
             st = EXN_ERR_HOST;
             exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
-        } else if (r == exn_trap_timeout) {
-            st = EXN_ERR_TIMEOUT;
+        } else if (r == m3Err_trapInterrupted) {
+            bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
+            st = timeout ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
             *rc = 134;
-            set_errmsgf(p, "timeout");
-        } else if (r == exn_trap_cancel) {
-            st = EXN_ERR_CANCELLED;
-            *rc = 134;
-            set_errmsgf(p, "cancelled");
+            set_errmsgf(p, timeout ? "timeout" : "cancelled");
         } else {
             *rc = 134;
             const char *text = strncmp(r, "[trap] ", 7) == 0 ? r + 7 : r;
@@ -647,7 +647,8 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
 }
 
 static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t *input,
-                                size_t input_len, void *host_context, exn_call_result_t *out)
+                                size_t input_len, void *host_context, int64_t timeout_ns,
+                                exn_call_result_t *out)
 {
     char errbuf[512];
     exn_status_t st;
@@ -724,7 +725,27 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         p->kmem.input_len = input_len;
     }
 
+    /* the deadline counts from here: initialisation and input copying are not timed */
+    uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns
+                       : timeout_ns < 0                  ? 0
+                                                         : (uint64_t)timeout_ns;
+    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns != 0 : timeout_ns >= 0;
+    exn_deadline_t deadline = {0};
+    if (timed) {
+        uint64_t now = exn_os_monotonic_ns();
+        p->deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+        if (exn_watchdog_arm(&deadline, &p->call_state, exn_atomic_load_u32(&p->call_state),
+                             p->deadline_ns) != EXN_OK) {
+            set_errmsgf(p, "cannot start the timeout thread");
+            p->has_error = true;
+            p->host_context = NULL;
+            return EXN_ERR_NOMEM;
+        }
+    }
     M3Result r = call_index(p, e->index, 0, NULL);
+    if (timed)
+        exn_watchdog_disarm(&deadline);
+    p->deadline_ns = 0;
     p->host_context = NULL;
     if (strcmp(name, "_start") == 0)
         p->restart = true;
@@ -738,7 +759,8 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
 }
 
 exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
-                             size_t input_len, void *host_context, exn_call_result_t *out)
+                             size_t input_len, void *host_context, int64_t timeout_ns,
+                             exn_call_result_t *out)
 {
     exn_call_result_t ignored;
     if (!out)
@@ -769,11 +791,16 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
     p->output_len = 0;
     exn_plugin_set_errmsg(p, "", 0);
 
+    /* a new generation, running: a cancel from now on stops this call and no other */
+    uint32_t gen = (exn_atomic_load_u32(&p->call_state) >> EXN_CALL_GEN_SHIFT) + 1;
+    exn_atomic_store_u32(&p->call_state, (gen << EXN_CALL_GEN_SHIFT) | EXN_CALL_RUNNING);
+
     exn_status_t st = EXN_ERR_MISUSE;
     if (p->closed)
         set_errmsgf(p, "the plugin is closed");
     else
-        st = call_locked(p, name, input, input_len, host_context, out);
+        st = call_locked(p, name, input, input_len, host_context, timeout_ns, out);
+    exn_atomic_store_u32(&p->call_state, gen << EXN_CALL_GEN_SHIFT);
     out->output = p->output;
     out->output_len = p->output_len;
 

@@ -27,11 +27,18 @@ typedef struct {
 EXN_INTERNAL extern const char exn_trap_kernel[];  /* kernel refused: text in p->trap_msg */
 EXN_INTERNAL extern const char exn_trap_host[];    /* host function failed */
 EXN_INTERNAL extern const char exn_trap_exit[];    /* WASI proc_exit: code in p->exit_code */
-EXN_INTERNAL extern const char exn_trap_timeout[];
-EXN_INTERNAL extern const char exn_trap_cancel[];
+
+/* The cancel handle of a plugin: the address of its call-state word. */
+struct ExtismCancelHandle {
+    volatile uint32_t *state;
+};
 
 struct ExtismPlugin {
     exn_mutex_t *lock;        /* held for the whole of a call */
+    volatile uint32_t call_state; /* watchdog.h bits + generation; wasm3 reads bit 0 */
+    ExtismCancelHandle cancel;
+    uint64_t timeout_ns;      /* the manifest's timeout_ms (0: none) */
+    uint64_t deadline_ns;     /* of the running call (0: none), for HTTP requests */
     exn_atomic_int busy;      /* a call is running */
     uintptr_t owner;          /* thread running the call (0 when idle) */
     uint8_t id[16];           /* UUIDv4 */

@@ -13,7 +13,7 @@ from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitErr
                      PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
 from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
                             TypeInferredFunction, host_fn)
-from .plugin import Plugin
+from .plugin import CancelHandle, Plugin
 from .wasi import WASI
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "ValType",
     "host_fn",
     "CallTimeoutError",
+    "CancelHandle",
     "CancelledError",
     "CustomLogger",
     "Error",

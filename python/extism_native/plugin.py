@@ -157,14 +157,15 @@ class Plugin:
 
     @overload
     def call(self, function_name: str, data: Input = ..., parse: None = ...,
-             host_context: Any = ...) -> bytes: ...
+             host_context: Any = ..., *, timeout: Optional[float] = ...) -> bytes: ...
 
     @overload
     def call(self, function_name: str, data: Input, parse: Callable[[bytes], T],
-             host_context: Any = ...) -> T: ...
+             host_context: Any = ..., *, timeout: Optional[float] = ...) -> T: ...
 
     def call(self, function_name: str, data: Input = b"",
-             parse: Optional[Callable[[bytes], Any]] = None, host_context: Any = None) -> Any:
+             parse: Optional[Callable[[bytes], Any]] = None, host_context: Any = None, *,
+             timeout: Optional[float] = None) -> Any:
         """Call the plugin's exported function ``function_name`` with ``data`` as its input.
 
         Args:
@@ -172,6 +173,7 @@ class Plugin:
             data: the input: ``str`` (sent as UTF-8), ``bytes`` or any contiguous buffer.
             parse: applied to the output bytes; by default the bytes are returned.
             host_context: any object; host functions can read it during this call.
+            timeout: seconds this call may run (default: the manifest's ``timeout_ms``).
 
         Returns:
             The output bytes, or ``parse(output)``.
@@ -181,6 +183,8 @@ class Plugin:
             PluginCallError: the plugin set an error or returned a non-zero code.
             Trap: the guest trapped or the kernel refused an operation.
             ExitError: the guest called WASI proc_exit with a non-zero code.
+            CallTimeoutError: the call ran out of time (also a ``TimeoutError``).
+            CancelledError: the call was stopped through :meth:`cancel_handle`.
             UsageError: the plugin is closed, or the call re-enters it from a host function.
         """
         ptr = self._ptr
@@ -194,6 +198,12 @@ class Plugin:
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)
+        if timeout is None:
+            timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
+        elif timeout >= 0:
+            timeout_ns = min(int(timeout * 1e9), 2**62)
+        else:
+            raise ValueError("timeout must not be negative")
         # The output lives in kernel memory until the next call: hold the plugin's lock until it
         # is copied, so a call from another thread cannot overwrite it first.
         lock = self._lock
@@ -203,7 +213,7 @@ class Plugin:
             if host_context is not None:
                 self._ctx.host_context = host_context  # type: ignore[union-attr]
             result = self._result
-            status = _call(ptr, name, data, len(data), self._host_context_ptr, result)
+            status = _call(ptr, name, data, len(data), self._host_context_ptr, timeout_ns, result)
             if status:
                 raise self._call_error(status, function_name, result.rc)
             n = result.output_len
@@ -245,6 +255,10 @@ class Plugin:
         return exc
 
     # ---- everything else ---------------------------------------------------------------------
+
+    def cancel_handle(self) -> "CancelHandle":
+        """A handle that stops this plugin's running call from any thread."""
+        return CancelHandle(self)
 
     def function_exists(self, name: str) -> bool:
         """True if the plugin exports ``name`` as a callable plugin function."""
@@ -330,3 +344,20 @@ class Plugin:
     def __repr__(self) -> str:
         state = "closed" if self._ptr is None else "open"
         return f"<extism_native.Plugin {self.name!r} id={self.id} {state}>"
+
+
+class CancelHandle:
+    """Stops the running call of one plugin, from any thread.
+
+    ``cancel()`` makes the call running at that moment raise :class:`CancelledError` at its
+    next loop iteration or function entry (host functions are not interrupted); it returns
+    False, and nothing is remembered, when no call is running.  The plugin stays usable.
+    """
+
+    def __init__(self, plugin: Plugin) -> None:
+        self._plugin = plugin  # keeps the C object alive as long as the handle
+        self._pointer = lib.extism_plugin_cancel_handle(plugin._ptr) if plugin._ptr else _NULL
+
+    def cancel(self) -> bool:
+        """Request the running call to stop; True if a call was running."""
+        return self._pointer != _NULL and bool(lib.extism_plugin_cancel(self._pointer))

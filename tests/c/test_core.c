@@ -270,10 +270,10 @@ static void test_out_of_memory(void)
         exn_status_t st = exn_plugin_new(wasm, len, NULL, 0, false, &p, err, sizeof err);
         if (st == EXN_OK) {
             exn_call_result_t out;
-            st = exn_plugin_call(p, "input_info", (const uint8_t *)"hello", 5, NULL, &out);
+            st = exn_plugin_call(p, "input_info", (const uint8_t *)"hello", 5, NULL, EXN_TIMEOUT_DEFAULT, &out);
             CHECK(st == EXN_OK || st == EXN_ERR_NOMEM || st == EXN_ERR_TRAP);
             exn_testing_fail_allocation_after(-1);
-            CHECK(exn_plugin_call(p, "noop", NULL, 0, NULL, &out) == EXN_OK);
+            CHECK(exn_plugin_call(p, "noop", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_OK);
             extism_plugin_free(p);
             created++;
         } else {
@@ -329,7 +329,7 @@ static void test_host_function_lifetime(void)
     CHECK(destroyed == 0); /* the plugin still holds them */
     uint8_t n[8] = {3};
     exn_call_result_t out;
-    CHECK(exn_plugin_call(p, "ping_loop", n, 8, NULL, &out) == EXN_OK);
+    CHECK(exn_plugin_call(p, "ping_loop", n, 8, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_OK);
     CHECK(out.output_len == 8 && out.output[0] == 0 + 1 + 2 + 30);
     extism_plugin_free(p);
     CHECK(destroyed == 2);

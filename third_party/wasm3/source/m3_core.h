@@ -135,6 +135,7 @@ typedef struct M3MemoryHeader
     void *          maxStack;
     size_t          length;
     uintptr_t       nativeStackLimit;   // extism_native patch 0003: copy of runtime->nativeStackLimit
+    volatile uint32_t * interrupt;      // extism_native patch 0004: copy of runtime->interrupt
 }
 M3MemoryHeader;
 

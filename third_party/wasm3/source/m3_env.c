@@ -177,6 +177,7 @@ IM3Runtime  m3_NewRuntime  (IM3Environment i_environment, u32 i_stackSizeInBytes
 
         runtime->environment = i_environment;
         runtime->userdata = i_userdata;
+        runtime->interrupt = & runtime->noInterrupt;
 
         runtime->stack = m3_Malloc (i_stackSizeInBytes + 4*sizeof (m3slot_t)); // TODO: more precise stack checks
 
@@ -240,6 +241,14 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 }
 
 
+void  m3_SetInterruptFlag  (IM3Runtime io_runtime, volatile uint32_t * io_flag)
+{
+    io_runtime->interrupt = io_flag ? io_flag : & io_runtime->noInterrupt;
+    if (io_runtime->memory.mallocated)
+        io_runtime->memory.mallocated->interrupt = io_runtime->interrupt;
+}
+
+
 void  m3_SetNativeStackLimit  (IM3Runtime io_runtime, uintptr_t i_lowestAddress)
 {
     io_runtime->nativeStackLimit = i_lowestAddress;
@@ -283,6 +292,7 @@ M3Result  EvaluateExpression  (IM3Module i_module, void * o_expressed, u8 i_type
     runtime.environment = i_module->runtime->environment;
     runtime.numStackSlots = i_module->runtime->numStackSlots;
     runtime.stack = i_module->runtime->stack;
+    runtime.interrupt = & runtime.noInterrupt;
 
     m3stack_t stack = (m3stack_t)runtime.stack;
 
@@ -422,6 +432,7 @@ M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
 
         memory->mallocated->maxStack = (m3slot_t *) io_runtime->stack + io_runtime->numStackSlots;
         memory->mallocated->nativeStackLimit = io_runtime->nativeStackLimit;
+        memory->mallocated->interrupt = io_runtime->interrupt;
 
         m3log (runtime, "resized old: %p; mem: %p; length: %zu; pages: %d", oldMallocated, memory->mallocated, memory->mallocated->length, memory->numPages);
     }

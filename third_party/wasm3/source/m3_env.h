@@ -173,6 +173,8 @@ typedef struct M3Runtime
     u32                     memoryLimit;
     M3MemoryAllocator       memoryAllocator;    // extism_native patch 0001: optional, zeroed = use m3_Realloc
     uintptr_t               nativeStackLimit;   // extism_native patch 0003: 0 = unchecked
+    volatile uint32_t *     interrupt;          // extism_native patch 0004: bit 0 set = stop
+    uint32_t                noInterrupt;        // what `interrupt` points to by default
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;

@@ -794,6 +794,9 @@ d_m3Op  (Entry)
         LIKELY ((uintptr_t) & function > _mem->nativeStackLimit))
 #endif
     {
+        if (UNLIKELY (* _mem->interrupt & 1))       // patch 0004: stop recursion too
+            newTrap (m3Err_trapInterrupted);
+
 #if defined(DEBUG)
         function->hits++;
 #endif
@@ -852,6 +855,7 @@ d_m3Op  (Loop)
     m3ret_t r;
 
     IM3Memory memory = m3MemInfo (_mem);
+    volatile uint32_t * interrupt = _mem->interrupt;   // patch 0004: fixed during a call
 
     do
     {
@@ -869,7 +873,11 @@ d_m3Op  (Loop)
         // can potentially invoke the grow operation.
         _mem = memory->mallocated;
     }
-    while (r == _pc);
+    // patch 0004: a loop is where a guest can run forever without calling anything
+    while (r == _pc and LIKELY (not (* interrupt & 1)));
+
+    if (UNLIKELY (r == _pc))
+        r = m3Err_trapInterrupted;
 
     forwardTrap (r);
 }

@@ -177,6 +177,7 @@ d_m3ErrorConst  (trapExit,                      "[trap] program called exit")
 d_m3ErrorConst  (trapAbort,                     "[trap] program called abort")
 d_m3ErrorConst  (trapUnreachable,               "[trap] unreachable executed")
 d_m3ErrorConst  (trapStackOverflow,             "[trap] stack overflow")
+d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // extism_native patch 0004
 
 
 //-------------------------------------------------------------------------------------------------------------------------------
@@ -231,6 +232,13 @@ d_m3ErrorConst  (trapStackOverflow,             "[trap] stack overflow")
     // Set it on the thread that will run the next call.
     void                m3_SetNativeStackLimit      (IM3Runtime             io_runtime,
                                                      uintptr_t              i_lowestAddress);
+
+    // Interruption (extism_native patch 0004): every loop iteration and function entry checks
+    // bit 0 of *io_flag and traps with m3Err_trapInterrupted when it is set.  Another thread
+    // may set it at any time (it is only read here).  The word must outlive the runtime;
+    // NULL restores the runtime's own (never set) word.
+    void                m3_SetInterruptFlag         (IM3Runtime             io_runtime,
+                                                     volatile uint32_t *    io_flag);
 
     void *              m3_GetUserData              (IM3Runtime             i_runtime);
 
