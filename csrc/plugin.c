@@ -1,11 +1,12 @@
-/* plugin.c: plugin lifecycle - read the manifest, check and link imports, instantiate on wasm3,
- * initialise the guest runtime, call exports and classify how each call ended, free.
+/* plugin.c: plugin lifecycle - read the manifest, name and check its modules, instantiate them
+ * (instance.c), run calls and classify how each call ended, close and free.
  *
- * Spec sections 3 (calls, return codes, initialisation, link errors) and 2.3 (what is reset per
- * call).  Calls on one plugin are serialized by its lock; a call re-entering a plugin that is
- * already running on the same thread fails instead of deadlocking.
- * May call: manifest.h, module_info.h, kernel.h (link table, kernel memory), vmem.h, os.h and
- * the wasm3 internals it needs to call a function by index (m3_env.h, m3_compile.h). */
+ * Spec sections 3 (calls, return codes, initialisation), 2.3 (what is reset per call), 6.4
+ * (module names) and 7 (timeouts, cancellation).  Calls on one plugin are serialized by its
+ * lock; a call re-entering a plugin that is already running on the same thread fails instead
+ * of deadlocking.
+ * May call: instance.h, manifest.h, kernel.h (kernel memory), hostfn.h, wasi/wasi.h,
+ * watchdog.h, os.h. */
 #include "plugin.h"
 
 #include <stdio.h>
@@ -16,15 +17,13 @@
 #include "wasi/wasi.h"
 #include "watchdog.h"
 
-#include "m3_compile.h"
 #include "m3_env.h"
 
 const char exn_trap_kernel[] = "[kernel]";
 const char exn_trap_host[] = "[host function failed]";
 const char exn_trap_exit[] = "[exit]";
 
-#define WASM_STACK_BYTES (1u << 20) /* wasm3 value stack per instance (untouched pages are free) */
-#define KERNEL_LIMIT_BYTES ((uint64_t)1 << 32)
+#define KERNEL_PAGES_BEYOND_START 65520 /* with no max_pages: up to 4 GiB of kernel memory */
 
 /* Plugins running on this thread, innermost first: detects a host function calling back into
  * the plugin that called it. */
@@ -34,30 +33,13 @@ typedef struct frame {
 } frame_t;
 static EXN_THREAD_LOCAL frame_t *running;
 
-/* ---- the native stack guard (wasm3 patch 0003) ------------------------------------------------ */
-
-/* Lowest usable stack address of this thread (1 = the platform cannot tell); asked once per
- * thread because it can be slow (Linux reads /proc for the main thread). */
-static EXN_THREAD_LOCAL uintptr_t thread_stack_low;
-
-#define HOST_STACK_RESERVE ((uintptr_t)256 * 1024) /* left for host functions (Python) */
-
-/* The lowest native stack address guest code may reach from here: half of what is left, at
- * most all but HOST_STACK_RESERVE. */
-static uintptr_t native_stack_limit(void)
+bool exn_plugin_running_here(const ExtismPlugin *p)
 {
-    volatile char here = 0;
-    uintptr_t sp = (uintptr_t)&here;
-    if (!thread_stack_low) {
-        uintptr_t low = exn_os_stack_low();
-        thread_stack_low = low ? low : 1;
+    for (frame_t *f = running; f; f = f->outer) {
+        if (f->plugin == p)
+            return true;
     }
-    uintptr_t low = thread_stack_low;
-    if (low == 1 || low >= sp)
-        return sp > HOST_STACK_RESERVE ? sp - HOST_STACK_RESERVE : 1; /* unknown: be modest */
-    uintptr_t avail = sp - low;
-    uintptr_t keep = avail / 2 < HOST_STACK_RESERVE ? avail / 2 : HOST_STACK_RESERVE;
-    return low + keep;
+    return false;
 }
 
 /* ---- messages ------------------------------------------------------------------------------ */
@@ -102,266 +84,82 @@ const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
     return exn_trap_kernel;
 }
 
-/* Append to a message buffer that already holds a NUL-terminated string. */
-static void append(char *buf, size_t buf_len, const char *fmt, ...) EXN_PRINTF(3, 4);
+/* ---- creation --------------------------------------------------------------------------------- */
 
-static void append(char *buf, size_t buf_len, const char *fmt, ...)
+static bool reserved_name(const char *name)
 {
-    if (!buf || !buf_len)
-        return;
-    size_t n = strlen(buf);
-    va_list ap;
-    va_start(ap, fmt);
-    exn_vfmt(buf + n, buf_len - n, fmt, ap);
-    va_end(ap);
+    return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
 }
 
-/* ---- imports ---------------------------------------------------------------------------------- */
-
-static char sig_letter(uint8_t t)
+/* Take the modules out of the manifest and name them (spec 6.4): one module is main whatever
+ * its name; with several, unnamed ones are called main, and if none is main the last one is. */
+static exn_status_t take_modules(ExtismPlugin *p, exn_manifest_t *manifest, char *errbuf,
+                                 size_t errbuf_len)
 {
-    switch (t) {
-    case EXN_WASM_I32: return 'i';
-    case EXN_WASM_I64: return 'I';
-    case EXN_WASM_F32: return 'f';
-    case EXN_WASM_F64: return 'F';
-    }
-    return '?';
-}
-
-/* wasm3 signature letters for a function type: "I(Ii)" = (i64, i32) -> i64.  Types wasm3
- * cannot pass (v128, references) give '?', which matches no implementation. */
-static void type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
-{
-    size_t n = 0;
-    if (buf_len < (size_t)t->n_params + t->n_results + 4) {
-        exn_fmt(buf, buf_len, "?");
-        return;
-    }
-    if (t->n_results == 0)
-        buf[n++] = 'v';
-    for (uint32_t i = 0; i < t->n_results; i++)
-        buf[n++] = sig_letter(t->types[t->n_params + i]);
-    buf[n++] = '(';
-    for (uint32_t i = 0; i < t->n_params; i++)
-        buf[n++] = sig_letter(t->types[i]);
-    buf[n++] = ')';
-    buf[n] = '\0';
-}
-
-/* "I(Ii)" -> "(i64, i32) -> (i64)" for messages. */
-static void signature_text(const char *sig, char *buf, size_t buf_len)
-{
-    static const char *const names[] = {"i32", "i64", "f32", "f64"};
-    const char *letters = "iIfF";
-    exn_fmt(buf, buf_len, "(");
-    const char *params = strchr(sig, '(');
-    for (const char *c = params ? params + 1 : ""; *c && *c != ')'; c++) {
-        const char *at = strchr(letters, *c);
-        append(buf, buf_len, "%s%s", c == params + 1 ? "" : ", ", at ? names[at - letters] : "?");
-    }
-    append(buf, buf_len, ") -> (");
-    if (sig[0] != 'v') {
-        const char *at = strchr(letters, sig[0]);
-        append(buf, buf_len, "%s", at ? names[at - letters] : "?");
-    }
-    append(buf, buf_len, ")");
-}
-
-/* Check that every import can be provided; on failure errbuf lists every problem at once.
- * Runs before wasm3 sees the module. */
-static exn_status_t check_imports(const exn_module_info_t *info, ExtismFunction *const *fns,
-                                  size_t n_fns, bool with_wasi, char *errbuf, size_t errbuf_len)
-{
-    exn_status_t st = EXN_OK;
-    bool wasi_missing = false;
-    exn_fmt(errbuf, errbuf_len, "unresolved imports:");
-    for (uint32_t i = 0; i < info->n_imports; i++) {
-        const exn_import_t *im = &info->imports[i];
-        const char *sep = st == EXN_OK ? " " : "; ";
-        if (im->kind != EXN_EXTERN_FUNC) {
-            static const char *const kinds[] = {"function", "table", "memory", "global"};
-            append(errbuf, errbuf_len, "%s%s::%s (a %s import: only functions can be imported)",
-                   sep, im->module, im->name, kinds[im->kind]);
-            st = EXN_ERR_LINK;
-            continue;
-        }
-        const exn_functype_t *type = &info->types[im->type_index];
-        char want[2 * EXN_HOSTFN_MAX_VALUES + 8];
-        type_signature(type, want, sizeof want);
-        /* host functions first: they may replace kernel and WASI functions (official rule) */
-        const ExtismFunction *f = exn_hostfn_find(fns, n_fns, im->module, im->name);
-        if (f) {
-            if (!exn_hostfn_matches(f, type)) {
-                char found[256], given[256];
-                exn_functype_format(type, found, sizeof found);
-                exn_hostfn_format(f, given, sizeof given);
-                append(errbuf, errbuf_len,
-                       "%s%s::%s (imported with type %s, the host function's is %s)", sep,
-                       im->module, im->name, found, given);
-                st = EXN_ERR_LINK;
-            }
-            continue;
-        }
-        if (strcmp(im->module, "extism:host/env") == 0) {
-            const exn_kernel_import_t *k = exn_kernel_find(im->name);
-            if (!k) {
-                append(errbuf, errbuf_len,
-                       "%s%s::%s (the Extism kernel has no such function: the plugin may "
-                       "need a newer runtime)",
-                       sep, im->module, im->name);
-                st = EXN_ERR_LINK;
-            } else if (strcmp(k->signature, want) != 0) {
-                char found[128], kernel[128];
-                exn_functype_format(type, found, sizeof found);
-                signature_text(k->signature, kernel, sizeof kernel);
-                append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)",
-                       sep, im->module, im->name, found, kernel);
-                st = EXN_ERR_LINK;
-            }
-            continue;
-        }
-        if (strcmp(im->module, "wasi_snapshot_preview1") == 0) {
-            const exn_wasi_import_t *w = with_wasi ? exn_wasi_find(im->name) : NULL;
-            if (w && strcmp(w->signature, want) == 0)
-                continue;
-            if (w) {
-                char found[128], wasi[128];
-                exn_functype_format(type, found, sizeof found);
-                signature_text(w->signature, wasi, sizeof wasi);
-                append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep,
-                       im->module, im->name, found, wasi);
-                st = EXN_ERR_LINK;
-                continue;
-            }
-            wasi_missing = !with_wasi || wasi_missing;
-        }
-        append(errbuf, errbuf_len, "%s%s::%s", sep, im->module, im->name);
-        st = EXN_ERR_LINK;
-    }
-    if (st != EXN_OK && wasi_missing)
-        append(errbuf, errbuf_len, " (the module uses WASI, which is disabled: enable it with "
-                                   "wasi=True in Python or with_wasi in C)");
-    else if (st != EXN_OK && with_wasi) {
-        for (uint32_t i = 0; i < info->n_imports; i++) {
-            const exn_import_t *im = &info->imports[i];
-            if (strcmp(im->module, "wasi_snapshot_preview1") == 0 && !exn_wasi_find(im->name)) {
-                append(errbuf, errbuf_len, " (%s is not a WASI preview 1 function this runtime "
-                                           "provides)", im->name);
-                break;
-            }
-        }
-    }
-    if (st == EXN_OK && errbuf && errbuf_len)
-        errbuf[0] = '\0';
-    return st;
-}
-
-/* Link the imports checked by check_imports into a loaded wasm3 module. */
-static M3Result link_imports(const ExtismPlugin *p, IM3Module module)
-{
-    const exn_module_info_t *info = &p->info;
-    for (uint32_t i = 0; i < info->n_imports; i++) {
-        const exn_import_t *im = &info->imports[i];
-        if (im->kind != EXN_EXTERN_FUNC)
-            continue;
-        M3Result r = NULL;
-        ExtismFunction *f = exn_hostfn_find(p->fns, p->n_fns, im->module, im->name);
-        if (f) {
-            r = m3_LinkRawFunctionEx(module, im->module, im->name, f->signature,
-                                     exn_hostfn_trampoline, f);
-        } else if (strcmp(im->module, "extism:host/env") == 0) {
-            const exn_kernel_import_t *k = exn_kernel_find(im->name);
-            r = m3_LinkRawFunction(module, im->module, im->name, k->signature, k->fn);
-        } else if (strcmp(im->module, "wasi_snapshot_preview1") == 0) {
-            const exn_wasi_import_t *w = exn_wasi_find(im->name);
-            r = m3_LinkRawFunction(module, im->module, im->name, w->signature, w->fn);
-        }
-        if (r)
-            return r;
-    }
-    return NULL;
-}
-
-/* ---- instances -------------------------------------------------------------------------------- */
-
-/* wasm3 patch 0001: linear memory lives in a vmem region, committed as the guest grows it. */
-static void *memory_resize(void *userdata, void *base, size_t old_bytes, size_t new_bytes,
-                           size_t max_bytes)
-{
-    (void)base, (void)old_bytes;
-    exn_vmem_t *vm = userdata;
-    if (!vm->base && !vm->limit)
-        exn_vmem_init(vm, max_bytes);
-    return exn_vmem_resize(vm, new_bytes) == EXN_OK ? vm->base : NULL;
-}
-
-static void memory_release(void *userdata, void *base)
-{
-    (void)base;
-    exn_vmem_free(userdata);
-}
-
-static void instance_free(exn_instance_t *in)
-{
-    if (in->runtime)
-        m3_FreeRuntime(in->runtime); /* frees the loaded module and its memory */
-    if (in->env)
-        m3_FreeEnvironment(in->env);
-    exn_vmem_free(&in->memory);
-    memset(in, 0, sizeof *in);
-}
-
-static exn_status_t instance_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
-{
-    exn_instance_t *in = &p->inst;
-    memset(in, 0, sizeof *in);
-    in->env = m3_NewEnvironment();
-    if (in->env)
-        in->runtime = m3_NewRuntime(in->env, WASM_STACK_BYTES, p);
-    if (!in->runtime) {
-        instance_free(in);
-        exn_fmt(errbuf, errbuf_len, "out of memory creating the wasm runtime");
+    size_t n = manifest->n_wasm;
+    p->mods = exn_calloc(n, sizeof *p->mods);
+    p->order = exn_calloc(n, sizeof *p->order);
+    if (!p->mods || !p->order) {
+        exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
         return EXN_ERR_NOMEM;
     }
-    M3MemoryAllocator allocator = {memory_resize, memory_release, &in->memory};
-    m3_SetMemoryAllocator(in->runtime, &allocator);
-    m3_SetInterruptFlag(in->runtime, &p->call_state); /* wasm3 patch 0004 */
-
-    IM3Module module = NULL;
-    M3Result r = m3_ParseModule(in->env, &module, p->wasm, (uint32_t)p->wasm_len);
-    if (r) {
-        exn_fmt(errbuf, errbuf_len, "invalid wasm module: %s", r);
-        instance_free(in);
-        return EXN_ERR_LOAD;
-    }
-    r = m3_LoadModule(in->runtime, module);
-    if (r) {
-        exn_fmt(errbuf, errbuf_len, "cannot instantiate the wasm module: %s", r);
-        m3_FreeModule(module);
-        instance_free(in);
-        return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
-    }
-    in->module = module;
-    r = link_imports(p, module);
-    if (r) {
-        exn_fmt(errbuf, errbuf_len, "cannot link imports: %s", r);
-        instance_free(in);
-        return EXN_ERR_LINK;
-    }
-    if (p->info.has_start) {
-        m3_SetNativeStackLimit(in->runtime, native_stack_limit());
-        r = m3_RunStart(module);
-        if (r) {
-            exn_fmt(errbuf, errbuf_len, "the module's start function failed: %s", r);
-            instance_free(in);
+    for (size_t i = 0; i < n; i++) {
+        exn_manifest_wasm_t *w = &manifest->wasm[i];
+        exn_module_t *m = &p->mods[p->n_mods++];
+        m->wasm = w->bytes; /* wasm3 keeps pointers into these bytes: the module owns them */
+        m->wasm_len = w->len;
+        w->bytes = NULL;
+        const char *name = n == 1 || !w->name ? "main" : w->name;
+        if (!(m->name = exn_strndup(name, strlen(name)))) {
+            exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
+            return EXN_ERR_NOMEM;
+        }
+        if (m->wasm_len > UINT32_MAX) {
+            exn_fmt(errbuf, errbuf_len, "wasm[%zu] is larger than 4 GiB", i);
             return EXN_ERR_LOAD;
+        }
+        if (n > 1 && reserved_name(name)) {
+            exn_fmt(errbuf, errbuf_len, "invalid manifest: wasm[%zu].name: \"%s\" is reserved", i,
+                    name);
+            return EXN_ERR_MANIFEST;
+        }
+        for (size_t j = 0; j + 1 < p->n_mods; j++) {
+            if (strcmp(p->mods[j].name, name) == 0) {
+                exn_fmt(errbuf, errbuf_len,
+                        "invalid manifest: wasm[%zu].name: duplicate module name \"%s\"%s", i,
+                        name, strcmp(name, "main") == 0 ? " (unnamed modules are called main)"
+                                                        : "");
+                return EXN_ERR_MANIFEST;
+            }
+        }
+    }
+    for (size_t i = 0; i < p->n_mods && !p->main; i++) {
+        if (strcmp(p->mods[i].name, "main") == 0)
+            p->main = &p->mods[i];
+    }
+    if (!p->main) {
+        exn_module_t *last = &p->mods[p->n_mods - 1];
+        char *main_name = exn_strndup("main", 4);
+        if (!main_name)
+            return EXN_ERR_NOMEM;
+        exn_free(last->name);
+        last->name = main_name;
+        p->main = last;
+    }
+    for (size_t i = 0; i < p->n_mods; i++) {
+        char why[512];
+        exn_status_t st = exn_module_scan(p->mods[i].wasm, p->mods[i].wasm_len, &p->mods[i].info,
+                                          why, sizeof why);
+        if (st) {
+            if (p->n_mods > 1)
+                exn_fmt(errbuf, errbuf_len, "module %s: %s", p->mods[i].name, why);
+            else
+                exn_fmt(errbuf, errbuf_len, "%s", why);
+            return st;
         }
     }
     return EXN_OK;
 }
-
-/* ---- creation --------------------------------------------------------------------------------- */
 
 exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
                             size_t n_functions, bool with_wasi, ExtismPlugin **out_plugin,
@@ -393,26 +191,11 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     EXN_TRY(exn_manifest_from_input(data, len, &manifest, errbuf, errbuf_len));
     have_manifest = true;
     EXN_TRY(exn_manifest_load(&manifest, errbuf, errbuf_len));
-    if (manifest.n_wasm != 1) {
-        exn_fmt(errbuf, errbuf_len,
-                "manifests with several wasm modules are not supported by this version");
-        st = EXN_ERR_UNSUPPORTED;
-        goto cleanup;
-    }
 
     p = exn_calloc(1, sizeof *p);
     if (!p || !(p->lock = exn_os_mutex_new())) {
         st = EXN_ERR_NOMEM;
         exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
-        goto cleanup;
-    }
-    /* take the module bytes from the manifest: wasm3 keeps pointers into them */
-    p->wasm = manifest.wasm[0].bytes;
-    p->wasm_len = manifest.wasm[0].len;
-    manifest.wasm[0].bytes = NULL;
-    if (p->wasm_len > UINT32_MAX) {
-        exn_fmt(errbuf, errbuf_len, "the wasm module is larger than 4 GiB");
-        st = EXN_ERR_LOAD;
         goto cleanup;
     }
     p->with_wasi = with_wasi;
@@ -430,6 +213,8 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         p->n_fns = n_functions;
     }
     p->max_var_bytes = manifest.max_var_bytes;
+    p->has_max_pages = manifest.has_max_pages;
+    p->max_pages = manifest.max_pages;
     p->cancel.state = &p->call_state;
     if (manifest.has_timeout)
         p->timeout_ns = manifest.timeout_ms * 1000000u;
@@ -446,17 +231,20 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     p->id[6] = (uint8_t)((p->id[6] & 0x0F) | 0x40); /* UUID version 4 */
     p->id[8] = (uint8_t)((p->id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 
-    EXN_TRY(exn_module_scan(p->wasm, p->wasm_len, &p->info, errbuf, errbuf_len));
-    EXN_TRY(check_imports(&p->info, p->fns, p->n_fns, with_wasi, errbuf, errbuf_len));
+    EXN_TRY(take_modules(p, &manifest, errbuf, errbuf_len));
+    EXN_TRY(exn_instances_check(p, errbuf, errbuf_len));
     if (with_wasi)
         EXN_TRY(exn_wasi_new(manifest.allowed_paths, manifest.n_allowed_paths, &p->wasi, errbuf,
                              errbuf_len));
-    if (exn_kmem_init(&p->kmem, KERNEL_LIMIT_BYTES) != EXN_OK) {
+    /* kernel memory: 16 pages at start, growing by at most max_pages pages (spec 7.4) */
+    uint64_t kernel_pages = EXN_KMEM_INITIAL_PAGES +
+                            (p->has_max_pages ? p->max_pages : KERNEL_PAGES_BEYOND_START);
+    if (exn_kmem_init(&p->kmem, kernel_pages * EXN_KMEM_PAGE) != EXN_OK) {
         exn_fmt(errbuf, errbuf_len, "out of memory creating the kernel memory");
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
-    EXN_TRY(instance_new(p, errbuf, errbuf_len));
+    EXN_TRY(exn_instances_new(p, errbuf, errbuf_len));
     if (exn_plugin_set_errmsg(p, "", 0) != EXN_OK) {
         st = EXN_ERR_NOMEM;
         goto cleanup;
@@ -474,13 +262,20 @@ cleanup:
 /* Free everything but the object and its lock (exn_plugin_close, extism_plugin_free). */
 static void release(ExtismPlugin *p)
 {
-    instance_free(&p->inst);
-    exn_module_info_free(&p->info);
+    exn_instances_free(p);
+    for (size_t i = 0; i < p->n_mods; i++) {
+        exn_free(p->mods[i].name);
+        exn_free(p->mods[i].wasm);
+        exn_module_info_free(&p->mods[i].info);
+    }
+    exn_free(p->mods);
+    exn_free(p->order);
+    p->mods = p->main = NULL;
+    p->order = NULL;
+    p->n_mods = 0;
     exn_kmem_free(&p->kmem);
     exn_strmap_clear(&p->vars);
     exn_strmap_clear(&p->config);
-    exn_free(p->wasm);
-    p->wasm = NULL;
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
     for (size_t i = 0; i < p->n_fns; i++)
@@ -491,15 +286,6 @@ static void release(ExtismPlugin *p)
     p->output = NULL;
     p->output_len = 0;
     p->closed = true;
-}
-
-bool exn_plugin_running_here(const ExtismPlugin *p)
-{
-    for (frame_t *f = running; f; f = f->outer) {
-        if (f->plugin == p)
-            return true;
-    }
-    return false;
 }
 
 exn_status_t exn_plugin_close(ExtismPlugin *p)
@@ -528,67 +314,6 @@ void extism_plugin_free(ExtismPlugin *p)
 
 /* ---- calls ------------------------------------------------------------------------------------ */
 
-/* Call function `index` of the instance with i32 arguments; NULL or the trap. */
-static M3Result call_index(ExtismPlugin *p, uint32_t index, uint32_t argc, const int32_t *args)
-{
-    IM3Function f = &p->inst.module->functions[index];
-    if (!f->compiled) {
-        M3Result r = CompileFunction(f);
-        if (r)
-            return r;
-    }
-    const void *ptrs[2] = {argc > 0 ? &args[0] : NULL, argc > 1 ? &args[1] : NULL};
-    return m3_Call(f, argc, ptrs);
-}
-
-static bool has_type(const exn_module_info_t *info, const exn_export_t *e, uint32_t n_params,
-                     uint32_t n_results)
-{
-    const exn_functype_t *t = exn_module_func_type(info, e->index);
-    if (!t || t->n_params != n_params || t->n_results != n_results)
-        return false;
-    for (uint32_t i = 0; i < n_params; i++) {
-        if (t->types[i] != EXN_WASM_I32)
-            return false;
-    }
-    return true;
-}
-
-/* Guest-runtime initialisation, once per instance (spec 3.4): Haskell's hs_init (after
- * _initialize), else __wasm_call_ctors, else _initialize.  A present but wrongly typed function
- * disables the step, as in the official runtime. */
-static M3Result initialise(ExtismPlugin *p, const char **out_what)
-{
-    const exn_module_info_t *info = &p->info;
-    const exn_export_t *hs = exn_module_export(info, "hs_init", EXN_EXTERN_FUNC);
-    const exn_export_t *init = exn_module_export(info, "_initialize", EXN_EXTERN_FUNC);
-    const exn_export_t *ctors = exn_module_export(info, "__wasm_call_ctors", EXN_EXTERN_FUNC);
-    static const int32_t zeros[2] = {0, 0};
-    M3Result r = NULL;
-    p->inst.initialized = true;
-    if (hs) {
-        if (has_type(info, hs, 2, 0)) {
-            if (init && has_type(info, init, 0, 0)) {
-                *out_what = "_initialize";
-                r = call_index(p, init->index, 0, NULL);
-            }
-            if (!r) {
-                *out_what = "hs_init";
-                r = call_index(p, hs->index, 2, zeros);
-            }
-        }
-    } else if (ctors) {
-        *out_what = "__wasm_call_ctors";
-        if (has_type(info, ctors, 0, 0))
-            r = call_index(p, ctors->index, 0, NULL);
-    } else if (init) {
-        *out_what = "_initialize";
-        if (has_type(info, init, 0, 0))
-            r = call_index(p, init->index, 0, NULL);
-    }
-    return r;
-}
-
 /* Turn how the guest stopped into a status, a return code and a message (spec 3.2). */
 static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int32_t *rc)
 {
@@ -598,7 +323,7 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
         *rc = 0;
         if (returns_i32) {
             const void *ptr[1] = {rc};
-            IM3Function last = p->inst.runtime->lastCalled;
+            IM3Function last = p->main->runtime->lastCalled;
             if (last)
                 m3_GetResults(last, 1, ptr);
         }
@@ -646,37 +371,41 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     return *rc == 0 ? EXN_OK : EXN_ERR_GUEST;
 }
 
+/* The last call ran `_start`: begin again from fresh instances, vars cleared, WASI state reset
+ * (official behaviour). */
+static exn_status_t restart(ExtismPlugin *p)
+{
+    char errbuf[512];
+    p->restart = false;
+    exn_instances_free(p);
+    exn_strmap_clear(&p->vars);
+    exn_kmem_reset(&p->kmem);
+    if (p->wasi)
+        exn_wasi_reset(p->wasi);
+    exn_status_t st = exn_instances_new(p, errbuf, sizeof errbuf);
+    if (st) {
+        p->restart = true;
+        set_errmsgf(p, "re-creating the plugin's instances: %s", errbuf);
+        p->has_error = true;
+    }
+    return st;
+}
+
 static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t *input,
                                 size_t input_len, void *host_context, int64_t timeout_ns,
                                 exn_call_result_t *out)
 {
-    char errbuf[512];
     exn_status_t st;
+    if (p->restart && (st = restart(p)) != EXN_OK)
+        return st;
 
-    if (p->restart) {
-        /* the last call ran `_start`: begin again from a fresh instance (official behaviour) */
-        p->restart = false;
-        instance_free(&p->inst);
-        exn_strmap_clear(&p->vars);
-        exn_kmem_reset(&p->kmem);
-        if (p->wasi)
-            exn_wasi_reset(p->wasi);
-        st = instance_new(p, errbuf, sizeof errbuf);
-        if (st) {
-            p->restart = true;
-            set_errmsgf(p, "re-creating the instance after _start: %s", errbuf);
-            p->has_error = true;
-            return st;
-        }
-    }
-
-    const exn_export_t *e = exn_module_export(&p->info, name, EXN_EXTERN_FUNC);
+    const exn_export_t *e = exn_module_export(&p->main->info, name, EXN_EXTERN_FUNC);
     if (!e) {
         set_errmsgf(p, "function not found: %s", name);
         p->has_error = true;
         return EXN_ERR_NOT_FOUND;
     }
-    const exn_functype_t *t = exn_module_func_type(&p->info, e->index);
+    const exn_functype_t *t = exn_module_func_type(&p->main->info, e->index);
     if (t->n_params != 0 || t->n_results > 1 ||
         (t->n_results == 1 && t->types[0] != EXN_WASM_I32)) {
         char sig[128];
@@ -690,27 +419,22 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     exn_kmem_reset(&p->kmem);
     p->call_log_level = EXN_LOG_ASK;
     p->host_context = host_context;
-    m3_SetNativeStackLimit(p->inst.runtime, native_stack_limit());
-    if (!p->inst.initialized) {
-        const char *what = "";
-        M3Result r = initialise(p, &what);
-        if (r) {
-            int32_t ignored;
-            st = classify(p, r, false, &ignored);
-            if (st == EXN_OK) {
-                /* proc_exit(0) during initialisation: the instance can still serve calls */
-            } else {
-                char reason[512];
-                exn_fmt(reason, sizeof reason, "initialising the plugin (%s): %s", what,
-                        p->errmsg);
-                exn_plugin_set_errmsg(p, reason, strlen(reason));
-                p->restart = true; /* try initialisation again on a fresh instance */
-                p->host_context = NULL;
-                return st;
-            }
+    exn_instances_enter(p);
+    const char *what = "";
+    M3Result r = exn_instances_initialise(p, &what);
+    if (r) {
+        int32_t ignored;
+        st = classify(p, r, false, &ignored);
+        if (st != EXN_OK) { /* (proc_exit(0) while initialising leaves a usable instance) */
+            char reason[1024];
+            exn_fmt(reason, sizeof reason, "initialising the plugin (%s): %s", what, p->errmsg);
+            exn_plugin_set_errmsg(p, reason, strlen(reason));
+            p->restart = true; /* try again on fresh instances */
+            p->host_context = NULL;
+            return st;
         }
-        exn_kmem_reset(&p->kmem);
     }
+    exn_kmem_reset(&p->kmem);
 
     if (input_len) {
         bool failed;
@@ -726,10 +450,10 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     }
 
     /* the deadline counts from here: initialisation and input copying are not timed */
+    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns != 0 : timeout_ns >= 0;
     uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns
                        : timeout_ns < 0                  ? 0
                                                          : (uint64_t)timeout_ns;
-    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns != 0 : timeout_ns >= 0;
     exn_deadline_t deadline = {0};
     if (timed) {
         uint64_t now = exn_os_monotonic_ns();
@@ -742,7 +466,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
             return EXN_ERR_NOMEM;
         }
     }
-    M3Result r = call_index(p, e->index, 0, NULL);
+    r = exn_module_call(p->main, e->index, 0, NULL);
     if (timed)
         exn_watchdog_disarm(&deadline);
     p->deadline_ns = 0;
@@ -825,10 +549,10 @@ int exn_plugin_function_kind(ExtismPlugin *p, const char *name)
 {
     if (!p || !name || p->closed)
         return 0;
-    const exn_export_t *e = exn_module_export(&p->info, name, EXN_EXTERN_FUNC);
+    const exn_export_t *e = exn_module_export(&p->main->info, name, EXN_EXTERN_FUNC);
     if (!e)
         return 0;
-    const exn_functype_t *t = exn_module_func_type(&p->info, e->index);
+    const exn_functype_t *t = exn_module_func_type(&p->main->info, e->index);
     bool ok = t->n_params == 0 &&
               (t->n_results == 0 || (t->n_results == 1 && t->types[0] == EXN_WASM_I32));
     return ok ? 1 : -1;

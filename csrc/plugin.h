@@ -3,6 +3,7 @@
 #ifndef EXN_PLUGIN_H
 #define EXN_PLUGIN_H
 
+#include "instance.h"
 #include "internal.h"
 #include "kernel_mem.h"
 #include "module_info.h"
@@ -11,16 +12,6 @@
 #include "vmem.h"
 
 #include "wasm3.h"
-
-/* One instantiated wasm module: wasm3 environment, runtime and module, with its linear memory
- * in a vmem region (wasm3 patch 0001). */
-typedef struct {
-    IM3Environment env;
-    IM3Runtime runtime;
-    IM3Module module;
-    exn_vmem_t memory;
-    bool initialized; /* guest-runtime initialisation (spec 3.4) has run */
-} exn_instance_t;
 
 /* Why a kernel import, host function or interrupt stopped the guest.  Their addresses are
  * returned to wasm3 as trap results; the text is in the plugin's trap message. */
@@ -43,10 +34,13 @@ struct ExtismPlugin {
     uintptr_t owner;          /* thread running the call (0 when idle) */
     uint8_t id[16];           /* UUIDv4 */
 
-    uint8_t *wasm;            /* module bytes (owned; wasm3 keeps pointers into them) */
-    size_t wasm_len;
-    exn_module_info_t info;
-    exn_instance_t inst;
+    exn_module_t *mods;       /* the manifest's modules */
+    size_t n_mods;
+    exn_module_t *main;       /* the one whose exports can be called */
+    size_t *order;            /* instantiation order (imported modules first) */
+    size_t n_order;
+    bool has_max_pages;       /* memory.max_pages: a page cap on each linear memory */
+    uint32_t max_pages;
     bool with_wasi;
     struct exn_wasi *wasi;    /* WASI context (with_wasi only) */
     ExtismFunction **fns;     /* host functions (one reference each) */

@@ -335,6 +335,7 @@ def test_bad_declarations():
 # ---- lifetime, memory, threads ----------------------------------------------------------------------
 
 def test_user_data_lives_as_long_as_a_plugin_needs_it():
+    gc.collect()
     before = len(slab)
 
     def make():

@@ -150,13 +150,6 @@ def test_manifest_values_that_json_cannot_encode():
         extism.Plugin({"wasm": [{"path": object()}]})
 
 
-def test_several_modules_are_refused_until_linking_exists():
-    source = {"wasm": [{"path": str(wasm_path("edge")), "name": "a"},
-                       {"path": str(wasm_path("edge"))}]}
-    with pytest.raises((extism.UnsupportedError, extism.PluginLoadError)):
-        extism.Plugin(json.dumps(source))
-
-
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs a FIFO")
 def test_fifo_path_is_not_read(tmp_path):
     fifo = tmp_path / "pipe.wasm"
