@@ -159,7 +159,8 @@ bool extism_plugin_reset(ExtismPlugin *plugin)
 
 void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin)
 {
-    (void)plugin; /* HTTP is not implemented yet: http_headers keeps answering 0 */
+    if (plugin)
+        plugin->http_headers_enabled = true;
 }
 
 const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin)

@@ -30,7 +30,8 @@ typedef enum {
     EXN_ERR_HOST = 11,       /* a host function failed (exn_current_plugin_fail) */
     EXN_ERR_CANCELLED = 12,  /* stopped by extism_plugin_cancel */
     EXN_ERR_TIMEOUT = 13,    /* stopped by the manifest's timeout_ms or a per-call timeout */
-    EXN_ERR_UNSUPPORTED = 14 /* a feature extism_native does not implement */
+    EXN_ERR_UNSUPPORTED = 14, /* a feature extism_native does not implement */
+    EXN_ERR_HTTP = 15        /* an HTTP request of the guest failed or was not allowed */
 } exn_status_t;
 
 /** Log levels as the guest sees them through get_log_level. */
@@ -134,6 +135,49 @@ EXTISM_API exn_status_t exn_plugin_wasi_stdin(ExtismPlugin *p, const uint8_t *da
  *  stream, the default), EXN_WASI_DISCARD, or EXN_WASI_CALLBACK (`fn` with `userdata`). */
 EXTISM_API exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode,
                                                exn_output_fn fn, void *userdata);
+
+/* ---- HTTP ----------------------------------------------------------------------------------
+ * The http_request import (and manifest `url` sources) perform HTTP through a transport the
+ * host provides: the Python package installs one built on the standard library.  A transport
+ * performs exactly one request and never follows redirects: the core follows them itself,
+ * checking every hop against the plugin's allowed_hosts. */
+
+typedef struct {
+    const char *url;    /* absolute http(s) URL */
+    const char *method; /* upper case */
+    const char *const *header_names;
+    const char *const *header_values;
+    size_t n_headers;
+    const uint8_t *body; /* NULL when there is none */
+    size_t body_len;
+    int64_t timeout_ns;  /* time the request may take, -1 for no limit */
+} exn_http_request_t;
+
+typedef struct exn_http_response exn_http_response_t;
+
+/** Performs `request`: reports the status with exn_http_response_status, each header with
+ *  exn_http_response_header and the body in pieces with exn_http_response_body (stopping
+ *  when it returns non-zero), then returns 0; or calls exn_http_response_fail and returns
+ *  non-zero.  Runs on the thread of the plugin call.  Borrowed arguments. */
+typedef int (*exn_http_transport_fn)(void *userdata, const exn_http_request_t *request,
+                                     exn_http_response_t *response);
+
+EXTISM_API void exn_http_response_status(exn_http_response_t *response, int status);
+EXTISM_API void exn_http_response_header(exn_http_response_t *response, const char *name,
+                                         size_t name_len, const char *value, size_t value_len);
+/** Append body bytes.  Returns non-zero once the body exceeds the plugin's
+ *  max_http_response_bytes (or memory ran out): stop reading then. */
+EXTISM_API int exn_http_response_body(exn_http_response_t *response, const uint8_t *data,
+                                      size_t len);
+EXTISM_API void exn_http_response_fail(exn_http_response_t *response, const char *message);
+
+/** The process-wide transport: used for manifest `url` sources and by plugins without one of
+ *  their own.  NULL removes it.  Not thread-safe with respect to plugin creation. */
+EXTISM_API void exn_set_http_transport(exn_http_transport_fn fn, void *userdata);
+
+/** This plugin's transport (NULL: the process-wide one). */
+EXTISM_API void exn_plugin_set_http_transport(ExtismPlugin *p, exn_http_transport_fn fn,
+                                              void *userdata);
 
 /* ---- inside a host function ------------------------------------------------------------ */
 

@@ -517,3 +517,59 @@ const char *exn_json_kind_name(exn_json_kind_t kind)
     }
     return "?";
 }
+
+/* ---- writing ---------------------------------------------------------------------------- */
+
+void exn_sb_append(exn_sb_t *sb, const char *s, size_t len)
+{
+    if (sb->failed)
+        return;
+    if (sb->len + len + 1 > sb->cap) {
+        size_t cap = sb->cap ? sb->cap : 64;
+        while (cap < sb->len + len + 1)
+            cap *= 2;
+        char *data = exn_realloc(sb->data, cap);
+        if (!data) {
+            sb->failed = true;
+            return;
+        }
+        sb->data = data;
+        sb->cap = cap;
+    }
+    memcpy(sb->data + sb->len, s, len);
+    sb->len += len;
+    sb->data[sb->len] = '\0';
+}
+
+void exn_sb_json_string(exn_sb_t *sb, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    exn_sb_append(sb, "\"", 1);
+    size_t start = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        exn_sb_append(sb, s + start, i - start);
+        char esc[7] = {'\\', (char)c, 0};
+        if (c < 0x20) {
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            exn_sb_append(sb, esc, 6);
+        } else {
+            exn_sb_append(sb, esc, 2);
+        }
+        start = i + 1;
+    }
+    exn_sb_append(sb, s + start, len - start);
+    exn_sb_append(sb, "\"", 1);
+}
+
+void exn_sb_free(exn_sb_t *sb)
+{
+    exn_free(sb->data);
+    memset(sb, 0, sizeof *sb);
+}

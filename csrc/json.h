@@ -50,6 +50,19 @@ EXN_INTERNAL const exn_json_t *exn_json_get(const exn_json_t *obj, const char *k
 /** Name of a kind for messages ("a string", "an object", ...). */
 EXN_INTERNAL const char *exn_json_kind_name(exn_json_kind_t kind);
 
+/* A growable string for writing JSON (HTTP response headers).  After an allocation failure
+ * `failed` is set and further appends do nothing. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool failed;
+} exn_sb_t;
+
+EXN_INTERNAL void exn_sb_append(exn_sb_t *sb, const char *s, size_t len);
+/** Append s as a quoted, escaped JSON string. */
+EXN_INTERNAL void exn_sb_json_string(exn_sb_t *sb, const char *s, size_t len);
+EXN_INTERNAL void exn_sb_free(exn_sb_t *sb);
+
 /** True if bytes are valid UTF-8 (no surrogates, no overlong forms). */
 EXN_INTERNAL bool exn_utf8_valid(const uint8_t *s, size_t len);
 

@@ -3,6 +3,7 @@
 #include "manifest.h"
 
 #include "codec.h"
+#include "http.h"
 #include "json.h"
 #include "os.h"
 
@@ -373,9 +374,13 @@ exn_status_t exn_manifest_load(exn_manifest_t *m, char *errbuf, size_t errbuf_le
                 return st;
             }
         } else if (w->source == EXN_WASM_URL && !w->bytes) {
-            exn_fmt(errbuf, errbuf_len, "wasm[%zu]: URL sources are not supported yet (%.200s)", i,
-                    w->where);
-            return EXN_ERR_UNSUPPORTED;
+            char why[768];
+            exn_status_t st = exn_http_fetch_source(w->where, w->method, &w->headers, &w->bytes,
+                                                    &w->len, why, sizeof why);
+            if (st) {
+                exn_fmt(errbuf, errbuf_len, "wasm[%zu]: %s", i, why);
+                return st;
+            }
         }
         if (w->hash) {
             char actual[65];

@@ -22,6 +22,7 @@
 const char exn_trap_kernel[] = "[kernel]";
 const char exn_trap_host[] = "[host function failed]";
 const char exn_trap_exit[] = "[exit]";
+const char exn_trap_http[] = "[http]";
 
 #define KERNEL_PAGES_BEYOND_START 65520 /* with no max_pages: up to 4 GiB of kernel memory */
 
@@ -213,6 +214,12 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         p->n_fns = n_functions;
     }
     p->max_var_bytes = manifest.max_var_bytes;
+    p->max_http_response_bytes = manifest.max_http_response_bytes;
+    p->allowed_hosts = manifest.allowed_hosts; /* taken: NULL when absent, null or [] */
+    p->n_allowed_hosts = manifest.n_allowed_hosts;
+    manifest.allowed_hosts = NULL;
+    manifest.n_allowed_hosts = 0;
+    exn_strmap_init(&p->http_headers);
     p->has_max_pages = manifest.has_max_pages;
     p->max_pages = manifest.max_pages;
     p->cancel.state = &p->call_state;
@@ -276,6 +283,12 @@ static void release(ExtismPlugin *p)
     exn_kmem_free(&p->kmem);
     exn_strmap_clear(&p->vars);
     exn_strmap_clear(&p->config);
+    exn_strmap_clear(&p->http_headers);
+    for (size_t i = 0; i < p->n_allowed_hosts; i++)
+        exn_free(p->allowed_hosts[i]);
+    exn_free(p->allowed_hosts);
+    p->allowed_hosts = NULL;
+    p->n_allowed_hosts = 0;
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
     for (size_t i = 0; i < p->n_fns; i++)
@@ -354,6 +367,9 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
             exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
         } else if (r == exn_trap_host) {
             st = EXN_ERR_HOST;
+            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+        } else if (r == exn_trap_http) {
+            st = EXN_ERR_HTTP;
             exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
         } else if (r == m3Err_trapInterrupted) {
             bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
@@ -642,6 +658,6 @@ const char *exn_status_name(exn_status_t status)
         "EXN_OK",          "EXN_ERR_MISUSE",    "EXN_ERR_NOMEM",  "EXN_ERR_MANIFEST",
         "EXN_ERR_LOAD",    "EXN_ERR_LINK",      "EXN_ERR_NOT_FOUND", "EXN_ERR_SIGNATURE",
         "EXN_ERR_GUEST",   "EXN_ERR_TRAP",      "EXN_ERR_EXIT",   "EXN_ERR_HOST",
-        "EXN_ERR_CANCELLED", "EXN_ERR_TIMEOUT", "EXN_ERR_UNSUPPORTED"};
+        "EXN_ERR_CANCELLED", "EXN_ERR_TIMEOUT", "EXN_ERR_UNSUPPORTED", "EXN_ERR_HTTP"};
     return (unsigned)status < sizeof names / sizeof names[0] ? names[status] : "EXN_ERR_?";
 }

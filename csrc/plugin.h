@@ -18,6 +18,7 @@
 EXN_INTERNAL extern const char exn_trap_kernel[];  /* kernel refused: text in p->trap_msg */
 EXN_INTERNAL extern const char exn_trap_host[];    /* host function failed */
 EXN_INTERNAL extern const char exn_trap_exit[];    /* WASI proc_exit: code in p->exit_code */
+EXN_INTERNAL extern const char exn_trap_http[];    /* an HTTP request failed: text in trap_msg */
 
 /* The cancel handle of a plugin: the address of its call-state word. */
 struct ExtismCancelHandle {
@@ -30,6 +31,16 @@ struct ExtismPlugin {
     ExtismCancelHandle cancel;
     uint64_t timeout_ns;      /* the manifest's timeout_ms (0: none) */
     uint64_t deadline_ns;     /* of the running call (0: none), for HTTP requests */
+
+    /* HTTP (http.c) */
+    char **allowed_hosts;     /* NULL with n 0: nothing is allowed */
+    size_t n_allowed_hosts;
+    uint64_t max_http_response_bytes;
+    exn_http_transport_fn transport; /* NULL: the process-wide one */
+    void *transport_userdata;
+    int32_t http_status;      /* of the last request; persists across calls */
+    bool http_headers_enabled;
+    exn_strmap_t http_headers; /* of the last response */
     exn_atomic_int busy;      /* a call is running */
     uintptr_t owner;          /* thread running the call (0 when idle) */
     uint8_t id[16];           /* UUIDv4 */

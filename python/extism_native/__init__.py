@@ -8,9 +8,10 @@ from ._logging import CustomLogger, set_log_custom, set_log_file
 from .current_plugin import CurrentPlugin, Memory, Val, ValType
 from ._native import lib as _lib
 from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitError, ExtismError,
-                     FunctionNotFoundError, FunctionSignatureError, HostFunctionError,
+                     FunctionNotFoundError, FunctionSignatureError, HostFunctionError, HttpError,
                      InvalidModuleError, LinkError, ManifestError, OutOfMemoryError,
                      PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
+from .http import HttpRequest, HttpResponse
 from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
                             TypeInferredFunction, host_fn)
 from .plugin import CancelHandle, Plugin
@@ -53,6 +54,9 @@ __all__ = [
     "FunctionNotFoundError",
     "FunctionSignatureError",
     "HostFunctionError",
+    "HttpError",
+    "HttpRequest",
+    "HttpResponse",
     "InvalidModuleError",
     "LinkError",
     "ManifestError",

@@ -23,7 +23,7 @@ class PluginContext:
     """Per-plugin state reachable from C callbacks (registered in the slab)."""
 
     __slots__ = ("key", "owner", "error", "host_context", "log_target", "log_level", "c_key",
-                 "outputs", "__weakref__")
+                 "outputs", "http_transport", "__weakref__")
 
     def __init__(self, owner: int) -> None:
         self.owner = owner  # id() of the Plugin
@@ -32,6 +32,7 @@ class PluginContext:
         self.log_target: Any = None
         self.log_level: Optional[int] = None
         self.outputs: Dict[int, Any] = {}  # WASI fd -> callable or capture buffer
+        self.http_transport: Any = None  # None: extism_native.http.default_transport
         self.key = slab.add(self)
         self.c_key = Slab.to_c(self.key)
 

@@ -26,6 +26,8 @@ extern "Python" void _exn_py_host_call(ExtismCurrentPlugin *plugin, const Extism
 extern "Python" void _exn_py_free_user_data(void *user_data);
 extern "Python" int _exn_py_wasi_stdout(void *userdata, const uint8_t *data, size_t len);
 extern "Python" int _exn_py_wasi_stderr(void *userdata, const uint8_t *data, size_t len);
+extern "Python" int _exn_py_http(void *userdata, const exn_http_request_t *request,
+                                 exn_http_response_t *response);
 """
 
 

@@ -16,6 +16,7 @@ Failures are told apart by class::
     │   ├── Trap                          the guest trapped or the kernel refused an operation
     │   ├── ExitError                     WASI proc_exit with a non-zero code (.code)
     │   ├── HostFunctionError             a host function failed
+    │   ├── HttpError                     the guest's HTTP request failed or was not allowed
     │   ├── CallTimeoutError (TimeoutError)
     │   └── CancelledError
     ├── OutOfMemoryError (MemoryError)
@@ -124,6 +125,10 @@ class HostFunctionError(CallError):
     """A host function failed and stopped the guest."""
 
 
+class HttpError(CallError):
+    """An HTTP request of the guest was not allowed, was invalid, or failed."""
+
+
 class CallTimeoutError(CallError, TimeoutError):
     """The call ran longer than its timeout and was stopped."""
 
@@ -160,6 +165,7 @@ _STATUS_CLASSES = {
     12: CancelledError,
     13: CallTimeoutError,
     14: UnsupportedError,
+    15: HttpError,
 }
 
 

@@ -17,6 +17,7 @@ from ._callbacks import PluginContext, in_callback
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
 from .host_function import Function
+from .http import Transport
 from .wasi import WASI
 
 T = TypeVar("T")
@@ -88,6 +89,10 @@ class Plugin:
             ``(level, message)`` with level one of "trace", "debug", "info", "warn", "error".
         log_level: threshold the guest sees ("trace" ... "error", "off" or a logging level).
             Default: the Logger's effective level, checked at each call; "info" for a callable.
+        http_transport: performs the guest's HTTP requests (``HttpRequest -> HttpResponse``);
+            default :func:`extism_native.http.default_transport`.  Whatever it is, requests
+            are only made to the manifest's ``allowed_hosts``.
+        http_response_headers: let the guest read response headers (``http_headers``).
 
     Raises:
         ManifestError: invalid manifest or unreadable source.
@@ -106,7 +111,9 @@ class Plugin:
                  config: Optional[Mapping[str, str]] = None,
                  functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
                  logger: Optional[LogTarget] = None,
-                 log_level: Union[str, int, None] = None) -> None:
+                 log_level: Union[str, int, None] = None,
+                 http_transport: Optional[Transport] = None,
+                 http_response_headers: bool = False) -> None:
         self._ptr: Any = None
         self._ctx: Optional[PluginContext] = None
         data, default_name = _source_bytes(plugin)
@@ -139,6 +146,12 @@ class Plugin:
         self._host_context_ptr = ctx.c_key
         if wasi_options is not None:
             wasi_options._apply(self._ptr, ctx)
+        if http_transport is not None and not callable(http_transport):
+            raise TypeError("http_transport must be a callable (HttpRequest) -> HttpResponse")
+        ctx.http_transport = http_transport
+        lib.exn_plugin_set_http_transport(self._ptr, lib._exn_py_http, ctx.c_key)
+        if http_response_headers:
+            lib.extism_plugin_allow_http_response_headers(self._ptr)
         if config:
             self.update_config(config)
 
@@ -355,7 +368,9 @@ class CancelHandle:
     """
 
     def __init__(self, plugin: Plugin) -> None:
-        self._plugin = plugin  # keeps the C object alive as long as the handle
+        # keep the C plugin object (not just the Python one, whose close() lets go of it)
+        # alive as long as the handle: the handle points into it
+        self._owner = plugin._ptr
         self._pointer = lib.extism_plugin_cancel_handle(plugin._ptr) if plugin._ptr else _NULL
 
     def cancel(self) -> bool:
