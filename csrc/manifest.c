@@ -187,6 +187,34 @@ static exn_status_t read_memory(ctx_t *c, const exn_json_t *mem, exn_manifest_t 
     return EXN_OK;
 }
 
+/* A host name pattern: letters, digits, '.', '-', '_', and the globs '*' and '?'; an IPv6
+ * address may appear without brackets.  Ports, schemes and paths are not part of a host, and
+ * anything else could never match - better told at load than silently denied later. */
+static exn_status_t check_host_pattern(ctx_t *c, const char *field, const char *pat)
+{
+    size_t colons = 0;
+    if (!pat[0])
+        return field_error(c, field, "empty host pattern");
+    for (const char *p = pat; *p; p++) {
+        char ch = *p;
+        bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == '*' ||
+                  ch == '?';
+        colons += ch == ':';
+        if (!ok && ch != ':')
+            return field_error(c, field,
+                               "\"%.80s\" is not a host name pattern (only letters, digits, "
+                               "'.', '-', '_' and the globs '*' and '?'; no scheme, port or path)",
+                               pat);
+    }
+    if (colons == 1)
+        return field_error(c, field,
+                           "\"%.80s\": a port is not part of a host name pattern (allowed "
+                           "hosts match the host name only)",
+                           pat);
+    return EXN_OK;
+}
+
 static exn_status_t read_hosts(ctx_t *c, const exn_json_t *hosts, exn_manifest_t *m)
 {
     if (hosts->kind == EXN_JSON_NULL)
@@ -204,6 +232,8 @@ static exn_status_t read_hosts(ctx_t *c, const exn_json_t *hosts, exn_manifest_t
         if ((st = dup_string(c, field, &hosts->items[i], &m->allowed_hosts[i])))
             return st;
         m->n_allowed_hosts++;
+        if ((st = check_host_pattern(c, field, m->allowed_hosts[i])))
+            return st;
     }
     return EXN_OK;
 }

@@ -12,6 +12,7 @@ from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitErr
                      InvalidModuleError, LinkError, ManifestError, OutOfMemoryError,
                      PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
 from .http import HttpRequest, HttpResponse
+from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
 from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
                             TypeInferredFunction, host_fn)
 from .plugin import CancelHandle, Plugin
@@ -59,7 +60,9 @@ __all__ = [
     "HttpResponse",
     "InvalidModuleError",
     "LinkError",
+    "Manifest",
     "ManifestError",
+    "MemoryOptions",
     "OutOfMemoryError",
     "Plugin",
     "PluginCallError",
@@ -68,6 +71,10 @@ __all__ = [
     "UnsupportedError",
     "UsageError",
     "WASI",
+    "Wasm",
+    "WasmData",
+    "WasmPath",
+    "WasmUrl",
     "extism_version",
     "set_log_custom",
     "set_log_file",

@@ -119,7 +119,7 @@ def test_no_allowed_hosts_means_nothing_is_allowed(server, allowed):
 
 @pytest.mark.parametrize("pattern, ok", [
     ("*", True), ("127.0.0.*", True), ("127.*", True), ("*.0.0.1", True), ("127.0.0.?", True),
-    ("127.0.0.2", False), ("10.*", False), ("127.0.0.1:1", False), ("[invalid", False),
+    ("127.0.0.2", False), ("10.*", False), ("*.example.com", False),
 ])
 def test_globs(server, pattern, ok):
     with plugin(allowed=[pattern]) as p:

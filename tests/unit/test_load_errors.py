@@ -101,6 +101,20 @@ def test_wasi_disabled_says_how_to_enable_it():
     ({"wasm": [{"path": "a"}], "config": []}, "config"),
     ({"wasm": [{"path": "a"}], "allowed_hosts": "*"}, "allowed_hosts"),
     ({"wasm": [{"path": "a"}], "allowed_hosts": [1]}, "allowed_hosts[0]"),
+    ({"wasm": [{"path": "a"}], "allowed_hosts": ["ok.com", ""]}, "allowed_hosts[1]"),
+    ({"wasm": [{"path": "a"}], "allowed_hosts": ["127.0.0.1:8080"]}, "allowed_hosts[0]"),
+    ({"wasm": [{"path": "a"}], "allowed_hosts": ["http://x.com"]}, "allowed_hosts[0]"),
+    ({"wasm": [{"path": "a"}], "allowed_hosts": ["[invalid"]}, "allowed_hosts[0]"),
+    ({"wasm": [{"path": "a"}], "allowed_hosts": ["a b"]}, "allowed_hosts[0]"),
+    ({"wasm": [{"url": 5}]}, "wasm[0].url"),
+    ({"wasm": [{"url": "http://x", "headers": {"a": 1}}]}, "wasm[0].headers"),
+    ({"wasm": [{"url": "http://x", "method": 3}]}, "wasm[0].method"),
+    ({"wasm": [{"path": "a", "name": 3}]}, "wasm[0].name"),
+    ({"wasm": [{"path": "a"}], "memory": {"max_var_bytes": "1"}}, "memory.max_var_bytes"),
+    ({"wasm": [{"path": "a"}], "memory": {"max_http_response_bytes": -5}},
+     "memory.max_http_response_bytes"),
+    ({"wasm": [{"path": "a"}], "memory": []}, "memory"),
+    ({"wasm": [{"ftp": "a"}]}, "wasm[0]"),
     ({"wasm": [{"path": "a"}], "allowed_paths": {"/tmp": 3}}, 'allowed_paths["/tmp"]'),
     ({"wasm": [{"path": "a"}], "timeout_ms": "1"}, "timeout_ms"),
     ({"wasm": [{"path": "a"}], "timeout_ms": 1.5}, "timeout_ms"),
@@ -156,3 +170,34 @@ def test_fifo_path_is_not_read(tmp_path):
     os.mkfifo(fifo)
     with pytest.raises(extism.ManifestError):
         extism.Plugin({"wasm": [{"path": str(fifo)}]})
+
+
+def test_arbitrary_manifests_give_manifest_error_or_load():
+    hypothesis = pytest.importorskip("hypothesis")
+    from hypothesis import given, strategies as st
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-2**70, 2**70), st.floats(),
+                        st.text(max_size=8), st.binary(max_size=8))
+    values = st.recursive(scalars, lambda kids: st.lists(kids, max_size=3) |
+                          st.dictionaries(st.text(max_size=6), kids, max_size=3), max_leaves=8)
+    keys = st.sampled_from(["wasm", "memory", "config", "allowed_hosts", "allowed_paths",
+                            "timeout_ms", "max_pages", "path", "data", "url", "name", "hash"])
+    wasm_entry = st.dictionaries(st.sampled_from(["path", "data", "url", "name", "hash", "headers",
+                                                  "method", "x"]), values, max_size=4)
+    manifests = st.fixed_dictionaries({"wasm": st.one_of(values, st.lists(wasm_entry, max_size=3))},
+                                      optional={k: values for k in ["memory", "config",
+                                                                    "allowed_hosts",
+                                                                    "allowed_paths",
+                                                                    "timeout_ms"]}) | \
+        st.dictionaries(keys, values, max_size=4)
+
+    @given(manifests)
+    def check(manifest):
+        try:
+            extism.Plugin(manifest).close()
+        except extism.ManifestError:
+            pass
+        except extism.PluginLoadError:
+            pass  # a manifest that was valid, with bytes that are not wasm
+
+    check()
