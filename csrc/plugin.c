@@ -14,6 +14,7 @@
 #include "hostfn.h"
 #include "kernel.h"
 #include "manifest.h"
+#include "validate.h"
 #include "wasi/wasi.h"
 #include "watchdog.h"
 
@@ -149,8 +150,10 @@ static exn_status_t take_modules(ExtismPlugin *p, exn_manifest_t *manifest, char
     }
     for (size_t i = 0; i < p->n_mods; i++) {
         char why[512];
-        exn_status_t st = exn_module_scan(p->mods[i].wasm, p->mods[i].wasm_len, &p->mods[i].info,
-                                          why, sizeof why);
+        exn_status_t st = exn_validate(p->mods[i].wasm, p->mods[i].wasm_len, why, sizeof why);
+        if (st == EXN_OK)
+            st = exn_module_scan(p->mods[i].wasm, p->mods[i].wasm_len, &p->mods[i].info, why,
+                                 sizeof why);
         if (st) {
             if (p->n_mods > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", p->mods[i].name, why);
