@@ -3,6 +3,7 @@
  * May call: plugin.h, json.h. */
 #include <stdio.h>
 
+#include "compiled.h"
 #include "json.h"
 #include "kernel.h"
 #include "watchdog.h"
@@ -10,12 +11,6 @@
 #ifndef EXN_VERSION
 #define EXN_VERSION "0.0.0"
 #endif
-
-struct ExtismCompiledPlugin {
-    uint8_t *data; /* the creation input, kept to instantiate plugins from */
-    size_t len;
-    bool with_wasi;
-};
 
 const char *extism_version(void)
 {
@@ -178,22 +173,18 @@ ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm, ExtismSize
                                                  ExtismSize n_functions, bool with_wasi,
                                                  char **errmsg)
 {
-    /* validate by creating one plugin now; keep the input to create more later */
-    ExtismPlugin *probe = extism_plugin_new(wasm, wasm_size, functions, n_functions, with_wasi,
-                                            errmsg);
-    if (!probe)
+    char err[2048];
+    ExtismCompiledPlugin *c = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (wasm_size > SIZE_MAX) {
+        give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
         return NULL;
-    extism_plugin_free(probe);
-    ExtismCompiledPlugin *c = exn_calloc(1, sizeof *c);
-    if (c && (c->data = exn_malloc((size_t)wasm_size)) != NULL) {
-        memcpy(c->data, wasm, (size_t)wasm_size);
-        c->len = (size_t)wasm_size;
-        c->with_wasi = with_wasi;
-        return c;
     }
-    exn_free(c);
-    give_error(errmsg, "Unable to compile Extism plugin: ", "out of memory");
-    return NULL;
+    if (exn_compiled_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions,
+                                with_wasi, &c, err, sizeof err) != EXN_OK)
+        give_error(errmsg, "Unable to compile Extism plugin: ", err);
+    return c;
 }
 
 ExtismCompiledPlugin *
@@ -211,10 +202,7 @@ extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_
 
 void extism_compiled_plugin_free(ExtismCompiledPlugin *compiled)
 {
-    if (compiled) {
-        exn_free(compiled->data);
-        exn_free(compiled);
-    }
+    exn_compiled_release(compiled);
 }
 
 ExtismPlugin *extism_plugin_new_from_compiled(const ExtismCompiledPlugin *compiled, char **errmsg)
@@ -223,12 +211,21 @@ ExtismPlugin *extism_plugin_new_from_compiled(const ExtismCompiledPlugin *compil
     ExtismPlugin *p = NULL;
     if (errmsg)
         *errmsg = NULL;
-    if (!compiled) {
-        give_error(errmsg, "Unable to create Extism plugin: ", "no compiled plugin given");
-        return NULL;
-    }
-    if (exn_plugin_new(compiled->data, compiled->len, NULL, 0, compiled->with_wasi, &p, err,
-                       sizeof err) != EXN_OK)
+    if (exn_plugin_new_from_compiled((ExtismCompiledPlugin *)compiled, &p, err, sizeof err) !=
+        EXN_OK)
         give_error(errmsg, "Unable to create Extism plugin: ", err);
     return p;
+}
+
+exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
+                                     const ExtismFunction **functions, size_t n_functions,
+                                     bool with_wasi, ExtismCompiledPlugin **out_compiled,
+                                     char *errbuf, size_t errbuf_len)
+{
+    if (!out_compiled) {
+        exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
+        return EXN_ERR_MISUSE;
+    }
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, out_compiled, errbuf,
+                            errbuf_len);
 }

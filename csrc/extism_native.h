@@ -73,6 +73,21 @@ EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
 #define EXN_TIMEOUT_DEFAULT ((int64_t)-1) /* the manifest's timeout_ms, if any */
 #define EXN_TIMEOUT_NONE ((int64_t)-2)    /* no timeout for this call */
 
+/** As extism_compiled_plugin_new, reporting the kind of failure (see exn_plugin_new).
+ *  Free with extism_compiled_plugin_free. */
+EXTISM_API exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
+                                                const ExtismFunction **functions,
+                                                size_t n_functions, bool with_wasi,
+                                                ExtismCompiledPlugin **out_compiled, char *errbuf,
+                                                size_t errbuf_len);
+
+/** A new instance of a compiled plugin: its own memory, globals, vars, config copy and kernel
+ *  memory, sharing the compiled plugin's modules and functions (the compiled plugin may be
+ *  freed before it).  Returns EXN_OK, EXN_ERR_LOAD (a start function failed), _NOMEM, ... */
+EXTISM_API exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *compiled,
+                                                     ExtismPlugin **out_plugin, char *errbuf,
+                                                     size_t errbuf_len);
+
 /** Call export `name` with `input`; on EXN_OK read the output from `out`.
  *  `timeout_ns`: EXN_TIMEOUT_DEFAULT, EXN_TIMEOUT_NONE, or the most this call may run (from
  *  when the export is entered; initialisation is not timed).

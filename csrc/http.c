@@ -13,6 +13,7 @@
 
 #include <stdio.h>
 
+#include "compiled.h"
 #include "json.h"
 #include "kernel.h"
 #include "url.h"
@@ -404,7 +405,7 @@ EXN_IMPORT(kernel_http_request)
     exn_http_response_t resp;
     memset(&resp, 0, sizeof resp);
     exn_strmap_init(&resp.headers);
-    resp.limit = p->max_http_response_bytes;
+    resp.limit = p->compiled->max_http_response_bytes;
 
     /* the body is copied: kernel memory may move while the transport runs */
     uint8_t *body_copy = NULL;
@@ -422,7 +423,8 @@ EXN_IMPORT(kernel_http_request)
         exn_strmap_clear(&p->http_headers);
         fetch_policy_t pol = {p->transport ? p->transport : default_transport,
                               p->transport ? p->transport_userdata : default_transport_userdata,
-                              p->allowed_hosts, p->n_allowed_hosts, true, p->deadline_ns};
+                              p->compiled->allowed_hosts, p->compiled->n_allowed_hosts, true,
+                              p->deadline_ns};
         bool timeout;
         if (!fetch(&pol, url, method, &headers, body_copy, (size_t)body_len, &resp, p->trap_msg,
                    sizeof p->trap_msg, &timeout)) {

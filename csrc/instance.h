@@ -1,25 +1,23 @@
-/* instance.h: the wasm modules of a plugin and their wasm3 instances (spec sections 3.4, 3.6,
- * 6.4, 7.4): checking imports before anything is instantiated, linking them (host functions,
- * the kernel, WASI, other modules of the manifest), instantiating in dependency order, running
- * initialisers once, and the native stack limit of every runtime. */
+/* instance.h: the wasm3 instances of a plugin's modules (spec sections 3.4, 6.4, 7.4): linking
+ * imports (host functions, the kernel, WASI, other modules of the manifest), instantiating in
+ * dependency order, running initialisers once, and the native stack limit of every runtime.
+ * What the modules are (bytes, names, imports) is shared, in the compiled plugin. */
 #ifndef EXN_INSTANCE_H
 #define EXN_INSTANCE_H
 
+#include "compiled.h"
 #include "internal.h"
-#include "module_info.h"
 #include "vmem.h"
 
 #include "wasm3.h"
 
 typedef struct exn_link exn_link_t;
 
-/* One module of the manifest.  Each has its own wasm3 environment, runtime and linear memory
- * (a wasm3 runtime has one memory); calls into another module go through a trampoline. */
+/* The instance of one module of the manifest.  Each has its own wasm3 environment, runtime and
+ * linear memory (a wasm3 runtime has one memory); calls into another module go through a
+ * trampoline. */
 typedef struct exn_module {
-    char *name;          /* the name other modules import it by; "main" for the main module */
-    uint8_t *wasm;       /* owned: wasm3 keeps pointers into these bytes */
-    size_t wasm_len;
-    exn_module_info_t info;
+    const exn_module_def_t *def; /* in the plugin's compiled plugin */
 
     IM3Environment env;
     IM3Runtime runtime;
@@ -31,10 +29,6 @@ typedef struct exn_module {
     exn_link_t *links;   /* imports from other modules */
     size_t n_links;
 } exn_module_t;
-
-/** Check that every import of every module can be provided; on failure errbuf lists each
- *  problem (module::name and why) and EXN_ERR_LINK is returned.  Nothing is instantiated. */
-EXN_INTERNAL exn_status_t exn_instances_check(ExtismPlugin *p, char *errbuf, size_t errbuf_len);
 
 /** Instantiate every module (imported modules first), link, run start sections. */
 EXN_INTERNAL exn_status_t exn_instances_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len);

@@ -66,7 +66,7 @@ EXN_INTERNAL bool exn_kernel_resolve(ExtismPlugin *p, uint64_t h, const uint8_t 
 
 /** Look up an extism:host/env import.  Returns its wasm3 signature and implementation, or NULL
  *  if the kernel has no such function. */
-typedef struct {
+typedef struct exn_kernel_import {
     const char *name;
     const char *signature; /* wasm3 letters: "I(I)" = (i64) -> i64 */
     M3RawCall fn;

@@ -3,6 +3,7 @@
  * that persists across calls, bounded by memory.max_var_bytes with the official accounting.
  * Since runtime 1.7 the host frees every handle passed to these imports.
  * May call: kernel_mem.h and strmap.h through the plugin. */
+#include "compiled.h"
 #include "json.h"
 #include "kernel.h"
 
@@ -85,7 +86,8 @@ EXN_IMPORT(kernel_var_set)
     (void)ctx, (void)mem;
     ExtismPlugin *p = exn_plugin_of(runtime);
     uint64_t kh = exn_arg_u64(sp, 0), vh = exn_arg_u64(sp, 1);
-    if (p->max_var_bytes == 0)
+    uint64_t max = p->compiled->max_var_bytes;
+    if (max == 0)
         return exn_plugin_kernel_trap(p, "Vars are disabled by this host");
     const uint8_t *key, *value;
     uint64_t key_len, value_len;
@@ -102,7 +104,7 @@ EXN_IMPORT(kernel_var_set)
                                       (unsigned long long)vh);
     uint64_t existing = p->vars.bytes + (uint64_t)p->vars.count * VAR_ENTRY_OVERHEAD;
     uint64_t entry = VAR_ENTRY_OVERHEAD + key_len + value_len;
-    if (entry > p->max_var_bytes || existing > p->max_var_bytes - entry)
+    if (entry > max || existing > max - entry)
         return exn_plugin_kernel_trap(p, "Variable store is full");
     if (exn_strmap_set(&p->vars, (const char *)key, (size_t)key_len, value, (size_t)value_len))
         return exn_plugin_kernel_trap(p, "out of host memory storing a var");

@@ -5,16 +5,13 @@
  * (module names) and 7 (timeouts, cancellation).  Calls on one plugin are serialized by its
  * lock; a call re-entering a plugin that is already running on the same thread fails instead
  * of deadlocking.
- * May call: instance.h, manifest.h, kernel.h (kernel memory), hostfn.h, wasi/wasi.h,
- * watchdog.h, os.h. */
+ * May call: compiled.h, instance.h, kernel.h (kernel memory), wasi/wasi.h, watchdog.h, os.h. */
 #include "plugin.h"
 
 #include <stdio.h>
 
 #include "hostfn.h"
 #include "kernel.h"
-#include "manifest.h"
-#include "validate.h"
 #include "wasi/wasi.h"
 #include "watchdog.h"
 
@@ -88,151 +85,37 @@ const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
 
 /* ---- creation --------------------------------------------------------------------------------- */
 
-static bool reserved_name(const char *name)
-{
-    return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
-}
-
-/* Take the modules out of the manifest and name them (spec 6.4): one module is main whatever
- * its name; with several, unnamed ones are called main, and if none is main the last one is. */
-static exn_status_t take_modules(ExtismPlugin *p, exn_manifest_t *manifest, char *errbuf,
-                                 size_t errbuf_len)
-{
-    size_t n = manifest->n_wasm;
-    p->mods = exn_calloc(n, sizeof *p->mods);
-    p->order = exn_calloc(n, sizeof *p->order);
-    if (!p->mods || !p->order) {
-        exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
-        return EXN_ERR_NOMEM;
-    }
-    for (size_t i = 0; i < n; i++) {
-        exn_manifest_wasm_t *w = &manifest->wasm[i];
-        exn_module_t *m = &p->mods[p->n_mods++];
-        m->wasm = w->bytes; /* wasm3 keeps pointers into these bytes: the module owns them */
-        m->wasm_len = w->len;
-        w->bytes = NULL;
-        const char *name = n == 1 || !w->name ? "main" : w->name;
-        if (!(m->name = exn_strndup(name, strlen(name)))) {
-            exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
-            return EXN_ERR_NOMEM;
-        }
-        if (m->wasm_len > UINT32_MAX) {
-            exn_fmt(errbuf, errbuf_len, "wasm[%zu] is larger than 4 GiB", i);
-            return EXN_ERR_LOAD;
-        }
-        if (n > 1 && reserved_name(name)) {
-            exn_fmt(errbuf, errbuf_len, "invalid manifest: wasm[%zu].name: \"%s\" is reserved", i,
-                    name);
-            return EXN_ERR_MANIFEST;
-        }
-        for (size_t j = 0; j + 1 < p->n_mods; j++) {
-            if (strcmp(p->mods[j].name, name) == 0) {
-                exn_fmt(errbuf, errbuf_len,
-                        "invalid manifest: wasm[%zu].name: duplicate module name \"%s\"%s", i,
-                        name, strcmp(name, "main") == 0 ? " (unnamed modules are called main)"
-                                                        : "");
-                return EXN_ERR_MANIFEST;
-            }
-        }
-    }
-    for (size_t i = 0; i < p->n_mods && !p->main; i++) {
-        if (strcmp(p->mods[i].name, "main") == 0)
-            p->main = &p->mods[i];
-    }
-    if (!p->main) {
-        exn_module_t *last = &p->mods[p->n_mods - 1];
-        char *main_name = exn_strndup("main", 4);
-        if (!main_name)
-            return EXN_ERR_NOMEM;
-        exn_free(last->name);
-        last->name = main_name;
-        p->main = last;
-    }
-    for (size_t i = 0; i < p->n_mods; i++) {
-        char why[512];
-        exn_status_t st = exn_validate(p->mods[i].wasm, p->mods[i].wasm_len, why, sizeof why);
-        if (st == EXN_OK)
-            st = exn_module_scan(p->mods[i].wasm, p->mods[i].wasm_len, &p->mods[i].info, why,
-                                 sizeof why);
-        if (st) {
-            if (p->n_mods > 1)
-                exn_fmt(errbuf, errbuf_len, "module %s: %s", p->mods[i].name, why);
-            else
-                exn_fmt(errbuf, errbuf_len, "%s", why);
-            return st;
-        }
-    }
-    return EXN_OK;
-}
-
-exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
-                            size_t n_functions, bool with_wasi, ExtismPlugin **out_plugin,
-                            char *errbuf, size_t errbuf_len)
+exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin **out_plugin,
+                                          char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
-    exn_manifest_t manifest;
     ExtismPlugin *p = NULL;
-    bool have_manifest = false;
-
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
-    if (!out_plugin) {
-        exn_fmt(errbuf, errbuf_len, "out_plugin is NULL");
+    if (!out_plugin || !c) {
+        exn_fmt(errbuf, errbuf_len, "no compiled plugin or out_plugin given");
         return EXN_ERR_MISUSE;
     }
     *out_plugin = NULL;
-    if (n_functions && !functions) {
-        exn_fmt(errbuf, errbuf_len, "n_functions is %zu but functions is NULL", n_functions);
-        return EXN_ERR_MISUSE;
-    }
-    for (size_t i = 0; i < n_functions; i++) {
-        if (!functions[i]) {
-            exn_fmt(errbuf, errbuf_len, "functions[%zu] is NULL", i);
-            return EXN_ERR_MISUSE;
-        }
-    }
-
-    EXN_TRY(exn_manifest_from_input(data, len, &manifest, errbuf, errbuf_len));
-    have_manifest = true;
-    EXN_TRY(exn_manifest_load(&manifest, errbuf, errbuf_len));
 
     p = exn_calloc(1, sizeof *p);
     if (!p || !(p->lock = exn_os_mutex_new())) {
         st = EXN_ERR_NOMEM;
-        exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
         goto cleanup;
     }
-    p->with_wasi = with_wasi;
-    if (n_functions) {
-        p->fns = exn_malloc(n_functions * sizeof *p->fns);
-        if (!p->fns) {
-            st = EXN_ERR_NOMEM;
-            exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
-            goto cleanup;
-        }
-        for (size_t i = 0; i < n_functions; i++) {
-            p->fns[i] = (ExtismFunction *)functions[i];
-            exn_hostfn_retain(p->fns[i]);
-        }
-        p->n_fns = n_functions;
-    }
-    p->max_var_bytes = manifest.max_var_bytes;
-    p->max_http_response_bytes = manifest.max_http_response_bytes;
-    p->allowed_hosts = manifest.allowed_hosts; /* taken: NULL when absent, null or [] */
-    p->n_allowed_hosts = manifest.n_allowed_hosts;
-    manifest.allowed_hosts = NULL;
-    manifest.n_allowed_hosts = 0;
-    exn_strmap_init(&p->http_headers);
-    p->has_max_pages = manifest.has_max_pages;
-    p->max_pages = manifest.max_pages;
+    exn_compiled_retain(c);
+    p->compiled = c;
     p->cancel.state = &p->call_state;
-    if (manifest.has_timeout)
-        p->timeout_ns = manifest.timeout_ms * 1000000u;
-    p->config = manifest.config;
-    exn_strmap_init(&manifest.config);
-    exn_strmap_init(&p->vars);
     p->log_level = EXN_LOG_OFF;
     p->call_log_level = EXN_LOG_ASK;
+    exn_strmap_init(&p->vars);
+    exn_strmap_init(&p->config);
+    exn_strmap_init(&p->http_headers);
+    for (size_t i = 0; i < c->config.cap; i++) {
+        const exn_strmap_entry_t *e = &c->config.slots[i];
+        if (e->key)
+            EXN_TRY(exn_strmap_set(&p->config, e->key, e->key_len, e->value, e->value_len));
+    }
     if (exn_os_random(p->id, sizeof p->id) != 0) {
         exn_fmt(errbuf, errbuf_len, "the system random number generator failed");
         st = EXN_ERR_NOMEM;
@@ -241,31 +124,53 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     p->id[6] = (uint8_t)((p->id[6] & 0x0F) | 0x40); /* UUID version 4 */
     p->id[8] = (uint8_t)((p->id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
 
-    EXN_TRY(take_modules(p, &manifest, errbuf, errbuf_len));
-    EXN_TRY(exn_instances_check(p, errbuf, errbuf_len));
-    if (with_wasi)
-        EXN_TRY(exn_wasi_new(manifest.allowed_paths, manifest.n_allowed_paths, &p->wasi, errbuf,
-                             errbuf_len));
+    p->mods = exn_calloc(c->n_defs, sizeof *p->mods);
+    p->order = exn_calloc(c->n_defs, sizeof *p->order);
+    if (!p->mods || !p->order) {
+        st = EXN_ERR_NOMEM;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < c->n_defs; i++)
+        p->mods[i].def = &c->defs[i];
+    p->n_mods = c->n_defs;
+    p->main = &p->mods[c->main];
+
+    if (c->with_wasi)
+        EXN_TRY(exn_wasi_new(c->allowed_paths, c->n_allowed_paths, &p->wasi, errbuf, errbuf_len));
     /* kernel memory: 16 pages at start, growing by at most max_pages pages (spec 7.4) */
-    uint64_t kernel_pages = EXN_KMEM_INITIAL_PAGES +
-                            (p->has_max_pages ? p->max_pages : KERNEL_PAGES_BEYOND_START);
+    uint64_t kernel_pages =
+        EXN_KMEM_INITIAL_PAGES + (c->has_max_pages ? c->max_pages : KERNEL_PAGES_BEYOND_START);
     if (exn_kmem_init(&p->kmem, kernel_pages * EXN_KMEM_PAGE) != EXN_OK) {
-        exn_fmt(errbuf, errbuf_len, "out of memory creating the kernel memory");
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
     EXN_TRY(exn_instances_new(p, errbuf, errbuf_len));
-    if (exn_plugin_set_errmsg(p, "", 0) != EXN_OK) {
-        st = EXN_ERR_NOMEM;
-        goto cleanup;
-    }
+    EXN_TRY(exn_plugin_set_errmsg(p, "", 0));
     *out_plugin = p;
     p = NULL;
 
 cleanup:
-    if (have_manifest)
-        exn_manifest_free(&manifest);
+    if (st == EXN_ERR_NOMEM && errbuf && errbuf_len && !errbuf[0])
+        exn_fmt(errbuf, errbuf_len, "out of memory creating the plugin");
     extism_plugin_free(p);
+    return st;
+}
+
+exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
+                            size_t n_functions, bool with_wasi, ExtismPlugin **out_plugin,
+                            char *errbuf, size_t errbuf_len)
+{
+    ExtismCompiledPlugin *c = NULL;
+    if (!out_plugin) {
+        exn_fmt(errbuf, errbuf_len, "out_plugin is NULL");
+        return EXN_ERR_MISUSE;
+    }
+    *out_plugin = NULL;
+    exn_status_t st =
+        exn_compiled_new(data, len, functions, n_functions, with_wasi, &c, errbuf, errbuf_len);
+    if (st == EXN_OK)
+        st = exn_plugin_new_from_compiled(c, out_plugin, errbuf, errbuf_len);
+    exn_compiled_release(c); /* the plugin holds its own reference */
     return st;
 }
 
@@ -273,11 +178,6 @@ cleanup:
 static void release(ExtismPlugin *p)
 {
     exn_instances_free(p);
-    for (size_t i = 0; i < p->n_mods; i++) {
-        exn_free(p->mods[i].name);
-        exn_free(p->mods[i].wasm);
-        exn_module_info_free(&p->mods[i].info);
-    }
     exn_free(p->mods);
     exn_free(p->order);
     p->mods = p->main = NULL;
@@ -287,18 +187,10 @@ static void release(ExtismPlugin *p)
     exn_strmap_clear(&p->vars);
     exn_strmap_clear(&p->config);
     exn_strmap_clear(&p->http_headers);
-    for (size_t i = 0; i < p->n_allowed_hosts; i++)
-        exn_free(p->allowed_hosts[i]);
-    exn_free(p->allowed_hosts);
-    p->allowed_hosts = NULL;
-    p->n_allowed_hosts = 0;
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
-    for (size_t i = 0; i < p->n_fns; i++)
-        exn_hostfn_release(p->fns[i]);
-    exn_free(p->fns);
-    p->fns = NULL;
-    p->n_fns = 0;
+    exn_compiled_release(p->compiled);
+    p->compiled = NULL;
     p->output = NULL;
     p->output_len = 0;
     p->closed = true;
@@ -418,13 +310,13 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     if (p->restart && (st = restart(p)) != EXN_OK)
         return st;
 
-    const exn_export_t *e = exn_module_export(&p->main->info, name, EXN_EXTERN_FUNC);
+    const exn_export_t *e = exn_module_export(&p->main->def->info, name, EXN_EXTERN_FUNC);
     if (!e) {
         set_errmsgf(p, "function not found: %s", name);
         p->has_error = true;
         return EXN_ERR_NOT_FOUND;
     }
-    const exn_functype_t *t = exn_module_func_type(&p->main->info, e->index);
+    const exn_functype_t *t = exn_module_func_type(&p->main->def->info, e->index);
     if (t->n_params != 0 || t->n_results > 1 ||
         (t->n_results == 1 && t->types[0] != EXN_WASM_I32)) {
         char sig[128];
@@ -469,8 +361,9 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     }
 
     /* the deadline counts from here: initialisation and input copying are not timed */
-    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns != 0 : timeout_ns >= 0;
-    uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns
+    uint64_t manifest_timeout = p->compiled->timeout_ns;
+    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? manifest_timeout != 0 : timeout_ns >= 0;
+    uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? manifest_timeout
                        : timeout_ns < 0                  ? 0
                                                          : (uint64_t)timeout_ns;
     exn_deadline_t deadline = {0};
@@ -568,10 +461,10 @@ int exn_plugin_function_kind(ExtismPlugin *p, const char *name)
 {
     if (!p || !name || p->closed)
         return 0;
-    const exn_export_t *e = exn_module_export(&p->main->info, name, EXN_EXTERN_FUNC);
+    const exn_export_t *e = exn_module_export(&p->main->def->info, name, EXN_EXTERN_FUNC);
     if (!e)
         return 0;
-    const exn_functype_t *t = exn_module_func_type(&p->main->info, e->index);
+    const exn_functype_t *t = exn_module_func_type(&p->main->def->info, e->index);
     bool ok = t->n_params == 0 &&
               (t->n_results == 0 || (t->n_results == 1 && t->types[0] == EXN_WASM_I32));
     return ok ? 1 : -1;

@@ -3,6 +3,7 @@
 #ifndef EXN_PLUGIN_H
 #define EXN_PLUGIN_H
 
+#include "compiled.h"
 #include "instance.h"
 #include "internal.h"
 #include "kernel_mem.h"
@@ -29,13 +30,9 @@ struct ExtismPlugin {
     exn_mutex_t *lock;        /* held for the whole of a call */
     volatile uint32_t call_state; /* watchdog.h bits + generation; wasm3 reads bit 0 */
     ExtismCancelHandle cancel;
-    uint64_t timeout_ns;      /* the manifest's timeout_ms (0: none) */
     uint64_t deadline_ns;     /* of the running call (0: none), for HTTP requests */
 
     /* HTTP (http.c) */
-    char **allowed_hosts;     /* NULL with n 0: nothing is allowed */
-    size_t n_allowed_hosts;
-    uint64_t max_http_response_bytes;
     exn_http_transport_fn transport; /* NULL: the process-wide one */
     void *transport_userdata;
     int32_t http_status;      /* of the last request; persists across calls */
@@ -45,24 +42,19 @@ struct ExtismPlugin {
     uintptr_t owner;          /* thread running the call (0 when idle) */
     uint8_t id[16];           /* UUIDv4 */
 
-    exn_module_t *mods;       /* the manifest's modules */
+    ExtismCompiledPlugin *compiled; /* what does not change: modules, functions, settings */
+    exn_module_t *mods;       /* instances of the compiled plugin's modules, same order */
     size_t n_mods;
     exn_module_t *main;       /* the one whose exports can be called */
     size_t *order;            /* instantiation order (imported modules first) */
     size_t n_order;
-    bool has_max_pages;       /* memory.max_pages: a page cap on each linear memory */
-    uint32_t max_pages;
-    bool with_wasi;
     struct exn_wasi *wasi;    /* WASI context (with_wasi only) */
-    ExtismFunction **fns;     /* host functions (one reference each) */
-    size_t n_fns;
     bool restart;             /* the last call was to `_start`: re-instantiate first */
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
 
     exn_kmem_t kmem;
     exn_strmap_t vars;
-    exn_strmap_t config;
-    uint64_t max_var_bytes;
+    exn_strmap_t config;      /* starts as a copy of the manifest's */
 
     int32_t log_level;        /* EXN_LOG_* threshold, or EXN_LOG_ASK */
     int32_t call_log_level;   /* level asked for during this call (EXN_LOG_ASK: not yet) */

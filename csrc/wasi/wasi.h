@@ -37,7 +37,7 @@ EXN_INTERNAL exn_status_t exn_wasi_set_stdin(exn_wasi_t *w, const uint8_t *data,
 EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode,
                                               exn_output_fn fn, void *userdata);
 
-typedef struct {
+typedef struct exn_wasi_import {
     const char *name;
     const char *signature; /* wasm3 letters, as in kernel_link.c */
     M3RawCall fn;

@@ -15,7 +15,8 @@ from .http import HttpRequest, HttpResponse
 from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
 from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
                             TypeInferredFunction, host_fn)
-from .plugin import CancelHandle, Plugin
+from .plugin import CancelHandle, CompiledPlugin, Plugin
+from .pool import PluginPool
 from .wasi import WASI
 
 __version__ = "0.1.0"
@@ -35,6 +36,7 @@ def _ffi_string(ptr: object) -> str:
 __all__ = [
     "CallError",
     "Codec",
+    "CompiledPlugin",
     "CurrentPlugin",
     "ExplicitFunction",
     "Function",
@@ -67,6 +69,7 @@ __all__ = [
     "Plugin",
     "PluginCallError",
     "PluginLoadError",
+    "PluginPool",
     "Trap",
     "UnsupportedError",
     "UsageError",

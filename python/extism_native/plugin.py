@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import functools
 import json
 import logging
 import os
@@ -72,6 +74,58 @@ def _source_bytes(plugin: Any) -> Tuple[bytes, str]:
         f"not {type(plugin).__name__}")
 
 
+def _functions(functions: Optional[Iterable[Any]]) -> list:
+    funcs = list(functions or ())
+    for f in funcs:
+        if not isinstance(f, Function):
+            raise TypeError("functions must be extism_native.Function objects (use @host_fn), "
+                            f"not {type(f).__name__}")
+    return funcs
+
+
+class CompiledPlugin:
+    """A plugin read, checked and validated once, from which instances are cheap to make.
+
+    ``Plugin(compiled)`` (or :meth:`instantiate`) creates an instance with its own memory,
+    globals, vars and kernel memory, sharing the modules and host functions.  A compiled plugin
+    can be shared by threads; it may be dropped while its instances live on.
+
+    Args:
+        plugin: as for :class:`Plugin` (bytes, a path, a manifest).
+        wasi: ``True`` or a :class:`WASI` (the default options of its instances).
+        functions: host functions every instance links.
+    """
+
+    def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
+                 functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None) -> None:
+        data, default_name = _source_bytes(plugin)
+        self.name = name or default_name
+        self.functions = _functions(functions)
+        self.wasi = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
+        self.size = len(data)
+        out = ffi.new("ExtismCompiledPlugin **")
+        errbuf = ffi.new("char[]", _ERRBUF)
+        fn_ptrs = (ffi.new("ExtismFunction *[]", [f.pointer for f in self.functions])
+                   if self.functions else _NULL)
+        status = lib.exn_compiled_plugin_new(data, len(data), fn_ptrs, len(self.functions),
+                                             self.wasi is not None, out, errbuf, _ERRBUF)
+        if status:
+            raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
+        self._ptr = ffi.gc(out[0], lib.extism_compiled_plugin_free, size=len(data))
+
+    @property
+    def pointer(self) -> Any:
+        """The underlying ExtismCompiledPlugin* (for the C API)."""
+        return self._ptr
+
+    def instantiate(self, **kwargs: Any) -> "Plugin":
+        """A new :class:`Plugin` instance (keyword arguments as for Plugin)."""
+        return Plugin(self, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<extism_native.CompiledPlugin {self.name!r}>"
+
+
 class Plugin:
     """A loaded Extism plugin.
 
@@ -107,7 +161,8 @@ class Plugin:
         b'{"count":3,"total":3,"vowels":"aeiouAEIOU"}'
     """
 
-    def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
+    def __init__(self, plugin: Union[PluginSource, "CompiledPlugin"],
+                 wasi: Union[bool, WASI] = False,
                  config: Optional[Mapping[str, str]] = None,
                  functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
                  logger: Optional[LogTarget] = None,
@@ -116,28 +171,38 @@ class Plugin:
                  http_response_headers: bool = False) -> None:
         self._ptr: Any = None
         self._ctx: Optional[PluginContext] = None
-        data, default_name = _source_bytes(plugin)
-        self.name = name or default_name
-        funcs = list(functions or ())
-        for f in funcs:
-            if not isinstance(f, Function):
-                raise TypeError("functions must be extism_native.Function objects (use @host_fn), "
-                                f"not {type(f).__name__}")
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
         threshold = None if log_level is None else level_code(log_level)
         if logger is not None and not isinstance(logger, logging.Logger) and not callable(logger):
             raise TypeError("logger must be a logging.Logger or a callable (level, message)")
+        if http_transport is not None and not callable(http_transport):
+            raise TypeError("http_transport must be a callable (HttpRequest) -> HttpResponse")
 
         out = ffi.new("ExtismPlugin **")
         errbuf = ffi.new("char[]", _ERRBUF)
-        fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
-        wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
-        status = lib.exn_plugin_new(data, len(data), fn_ptrs, len(funcs), wasi_options is not None,
-                                    out, errbuf, _ERRBUF)
+        if isinstance(plugin, CompiledPlugin):
+            if functions:
+                raise TypeError("host functions belong to the CompiledPlugin, not to its "
+                                "instances")
+            if wasi and not plugin.wasi:
+                raise errors.UsageError("this CompiledPlugin was compiled without WASI")
+            wasi_options = wasi if isinstance(wasi, WASI) else plugin.wasi
+            self.name = name or plugin.name
+            size = plugin.size
+            status = lib.exn_plugin_new_from_compiled(plugin._ptr, out, errbuf, _ERRBUF)
+        else:
+            data, default_name = _source_bytes(plugin)
+            self.name = name or default_name
+            funcs = _functions(functions)
+            fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
+            wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
+            size = len(data)
+            status = lib.exn_plugin_new(data, size, fn_ptrs, len(funcs),
+                                        wasi_options is not None, out, errbuf, _ERRBUF)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
-        self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=len(data) + (1 << 16))
+        self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
         self._result = ffi.new("exn_call_result_t *")
         self._lock = threading.Lock()
         self._names: Dict[str, bytes] = {}
@@ -146,8 +211,6 @@ class Plugin:
         self._host_context_ptr = ctx.c_key
         if wasi_options is not None:
             wasi_options._apply(self._ptr, ctx)
-        if http_transport is not None and not callable(http_transport):
-            raise TypeError("http_transport must be a callable (HttpRequest) -> HttpResponse")
         ctx.http_transport = http_transport
         lib.exn_plugin_set_http_transport(self._ptr, lib._exn_py_http, ctx.c_key)
         if http_response_headers:
@@ -236,6 +299,26 @@ class Plugin:
                 self._ctx.host_context = None  # type: ignore[union-attr]
             lock.release()
         return out if parse is None else parse(out)
+
+    async def call_async(self, function_name: str, data: Input = b"",
+                         parse: Optional[Callable[[bytes], Any]] = None,
+                         host_context: Any = None, *, timeout: Optional[float] = None) -> Any:
+        """:meth:`call` without blocking the event loop: the call runs in the loop's default
+        executor (the GIL is released while the guest runs).  Cancelling the awaiting task
+        cancels the guest call too."""
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(
+            None, functools.partial(self.call, function_name, data, parse, host_context,
+                                    timeout=timeout))
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            self.cancel_handle().cancel()
+            try:
+                await future
+            except Exception:
+                pass
+            raise
 
     def _wait_for_lock(self, function_name: str) -> None:
         if in_callback(self):

@@ -1,0 +1,84 @@
+/* compiled.h: a compiled plugin - everything about a plugin that does not change once it is
+ * made and can be shared by any number of instances: the modules' bytes (validated, hashed,
+ * scanned), their names, the host functions, and the manifest's settings.
+ *
+ * It is reference counted: the creator holds one reference and every plugin made from it
+ * another, so a compiled plugin may be freed while its plugins live on.  Immutable after
+ * creation, so instances on different threads may share it. */
+#ifndef EXN_COMPILED_H
+#define EXN_COMPILED_H
+
+#include "internal.h"
+#include "manifest.h"
+#include "module_info.h"
+#include "strmap.h"
+
+typedef struct {
+    char *name;    /* the name other modules import it by; "main" for the main module */
+    uint8_t *wasm; /* wasm3 keeps pointers into these bytes while any instance lives */
+    size_t wasm_len;
+    exn_module_info_t info;
+} exn_module_def_t;
+
+struct ExtismCompiledPlugin {
+    exn_atomic_int refs;
+    exn_module_def_t *defs;
+    size_t n_defs;
+    size_t main; /* index of the main module */
+    ExtismFunction **fns; /* host functions (one reference each) */
+    size_t n_fns;
+    bool with_wasi;
+
+    /* from the manifest */
+    exn_strmap_t config; /* each plugin starts with a copy */
+    uint64_t max_var_bytes;
+    uint64_t max_http_response_bytes;
+    bool has_max_pages;
+    uint32_t max_pages;
+    uint64_t timeout_ns; /* 0: none */
+    char **allowed_hosts;
+    size_t n_allowed_hosts;
+    exn_manifest_path_t *allowed_paths;
+    size_t n_allowed_paths;
+};
+
+/** Read, load, hash-check, validate and scan a plugin's modules and check that every import
+ *  can be provided.  Returns EXN_OK and a compiled plugin with one reference, or an error
+ *  status (EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED) with a message. */
+EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
+                                           const ExtismFunction **functions, size_t n_functions,
+                                           bool with_wasi, ExtismCompiledPlugin **out,
+                                           char *errbuf, size_t errbuf_len);
+
+/* Where an import of a module comes from (spec 3.5, 6.4). */
+typedef enum {
+    EXN_IMPORT_NONE,
+    EXN_IMPORT_HOST,   /* a host function: fn */
+    EXN_IMPORT_KERNEL, /* extism:host/env: kernel */
+    EXN_IMPORT_WASI,   /* wasi_snapshot_preview1: wasi */
+    EXN_IMPORT_MODULE  /* function `index` of module `module` of the manifest */
+} exn_import_kind_t;
+
+typedef struct {
+    exn_import_kind_t kind;
+    const ExtismFunction *fn;
+    const struct exn_kernel_import *kernel;
+    const struct exn_wasi_import *wasi;
+    size_t module;
+    uint32_t index;
+} exn_import_target_t;
+
+#define EXN_MAX_LINK_VALUES 128 /* parameters/results of a function imported from a module */
+
+/** Resolve one import of `def` (types are not compared: creation already checked them). */
+EXN_INTERNAL exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c,
+                                                    const exn_module_def_t *def,
+                                                    const exn_import_t *im);
+
+/** wasm3 signature letters of a function type: "I(Ii)" is (i64, i32) -> i64. */
+EXN_INTERNAL void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len);
+
+EXN_INTERNAL void exn_compiled_retain(ExtismCompiledPlugin *c);
+EXN_INTERNAL void exn_compiled_release(ExtismCompiledPlugin *c);
+
+#endif

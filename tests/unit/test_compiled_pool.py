@@ -1,0 +1,141 @@
+"""CompiledPlugin (compile once, cheap instances), PluginPool (bounded, thread-safe checkout)
+and asyncio (call_async keeps the event loop free; cancelling the task cancels the call)."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import struct
+import threading
+import time
+
+import pytest
+
+import extism_native as extism
+from extism_native import CompiledPlugin, PluginPool, host_fn
+from conftest import u64s, wasm
+
+
+def test_instances_are_independent_and_outlive_the_compiled_plugin():
+    compiled = CompiledPlugin(wasm("edge"))
+    a, b = extism.Plugin(compiled), compiled.instantiate()
+    assert u64s(a.call("count")) == [1]
+    assert u64s(a.call("count")) == [2]
+    assert u64s(b.call("count")) == [1]  # own globals
+    assert a.id != b.id
+    del compiled
+    gc.collect()
+    assert u64s(b.call("count")) == [2]
+    c = extism.Plugin(CompiledPlugin(wasm("edge")))
+    assert u64s(c.call("count")) == [1]
+
+
+def test_compile_errors_are_load_errors():
+    with pytest.raises(extism.InvalidModuleError):
+        CompiledPlugin(b"\0asm\x01\0\0\0\x01")
+    with pytest.raises(extism.LinkError):
+        CompiledPlugin(wasm("host_vowels"))
+
+
+def test_host_functions_belong_to_the_compiled_plugin():
+    @host_fn()
+    def hello_world(text: str) -> str:
+        return text.upper()
+
+    compiled = CompiledPlugin(wasm("host_vowels"), functions=[hello_world])
+    plugins = [extism.Plugin(compiled) for _ in range(3)]
+    assert {p.call("count_vowels", "aa") for p in plugins} == {b'{"COUNT": 2}'}
+    with pytest.raises(TypeError):
+        extism.Plugin(compiled, functions=[hello_world])
+
+
+def test_instance_options():
+    compiled = CompiledPlugin(wasm("vars"))
+    p = extism.Plugin(compiled, config={"k": "v"}, name="named")
+    assert p.name == "named"
+    assert p.call("config", b"\x01k") == b"v"
+    assert extism.Plugin(compiled).call("config", b"\x01k") == b""  # config is per instance
+    with pytest.raises(extism.UsageError, match="without WASI"):
+        extism.Plugin(compiled, wasi=True)
+
+
+def test_pool_bounds_reuses_and_resets():
+    pool = PluginPool(wasm("edge"), max_instances=2)
+    with pool.get() as a:
+        with pool.get() as b:
+            assert a is not b
+            with pytest.raises(TimeoutError):
+                with pool.get(timeout=0.05):
+                    pass
+        assert pool.count == 2
+    with pool.get() as again:
+        assert again in (a, b)  # reused
+        assert u64s(again.call("count"))[0] >= 1
+    assert u64s(pool.call("alias_a")) == [2]
+    pool.close()
+    with pytest.raises(extism.UsageError):
+        pool.call("noop")
+
+
+def test_pool_across_threads():
+    pool = PluginPool(CompiledPlugin(wasm("spin")), max_instances=3)
+    results, errors = [], []
+
+    def worker(k):
+        try:
+            for i in range(50):
+                results.append(u64s(pool.call("spin", struct.pack("<Q", k * 100 + i)))[0])
+        except Exception as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(results) == sorted(k * 100 + i for k in range(6) for i in range(50))
+    assert pool.count <= 3
+    pool.close()
+
+
+def test_call_async_keeps_the_loop_free():
+    plugin = extism.Plugin(wasm("spin"))
+
+    async def main():
+        ticks = 0
+        task = asyncio.ensure_future(plugin.call_async("spin", struct.pack("<Q", 200_000_000)))
+        while not task.done():
+            ticks += 1
+            await asyncio.sleep(0.001)
+        return ticks, await task
+
+    ticks, out = asyncio.run(main())
+    assert u64s(out) == [200_000_000]
+    assert ticks > 10
+
+
+def test_cancelling_the_task_cancels_the_guest():
+    plugin = extism.Plugin(wasm("spin"))
+
+    async def main():
+        task = asyncio.ensure_future(plugin.call_async("forever"))
+        await asyncio.sleep(0.1)
+        start = time.perf_counter()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.perf_counter() - start
+
+    assert asyncio.run(main()) < 1.0
+    assert u64s(plugin.call("spin", struct.pack("<Q", 3))) == [3]
+
+
+def test_pool_call_async():
+    pool = PluginPool(wasm("spin"), max_instances=2)
+
+    async def main():
+        return await asyncio.gather(*[pool.call_async("spin", struct.pack("<Q", n))
+                                      for n in range(6)])
+
+    assert [u64s(x)[0] for x in asyncio.run(main())] == list(range(6))
