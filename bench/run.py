@@ -6,37 +6,46 @@ same process run, on the project's own plugins (tests/plugins/wasm).
     python bench/run.py noop echo_1k    # some of them
     python bench/run.py --list
 
-Prints one row per workload: time per operation for each runtime and the ratio
-official / extism_native (above 1 means extism_native is faster).  RUST_BACKTRACE is removed
-from the environment before the official runtime loads (with it set, every official call is
-about 2.4x slower).  See bench/README.md for the method and where the time goes.
+Prints one row per workload: the value for each runtime (time per operation, resident memory
+per instance, or a speed-up) and the ratio in extism_native's favour (above 1 means
+extism_native is faster / smaller / scales better).  RUST_BACKTRACE is removed and the official
+compilation cache disabled before the official runtime loads.  See bench/README.md for the
+method and where the time goes.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import statistics
+import struct
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-if os.environ.get("RUST_BACKTRACE") is not None:
-    # must happen before libextism is loaded: re-run without it
+# The official runtime must not see RUST_BACKTRACE (it makes every call ~2.4x slower), and its
+# compilation cache is disabled (EXTISM_CACHE_CONFIG empty) so "create" measures creation, not a
+# cache lookup; both must be set before libextism loads, so re-run with them fixed.
+if os.environ.get("RUST_BACKTRACE") is not None or os.environ.get("EXTISM_CACHE_CONFIG") != "":
     env = dict(os.environ)
-    env.pop("RUST_BACKTRACE")
+    env.pop("RUST_BACKTRACE", None)
+    env["EXTISM_CACHE_CONFIG"] = ""
     os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
 import extism  # noqa: E402  (the official package)
 
 import extism_native  # noqa: E402
 
-PLUGINS = Path(__file__).resolve().parent.parent / "tests" / "plugins" / "wasm"
+ROOT = Path(__file__).resolve().parent.parent
+PLUGINS = Path(os.environ.get("EXN_TEST_PLUGINS", ROOT / "tests" / "plugins" / "wasm"))
+BIG = ROOT / "bench" / "plugins" / "big_gen.wasm"
 
 
 def plugin_bytes(name: str) -> bytes:
-    return (PLUGINS / f"{name}.wasm").read_bytes()
+    return BIG.read_bytes() if name == "big" else (PLUGINS / f"{name}.wasm").read_bytes()
 
 
 def timed(fn: Callable[[], object], number: int, repeat: int) -> float:
@@ -50,23 +59,40 @@ def timed(fn: Callable[[], object], number: int, repeat: int) -> float:
     return statistics.median(runs)
 
 
-class Workload:
-    """One measurement: a setup per runtime returning the operation to time."""
+def rss() -> int:
+    gc.collect()
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
-    def __init__(self, name: str, doc: str, number: int,
-                 setup: Callable[[object], Callable[[], object]], repeat: int = 5) -> None:
+
+class Workload:
+    """One measurement: `setup(module)` returns the operation to time, or `measure(module)`
+    returns a value directly (then `unit` says what it is)."""
+
+    def __init__(self, name: str, doc: str, number: int = 0, setup=None, repeat: int = 5,
+                 measure=None, unit: str = "time", higher_is_better: bool = False) -> None:
         self.name, self.doc, self.number, self.setup, self.repeat = name, doc, number, setup, repeat
+        self.measure, self.unit, self.higher_is_better = measure, unit, higher_is_better
 
     def run(self, module: object) -> float:
+        if self.measure is not None:
+            return self.measure(module)
         op = self.setup(module)
         op()  # warm up (first call compiles and initialises)
         return timed(op, self.number, self.repeat)
 
 
-def new_plugin(module, data: bytes, **kwargs):
+def new_plugin(module, data, **kwargs):
     if module is extism:
-        return extism.Plugin(data, functions=[], **kwargs)
+        return extism.Plugin(data, functions=kwargs.pop("functions", []), **kwargs)
     return extism_native.Plugin(data, **kwargs)
+
+
+def compiled_plugin(module, data):
+    if module is extism:
+        from extism.extism import CompiledPlugin
+        return CompiledPlugin(data, functions=[])
+    return extism_native.CompiledPlugin(data)
 
 
 def call_op(plugin_name: str, function: str, data: bytes):
@@ -76,21 +102,113 @@ def call_op(plugin_name: str, function: str, data: bytes):
     return setup
 
 
+def create_op(plugin_name: str):
+    def setup(module):
+        data = plugin_bytes(plugin_name)
+        return lambda: new_plugin(module, data).call("noop", b"")
+    return setup
+
+
+def instantiate_op(plugin_name: str):
+    def setup(module):
+        compiled = compiled_plugin(module, plugin_bytes(plugin_name))
+        return lambda: module.Plugin(compiled).call("noop", b"")
+    return setup
+
+
+def host_roundtrip(module):
+    n = 20_000
+    sig = ([module.ValType.I64], [module.ValType.I64])
+
+    @module.host_fn(name="ping", signature=sig)
+    def ping(plugin, inputs, outputs, *user_data):
+        outputs[0].value = inputs[0].value
+
+    @module.host_fn(name="transform", signature=sig)
+    def transform(plugin, inputs, outputs, *user_data):
+        outputs[0].value = inputs[0].value
+
+    plugin = new_plugin(module, plugin_bytes("host_calls"), functions=[ping, transform])
+    data = struct.pack("<Q", n)
+    plugin.call("ping_loop", data)
+    return timed(lambda: plugin.call("ping_loop", data), 1, 5) / n
+
+
+def threads_speedup(module):
+    """Throughput of two plugins in two threads relative to one thread (2.0 is perfect)."""
+    data = plugin_bytes("bench")
+    text = b"the quick brown fox jumps over the lazy dog " * 2000
+    plugins = [new_plugin(module, data) for _ in range(2)]
+    rounds = 40
+
+    def work(p):
+        for _ in range(rounds):
+            p.call("count_vowels", text)
+
+    for p in plugins:
+        work(p)
+    start = time.perf_counter()
+    work(plugins[0])
+    one = time.perf_counter() - start
+    threads = [threading.Thread(target=work, args=(p,)) for p in plugins]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    two = time.perf_counter() - start
+    return 2 * one / two
+
+
+def rss_per_instance(plugin_name: str, count: int = 50):
+    def measure(module):
+        data = plugin_bytes(plugin_name)
+        new_plugin(module, data).call("noop", b"")
+        before = rss()
+        plugins = [new_plugin(module, data) for _ in range(count)]
+        for p in plugins:
+            p.call("noop", b"")
+        return (rss() - before) / count
+    return measure
+
+
 WORKLOADS: Dict[str, Workload] = {}
 
 
-def workload(name: str, doc: str, number: int, setup, repeat: int = 5) -> None:
-    WORKLOADS[name] = Workload(name, doc, number, setup, repeat)
+def workload(name: str, doc: str, *args, **kwargs) -> None:
+    WORKLOADS[name] = Workload(name, doc, *args, **kwargs)
 
 
-workload("noop", "call an export that does nothing, no input", 50_000,
-         call_op("edge", "noop", b""))
+workload("create_small", "create a plugin from the bytes of a 4 KB module + first call", 200,
+         create_op("edge"))
+workload("create_2mb", "create a plugin from the bytes of a 1.9 MB module + first call", 3,
+         create_op("big"), repeat=3)
+workload("instantiate", "instance from a compiled 1.9 MB plugin + first call", 200,
+         instantiate_op("big"))
+workload("noop", "call an export that does nothing, no input", 50_000, call_op("bench", "noop", b""))
+workload("echo_1k", "echo 1 KiB through kernel memory (8-byte loads/stores)", 20_000,
+         call_op("bench", "echo", bytes(range(256)) * 4))
+workload("echo_1m", "echo 1 MiB", 50, call_op("bench", "echo", bytes(range(256)) * 4096))
+workload("count_vowels_1m", "count vowels over 1 MiB in a wasm loop (compute-bound)", 20,
+         call_op("bench", "count_vowels", b"abcdefghijklmnopqrstuvwxyz" * 40330))
+workload("host_roundtrip", "one guest -> host function -> guest round trip (i64 in, i64 out)",
+         measure=host_roundtrip)
+workload("threads_2v1", "throughput of 2 threads on 2 plugins / 1 thread (2.0 = perfect)",
+         measure=threads_speedup, unit="x", higher_is_better=True)
+workload("rss_small", "resident memory per live instance, 4 KB module", measure=rss_per_instance("edge"),
+         unit="bytes")
+workload("rss_2mb", "resident memory per live instance, 1.9 MB module",
+         measure=rss_per_instance("big", 20), unit="bytes")
 
 
-def fmt_time(seconds: float) -> str:
-    if seconds >= 1e-3:
-        return f"{seconds * 1e3:9.2f} ms"
-    return f"{seconds * 1e6:9.2f} us"
+def fmt(value: float, unit: str) -> str:
+    if unit == "x":
+        return f"{value:8.2f} x"
+    if unit == "bytes":
+        return f"{value / 1024:8.1f} KiB"
+    if value >= 1e-3:
+        return f"{value * 1e3:9.2f} ms"
+    return f"{value * 1e6:9.2f} us"
 
 
 def main(argv: Optional[List[str]] = None) -> None:
@@ -106,14 +224,14 @@ def main(argv: Optional[List[str]] = None) -> None:
     names = args.names or list(WORKLOADS)
     print(f"extism_native {extism_native.__version__} vs extism {extism.extism_version()} "
           f"(python {sys.version.split()[0]}, RUST_BACKTRACE unset)")
-    print(f"{'workload':22} {'official':>12} {'extism_native':>14} {'ratio':>8}")
-    rows: List[Tuple[str, float, float]] = []
+    print(f"{'workload':18} {'official':>13} {'extism_native':>14} {'ratio':>9}")
     for name in names:
         w = WORKLOADS[name]
         official = w.run(extism)
         ours = w.run(extism_native)
-        rows.append((name, official, ours))
-        print(f"{name:22} {fmt_time(official):>12} {fmt_time(ours):>14} {official / ours:7.1f}x",
+        # ratio > 1: extism_native is better (faster, less memory, more speedup)
+        ratio = ours / official if w.higher_is_better else official / ours
+        print(f"{name:18} {fmt(official, w.unit):>13} {fmt(ours, w.unit):>14} {ratio:8.2f}x",
               flush=True)
 
 

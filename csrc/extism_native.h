@@ -106,6 +106,10 @@ EXTISM_API exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const
  *  inside one of the plugin's own calls (a host function). */
 EXTISM_API exn_status_t exn_plugin_close(ExtismPlugin *p);
 
+/** 1 if a call of `p` is running on the calling thread (so a host function of `p` is calling),
+ *  else 0.  Lets a binding tell a re-entrant call from a call waiting for another thread. */
+EXTISM_API int exn_plugin_is_running_here(const ExtismPlugin *p);
+
 /** Detail of the last failure on `p` ("" if none).  For EXN_ERR_GUEST it is the plugin's own
  *  error text.  Borrowed (valid until the next call on `p`). */
 EXTISM_API const char *exn_plugin_errmsg(ExtismPlugin *p);
@@ -193,6 +197,20 @@ EXTISM_API void exn_set_http_transport(exn_http_transport_fn fn, void *userdata)
 /** This plugin's transport (NULL: the process-wide one). */
 EXTISM_API void exn_plugin_set_http_transport(ExtismPlugin *p, exn_http_transport_fn fn,
                                               void *userdata);
+
+/* ---- host functions with flat arguments ---------------------------------------------------
+ * A leaner calling convention than ExtismFunctionType for bindings: `slots` holds the
+ * parameters first, then room for the results.  i32 and i64 values are signed 64-bit integers
+ * (an i32 sign-extended); f32 and f64 values are the bits of a double (an f32 widened).  The
+ * function writes its results into slots[n_params + i]. */
+typedef void (*exn_host_fn)(void *user_data, ExtismCurrentPlugin *plugin, int64_t *slots);
+
+/** As extism_function_new, with an exn_host_fn.  Returns owned (extism_function_free) or NULL
+ *  (free_user_data has run then). */
+EXTISM_API ExtismFunction *exn_function_new(const char *name, const ExtismValType *inputs,
+                                            size_t n_inputs, const ExtismValType *outputs,
+                                            size_t n_outputs, exn_host_fn fn, void *user_data,
+                                            void (*free_user_data)(void *));
 
 /* ---- inside a host function ------------------------------------------------------------ */
 

@@ -37,13 +37,14 @@ static uint8_t wasm_type(ExtismValType t)
     }
 }
 
-ExtismFunction *extism_function_new(const char *name, const ExtismValType *inputs,
+static ExtismFunction *function_new(const char *name, const ExtismValType *inputs,
                                     ExtismSize n_inputs, const ExtismValType *outputs,
                                     ExtismSize n_outputs, ExtismFunctionType func,
-                                    void *user_data, void (*free_user_data)(void *))
+                                    exn_host_fn flat, void *user_data,
+                                    void (*free_user_data)(void *))
 {
     ExtismFunction *f = NULL;
-    bool ok = name && func && exn_utf8_valid((const uint8_t *)name, strlen(name)) &&
+    bool ok = name && (func || flat) && exn_utf8_valid((const uint8_t *)name, strlen(name)) &&
               n_inputs <= EXN_HOSTFN_MAX_VALUES && n_outputs <= EXN_HOSTFN_MAX_VALUES &&
               (inputs || !n_inputs) && (outputs || !n_outputs);
     for (ExtismSize i = 0; ok && i < n_inputs; i++)
@@ -76,6 +77,7 @@ ExtismFunction *extism_function_new(const char *name, const ExtismValType *input
     f->n_params = (uint32_t)n_inputs;
     f->n_results = (uint32_t)n_outputs;
     f->fn = func;
+    f->flat = flat;
     f->user_data = user_data;
     f->free_user_data = free_user_data;
     f->refs = 1;
@@ -92,6 +94,23 @@ ExtismFunction *extism_function_new(const char *name, const ExtismValType *input
     f->signature[n++] = ')';
     f->signature[n] = '\0';
     return f;
+}
+
+ExtismFunction *extism_function_new(const char *name, const ExtismValType *inputs,
+                                    ExtismSize n_inputs, const ExtismValType *outputs,
+                                    ExtismSize n_outputs, ExtismFunctionType func,
+                                    void *user_data, void (*free_user_data)(void *))
+{
+    return function_new(name, inputs, n_inputs, outputs, n_outputs, func, NULL, user_data,
+                        free_user_data);
+}
+
+ExtismFunction *exn_function_new(const char *name, const ExtismValType *inputs, size_t n_inputs,
+                                 const ExtismValType *outputs, size_t n_outputs, exn_host_fn fn,
+                                 void *user_data, void (*free_user_data)(void *))
+{
+    return function_new(name, inputs, n_inputs, outputs, n_outputs, NULL, fn, user_data,
+                        free_user_data);
 }
 
 void exn_hostfn_retain(ExtismFunction *f)
@@ -169,6 +188,49 @@ void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len)
     exn_functype_format(&t, buf, buf_len);
 }
 
+/* The exn_host_fn convention: integers as int64, floats as the bits of a double. */
+static const void *call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, uint64_t *args)
+{
+    int64_t slots[2 * EXN_HOSTFN_MAX_VALUES];
+    for (uint32_t i = 0; i < f->n_params; i++) {
+        double d;
+        float fl;
+        switch (f->types[i]) {
+        case ExtismValType_I32: slots[i] = *(int32_t *)&args[i]; break;
+        case ExtismValType_F32:
+            memcpy(&fl, &args[i], sizeof fl);
+            d = fl;
+            memcpy(&slots[i], &d, sizeof d);
+            break;
+        default: slots[i] = (int64_t)args[i]; break; /* i64, and f64 bits as they are */
+        }
+    }
+    for (uint32_t i = 0; i < f->n_results; i++)
+        slots[f->n_params + i] = 0;
+    p->host_failed = false;
+    f->flat(f->user_data, (ExtismCurrentPlugin *)(void *)p, slots);
+    if (p->host_failed) {
+        p->host_failed = false;
+        return exn_trap_host;
+    }
+    for (uint32_t i = 0; i < f->n_results; i++) {
+        int64_t v = slots[f->n_params + i];
+        double d;
+        float fl;
+        sp[i] = 0;
+        switch (f->types[f->n_params + i]) {
+        case ExtismValType_I32: *(int32_t *)&sp[i] = (int32_t)v; break;
+        case ExtismValType_F32:
+            memcpy(&d, &v, sizeof d);
+            fl = (float)d;
+            memcpy(&sp[i], &fl, sizeof fl);
+            break;
+        default: sp[i] = (uint64_t)v; break;
+        }
+    }
+    return NULL;
+}
+
 /* Every host-function import lands here.  wasm3 slots: results first, then the arguments, one
  * 64-bit slot each; an i32/f32 lives in the first 4 bytes of its slot. */
 const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp,
@@ -177,8 +239,10 @@ const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint
     (void)mem;
     ExtismFunction *f = ctx->userdata;
     ExtismPlugin *p = exn_plugin_of(runtime);
-    ExtismVal in[EXN_HOSTFN_MAX_VALUES], out[EXN_HOSTFN_MAX_VALUES];
     uint64_t *args = sp + f->n_results;
+    if (f->flat)
+        return call_flat(f, p, sp, args);
+    ExtismVal in[EXN_HOSTFN_MAX_VALUES], out[EXN_HOSTFN_MAX_VALUES];
     for (uint32_t i = 0; i < f->n_params; i++) {
         in[i].t = f->types[i];
         switch (f->types[i]) {

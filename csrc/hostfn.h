@@ -16,7 +16,8 @@ struct ExtismFunction {
     char *ns; /* import module name, "extism:host/user" by default */
     ExtismValType *types; /* params then results */
     uint32_t n_params, n_results;
-    ExtismFunctionType fn;
+    ExtismFunctionType fn; /* one of fn and flat is set */
+    exn_host_fn flat;
     void *user_data;
     void (*free_user_data)(void *);
     char signature[2 * EXN_HOSTFN_MAX_VALUES + 4]; /* wasm3 letters, e.g. "I(Ii)" */

@@ -196,6 +196,11 @@ static void release(ExtismPlugin *p)
     p->closed = true;
 }
 
+int exn_plugin_is_running_here(const ExtismPlugin *p)
+{
+    return p && exn_plugin_running_here(p);
+}
+
 exn_status_t exn_plugin_close(ExtismPlugin *p)
 {
     if (!p)

@@ -20,9 +20,8 @@ HEADERS = ("extism.h", "extism_native.h")
 PYTHON_CALLBACKS = """
 extern "Python" int32_t _exn_py_log(void *userdata, int32_t level, const char *msg, size_t len);
 extern "Python" void _exn_py_log_drain(const char *data, ExtismSize size);
-extern "Python" void _exn_py_host_call(ExtismCurrentPlugin *plugin, const ExtismVal *inputs,
-                                       ExtismSize n_inputs, ExtismVal *outputs,
-                                       ExtismSize n_outputs, void *user_data);
+extern "Python" void _exn_py_host_flat(void *user_data, ExtismCurrentPlugin *plugin,
+                                       int64_t *slots);
 extern "Python" void _exn_py_free_user_data(void *user_data);
 extern "Python" int _exn_py_wasi_stdout(void *userdata, const uint8_t *data, size_t len);
 extern "Python" int _exn_py_wasi_stderr(void *userdata, const uint8_t *data, size_t len);

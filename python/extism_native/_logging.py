@@ -13,7 +13,7 @@ import logging
 import threading
 from typing import Any, Callable, Optional, Union
 
-from ._callbacks import PluginContext, context_of, enter, leave
+from ._callbacks import PluginContext, context_of
 from ._native import ffi, lib
 
 TRACE = 5
@@ -71,7 +71,6 @@ def _exn_py_log(userdata: Any, level: int, msg: Any, length: int) -> int:
     ctx = context_of(userdata)
     if ctx is None or ctx.log_target is None:
         return OFF if msg == ffi.NULL else 0
-    marked = enter(ctx)
     try:
         if msg == ffi.NULL:
             return threshold(ctx)
@@ -80,8 +79,6 @@ def _exn_py_log(userdata: Any, level: int, msg: Any, length: int) -> int:
     except BaseException as exc:  # stop the guest; Plugin.call raises it again
         ctx.error = exc
         return OFF if msg == ffi.NULL else 1
-    finally:
-        leave(marked)
 
 
 # ---- the process-wide sink of the libextism API ---------------------------------------------

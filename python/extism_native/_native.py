@@ -1,8 +1,9 @@
 """The compiled cffi binding and the registry through which C refers to Python objects.
 
-C never holds a PyObject*: whatever C must hand back to Python (a plugin's log sink, later
-host functions) is registered here under an integer id, passed to C as ``void *`` user data and
-looked up when C calls back through an ``extern "Python"`` trampoline.
+C never holds a PyObject*: whatever C must hand back to Python (a plugin's callback context,
+host functions) is registered here and given to C as an opaque ``void *`` key.  Callbacks from
+C look the object up by that pointer (a dict keyed by the pointer cdata: no int conversion on
+the hot path).
 """
 
 from __future__ import annotations
@@ -17,36 +18,30 @@ __all__ = ["ffi", "lib", "Slab", "slab"]
 
 
 class Slab:
-    """Objects registered for C under integer ids (thread-safe)."""
+    """Objects registered for C under opaque pointer keys (thread-safe registration)."""
 
     def __init__(self) -> None:
-        self._items: Dict[int, Any] = {}
+        self._items: Dict[Any, Any] = {}  # key pointer cdata -> object
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
-    def add(self, obj: Any) -> int:
+    def add(self, obj: Any) -> Any:
+        """Register obj; returns the ``void *`` key to give to C."""
         with self._lock:
-            key = next(self._ids)
+            key = ffi.cast("void *", next(self._ids))
             self._items[key] = obj
         return key
 
-    def get(self, key: int) -> Any:
+    def get(self, key: Any) -> Any:
+        """The object registered under a ``void *`` from C, or None."""
         return self._items.get(key)
 
-    def remove(self, key: int) -> None:
+    def remove(self, key: Any) -> None:
         with self._lock:
             self._items.pop(key, None)
 
     def __len__(self) -> int:
         return len(self._items)
-
-    @staticmethod
-    def to_c(key: int) -> Any:
-        return ffi.cast("void *", key)
-
-    @staticmethod
-    def from_c(ptr: Any) -> int:
-        return int(ffi.cast("uintptr_t", ptr))
 
 
 slab = Slab()

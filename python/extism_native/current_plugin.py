@@ -8,7 +8,7 @@ from enum import IntEnum
 from typing import Any, List, Optional, Union
 
 from . import errors
-from ._callbacks import PluginContext
+from ._callbacks import context_of
 from ._native import ffi, lib
 
 
@@ -40,7 +40,7 @@ class Val:
     __slots__ = ("t", "value")
 
     def __init__(self, t: ValType, v: Union[int, float]) -> None:
-        self.t = ValType(t)
+        self.t = t if t.__class__ is ValType else ValType(t)
         self.value = v
 
     def _assign(self, v: Union[int, float]) -> None:
@@ -82,12 +82,11 @@ class CurrentPlugin:
     when the host function returns.
     """
 
-    __slots__ = ("pointer", "_ctx", "_views")
+    __slots__ = ("pointer", "_views")
 
-    def __init__(self, pointer: Any, ctx: Optional[PluginContext]) -> None:
+    def __init__(self, pointer: Any) -> None:
         self.pointer = pointer
-        self._ctx = ctx
-        self._views: List[memoryview] = []
+        self._views: Optional[List[memoryview]] = None
 
     # ---- memory ------------------------------------------------------------------------------
 
@@ -102,6 +101,8 @@ class CurrentPlugin:
     def memory(self, mem: Memory) -> memoryview:
         """A writable view of a block of kernel memory (released when the host call ends)."""
         view = memoryview(ffi.buffer(self._span(mem.offset, mem.length), mem.length))
+        if self._views is None:
+            self._views = []
         self._views.append(view)
         return view
 
@@ -176,7 +177,8 @@ class CurrentPlugin:
 
     def host_context(self) -> Any:
         """The object passed as ``host_context`` to the ``Plugin.call`` running now, or None."""
-        return self._ctx.host_context if self._ctx is not None else None
+        ctx = context_of(lib.extism_current_plugin_host_context(self.pointer))
+        return ctx.host_context if ctx is not None else None
 
     def set_error(self, message: Optional[str]) -> None:
         """Set the plugin's error, as the guest's ``error_set`` does: unless the guest clears
@@ -191,9 +193,9 @@ class CurrentPlugin:
         return uuid.UUID(bytes=ffi.buffer(lib.exn_current_plugin_id(self.pointer), 16)[:])
 
     def _release(self) -> None:
-        for view in self._views:
+        for view in self._views or ():
             try:
                 view.release()
             except BufferError:
                 pass
-        self._views.clear()
+        self._views = None

@@ -33,11 +33,12 @@ import functools
 import inspect
 import json
 import pickle
+import struct
 import typing
 from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
 
-from ._callbacks import context_of, enter, leave
-from ._native import Slab, ffi, lib, slab
+from ._callbacks import context_of
+from ._native import ffi, lib, slab
 from .current_plugin import CurrentPlugin, Val, ValType
 
 __all__ = ["Codec", "Function", "Json", "Pickle", "host_fn", "ExplicitFunction",
@@ -63,18 +64,41 @@ class Codec:
 
 
 # ---- conversions --------------------------------------------------------------------------------
+#
+# Host functions use the exn_host_fn convention (extism_native.h): one int64 array holding the
+# parameters, then the results; integers as they are, floats as the bits of a double.  Indexing
+# a primitive cdata array gives a Python int without allocating wrappers, which keeps the round
+# trip short.
+#
+# A parameter decoder maps (CurrentPlugin or None, raw int64) -> Python value; a result encoder
+# maps (CurrentPlugin or None, value) -> raw int64.  Each says whether it needs the plugin.
 
-# A parameter decoder: (CurrentPlugin, ExtismVal cdata) -> Python value.
-# A result encoder: (CurrentPlugin, value, ExtismVal cdata) -> None.
-
-def _block_decoder(post: Callable[[bytes], Any]) -> Callable[[CurrentPlugin, Any], Any]:
-    return lambda cur, v: post(cur.read(v.v.i64))
+_BITS = struct.Struct("<q")
+_DOUBLE = struct.Struct("<d")
 
 
-def _block_encoder(pre: Callable[[Any], bytes]) -> Callable[[CurrentPlugin, Any, Any], None]:
-    def encode(cur: CurrentPlugin, value: Any, out: Any) -> None:
-        out.v.i64 = cur.alloc_bytes(pre(value))
-    return encode
+def _bits_to_float(x: int) -> float:
+    return _DOUBLE.unpack(_BITS.pack(x))[0]
+
+
+def _float_to_bits(v: Any) -> int:
+    return _BITS.unpack(_DOUBLE.pack(float(v)))[0]
+
+
+class _Conv:
+    __slots__ = ("fn", "needs_plugin")
+
+    def __init__(self, fn: Callable[..., Any], needs_plugin: bool = False) -> None:
+        self.fn = fn
+        self.needs_plugin = needs_plugin
+
+
+def _block_decoder(post: Callable[[bytes], Any]) -> _Conv:
+    return _Conv(lambda cur, x: post(cur.read(x)), True)
+
+
+def _block_encoder(pre: Callable[[Any], bytes]) -> _Conv:
+    return _Conv(lambda cur, v: cur.alloc_bytes(pre(v)), True)
 
 
 def _utf8(value: Any) -> bytes:
@@ -89,16 +113,12 @@ def _raw_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
-def _set_i64(cur: CurrentPlugin, value: Any, out: Any) -> None:
-    out.v.i64 = int(value)
-
-
-def _set_i32(cur: CurrentPlugin, value: Any, out: Any) -> None:
-    out.v.i32 = int(value)
-
-
-def _set_f64(cur: CurrentPlugin, value: Any, out: Any) -> None:
-    out.v.f64 = float(value)
+_INT_IN = _Conv(lambda cur, x: x)
+_BOOL_IN = _Conv(lambda cur, x: bool(x))
+_FLOAT_IN = _Conv(lambda cur, x: _bits_to_float(x))
+_INT_OUT = _Conv(lambda cur, v: int(v))
+_BOOL_OUT = _Conv(lambda cur, v: 1 if v else 0)
+_FLOAT_OUT = _Conv(lambda cur, v: _float_to_bits(v))
 
 
 def _marker(annotation: Any) -> Tuple[Any, Any]:
@@ -112,7 +132,7 @@ def _marker(annotation: Any) -> Tuple[Any, Any]:
     return annotation, None
 
 
-def _param(annotation: Any, name: str) -> Tuple[ValType, Callable[[CurrentPlugin, Any], Any]]:
+def _param(annotation: Any, name: str) -> Tuple[ValType, _Conv]:
     base, marker = _marker(annotation)
     if marker is Json:
         return ValType.I64, _block_decoder(json.loads)
@@ -125,15 +145,15 @@ def _param(annotation: Any, name: str) -> Tuple[ValType, Callable[[CurrentPlugin
     if base is bytes:
         return ValType.I64, _block_decoder(bytes)
     if base is bool:
-        return ValType.I32, lambda cur, v: bool(v.v.i32)
+        return ValType.I32, _BOOL_IN
     if base is int:
-        return ValType.I64, lambda cur, v: v.v.i64
+        return ValType.I64, _INT_IN
     if base is float:
-        return ValType.F64, lambda cur, v: v.v.f64
+        return ValType.F64, _FLOAT_IN
     raise TypeError(f"Could not infer input type for argument {name}")
 
 
-def _result(annotation: Any) -> Tuple[ValType, Callable[[CurrentPlugin, Any, Any], None]]:
+def _result(annotation: Any) -> Tuple[ValType, _Conv]:
     base, marker = _marker(annotation)
     if marker is Json:
         return ValType.I64, _block_encoder(lambda v: json.dumps(v).encode("utf-8"))
@@ -146,75 +166,53 @@ def _result(annotation: Any) -> Tuple[ValType, Callable[[CurrentPlugin, Any, Any
     if base is bytes:
         return ValType.I64, _block_encoder(_raw_bytes)
     if base is bool:
-        return ValType.I32, _set_i32
+        return ValType.I32, _BOOL_OUT
     if base is int:
-        return ValType.I64, _set_i64
+        return ValType.I64, _INT_OUT
     if base is float:
-        return ValType.F64, _set_f64
+        return ValType.F64, _FLOAT_OUT
     raise TypeError("Could not infer return type")
 
 
-def _from_c(v: Any) -> Union[int, float]:
-    t = v.t
-    if t == ValType.I32:
-        return v.v.i32
-    if t == ValType.I64:
-        return v.v.i64
-    if t == ValType.F32:
-        return v.v.f32
-    return v.v.f64
-
-
-def _to_c(out: Any, t: ValType, value: Any) -> None:
-    if t == ValType.I32:
-        out.v.i32 = int(value)
-    elif t == ValType.I64:
-        out.v.i64 = int(value)
-    elif t == ValType.F32:
-        out.v.f32 = float(value)
-    else:
-        out.v.f64 = float(value)
+def _is_float(t: ValType) -> bool:
+    return t == ValType.F32 or t == ValType.F64
 
 
 # ---- the Python side of a host function (registered in the slab) ---------------------------
 
 class _Callable:
-    """What the C trampoline reaches through a function's user data."""
+    """What the C trampoline reaches through a function's user data.  `invoke(cur, slots)`
+    returns the CurrentPlugin it made, if any (its memory views are released after)."""
 
     __slots__ = ("invoke", "name")
 
-    def __init__(self, invoke: Callable[[CurrentPlugin, Any, int, Any, int], None],
-                 name: str) -> None:
+    def __init__(self, invoke: Callable[[Any, Any], Optional[CurrentPlugin]], name: str) -> None:
         self.invoke = invoke
         self.name = name
 
 
 @ffi.def_extern()
-def _exn_py_host_call(cur: Any, inputs: Any, n_inputs: int, outputs: Any, n_outputs: int,
-                      user_data: Any) -> None:
-    target = slab.get(Slab.from_c(user_data))
-    ctx = context_of(lib.extism_current_plugin_host_context(cur))
-    current = CurrentPlugin(cur, ctx)
-    marked = enter(ctx) if ctx is not None else None
+def _exn_py_host_flat(user_data: Any, cur: Any, slots: Any) -> None:
+    target = slab.get(user_data)
     try:
-        target.invoke(current, inputs, n_inputs, outputs, n_outputs)
+        current = target.invoke(cur, slots)
+        if current is not None and current._views is not None:
+            current._release()
     except BaseException as exc:
         # stop the guest now; Plugin.call raises this very exception once it has unwound
+        ctx = context_of(lib.extism_current_plugin_host_context(cur))
         if ctx is not None:
             ctx.error = exc
-        message = f"host function {target.name!r} raised {type(exc).__name__}: {exc}"
+        name = target.name if target is not None else "?"
+        message = f"host function {name!r} raised {type(exc).__name__}: {exc}"
         lib.exn_current_plugin_fail(cur, message.encode("utf-8", "replace")[:400])
-    finally:
-        current._release()
-        if marked is not None:
-            leave(marked)
 
 
 @ffi.def_extern()
-def _exn_py_free_user_data(user_data: Any, _slab: Any = slab, _from_c: Any = Slab.from_c) -> None:
-    # bound as defaults: this also runs from finalizers at interpreter exit, when module
+def _exn_py_free_user_data(user_data: Any, _slab: Any = slab) -> None:
+    # bound as a default: this also runs from finalizers at interpreter exit, when module
     # globals may already be gone
-    _slab.remove(_from_c(user_data))
+    _slab.remove(user_data)
 
 
 # ---- public classes -------------------------------------------------------------------------------
@@ -243,14 +241,23 @@ class Function:
         self._setup(self._explicit_invoke(f, user_data))
 
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
-        args, returns = self.args, self.returns
+        n_in = len(self.args)
+        ins = [(i, t, _is_float(t)) for i, t in enumerate(self.args)]
+        outs = [(n_in + i, t, _is_float(t)) for i, t in enumerate(self.returns)]
+        plain = not any(fl for _, _, fl in ins + outs)
 
-        def invoke(cur: CurrentPlugin, inputs: Any, n_in: int, outputs: Any, n_out: int) -> None:
-            params = [Val(args[i], _from_c(inputs[i])) for i in range(n_in)]
-            results = [Val(returns[i], 0) for i in range(n_out)]
-            f(cur, params, results, *user_data)
-            for i in range(n_out):
-                _to_c(outputs[i], returns[i], results[i].value)
+        def invoke(cur: Any, slots: Any) -> CurrentPlugin:
+            current = CurrentPlugin(cur)
+            if plain:
+                params = [Val(t, slots[i]) for i, t, _ in ins]
+            else:
+                params = [Val(t, _bits_to_float(slots[i]) if fl else slots[i]) for i, t, fl in ins]
+            results = [Val(t, 0) for _, t, _ in outs]
+            f(current, params, results, *user_data)
+            for j, (k, _, fl) in enumerate(outs):
+                value = results[j].value
+                slots[k] = _float_to_bits(value) if fl else int(value)
+            return current
         return invoke
 
     def _setup(self, invoke: Any) -> None:
@@ -261,9 +268,9 @@ class Function:
         key = slab.add(_Callable(invoke, self.name))
         params = ffi.new("ExtismValType[]", [int(t) for t in self.args])
         results = ffi.new("ExtismValType[]", [int(t) for t in self.returns])
-        ptr = lib.extism_function_new(self.name.encode("utf-8"), params, len(self.args), results,
-                                      len(self.returns), lib._exn_py_host_call, Slab.to_c(key),
-                                      lib._exn_py_free_user_data)
+        ptr = lib.exn_function_new(self.name.encode("utf-8"), params, len(self.args), results,
+                                   len(self.returns), lib._exn_py_host_flat, key,
+                                   lib._exn_py_free_user_data)
         if ptr == ffi.NULL:  # the user data was released already
             raise ValueError(f"cannot create host function {self.name!r}")
         self._pointer = ffi.gc(ptr, lib.extism_function_free)
@@ -314,7 +321,7 @@ class TypeInferredFunction(Function):
         wants_plugin = bool(params) and hints.get(params[0].name) is CurrentPlugin
         if wants_plugin:
             params = params[1:]
-        decoders = []
+        decoders: List[_Conv] = []
         self.args = []
         for p in params:
             if p.name not in hints:
@@ -329,7 +336,7 @@ class TypeInferredFunction(Function):
             result_types = [a for a in typing.get_args(ret) if a is not Ellipsis]
         else:
             result_types = [ret]
-        encoders = []
+        encoders: List[_Conv] = []
         self.returns = []
         for annotation in result_types:
             t, encode = _result(annotation)
@@ -338,22 +345,33 @@ class TypeInferredFunction(Function):
         self._setup(self._inferred_invoke(func, wants_plugin, decoders, encoders, user_data))
 
     @staticmethod
-    def _inferred_invoke(func: Callable[..., Any], wants_plugin: bool, decoders: List[Any],
-                         encoders: List[Any], user_data: Tuple[Any, ...]) -> Any:
-        several = len(encoders) > 1
+    def _inferred_invoke(func: Callable[..., Any], wants_plugin: bool, decoders: List[_Conv],
+                         encoders: List[_Conv], user_data: Tuple[Any, ...]) -> Any:
+        n_in, n_out = len(decoders), len(encoders)
+        needs_plugin = wants_plugin or any(c.needs_plugin for c in decoders + encoders)
+        dec = [c.fn for c in decoders]
+        enc = [c.fn for c in encoders]
+        if not needs_plugin and n_out == 1 and all(c is _INT_IN for c in decoders) and \
+                encoders[0] is _INT_OUT:
+            # the common all-integer case, without per-value calls
+            def invoke_ints(cur: Any, slots: Any) -> None:
+                slots[n_in] = int(func(*[slots[i] for i in range(n_in)], *user_data))
+            return invoke_ints
 
-        def invoke(cur: CurrentPlugin, inputs: Any, n_in: int, outputs: Any, n_out: int) -> None:
-            args = [decode(cur, inputs[i]) for i, decode in enumerate(decoders)]
+        def invoke(cur: Any, slots: Any) -> Optional[CurrentPlugin]:
+            current = CurrentPlugin(cur) if needs_plugin else None
+            args = [d(current, slots[i]) for i, d in enumerate(dec)]
             if wants_plugin:
-                args.insert(0, cur)
+                args.insert(0, current)
             result = func(*args, *user_data)
-            if several:
-                if not isinstance(result, tuple) or len(result) != len(encoders):
-                    raise TypeError(f"host function must return a tuple of {len(encoders)} values")
-                for i, encode in enumerate(encoders):
-                    encode(cur, result[i], outputs[i])
-            elif encoders:
-                encoders[0](cur, result, outputs[0])
+            if n_out > 1:
+                if not isinstance(result, tuple) or len(result) != n_out:
+                    raise TypeError(f"host function must return a tuple of {n_out} values")
+                for j, e in enumerate(enc):
+                    slots[n_in + j] = e(current, result[j])
+            elif n_out:
+                slots[n_in] = enc[0](current, result)
+            return current
         return invoke
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

@@ -17,7 +17,7 @@ import http.client
 import urllib.parse
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
 
-from ._callbacks import context_of, enter, leave
+from ._callbacks import context_of
 from ._native import ffi, lib
 
 __all__ = ["HttpRequest", "HttpResponse", "Transport", "default_transport"]
@@ -126,7 +126,6 @@ def _fail(resp: Any, message: str) -> int:
 def _exn_py_http(userdata: Any, req: Any, resp: Any) -> int:
     ctx = context_of(userdata) if userdata != ffi.NULL else None
     transport = ctx.http_transport if ctx is not None and ctx.http_transport else None
-    marked = enter(ctx) if ctx is not None else None
     try:
         request = _request_from_c(req)
         response = (transport or default_transport)(request)
@@ -155,9 +154,6 @@ def _exn_py_http(userdata: Any, req: Any, resp: Any) -> int:
         if ctx is not None:
             ctx.error = exc  # Plugin.call raises it again
         return _fail(resp, f"the HTTP transport raised {type(exc).__name__}: {exc}")
-    finally:
-        if marked is not None:
-            leave(marked)
 
 
 # manifest url sources, and plugins without a transport of their own

@@ -15,7 +15,7 @@ from typing import (Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, Typ
                     overload)
 
 from . import errors
-from ._callbacks import PluginContext, in_callback
+from ._callbacks import PluginContext
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
 from .host_function import Function
@@ -321,7 +321,9 @@ class Plugin:
             raise
 
     def _wait_for_lock(self, function_name: str) -> None:
-        if in_callback(self):
+        # the plugin is busy: if it is busy on this very thread, a callback of its own call is
+        # calling back into it (waiting would deadlock)
+        if self._ptr is not None and lib.exn_plugin_is_running_here(self._ptr):
             raise errors.UsageError(
                 f"calling {function_name!r}: re-entrant call: a host function called back into "
                 "the plugin that is calling it")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 from . import errors
-from ._callbacks import PluginContext, context_of, enter, leave
+from ._callbacks import PluginContext, context_of
 from ._native import ffi, lib
 
 Output = Union[None, str, Callable[[bytes], Any]]
@@ -78,7 +78,6 @@ def _deliver(userdata: Any, fd: int, data: Any, length: int) -> int:
     if ctx is None:
         return 0
     target = ctx.outputs.get(fd)
-    marked = enter(ctx)
     try:
         chunk = ffi.unpack(ffi.cast("char *", data), length)
         if isinstance(target, bytearray):
@@ -89,8 +88,6 @@ def _deliver(userdata: Any, fd: int, data: Any, length: int) -> int:
     except BaseException as exc:  # stop the guest; Plugin.call raises it again
         ctx.error = exc
         return 1
-    finally:
-        leave(marked)
 
 
 @ffi.def_extern()
