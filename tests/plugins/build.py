@@ -1,0 +1,116 @@
+#!/usr/bin/env python3
+"""Build the test plugins into tests/plugins/wasm/ from their committed sources.
+
+    python tests/plugins/build.py          # rebuild everything, rewrite SOURCES.md
+    python tests/plugins/build.py --check  # rebuild into a temp dir; fail if any committed
+                                           # .wasm differs byte for byte
+
+Toolchains (Debian bookworm): clang lld wasi-libc libclang-rt-14-dev-wasm32 (C, with our kit
+c/extism_pdk.h), rustc libstd-rust-dev-wasm32 (/usr/bin/rustc: no-std Rust, with rust/pdk.rs),
+wabt (wat2wasm).  Builds run in this directory with relative paths and no debug information,
+so the bytes do not depend on where the repository is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import hashlib
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Callable, Dict, List, Tuple
+
+HERE = Path(__file__).resolve().parent
+OUT = HERE / "wasm"
+APT = "apt-get install -y clang lld wasi-libc libclang-rt-14-dev-wasm32 rustc libstd-rust-dev-wasm32 wabt"
+
+CLANG = ["clang", "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reactor", "-O2",
+         "-Wall", "-Wextra", "-Werror", "-Wl,--strip-all"]
+RUSTC = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-unknown-unknown",
+         "--crate-type", "cdylib", "-C", "opt-level=s", "-C", "panic=abort", "-C", "strip=symbols",
+         "-C", "debuginfo=0"]
+WAT2WASM = ["wat2wasm", "--debug-names"]
+
+
+def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
+    """output name -> (sources, command building it at the given path, toolchain)."""
+    out: Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]] = {
+        "kitchen.wasm": (["c/kitchen.c", "c/extism_pdk.h"],
+                         lambda o: CLANG + ["-o", str(o), "c/kitchen.c"], "clang"),
+        "rust_plugin.wasm": (["rust/plugin.rs", "rust/pdk.rs"],
+                             lambda o: RUSTC + ["rust/plugin.rs", "-o", str(o)], "rustc"),
+    }
+    for wat in sorted((HERE / "wat").glob("*.wat")):
+        rel = f"wat/{wat.name}"
+        out[wat.stem + ".wasm"] = ([rel], lambda o, rel=rel: WAT2WASM + [rel, "-o", str(o)],
+                                   "wat2wasm")
+    return out
+
+
+def version(tool: str) -> str:
+    cmd = {"clang": ["clang", "--version"], "rustc": ["/usr/bin/rustc", "--version"],
+           "wat2wasm": ["wat2wasm", "--version"]}[tool]
+    return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
+
+
+def check_tools() -> None:
+    missing = [t for t in ("clang", "/usr/bin/rustc", "wat2wasm", "wasm-ld")
+               if shutil.which(t) is None]
+    if missing:
+        sys.exit(f"missing {', '.join(missing)}: {APT}")
+
+
+def build_all(out_dir: Path) -> Dict[str, str]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    commands = {}
+    for name, (sources, command, _) in targets().items():
+        cmd = command(out_dir / name)
+        result = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True)
+        if result.returncode != 0:
+            sys.exit(f"building {name} failed:\n$ {' '.join(cmd)}\n{result.stdout}{result.stderr}")
+        commands[name] = " ".join(command(Path("wasm") / name))
+    return commands
+
+
+def write_sources(commands: Dict[str, str]) -> None:
+    lines = ["# Test plugins", "",
+             "Built by `python tests/plugins/build.py` from the sources below (all written for "
+             "this project).", "", "| wasm | sources | toolchain | command | sha256 |",
+             "|---|---|---|---|---|"]
+    versions = {t: version(t) for t in ("clang", "rustc", "wat2wasm")}
+    for name, (sources, _, tool) in targets().items():
+        digest = hashlib.sha256((OUT / name).read_bytes()).hexdigest()
+        lines.append(f"| {name} | {', '.join(sources)} | {versions[tool]} | `{commands[name]}` "
+                     f"| `{digest}` |")
+    (OUT / "SOURCES.md").write_text("\n".join(lines) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--check", action="store_true", help="compare a fresh build with the "
+                                                          "committed files")
+    args = ap.parse_args()
+    check_tools()
+    if not args.check:
+        commands = build_all(OUT)
+        write_sources(commands)
+        print(f"built {len(commands)} plugins into {OUT}")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh = Path(tmp)
+        build_all(fresh)
+        stale = [name for name in targets()
+                 if not (OUT / name).exists() or not filecmp.cmp(fresh / name, OUT / name,
+                                                                 shallow=False)]
+    if stale:
+        sys.exit("committed test plugins differ from a fresh build: " + ", ".join(stale) +
+                 " (run python tests/plugins/build.py and commit)")
+    print(f"ok: {len(targets())} committed test plugins rebuild byte for byte")
+
+
+if __name__ == "__main__":
+    main()
