@@ -193,9 +193,9 @@ class CurrentPlugin:
         return uuid.UUID(bytes=ffi.buffer(lib.exn_current_plugin_id(self.pointer), 16)[:])
 
     def _release(self) -> None:
-        for view in self._views or ():
+        views, self._views = self._views, None
+        for view in views or ():
             try:
                 view.release()
             except BufferError:
                 pass
-        self._views = None

@@ -35,7 +35,7 @@ import json
 import pickle
 import struct
 import typing
-from typing import Any, Callable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ._callbacks import context_of
 from ._native import ffi, lib, slab
@@ -178,6 +178,28 @@ def _is_float(t: ValType) -> bool:
     return t == ValType.F32 or t == ValType.F64
 
 
+_currents: Dict[Any, CurrentPlugin] = {}
+
+
+def _current(cur: Any) -> CurrentPlugin:
+    """The CurrentPlugin wrapper of a plugin pointer (it holds nothing but the pointer, so one
+    per plugin address is reused rather than made for every call)."""
+    current = _currents.get(cur)
+    if current is None:
+        if len(_currents) > 4096:
+            _currents.clear()
+        current = _currents[cur] = CurrentPlugin(cur)
+    return current
+
+
+def _generate(name: str, body: List[str], namespace: Dict[str, Any]) -> Callable[..., Any]:
+    """Compile `def invoke(cur, slots): <body>` - one straight-line function per host function
+    signature, so a call pays for no loops or per-value dispatch (the technique of dataclasses)."""
+    source = "def invoke(cur, slots):\n" + "\n".join("    " + line for line in body) + "\n"
+    exec(compile(source, f"<host function {name}>", "exec"), namespace)
+    return namespace["invoke"]
+
+
 # ---- the Python side of a host function (registered in the slab) ---------------------------
 
 class _Callable:
@@ -191,9 +213,12 @@ class _Callable:
         self.name = name
 
 
+_lookup = slab._items.get  # the slab's pointer -> object map, bound for the hot path
+
+
 @ffi.def_extern()
 def _exn_py_host_flat(user_data: Any, cur: Any, slots: Any) -> None:
-    target = slab.get(user_data)
+    target = _lookup(user_data)
     try:
         current = target.invoke(cur, slots)
         if current is not None and current._views is not None:
@@ -242,23 +267,27 @@ class Function:
 
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
         n_in = len(self.args)
-        ins = [(i, t, _is_float(t)) for i, t in enumerate(self.args)]
-        outs = [(n_in + i, t, _is_float(t)) for i, t in enumerate(self.returns)]
-        plain = not any(fl for _, _, fl in ins + outs)
-
-        def invoke(cur: Any, slots: Any) -> CurrentPlugin:
-            current = CurrentPlugin(cur)
-            if plain:
-                params = [Val(t, slots[i]) for i, t, _ in ins]
-            else:
-                params = [Val(t, _bits_to_float(slots[i]) if fl else slots[i]) for i, t, fl in ins]
-            results = [Val(t, 0) for _, t, _ in outs]
-            f(current, params, results, *user_data)
-            for j, (k, _, fl) in enumerate(outs):
-                value = results[j].value
-                slots[k] = _float_to_bits(value) if fl else int(value)
-            return current
-        return invoke
+        ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current, "Val": Val,
+                              "_to_float": _bits_to_float, "_to_bits": _float_to_bits, "int": int}
+        params = []
+        for i, t in enumerate(self.args):
+            ns[f"T{i}"] = t
+            value = f"_to_float(slots[{i}])" if _is_float(t) else f"slots[{i}]"
+            params.append(f"Val(T{i}, {value})")
+        results = []
+        for j, t in enumerate(self.returns):
+            ns[f"R{j}"] = t
+            results.append(f"Val(R{j}, 0)")
+        body = ["current = _current(cur)",
+                f"params = [{', '.join(params)}]",
+                f"results = [{', '.join(results)}]",
+                "f(current, params, results, *user_data)" if user_data else
+                "f(current, params, results)"]
+        for j, t in enumerate(self.returns):
+            conv = "_to_bits" if _is_float(t) else "int"
+            body.append(f"slots[{n_in + j}] = {conv}(results[{j}].value)")
+        body.append("return current")
+        return _generate(self.name, body, ns)
 
     def _setup(self, invoke: Any) -> None:
         for t in self.args + self.returns:
@@ -349,30 +378,34 @@ class TypeInferredFunction(Function):
                          encoders: List[_Conv], user_data: Tuple[Any, ...]) -> Any:
         n_in, n_out = len(decoders), len(encoders)
         needs_plugin = wants_plugin or any(c.needs_plugin for c in decoders + encoders)
-        dec = [c.fn for c in decoders]
-        enc = [c.fn for c in encoders]
-        if not needs_plugin and n_out == 1 and all(c is _INT_IN for c in decoders) and \
-                encoders[0] is _INT_OUT:
-            # the common all-integer case, without per-value calls
-            def invoke_ints(cur: Any, slots: Any) -> None:
-                slots[n_in] = int(func(*[slots[i] for i in range(n_in)], *user_data))
-            return invoke_ints
-
-        def invoke(cur: Any, slots: Any) -> Optional[CurrentPlugin]:
-            current = CurrentPlugin(cur) if needs_plugin else None
-            args = [d(current, slots[i]) for i, d in enumerate(dec)]
-            if wants_plugin:
-                args.insert(0, current)
-            result = func(*args, *user_data)
-            if n_out > 1:
-                if not isinstance(result, tuple) or len(result) != n_out:
-                    raise TypeError(f"host function must return a tuple of {n_out} values")
-                for j, e in enumerate(enc):
-                    slots[n_in + j] = e(current, result[j])
-            elif n_out:
-                slots[n_in] = enc[0](current, result)
-            return current
-        return invoke
+        ns: Dict[str, Any] = {"func": func, "user_data": user_data, "_current": _current,
+                              "tuple": tuple, "len": len, "TypeError": TypeError}
+        body = ["current = _current(cur)" if needs_plugin else "current = None"]
+        args = ["current"] if wants_plugin else []
+        for i, conv in enumerate(decoders):
+            if conv is _INT_IN:
+                args.append(f"slots[{i}]")
+            else:
+                ns[f"d{i}"] = conv.fn
+                args.append(f"d{i}(current, slots[{i}])")
+        if user_data:
+            args.append("*user_data")
+        body.append(f"result = func({', '.join(args)})")
+        if n_out == 1:
+            if encoders[0] is _INT_OUT:
+                body.append(f"slots[{n_in}] = int(result)")
+                ns["int"] = int
+            else:
+                ns["e0"] = encoders[0].fn
+                body.append(f"slots[{n_in}] = e0(current, result)")
+        elif n_out > 1:
+            body += ["if type(result) is not tuple or len(result) != %d:" % n_out,
+                     "    raise TypeError('host function must return a tuple of %d values')" % n_out]
+            for j, conv in enumerate(encoders):
+                ns[f"e{j}"] = conv.fn
+                body.append(f"slots[{n_in + j}] = e{j}(current, result[{j}])")
+        body.append("return current")
+        return _generate(func.__name__, body, ns)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
