@@ -110,6 +110,22 @@ EXTISM_API exn_status_t exn_plugin_close(ExtismPlugin *p);
  *  else 0.  Lets a binding tell a re-entrant call from a call waiting for another thread. */
 EXTISM_API int exn_plugin_is_running_here(const ExtismPlugin *p);
 
+/** The state of calls through exn_call: set `plugin` once, and the other inputs when they
+ *  change; the outputs are written by each call. */
+typedef struct {
+    ExtismPlugin *plugin;
+    void *host_context;   /* input: given to host functions */
+    int64_t timeout_ns;   /* input: as for exn_plugin_call */
+    const char *output;   /* output: Borrowed (valid until the next call, reset or free) */
+    int32_t rc;           /* output: as for exn_plugin_call */
+    int32_t status;       /* output: the exn_status_t of the call */
+} exn_call_t;
+
+/** exn_plugin_call for bindings that call often: returns the output length (>= 0) when the
+ *  call succeeded, or -1 when it failed (c->status and exn_plugin_errmsg say why). */
+EXTISM_API int64_t exn_call(exn_call_t *c, const char *name, const uint8_t *input,
+                            size_t input_len);
+
 /** Detail of the last failure on `p` ("" if none).  For EXN_ERR_GUEST it is the plugin's own
  *  error text.  Borrowed (valid until the next call on `p`). */
 EXTISM_API const char *exn_plugin_errmsg(ExtismPlugin *p);

@@ -226,6 +226,8 @@ exn_status_t exn_instances_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
             return st;
         }
     }
+    p->initialized = false;
+    p->stack_limit = 0;
     return EXN_OK;
 }
 
@@ -237,10 +239,14 @@ static EXN_THREAD_LOCAL uintptr_t thread_stack_low;
 
 #define HOST_STACK_RESERVE ((uintptr_t)256 * 1024) /* left for host functions (Python) */
 
-/* The lowest native stack address guest code may reach from here (wasm3 patch 0003): half of
- * what is left, at most all but HOST_STACK_RESERVE. */
+/* The lowest native stack address guest code may reach from here (wasm3 patch 0003): the
+ * thread's stack bottom plus HOST_STACK_RESERVE, kept for host functions (or half of what is
+ * left when less than twice that is).  Fixed per thread unless the stack is short or unknown. */
 static uintptr_t native_stack_limit(void)
 {
+    static EXN_THREAD_LOCAL uintptr_t fixed; /* 0: depends on where we are */
+    if (fixed)
+        return fixed;
     volatile char here = 0;
     uintptr_t sp = (uintptr_t)&here;
     if (!thread_stack_low) {
@@ -251,13 +257,17 @@ static uintptr_t native_stack_limit(void)
     if (low == 1 || low >= sp)
         return sp > HOST_STACK_RESERVE ? sp - HOST_STACK_RESERVE : 1; /* unknown: be modest */
     uintptr_t avail = sp - low;
-    uintptr_t keep = avail / 2 < HOST_STACK_RESERVE ? avail / 2 : HOST_STACK_RESERVE;
-    return low + keep;
+    if (avail >= 4 * HOST_STACK_RESERVE)
+        return fixed = low + HOST_STACK_RESERVE;
+    return low + avail / 2;
 }
 
 void exn_instances_enter(ExtismPlugin *p)
 {
     uintptr_t limit = native_stack_limit();
+    if (limit == p->stack_limit)
+        return; /* the runtimes have it already */
+    p->stack_limit = limit;
     for (size_t i = 0; i < p->n_mods; i++) {
         if (p->mods[i].runtime)
             m3_SetNativeStackLimit(p->mods[i].runtime, limit);
@@ -315,6 +325,9 @@ static M3Result initialise(exn_module_t *m, const char **out_what)
 
 M3Result exn_instances_initialise(ExtismPlugin *p, const char **out_what)
 {
+    if (p->initialized)
+        return NULL;
+    p->initialized = true; /* each module's own flag keeps its initialiser to one run */
     for (size_t i = 0; i < p->n_order; i++) {
         exn_module_t *m = &p->mods[p->order[i]];
         if (m->initialized)

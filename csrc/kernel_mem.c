@@ -39,7 +39,7 @@ exn_status_t exn_kmem_init(exn_kmem_t *k, uint64_t limit_bytes)
     k->mem_size = initial;
     k->region_end = EXN_KMEM_PAGE;
     k->bump = EXN_KMEM_FIRST_BLOCK;
-    k->dirty_end = EXN_KMEM_FIRST_BLOCK;
+    k->dirty_end = EXN_KMEM_ROOT_END; /* nothing written yet */
     return EXN_OK;
 }
 
@@ -54,7 +54,7 @@ void exn_kmem_reset(exn_kmem_t *k)
 {
     if (k->dirty_end > EXN_KMEM_ROOT_END)
         exn_vmem_zero(&k->vm, EXN_KMEM_ROOT_END, (size_t)(k->dirty_end - EXN_KMEM_ROOT_END));
-    k->dirty_end = EXN_KMEM_FIRST_BLOCK;
+    k->dirty_end = EXN_KMEM_ROOT_END;
     k->bump = EXN_KMEM_FIRST_BLOCK;
     k->n_blocks = 0;
     k->input = k->input_len = 0;

@@ -35,7 +35,8 @@ typedef struct {
     uint64_t limit;      /* mem_size never grows past this */
     uint64_t region_end; /* blocks live in [EXN_KMEM_FIRST_BLOCK, region_end) */
     uint64_t bump;       /* where the next fresh header goes */
-    uint64_t dirty_end;  /* every byte at or past this (and below mem_size) is zero */
+    uint64_t dirty_end;  /* every byte at or past this (and below mem_size) is zero;
+                            EXN_KMEM_ROOT_END when nothing has been written */
 
     exn_kblock_t *blocks; /* sorted by off */
     size_t n_blocks, cap_blocks;

@@ -233,13 +233,8 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     exn_kmem_t *k = &p->kmem;
     bool exited = r == exn_trap_exit;
     if (!r) {
-        *rc = 0;
-        if (returns_i32) {
-            const void *ptr[1] = {rc};
-            IM3Function last = p->main->runtime->lastCalled;
-            if (last)
-                m3_GetResults(last, 1, ptr);
-        }
+        /* after a successful m3_Call the results are at the bottom of the runtime's stack */
+        *rc = returns_i32 ? *(const int32_t *)p->main->runtime->stack : 0;
     } else {
         *rc = exited ? p->exit_code : -1;
     }
@@ -293,6 +288,7 @@ static exn_status_t restart(ExtismPlugin *p)
 {
     char errbuf[512];
     p->restart = false;
+    p->last_export = NULL; /* (the table itself is unchanged, but be plain about it) */
     exn_instances_free(p);
     exn_strmap_clear(&p->vars);
     exn_kmem_reset(&p->kmem);
@@ -315,21 +311,29 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     if (p->restart && (st = restart(p)) != EXN_OK)
         return st;
 
-    const exn_export_t *e = exn_module_export(&p->main->def->info, name, EXN_EXTERN_FUNC);
-    if (!e) {
-        set_errmsgf(p, "function not found: %s", name);
-        p->has_error = true;
-        return EXN_ERR_NOT_FOUND;
-    }
-    const exn_functype_t *t = exn_module_func_type(&p->main->def->info, e->index);
-    if (t->n_params != 0 || t->n_results > 1 ||
-        (t->n_results == 1 && t->types[0] != EXN_WASM_I32)) {
-        char sig[128];
-        exn_functype_format(t, sig, sizeof sig);
-        set_errmsgf(p, "function %s has type %s; plugin functions take no arguments and "
-                       "return nothing or an i32", name, sig);
-        p->has_error = true;
-        return EXN_ERR_SIGNATURE;
+    const exn_export_t *e = p->last_export;
+    if (!e || strcmp(name, p->last_name) != 0) {
+        e = exn_module_export(&p->main->def->info, name, EXN_EXTERN_FUNC);
+        if (!e) {
+            set_errmsgf(p, "function not found: %s", name);
+            p->has_error = true;
+            return EXN_ERR_NOT_FOUND;
+        }
+        const exn_functype_t *t = exn_module_func_type(&p->main->def->info, e->index);
+        if (t->n_params != 0 || t->n_results > 1 ||
+            (t->n_results == 1 && t->types[0] != EXN_WASM_I32)) {
+            char sig[128];
+            exn_functype_format(t, sig, sizeof sig);
+            set_errmsgf(p, "function %s has type %s; plugin functions take no arguments and "
+                           "return nothing or an i32", name, sig);
+            p->has_error = true;
+            return EXN_ERR_SIGNATURE;
+        }
+        /* remember it: calls usually repeat the same export */
+        p->last_export = e;
+        p->last_name = e->name; /* the export table's copy lives as long as the plugin */
+        p->last_is_start = strcmp(name, "_start") == 0;
+        p->last_returns_i32 = t->n_results == 1;
     }
 
     exn_kmem_reset(&p->kmem);
@@ -337,6 +341,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     p->host_context = host_context;
     exn_instances_enter(p);
     const char *what = "";
+    bool initialising = !p->initialized;
     M3Result r = exn_instances_initialise(p, &what);
     if (r) {
         int32_t ignored;
@@ -350,7 +355,8 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
             return st;
         }
     }
-    exn_kmem_reset(&p->kmem);
+    if (initialising)
+        exn_kmem_reset(&p->kmem); /* what the initialisers allocated is gone, as for a call */
 
     if (input_len) {
         bool failed;
@@ -388,10 +394,10 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         exn_watchdog_disarm(&deadline);
     p->deadline_ns = 0;
     p->host_context = NULL;
-    if (strcmp(name, "_start") == 0)
+    if (p->last_is_start)
         p->restart = true;
 
-    st = classify(p, r, t->n_results == 1, &out->rc);
+    st = classify(p, r, p->last_returns_i32, &out->rc);
     if (p->kmem.output_len) {
         p->output = exn_kmem_base(&p->kmem) + p->kmem.output;
         p->output_len = p->kmem.output_len;
@@ -430,7 +436,8 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
     p->has_error = false;
     p->output = NULL;
     p->output_len = 0;
-    exn_plugin_set_errmsg(p, "", 0);
+    if (p->errmsg[0])
+        p->errmsg[0] = '\0';
 
     /* a new generation, running: a cancel from now on stops this call and no other */
     uint32_t gen = (exn_atomic_load_u32(&p->call_state) >> EXN_CALL_GEN_SHIFT) + 1;
@@ -448,6 +455,17 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
     running = frame.outer;
     exn_os_mutex_unlock(p->lock);
     return st;
+}
+
+int64_t exn_call(exn_call_t *c, const char *name, const uint8_t *input, size_t input_len)
+{
+    exn_call_result_t out;
+    exn_status_t st =
+        exn_plugin_call(c->plugin, name, input, input_len, c->host_context, c->timeout_ns, &out);
+    c->output = (const char *)out.output;
+    c->rc = out.rc;
+    c->status = (int32_t)st;
+    return st == EXN_OK ? (int64_t)out.output_len : -1;
 }
 
 /* ---- accessors -------------------------------------------------------------------------------- */

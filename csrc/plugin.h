@@ -49,6 +49,12 @@ struct ExtismPlugin {
     size_t *order;            /* instantiation order (imported modules first) */
     size_t n_order;
     struct exn_wasi *wasi;    /* WASI context (with_wasi only) */
+    bool initialized;         /* every module's initialiser has run */
+    uintptr_t stack_limit;    /* the native stack limit the runtimes have */
+    const char *last_name;    /* export lookup cache: name bytes last called (a copy) */
+    const exn_export_t *last_export; /* ... and what is known about it: */
+    bool last_is_start;
+    bool last_returns_i32;
     bool restart;             /* the last call was to `_start`: re-instantiate first */
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
 

@@ -28,8 +28,8 @@ PluginSource = Union[bytes, bytearray, memoryview, str, "os.PathLike[str]", Mapp
 Input = Union[str, bytes, bytearray, memoryview, Any]
 
 _ERRBUF = 4096
-_call = lib.exn_plugin_call
-_buffer = ffi.buffer
+_call = lib.exn_call
+_unpack = ffi.unpack
 _NULL = ffi.NULL
 
 
@@ -203,12 +203,15 @@ class Plugin:
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
-        self._result = ffi.new("exn_call_result_t *")
         self._lock = threading.Lock()
         self._names: Dict[str, bytes] = {}
-        self.id = uuid.UUID(bytes=bytes(_buffer(lib.extism_plugin_id(self._ptr), 16)))
+        self.id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(self._ptr), 16)))
         self._ctx = ctx = PluginContext(id(self))
-        self._host_context_ptr = ctx.c_key
+        # the call state C reads on every call: what rarely changes is set once
+        self._cs: Any = ffi.new("exn_call_t *")
+        self._cs.plugin = self._ptr
+        self._cs.host_context = ctx.c_key
+        self._cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
         if wasi_options is not None:
             wasi_options._apply(self._ptr, ctx)
         ctx.http_transport = http_transport
@@ -263,8 +266,8 @@ class Plugin:
             CancelledError: the call was stopped through :meth:`cancel_handle`.
             UsageError: the plugin is closed, or the call re-enters it from a host function.
         """
-        ptr = self._ptr
-        if ptr is None:
+        cs = self._cs
+        if cs is None:
             raise errors.UsageError(f"calling {function_name!r}: the plugin is closed")
         if type(data) is not bytes:
             if isinstance(data, str):
@@ -274,31 +277,35 @@ class Plugin:
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)
-        if timeout is None:
-            timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
-        elif timeout >= 0:
-            timeout_ns = min(int(timeout * 1e9), 2**62)
-        else:
-            raise ValueError("timeout must not be negative")
         # The output lives in kernel memory until the next call: hold the plugin's lock until it
         # is copied, so a call from another thread cannot overwrite it first.
         lock = self._lock
         if not lock.acquire(False):
             self._wait_for_lock(function_name)
         try:
-            if host_context is not None:
-                self._ctx.host_context = host_context  # type: ignore[union-attr]
-            result = self._result
-            status = _call(ptr, name, data, len(data), self._host_context_ptr, timeout_ns, result)
-            if status:
-                raise self._call_error(status, function_name, result.rc)
-            n = result.output_len
-            out = _buffer(result.output, n)[:] if n else b""
+            if host_context is not None or timeout is not None:
+                self._set_call_options(host_context, timeout)
+            n = _call(cs, name, data, len(data))
+            if n > 0:
+                out = _unpack(cs.output, n)
+            elif n == 0:
+                out = b""
+            else:
+                raise self._call_error(cs.status, function_name, cs.rc)
         finally:
-            if host_context is not None:
-                self._ctx.host_context = None  # type: ignore[union-attr]
+            if host_context is not None or timeout is not None:
+                self._set_call_options(None, None)
             lock.release()
         return out if parse is None else parse(out)
+
+    def _set_call_options(self, host_context: Any, timeout: Optional[float]) -> None:
+        if timeout is None:
+            self._cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
+        elif timeout >= 0:
+            self._cs.timeout_ns = min(int(timeout * 1e9), 2**62)
+        else:
+            raise ValueError("timeout must not be negative")
+        self._ctx.host_context = host_context  # type: ignore[union-attr]
 
     async def call_async(self, function_name: str, data: Input = b"",
                          parse: Optional[Callable[[bytes], Any]] = None,
@@ -416,6 +423,7 @@ class Plugin:
             if lib.exn_plugin_close(ptr):
                 self._ptr = ptr
                 raise errors.UsageError("a plugin cannot be closed from inside its own call")
+            self._cs = None
         if self._ctx is not None:
             self._ctx.close()
 
