@@ -37,7 +37,9 @@ exn_status_t exn_kmem_init(exn_kmem_t *k, uint64_t limit_bytes)
     if (exn_vmem_resize(&k->vm, (size_t)initial) != EXN_OK)
         return EXN_ERR_NOMEM;
     k->mem_size = initial;
-    k->region_end = EXN_KMEM_PAGE;
+    /* the official kernel manages one page minus the root at first, measured from address 0:
+     * blocks end at or before 65472 until it grows (found by tests/kernel's differential test) */
+    k->region_end = EXN_KMEM_PAGE - EXN_KMEM_ROOT_END;
     k->bump = EXN_KMEM_FIRST_BLOCK;
     k->dirty_end = EXN_KMEM_ROOT_END; /* nothing written yet */
     return EXN_OK;
@@ -124,6 +126,7 @@ uint64_t exn_kmem_alloc(exn_kmem_t *k, uint64_t n)
                 b = &k->blocks[i];
                 exn_kblock_t tail = {b->off + b->size - n, n, n, true};
                 b->size -= need;
+                b->used = 0; /* as the official kernel leaves the free head */
                 write_header(k, b);
                 memmove(&k->blocks[i + 2], &k->blocks[i + 1],
                         (k->n_blocks - i - 1) * sizeof *b);
@@ -175,9 +178,12 @@ uint64_t exn_kmem_length(const exn_kmem_t *k, uint64_t h)
 
 bool exn_kmem_in_region(const exn_kmem_t *k, uint64_t h, uint64_t len)
 {
-    if (h < EXN_KMEM_FIRST_BLOCK || h >= k->region_end)
+    /* the official kernel accepts ranges up to 64 bytes past the last block (its managed
+     * capacity counted from the root's end), and one byte more (an off-by-one not copied) */
+    uint64_t end = k->region_end + EXN_KMEM_ROOT_END;
+    if (h < EXN_KMEM_FIRST_BLOCK || h >= end)
         return false;
-    return len == 0 || len - 1 < k->region_end - h;
+    return len == 0 || len - 1 < end - h;
 }
 
 const uint8_t *exn_kmem_block(exn_kmem_t *k, uint64_t h, uint64_t *out_len)
@@ -207,7 +213,7 @@ uint64_t exn_kmem_alloc_copy(exn_kmem_t *k, const void *data, uint64_t len, bool
 
 uint64_t exn_kmem_capacity(const exn_kmem_t *k)
 {
-    return k->region_end - EXN_KMEM_ROOT_END;
+    return k->region_end;
 }
 
 /* ---- the memory imports of extism:host/env ----------------------------------------------------

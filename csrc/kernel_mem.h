@@ -33,7 +33,8 @@ typedef struct {
     exn_vmem_t vm;       /* backing bytes; vm.size >= mem_size */
     uint64_t mem_size;   /* visible memory size, a multiple of EXN_KMEM_PAGE */
     uint64_t limit;      /* mem_size never grows past this */
-    uint64_t region_end; /* blocks live in [EXN_KMEM_FIRST_BLOCK, region_end) */
+    uint64_t region_end; /* blocks live in [EXN_KMEM_FIRST_BLOCK, region_end): the managed
+                            capacity, 65472 + a multiple of the page size */
     uint64_t bump;       /* where the next fresh header goes */
     uint64_t dirty_end;  /* every byte at or past this (and below mem_size) is zero;
                             EXN_KMEM_ROOT_END when nothing has been written */

@@ -73,7 +73,7 @@ class KernelModel:
     def __init__(self, limit: int = (INITIAL_PAGES + 65520) * PAGE) -> None:
         self.limit = min(limit, 1 << 32)
         self.mem = bytearray(INITIAL_PAGES * PAGE)
-        self.region_end = PAGE
+        self.region_end = PAGE - ROOT_END  # blocks end at or before the managed capacity
         self.bump = FIRST_BLOCK
         self.blocks: List[Block] = []  # sorted by offset
         self.input = self.input_len = 0
@@ -104,6 +104,7 @@ class KernelModel:
                 if b.size - n >= SPLIT_MIN:
                     tail = Block(b.off + b.size - n, n, n, True)
                     b.size -= need
+                    b.used = 0
                     self._header(b)
                     self.blocks.insert(i + 1, tail)
                     self._header(tail)
@@ -145,9 +146,10 @@ class KernelModel:
         self.input = self.input_len = 0
 
     def in_region(self, h: int, n: int) -> bool:
-        if h < FIRST_BLOCK or h >= self.region_end:
+        end = self.region_end + ROOT_END
+        if h < FIRST_BLOCK or h >= end:
             return False
-        return n == 0 or n - 1 < self.region_end - h
+        return n == 0 or n - 1 < end - h
 
     # ---- loads and stores ---------------------------------------------------------------------
 

@@ -177,6 +177,15 @@ def test_a_freed_block_barely_larger_is_reused_whole():
     assert got[3] == got[0] and got[4] == 29_950  # 50 bytes left over: no split
 
 
+def test_the_first_region_ends_at_the_managed_capacity():
+    # bump allocation stops at 65472 (one page minus the root, counted from 0), not at the end
+    # of the page: then freed blocks are reused (found by the differential test)
+    program = [Op(ALLOC, NO_SLOT, 1), Op(ALLOC, NO_SLOT, 65_286), Op(FREE, 0),
+               Op(ALLOC, NO_SLOT, 1)]
+    assert 65_460 == 77 + 4 * 18 + 12 + 1 + 12 + 65_286  # where the bump position is
+    check(program, [161, 174, 0, 161])
+
+
 def test_store_into_a_header_does_not_corrupt_the_allocator():
     # the official kernel would read this header back as a different size
     check([Op(ALLOC, NO_SLOT, 16), Op(STORE_U64, 0, U64 - 11, U64), Op(LENGTH, 0),
