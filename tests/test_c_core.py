@@ -19,8 +19,12 @@ def c_build(tmp_path_factory):
         import cmake as cmake_module  # the PyPI package that scikit-build-core also uses
         cmake = os.path.join(cmake_module.CMAKE_BIN_DIR, "cmake")
     build = tmp_path_factory.mktemp("c-build")
+    # under the sanitizer CI job (EXN_SANITIZE=address,undefined) the C tests are sanitized too,
+    # and they are where leaks are checked
+    sanitize = os.environ.get("EXN_SANITIZE", "")
     for args in ([cmake, "-S", str(ROOT), "-B", str(build), "-DEXN_TESTING=ON", "-DEXN_WERROR=ON",
-                  "-DEXN_SHARED=OFF", "-DEXN_PYTHON=OFF", "-DCMAKE_BUILD_TYPE=Release"],
+                  "-DEXN_SHARED=OFF", "-DEXN_PYTHON=OFF", "-DCMAKE_BUILD_TYPE=Release",
+                  f"-DEXN_SANITIZE={sanitize}"],
                  [cmake, "--build", str(build), "--parallel", "2"]):
         out = subprocess.run(args, capture_output=True, text=True)
         assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
@@ -29,7 +33,10 @@ def c_build(tmp_path_factory):
 
 def test_core_c_unit_tests(c_build):
     exe = next(p for p in c_build.rglob("test_core*") if p.is_file() and os.access(p, os.X_OK))
-    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    env = dict(os.environ)
+    env.pop("LD_PRELOAD", None)  # a sanitized test binary brings its own runtime
+    env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 0, out.stdout + out.stderr
     assert " 0 failures" in out.stdout
 

@@ -14,5 +14,5 @@ export EXN_SANITIZE=address,undefined
 export LD_PRELOAD="$(gcc -print-file-name=libasan.so):$(gcc -print-file-name=libubsan.so)"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-# run from outside the tree so the sanitized install is what gets imported
+# python/extism_native is not importable from the root: the sanitized install is what runs
 "$venv/bin/python" -X dev -m pytest tests -q -p no:cacheprovider
