@@ -18,6 +18,10 @@ EXN_INTERNAL void *exn_os_reserve(size_t size);
  *  cost no resident memory until touched.  Returns 0 on success, -1 on failure. */
 EXN_INTERNAL int exn_os_commit(void *addr, size_t size);
 
+/** Replace the committed pages [addr, addr+size) (page-aligned) by fresh zero pages, giving
+ *  their memory back to the system.  Returns 0, or -1 if the caller must zero them itself. */
+EXN_INTERNAL int exn_os_zero_pages(void *addr, size_t size);
+
 /** Give back a whole reservation made by exn_os_reserve. */
 EXN_INTERNAL void exn_os_release(void *addr, size_t size);
 

@@ -42,6 +42,15 @@ int exn_os_commit(void *addr, size_t size)
     return mprotect(addr, size, PROT_READ | PROT_WRITE) == 0 ? 0 : -1;
 }
 
+int exn_os_zero_pages(void *addr, size_t size)
+{
+    /* a fresh private mapping over the range: zero pages, nothing resident (portable POSIX,
+     * unlike MADV_DONTNEED whose zero-fill guarantee is Linux's) */
+    void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                   -1, 0);
+    return p == addr ? 0 : -1;
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     munmap(addr, size);

@@ -19,6 +19,14 @@ int exn_os_commit(void *addr, size_t size)
     return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : -1;
 }
 
+int exn_os_zero_pages(void *addr, size_t size)
+{
+    /* decommitted pages read as zero once committed again */
+    if (!VirtualFree(addr, size, MEM_DECOMMIT))
+        return -1;
+    return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : -1;
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     (void)size;

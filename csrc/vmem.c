@@ -89,12 +89,26 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
     return EXN_OK;
 }
 
+/* Below this, memset; above, whole pages are swapped for fresh zero pages (a guest that dirtied
+ * gigabytes must not make every reset touch them all, and their memory goes back). */
+#define ZERO_PAGES_MIN ((size_t)1 << 20)
+
 void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len)
 {
     if (offset >= vm->size)
         return;
     if (len > vm->size - offset)
         len = vm->size - offset;
+    if (len >= ZERO_PAGES_MIN) {
+        size_t page = exn_os_page_size();
+        size_t from = round_up(offset, page);
+        size_t to = (offset + len) / page * page;
+        if (to > from && exn_os_zero_pages(vm->base + from, to - from) == 0) {
+            memset(vm->base + offset, 0, from - offset);
+            memset(vm->base + to, 0, offset + len - to);
+            return;
+        }
+    }
     memset(vm->base + offset, 0, len);
 }
 

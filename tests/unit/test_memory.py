@@ -74,3 +74,13 @@ def test_linear_memory_is_not_resident_until_touched():
     for p in plugins:
         p.close()
     assert per_instance < 1 << 20
+
+
+def test_kernel_memory_dirtied_by_a_big_input_is_given_back_at_the_next_call():
+    with extism.Plugin(wasm("edge")) as plugin:
+        plugin.call("input_info", b"x")
+        before = rss()
+        plugin.call("input_info", b"x" * (200 << 20))  # 200 MiB copied into kernel memory
+        plugin.call("input_info", b"x")  # the reset at this call's start zeroes all of it
+        grown = rss() - before
+    assert grown < 16 << 20, f"RSS still {grown} bytes higher after the big input was reset"
