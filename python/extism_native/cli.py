@@ -30,6 +30,8 @@ the outputs are separated by newlines) and errors to stderr as one line (a trace
 ====== ==============================================================================
 
 The plugin's own codes overlap with the others: the message on stderr tells them apart.
+``info`` exits 0; ``install-extism-sys`` and ``uninstall-extism-sys`` exit 0 on success and 1
+with a one-line message otherwise (e.g. a real ``extism_sys`` is in the way).
 """
 
 from __future__ import annotations
@@ -291,7 +293,7 @@ def build_manifest(args: argparse.Namespace) -> Dict[str, Any]:
 
 def _read_input(args: argparse.Namespace) -> bytes:
     if args.input is not None:
-        return args.input.encode("utf-8")
+        return str(args.input).encode("utf-8")
     if args.stdin or args.input_file == "-":
         return sys.stdin.buffer.read()
     if args.input_file is not None:
