@@ -26,6 +26,7 @@ the outputs are separated by newlines) and errors to stderr as one line (a trace
 64     usage error: bad options, or FUNC is not a callable export of PLUGIN
 65     PLUGIN cannot be loaded: not wasm, invalid manifest, unresolved imports, ...
 66     PLUGIN, the manifest or --input-file cannot be read
+74     the output cannot be written (stdout closed, e.g. by ``| head``)
 70     internal error (out of memory, or a bug: run with --verbose)
 ====== ==============================================================================
 
@@ -49,7 +50,8 @@ from pathlib import Path
 from typing import Any, Dict, NoReturn, Optional, Sequence, Tuple
 
 __all__ = ["main", "build_parser", "build_manifest", "exit_status", "EXIT_USAGE", "EXIT_LOAD",
-           "EXIT_NOINPUT", "EXIT_INTERNAL", "EXIT_TRAP", "EXIT_TIMEOUT", "EXIT_INTERRUPTED"]
+           "EXIT_NOINPUT", "EXIT_INTERNAL", "EXIT_OUTPUT", "EXIT_TRAP", "EXIT_TIMEOUT",
+           "EXIT_INTERRUPTED"]
 
 EXIT_TRAP = 134
 """Exit status for a trap (libextism's return code for one)."""
@@ -65,6 +67,8 @@ EXIT_NOINPUT = 66
 """Exit status when an input file cannot be read (sysexits EX_NOINPUT)."""
 EXIT_INTERNAL = 70
 """Exit status for an internal error (sysexits EX_SOFTWARE)."""
+EXIT_OUTPUT = 74
+"""Exit status when the output cannot be written, e.g. a closed pipe (sysexits EX_IOERR)."""
 
 _PROG = "python -m extism_native"
 _LEVELS = ("trace", "debug", "info", "warn", "error", "off")
@@ -225,6 +229,10 @@ class _LoadFailure(Exception):
     """The plugin cannot be loaded, found before the engine was asked (exit status 65)."""
 
 
+class _OutputError(Exception):
+    """Writing the output to stdout failed (exit status 74)."""
+
+
 def _looks_like_manifest(path: str) -> bool:
     try:
         with open(path, "rb") as f:
@@ -317,6 +325,8 @@ def exit_status(exc: BaseException) -> int:
         return EXIT_USAGE
     if isinstance(exc, _InputError):
         return EXIT_NOINPUT
+    if isinstance(exc, _OutputError):
+        return EXIT_OUTPUT
     if isinstance(exc, (_LoadFailure, errors.ManifestError, errors.PluginLoadError,
                         errors.UnsupportedError)):
         return EXIT_LOAD
@@ -357,10 +367,14 @@ class _Run:
                 start = time.perf_counter()
                 output = self.plugin.call(self.args.function, self.data)
                 elapsed = time.perf_counter() - start
-                if i:
-                    out.write(b"\n")
-                out.write(output)
-                out.flush()
+                try:
+                    if i:
+                        out.write(b"\n")
+                    out.write(output)
+                    out.flush()
+                except OSError as exc:
+                    reason = exc.strerror or exc
+                    raise _OutputError(f"cannot write the output: {reason}") from None
                 if self.args.time:
                     print(f"call {i + 1}: {elapsed * 1e3:.3f} ms", file=sys.stderr, flush=True)
         except BaseException as exc:  # reported by the main thread
@@ -459,6 +473,17 @@ def _cmd_uninstall(args: argparse.Namespace) -> int:
     return 0
 
 
+def _silence_stdout() -> None:
+    """After a broken pipe: point stdout at the null device so that the interpreter's final
+    flush does not complain again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     from ._shim import ShimError
@@ -481,6 +506,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         else:
             message = str(exc)
         print(f"{_PROG.split()[-1]}: error: {_one_line(message)}", file=sys.stderr, flush=True)
+        if isinstance(exc, _OutputError):
+            _silence_stdout()
         return status
     finally:
         try:

@@ -129,12 +129,29 @@ def test_timeout():
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_ctrl_c_cancels_the_call():
     proc = subprocess.Popen([sys.executable, "-m", "extism_native", "call",
-                             str(wasm_path("spin")), "forever"], stderr=subprocess.PIPE)
-    time.sleep(1.0)  # well inside the guest's endless loop by now
+                             str(wasm_path("spin")), "forever", "--verbose"],
+                            stderr=subprocess.PIPE)
+    # --verbose says "input: ..." once main() runs (from then on SIGINT is handled)
+    while not proc.stderr.readline().startswith(b"input:"):
+        assert proc.poll() is None
+    time.sleep(0.3)  # inside the guest's endless loop by now
+    start = time.monotonic()
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == cli.EXIT_INTERRUPTED
-    assert err.decode().strip() == "extism_native: error: interrupted"
+    assert err.decode().strip().splitlines()[-1] == "extism_native: error: interrupted"
+    assert time.monotonic() - start < 10
+
+
+def test_closed_stdout():
+    proc = subprocess.Popen([sys.executable, "-m", "extism_native", "call",
+                             str(wasm_path("kitchen")), "echo", "--input", "x" * 100_000],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like `| head -c 0`: the write fails
+    with proc.stderr:
+        err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == cli.EXIT_OUTPUT
+    assert err == "extism_native: error: cannot write the output: Broken pipe\n"
 
 
 def test_log_level():
@@ -213,6 +230,7 @@ def test_exit_status_table():
     assert cli.exit_status(extism_native.LinkError("x")) == cli.EXIT_LOAD
     assert cli.exit_status(extism_native.OutOfMemoryError("x")) == cli.EXIT_INTERNAL
     assert cli.exit_status(ValueError("bug")) == cli.EXIT_INTERNAL
+    assert cli.exit_status(cli._OutputError("closed")) == cli.EXIT_OUTPUT
 
 
 def test_info_and_version():
