@@ -80,7 +80,8 @@ typedef void (*ExtismFunctionType)(ExtismCurrentPlugin *plugin, const ExtismVal 
                                    ExtismSize n_inputs, ExtismVal *outputs, ExtismSize n_outputs,
                                    void *data);
 
-/** Receives one buffered log line (not NUL-terminated) from extism_log_drain. */
+/** Receives one buffered log line from extism_log_drain: `size` bytes, not NUL-terminated,
+ *  without a line terminator (Extism's runtime includes a trailing newline). */
 typedef void (*ExtismLogDrainFunctionType)(const char *data, ExtismSize size);
 
 /* ---- plugins -------------------------------------------------------------------------------- */
@@ -149,8 +150,8 @@ EXTISM_API ExtismSize extism_plugin_output_length(ExtismPlugin *plugin);
 /** The last call's output bytes.  Borrowed (valid until the next call, reset or free). */
 EXTISM_API const uint8_t *extism_plugin_output_data(ExtismPlugin *plugin);
 
-/** Free every kernel memory block now (invalidates the output and all handles).  Returns false
- *  if the plugin is busy in a call. */
+/** Free every kernel memory block now (invalidates the output and all handles: the output
+ *  length becomes 0).  Returns false if the plugin is closed. */
 EXTISM_API bool extism_plugin_reset(ExtismPlugin *plugin);
 
 /** Let the plugin read response headers through the http_headers import. */
@@ -159,8 +160,10 @@ EXTISM_API void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin);
 /** The plugin's cancel handle.  Borrowed (valid until the plugin is freed). */
 EXTISM_API const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin);
 
-/** Stop the call running on the handle's plugin (from any thread); the call fails with
- *  "cancelled".  Does nothing when no call is running.  Returns true if the request was made. */
+/** Stop the call running on the handle's plugin (from any thread); the call returns 134 with
+ *  the error "cancelled" (Extism's runtime says "timeout").  Does nothing, and is not
+ *  remembered, when no call is running.  Returns true if a call was running (Extism's runtime
+ *  returns true in both cases). */
 EXTISM_API bool extism_plugin_cancel(const ExtismCancelHandle *handle);
 
 /* ---- compiled plugins ------------------------------------------------------------------------ */

@@ -5,6 +5,7 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 """
 
 from ._logging import CustomLogger, set_log_custom, set_log_file
+from .c_api import get_include, library_path
 from .current_plugin import CurrentPlugin, Memory, Val, ValType
 from ._native import lib as _lib
 from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitError, ExtismError,
@@ -79,6 +80,8 @@ __all__ = [
     "WasmPath",
     "WasmUrl",
     "extism_version",
+    "get_include",
+    "library_path",
     "set_log_custom",
     "set_log_file",
 ]
