@@ -67,7 +67,7 @@ def test_cancel_from_another_thread():
         start = time.perf_counter()
         with pytest.raises(extism.CancelledError, match="cancelled"):
             plugin.call("forever")
-        assert 0.1 <= time.perf_counter() - start < 0.5
+        assert 0.1 <= time.perf_counter() - start < 2.0  # (generous: a loaded machine)
         timer.join()
         assert u64s(plugin.call("spin", spin_n(5))) == [5]
 
