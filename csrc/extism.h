@@ -80,8 +80,8 @@ typedef void (*ExtismFunctionType)(ExtismCurrentPlugin *plugin, const ExtismVal 
                                    ExtismSize n_inputs, ExtismVal *outputs, ExtismSize n_outputs,
                                    void *data);
 
-/** Receives one buffered log line from extism_log_drain: `size` bytes, not NUL-terminated,
- *  without a line terminator (Extism's runtime includes a trailing newline). */
+/** Receives one buffered log line from extism_log_drain: `size` bytes ending with a newline
+ *  (as Extism's runtime sends them); `data` is also NUL-terminated. */
 typedef void (*ExtismLogDrainFunctionType)(const char *data, ExtismSize size);
 
 /* ---- plugins -------------------------------------------------------------------------------- */

@@ -93,8 +93,9 @@ void exn_log_global_write(const uint8_t id[16], int32_t level, const char *msg, 
         size_t need = strlen(stamp) + len + 96;
         char *line = exn_malloc(need);
         if (line) {
-            exn_fmt(line, need, "%s %5s extism::pdk: %.*s plugin=\"%s\"", stamp, name, (int)len,
-                    msg, uuid);
+            /* each line ends with a newline, as libextism's do */
+            exn_fmt(line, need, "%s %5s extism::pdk: %.*s plugin=\"%s\"\n", stamp, name,
+                    (int)len, msg, uuid);
             if (!push_line_locked(line))
                 exn_free(line); /* out of memory: the line is dropped */
         }
