@@ -27,8 +27,9 @@ def c_build(tmp_path_factory):
     return build
 
 
-def test_core_c_unit_tests(c_build):
-    exe = next(p for p in c_build.rglob("test_core*") if p.is_file() and os.access(p, os.X_OK))
+@pytest.mark.parametrize("name", ["test_core", "test_validate"])
+def test_core_c_unit_tests(c_build, name):
+    exe = next(p for p in c_build.rglob(name + "*") if p.is_file() and os.access(p, os.X_OK))
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout + out.stderr
     assert " 0 failures" in out.stdout
