@@ -27,6 +27,12 @@
 #define FUNCREF EXN_WASM_FUNCREF
 #define EXTERNREF EXN_WASM_EXTERNREF
 
+#if defined(__GNUC__) || defined(__clang__)
+#define HOT static inline __attribute__((always_inline)) /* the per-instruction helpers */
+#else
+#define HOT static inline
+#endif
+
 enum { K_FUNC = 0x00, K_BLOCK = 0x02, K_LOOP = 0x03, K_IF = 0x04, K_ELSE = 0x05 };
 
 typedef struct {
@@ -57,8 +63,12 @@ typedef struct {
     exn_verror_t *e;
     exn_wread_t r;
     const uint8_t *op_at; /* first byte of the instruction being checked */
+    uint8_t *vals;        /* s->vals, s->vals_cap: the operand stack */
+    uint32_t vals_cap;
     uint32_t vh, ch;      /* operand and control stack heights */
     frame_t *top;         /* s->frames[ch - 1] */
+    uint32_t base;        /* top->height */
+    bool unreachable;     /* top->unreachable (written through) */
     uint32_t n_locals, n_fast, n_groups;
 } fv_t;
 
@@ -268,55 +278,55 @@ static bool grow_vals(fv_t *v, uint32_t n)
         return exn_verror(v->e, EXN_ERR_UNSUPPORTED, off(v, v->op_at),
                           "operand stack deeper than %u values is not supported by extism_native",
                           EXN_VMAX_OPERANDS);
-    uint32_t cap = v->s->vals_cap;
+    uint32_t cap = v->vals_cap;
     while (cap < need)
         cap *= 2;
-    uint8_t *p = exn_realloc(v->s->vals, cap);
+    uint8_t *p = exn_realloc(v->vals, cap);
     if (!p)
         return nomem(v);
-    v->s->vals = p;
-    v->s->vals_cap = cap;
+    v->s->vals = v->vals = p;
+    v->s->vals_cap = v->vals_cap = cap;
     return true;
 }
 
-static inline bool push(fv_t *v, uint8_t t)
+HOT bool push(fv_t *v, uint8_t t)
 {
-    if (EXN_UNLIKELY(v->vh >= v->s->vals_cap) && !grow_vals(v, 1))
+    if (EXN_UNLIKELY(v->vh >= v->vals_cap) && !grow_vals(v, 1))
         return false;
-    v->s->vals[v->vh++] = t;
+    v->vals[v->vh++] = t;
     return true;
 }
 
-static inline bool push_vals(fv_t *v, const uint8_t *ts, uint32_t n)
+HOT bool push_vals(fv_t *v, const uint8_t *ts, uint32_t n)
 {
-    if (EXN_UNLIKELY(n > v->s->vals_cap - v->vh) && !grow_vals(v, n))
+    if (EXN_UNLIKELY(n > v->vals_cap - v->vh) && !grow_vals(v, n))
         return false;
     if (n)
-        memcpy(v->s->vals + v->vh, ts, n);
+        memcpy(v->vals + v->vh, ts, n);
     v->vh += n;
     return true;
 }
 
 /* Pop a value of type t (T_UNKNOWN in the stack matches any t). */
-static inline bool pop_t(fv_t *v, uint8_t t)
+HOT bool pop_t(fv_t *v, uint8_t t)
 {
-    if (EXN_LIKELY(v->vh > v->top->height)) {
-        uint8_t a = v->s->vals[--v->vh];
+    if (EXN_LIKELY(v->vh > v->base)) {
+        uint8_t a = v->vals[--v->vh];
         if (EXN_LIKELY(a == t) || a == T_UNKNOWN)
             return true;
         return mismatch(v, t, a);
     }
-    return v->top->unreachable || mismatch(v, t, T_NONE);
+    return v->unreachable || mismatch(v, t, T_NONE);
 }
 
-static inline bool pop_any(fv_t *v, uint8_t *out)
+HOT bool pop_any(fv_t *v, uint8_t *out)
 {
-    if (EXN_LIKELY(v->vh > v->top->height)) {
-        *out = v->s->vals[--v->vh];
+    if (EXN_LIKELY(v->vh > v->base)) {
+        *out = v->vals[--v->vh];
         return true;
     }
     *out = T_UNKNOWN;
-    return v->top->unreachable ||
+    return v->unreachable ||
            FAIL(v, "type mismatch in %s: expected a value, found nothing", op_name(v));
 }
 
@@ -324,23 +334,23 @@ static inline bool pop_any(fv_t *v, uint8_t *out)
  * Below the frame's height the stack holds nothing, which matches only in unreachable code. */
 static bool match_vals(fv_t *v, const uint8_t *ts, uint32_t n, bool pop)
 {
-    uint32_t avail = v->vh - v->top->height;
+    uint32_t avail = v->vh - v->base;
     uint32_t k = n < avail ? n : avail;
-    const uint8_t *s = v->s->vals + v->vh - k, *t = ts + n - k;
+    const uint8_t *s = v->vals + v->vh - k, *t = ts + n - k;
     if (k && memcmp(s, t, k) != 0) {
         for (uint32_t i = k; i-- > 0;) {
             if (s[i] != t[i] && s[i] != T_UNKNOWN)
                 return mismatch(v, t[i], s[i]);
         }
     }
-    if (k < n && !v->top->unreachable)
+    if (k < n && !v->unreachable)
         return mismatch(v, ts[n - k - 1], T_NONE);
     if (pop)
         v->vh -= k;
     return true;
 }
 
-static inline bool pop_vals(fv_t *v, const uint8_t *ts, uint32_t n)
+HOT bool pop_vals(fv_t *v, const uint8_t *ts, uint32_t n)
 {
     if (n == 1)
         return pop_t(v, ts[0]);
@@ -381,13 +391,15 @@ static bool push_ctrl(fv_t *v, uint8_t kind, const uint8_t *params, uint32_t np,
     f->kind = kind;
     f->unreachable = false;
     v->top = f;
+    v->base = v->vh;
+    v->unreachable = false;
     return push_vals(v, params, np);
 }
 
 static inline void set_unreachable(fv_t *v)
 {
-    v->vh = v->top->height;
-    v->top->unreachable = true;
+    v->vh = v->base;
+    v->top->unreachable = v->unreachable = true;
 }
 
 static bool pop_frame_results(fv_t *v)
@@ -557,7 +569,7 @@ static bool read_locals(fv_t *v, const exn_vfunctype_t *ft)
     return true;
 }
 
-static inline bool local_type(fv_t *v, uint8_t *out)
+HOT bool local_type(fv_t *v, uint8_t *out)
 {
     uint32_t x;
     if (!exn_wread_u32(&v->r, &x))
@@ -661,12 +673,9 @@ static bool select_op(fv_t *v, bool typed)
     if (!pop_t(v, I32) || !pop_any(v, &t1) || !pop_any(v, &t2))
         return false;
     /* without a type, select takes numeric operands only (spec 3.3.4) */
-    const uint8_t *bad = t1 == FUNCREF || t1 == EXTERNREF   ? &t1
-                         : t2 == FUNCREF || t2 == EXTERNREF ? &t2
-                                                            : NULL;
-    if (bad)
+    if (t1 == FUNCREF || t1 == EXTERNREF || t2 == FUNCREF || t2 == EXTERNREF)
         return FAIL(v, "type mismatch in select: %s operands need select with a type",
-                    tname(*bad));
+                    tname(t1 == FUNCREF || t1 == EXTERNREF ? t1 : t2));
     if (t1 != t2 && t1 != T_UNKNOWN && t2 != T_UNKNOWN)
         return mismatch(v, t2, t1); /* the second operand must have the first's type */
     return push(v, t1 == T_UNKNOWN ? t2 : t1);
@@ -764,7 +773,7 @@ static bool check_expr(fv_t *v)
             if (!pop_frame_results(v))
                 return false;
             f->kind = K_ELSE;
-            f->unreachable = false;
+            f->unreachable = v->unreachable = false;
             ok = push_vals(v, f->params, f->n_params);
             break;
         case 0x0B: /* end */
@@ -782,6 +791,8 @@ static bool check_expr(fv_t *v)
                 return true;
             }
             v->top = f - 1;
+            v->base = v->top->height;
+            v->unreachable = v->top->unreachable;
             ok = push_vals(v, f->results, f->n_results);
             break;
         case 0x0C: /* br l */
@@ -965,6 +976,8 @@ bool exn_vcode_check(exn_vcode_t *s, const exn_vctx_t *c, uint32_t func, const u
     fv_t v;
     memset(&v, 0, sizeof v);
     v.s = s;
+    v.vals = s->vals;
+    v.vals_cap = s->vals_cap;
     v.c = c;
     v.e = e;
     v.r = exn_wread_init(body, end);
