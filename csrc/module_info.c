@@ -1,57 +1,52 @@
 /* module_info.c: a bounds-checked reader of the wasm binary sections the core needs (types,
  * imports, functions, memory, exports, start); see module_info.h.  Every length is checked
- * against the bytes left before it is used.  Reference: WebAssembly Core Specification 2.0,
+ * against the bytes left before it is used (the reader is wasm_read.h's).  Reference: WebAssembly Core Specification 2.0,
  * section 5 (binary format). */
 #include "module_info.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "json.h"
+#include "wasm_read.h"
 
 #define MAX_ITEMS 1000000 /* no real module has more of anything; bounds allocations */
 #define MAX_NAME 100000
 
 typedef struct {
-    const uint8_t *start, *p, *end;
+    exn_wread_t w; /* the shared reader (wasm_read.h) */
+    const uint8_t *start;
     char *errbuf;
     size_t errbuf_len;
     bool failed;
 } reader_t;
 
-static bool bad(reader_t *r, const char *why)
+static bool bad_at(reader_t *r, const uint8_t *at, const char *why)
 {
     if (!r->failed)
         exn_fmt(r->errbuf, r->errbuf_len, "malformed wasm at offset %zu: %s",
-                (size_t)(r->p - r->start), why);
+                (size_t)(at - r->start), why);
     r->failed = true;
     return false;
 }
 
+static bool bad(reader_t *r, const char *why)
+{
+    return bad_at(r, r->w.p, why);
+}
+
+static bool read_failed(reader_t *r)
+{
+    return bad_at(r, r->w.why_at, r->w.why);
+}
+
 static bool read_byte(reader_t *r, uint8_t *out)
 {
-    if (r->p >= r->end)
-        return bad(r, "unexpected end");
-    *out = *r->p++;
-    return true;
+    return exn_wread_u8(&r->w, out) || read_failed(r);
 }
 
 static bool read_u32(reader_t *r, uint32_t *out)
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 35; shift += 7) {
-        uint8_t b;
-        if (!read_byte(r, &b))
-            return false;
-        v |= (uint64_t)(b & 0x7F) << shift;
-        if (!(b & 0x80)) {
-            if (v > UINT32_MAX)
-                return bad(r, "integer too large");
-            *out = (uint32_t)v;
-            return true;
-        }
-    }
-    return bad(r, "integer representation too long");
+    return exn_wread_u32(&r->w, out) || read_failed(r);
 }
 
 static bool read_count(reader_t *r, uint32_t *out)
@@ -59,26 +54,24 @@ static bool read_count(reader_t *r, uint32_t *out)
     if (!read_u32(r, out))
         return false;
     /* every item takes at least one byte: a count past the bytes left is a lie */
-    if (*out > MAX_ITEMS || *out > (size_t)(r->end - r->p))
+    if (*out > MAX_ITEMS || *out > exn_wread_left(&r->w))
         return bad(r, "count larger than the section");
     return true;
 }
 
 static bool read_name(reader_t *r, char **out)
 {
+    const uint8_t *s;
     uint32_t n;
-    if (!read_u32(r, &n))
-        return false;
-    if (n > MAX_NAME || n > (size_t)(r->end - r->p))
-        return bad(r, "name longer than the section");
-    if (!exn_utf8_valid(r->p, n))
-        return bad(r, "name is not valid UTF-8");
-    if (memchr(r->p, '\0', n))
+    if (!exn_wread_name(&r->w, &s, &n))
+        return read_failed(r);
+    if (n > MAX_NAME)
+        return bad(r, "name too long");
+    if (memchr(s, '\0', n))
         return bad(r, "name contains a NUL character");
-    *out = exn_strndup((const char *)r->p, n);
+    *out = exn_strndup((const char *)s, n);
     if (!*out)
         return bad(r, "out of memory");
-    r->p += n;
     return true;
 }
 
@@ -117,11 +110,11 @@ static bool section_type(reader_t *r, exn_module_info_t *m)
             return bad(r, "expected a function type");
         if (!read_count(r, &np))
             return false;
-        const uint8_t *params = r->p;
-        r->p += np;
+        const uint8_t *params = r->w.p;
+        r->w.p += np;
         if (!read_count(r, &nr))
             return false;
-        if (nr > (size_t)(r->end - r->p))
+        if (nr > exn_wread_left(&r->w))
             return bad(r, "unexpected end");
         exn_functype_t *t = &m->types[i];
         t->types = exn_malloc((size_t)np + nr);
@@ -129,8 +122,8 @@ static bool section_type(reader_t *r, exn_module_info_t *m)
             return bad(r, "out of memory");
         m->n_types++;
         memcpy(t->types, params, np);
-        memcpy(t->types + np, r->p, nr);
-        r->p += nr;
+        memcpy(t->types + np, r->w.p, nr);
+        r->w.p += nr;
         t->n_params = np;
         t->n_results = nr;
         for (uint32_t k = 0; k < np + nr; k++) {
@@ -271,7 +264,7 @@ exn_status_t exn_module_scan(const uint8_t *bytes, size_t len, exn_module_info_t
                              char *errbuf, size_t errbuf_len)
 {
     memset(out, 0, sizeof *out);
-    reader_t r = {bytes, bytes, bytes + len, errbuf, errbuf_len, false};
+    reader_t r = {exn_wread_init(bytes, bytes + len), bytes, errbuf, errbuf_len, false};
     uint32_t func_cap = 0;
     static const uint8_t magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
     if (len >= 4 && len < 8 && memcmp(bytes, magic, 4) == 0) {
@@ -286,16 +279,16 @@ exn_status_t exn_module_scan(const uint8_t *bytes, size_t len, exn_module_info_t
         exn_fmt(errbuf, errbuf_len, "unsupported WebAssembly binary version (only 1 is supported)");
         return EXN_ERR_LOAD;
     }
-    r.p += 8;
+    r.w.p += 8;
     int last = 0;
     /* section order of the spec, with data count (12) between element (9) and code (10) */
     static const int order[13] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 12, 10};
-    while (r.p < r.end && !r.failed) {
+    while (r.w.p < r.w.end && !r.failed) {
         uint8_t id;
         uint32_t size;
         if (!read_byte(&r, &id) || !read_u32(&r, &size))
             break;
-        if (size > (size_t)(r.end - r.p)) {
+        if (size > exn_wread_left(&r.w)) {
             bad(&r, "section larger than the module");
             break;
         }
@@ -310,7 +303,7 @@ exn_status_t exn_module_scan(const uint8_t *bytes, size_t len, exn_module_info_t
             }
             last = order[id];
         }
-        reader_t s = {bytes, r.p, r.p + size, errbuf, errbuf_len, false};
+        reader_t s = {exn_wread_init(r.w.p, r.w.p + size), bytes, errbuf, errbuf_len, false};
         bool ok = true;
         switch (id) {
         case 1: ok = section_type(&s, out); break;
@@ -326,18 +319,18 @@ exn_status_t exn_module_scan(const uint8_t *bytes, size_t len, exn_module_info_t
             out->has_start = true;
             break;
         }
-        default: s.p = s.end; break; /* sections we do not need (custom, table, code, ...) */
+        default: s.w.p = s.w.end; break; /* sections we do not need (custom, table, code, ...) */
         }
         if (!ok) {
             r.failed = true;
             break;
         }
-        if (id != 0 && s.p != s.end) {
-            r.p = s.p;
+        if (id != 0 && s.w.p != s.w.end) {
+            r.w.p = s.w.p;
             bad(&r, "section size does not match its contents");
             break;
         }
-        r.p += size;
+        r.w.p += size;
     }
     if (r.failed) {
         exn_module_info_free(out);
@@ -376,7 +369,7 @@ const exn_functype_t *exn_module_func_type(const exn_module_info_t *info, uint32
     return index < info->n_funcs ? &info->types[info->func_type[index]] : NULL;
 }
 
-static const char *valtype_name(uint8_t t)
+const char *exn_valtype_name(uint8_t t)
 {
     switch (t) {
     case EXN_WASM_I32: return "i32";
@@ -397,7 +390,7 @@ void exn_functype_format(const exn_functype_t *t, char *buf, size_t buf_len)
         const char *sep = i == 0 ? "(" : i == t->n_params ? ") -> (" : ", ";
         if (i == t->n_params && i == 0)
             sep = "() -> (";
-        int w = snprintf(buf + n, buf_len - n, "%s%s", sep, valtype_name(t->types[i]));
+        int w = snprintf(buf + n, buf_len - n, "%s%s", sep, exn_valtype_name(t->types[i]));
         n += w > 0 ? (size_t)w : 0;
     }
     if (n < buf_len) {

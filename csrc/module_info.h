@@ -71,6 +71,9 @@ EXN_INTERNAL const exn_export_t *exn_module_export(const exn_module_info_t *info
 EXN_INTERNAL const exn_functype_t *exn_module_func_type(const exn_module_info_t *info,
                                                         uint32_t index);
 
+/** The text name of a value type byte ("i32", "funcref", ...), "?" for any other byte. */
+EXN_INTERNAL const char *exn_valtype_name(uint8_t t);
+
 /** Write a signature like "(i64, i32) -> (i64)" into buf. */
 EXN_INTERNAL void exn_functype_format(const exn_functype_t *t, char *buf, size_t buf_len);
 

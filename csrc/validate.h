@@ -1,13 +1,21 @@
 /* validate.h: a WebAssembly 2.0 validator of our own, run on every module before wasm3 sees it
  * (wasm3 0.5.0 compiles without validating).  A rejected module fails plugin creation with
- * EXN_ERR_LOAD and a message naming the function, the byte offset and the reason. */
+ * EXN_ERR_LOAD and a message naming the function (or section), the byte offset and the reason.
+ * validate.c checks the module's sections, validate_code.c the function bodies; the public
+ * entry point is exn_module_validate (extism_native.h). */
 #ifndef EXN_VALIDATE_H
 #define EXN_VALIDATE_H
 
 #include "internal.h"
 
-/** Validate a whole module.  Returns EXN_OK, EXN_ERR_LOAD (message in errbuf) or
- *  EXN_ERR_NOMEM. */
+/** Validate a whole module (the binary format and the validation rules of WebAssembly 2.0).
+ *  Returns EXN_OK; EXN_ERR_LOAD (malformed or invalid); EXN_ERR_UNSUPPORTED (valid, but uses a
+ *  proposal past 2.0 - SIMD, threads, exceptions, memory64, GC, typed references, tail calls -
+ *  or exceeds an implementation limit of validate_code.h); or EXN_ERR_NOMEM.  On failure the
+ *  message is written to errbuf, e.g. "function 12 ($name) at offset 0x1a2b: type mismatch in
+ *  i32.add: expected i32, found i64" or "section 3 (function) at offset 0x40: ...".
+ *  Ownership: borrows `bytes` for the call; allocates only while it runs (bounded by the module
+ *  size).  Threads: any; no shared state. */
 EXN_INTERNAL exn_status_t exn_validate(const uint8_t *bytes, size_t len, char *errbuf,
                                        size_t errbuf_len);
 

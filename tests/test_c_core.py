@@ -31,8 +31,9 @@ def c_build(tmp_path_factory):
     return build
 
 
-def test_core_c_unit_tests(c_build):
-    exe = next(p for p in c_build.rglob("test_core*") if p.is_file() and os.access(p, os.X_OK))
+@pytest.mark.parametrize("name", ["test_core", "test_validate"])
+def test_core_c_unit_tests(c_build, name):
+    exe = next(p for p in c_build.rglob(name + "*") if p.is_file() and os.access(p, os.X_OK))
     env = dict(os.environ)
     env.pop("LD_PRELOAD", None)  # a sanitized test binary brings its own runtime
     env["ASAN_OPTIONS"] = "detect_leaks=1:abort_on_error=1"
