@@ -349,10 +349,10 @@ uint16_t exn_wasi_iovecs(wasi_mem_t m, uint64_t iovs_off, uint32_t *n_iovs_inout
     uint32_t n_iovs = *n_iovs_inout;
     *out = NULL;
     *out_total = 0;
+    if (!wasi_in(m, iovs_off, (uint64_t)n_iovs * WASI_IOVEC_SIZE))
+        return WASI_EFAULT; /* (the whole array must be in memory, even the unused part) */
     if (n_iovs > WASI_MAX_IOVS)
         n_iovs = WASI_MAX_IOVS; /* the rest is not transferred this time */
-    if (!wasi_in(m, iovs_off, (uint64_t)n_iovs * WASI_IOVEC_SIZE))
-        return WASI_EFAULT;
     exn_sys_iov_t *iov = exn_malloc((n_iovs ? n_iovs : 1) * sizeof *iov);
     if (!iov)
         return WASI_ENOMEM;

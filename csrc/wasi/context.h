@@ -190,9 +190,10 @@ static inline uint16_t wasi_store_u64(IM3Runtime runtime, uint64_t off, uint64_t
 /* at most this many iovecs per read or write (POSIX IOV_MAX; wasi-libc's IOV_MAX too) */
 #define WASI_MAX_IOVS 1024
 
-/** Turn the guest's iovec array into host buffers: at most WASI_MAX_IOVS of them (*n_iovs
- *  is lowered to what is used: the transfer is then short, as POSIX allows), each one
- *  bounds-checked (WASI_EFAULT), adding up to less than 4 GiB (WASI_EINVAL).  *out is owned by
+/** Turn the guest's iovec array (which must lie in memory: WASI_EFAULT) into host buffers:
+ *  at most WASI_MAX_IOVS of them (*n_iovs is lowered to what is used: the transfer is then
+ *  short, as POSIX allows), each one bounds-checked (WASI_EFAULT), adding up to less than
+ *  4 GiB (WASI_EINVAL).  *out is owned by
  *  the caller (free with exn_free) and only valid until guest memory can change. */
 EXN_INTERNAL uint16_t exn_wasi_iovecs(wasi_mem_t m, uint64_t iovs_off, uint32_t *n_iovs,
                                       exn_sys_iov_t **out, uint64_t *out_total);

@@ -209,3 +209,45 @@ def raw(tree) -> Raw:
 @pytest.fixture
 def make_raw() -> Callable[..., Raw]:
     return raw_plugin
+
+
+def run_command(name: str, args: list, paths: Optional[Dict[str, str]] = None,
+                **wasi: Any) -> Tuple[int, bytes, bytes]:
+    """Run the WASI command plugin `name` (through `_start`) once on our runtime; returns
+    (exit code, stdout, stderr)."""
+    manifest: Dict[str, Any] = {"wasm": [{"data": wasm(name)}]}
+    if paths:
+        manifest["allowed_paths"] = paths
+    options = extism_native.WASI(args=[name] + list(args), stdout="capture", stderr="capture",
+                                 **wasi)
+    with extism_native.Plugin(manifest, wasi=options) as plugin:
+        try:
+            plugin.call("_start")
+            code = 0
+        except extism_native.ExitError as exc:
+            code = exc.code
+        return code, plugin.read_stdout(), plugin.read_stderr()
+
+
+def steps(stdout: bytes) -> Dict[str, str]:
+    """The "name result" lines a test program prints, as a dict."""
+    out = {}
+    for line in stdout.decode().splitlines():
+        name, _, result = line.rpartition(" ")
+        if name:
+            out[name] = result
+    return out
+
+
+def fd_of(raw: Raw, guest: bytes) -> int:
+    """The preopened descriptor whose name is `guest` (the official runtime orders preopens by
+    host path, ours by manifest order)."""
+    for fd in range(3, 64):
+        err, mem = raw.call("fd_prestat_get", fd, 0, nout=8)
+        if err:
+            break
+        length = struct.unpack_from("<I", mem, 4)[0]
+        err, mem = raw.call("fd_prestat_dir_name", fd, 64, length, nout=64 + length)
+        if mem[64:64 + length] == guest:
+            return fd
+    raise LookupError(guest)
