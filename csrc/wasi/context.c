@@ -120,7 +120,7 @@ exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths, exn_
     for (int i = 0; i < 3; i++)
         w->out[i].mode = EXN_WASI_INHERIT;
     if (n_paths > WASI_MAX_FDS - 3) {
-        exn_fmt(errbuf, errbuf_len, "allowed_paths: too many entries (%zu, at most %d)", n_paths,
+        exn_fmt(errbuf, errbuf_len, "allowed_paths: too many entries (at most %d)",
                 WASI_MAX_FDS - 3);
         st = EXN_ERR_MANIFEST;
         goto cleanup;
