@@ -311,7 +311,7 @@ void exn_wasi_fd_close(wasi_fd_t *e)
     memset(e, 0, sizeof *e);
 }
 
-/* ---- stdio ------------------------------------------------------------------------------------ */
+/* ---- stdio ----------------------------------------------------------------------------------- */
 
 const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, size_t len)
 {
@@ -330,7 +330,7 @@ const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, siz
     return NULL;
 }
 
-/* ---- guest memory ------------------------------------------------------------------------------ */
+/* ---- guest memory ---------------------------------------------------------------------------- */
 
 wasi_mem_t exn_wasi_memory(IM3Runtime runtime)
 {

@@ -246,12 +246,13 @@ EXN_IMPORT(wasi_fd_pwrite)
     WASI_RETURN(sp, positioned(runtime, sp, true));
 }
 
-/* ---- position ----------------------------------------------------------------------------------- */
+/* ---- position -------------------------------------------------------------------------------- */
 
 /* fd_seek(fd: fd, offset: s64, whence: whence, newoffset: *u64) -> errno
  * Moves the position (from the start, the current position or the end) and writes the new
  * one.
- * Errors: EBADF - not open, or a directory; ESPIPE - stdio; EINVAL - unknown whence, or a position before 0;
+ * Errors: EBADF - not open, or a directory; ESPIPE - stdio; EINVAL - unknown whence, or a
+ * position before 0;
  * ENOTCAPABLE - no FD_SEEK right (FD_TELL is enough for offset 0 from the current
  * position); EFAULT - newoffset outside memory. */
 EXN_IMPORT(wasi_fd_seek)
@@ -499,7 +500,7 @@ EXN_IMPORT(wasi_fd_filestat_set_times)
     WASI_RETURN(sp, exn_sys_futimes(e->h, exn_arg_u64(sp, 2), exn_arg_u64(sp, 3), (uint16_t)fst));
 }
 
-/* ---- hints and durability --------------------------------------------------------------------- */
+/* ---- hints and durability -------------------------------------------------------------------- */
 
 /* fd_advise(fd: fd, offset: u64, len: u64, advice: advice) -> errno
  * Passes the access-pattern hint to the OS (accepted without effect where there is no
@@ -568,7 +569,8 @@ static uint16_t sync_fd(IM3Runtime runtime, uint32_t fd, bool data_only)
 
 /* fd_sync(fd: fd) -> errno
  * Writes the file's data and metadata to the device (fsync).
- * Errors: EBADF - not open, or stdio; ENOTCAPABLE - no FD_SYNC right; EIO and others from the OS. */
+ * Errors: EBADF - not open, or stdio; ENOTCAPABLE - no FD_SYNC right; EIO and others from
+ * the OS. */
 EXN_IMPORT(wasi_fd_sync)
 {
     (void)ctx, (void)mem;
@@ -577,7 +579,8 @@ EXN_IMPORT(wasi_fd_sync)
 
 /* fd_datasync(fd: fd) -> errno
  * Writes the file's data to the device (fdatasync).
- * Errors: EBADF - not open, or stdio; ENOTCAPABLE - no FD_DATASYNC right; EIO and others from the OS. */
+ * Errors: EBADF - not open, or stdio; ENOTCAPABLE - no FD_DATASYNC right; EIO and others
+ * from the OS. */
 EXN_IMPORT(wasi_fd_datasync)
 {
     (void)ctx, (void)mem;
@@ -634,7 +637,7 @@ EXN_IMPORT(wasi_fd_prestat_dir_name)
     WASI_RETURN(sp, 0);
 }
 
-/* ---- directories ------------------------------------------------------------------------------ */
+/* ---- directories ----------------------------------------------------------------------------- */
 
 static uint16_t listing_add(void *userdata, const char *name, size_t name_len, uint64_t ino,
                             uint8_t type)

@@ -316,7 +316,7 @@ static uint16_t walk_to(walk_t *wk, bool follow, int what)
     return err ? err : file_mount_check(wk, what);
 }
 
-/* ---- path_open -------------------------------------------------------------------------------- */
+/* ---- path_open ------------------------------------------------------------------------------- */
 
 /* path_open(fd: fd, dirflags: lookupflags, path: string, oflags: oflags,
  *           fs_rights_base: rights, fs_rights_inheriting: rights, fdflags: fdflags,
@@ -415,7 +415,7 @@ EXN_IMPORT(wasi_path_open)
     WASI_RETURN(sp, wasi_store_u32(runtime, out_off, fd));
 }
 
-/* ---- metadata ------------------------------------------------------------------------------------ */
+/* ---- metadata -------------------------------------------------------------------------------- */
 
 /* path_filestat_get(fd: fd, flags: lookupflags, path: string, buf: *filestat) -> errno
  * Writes the metadata of what `path` names (of a final symbolic link itself unless flags
@@ -479,7 +479,7 @@ EXN_IMPORT(wasi_path_filestat_set_times)
     WASI_RETURN(sp, err);
 }
 
-/* ---- creating and removing ------------------------------------------------------------------------ */
+/* ---- creating and removing ------------------------------------------------------------------- */
 
 /* path_create_directory(fd: fd, path: string) -> errno
  * Creates a directory.
@@ -607,7 +607,7 @@ EXN_IMPORT(wasi_path_readlink)
     WASI_RETURN(sp, err);
 }
 
-/* ---- two paths ---------------------------------------------------------------------------------- */
+/* ---- two paths ------------------------------------------------------------------------------- */
 
 /* path_link(old_fd: fd, old_flags: lookupflags, old_path: string, new_fd: fd,
  *           new_path: string) -> errno

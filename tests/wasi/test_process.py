@@ -216,3 +216,31 @@ def test_sockets_and_signals_are_not_supported(raw):
                            ("proc_raise", (2,))):
         assert raw.errno(function, *args) == ENOTSUP
     assert raw.errno("sched_yield") == 0
+
+
+# ---- a fresh instance after `_start` -------------------------------------------------------------
+
+def host_fds():
+    import os
+    return len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+
+
+def test_start_gives_the_next_call_a_fresh_wasi_state(tmp_path):
+    (tmp_path / "f").write_bytes(b"data")
+    raw = raw_plugin({str(tmp_path): "/d"}, wasi=extism_native.WASI(stdin=b"abc"))
+    before = host_fds()
+    opened = [raw.open(b"f")[1] for _ in range(20)]
+    assert opened == list(range(4, 24))
+    assert raw.read(0, 2) == (0, b"ab")
+    assert raw.errno("fd_close", 3) == 0  # the guest closes its preopen
+    assert raw.errno("fd_renumber", 4, 1) == 0
+    raw.plugin.call("_start")
+    # the next call runs on a fresh instance: the guest's descriptors are gone, the preopen and
+    # stdio are back, stdin starts again
+    assert raw.errno("fd_close", 4) == 8  # EBADF
+    assert raw.errno("fd_prestat_get", 3, 0) == 0
+    assert raw.read(0, 10) == (0, b"abc")
+    assert raw.write(1, b"")[0] == 0
+    assert raw.open(b"f")[1] == 4
+    if before is not None:
+        assert host_fds() <= before + 1  # the 20 host files were closed

@@ -6,7 +6,8 @@
 ;;                   zeroed first; page 1 keeps what earlier calls left there)
 ;; The output is the errno as a u64, then the requested bytes of guest memory after the call.
 ;; Memory is exactly 2 pages, so addresses from 131072 are out of bounds.  proc_exit does not
-;; return.  Used by tests/wasi/ for exact errno and memory checks (the wazero style).
+;; return.  `_start` does nothing: calling it makes the next call start on a fresh instance.
+;; Used by tests/wasi/ for exact errno and memory checks (the wazero style).
 (module
   (import "extism:host/env" "input_length" (func $input_length (result i64)))
   (import "extism:host/env" "input_load_u8" (func $input_load_u8 (param i64) (result i32)))
@@ -245,4 +246,5 @@
   (func (export "sock_shutdown") (result i32)
     (call $begin)
     (call $end (call $sock_shutdown (call $a32 (i32.const 1)) (call $a32 (i32.const 2)))))
+  (func (export "_start"))
 )
