@@ -154,6 +154,12 @@ exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths, exn_
             st = EXN_ERR_MANIFEST;
             goto cleanup;
         }
+        if (m->file && strlen(m->file) > 255) {
+            exn_fmt(errbuf, errbuf_len, "allowed_paths: the file name of '%s' is too long",
+                    m->host);
+            st = EXN_ERR_MANIFEST;
+            goto cleanup;
+        }
         EXN_TRY(set_guest(m, paths[i].guest_path, m->file != NULL, errbuf, errbuf_len));
     }
     w->n_fds = (uint32_t)(3 + n_paths);

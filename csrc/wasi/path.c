@@ -44,13 +44,13 @@ typedef struct {
     exn_sys_fd_t *stack;      /* [0] the start's handle (borrowed), [1..depth] opened here */
     size_t depth, cap;
     int links;                /* symbolic links expanded so far */
-    char path[WASI_PATH_MAX + 1]; /* what is left to resolve, NUL-terminated */
-    size_t pos;
+    size_t pos;               /* where resolving continues in `path` */
     /* where walk_next stopped: `name` in directory stack[depth] */
     size_t begin, rest;       /* the last component's index, and what followed it */
     bool must_be_dir;         /* the path ended in '/' */
     bool hidden;              /* single-file mount: `name` is not the mounted file */
     char name[WASI_NAME_MAX + 1];
+    char path[WASI_PATH_MAX + 1]; /* what is left to resolve, NUL-terminated (last: not zeroed) */
 } walk_t;
 
 static exn_sys_fd_t top(const walk_t *wk)
@@ -138,8 +138,11 @@ static uint16_t walk_begin(IM3Runtime runtime, uint32_t dirfd, uint32_t path_off
         return WASI_ENOTDIR;
     if ((e->rights_base & rights) != rights)
         return WASI_ENOTCAPABLE;
-    walk_t *wk = exn_calloc(1, sizeof *wk);
-    if (!wk || !(wk->stack = exn_malloc(16 * sizeof *wk->stack))) {
+    walk_t *wk = exn_malloc(sizeof *wk);
+    if (!wk)
+        return WASI_ENOMEM;
+    memset(wk, 0, offsetof(walk_t, path)); /* (the 4 KiB path buffer is filled below) */
+    if (!(wk->stack = exn_malloc(16 * sizeof *wk->stack))) {
         exn_free(wk);
         return WASI_ENOMEM;
     }
