@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import struct
 
-import pytest
 
 from wasi_helpers import (EBADF, EEXIST, EINVAL, EISDIR, ELOOP, ENOENT, ENOTCAPABLE, ENOTDIR,
                           ENOTEMPTY, FOLLOW, O_CREAT, O_DIRECTORY, O_EXCL, O_TRUNC, READ_RIGHTS,

@@ -10,7 +10,7 @@ import os
 import pytest
 
 import extism_native
-from wasi_helpers import make_tree, run_command, snapshot, steps, wasm
+from wasi_helpers import run_command, steps, wasm
 
 COMMANDS = ["wasi_cmd", "wasi_std"]
 

@@ -94,7 +94,8 @@ def fd_sequence(raw):
     rec(("sync", raw.errno("fd_sync", fd), raw.errno("fd_datasync", fd)))
     rec(("advise", raw.errno("fd_advise", fd, 0, 10, 1)))
     rec(("flags", raw.errno("fd_fdstat_set_flags", fd, 1), raw.call("fd_fdstat_get", fd, 0)[1][:4]))
-    rec(("not a dir", raw.errno("fd_prestat_get", fd, 0), raw.errno("fd_readdir", fd, 0, 100, 0, 200)))
+    rec(("not a dir", raw.errno("fd_prestat_get", fd, 0),
+         raw.errno("fd_readdir", fd, 0, 100, 0, 200)))
     rec(("close", raw.close(fd), raw.close(fd)))
     err, entries, _ = raw.readdir(mnt)
     rec(("readdir", err, sorted((t, n) for _, _, t, n in entries)))
