@@ -10,7 +10,8 @@
  * and hard links use NtSetInformationFile with a RootDirectory handle too, so they are as
  * race-free as on POSIX.
  *
- * Known limits (compiled in CI with mingw-w64, not run there):
+ * Tested: compiled warning-free with mingw-w64 (tests/wasi/test_portability.py) and run under
+ * Wine 8 (tests/wasi/test_wine.py, opt-in), never on a real Windows.  Known limits:
  *  - symlinkat builds the link's full path from GetFinalPathNameByHandleW of the directory
  *    (CreateSymbolicLinkW has no handle-relative form): if that directory is renamed in the
  *    instant between, the link is made where it went; links are created as file links
@@ -43,22 +44,27 @@ typedef NTSTATUS(NTAPI *nt_set_information_file_fn)(HANDLE, PIO_STATUS_BLOCK, PV
 
 static nt_create_file_fn nt_create_file;
 static nt_set_information_file_fn nt_set_information_file;
+static INIT_ONCE ntdll_once = INIT_ONCE_STATIC_INIT;
 
-static bool ntdll(void)
+static BOOL CALLBACK find_ntdll(PINIT_ONCE once, PVOID param, PVOID *context)
 {
-    if (!nt_create_file) {
-        HMODULE h = GetModuleHandleW(L"ntdll.dll");
-        if (!h)
-            return false;
-        FARPROC set = GetProcAddress(h, "NtSetInformationFile");
-        FARPROC create = GetProcAddress(h, "NtCreateFile");
-        if (!set || !create)
-            return false;
+    (void)once, (void)param, (void)context;
+    HMODULE h = GetModuleHandleW(L"ntdll.dll");
+    FARPROC set = h ? GetProcAddress(h, "NtSetInformationFile") : NULL;
+    FARPROC create = h ? GetProcAddress(h, "NtCreateFile") : NULL;
+    if (set && create) {
         /* (function pointer casts through FARPROC are how GetProcAddress is used) */
         nt_set_information_file = (nt_set_information_file_fn)(void (*)(void))set;
         nt_create_file = (nt_create_file_fn)(void (*)(void))create;
     }
-    return true;
+    return TRUE;
+}
+
+/* The two ntdll functions, looked up once (thread-safe). */
+static bool ntdll(void)
+{
+    InitOnceExecuteOnce(&ntdll_once, find_ntdll, NULL, NULL);
+    return nt_create_file != NULL;
 }
 
 /* constants from the DDK headers (not in every SDK) */
@@ -313,33 +319,37 @@ uint16_t exn_sys_open_mount(const char *host_path, exn_sys_fd_t *out_dir, char *
         return last_error();
     BY_HANDLE_FILE_INFORMATION info;
     uint16_t err = 0;
-    WCHAR full[32768];
+    WCHAR *full = exn_malloc(32768 * sizeof *full);
+    if (!full) {
+        CloseHandle(h);
+        return WASI_ENOMEM;
+    }
     if (!GetFileInformationByHandle(h, &info) ||
         !GetFinalPathNameByHandleW(h, full, 32768, FILE_NAME_NORMALIZED)) {
         err = last_error();
         CloseHandle(h);
+        exn_free(full);
         return err;
     }
     CloseHandle(h);
-    if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
-        HANDLE d = open_dir_path(full);
-        if (d == INVALID_HANDLE_VALUE)
-            return last_error();
-        *out_dir = (exn_sys_fd_t)d;
-        return 0;
-    }
-    /* a file: the directory holding it (its final, link-free path), and its name there */
-    WCHAR *slash = wcsrchr(full, L'\\');
-    if (!slash)
-        return WASI_EINVAL;
     char name[1024];
-    if (!WideCharToMultiByte(CP_UTF8, 0, slash + 1, -1, name, sizeof name, NULL, NULL))
-        return WASI_ENAMETOOLONG;
-    slash[1] = L'\0'; /* keep the separator: "\\?\C:\" stays a directory */
+    if (info.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
+        name[0] = '\0';
+    } else {
+        /* a file: the directory holding it (its final, link-free path), and its name there */
+        WCHAR *slash = wcsrchr(full, L'\\');
+        if (!slash ||
+            !WideCharToMultiByte(CP_UTF8, 0, slash + 1, -1, name, sizeof name, NULL, NULL)) {
+            exn_free(full);
+            return WASI_ENAMETOOLONG;
+        }
+        slash[1] = L'\0'; /* keep the separator: "\\?\C:\" stays a directory */
+    }
     HANDLE d = open_dir_path(full);
+    exn_free(full);
     if (d == INVALID_HANDLE_VALUE)
         return last_error();
-    if (!(*out_file = exn_strndup(name, strlen(name)))) {
+    if (name[0] && !(*out_file = exn_strndup(name, strlen(name)))) {
         CloseHandle(d);
         return WASI_ENOMEM;
     }
@@ -564,23 +574,27 @@ uint16_t exn_sys_symlinkat(const char *target, exn_sys_fd_t dir, const char *nam
     if (n == 0)
         return WASI_EEXIST;
     WCHAR *wtarget = wide_path(target);
-    if (!wtarget)
-        return WASI_EILSEQ;
+    WCHAR *full = exn_malloc((32768 + 512) * sizeof *full);
+    if (!wtarget || !full) {
+        exn_free(wtarget);
+        exn_free(full);
+        return wtarget ? WASI_ENOMEM : WASI_EILSEQ;
+    }
     for (WCHAR *c = wtarget; *c; c++) {
         if (*c == L'/')
             *c = L'\\';
     }
-    static WCHAR full[32768 + 512];
     DWORD len = GetFinalPathNameByHandleW((HANDLE)dir, full, 32768, FILE_NAME_NORMALIZED);
     if (!len || len >= 32768) {
-        exn_free(wtarget);
-        return len ? WASI_ENAMETOOLONG : last_error();
+        err = len ? WASI_ENAMETOOLONG : last_error();
+    } else {
+        full[len] = L'\\';
+        memcpy(full + len + 1, wname, ((size_t)n + 1) * sizeof(WCHAR));
+        BOOL ok = CreateSymbolicLinkW(full, wtarget, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
+        err = ok ? 0 : last_error();
     }
-    full[len] = L'\\';
-    memcpy(full + len + 1, wname, ((size_t)n + 1) * sizeof(WCHAR));
-    BOOL ok = CreateSymbolicLinkW(full, wtarget, SYMBOLIC_LINK_FLAG_ALLOW_UNPRIVILEGED_CREATE);
-    err = ok ? 0 : last_error();
     exn_free(wtarget);
+    exn_free(full);
     return err;
 }
 
