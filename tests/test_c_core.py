@@ -45,3 +45,11 @@ def test_core_c_unit_tests(c_build, name):
 def test_public_headers_compile_alone(c_build):
     # the header_check targets are part of the build; reaching here means they compiled
     assert any(c_build.rglob("header_check.c.o*"))
+
+
+def test_wasi_c_tests(c_build):
+    # tests/c/test_wasi.c: WASI creation, setters and out-of-memory paths, without Python
+    exe = next(p for p in c_build.rglob("test_wasi*") if p.is_file() and os.access(p, os.X_OK))
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert " 0 failures" in out.stdout

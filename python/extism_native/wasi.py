@@ -1,8 +1,33 @@
 """WASI preview 1 options: ``Plugin(..., wasi=WASI(args=..., env=..., stdin=..., stdout=...))``.
 
-``wasi=True`` means ``WASI()``: no arguments, an empty environment, empty stdin, and the
-guest's stdout and stderr written to the process's own.  Files are only visible through the
-manifest's ``allowed_paths``.
+WASI (``wasi_snapshot_preview1``, all 46 functions) is off unless asked for: a module that
+imports it then fails to load with a message saying how to enable it.  ``wasi=True`` means
+``WASI()``: no arguments, an empty environment, empty stdin, and the guest's stdout and stderr
+written to the process's own streams (the official runtime discards them unless
+``EXTISM_ENABLE_WASI_OUTPUT`` is set; here you choose per plugin).
+
+Files are visible only through the manifest's ``allowed_paths`` (host path -> guest path)::
+
+    Plugin({"wasm": [{"path": "plugin.wasm"}],
+            "allowed_paths": {"/srv/data": "/data", "ro:/etc/app": "/config",
+                              "/srv/one.json": "/in/one.json"}}, wasi=True)
+
+- a host directory is preopened at its guest path (descriptors 3, 4, ... in manifest order);
+  a missing host path fails plugin creation with :class:`ManifestError` naming it;
+- ``ro:`` makes a mount read-only: every write (creating, truncating or opening for writing,
+  mkdir, unlink, rmdir, rename or link into or out of it, symlink, setting times) fails with
+  EPERM, as in the official runtime;
+- a single file appears as a preopened directory (the guest path's parent) holding only that
+  file; it can be read and written (unless ``ro:``) but not removed or renamed;
+- nothing else is reachable: paths are resolved one component at a time from the mount's
+  directory handle, ``..`` stops at the mount, symbolic links are followed only while they
+  stay inside it, absolute paths and links are refused - all with EPERM, as in the official
+  runtime.  Invalid UTF-8 is EILSEQ, a NUL byte EINVAL, paths over 4096 bytes ENAMETOOLONG.
+
+``proc_exit(n)`` ends the call: ``n == 0`` is success, anything else raises
+:class:`ExitError` with ``.code == n`` (any 32-bit value, e.g. 500); the plugin stays usable.
+A call to ``_start`` makes the next call begin on a fresh instance with fresh WASI state
+(the guest's files closed, stdin from the start).
 """
 
 from __future__ import annotations
@@ -18,16 +43,27 @@ _MODES = {None: 0, "inherit": 0, "discard": 1, "capture": 2}
 
 
 class WASI:
-    """WASI configuration of a plugin.
+    """WASI configuration of a plugin (applies to every instance made from it).
 
     Args:
-        args: the command line the guest sees (``args_get``), program name first.
-        env: the environment the guest sees (``environ_get``).
-        stdin: bytes the guest reads from stdin.
-        stdout, stderr: ``None`` (the process's own stream), ``"discard"``, ``"capture"``
-            (read with :meth:`Plugin.read_stdout` / :meth:`Plugin.read_stderr`), or a callable
-            receiving each write as bytes (an exception from it stops the guest and is raised
-            by ``Plugin.call``).
+        args: the command line the guest sees (``args_get``), program name first; str
+            (UTF-8 encoded) or bytes, without NUL characters.  Default: none.
+        env: the environment the guest sees (``environ_get``); the host process's own
+            environment is never passed on.  Default: empty.
+        stdin: bytes the guest reads from stdin (then end of file).  Default: empty.
+        stdout, stderr: where the guest's writes go: ``None`` or ``"inherit"`` (the process's
+            own stream, written straight to file descriptor 1 or 2), ``"discard"``,
+            ``"capture"`` (read with :meth:`Plugin.read_stdout` / :meth:`Plugin.read_stderr`),
+            or a callable receiving each write as bytes (large writes come in pieces of at
+            most 64 KiB; an exception from it stops the guest and is raised again by
+            ``Plugin.call``).  The guest sees a terminal, so C's stdio sends it line by line.
+
+    Raises:
+        ValueError: a NUL character in args or env, an environment name that is empty or holds
+            "=", or an unknown stdout/stderr setting.
+
+    >>> WASI(args=["prog", "--verbose"], env={"LANG": "C"}, stdout="capture").args
+    [b'prog', b'--verbose']
     """
 
     def __init__(self, args: Sequence[Union[str, bytes]] = (),

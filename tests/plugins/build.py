@@ -6,8 +6,8 @@
                                            # .wasm differs byte for byte
 
 Toolchains (Debian bookworm): clang lld wasi-libc libclang-rt-14-dev-wasm32 (C, with our kit
-c/extism_pdk.h), rustc libstd-rust-dev-wasm32 (/usr/bin/rustc: no-std Rust, with rust/pdk.rs),
-wabt (wat2wasm).  Builds run in this directory with relative paths and no debug information,
+c/extism_pdk.h), rustc libstd-rust-dev-wasm32 (/usr/bin/rustc: no-std Rust with rust/pdk.rs,
+and Rust std for wasm32-wasi), wabt (wat2wasm).  Builds run in this directory with relative paths and no debug information,
 so the bytes do not depend on where the repository is.
 """
 
@@ -32,6 +32,10 @@ CLANG = ["clang", "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reacto
 RUSTC = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-unknown-unknown",
          "--crate-type", "cdylib", "-C", "opt-level=s", "-C", "panic=abort", "-C", "strip=symbols",
          "-C", "debuginfo=0"]
+# WASI programs: a C command (main through _start) and Rust std for wasm32-wasi
+CLANG_COMMAND = [a for a in CLANG if a != "-mexec-model=reactor"]
+RUSTC_WASI = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-wasi", "-C", "opt-level=s",
+              "-C", "strip=symbols", "-C", "debuginfo=0"]
 WAT2WASM = ["wat2wasm", "--debug-names"]
 
 
@@ -42,6 +46,12 @@ def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
                          lambda o: CLANG + ["-o", str(o), "c/kitchen.c"], "clang"),
         "rust_plugin.wasm": (["rust/plugin.rs", "rust/pdk.rs"],
                              lambda o: RUSTC + ["rust/plugin.rs", "-o", str(o)], "rustc"),
+        "wasi_cmd.wasm": (["c/wasi_cmd.c"],
+                          lambda o: CLANG_COMMAND + ["-o", str(o), "c/wasi_cmd.c"], "clang"),
+        "wasi_reactor.wasm": (["c/wasi_reactor.c", "c/extism_pdk.h"],
+                              lambda o: CLANG + ["-o", str(o), "c/wasi_reactor.c"], "clang"),
+        "wasi_std.wasm": (["rust/wasi_std.rs"],
+                          lambda o: RUSTC_WASI + ["rust/wasi_std.rs", "-o", str(o)], "rustc"),
     }
     for wat in sorted((HERE / "wat").glob("*.wat")):
         rel = f"wat/{wat.name}"
