@@ -406,9 +406,13 @@ def _cmd_call(args: argparse.Namespace) -> int:
             while worker.is_alive():
                 worker.join(0.25)
         except KeyboardInterrupt:
+            # a cancel is not remembered when no call runs: the worker may be just about to
+            # enter one, so keep cancelling until it has stopped
             run.stop = True
-            plugin.cancel_handle().cancel()
-            worker.join()
+            handle = plugin.cancel_handle()
+            while worker.is_alive():
+                handle.cancel()
+                worker.join(0.05)
             raise
         if run.error is not None:
             raise run.error
