@@ -357,6 +357,7 @@ class _Run:
         self.data = data
         self.error: Optional[BaseException] = None
         self.stop = False
+        self.done = threading.Event()
 
     def run(self) -> None:
         out = sys.stdout.buffer
@@ -379,6 +380,8 @@ class _Run:
                     print(f"call {i + 1}: {elapsed * 1e3:.3f} ms", file=sys.stderr, flush=True)
         except BaseException as exc:  # reported by the main thread
             self.error = exc
+        finally:
+            self.done.set()
 
 
 def _log_to_stderr(level: str, message: str) -> None:
@@ -402,17 +405,18 @@ def _cmd_call(args: argparse.Namespace) -> int:
         run = _Run(plugin, args, data)
         worker = threading.Thread(target=run.run, name="extism_native call", daemon=True)
         worker.start()
+        # wait on an Event, not Thread.join: a KeyboardInterrupt inside join can leave the
+        # thread looking finished while it still runs (seen with CPython 3.11)
         try:
-            while worker.is_alive():
-                worker.join(0.25)
+            while not run.done.wait(0.25):
+                pass
         except KeyboardInterrupt:
             # a cancel is not remembered when no call runs: the worker may be just about to
             # enter one, so keep cancelling until it has stopped
             run.stop = True
             handle = plugin.cancel_handle()
-            while worker.is_alive():
+            while not run.done.wait(0.05):
                 handle.cancel()
-                worker.join(0.05)
             raise
         if run.error is not None:
             raise run.error

@@ -128,9 +128,12 @@ def test_timeout():
 
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_ctrl_c_cancels_the_call():
+    # (a shell without job control starts background commands with SIGINT ignored, and the
+    # child would inherit that: give it the default disposition, as a terminal would)
     proc = subprocess.Popen([sys.executable, "-m", "extism_native", "call",
                              str(wasm_path("spin")), "forever", "--verbose"],
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # --verbose says "input: ..." once main() runs (from then on SIGINT is handled)
     while not proc.stderr.readline().startswith(b"input:"):
         assert proc.poll() is None
