@@ -64,7 +64,11 @@ static bool read_count(reader_t *r, uint32_t *out)
     return true;
 }
 
-static bool read_name(reader_t *r, char **out)
+/* Names are kept as C strings.  An import name with a NUL could never be resolved, so it is
+ * refused; an export name with one is valid wasm that no C caller can name: each NUL is
+ * stored as the bytes C0 80, which never occur in UTF-8, so it cannot collide with another
+ * export. */
+static bool read_name(reader_t *r, char **out, bool allow_nul)
 {
     uint32_t n;
     if (!read_u32(r, &n))
@@ -73,11 +77,23 @@ static bool read_name(reader_t *r, char **out)
         return bad(r, "name longer than the section");
     if (!exn_utf8_valid(r->p, n))
         return bad(r, "name is not valid UTF-8");
-    if (memchr(r->p, '\0', n))
+    size_t nuls = 0;
+    for (uint32_t i = 0; i < n; i++)
+        nuls += r->p[i] == '\0';
+    if (nuls && !allow_nul)
         return bad(r, "name contains a NUL character");
-    *out = exn_strndup((const char *)r->p, n);
+    *out = exn_malloc(n + nuls + 1);
     if (!*out)
         return bad(r, "out of memory");
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (r->p[i] == '\0') {
+            (*out)[k++] = (char)0xC0;
+            (*out)[k++] = (char)0x80;
+        } else
+            (*out)[k++] = (char)r->p[i];
+    }
+    (*out)[k] = '\0';
     r->p += n;
     return true;
 }
@@ -168,7 +184,8 @@ static bool section_import(reader_t *r, exn_module_info_t *m, uint32_t *func_cap
     for (uint32_t i = 0; i < n; i++) {
         exn_import_t *im = &m->imports[i];
         m->n_imports++;
-        if (!read_name(r, &im->module) || !read_name(r, &im->name) || !read_byte(r, &im->kind))
+        if (!read_name(r, &im->module, false) || !read_name(r, &im->name, false) ||
+            !read_byte(r, &im->kind))
             return false;
         switch (im->kind) {
         case EXN_EXTERN_FUNC:
@@ -252,7 +269,7 @@ static bool section_export(reader_t *r, exn_module_info_t *m)
     for (uint32_t i = 0; i < n; i++) {
         exn_export_t *e = &m->exports[i];
         m->n_exports++;
-        if (!read_name(r, &e->name) || !read_byte(r, &e->kind) || !read_u32(r, &e->index))
+        if (!read_name(r, &e->name, true) || !read_byte(r, &e->kind) || !read_u32(r, &e->index))
             return false;
         if (e->kind > EXN_EXTERN_GLOBAL)
             return bad(r, "unknown export kind");

@@ -540,12 +540,31 @@ static const char *str_of(const exn_json_t *obj, const char *key)
     return v && v->kind == EXN_JSON_STRING ? v->str : NULL;
 }
 
+/* An export name as module_info.c keeps it: a NUL is stored as C0 80. */
+static const char *export_name(const exn_json_t *obj, char *buf, size_t buf_len)
+{
+    const exn_json_t *v = exn_json_get(obj, "field");
+    if (!v || v->kind != EXN_JSON_STRING || 2 * v->len + 1 > buf_len)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < v->len; i++) {
+        if (v->str[i] == '\0') {
+            buf[k++] = (char)0xC0;
+            buf[k++] = (char)0x80;
+        } else
+            buf[k++] = v->str[i];
+    }
+    buf[k] = '\0';
+    return buf;
+}
+
 /* Run an action; returns a reason it could not be run (a failure), else fills *out. */
 static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *out, bool *skip)
 {
     memset(out, 0, sizeof *out);
     *skip = false;
-    const char *type = str_of(action, "type"), *field = str_of(action, "field");
+    char name[1024];
+    const char *type = str_of(action, "type"), *field = export_name(action, name, sizeof name);
     const char *mod = str_of(action, "module");
     instance_t *in = mod ? find_instance(R, mod, false) : R->current;
     if (!in || !field || !type)

@@ -1443,6 +1443,10 @@ _try {
     u32 targetCount;
 _   (ReadLEB_u32 (& targetCount, & o->wasm, o->wasmEnd));
 
+    // every target takes at least one byte, and the default one follows: a larger count is a
+    // lie that would overflow the code page sized from it (patch 0006)
+    _throwif (m3Err_wasmUnderrun, targetCount >= (u32) (o->wasmEnd - o->wasm));
+
 _   (PreserveRegisterIfOccupied (o, c_m3Type_i64));         // move branch operand to a slot
     u16 slot = GetStackTopSlotNumber (o);
 _   (Pop (o));
@@ -1480,10 +1484,12 @@ _       (AcquireCompilationCodePage (o, & continueOpPage));
 
         if (scope->opcode == c_waOp_loop)
         {
-_           (ResolveBlockResults (o, scope, true));
+            result = ResolveBlockResults (o, scope, true);
 
-_           (EmitOp (o, op_ContinueLoop));
-            EmitPointer (o, scope->pc);
+            if (not result)
+                result = EmitOp (o, op_ContinueLoop);
+            if (not result)
+                EmitPointer (o, scope->pc);
         }
         else
         {
@@ -1492,20 +1498,23 @@ _           (EmitOp (o, op_ContinueLoop));
             {
                 if (scope->depth == 0)
                 {
-_                   (ReturnValues (o, scope, true));
-_                   (EmitOp (o, op_Return));
+                    result = ReturnValues (o, scope, true);
+                    if (not result)
+                        result = EmitOp (o, op_Return);
                 }
                 else
                 {
-_                   (ResolveBlockResults (o, scope, true));
-
-_                   (EmitPatchingBranch (o, scope));
+                    result = ResolveBlockResults (o, scope, true);
+                    if (not result)
+                        result = EmitPatchingBranch (o, scope);
                 }
             }
         }
 
-        ReleaseCompilationCodePage (o);     // FIX: continueOpPage can get lost if thrown
+        // on an error too: the function's page must be back in o->page (patch 0006)
+        ReleaseCompilationCodePage (o);
         o->page = savedPage;
+        _throwif (result, result);
 
         EmitPointer (o, startPC);
     }
@@ -1621,8 +1630,10 @@ _try {
     u32 typeIndex;
 _   (ReadLEB_u32 (& typeIndex, & o->wasm, o->wasmEnd));
 
-    i8 reserved;
-_   (ReadLEB_i7 (& reserved, & o->wasm, o->wasmEnd));
+    // the table index is a u32 LEB (reference types); LLVM 19+ pads it: 0x80 0x00 is table 0
+    u32 tableIndex;
+_   (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
+    _throwif ("call_indirect table index out of range", tableIndex != 0);
 
     _throwif ("function call type index out of range", typeIndex >= o->module->numFuncTypes);
 

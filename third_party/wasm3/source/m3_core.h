@@ -27,6 +27,14 @@
 
 d_m3BeginExternC
 
+// Storage for the diagnostic helpers' result buffers: one per thread, so that two runtimes on
+// two threads never share mutable state (extism_native patch 0008)
+#if defined(_MSC_VER)
+#   define d_m3ThreadLocal      __declspec(thread)
+#else
+#   define d_m3ThreadLocal      _Thread_local
+#endif
+
 #define d_m3ImplementFloat (d_m3HasFloat || d_m3NoFloatDynamic)
 
 #if !defined(d_m3ShortTypesDefined)

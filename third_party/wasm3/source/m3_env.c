@@ -694,7 +694,8 @@ M3Result  m3_SetGlobal  (IM3Global                 i_global,
                          const IM3TaggedValue      i_value)
 {
     if (not i_global) return m3Err_globalLookupFailed;
-    // TODO: if (not g->isMutable) return m3Err_globalNotMutable;
+    // an immutable global keeps its value for the instance's lifetime (patch 0007)
+    if (not i_global->isMutable) return m3Err_globalNotMutable;
 
     if (i_global->type != i_value->type) return m3Err_globalTypeMismatch;
 
