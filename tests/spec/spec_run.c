@@ -194,6 +194,8 @@ static uint8_t m3_type(uint8_t t)
     case EXN_WASM_I64: return c_m3Type_i64;
     case EXN_WASM_F32: return c_m3Type_f32;
     case EXN_WASM_F64: return c_m3Type_f64;
+    case EXN_WASM_FUNCREF: return c_m3Type_funcref; /* wasm3 patch 0010 */
+    case EXN_WASM_EXTERNREF: return c_m3Type_externref;
     default: return c_m3Type_unknown;
     }
 }
@@ -575,8 +577,11 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         if (!g)
             return "no such global export";
         out->n = 1;
-        out->types[0] = g->type == c_m3Type_i32 ? EXN_WASM_I32 : g->type == c_m3Type_i64 ? EXN_WASM_I64
-                        : g->type == c_m3Type_f32 ? EXN_WASM_F32 : EXN_WASM_F64;
+        static const uint8_t wasm_types[] = {0, EXN_WASM_I32, EXN_WASM_I64, EXN_WASM_F32,
+                                             EXN_WASM_F64, EXN_WASM_FUNCREF, EXN_WASM_EXTERNREF};
+        if (g->type == 0 || g->type >= sizeof wasm_types)
+            return "global of an unknown type";
+        out->types[0] = wasm_types[g->type];
         out->bits[0] = g->type == c_m3Type_i32 || g->type == c_m3Type_f32 ? (uint32_t)g->intValue
                                                                           : (uint64_t)g->intValue;
         return NULL;

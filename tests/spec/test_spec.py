@@ -31,9 +31,6 @@ REQUIRED = os.environ.get("EXN_SPEC") == "1"
 MIN_PASSED = 0.99    # of the assertions executed
 MIN_REJECTED = 0.95  # of the binary invalid and malformed modules
 TIMEOUT_S = 300      # per script
-# The engine fixes of issue 6 are landing patch by patch; until they reach the threshold the
-# assertion check reports an expected failure (the table is printed either way).
-ENGINE_FIXES_PENDING = True
 
 
 @dataclass
@@ -181,10 +178,7 @@ def test_spec_assertions(suite: SuiteResult) -> None:
     """At least 99% of the executed assertions pass."""
     passed, failed = suite.total("passed"), suite.total("failed")
     assert passed + failed > 10000, "the suite ran suspiciously few assertions"
-    ratio = passed / (passed + failed)
-    if ratio < MIN_PASSED and ENGINE_FIXES_PENDING:
-        pytest.xfail(f"engine fixes in progress: {100 * ratio:.2f}% of the assertions pass")
-    assert ratio >= MIN_PASSED, format_table(suite)
+    assert passed / (passed + failed) >= MIN_PASSED, format_table(suite)
 
 
 def test_spec_rejections(suite: SuiteResult) -> None:

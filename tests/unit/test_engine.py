@@ -272,3 +272,25 @@ def test_hammer_separate_plugins_on_many_threads():
     for t in pool:
         t.join()
     assert errors == []
+
+
+# ---- post-MVP features (patches 0010, 0011; sign-ext, sat-trunc, multi-value, bulk memory) -------
+
+
+@pytest.fixture(scope="module")
+def features():
+    with extism.Plugin(wasm("engine_features")) as plugin:
+        yield plugin
+
+
+@pytest.mark.parametrize("fn", ["tables", "multi_value", "numeric", "bulk_memory"])
+def test_post_mvp_features(features, fn):
+    run(features, fn)
+
+
+@pytest.mark.parametrize("fn,reason", [("null_slot", "null table element"),
+                                       ("table_oob", "out of bounds table access")])
+def test_table_traps(fn, reason):
+    with extism.Plugin(wasm("engine_features")) as plugin:
+        with pytest.raises(extism.Trap, match=reason):
+            run(plugin, fn)

@@ -266,11 +266,23 @@ d_m3Op(TYPE##_##NAME##_s)                           \
 
 #if d_m3HasFloat
 d_m3UnaryOp_f (f32, Abs,        fabsf);         d_m3UnaryOp_f (f64, Abs,        fabs);
-d_m3UnaryOp_f (f32, Ceil,       ceilf);         d_m3UnaryOp_f (f64, Ceil,       ceil);
-d_m3UnaryOp_f (f32, Floor,      floorf);        d_m3UnaryOp_f (f64, Floor,      floor);
-d_m3UnaryOp_f (f32, Trunc,      truncf);        d_m3UnaryOp_f (f64, Trunc,      trunc);
+// a NaN operand must give a quiet NaN; libm's rounding functions may return a signaling NaN
+// unchanged, and x + x quiets it (patch 0009)
+#define d_m3QuietNaN(F, X)      (UNLIKELY ((X) != (X)) ? (X) + (X) : F (X))
+static inline f32 ceil_f32    (f32 x) { return d_m3QuietNaN (ceilf, x); }
+static inline f64 ceil_f64    (f64 x) { return d_m3QuietNaN (ceil, x); }
+static inline f32 floor_f32   (f32 x) { return d_m3QuietNaN (floorf, x); }
+static inline f64 floor_f64   (f64 x) { return d_m3QuietNaN (floor, x); }
+static inline f32 trunc_f32   (f32 x) { return d_m3QuietNaN (truncf, x); }
+static inline f64 trunc_f64   (f64 x) { return d_m3QuietNaN (trunc, x); }
+static inline f32 rint_f32    (f32 x) { return d_m3QuietNaN (rintf, x); }
+static inline f64 rint_f64    (f64 x) { return d_m3QuietNaN (rint, x); }
+
+d_m3UnaryOp_f (f32, Ceil,       ceil_f32);      d_m3UnaryOp_f (f64, Ceil,       ceil_f64);
+d_m3UnaryOp_f (f32, Floor,      floor_f32);     d_m3UnaryOp_f (f64, Floor,      floor_f64);
+d_m3UnaryOp_f (f32, Trunc,      trunc_f32);     d_m3UnaryOp_f (f64, Trunc,      trunc_f64);
 d_m3UnaryOp_f (f32, Sqrt,       sqrtf);         d_m3UnaryOp_f (f64, Sqrt,       sqrt);
-d_m3UnaryOp_f (f32, Nearest,    rintf);         d_m3UnaryOp_f (f64, Nearest,    rint);
+d_m3UnaryOp_f (f32, Nearest,    rint_f32);      d_m3UnaryOp_f (f64, Nearest,    rint_f64);
 d_m3UnaryOp_f (f32, Negate,     -);             d_m3UnaryOp_f (f64, Negate,     -);
 #endif
 
@@ -550,7 +562,7 @@ d_m3Op  (Call)
 d_m3Op  (CallIndirect)
 {
     u32 tableIndex              = slot (u32);
-    IM3Module module            = immediate (IM3Module);
+    IM3Table table              = immediate (IM3Table);     // patch 0011: any table
     IM3FuncType type            = immediate (IM3FuncType);
     i32 stackOffset             = immediate (i32);
     IM3Memory memory            = m3MemInfo (_mem);
@@ -559,13 +571,15 @@ d_m3Op  (CallIndirect)
 
     m3ret_t r = m3Err_none;
 
-    if (LIKELY(tableIndex < module->table0Size))
+    if (LIKELY(tableIndex < table->size))
     {
-        IM3Function function = module->table0 [tableIndex];
+        IM3Function function = (IM3Function) (uintptr_t) table->elements [tableIndex];
 
         if (LIKELY(function))
         {
-            if (LIKELY(type == function->funcType))
+            // types are unique per environment; a function of another environment compares
+            // structurally
+            if (LIKELY(type == function->funcType) or AreFuncTypesEqual (type, function->funcType))
             {
                 if (UNLIKELY(not function->compiled))
                     r = CompileFunction (function);
@@ -745,6 +759,138 @@ d_m3Op  (MemFill)
         nextOp ();
     }
     else d_outOfBoundsMemOp (destination, size);
+}
+
+
+//-- tables (patch 0011): operands in slots, the topmost first ---------------------------------------
+
+d_m3Op  (TableGet)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 index = slot (u32);
+    u64 * result = slot_ptr (u64);
+
+    if (LIKELY (index < table->size))
+    {
+        * result = table->elements [index];
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableSet)
+{
+    IM3Table table = immediate (IM3Table);
+    u64 value = slot (u64);
+    u32 index = slot (u32);
+
+    if (LIKELY (index < table->size))
+    {
+        table->elements [index] = value;
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableSize)
+{
+    IM3Table table = immediate (IM3Table);
+    slot (u32) = table->size;
+
+    nextOp ();
+}
+
+
+// the old size, or -1 when the table cannot grow by that much (it stays as it was)
+d_m3Op  (TableGrow)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 delta = slot (u32);
+    u64 init = slot (u64);
+    i32 * result = slot_ptr (i32);
+
+    * result = -1;
+    if (delta <= table->maxSize - table->size)
+    {
+        u32 newSize = table->size + delta;
+        u64 * elements = delta ? m3_ReallocArray (u64, table->elements, M3_MAX (newSize, 1),
+                                                  M3_MAX (table->size, 1)) : table->elements;
+        if (elements)
+        {
+            for (u32 i = table->size; i < newSize; ++i)
+                elements [i] = init;
+            * result = (i32) table->size;
+            table->elements = elements;
+            table->size = newSize;
+        }
+    }
+
+    nextOp ();
+}
+
+
+d_m3Op  (TableFill)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 count = slot (u32);
+    u64 value = slot (u64);
+    u32 start = slot (u32);
+
+    if (LIKELY ((u64) start + count <= table->size))
+    {
+        for (u32 i = 0; i < count; ++i)
+            table->elements [start + i] = value;
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableCopy)
+{
+    IM3Table destinationTable = immediate (IM3Table);
+    IM3Table sourceTable = immediate (IM3Table);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= sourceTable->size and
+                (u64) destination + count <= destinationTable->size))
+    {
+        memmove (destinationTable->elements + destination, sourceTable->elements + source,
+                 count * sizeof (u64));
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableInit)
+{
+    IM3Table table = immediate (IM3Table);
+    IM3ElementSegment segment = immediate (IM3ElementSegment);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= segment->size and
+                (u64) destination + count <= table->size))
+    {
+        memcpy (table->elements + destination, segment->elements + source, count * sizeof (u64));
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (ElemDrop)
+{
+    IM3ElementSegment segment = immediate (IM3ElementSegment);
+    segment->size = 0;
+
+    nextOp ();
 }
 
 

@@ -62,7 +62,7 @@ void  m3_PrintRuntimeInfo  (IM3Runtime i_runtime)
 
 cstr_t  GetTypeName  (u8 i_m3Type)
 {
-    if (i_m3Type < 5)
+    if (i_m3Type < c_m3Type_unknown)
         return c_waTypes [i_m3Type];
     else
         return "?";
