@@ -313,7 +313,7 @@ static M3Global *global_at(instance_t *in, uint32_t index)
 static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *why, size_t why_len)
 {
     const exn_module_info_t *info = &in->info;
-    uint32_t global_index = 0;
+    uint32_t global_index = 0, table_index = 0;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_t *im = &info->imports[i];
         bool spectest = strcmp(im->module, "spectest") == 0;
@@ -387,12 +387,31 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
             in->module->memoryInfo.initPages = cur;
             in->module->memoryInfo.maxPages = max;
         } else if (im->kind == EXN_EXTERN_TABLE) {
-            bool ok = spectest ? strcmp(im->name, "table") == 0
-                               : find_export(from, im->name, EXN_EXTERN_TABLE) != NULL;
-            if (!ok) {
+            /* wasm3 (patch 0011) parsed the import's type into the next imported table; it
+             * gets a table of its own, as large as the provider's is now */
+            M3Table *t = table_index < in->module->numTables ? &in->module->tables[table_index++]
+                                                             : NULL;
+            const M3Table *src = NULL;
+            M3Table spectest_table = {.size = 10, .maxSize = 20, .type = c_m3Type_funcref};
+            if (spectest && strcmp(im->name, "table") == 0)
+                src = &spectest_table;
+            else if (!spectest) {
+                const exn_export_t *e = find_export(from, im->name, EXN_EXTERN_TABLE);
+                src = e && e->index < from->module->numTables ? &from->module->tables[e->index]
+                                                              : NULL;
+            }
+            if (!src || !t) {
                 exn_fmt(why, why_len, "unknown import %s.%s", im->module, im->name);
                 return why;
             }
+            bool declares_max = t->maxSize < d_m3MaxTableSize;
+            if (src->type != t->type || src->size < t->size ||
+                (declares_max && src->maxSize > t->maxSize)) {
+                exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
+                return why;
+            }
+            t->size = src->size;
+            t->maxSize = src->maxSize;
         }
     }
     return NULL;
@@ -792,7 +811,10 @@ static void cmd_assert_fails(runner_t *R, const exn_json_t *cmd, stage_t want)
         instance_free(in);
         return;
     }
-    if (stage != want && !(want == STAGE_LINK && stage == STAGE_START && strstr(err, "import"))) {
+    /* binaryen's scripts keep the MVP classification, where a segment that does not fit made a
+     * module unlinkable; WebAssembly 2.0 fails it while instantiating (not a start trap) */
+    bool segment_failure = stage == STAGE_START && strncmp(err, "[trap]", 6) != 0;
+    if (stage != want && !(want == STAGE_LINK && segment_failure)) {
         fail(R, "%s %s: failed at %s (%s), expected at %s", str_of(cmd, "type"),
              str_of(cmd, "filename"), stage_name(stage), err, stage_name(want));
         return;

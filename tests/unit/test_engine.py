@@ -289,7 +289,9 @@ def test_post_mvp_features(features, fn):
 
 
 @pytest.mark.parametrize("fn,reason", [("null_slot", "null table element"),
-                                       ("table_oob", "out of bounds table access")])
+                                       ("table_oob", "out of bounds table access"),
+                                       ("dropped_data", "out of bounds memory access"),
+                                       ("dropped_elem", "out of bounds table access")])
 def test_table_traps(fn, reason):
     with extism.Plugin(wasm("engine_features")) as plugin:
         with pytest.raises(extism.Trap, match=reason):

@@ -8,6 +8,8 @@
   (memory 1)
   (elem declare func $double $triple)
   (elem (table $funcs) (i32.const 0) func $double)
+  (elem $passive func $triple $double)
+  (data $bytes "hello")
 
   (func $double (type $i2i) (i32.mul (local.get 0) (i32.const 2)))
   (func $triple (type $i2i) (i32.mul (local.get 0) (i32.const 3)))
@@ -68,11 +70,28 @@
     (if (i64.ne (i64.trunc_sat_f64_s (f64.const nan)) (i64.const 0)) (then (return (i32.const 5))))
     (i32.const 0))
 
-  ;; bulk memory: fill and copy
+  ;; bulk memory: fill, copy, init from a passive segment, and table.init from a passive
+  ;; element segment
   (func (export "bulk_memory") (result i32)
     (memory.fill (i32.const 100) (i32.const 0x61) (i32.const 4))
     (memory.copy (i32.const 102) (i32.const 100) (i32.const 4))
     (if (i32.ne (i32.load (i32.const 100)) (i32.const 0x61616161)) (then (return (i32.const 1))))
     (if (i32.ne (i32.load16_u (i32.const 104)) (i32.const 0x6161)) (then (return (i32.const 2))))
+    (memory.init $bytes (i32.const 200) (i32.const 1) (i32.const 4))
+    (if (i32.ne (i32.load (i32.const 200)) (i32.const 0x6f6c6c65)) (then (return (i32.const 3))))
+    (table.init $funcs $passive (i32.const 0) (i32.const 0) (i32.const 2))
+    (if (i32.ne (call_indirect $funcs (type $i2i) (i32.const 2) (i32.const 1)) (i32.const 4))
+      (then (return (i32.const 4))))
+    (i32.const 0))
+
+  ;; after data.drop / elem.drop, only empty ranges can be initialised
+  (func (export "dropped_data") (result i32)
+    (data.drop $bytes)
+    (memory.init $bytes (i32.const 0) (i32.const 0) (i32.const 0))
+    (memory.init $bytes (i32.const 0) (i32.const 0) (i32.const 1))
+    (i32.const 0))
+  (func (export "dropped_elem") (result i32)
+    (elem.drop $passive)
+    (table.init $funcs $passive (i32.const 0) (i32.const 0) (i32.const 1))
     (i32.const 0))
 )

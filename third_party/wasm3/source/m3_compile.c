@@ -1721,6 +1721,36 @@ _       (EmitSlotNumOfStackTopAndPop (o));      // the topmost first
 }
 
 
+// memory.init x 0 and data.drop x (patch 0012)
+M3Result  Compile_DataOp  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    u32 segmentIndex;
+_   (ReadLEB_u32 (& segmentIndex, & o->wasm, o->wasmEnd));
+    _throwif ("data segment index out of range", segmentIndex >= o->module->numDataSegments);
+    IM3DataSegment segment = & o->module->dataSegments [segmentIndex];
+
+    if (i_opcode == c_waOp_memoryInit)
+    {
+        u8 memoryIndex;
+_       (Read_u8 (& memoryIndex, & o->wasm, o->wasmEnd));
+        _throwif ("memory index out of range", memoryIndex != 0 or not o->module->hasMemory);
+
+_       (EmitSlotsOp (o, op_MemInit));
+        EmitPointer (o, segment);
+_       (EmitOperandSlots (o, 3));
+    }
+    else
+    {
+_       (EmitSlotsOp (o, op_DataDrop));
+        EmitPointer (o, segment);
+    }
+
+    _catch: return result;
+}
+
+
 M3Result  Compile_TableGetSet  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -2659,7 +2689,8 @@ const M3OpInfo c_operationsFC [] =
     M3OP_F( "i64.trunc_s:sat/f64",0,  i_64,   d_convertOpList (i64_TruncSat_f64),        Compile_Convert ),  // 0x06
     M3OP_F( "i64.trunc_u:sat/f64",0,  i_64,   d_convertOpList (u64_TruncSat_f64),        Compile_Convert ),  // 0x07
 
-    M3OP_RESERVED, M3OP_RESERVED,
+    M3OP( "memory.init",            0,  none,   d_emptyOpList,                           Compile_DataOp ),  // 0x08 (patch 0012)
+    M3OP( "data.drop",              0,  none,   d_emptyOpList,                           Compile_DataOp ),  // 0x09
 
     M3OP( "memory.copy",            0,  none,   d_emptyOpList,                           Compile_Memory_CopyFill ), // 0x0a
     M3OP( "memory.fill",            0,  none,   d_emptyOpList,                           Compile_Memory_CopyFill ), // 0x0b

@@ -48,6 +48,9 @@ enum
     c_waOp_tableSize            = 0xfc10,
     c_waOp_tableFill            = 0xfc11,
 
+    c_waOp_memoryInit           = 0xfc08,   // patch 0012
+    c_waOp_dataDrop             = 0xfc09,
+
     c_waOp_memoryCopy           = 0xfc0a,
     c_waOp_memoryFill           = 0xfc0b
 };

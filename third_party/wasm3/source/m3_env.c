@@ -486,11 +486,14 @@ M3Result  InitDataSegments  (M3Memory * io_memory, IM3Module io_module)
 {
     M3Result result = m3Err_none;
 
-    _throwif ("unallocated linear memory", !(io_memory->mallocated));
-
     for (u32 i = 0; i < io_module->numDataSegments; ++i)
     {
         M3DataSegment * segment = & io_module->dataSegments [i];
+
+        if (segment->passive)       // kept for memory.init (patch 0012)
+            continue;
+
+        _throwif ("unallocated linear memory", !(io_memory->mallocated));
 
         i32 segmentOffset;
         bytes_t start = segment->initExpr;
@@ -498,10 +501,12 @@ _       (EvaluateExpression (io_module, & segmentOffset, c_m3Type_i32, & start, 
 
         m3log (runtime, "loading data segment: %d; size: %d; offset: %d", i, segment->size, segmentOffset);
 
-        if (segmentOffset >= 0 && (size_t)(segmentOffset) + segment->size <= io_memory->mallocated->length)
+        // the offset is an unsigned 32-bit address
+        if ((u64) (u32) segmentOffset + segment->size <= io_memory->mallocated->length)
         {
-            u8 * dest = m3MemData (io_memory->mallocated) + segmentOffset;
+            u8 * dest = m3MemData (io_memory->mallocated) + (u32) segmentOffset;
             memcpy (dest, segment->data, segment->size);
+            segment->size = 0;      // an active segment is dropped once applied
         } else {
             _throw ("data segment out of bounds");
         }

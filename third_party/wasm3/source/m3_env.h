@@ -46,9 +46,12 @@ typedef struct M3DataSegment
 
     u32                     initExprSize;
     u32                     memoryRegion;
-    u32                     size;
+    u32                     size;               // 0 once dropped (patch 0012)
+    bool                    passive;            // else active: applied at instantiation, then dropped
 }
 M3DataSegment;
+
+typedef M3DataSegment *     IM3DataSegment;
 
 //---------------------------------------------------------------------------------------------------------------------------------
 
@@ -135,6 +138,7 @@ typedef struct M3Module
 
     u32                     numDataSegments;
     M3DataSegment *         dataSegments;
+    i64                     dataCount;          // the data count section's, or -1 (patch 0012)
 
     //u32                     importedGlobals;
     u32                     numGlobals;
@@ -148,6 +152,7 @@ typedef struct M3Module
 
     M3MemoryInfo            memoryInfo;
     bool                    memoryImported;
+    bool                    hasMemory;          // defined or imported (patch 0012)
 
     //bool                    hasWasmCodeCopy;
 

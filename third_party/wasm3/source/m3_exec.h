@@ -762,6 +762,34 @@ d_m3Op  (MemFill)
 }
 
 
+//-- passive data (patch 0012): operands in slots, the topmost first ------------------------------
+
+d_m3Op  (MemInit)
+{
+    IM3DataSegment segment = immediate (IM3DataSegment);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= segment->size and
+                (u64) destination + count <= _mem->length))
+    {
+        memcpy (m3MemData (_mem) + destination, segment->data + source, count);
+        nextOp ();
+    }
+    else d_outOfBoundsMemOp (destination, count);
+}
+
+
+d_m3Op  (DataDrop)
+{
+    IM3DataSegment segment = immediate (IM3DataSegment);
+    segment->size = 0;
+
+    nextOp ();
+}
+
+
 //-- tables (patch 0011): operands in slots, the topmost first ---------------------------------------
 
 d_m3Op  (TableGet)

@@ -229,8 +229,10 @@ _               (ParseType_Table (table, & i_bytes, i_end));
 
             case d_externalKind_memory:
             {
+                _throwif (m3Err_tooManyMemorySections, io_module->memoryImported);
 _               (ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end));
                 io_module->memoryImported = true;
+                io_module->hasMemory = true;
             }
             break;
 
@@ -517,24 +519,35 @@ _   (ReadLEB_u32 (& numDataSegments, & i_bytes, i_end));                        
     _throwifnull(io_module->dataSegments);
     io_module->numDataSegments = numDataSegments;
 
+    _throwif ("data count section mismatch", io_module->dataCount >= 0 and numDataSegments != io_module->dataCount);
+
     for (u32 i = 0; i < numDataSegments; ++i)
     {
         M3DataSegment * segment = & io_module->dataSegments [i];
 
-_       (ReadLEB_u32 (& segment->memoryRegion, & i_bytes, i_end));
+        // flags (patch 0012): 0 active in memory 0, 1 passive, 2 active with a memory index
+        u32 flags;
+_       (ReadLEB_u32 (& flags, & i_bytes, i_end));
+        _throwif (m3Err_wasmMalformed, flags > 2);
 
-        segment->initExpr = i_bytes;
-_       (Parse_InitExpr (io_module, & i_bytes, i_end));
-        segment->initExprSize = (u32) (i_bytes - segment->initExpr);
+        segment->passive = (flags == 1);
+        if (flags == 2)
+_           (ReadLEB_u32 (& segment->memoryRegion, & i_bytes, i_end));
 
-        _throwif (m3Err_wasmMissingInitExpr, segment->initExprSize <= 1);
+        if (not segment->passive)
+        {
+            segment->initExpr = i_bytes;
+_           (Parse_InitExpr (io_module, & i_bytes, i_end));
+            segment->initExprSize = (u32) (i_bytes - segment->initExpr);
+
+            _throwif (m3Err_wasmMissingInitExpr, segment->initExprSize <= 1);
+        }
 
 _       (ReadLEB_u32 (& segment->size, & i_bytes, i_end));
         segment->data = i_bytes;                                                    m3log (parse, "    segment [%u]  memory: %u;  expr-size: %d;  size: %d",
                                                                                        i, segment->memoryRegion, segment->initExprSize, segment->size);
+        _throwif("data segment underflow", segment->size > (u32) (i_end - i_bytes));
         i_bytes += segment->size;
-
-        _throwif("data segment underflow", i_bytes > i_end);
     }
 
     _catch:
@@ -552,9 +565,31 @@ M3Result  ParseSection_Memory  (M3Module * io_module, bytes_t i_bytes, cbytes_t 
     u32 numMemories;
 _   (ReadLEB_u32 (& numMemories, & i_bytes, i_end));                             m3log (parse, "** Memory [%d]", numMemories);
 
-    _throwif (m3Err_tooManyMemorySections, numMemories != 1);
+    // an empty memory section is valid (patch 0012)
+    _throwif (m3Err_tooManyMemorySections, numMemories > 1);
 
-    ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end);
+    if (numMemories)
+    {
+        _throwif (m3Err_tooManyMemorySections, io_module->memoryImported);
+_       (ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end));
+        io_module->hasMemory = true;
+    }
+
+    _catch: return result;
+}
+
+
+// the number of data segments, declared before the code (patch 0012)
+M3Result  ParseSection_DataCount  (M3Module * io_module, bytes_t i_bytes, cbytes_t i_end)
+{
+    M3Result result = m3Err_none;
+
+    u32 count;
+_   (ReadLEB_u32 (& count, & i_bytes, i_end));
+    _throwif ("too many data segments", count > d_m3MaxSaneDataSegments);
+    io_module->dataCount = count;
+
+    _throwif (m3Err_wasmSectionUnderrun, i_bytes != i_end);
 
     _catch: return result;
 }
@@ -669,7 +704,7 @@ M3Result  ParseModuleSection  (M3Module * o_module, u8 i_sectionType, bytes_t i_
         ParseSection_Element,   // 9
         ParseSection_Code,      // 10
         ParseSection_Data,      // 11
-        NULL,                   // 12: TODO DataCount
+        ParseSection_DataCount, // 12 (patch 0012)
     };
 
     M3Parser parser = NULL;
@@ -701,6 +736,7 @@ _try {
     _throwifnull (module);
     module->name = ".unnamed";                                                      m3log (parse, "load module: %d bytes", i_numBytes);
     module->startFunction = -1;
+    module->dataCount = -1;
     //module->hasWasmCodeCopy = false;
     module->environment = i_environment;
 
