@@ -296,3 +296,14 @@ def test_table_traps(fn, reason):
     with extism.Plugin(wasm("engine_features")) as plugin:
         with pytest.raises(extism.Trap, match=reason):
             run(plugin, fn)
+
+
+# ---- stack bookkeeping in unreachable code (patch 0015) ------------------------------------------
+
+
+@pytest.mark.parametrize("fn", ["block_params", "loop_br_if", "return_in_dead_block",
+                                "loop_branch"])
+def test_unreachable_code_compiles(fn):
+    # each of these valid functions was refused or corrupted the compiler's slot table
+    with extism.Plugin(wasm("engine_unreachable")) as plugin:
+        run(plugin, fn)

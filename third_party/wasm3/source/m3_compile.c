@@ -589,7 +589,8 @@ M3Result  PushConst  (IM3Compilation o, u64 i_word, u8 i_type)
         {
             if (IsSlotAllocated (o, slot) and IsSlotAllocated (o, slot + 1))
             {
-                u64 constant = * (u64 *) & o->constants [slot - o->slotFirstConstIndex];
+                u64 constant;       // the table holds 32-bit slots: unaligned for a u64 (patch 0014)
+                memcpy (& constant, & o->constants [slot - o->slotFirstConstIndex], sizeof constant);
 
                 if (constant == i_word)
                 {
@@ -610,7 +611,7 @@ _                   (Push (o, i_type, slot));
             {
                 u64 constant;
                 if (is64BitType) {
-                    constant = * (u64 *) & o->constants [i];
+                    memcpy (& constant, & o->constants [i], sizeof constant);
                 } else {
                     constant = * (u32 *) & o->constants [i];
                 }
@@ -651,8 +652,7 @@ _           (PushAllocatedSlotAndEmit (o, i_type));
 
             if (is64BitType)
             {
-                u64 * constant = (u64 *) & o->constants [constTableIndex];
-                * constant = i_word;
+                memcpy (& o->constants [constTableIndex], & i_word, sizeof i_word);
             }
             else
             {
@@ -967,6 +967,11 @@ M3Result  ResolveBlockResults  (IM3Compilation o, IM3CompilationScope i_targetBl
 {
     M3Result result = m3Err_none;                                   if (d_m3LogWasmStack) dump_type_stack (o);
 
+    // unreachable code (a polymorphic stack) has no values to deliver: a branch there would
+    // be refused for the values it does not have (patch 0015)
+    if (IsStackPolymorphic (o))
+        return m3Err_none;
+
     bool isLoop = (i_targetBlock->opcode == c_waOp_loop and i_isBranch);
 
     u16 numParams = GetFuncTypeNumParams (i_targetBlock->type);
@@ -1149,9 +1154,10 @@ _       (GetBlockScope (o, & functionScope, o->block.depth));
 _       (ReturnValues (o, functionScope, true));
 
 _       (EmitOp (o, op_Return));
-
-_       (SetStackPolymorphic (o));
     }
+
+    // values pushed since the stack became polymorphic are gone too (patch 0015)
+_   (SetStackPolymorphic (o));
 
     _catch: return result;
 }
@@ -1379,7 +1385,8 @@ _               (EmitOp (o, op_ContinueLoopIf));
         {
     _       (EmitOp (o, op_ContinueLoop));
             EmitPointer (o, scope->pc);
-            o->block.isPolymorphic = true;
+            // the values on the stack are gone, as after a forward branch (patch 0015)
+    _       (SetStackPolymorphic (o));
         }
     }
     else // forward branch
@@ -1955,6 +1962,29 @@ _           (FindReferencedLocalWithinCurrentBlock (o, & preservedSlotNumber, sl
 }
 
 
+// In unreachable code (a polymorphic stack) a block may take more parameters than the stack
+// holds; CompileBlock would then take slot records of values that were never pushed (a write
+// to m3Slots [0xffff]).  The block's parameters are given slots of their own instead: the
+// values are never computed, the bookkeeping stays consistent (patch 0015).
+static
+M3Result  MaterializeBlockParams  (IM3Compilation o, IM3FuncType i_blockType)
+{
+    M3Result result = m3Err_none;
+
+    u16 numParams = GetFuncTypeNumParams (i_blockType);
+
+    if (numParams and IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) < numParams)
+    {
+_       (UnwindBlockStack (o));
+
+        for (u16 i = 0; i < numParams; ++i)
+_           (PushAllocatedSlot (o, GetFuncTypeParamType (i_blockType, i)));
+    }
+
+    _catch: return result;
+}
+
+
 M3Result  Compile_LoopOrBlock  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1965,6 +1995,7 @@ _   (PreserveArgsAndLocals (o));
 
     IM3FuncType blockType;
 _   (ReadBlockType (o, & blockType));
+_   (MaterializeBlockParams (o, blockType));
 
     if (i_opcode == c_waOp_loop)
     {
@@ -2020,11 +2051,15 @@ _   (AcquireCompilationCodePage (o, & elsePage));
     IM3CodePage savedPage = o->page;
     o->page = elsePage;
 
-_   (CompileBlock (o, i_blockType, c_waOp_else));
+    result = CompileBlock (o, i_blockType, c_waOp_else);
 
-_   (EmitOp (o, op_Branch));
-    EmitPointer (o, GetPagePC (savedPage));
+    if (not result)
+        result = EmitOp (o, op_Branch);
+    if (not result)
+        EmitPointer (o, GetPagePC (savedPage));
 
+    // on an error too: else the function's page is lost and the else page never released
+    // (patch 0013)
     ReleaseCompilationCodePage (o);
 
     o->page = savedPage;
@@ -2058,6 +2093,7 @@ _   (EmitSlotNumOfStackTopAndPop (o));
 
     IM3FuncType blockType;
 _   (ReadBlockType (o, & blockType));
+_   (MaterializeBlockParams (o, blockType));
 
 //  dump_type_stack (o);
 
@@ -2824,6 +2860,9 @@ M3Result  CompileBlock  (IM3Compilation o, IM3FuncType i_blockType, m3opcode_t i
     block->type             = i_blockType;
     block->depth            ++;
     block->opcode           = i_blockOpcode;
+    // a block starts with a stack of its own, reachable or not (patch 0015): inheriting the
+    // outer block's polymorphic state made branches in it keep values wasm discards
+    block->isPolymorphic    = false;
 
     /*
      The block stack frame is a little strange but for good reasons.  Because blocks need to be restarted to
@@ -2886,7 +2925,9 @@ _           (PopType (o, type));
         u8 type = GetFuncTypeParamType (i_blockType, i);
 
         u16 slot = GetSlotForStackIndex (o, paramIndex + i);
-        Push (o, type, slot);
+        // never a slot record that does not exist (patch 0015)
+        _throwif (m3Err_functionStackUnderrun, not IsValidSlot (slot));
+_       (Push (o, type, slot));
 
         if (slot >= o->slotFirstDynamicIndex)
             MarkSlotsAllocatedByType (o, slot, type);
