@@ -6,7 +6,8 @@
  *
  * Loads the plugin once (tests/plugins/wasm/bench.wasm: bench/run.py's count_vowels_1m and
  * noop workloads), then calls count_vowels on the alphabet repeated 40,330 times (1 MiB)
- * 4 times and noop 10,000 times through the public libextism API. */
+ * 4 times and noop 10,000 times through the public libextism API.  `hotloop PLUGIN FUNC N`
+ * calls FUNC (no input) N times instead. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,8 +16,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2) {
-        fprintf(stderr, "usage: hotloop PLUGIN.wasm\n");
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: hotloop PLUGIN.wasm [FUNC N]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "rb");
@@ -30,6 +31,14 @@ int main(int argc, char **argv)
     if (!p) {
         fprintf(stderr, "%s\n", err);
         return 1;
+    }
+    if (argc == 4) {
+        for (int i = 0, n = atoi(argv[3]); i < n; i++) {
+            if (extism_plugin_call(p, argv[2], NULL, 0) != 0)
+                return 1;
+        }
+        extism_plugin_free(p);
+        return 0;
     }
     size_t len = 26 * 40330;
     uint8_t *text = malloc(len);
