@@ -283,7 +283,7 @@ def features():
         yield plugin
 
 
-@pytest.mark.parametrize("fn", ["tables", "multi_value", "numeric", "bulk_memory"])
+@pytest.mark.parametrize("fn", ["tables", "multi_value", "numeric", "bulk_memory", "nan_bits"])
 def test_post_mvp_features(features, fn):
     run(features, fn)
 

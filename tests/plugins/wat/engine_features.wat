@@ -94,4 +94,22 @@
     (elem.drop $passive)
     (table.init $funcs $passive (i32.const 0) (i32.const 0) (i32.const 1))
     (i32.const 0))
+
+  ;; NaN bits: an f32 signaling NaN keeps its payload through abs, neg, select, a store and a
+  ;; load (patch 0016); f64.ceil of a signaling NaN gives a quiet one (patch 0009)
+  (func (export "nan_bits") (result i32)
+    (local $s f32)
+    (local.set $s (f32.reinterpret_i32 (i32.const 0xff800001)))
+    (if (i32.ne (i32.reinterpret_f32 (f32.abs (local.get $s))) (i32.const 0x7f800001))
+      (then (return (i32.const 1))))
+    (if (i32.ne (i32.reinterpret_f32 (f32.neg (local.get $s))) (i32.const 0x7f800001))
+      (then (return (i32.const 2))))
+    (f32.store (i32.const 300) (select (local.get $s) (f32.const 1) (i32.const 1)))
+    (if (i32.ne (i32.reinterpret_f32 (f32.load (i32.const 300))) (i32.const 0xff800001))
+      (then (return (i32.const 3))))
+    (if (i64.eqz (i64.and (i64.reinterpret_f64 (f64.ceil (f64.reinterpret_i64
+                                                 (i64.const 0x7ff0000000000001))))
+                          (i64.const 0x0008000000000000)))
+      (then (return (i32.const 4))))
+    (i32.const 0))
 )
