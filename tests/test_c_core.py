@@ -37,3 +37,11 @@ def test_core_c_unit_tests(c_build):
 def test_public_headers_compile_alone(c_build):
     # the header_check targets are part of the build; reaching here means they compiled
     assert any(c_build.rglob("header_check.c.o*"))
+
+
+def test_wasm3_embedding_api_checks(c_build):
+    # tests/spec/engine_check.c: immutable globals, references through m3_Call
+    exe = next(p for p in c_build.rglob("engine_check*") if p.is_file() and os.access(p, os.X_OK))
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert " 0 failures" in out.stdout
