@@ -389,6 +389,8 @@ _       (ReadLEB_u32 (& flags, & i_bytes, i_end));
         {
             if (explicitTable)
 _               (ReadLEB_u32 (& segment->tableIndex, & i_bytes, i_end));
+            // an active segment needs its table, declared before the element section (patch 0017)
+            _throwif ("unknown table", segment->tableIndex >= io_module->numTables);
             segment->offsetExpr = i_bytes;
 _           (Parse_InitExpr (io_module, & i_bytes, i_end));
             segment->offsetExprEnd = i_bytes;
@@ -536,6 +538,9 @@ _           (ReadLEB_u32 (& segment->memoryRegion, & i_bytes, i_end));
 
         if (not segment->passive)
         {
+            // an active segment needs memory 0, declared before the data section (patch 0017)
+            _throwif ("unknown memory", segment->memoryRegion != 0 or not io_module->hasMemory);
+
             segment->initExpr = i_bytes;
 _           (Parse_InitExpr (io_module, & i_bytes, i_end));
             segment->initExprSize = (u32) (i_bytes - segment->initExpr);
