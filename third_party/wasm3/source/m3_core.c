@@ -363,6 +363,13 @@ M3Result  ReadLebUnsigned  (u64 * o_value, u32 i_maxNumBits, bytes_t * io_bytes,
     {
         u64 byte = * (ptr++);
 
+        // the last byte may only use the bits that are left (patch 0018)
+        if (shift + 7 > i_maxNumBits and ((byte & 0x7f) >> (i_maxNumBits - shift)))
+        {
+            result = m3Err_lebOverflow;
+            break;
+        }
+
         value |= ((byte & 0x7f) << shift);
         shift += 7;
 
@@ -398,6 +405,18 @@ M3Result  ReadLebSigned  (i64 * o_value, u32 i_maxNumBits, bytes_t * io_bytes, c
     while (ptr < i_end)
     {
         u64 byte = * (ptr++);
+
+        // in the last byte, the bits past the value must repeat its sign bit (patch 0018)
+        if (shift + 7 > i_maxNumBits)
+        {
+            u32 used = i_maxNumBits - shift;                    // 1..6
+            u64 rest = (byte & 0x7f) >> (used - 1);             // the sign bit and the bits past it
+            if (rest != 0 and rest != (0x7f >> (used - 1)))
+            {
+                result = m3Err_lebOverflow;
+                break;
+            }
+        }
 
         value |= ((byte & 0x7f) << shift);
         shift += 7;
