@@ -307,3 +307,21 @@ def test_unreachable_code_compiles(fn):
     # each of these valid functions was refused or corrupted the compiler's slot table
     with extism.Plugin(wasm("engine_unreachable")) as plugin:
         run(plugin, fn)
+
+
+# ---- LEB128 strictness (patch 0018) ---------------------------------------------------------------
+
+
+def test_padded_leb_constants_are_read_exactly():
+    # i32.const -2^31 written in 5 bytes (last byte repeats the sign) equals its minimal form
+    body = b"\x00\x41\x80\x80\x80\x80\x78\x41\x80\x80\x80\x80\x78\x47\x0b"
+    with extism.Plugin(module([FUNC_I32], [0], [body], [("run", 0, 0)])) as plugin:
+        run(plugin, "run")
+
+
+def test_out_of_range_leb_is_malformed():
+    # the fifth byte of an i32 sets bits that do not repeat the sign: malformed, not a number
+    body = b"\x00\x41\x80\x80\x80\x80\x70\x0b"
+    with extism.Plugin(module([FUNC_I32], [0], [body], [("run", 0, 0)])) as plugin:
+        with pytest.raises(extism.ExtismError, match="LEB"):
+            run(plugin, "run")
