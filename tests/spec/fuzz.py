@@ -9,7 +9,9 @@ chunks), or with --generate makes modules whose function bodies are random but w
 instruction sequences (blocks with parameters and results, branches, unreachable code,
 locals, globals, tables, bulk memory: mostly ill-typed, which wasm3 must refuse or compile
 without corrupting memory), and has a sanitizer build of spec_run load, link and compile them
-in one process (`--load`: no guest code runs).  A crash, or an AddressSanitizer/UBSan report, is bisected to
+in one process (`--load`: no guest code runs).  With --check-valid, a generated module that
+wabt's wasm-validate accepts but wasm3 refuses is a finding too (a compiler bug on valid
+code, like the unreachable-code bookkeeping of patch 0015).  A crash, or an AddressSanitizer/UBSan report, is bisected to
 the module that caused it, which is saved in the crash directory.  Nothing here is random
 between runs unless --seed changes.
 """
@@ -307,6 +309,8 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=300)
     ap.add_argument("--crashes", type=Path, default=fetch.default_cache() / "crashes")
     ap.add_argument("--generate", action="store_true", help="random well-nested bodies")
+    ap.add_argument("--check-valid", action="store_true",
+                    help="with --generate: valid modules (wasm-validate) must load")
     args = ap.parse_args()
     corpus = sorted((fetch.default_cache() / "json").glob("*/*.wasm"))
     if not corpus and not args.generate:
@@ -328,6 +332,17 @@ def main() -> int:
             out = run(args.runner, files)
             rounds += 1
             modules += len(files)
+            if args.check_valid and not bad(out):
+                refused = {ln.split(" ", 2)[1].rstrip(":"): ln for ln in out.stderr.splitlines()
+                           if ln.startswith("REFUSED ")}
+                for path in files:
+                    if str(path) in refused and subprocess.run(
+                            ["wasm-validate", str(path)], capture_output=True).returncode == 0:
+                        args.crashes.mkdir(parents=True, exist_ok=True)
+                        saved = args.crashes / f"refused-{args.seed}-{rounds}-{path.name}"
+                        saved.write_bytes(path.read_bytes())
+                        print(f"finding: {saved}: valid but {refused[str(path)]}", flush=True)
+                        found += 1
             if bad(out):
                 culprit = bisect(args.runner, files)
                 args.crashes.mkdir(parents=True, exist_ok=True)
