@@ -59,7 +59,11 @@ static bool read_count(reader_t *r, uint32_t *out)
     return true;
 }
 
-static bool read_name(reader_t *r, char **out)
+/* Names are kept as C strings.  An import name with a NUL could never be resolved, so it is
+ * refused; an export name with one is valid wasm that no C caller can name: each NUL is
+ * stored as the bytes C0 80, which never occur in UTF-8, so it cannot collide with another
+ * export. */
+static bool read_name(reader_t *r, char **out, bool allow_nul)
 {
     const uint8_t *s;
     uint32_t n;
@@ -67,11 +71,23 @@ static bool read_name(reader_t *r, char **out)
         return read_failed(r);
     if (n > MAX_NAME)
         return bad(r, "name too long");
-    if (memchr(s, '\0', n))
+    size_t nuls = 0;
+    for (uint32_t i = 0; i < n; i++)
+        nuls += s[i] == '\0';
+    if (nuls && !allow_nul)
         return bad(r, "name contains a NUL character");
-    *out = exn_strndup((const char *)s, n);
+    *out = exn_malloc(n + nuls + 1);
     if (!*out)
         return bad(r, "out of memory");
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s[i] == '\0') {
+            (*out)[k++] = (char)0xC0;
+            (*out)[k++] = (char)0x80;
+        } else
+            (*out)[k++] = (char)s[i];
+    }
+    (*out)[k] = '\0';
     return true;
 }
 
@@ -161,7 +177,8 @@ static bool section_import(reader_t *r, exn_module_info_t *m, uint32_t *func_cap
     for (uint32_t i = 0; i < n; i++) {
         exn_import_t *im = &m->imports[i];
         m->n_imports++;
-        if (!read_name(r, &im->module) || !read_name(r, &im->name) || !read_byte(r, &im->kind))
+        if (!read_name(r, &im->module, false) || !read_name(r, &im->name, false) ||
+            !read_byte(r, &im->kind))
             return false;
         switch (im->kind) {
         case EXN_EXTERN_FUNC:
@@ -245,7 +262,7 @@ static bool section_export(reader_t *r, exn_module_info_t *m)
     for (uint32_t i = 0; i < n; i++) {
         exn_export_t *e = &m->exports[i];
         m->n_exports++;
-        if (!read_name(r, &e->name) || !read_byte(r, &e->kind) || !read_u32(r, &e->index))
+        if (!read_name(r, &e->name, true) || !read_byte(r, &e->kind) || !read_u32(r, &e->index))
             return false;
         if (e->kind > EXN_EXTERN_GLOBAL)
             return bad(r, "unknown export kind");

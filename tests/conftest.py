@@ -4,6 +4,8 @@ side-by-side checks (those tests skip when it is not installed)."""
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 import struct
 from pathlib import Path
 from typing import List
@@ -47,3 +49,26 @@ def u64s(data: bytes) -> List[int]:
 def official():
     """The official `extism` package (skips the test when it is not installed)."""
     return pytest.importorskip("extism")
+
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def c_build(tmp_path_factory):
+    """The C core, its C tests and test tools (tests/c, tests/spec) built with cmake, once."""
+    cmake = shutil.which("cmake")
+    if cmake is None:
+        import cmake as cmake_module  # the PyPI package that scikit-build-core also uses
+        cmake = os.path.join(cmake_module.CMAKE_BIN_DIR, "cmake")
+    build = tmp_path_factory.mktemp("c-build")
+    # under the sanitizer CI job (EXN_SANITIZE=address,undefined) the C tests are sanitized too,
+    # and they are where leaks are checked
+    sanitize = os.environ.get("EXN_SANITIZE", "")
+    for args in ([cmake, "-S", str(ROOT), "-B", str(build), "-DEXN_TESTING=ON", "-DEXN_WERROR=ON",
+                  "-DEXN_SHARED=OFF", "-DEXN_PYTHON=OFF", "-DCMAKE_BUILD_TYPE=Release",
+                  f"-DEXN_SANITIZE={sanitize}"],
+                 [cmake, "--build", str(build), "--parallel", "2"]):
+        out = subprocess.run(args, capture_output=True, text=True)
+        assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
+    return build

@@ -3,32 +3,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+# c_build (tests/conftest.py): the core and its C tests built once per session with cmake
 
-
-@pytest.fixture(scope="module")
-def c_build(tmp_path_factory):
-    cmake = shutil.which("cmake")
-    if cmake is None:
-        import cmake as cmake_module  # the PyPI package that scikit-build-core also uses
-        cmake = os.path.join(cmake_module.CMAKE_BIN_DIR, "cmake")
-    build = tmp_path_factory.mktemp("c-build")
-    # under the sanitizer CI job (EXN_SANITIZE=address,undefined) the C tests are sanitized too,
-    # and they are where leaks are checked
-    sanitize = os.environ.get("EXN_SANITIZE", "")
-    for args in ([cmake, "-S", str(ROOT), "-B", str(build), "-DEXN_TESTING=ON", "-DEXN_WERROR=ON",
-                  "-DEXN_SHARED=OFF", "-DEXN_PYTHON=OFF", "-DCMAKE_BUILD_TYPE=Release",
-                  f"-DEXN_SANITIZE={sanitize}"],
-                 [cmake, "--build", str(build), "--parallel", "2"]):
-        out = subprocess.run(args, capture_output=True, text=True)
-        assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    return build
 
 
 @pytest.mark.parametrize("name", ["test_core", "test_validate"])
@@ -51,5 +31,13 @@ def test_wasi_c_tests(c_build):
     # tests/c/test_wasi.c: WASI creation, setters and out-of-memory paths, without Python
     exe = next(p for p in c_build.rglob("test_wasi*") if p.is_file() and os.access(p, os.X_OK))
     out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert " 0 failures" in out.stdout
+
+
+def test_wasm3_embedding_api_checks(c_build):
+    # tests/spec/engine_check.c: immutable globals, references through m3_Call
+    exe = next(p for p in c_build.rglob("engine_check*") if p.is_file() and os.access(p, os.X_OK))
+    out = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stdout + out.stderr
     assert " 0 failures" in out.stdout

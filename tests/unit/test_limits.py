@@ -63,8 +63,8 @@ def test_cancel_from_another_thread():
         assert handle.cancel() is False  # nothing running: nothing is remembered
         assert u64s(plugin.call("spin", spin_n(5))) == [5]
         timer = threading.Timer(0.1, handle.cancel)
+        start = time.perf_counter()  # before the timer starts counting, so elapsed >= 0.1
         timer.start()
-        start = time.perf_counter()
         with pytest.raises(extism.CancelledError, match="cancelled"):
             plugin.call("forever")
         assert 0.1 <= time.perf_counter() - start < 2.0  # (generous: a loaded machine)

@@ -13,7 +13,7 @@
 
 IM3CodePage  NewCodePage  (u32 i_minNumLines)
 {
-    static u32 s_sequence = 0;
+    static d_m3ThreadLocal u32 s_sequence = 0;     // a debugging aid; per thread (patch 0008)
 
     IM3CodePage page;
 

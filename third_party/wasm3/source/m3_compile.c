@@ -30,14 +30,19 @@
 #   define FPOP(x) NULL
 #endif
 
+// indexed by type; references (funcref, externref) move like i64 (patch 0010)
 static const IM3Operation c_preserveSetSlot [] = { NULL, op_PreserveSetSlot_i32,       op_PreserveSetSlot_i64,
-                                                    FPOP(op_PreserveSetSlot_f32), FPOP(op_PreserveSetSlot_f64) };
+                                                    FPOP(op_PreserveSetSlot_f32), FPOP(op_PreserveSetSlot_f64),
+                                                    op_PreserveSetSlot_i64,       op_PreserveSetSlot_i64 };
 static const IM3Operation c_setSetOps [] =       { NULL, op_SetSlot_i32,               op_SetSlot_i64,
-                                                    FPOP(op_SetSlot_f32),         FPOP(op_SetSlot_f64) };
+                                                    FPOP(op_SetSlot_f32),         FPOP(op_SetSlot_f64),
+                                                    op_SetSlot_i64,               op_SetSlot_i64 };
 static const IM3Operation c_setGlobalOps [] =    { NULL, op_SetGlobal_i32,             op_SetGlobal_i64,
-                                                    FPOP(op_SetGlobal_f32),       FPOP(op_SetGlobal_f64) };
+                                                    FPOP(op_SetGlobal_f32),       FPOP(op_SetGlobal_f64),
+                                                    op_SetGlobal_i64,             op_SetGlobal_i64 };
 static const IM3Operation c_setRegisterOps [] =  { NULL, op_SetRegister_i32,           op_SetRegister_i64,
-                                                    FPOP(op_SetRegister_f32),     FPOP(op_SetRegister_f64) };
+                                                    FPOP(op_SetRegister_f32),     FPOP(op_SetRegister_f64),
+                                                    op_SetRegister_i64,           op_SetRegister_i64 };
 
 static const IM3Operation c_intSelectOps [2] [4] =      { { op_Select_i32_rss, op_Select_i32_srs, op_Select_i32_ssr, op_Select_i32_sss },
                                                           { op_Select_i64_rss, op_Select_i64_srs, op_Select_i64_ssr, op_Select_i64_sss } };
@@ -584,7 +589,8 @@ M3Result  PushConst  (IM3Compilation o, u64 i_word, u8 i_type)
         {
             if (IsSlotAllocated (o, slot) and IsSlotAllocated (o, slot + 1))
             {
-                u64 constant = * (u64 *) & o->constants [slot - o->slotFirstConstIndex];
+                u64 constant;       // the table holds 32-bit slots: unaligned for a u64 (patch 0014)
+                memcpy (& constant, & o->constants [slot - o->slotFirstConstIndex], sizeof constant);
 
                 if (constant == i_word)
                 {
@@ -605,7 +611,7 @@ _                   (Push (o, i_type, slot));
             {
                 u64 constant;
                 if (is64BitType) {
-                    constant = * (u64 *) & o->constants [i];
+                    memcpy (& constant, & o->constants [i], sizeof constant);
                 } else {
                     constant = * (u32 *) & o->constants [i];
                 }
@@ -646,8 +652,7 @@ _           (PushAllocatedSlotAndEmit (o, i_type));
 
             if (is64BitType)
             {
-                u64 * constant = (u64 *) & o->constants [constTableIndex];
-                * constant = i_word;
+                memcpy (& o->constants [constTableIndex], & i_word, sizeof i_word);
             }
             else
             {
@@ -962,6 +967,11 @@ M3Result  ResolveBlockResults  (IM3Compilation o, IM3CompilationScope i_targetBl
 {
     M3Result result = m3Err_none;                                   if (d_m3LogWasmStack) dump_type_stack (o);
 
+    // unreachable code (a polymorphic stack) has no values to deliver: a branch there would
+    // be refused for the values it does not have (patch 0015)
+    if (IsStackPolymorphic (o))
+        return m3Err_none;
+
     bool isLoop = (i_targetBlock->opcode == c_waOp_loop and i_isBranch);
 
     u16 numParams = GetFuncTypeNumParams (i_targetBlock->type);
@@ -1144,9 +1154,10 @@ _       (GetBlockScope (o, & functionScope, o->block.depth));
 _       (ReturnValues (o, functionScope, true));
 
 _       (EmitOp (o, op_Return));
-
-_       (SetStackPolymorphic (o));
     }
+
+    // values pushed since the stack became polymorphic are gone too (patch 0015)
+_   (SetStackPolymorphic (o));
 
     _catch: return result;
 }
@@ -1374,7 +1385,8 @@ _               (EmitOp (o, op_ContinueLoopIf));
         {
     _       (EmitOp (o, op_ContinueLoop));
             EmitPointer (o, scope->pc);
-            o->block.isPolymorphic = true;
+            // the values on the stack are gone, as after a forward branch (patch 0015)
+    _       (SetStackPolymorphic (o));
         }
     }
     else // forward branch
@@ -1443,6 +1455,10 @@ _try {
     u32 targetCount;
 _   (ReadLEB_u32 (& targetCount, & o->wasm, o->wasmEnd));
 
+    // every target takes at least one byte, and the default one follows: a larger count is a
+    // lie that would overflow the code page sized from it (patch 0006)
+    _throwif (m3Err_wasmUnderrun, targetCount >= (u32) (o->wasmEnd - o->wasm));
+
 _   (PreserveRegisterIfOccupied (o, c_m3Type_i64));         // move branch operand to a slot
     u16 slot = GetStackTopSlotNumber (o);
 _   (Pop (o));
@@ -1480,10 +1496,12 @@ _       (AcquireCompilationCodePage (o, & continueOpPage));
 
         if (scope->opcode == c_waOp_loop)
         {
-_           (ResolveBlockResults (o, scope, true));
+            result = ResolveBlockResults (o, scope, true);
 
-_           (EmitOp (o, op_ContinueLoop));
-            EmitPointer (o, scope->pc);
+            if (not result)
+                result = EmitOp (o, op_ContinueLoop);
+            if (not result)
+                EmitPointer (o, scope->pc);
         }
         else
         {
@@ -1492,20 +1510,23 @@ _           (EmitOp (o, op_ContinueLoop));
             {
                 if (scope->depth == 0)
                 {
-_                   (ReturnValues (o, scope, true));
-_                   (EmitOp (o, op_Return));
+                    result = ReturnValues (o, scope, true);
+                    if (not result)
+                        result = EmitOp (o, op_Return);
                 }
                 else
                 {
-_                   (ResolveBlockResults (o, scope, true));
-
-_                   (EmitPatchingBranch (o, scope));
+                    result = ResolveBlockResults (o, scope, true);
+                    if (not result)
+                        result = EmitPatchingBranch (o, scope);
                 }
             }
         }
 
-        ReleaseCompilationCodePage (o);     // FIX: continueOpPage can get lost if thrown
+        // on an error too: the function's page must be back in o->page (patch 0006)
+        ReleaseCompilationCodePage (o);
         o->page = savedPage;
+        _throwif (result, result);
 
         EmitPointer (o, startPC);
     }
@@ -1621,8 +1642,12 @@ _try {
     u32 typeIndex;
 _   (ReadLEB_u32 (& typeIndex, & o->wasm, o->wasmEnd));
 
-    i8 reserved;
-_   (ReadLEB_i7 (& reserved, & o->wasm, o->wasmEnd));
+    // the table index is a u32 LEB (reference types); LLVM 19+ pads it: 0x80 0x00 is table 0
+    u32 tableIndex;
+_   (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
+    _throwif ("call_indirect table index out of range", tableIndex >= o->module->numTables);
+    IM3Table table = & o->module->tables [tableIndex];
+    _throwif (m3Err_typeMismatch, table->type != c_m3Type_funcref);
 
     _throwif ("function call type index out of range", typeIndex >= o->module->numFuncTypes);
 
@@ -1637,12 +1662,187 @@ _   (CompileCallArgsAndReturn (o, & execTop, type, true));
 
 _   (EmitOp         (o, op_CallIndirect));
     EmitSlotOffset  (o, tableIndexSlot);
-    EmitPointer     (o, o->module);
+    EmitPointer     (o, table);                 // patch 0011
     EmitPointer     (o, type);              // TODO: unify all types in M3Environment
     EmitSlotOffset  (o, execTop);
 
 } _catch:
     return result;
+}
+
+
+//-- tables (patch 0011) ------------------------------------------------------------------------------
+
+static
+M3Result  ReadTable  (IM3Compilation o, IM3Table * o_table)
+{
+    M3Result result;
+
+    u32 tableIndex;
+_   (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
+    _throwif ("table index out of range", tableIndex >= o->module->numTables);
+    * o_table = & o->module->tables [tableIndex];
+
+    _catch: return result;
+}
+
+
+static
+M3Result  ReadElementSegment  (IM3Compilation o, IM3ElementSegment * o_segment)
+{
+    M3Result result;
+
+    u32 segmentIndex;
+_   (ReadLEB_u32 (& segmentIndex, & o->wasm, o->wasmEnd));
+    _throwif ("element segment index out of range", segmentIndex >= o->module->numElementSegments);
+    * o_segment = & o->module->elementSegments [segmentIndex];
+
+    _catch: return result;
+}
+
+
+// Emits i_op with room for its immediates; its operands must be in slots, so values held in
+// registers are moved to slots first (that emits code, so it comes before the op)
+static
+M3Result  EmitSlotsOp  (IM3Compilation o, IM3Operation i_op)
+{
+    M3Result result;
+
+_   (PreserveRegisters (o));
+_   (EnsureCodePageNumLines (o, 8));
+_   (EmitOp (o, i_op));
+
+    _catch: return result;
+}
+
+
+static
+M3Result  EmitOperandSlots  (IM3Compilation o, u32 i_count)
+{
+    M3Result result = m3Err_none;
+
+    while (i_count--)
+_       (EmitSlotNumOfStackTopAndPop (o));      // the topmost first
+
+    _catch: return result;
+}
+
+
+// memory.init x 0 and data.drop x (patch 0012)
+M3Result  Compile_DataOp  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    u32 segmentIndex;
+_   (ReadLEB_u32 (& segmentIndex, & o->wasm, o->wasmEnd));
+    _throwif ("data segment index out of range", segmentIndex >= o->module->numDataSegments);
+    IM3DataSegment segment = & o->module->dataSegments [segmentIndex];
+
+    if (i_opcode == c_waOp_memoryInit)
+    {
+        u8 memoryIndex;
+_       (Read_u8 (& memoryIndex, & o->wasm, o->wasmEnd));
+        _throwif ("memory index out of range", memoryIndex != 0 or not o->module->hasMemory);
+
+_       (EmitSlotsOp (o, op_MemInit));
+        EmitPointer (o, segment);
+_       (EmitOperandSlots (o, 3));
+    }
+    else
+    {
+_       (EmitSlotsOp (o, op_DataDrop));
+        EmitPointer (o, segment);
+    }
+
+    _catch: return result;
+}
+
+
+M3Result  Compile_TableGetSet  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    IM3Table table;
+_   (ReadTable (o, & table));
+
+    if (i_opcode == c_waOp_tableGet)
+    {
+_       (EmitSlotsOp (o, op_TableGet));
+        EmitPointer (o, table);
+_       (EmitOperandSlots (o, 1));
+_       (PushAllocatedSlotAndEmit (o, table->type));
+    }
+    else
+    {
+_       (EmitSlotsOp (o, op_TableSet));
+        EmitPointer (o, table);
+_       (EmitOperandSlots (o, 2));
+    }
+
+    _catch: return result;
+}
+
+
+M3Result  Compile_TableOp  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    IM3Table table, sourceTable;
+    IM3ElementSegment segment;
+
+    switch (i_opcode)
+    {
+    case c_waOp_tableInit:
+_       (ReadElementSegment (o, & segment));
+_       (ReadTable (o, & table));
+_       (EmitSlotsOp (o, op_TableInit));
+        EmitPointer (o, table);
+        EmitPointer (o, segment);
+_       (EmitOperandSlots (o, 3));
+        break;
+
+    case c_waOp_elemDrop:
+_       (ReadElementSegment (o, & segment));
+_       (EmitSlotsOp (o, op_ElemDrop));
+        EmitPointer (o, segment);
+        break;
+
+    case c_waOp_tableCopy:
+_       (ReadTable (o, & table));
+_       (ReadTable (o, & sourceTable));
+_       (EmitSlotsOp (o, op_TableCopy));
+        EmitPointer (o, table);
+        EmitPointer (o, sourceTable);
+_       (EmitOperandSlots (o, 3));
+        break;
+
+    case c_waOp_tableGrow:
+_       (ReadTable (o, & table));
+_       (EmitSlotsOp (o, op_TableGrow));
+        EmitPointer (o, table);
+_       (EmitOperandSlots (o, 2));
+_       (PushAllocatedSlotAndEmit (o, c_m3Type_i32));
+        break;
+
+    case c_waOp_tableSize:
+_       (ReadTable (o, & table));
+_       (EmitSlotsOp (o, op_TableSize));
+        EmitPointer (o, table);
+_       (PushAllocatedSlotAndEmit (o, c_m3Type_i32));
+        break;
+
+    case c_waOp_tableFill:
+_       (ReadTable (o, & table));
+_       (EmitSlotsOp (o, op_TableFill));
+        EmitPointer (o, table);
+_       (EmitOperandSlots (o, 3));
+        break;
+
+    default:
+        _throw (m3Err_unknownOpcode);
+    }
+
+    _catch: return result;
 }
 
 
@@ -1762,6 +1962,29 @@ _           (FindReferencedLocalWithinCurrentBlock (o, & preservedSlotNumber, sl
 }
 
 
+// In unreachable code (a polymorphic stack) a block may take more parameters than the stack
+// holds; CompileBlock would then take slot records of values that were never pushed (a write
+// to m3Slots [0xffff]).  The block's parameters are given slots of their own instead: the
+// values are never computed, the bookkeeping stays consistent (patch 0015).
+static
+M3Result  MaterializeBlockParams  (IM3Compilation o, IM3FuncType i_blockType)
+{
+    M3Result result = m3Err_none;
+
+    u16 numParams = GetFuncTypeNumParams (i_blockType);
+
+    if (numParams and IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) < numParams)
+    {
+_       (UnwindBlockStack (o));
+
+        for (u16 i = 0; i < numParams; ++i)
+_           (PushAllocatedSlot (o, GetFuncTypeParamType (i_blockType, i)));
+    }
+
+    _catch: return result;
+}
+
+
 M3Result  Compile_LoopOrBlock  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1772,6 +1995,7 @@ _   (PreserveArgsAndLocals (o));
 
     IM3FuncType blockType;
 _   (ReadBlockType (o, & blockType));
+_   (MaterializeBlockParams (o, blockType));
 
     if (i_opcode == c_waOp_loop)
     {
@@ -1827,11 +2051,15 @@ _   (AcquireCompilationCodePage (o, & elsePage));
     IM3CodePage savedPage = o->page;
     o->page = elsePage;
 
-_   (CompileBlock (o, i_blockType, c_waOp_else));
+    result = CompileBlock (o, i_blockType, c_waOp_else);
 
-_   (EmitOp (o, op_Branch));
-    EmitPointer (o, GetPagePC (savedPage));
+    if (not result)
+        result = EmitOp (o, op_Branch);
+    if (not result)
+        EmitPointer (o, GetPagePC (savedPage));
 
+    // on an error too: else the function's page is lost and the else page never released
+    // (patch 0013)
     ReleaseCompilationCodePage (o);
 
     o->page = savedPage;
@@ -1865,6 +2093,7 @@ _   (EmitSlotNumOfStackTopAndPop (o));
 
     IM3FuncType blockType;
 _   (ReadBlockType (o, & blockType));
+_   (MaterializeBlockParams (o, blockType));
 
 //  dump_type_stack (o);
 
@@ -1962,7 +2191,7 @@ _           (PreserveRegisterIfOccupied (o, type));
 _          (Pop (o));
         }
 
-        op = c_intSelectOps [type - c_m3Type_i32] [opIndex];
+        op = c_intSelectOps [Is64BitType (type) ? 1 : 0] [opIndex];     // references select like i64
     }
     else if (not IsStackPolymorphic (o))
         _throw (m3Err_functionStackUnderrun);
@@ -1974,6 +2203,60 @@ _          (Pop (o));
             EmitSlotOffset (o, slots [i]);
     }
 _   (PushRegister (o, type));
+
+    _catch: return result;
+}
+
+
+// select with a type immediate (reference types): exactly one value type follows
+M3Result  Compile_SelectTyped  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    u32 numTypes;
+_   (ReadLEB_u32 (& numTypes, & o->wasm, o->wasmEnd));
+    _throwif (m3Err_wasmMalformed, numTypes != 1);
+
+    i8 waType;
+    u8 type;
+_   (ReadLEB_i7 (& waType, & o->wasm, o->wasmEnd));
+_   (NormalizeType (& type, waType));
+    _throwif (m3Err_typeMismatch, type == c_m3Type_none);
+
+_   (Compile_Select (o, i_opcode));
+
+    _catch: return result;
+}
+
+
+// ref.null t: the null reference is 0 (patch 0010)
+M3Result  Compile_RefNull  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    i8 waType;
+    u8 type;
+_   (ReadLEB_i7 (& waType, & o->wasm, o->wasmEnd));
+_   (NormalizeType (& type, waType));
+    _throwif (m3Err_typeMismatch, not IsRefType (type));
+
+_   (PushConst (o, 0, type));
+
+    _catch: return result;
+}
+
+
+// ref.func x: a funcref is the function's IM3Function (patch 0010)
+M3Result  Compile_RefFunc  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+    u32 functionIndex;
+_   (ReadLEB_u32 (& functionIndex, & o->wasm, o->wasmEnd));
+    _throwif (m3Err_functionLookupFailed, functionIndex >= o->module->numFunctions);
+
+    IM3Function function = & o->module->functions [functionIndex];
+_   (PushConst (o, (u64) (uintptr_t) function, c_m3Type_funcref));
 
     _catch: return result;
 }
@@ -2180,7 +2463,8 @@ const M3OpInfo c_operations [] =
     M3OP( "drop",               -1, none,   d_emptyOpList,                      Compile_Drop ),         // 0x1a
     M3OP( "select",             -2, any,    d_emptyOpList,                      Compile_Select  ),      // 0x1b
 
-    M3OP_RESERVED,  M3OP_RESERVED, M3OP_RESERVED, M3OP_RESERVED,                                        // 0x1c - 0x1f
+    M3OP( "select",             -2, any,    d_emptyOpList,                      Compile_SelectTyped ),  // 0x1c (patch 0010)
+    M3OP_RESERVED, M3OP_RESERVED, M3OP_RESERVED,                                                        // 0x1d - 0x1f
 
     M3OP( "local.get",          1,  any,    d_emptyOpList,                      Compile_GetLocal ),     // 0x20
     M3OP( "local.set",          1,  none,   d_emptyOpList,                      Compile_SetLocal ),     // 0x21
@@ -2188,7 +2472,9 @@ const M3OpInfo c_operations [] =
     M3OP( "global.get",         1,  none,   d_emptyOpList,                      Compile_GetSetGlobal ), // 0x23
     M3OP( "global.set",         1,  none,   d_emptyOpList,                      Compile_GetSetGlobal ), // 0x24
 
-    M3OP_RESERVED,  M3OP_RESERVED, M3OP_RESERVED,                                                       // 0x25 - 0x27
+    M3OP( "table.get",          1,  any,    d_emptyOpList,                      Compile_TableGetSet ),  // 0x25 (patch 0011)
+    M3OP( "table.set",          -2, none,   d_emptyOpList,                      Compile_TableGetSet ),  // 0x26
+    M3OP_RESERVED,                                                                                      // 0x27
 
     M3OP( "i32.load",           0,  i_32,   d_unaryOpList (i32, Load_i32),      Compile_Load_Store ),   // 0x28
     M3OP( "i64.load",           0,  i_64,   d_unaryOpList (i64, Load_i64),      Compile_Load_Store ),   // 0x29
@@ -2409,6 +2695,11 @@ const M3OpInfo c_operations [] =
     d_m3DebugTypedOp (SetRegister), d_m3DebugTypedOp (SetSlot),     d_m3DebugTypedOp (PreserveSetSlot),
 # endif
 
+    // reference types (patch 0010); a DEBUG build's debug entries above may reach these indices
+    [0xD0] = M3OP( "ref.null",      1,  any,    d_emptyOpList,                      Compile_RefNull ),
+    [0xD1] = M3OP( "ref.is_null",   0,  i_32,   d_unaryOpList (i64, EqualToZero),   NULL ),
+    [0xD2] = M3OP( "ref.func",      1,  any,    d_emptyOpList,                      Compile_RefFunc ),
+
 # ifdef d_m3EnableExtendedOpcodes
 # ifdef DEBUG
     d_m3DebugOp (MemFill),
@@ -2434,10 +2725,19 @@ const M3OpInfo c_operationsFC [] =
     M3OP_F( "i64.trunc_s:sat/f64",0,  i_64,   d_convertOpList (i64_TruncSat_f64),        Compile_Convert ),  // 0x06
     M3OP_F( "i64.trunc_u:sat/f64",0,  i_64,   d_convertOpList (u64_TruncSat_f64),        Compile_Convert ),  // 0x07
 
-    M3OP_RESERVED, M3OP_RESERVED,
+    M3OP( "memory.init",            0,  none,   d_emptyOpList,                           Compile_DataOp ),  // 0x08 (patch 0012)
+    M3OP( "data.drop",              0,  none,   d_emptyOpList,                           Compile_DataOp ),  // 0x09
 
     M3OP( "memory.copy",            0,  none,   d_emptyOpList,                           Compile_Memory_CopyFill ), // 0x0a
     M3OP( "memory.fill",            0,  none,   d_emptyOpList,                           Compile_Memory_CopyFill ), // 0x0b
+
+    // patch 0011
+    M3OP( "table.init",             0,  none,   d_emptyOpList,                           Compile_TableOp ), // 0x0c
+    M3OP( "elem.drop",              0,  none,   d_emptyOpList,                           Compile_TableOp ), // 0x0d
+    M3OP( "table.copy",             0,  none,   d_emptyOpList,                           Compile_TableOp ), // 0x0e
+    M3OP( "table.grow",             0,  i_32,   d_emptyOpList,                           Compile_TableOp ), // 0x0f
+    M3OP( "table.size",             0,  i_32,   d_emptyOpList,                           Compile_TableOp ), // 0x10
+    M3OP( "table.fill",             0,  none,   d_emptyOpList,                           Compile_TableOp ), // 0x11
 
 
 # ifdef DEBUG
@@ -2481,6 +2781,7 @@ _       (Read_opcode (& opcode, & o->wasm, o->wasmEnd));                log_opco
             case c_waOp_i32_const: case c_waOp_i64_const:
             case c_waOp_f32_const: case c_waOp_f64_const:
             case c_waOp_getGlobal: case c_waOp_end:
+            case c_waOp_refNull: case c_waOp_refFunc:       // patch 0010
                 break;
             default:
                 _throw(m3Err_restictedOpcode);
@@ -2559,6 +2860,9 @@ M3Result  CompileBlock  (IM3Compilation o, IM3FuncType i_blockType, m3opcode_t i
     block->type             = i_blockType;
     block->depth            ++;
     block->opcode           = i_blockOpcode;
+    // a block starts with a stack of its own, reachable or not (patch 0015): inheriting the
+    // outer block's polymorphic state made branches in it keep values wasm discards
+    block->isPolymorphic    = false;
 
     /*
      The block stack frame is a little strange but for good reasons.  Because blocks need to be restarted to
@@ -2621,7 +2925,9 @@ _           (PopType (o, type));
         u8 type = GetFuncTypeParamType (i_blockType, i);
 
         u16 slot = GetSlotForStackIndex (o, paramIndex + i);
-        Push (o, type, slot);
+        // never a slot record that does not exist (patch 0015)
+        _throwif (m3Err_functionStackUnderrun, not IsValidSlot (slot));
+_       (Push (o, type, slot));
 
         if (slot >= o->slotFirstDynamicIndex)
             MarkSlotsAllocatedByType (o, slot, type);

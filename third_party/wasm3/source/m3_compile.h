@@ -36,6 +36,21 @@ enum
     c_waOp_f32_const            = 0x43,
     c_waOp_f64_const            = 0x44,
 
+    c_waOp_refNull              = 0xd0,     // patch 0010
+    c_waOp_refFunc              = 0xd2,
+
+    c_waOp_tableGet             = 0x25,     // patch 0011
+    c_waOp_tableSet             = 0x26,
+    c_waOp_tableInit            = 0xfc0c,
+    c_waOp_elemDrop             = 0xfc0d,
+    c_waOp_tableCopy            = 0xfc0e,
+    c_waOp_tableGrow            = 0xfc0f,
+    c_waOp_tableSize            = 0xfc10,
+    c_waOp_tableFill            = 0xfc11,
+
+    c_waOp_memoryInit           = 0xfc08,   // patch 0012
+    c_waOp_dataDrop             = 0xfc09,
+
     c_waOp_memoryCopy           = 0xfc0a,
     c_waOp_memoryFill           = 0xfc0b
 };

@@ -189,6 +189,10 @@ M3Result NormalizeType (u8 * o_type, i8 i_convolutedWasmType)
 
     if (type == 0x40)
         type = c_m3Type_none;
+    else if (type == 0x10)          // 0x70 funcref (patch 0010)
+        type = c_m3Type_funcref;
+    else if (type == 0x11)          // 0x6f externref
+        type = c_m3Type_externref;
     else if (type < c_m3Type_i32 or type > c_m3Type_f64)
         result = m3Err_invalidTypeId;
 
@@ -204,15 +208,22 @@ bool  IsFpType  (u8 i_m3Type)
 }
 
 
+// references live in the integer register, like i64 (patch 0010)
 bool  IsIntType  (u8 i_m3Type)
 {
-    return (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_i64);
+    return (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_i64 or IsRefType (i_m3Type));
+}
+
+
+bool  IsRefType  (u8 i_m3Type)
+{
+    return (i_m3Type == c_m3Type_funcref or i_m3Type == c_m3Type_externref);
 }
 
 
 bool  Is64BitType  (u8 i_m3Type)
 {
-    if (i_m3Type == c_m3Type_i64 or i_m3Type == c_m3Type_f64)
+    if (i_m3Type == c_m3Type_i64 or i_m3Type == c_m3Type_f64 or IsRefType (i_m3Type))
         return true;
     else if (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_f32 or i_m3Type == c_m3Type_none)
         return false;
@@ -352,6 +363,13 @@ M3Result  ReadLebUnsigned  (u64 * o_value, u32 i_maxNumBits, bytes_t * io_bytes,
     {
         u64 byte = * (ptr++);
 
+        // the last byte may only use the bits that are left (patch 0018)
+        if (shift + 7 > i_maxNumBits and ((byte & 0x7f) >> (i_maxNumBits - shift)))
+        {
+            result = m3Err_lebOverflow;
+            break;
+        }
+
         value |= ((byte & 0x7f) << shift);
         shift += 7;
 
@@ -387,6 +405,18 @@ M3Result  ReadLebSigned  (i64 * o_value, u32 i_maxNumBits, bytes_t * io_bytes, c
     while (ptr < i_end)
     {
         u64 byte = * (ptr++);
+
+        // in the last byte, the bits past the value must repeat its sign bit (patch 0018)
+        if (shift + 7 > i_maxNumBits)
+        {
+            u32 used = i_maxNumBits - shift;                    // 1..6
+            u64 rest = (byte & 0x7f) >> (used - 1);             // the sign bit and the bits past it
+            if (rest != 0 and rest != (0x7f >> (used - 1)))
+            {
+                result = m3Err_lebOverflow;
+                break;
+            }
+        }
 
         value |= ((byte & 0x7f) << shift);
         shift += 7;

@@ -27,6 +27,14 @@
 
 d_m3BeginExternC
 
+// Storage for the diagnostic helpers' result buffers: one per thread, so that two runtimes on
+// two threads never share mutable state (extism_native patch 0008)
+#if defined(_MSC_VER)
+#   define d_m3ThreadLocal      __declspec(thread)
+#else
+#   define d_m3ThreadLocal      _Thread_local
+#endif
+
 #define d_m3ImplementFloat (d_m3HasFloat || d_m3NoFloatDynamic)
 
 #if !defined(d_m3ShortTypesDefined)
@@ -172,6 +180,7 @@ M3CodePageHeader;
 #define d_m3MaxSaneElementSegments          100000
 #define d_m3MaxSaneDataSegments             100000
 #define d_m3MaxSaneTableSize                100000
+#define d_m3MaxSaneTablesCount              100000
 #define d_m3MaxSaneUtf8Length               10000
 #define d_m3MaxSaneFunctionArgRetCount      1000    // still insane, but whatever
 
@@ -180,7 +189,7 @@ M3CodePageHeader;
 #define d_externalKind_memory               2
 #define d_externalKind_global               3
 
-static const char * const c_waTypes []          = { "nil", "i32", "i64", "f32", "f64", "unknown" };
+static const char * const c_waTypes []          = { "nil", "i32", "i64", "f32", "f64", "funcref", "externref", "unknown" };
 static const char * const c_waCompactTypes []   = { "_", "i", "I", "f", "F", "?" };
 
 
@@ -226,6 +235,7 @@ M3Result    NormalizeType           (u8 * o_type, i8 i_convolutedWasmType);
 bool        IsIntType               (u8 i_wasmType);
 bool        IsFpType                (u8 i_wasmType);
 bool        Is64BitType             (u8 i_m3Type);
+bool        IsRefType               (u8 i_m3Type);
 u32         SizeOfType              (u8 i_m3Type);
 
 M3Result    Read_u64                (u64 * o_value, bytes_t * io_bytes, cbytes_t i_end);

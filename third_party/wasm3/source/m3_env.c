@@ -26,7 +26,7 @@ IM3Environment  m3_NewEnvironment  ()
         _try
         {
             // create FuncTypes for all simple block return ValueTypes
-            for (u8 t = c_m3Type_none; t <= c_m3Type_f64; t++)
+            for (u8 t = c_m3Type_none; t <= c_m3Type_externref; t++)
             {
                 IM3FuncType ftype;
 _               (AllocFuncType (& ftype, 1));
@@ -37,7 +37,6 @@ _               (AllocFuncType (& ftype, 1));
 
                 Environment_AddFuncType (env, & ftype);
 
-                d_m3Assert (t < 5);
                 env->retFuncTypes [t] = ftype;
             }
         }
@@ -487,11 +486,14 @@ M3Result  InitDataSegments  (M3Memory * io_memory, IM3Module io_module)
 {
     M3Result result = m3Err_none;
 
-    _throwif ("unallocated linear memory", !(io_memory->mallocated));
-
     for (u32 i = 0; i < io_module->numDataSegments; ++i)
     {
         M3DataSegment * segment = & io_module->dataSegments [i];
+
+        if (segment->passive)       // kept for memory.init (patch 0012)
+            continue;
+
+        _throwif ("unallocated linear memory", !(io_memory->mallocated));
 
         i32 segmentOffset;
         bytes_t start = segment->initExpr;
@@ -499,10 +501,12 @@ _       (EvaluateExpression (io_module, & segmentOffset, c_m3Type_i32, & start, 
 
         m3log (runtime, "loading data segment: %d; size: %d; offset: %d", i, segment->size, segmentOffset);
 
-        if (segmentOffset >= 0 && (size_t)(segmentOffset) + segment->size <= io_memory->mallocated->length)
+        // the offset is an unsigned 32-bit address
+        if ((u64) (u32) segmentOffset + segment->size <= io_memory->mallocated->length)
         {
-            u8 * dest = m3MemData (io_memory->mallocated) + segmentOffset;
+            u8 * dest = m3MemData (io_memory->mallocated) + (u32) segmentOffset;
             memcpy (dest, segment->data, segment->size);
+            segment->size = 0;      // an active segment is dropped once applied
         } else {
             _throw ("data segment out of bounds");
         }
@@ -512,49 +516,86 @@ _       (EvaluateExpression (io_module, & segmentOffset, c_m3Type_i32, & start, 
 }
 
 
+// Tables get their elements, all null (patch 0011)
+M3Result  InitTables  (IM3Module io_module)
+{
+    M3Result result = m3Err_none;
+
+    for (u32 i = 0; i < io_module->numTables; ++i)
+    {
+        IM3Table table = & io_module->tables [i];
+        // never a zero-byte allocation: realloc would free it
+        table->elements = m3_AllocArray (u64, M3_MAX (table->size, 1));
+        _throwifnull (table->elements);
+    }
+
+    _catch: return result;
+}
+
+
+// The references of one element segment's items (patch 0011)
+static
+M3Result  ResolveElements  (IM3Module io_module, IM3ElementSegment io_segment)
+{
+    M3Result result = m3Err_none;
+
+    bytes_t bytes = io_segment->items;
+    cbytes_t end = io_segment->itemsEnd;
+
+    io_segment->elements = m3_AllocArray (u64, M3_MAX (io_segment->size, 1));
+    _throwifnull (io_segment->elements);
+
+    for (u32 e = 0; e < io_segment->size; ++e)
+    {
+        if (io_segment->itemsAreExprs)
+        {
+            u64 value = 0;
+_           (EvaluateExpression (io_module, & value, io_segment->type, & bytes, end));
+            io_segment->elements [e] = value;
+        }
+        else
+        {
+            u32 functionIndex;
+_           (ReadLEB_u32 (& functionIndex, & bytes, end));
+            _throwif ("function index out of range", functionIndex >= io_module->numFunctions);
+            io_segment->elements [e] = (u64) (uintptr_t) & io_module->functions [functionIndex];
+        }
+    }
+
+    _catch: return result;
+}
+
+
+// Element segments are resolved; active ones are copied into their tables and, like
+// declarative ones, dropped.  A segment that does not fit fails instantiation, after the
+// ones before it were applied (WebAssembly 2.0).  Patch 0011.
 M3Result  InitElements  (IM3Module io_module)
 {
     M3Result result = m3Err_none;
 
-    bytes_t bytes = io_module->elementSection;
-    cbytes_t end = io_module->elementSectionEnd;
-
     for (u32 i = 0; i < io_module->numElementSegments; ++i)
     {
-        u32 index;
-_       (ReadLEB_u32 (& index, & bytes, end));
+        IM3ElementSegment segment = & io_module->elementSegments [i];
 
-        if (index == 0)
+_       (ResolveElements (io_module, segment));
+
+        if (segment->mode == 0)
         {
+            _throwif ("element segment table index out of range", segment->tableIndex >= io_module->numTables);
+            IM3Table table = & io_module->tables [segment->tableIndex];
+
             i32 offset;
-_           (EvaluateExpression (io_module, & offset, c_m3Type_i32, & bytes, end));
-            _throwif ("table underflow", offset < 0);
+            bytes_t start = segment->offsetExpr;
+_           (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, segment->offsetExprEnd));
 
-            u32 numElements;
-_           (ReadLEB_u32 (& numElements, & bytes, end));
+            _throwif ("out of bounds table access", (u64) (u32) offset + segment->size > table->size);
+            _throwif ("element type mismatch", table->type != segment->type);
 
-            size_t endElement = (size_t) numElements + offset;
-            _throwif ("table overflow", endElement > d_m3MaxSaneTableSize);
-
-            // is there any requirement that elements must be in increasing sequence?
-            // make sure the table isn't shrunk.
-            if (endElement > io_module->table0Size)
-            {
-                io_module->table0 = m3_ReallocArray (IM3Function, io_module->table0, endElement, io_module->table0Size);
-                io_module->table0Size = (u32) endElement;
-            }
-            _throwifnull(io_module->table0);
-
-            for (u32 e = 0; e < numElements; ++e)
-            {
-                u32 functionIndex;
-_               (ReadLEB_u32 (& functionIndex, & bytes, end));
-                _throwif ("function index out of range", functionIndex >= io_module->numFunctions);
-                IM3Function function = & io_module->functions [functionIndex];      d_m3Assert (function); //printf ("table: %s\n", m3_GetFunctionName(function));
-                io_module->table0 [e + offset] = function;
-            }
+            memcpy (table->elements + (u32) offset, segment->elements, segment->size * sizeof (u64));
         }
-        else _throw ("element table index must be zero for MVP");
+
+        if (segment->mode != 1)
+            segment->size = 0;      // elem.drop
     }
 
     _catch: return result;
@@ -623,8 +664,10 @@ M3Result  m3_LoadModule  (IM3Runtime io_runtime, IM3Module io_module)
 
 _   (InitMemory (io_runtime, io_module));
 _   (InitGlobals (io_module));
-_   (InitDataSegments (memory, io_module));
+_   (InitTables (io_module));
+    // WebAssembly 2.0 order: element segments, then data segments (patch 0011)
 _   (InitElements (io_module));
+_   (InitDataSegments (memory, io_module));
 
     // Start func might use imported functions, which are not liked here yet,
     // so it will be called before a function call is attempted (in m3_FindFunction)
@@ -678,6 +721,7 @@ M3Result  m3_GetGlobal  (IM3Global                 i_global,
 
     switch (i_global->type) {
     case c_m3Type_i32: o_value->value.i32 = i_global->intValue; break;
+    case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
     case c_m3Type_i64: o_value->value.i64 = i_global->intValue; break;
 # if d_m3HasFloat
     case c_m3Type_f32: o_value->value.f32 = i_global->f32Value; break;
@@ -694,12 +738,14 @@ M3Result  m3_SetGlobal  (IM3Global                 i_global,
                          const IM3TaggedValue      i_value)
 {
     if (not i_global) return m3Err_globalLookupFailed;
-    // TODO: if (not g->isMutable) return m3Err_globalNotMutable;
+    // an immutable global keeps its value for the instance's lifetime (patch 0007)
+    if (not i_global->isMutable) return m3Err_globalNotMutable;
 
     if (i_global->type != i_value->type) return m3Err_globalTypeMismatch;
 
     switch (i_value->type) {
     case c_m3Type_i32: i_global->intValue = i_value->value.i32; break;
+    case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
     case c_m3Type_i64: i_global->intValue = i_value->value.i64; break;
 # if d_m3HasFloat
     case c_m3Type_f32: i_global->f32Value = i_value->value.f32; break;
@@ -871,6 +917,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     {
         switch (d_FuncArgType(ftype, i)) {
         case c_m3Type_i32:  *(i32*)(s) = va_arg(i_args, i32);  s += 8; break;
+        case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
         case c_m3Type_i64:  *(i64*)(s) = va_arg(i_args, i64);  s += 8; break;
 # if d_m3HasFloat
         case c_m3Type_f32:  *(f32*)(s) = va_arg(i_args, f64);  s += 8; break; // f32 is passed as f64
@@ -910,6 +957,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     {
         switch (d_FuncArgType(ftype, i)) {
         case c_m3Type_i32:  *(i32*)(s) = *(i32*)i_argptrs[i];  s += 8; break;
+        case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
         case c_m3Type_i64:  *(i64*)(s) = *(i64*)i_argptrs[i];  s += 8; break;
 # if d_m3HasFloat
         case c_m3Type_f32:  *(f32*)(s) = *(f32*)i_argptrs[i];  s += 8; break;
@@ -951,6 +999,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     {
         switch (d_FuncArgType(ftype, i)) {
         case c_m3Type_i32:  *(i32*)(s) = strtoul(i_argv[i], NULL, 10);  s += 8; break;
+        case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
         case c_m3Type_i64:  *(i64*)(s) = strtoull(i_argv[i], NULL, 10); s += 8; break;
 # if d_m3HasFloat
         case c_m3Type_f32:  *(f32*)(s) = strtod(i_argv[i], NULL);       s += 8; break;  // strtof would be less portable
@@ -995,6 +1044,7 @@ M3Result  m3_GetResults  (IM3Function i_function, uint32_t i_retc, const void * 
     {
         switch (d_FuncRetType(ftype, i)) {
         case c_m3Type_i32:  *(i32*)o_retptrs[i] = *(i32*)(s); s += 8; break;
+        case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
         case c_m3Type_i64:  *(i64*)o_retptrs[i] = *(i64*)(s); s += 8; break;
 # if d_m3HasFloat
         case c_m3Type_f32:  *(f32*)o_retptrs[i] = *(f32*)(s); s += 8; break;
@@ -1029,6 +1079,7 @@ M3Result  m3_GetResultsVL  (IM3Function i_function, va_list o_rets)
     {
         switch (d_FuncRetType(ftype, i)) {
         case c_m3Type_i32:  *va_arg(o_rets, i32*) = *(i32*)(s);  s += 8; break;
+        case c_m3Type_funcref: case c_m3Type_externref:     // references are 64-bit values (patch 0010)
         case c_m3Type_i64:  *va_arg(o_rets, i64*) = *(i64*)(s);  s += 8; break;
 # if d_m3HasFloat
         case c_m3Type_f32:  *va_arg(o_rets, f32*) = *(f32*)(s);  s += 8; break;

@@ -46,9 +46,12 @@ typedef struct M3DataSegment
 
     u32                     initExprSize;
     u32                     memoryRegion;
-    u32                     size;
+    u32                     size;               // 0 once dropped (patch 0012)
+    bool                    passive;            // else active: applied at instantiation, then dropped
 }
 M3DataSegment;
+
+typedef M3DataSegment *     IM3DataSegment;
 
 //---------------------------------------------------------------------------------------------------------------------------------
 
@@ -76,6 +79,44 @@ M3Global;
 
 
 //---------------------------------------------------------------------------------------------------------------------------------
+
+// Tables (extism_native patch 0011): any number, of funcref or externref, each element a
+// 64-bit reference (0 = null; a funcref is the function's IM3Function)
+typedef struct M3Table
+{
+    u64 *                   elements;
+    u32                     size;
+    u32                     maxSize;            // declared maximum, or d_m3MaxTableSize
+    u8                      type;               // c_m3Type_funcref or c_m3Type_externref
+    bool                    imported;           // an import gets a table of its own, of the declared size
+    M3ImportInfo            import;
+}
+M3Table;
+
+typedef M3Table *           IM3Table;
+
+#define d_m3MaxTableSize    (1u << 20)          // elements; a larger table or growth fails
+
+// An element segment: its items are resolved to references when the module is instantiated;
+// an active or declarative segment is then dropped (size 0), a passive one feeds table.init
+typedef struct M3ElementSegment
+{
+    bytes_t                 offsetExpr;         // active: the offset expression
+    bytes_t                 offsetExprEnd;
+    bytes_t                 items;              // the item vector's first item
+    bytes_t                 itemsEnd;
+    u64 *                   elements;           // resolved items
+    u32                     size;               // number of items; 0 once dropped
+    u32                     tableIndex;
+    u8                      mode;               // 0 active, 1 passive, 2 declarative
+    u8                      type;               // element type
+    bool                    itemsAreExprs;      // else function indices
+}
+M3ElementSegment;
+
+typedef M3ElementSegment *  IM3ElementSegment;
+
+//---------------------------------------------------------------------------------------------------------------------------------
 typedef struct M3Module
 {
     struct M3Runtime *      runtime;
@@ -97,20 +138,21 @@ typedef struct M3Module
 
     u32                     numDataSegments;
     M3DataSegment *         dataSegments;
+    i64                     dataCount;          // the data count section's, or -1 (patch 0012)
 
     //u32                     importedGlobals;
     u32                     numGlobals;
     M3Global *              globals;
 
     u32                     numElementSegments;
-    bytes_t                 elementSection;
-    bytes_t                 elementSectionEnd;
+    M3ElementSegment *      elementSegments;
 
-    IM3Function *           table0;
-    u32                     table0Size;
+    u32                     numTables;          // imported ones first (patch 0011)
+    M3Table *               tables;
 
     M3MemoryInfo            memoryInfo;
     bool                    memoryImported;
+    bool                    hasMemory;          // defined or imported (patch 0012)
 
     //bool                    hasWasmCodeCopy;
 
@@ -121,6 +163,7 @@ M3Module;
 M3Result                    Module_AddGlobal            (IM3Module io_module, IM3Global * o_global, u8 i_type, bool i_mutable, bool i_isImported);
 
 M3Result                    Module_AddFunction          (IM3Module io_module, u32 i_typeIndex, IM3ImportInfo i_importInfo /* can be null */);
+M3Result                    Module_AddTable             (IM3Module io_module, IM3Table * o_table);
 IM3Function                 Module_GetFunction          (IM3Module i_module, u32 i_functionIndex);
 
 void                        Module_GenerateNames        (IM3Module i_module);

@@ -106,6 +106,28 @@ d_m3BeginExternC
 #endif
 
 
+// An f32 in the fp register is kept as its bits, in the register's first four bytes, never
+// converted to double: the conversion would quiet a signaling NaN and lose its payload bit
+// (patch 0016).
+// Every operation reads a register as d_m3RegGet (REG) and writes it as d_m3RegSet (REG, V),
+// REG being _r0, _fp0, or _fp0f32 (an f32 in _fp0); only _fp0f32 differs from a plain access.
+static inline f32  m3_RegToF32  (f64 i_reg)     { union { f64 d; f32 f; } u; u.d = i_reg; return u.f; }
+static inline f64  m3_F32ToReg  (f32 i_value)   { union { f64 d; u64 u; f32 f; } u; u.u = 0; u.f = i_value; return u.d; }
+
+#define d_m3RegGet(REG)             d_m3RegGet_##REG
+#define d_m3RegGet__r0              _r0
+#define d_m3RegGet__fp0             _fp0
+#define d_m3RegGet__fp0f32          m3_RegToF32 (_fp0)
+#define d_m3RegSet(REG, V)          d_m3RegSet_##REG (V)
+#define d_m3RegSet__r0(V)           (_r0 = (V))
+#define d_m3RegSet__fp0(V)          (_fp0 = (V))
+#define d_m3RegSet__fp0f32(V)       (_fp0 = m3_F32ToReg (V))
+
+#define d_m3F32Reg                  _fp0f32
+#define d_m3FpReg_f32               _fp0f32
+#define d_m3FpReg_f64               _fp0
+
+
 d_m3RetSig  Call  (d_m3OpSig)
 {
     m3ret_t possible_trap = m3_Yield ();
@@ -120,14 +142,14 @@ d_m3RetSig  Call  (d_m3OpSig)
 d_m3Op(TYPE##_##NAME##_rs)                              \
 {                                                       \
     TYPE operand = slot (TYPE);                         \
-    OP((RES), operand, ((TYPE) REG), ##__VA_ARGS__);    \
+    OP(RES, operand, ((TYPE) d_m3RegGet (REG)), ##__VA_ARGS__); \
     nextOp ();                                          \
 }                                                       \
 d_m3Op(TYPE##_##NAME##_ss)                              \
 {                                                       \
     TYPE operand2 = slot (TYPE);                        \
     TYPE operand1 = slot (TYPE);                        \
-    OP((RES), operand1, operand2, ##__VA_ARGS__);       \
+    OP(RES, operand1, operand2, ##__VA_ARGS__);         \
     nextOp ();                                          \
 }
 
@@ -135,7 +157,7 @@ d_m3Op(TYPE##_##NAME##_ss)                              \
 d_m3Op(TYPE##_##NAME##_sr)                              \
 {                                                       \
     TYPE operand = slot (TYPE);                         \
-    OP((RES), ((TYPE) REG), operand, ##__VA_ARGS__);    \
+    OP(RES, ((TYPE) d_m3RegGet (REG)), operand, ##__VA_ARGS__); \
     nextOp ();                                          \
 }                                                       \
 d_m3CommutativeOpMacro(RES, REG, TYPE,NAME, OP, ##__VA_ARGS__)
@@ -143,11 +165,11 @@ d_m3CommutativeOpMacro(RES, REG, TYPE,NAME, OP, ##__VA_ARGS__)
 // Accept macros
 #define d_m3CommutativeOpMacro_i(TYPE, NAME, MACRO, ...)    d_m3CommutativeOpMacro  ( _r0,  _r0, TYPE, NAME, MACRO, ##__VA_ARGS__)
 #define d_m3OpMacro_i(TYPE, NAME, MACRO, ...)               d_m3OpMacro             ( _r0,  _r0, TYPE, NAME, MACRO, ##__VA_ARGS__)
-#define d_m3CommutativeOpMacro_f(TYPE, NAME, MACRO, ...)    d_m3CommutativeOpMacro  (_fp0, _fp0, TYPE, NAME, MACRO, ##__VA_ARGS__)
-#define d_m3OpMacro_f(TYPE, NAME, MACRO, ...)               d_m3OpMacro             (_fp0, _fp0, TYPE, NAME, MACRO, ##__VA_ARGS__)
+#define d_m3CommutativeOpMacro_f(TYPE, NAME, MACRO, ...)    d_m3CommutativeOpMacro  (d_m3FpReg_##TYPE, d_m3FpReg_##TYPE, TYPE, NAME, MACRO, ##__VA_ARGS__)
+#define d_m3OpMacro_f(TYPE, NAME, MACRO, ...)               d_m3OpMacro             (d_m3FpReg_##TYPE, d_m3FpReg_##TYPE, TYPE, NAME, MACRO, ##__VA_ARGS__)
 
-#define M3_FUNC(RES, A, B, OP)  (RES) = OP((A), (B))    // Accept functions: res = OP(a,b)
-#define M3_OPER(RES, A, B, OP)  (RES) = ((A) OP (B))    // Accept operators: res = a OP b
+#define M3_FUNC(RES, A, B, OP)  d_m3RegSet (RES, OP((A), (B)))   // Accept functions: res = OP(a,b)
+#define M3_OPER(RES, A, B, OP)  d_m3RegSet (RES, ((A) OP (B)))   // Accept operators: res = a OP b
 
 #define d_m3CommutativeOpFunc_i(TYPE, NAME, OP)     d_m3CommutativeOpMacro_i    (TYPE, NAME, M3_FUNC, OP)
 #define d_m3OpFunc_i(TYPE, NAME, OP)                d_m3OpMacro_i               (TYPE, NAME, M3_FUNC, OP)
@@ -160,8 +182,8 @@ d_m3CommutativeOpMacro(RES, REG, TYPE,NAME, OP, ##__VA_ARGS__)
 #define d_m3Op_f(TYPE, NAME, OP)                    d_m3OpMacro_f               (TYPE, NAME, M3_OPER, OP)
 
 // compare needs to be distinct for fp 'cause the result must be _r0
-#define d_m3CompareOp_f(TYPE, NAME, OP)             d_m3OpMacro                 (_r0, _fp0, TYPE, NAME, M3_OPER, OP)
-#define d_m3CommutativeCmpOp_f(TYPE, NAME, OP)      d_m3CommutativeOpMacro      (_r0, _fp0, TYPE, NAME, M3_OPER, OP)
+#define d_m3CompareOp_f(TYPE, NAME, OP)             d_m3OpMacro                 (_r0, d_m3FpReg_##TYPE, TYPE, NAME, M3_OPER, OP)
+#define d_m3CommutativeCmpOp_f(TYPE, NAME, OP)      d_m3CommutativeOpMacro      (_r0, d_m3FpReg_##TYPE, TYPE, NAME, M3_OPER, OP)
 
 
 //-----------------------
@@ -250,27 +272,39 @@ d_m3OpFunc_f(f64, CopySign, copysign);
 #define d_m3UnaryMacro(RES, REG, TYPE, NAME, OP, ...)   \
 d_m3Op(TYPE##_##NAME##_r)                           \
 {                                                   \
-    OP((RES), (TYPE) REG, ##__VA_ARGS__);           \
+    OP(RES, (TYPE) d_m3RegGet (REG), ##__VA_ARGS__); \
     nextOp ();                                      \
 }                                                   \
 d_m3Op(TYPE##_##NAME##_s)                           \
 {                                                   \
     TYPE operand = slot (TYPE);                     \
-    OP((RES), operand, ##__VA_ARGS__);              \
+    OP(RES, operand, ##__VA_ARGS__);                \
     nextOp ();                                      \
 }
 
-#define M3_UNARY(RES, X, OP) (RES) = OP(X)
+#define M3_UNARY(RES, X, OP) d_m3RegSet (RES, OP(X))
 #define d_m3UnaryOp_i(TYPE, NAME, OPERATION)        d_m3UnaryMacro( _r0,  _r0, TYPE, NAME, M3_UNARY, OPERATION)
-#define d_m3UnaryOp_f(TYPE, NAME, OPERATION)        d_m3UnaryMacro(_fp0, _fp0, TYPE, NAME, M3_UNARY, OPERATION)
+#define d_m3UnaryOp_f(TYPE, NAME, OPERATION)        d_m3UnaryMacro(d_m3FpReg_##TYPE, d_m3FpReg_##TYPE, TYPE, NAME, M3_UNARY, OPERATION)
 
 #if d_m3HasFloat
 d_m3UnaryOp_f (f32, Abs,        fabsf);         d_m3UnaryOp_f (f64, Abs,        fabs);
-d_m3UnaryOp_f (f32, Ceil,       ceilf);         d_m3UnaryOp_f (f64, Ceil,       ceil);
-d_m3UnaryOp_f (f32, Floor,      floorf);        d_m3UnaryOp_f (f64, Floor,      floor);
-d_m3UnaryOp_f (f32, Trunc,      truncf);        d_m3UnaryOp_f (f64, Trunc,      trunc);
+// a NaN operand must give a quiet NaN; libm's rounding functions may return a signaling NaN
+// unchanged, and x + x quiets it (patch 0009)
+#define d_m3QuietNaN(F, X)      (UNLIKELY ((X) != (X)) ? (X) + (X) : F (X))
+static inline f32 ceil_f32    (f32 x) { return d_m3QuietNaN (ceilf, x); }
+static inline f64 ceil_f64    (f64 x) { return d_m3QuietNaN (ceil, x); }
+static inline f32 floor_f32   (f32 x) { return d_m3QuietNaN (floorf, x); }
+static inline f64 floor_f64   (f64 x) { return d_m3QuietNaN (floor, x); }
+static inline f32 trunc_f32   (f32 x) { return d_m3QuietNaN (truncf, x); }
+static inline f64 trunc_f64   (f64 x) { return d_m3QuietNaN (trunc, x); }
+static inline f32 rint_f32    (f32 x) { return d_m3QuietNaN (rintf, x); }
+static inline f64 rint_f64    (f64 x) { return d_m3QuietNaN (rint, x); }
+
+d_m3UnaryOp_f (f32, Ceil,       ceil_f32);      d_m3UnaryOp_f (f64, Ceil,       ceil_f64);
+d_m3UnaryOp_f (f32, Floor,      floor_f32);     d_m3UnaryOp_f (f64, Floor,      floor_f64);
+d_m3UnaryOp_f (f32, Trunc,      trunc_f32);     d_m3UnaryOp_f (f64, Trunc,      trunc_f64);
 d_m3UnaryOp_f (f32, Sqrt,       sqrtf);         d_m3UnaryOp_f (f64, Sqrt,       sqrt);
-d_m3UnaryOp_f (f32, Nearest,    rintf);         d_m3UnaryOp_f (f64, Nearest,    rint);
+d_m3UnaryOp_f (f32, Nearest,    rint_f32);      d_m3UnaryOp_f (f64, Nearest,    rint_f64);
 d_m3UnaryOp_f (f32, Negate,     -);             d_m3UnaryOp_f (f64, Negate,     -);
 #endif
 
@@ -340,7 +374,7 @@ d_m3UnaryOp_i (i64, Extend32_s, OP_EXTEND32_S_I64)
 #define d_m3TruncMacro(DEST, SRC, TYPE, NAME, FROM, OP, ...)   \
 d_m3Op(TYPE##_##NAME##_##FROM##_r_r)                \
 {                                                   \
-    OP((DEST), (FROM) SRC, ##__VA_ARGS__);          \
+    OP((DEST), (FROM) d_m3RegGet (SRC), ##__VA_ARGS__); \
     nextOp ();                                      \
 }                                                   \
 d_m3Op(TYPE##_##NAME##_##FROM##_r_s)                \
@@ -352,7 +386,7 @@ d_m3Op(TYPE##_##NAME##_##FROM##_r_s)                \
 d_m3Op(TYPE##_##NAME##_##FROM##_s_r)                \
 {                                                   \
     TYPE * dest = slot_ptr (TYPE);                  \
-    OP((* dest), (FROM) SRC, ##__VA_ARGS__);        \
+    OP((* dest), (FROM) d_m3RegGet (SRC), ##__VA_ARGS__); \
     nextOp ();                                      \
 }                                                   \
 d_m3Op(TYPE##_##NAME##_##FROM##_s_s)                \
@@ -364,23 +398,23 @@ d_m3Op(TYPE##_##NAME##_##FROM##_s_s)                \
 }
 
 #if d_m3HasFloat
-d_m3TruncMacro(_r0, _fp0, i32, Trunc, f32, OP_I32_TRUNC_F32)
-d_m3TruncMacro(_r0, _fp0, u32, Trunc, f32, OP_U32_TRUNC_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, i32, Trunc, f32, OP_I32_TRUNC_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, u32, Trunc, f32, OP_U32_TRUNC_F32)
 d_m3TruncMacro(_r0, _fp0, i32, Trunc, f64, OP_I32_TRUNC_F64)
 d_m3TruncMacro(_r0, _fp0, u32, Trunc, f64, OP_U32_TRUNC_F64)
 
-d_m3TruncMacro(_r0, _fp0, i64, Trunc, f32, OP_I64_TRUNC_F32)
-d_m3TruncMacro(_r0, _fp0, u64, Trunc, f32, OP_U64_TRUNC_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, i64, Trunc, f32, OP_I64_TRUNC_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, u64, Trunc, f32, OP_U64_TRUNC_F32)
 d_m3TruncMacro(_r0, _fp0, i64, Trunc, f64, OP_I64_TRUNC_F64)
 d_m3TruncMacro(_r0, _fp0, u64, Trunc, f64, OP_U64_TRUNC_F64)
 
-d_m3TruncMacro(_r0, _fp0, i32, TruncSat, f32, OP_I32_TRUNC_SAT_F32)
-d_m3TruncMacro(_r0, _fp0, u32, TruncSat, f32, OP_U32_TRUNC_SAT_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, i32, TruncSat, f32, OP_I32_TRUNC_SAT_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, u32, TruncSat, f32, OP_U32_TRUNC_SAT_F32)
 d_m3TruncMacro(_r0, _fp0, i32, TruncSat, f64, OP_I32_TRUNC_SAT_F64)
 d_m3TruncMacro(_r0, _fp0, u32, TruncSat, f64, OP_U32_TRUNC_SAT_F64)
 
-d_m3TruncMacro(_r0, _fp0, i64, TruncSat, f32, OP_I64_TRUNC_SAT_F32)
-d_m3TruncMacro(_r0, _fp0, u64, TruncSat, f32, OP_U64_TRUNC_SAT_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, i64, TruncSat, f32, OP_I64_TRUNC_SAT_F32)
+d_m3TruncMacro(_r0, d_m3F32Reg, u64, TruncSat, f32, OP_U64_TRUNC_SAT_F32)
 d_m3TruncMacro(_r0, _fp0, i64, TruncSat, f64, OP_I64_TRUNC_SAT_F64)
 d_m3TruncMacro(_r0, _fp0, u64, TruncSat, f64, OP_U64_TRUNC_SAT_F64)
 #endif
@@ -388,14 +422,14 @@ d_m3TruncMacro(_r0, _fp0, u64, TruncSat, f64, OP_U64_TRUNC_SAT_F64)
 #define d_m3TypeModifyOp(REG_TO, REG_FROM, TO, NAME, FROM)  \
 d_m3Op(TO##_##NAME##_##FROM##_r)                            \
 {                                                           \
-    REG_TO = (TO) ((FROM) REG_FROM);                        \
+    d_m3RegSet (REG_TO, (TO) ((FROM) d_m3RegGet (REG_FROM))); \
     nextOp ();                                              \
 }                                                           \
                                                             \
 d_m3Op(TO##_##NAME##_##FROM##_s)                            \
 {                                                           \
     FROM from = slot (FROM);                                \
-    REG_TO = (TO) (from);                                   \
+    d_m3RegSet (REG_TO, (TO) (from));                       \
     nextOp ();                                              \
 }
 
@@ -405,27 +439,27 @@ d_m3TypeModifyOp (_r0, _r0, i64, Extend, u32);
 
 // Float to float
 #if d_m3HasFloat
-d_m3TypeModifyOp (_fp0, _fp0, f32, Demote, f64);
-d_m3TypeModifyOp (_fp0, _fp0, f64, Promote, f32);
+d_m3TypeModifyOp (d_m3F32Reg, _fp0, f32, Demote, f64);
+d_m3TypeModifyOp (_fp0, d_m3F32Reg, f64, Promote, f32);
 #endif
 
 #define d_m3TypeConvertOp(REG_TO, REG_FROM, TO, NAME, FROM) \
 d_m3Op(TO##_##NAME##_##FROM##_r_r)                          \
 {                                                           \
-    REG_TO = (TO) ((FROM) REG_FROM);                        \
+    d_m3RegSet (REG_TO, (TO) ((FROM) d_m3RegGet (REG_FROM))); \
     nextOp ();                                              \
 }                                                           \
                                                             \
 d_m3Op(TO##_##NAME##_##FROM##_s_r)                          \
 {                                                           \
-    slot (TO) = (TO) ((FROM) REG_FROM);                     \
+    slot (TO) = (TO) ((FROM) d_m3RegGet (REG_FROM));        \
     nextOp ();                                              \
 }                                                           \
                                                             \
 d_m3Op(TO##_##NAME##_##FROM##_r_s)                          \
 {                                                           \
     FROM from = slot (FROM);                                \
-    REG_TO = (TO) (from);                                   \
+    d_m3RegSet (REG_TO, (TO) (from));                       \
     nextOp ();                                              \
 }                                                           \
                                                             \
@@ -443,18 +477,18 @@ d_m3TypeConvertOp (_fp0, _r0, f64, Convert, u32);
 d_m3TypeConvertOp (_fp0, _r0, f64, Convert, i64);
 d_m3TypeConvertOp (_fp0, _r0, f64, Convert, u64);
 
-d_m3TypeConvertOp (_fp0, _r0, f32, Convert, i32);
-d_m3TypeConvertOp (_fp0, _r0, f32, Convert, u32);
-d_m3TypeConvertOp (_fp0, _r0, f32, Convert, i64);
-d_m3TypeConvertOp (_fp0, _r0, f32, Convert, u64);
+d_m3TypeConvertOp (d_m3F32Reg, _r0, f32, Convert, i32);
+d_m3TypeConvertOp (d_m3F32Reg, _r0, f32, Convert, u32);
+d_m3TypeConvertOp (d_m3F32Reg, _r0, f32, Convert, i64);
+d_m3TypeConvertOp (d_m3F32Reg, _r0, f32, Convert, u64);
 #endif
 
 #define d_m3ReinterpretOp(REG, TO, SRC, FROM)               \
 d_m3Op(TO##_Reinterpret_##FROM##_r_r)                       \
 {                                                           \
     union { FROM c; TO t; } u;                              \
-    u.c = (FROM) SRC;                                       \
-    REG = u.t;                                              \
+    u.c = (FROM) d_m3RegGet (SRC);                          \
+    d_m3RegSet (REG, u.t);                                  \
     nextOp ();                                              \
 }                                                           \
                                                             \
@@ -462,14 +496,14 @@ d_m3Op(TO##_Reinterpret_##FROM##_r_s)                       \
 {                                                           \
     union { FROM c; TO t; } u;                              \
     u.c = slot (FROM);                                      \
-    REG = u.t;                                              \
+    d_m3RegSet (REG, u.t);                                  \
     nextOp ();                                              \
 }                                                           \
                                                             \
 d_m3Op(TO##_Reinterpret_##FROM##_s_r)                       \
 {                                                           \
     union { FROM c; TO t; } u;                              \
-    u.c = (FROM) SRC;                                       \
+    u.c = (FROM) d_m3RegGet (SRC);                          \
     slot (TO) = u.t;                                        \
     nextOp ();                                              \
 }                                                           \
@@ -483,9 +517,9 @@ d_m3Op(TO##_Reinterpret_##FROM##_s_s)                       \
 }
 
 #if d_m3HasFloat
-d_m3ReinterpretOp (_r0, i32, _fp0, f32)
+d_m3ReinterpretOp (_r0, i32, d_m3F32Reg, f32)
 d_m3ReinterpretOp (_r0, i64, _fp0, f64)
-d_m3ReinterpretOp (_fp0, f32, _r0, i32)
+d_m3ReinterpretOp (d_m3F32Reg, f32, _r0, i32)
 d_m3ReinterpretOp (_fp0, f64, _r0, i64)
 #endif
 
@@ -550,7 +584,7 @@ d_m3Op  (Call)
 d_m3Op  (CallIndirect)
 {
     u32 tableIndex              = slot (u32);
-    IM3Module module            = immediate (IM3Module);
+    IM3Table table              = immediate (IM3Table);     // patch 0011: any table
     IM3FuncType type            = immediate (IM3FuncType);
     i32 stackOffset             = immediate (i32);
     IM3Memory memory            = m3MemInfo (_mem);
@@ -559,13 +593,15 @@ d_m3Op  (CallIndirect)
 
     m3ret_t r = m3Err_none;
 
-    if (LIKELY(tableIndex < module->table0Size))
+    if (LIKELY(tableIndex < table->size))
     {
-        IM3Function function = module->table0 [tableIndex];
+        IM3Function function = (IM3Function) (uintptr_t) table->elements [tableIndex];
 
         if (LIKELY(function))
         {
-            if (LIKELY(type == function->funcType))
+            // types are unique per environment; a function of another environment compares
+            // structurally
+            if (LIKELY(type == function->funcType) or AreFuncTypesEqual (type, function->funcType))
             {
                 if (UNLIKELY(not function->compiled))
                     r = CompileFunction (function);
@@ -745,6 +781,166 @@ d_m3Op  (MemFill)
         nextOp ();
     }
     else d_outOfBoundsMemOp (destination, size);
+}
+
+
+//-- passive data (patch 0012): operands in slots, the topmost first ------------------------------
+
+d_m3Op  (MemInit)
+{
+    IM3DataSegment segment = immediate (IM3DataSegment);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= segment->size and
+                (u64) destination + count <= _mem->length))
+    {
+        memcpy (m3MemData (_mem) + destination, segment->data + source, count);
+        nextOp ();
+    }
+    else d_outOfBoundsMemOp (destination, count);
+}
+
+
+d_m3Op  (DataDrop)
+{
+    IM3DataSegment segment = immediate (IM3DataSegment);
+    segment->size = 0;
+
+    nextOp ();
+}
+
+
+//-- tables (patch 0011): operands in slots, the topmost first ---------------------------------------
+
+d_m3Op  (TableGet)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 index = slot (u32);
+    u64 * result = slot_ptr (u64);
+
+    if (LIKELY (index < table->size))
+    {
+        * result = table->elements [index];
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableSet)
+{
+    IM3Table table = immediate (IM3Table);
+    u64 value = slot (u64);
+    u32 index = slot (u32);
+
+    if (LIKELY (index < table->size))
+    {
+        table->elements [index] = value;
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableSize)
+{
+    IM3Table table = immediate (IM3Table);
+    slot (u32) = table->size;
+
+    nextOp ();
+}
+
+
+// the old size, or -1 when the table cannot grow by that much (it stays as it was)
+d_m3Op  (TableGrow)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 delta = slot (u32);
+    u64 init = slot (u64);
+    i32 * result = slot_ptr (i32);
+
+    * result = -1;
+    if (delta <= table->maxSize - table->size)
+    {
+        u32 newSize = table->size + delta;
+        u64 * elements = delta ? m3_ReallocArray (u64, table->elements, M3_MAX (newSize, 1),
+                                                  M3_MAX (table->size, 1)) : table->elements;
+        if (elements)
+        {
+            for (u32 i = table->size; i < newSize; ++i)
+                elements [i] = init;
+            * result = (i32) table->size;
+            table->elements = elements;
+            table->size = newSize;
+        }
+    }
+
+    nextOp ();
+}
+
+
+d_m3Op  (TableFill)
+{
+    IM3Table table = immediate (IM3Table);
+    u32 count = slot (u32);
+    u64 value = slot (u64);
+    u32 start = slot (u32);
+
+    if (LIKELY ((u64) start + count <= table->size))
+    {
+        for (u32 i = 0; i < count; ++i)
+            table->elements [start + i] = value;
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableCopy)
+{
+    IM3Table destinationTable = immediate (IM3Table);
+    IM3Table sourceTable = immediate (IM3Table);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= sourceTable->size and
+                (u64) destination + count <= destinationTable->size))
+    {
+        memmove (destinationTable->elements + destination, sourceTable->elements + source,
+                 count * sizeof (u64));
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (TableInit)
+{
+    IM3Table table = immediate (IM3Table);
+    IM3ElementSegment segment = immediate (IM3ElementSegment);
+    u32 count = slot (u32);
+    u32 source = slot (u32);
+    u32 destination = slot (u32);
+
+    if (LIKELY ((u64) source + count <= segment->size and
+                (u64) destination + count <= table->size))
+    {
+        memcpy (table->elements + destination, segment->elements + source, count * sizeof (u64));
+        nextOp ();
+    }
+    else newTrap (m3Err_trapOutOfBoundsTableAccess);
+}
+
+
+d_m3Op  (ElemDrop)
+{
+    IM3ElementSegment segment = immediate (IM3ElementSegment);
+    segment->size = 0;
+
+    nextOp ();
 }
 
 
@@ -932,13 +1128,13 @@ d_m3Op  (BranchTable)
 #define d_m3SetRegisterSetSlot(TYPE, REG) \
 d_m3Op  (SetRegister_##TYPE)            \
 {                                       \
-    REG = slot (TYPE);                  \
+    d_m3RegSet (REG, slot (TYPE));      \
     nextOp ();                          \
 }                                       \
                                         \
 d_m3Op (SetSlot_##TYPE)                 \
 {                                       \
-    slot (TYPE) = (TYPE) REG;           \
+    slot (TYPE) = (TYPE) d_m3RegGet (REG); \
     nextOp ();                          \
 }                                       \
                                         \
@@ -948,7 +1144,7 @@ d_m3Op (PreserveSetSlot_##TYPE)         \
     TYPE * preserve  = slot_ptr (TYPE); \
                                         \
     * preserve = * stack;               \
-    * stack = (TYPE) REG;               \
+    * stack = (TYPE) d_m3RegGet (REG);  \
                                         \
     nextOp ();                          \
 }
@@ -956,7 +1152,7 @@ d_m3Op (PreserveSetSlot_##TYPE)         \
 d_m3SetRegisterSetSlot (i32, _r0)
 d_m3SetRegisterSetSlot (i64, _r0)
 #if d_m3HasFloat
-d_m3SetRegisterSetSlot (f32, _fp0)
+d_m3SetRegisterSetSlot (f32, d_m3F32Reg)
 d_m3SetRegisterSetSlot (f64, _fp0)
 #endif
 
@@ -1048,7 +1244,7 @@ d_m3Op  (Select_##TYPE##_rss)                   \
     TYPE operand2 = slot (TYPE);                \
     TYPE operand1 = slot (TYPE);                \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }                                               \
@@ -1057,10 +1253,10 @@ d_m3Op  (Select_##TYPE##_srs)                   \
 {                                               \
     i32 condition = slot (i32);                 \
                                                 \
-    TYPE operand2 = (TYPE) REG;                 \
+    TYPE operand2 = (TYPE) d_m3RegGet (REG);    \
     TYPE operand1 = slot (TYPE);                \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }                                               \
@@ -1070,9 +1266,9 @@ d_m3Op  (Select_##TYPE##_ssr)                   \
     i32 condition = slot (i32);                 \
                                                 \
     TYPE operand2 = slot (TYPE);                \
-    TYPE operand1 = (TYPE) REG;                 \
+    TYPE operand1 = (TYPE) d_m3RegGet (REG);    \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }                                               \
@@ -1084,7 +1280,7 @@ d_m3Op  (Select_##TYPE##_sss)                   \
     TYPE operand2 = slot (TYPE);                \
     TYPE operand1 = slot (TYPE);                \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }
@@ -1102,7 +1298,7 @@ d_m3Op  (Select_##TYPE##_##LABEL##ss)           \
     TYPE operand2 = slot (TYPE);                \
     TYPE operand1 = slot (TYPE);                \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }                                               \
@@ -1111,10 +1307,10 @@ d_m3Op  (Select_##TYPE##_##LABEL##rs)           \
 {                                               \
     i32 condition = (i32) SELECTOR;             \
                                                 \
-    TYPE operand2 = (TYPE) REG;                 \
+    TYPE operand2 = (TYPE) d_m3RegGet (REG);    \
     TYPE operand1 = slot (TYPE);                \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }                                               \
@@ -1124,16 +1320,16 @@ d_m3Op  (Select_##TYPE##_##LABEL##sr)           \
     i32 condition = (i32) SELECTOR;             \
                                                 \
     TYPE operand2 = slot (TYPE);                \
-    TYPE operand1 = (TYPE) REG;                 \
+    TYPE operand1 = (TYPE) d_m3RegGet (REG);    \
                                                 \
-    REG = (condition) ? operand1 : operand2;    \
+    d_m3RegSet (REG, (condition) ? operand1 : operand2); \
                                                 \
     nextOp ();                                  \
 }
 
 #if d_m3HasFloat
-d_m3Select_f (f32, _fp0, r, _r0)
-d_m3Select_f (f32, _fp0, s, slot (i32))
+d_m3Select_f (f32, d_m3F32Reg, r, _r0)
+d_m3Select_f (f32, d_m3F32Reg, s, slot (i32))
 
 d_m3Select_f (f64, _fp0, r, _r0)
 d_m3Select_f (f64, _fp0, s, slot (i32))
@@ -1282,7 +1478,7 @@ d_m3Op  (SetGlobal_s64)
 d_m3Op  (SetGlobal_f32)
 {
     f32 * global = immediate (f32 *);
-    * global = _fp0;
+    * global = d_m3RegGet (_fp0f32);
 
     nextOp ();
 }
@@ -1321,7 +1517,7 @@ d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_r)                 \
         SRC_TYPE value;                                 \
         memcpy(&value, src8, sizeof(value));            \
         M3_BSWAP_##SRC_TYPE(value);                     \
-        REG = (DEST_TYPE)value;                         \
+        d_m3RegSet (REG, (DEST_TYPE) value);            \
         d_m3TraceLoad(DEST_TYPE, operand, REG);         \
         nextOp ();                                      \
     } else d_outOfBounds;                               \
@@ -1340,7 +1536,7 @@ d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_s)                 \
         SRC_TYPE value;                                 \
         memcpy(&value, src8, sizeof(value));            \
         M3_BSWAP_##SRC_TYPE(value);                     \
-        REG = (DEST_TYPE)value;                         \
+        d_m3RegSet (REG, (DEST_TYPE) value);            \
         d_m3TraceLoad(DEST_TYPE, operand, REG);         \
         nextOp ();                                      \
     } else d_outOfBounds;                               \
@@ -1350,7 +1546,7 @@ d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_s)                 \
 
 
 #define d_m3Load_i(DEST_TYPE, SRC_TYPE) d_m3Load(_r0, DEST_TYPE, SRC_TYPE)
-#define d_m3Load_f(DEST_TYPE, SRC_TYPE) d_m3Load(_fp0, DEST_TYPE, SRC_TYPE)
+#define d_m3Load_f(DEST_TYPE, SRC_TYPE) d_m3Load(d_m3FpReg_##DEST_TYPE, DEST_TYPE, SRC_TYPE)
 
 #if d_m3HasFloat
 d_m3Load_f (f32, f32);
@@ -1384,7 +1580,7 @@ d_m3Op  (SRC_TYPE##_Store_##DEST_TYPE##_rs)             \
     )) {                                                \
         d_m3TraceStore(SRC_TYPE, operand, REG);         \
         u8* mem8 = m3MemData(_mem) + operand;           \
-        DEST_TYPE val = (DEST_TYPE) REG;                \
+        DEST_TYPE val = (DEST_TYPE) d_m3RegGet (REG);   \
         M3_BSWAP_##DEST_TYPE(val);                      \
         memcpy(mem8, &val, sizeof(val));                \
         nextOp ();                                      \
@@ -1443,7 +1639,7 @@ d_m3Op  (TYPE##_Store_##TYPE##_rr)                      \
     )) {                                                \
         d_m3TraceStore(TYPE, operand, REG);             \
         u8* mem8 = m3MemData(_mem) + operand;           \
-        TYPE val = (TYPE) REG;                          \
+        TYPE val = (TYPE) d_m3RegGet (REG);             \
         M3_BSWAP_##TYPE(val);                           \
         memcpy(mem8, &val, sizeof(val));                \
         nextOp ();                                      \
@@ -1452,7 +1648,7 @@ d_m3Op  (TYPE##_Store_##TYPE##_rr)                      \
 
 
 #define d_m3Store_i(SRC_TYPE, DEST_TYPE) d_m3Store(_r0, SRC_TYPE, DEST_TYPE)
-#define d_m3Store_f(SRC_TYPE, DEST_TYPE) d_m3Store(_fp0, SRC_TYPE, DEST_TYPE) d_m3StoreFp (_fp0, SRC_TYPE);
+#define d_m3Store_f(SRC_TYPE, DEST_TYPE) d_m3Store(d_m3FpReg_##SRC_TYPE, SRC_TYPE, DEST_TYPE) d_m3StoreFp (d_m3FpReg_##SRC_TYPE, SRC_TYPE);
 
 #if d_m3HasFloat
 d_m3Store_f (f32, f32)

@@ -62,19 +62,19 @@ void  m3_PrintRuntimeInfo  (IM3Runtime i_runtime)
 
 cstr_t  GetTypeName  (u8 i_m3Type)
 {
-    if (i_m3Type < 5)
+    if (i_m3Type < c_m3Type_unknown)
         return c_waTypes [i_m3Type];
     else
         return "?";
 }
 
 
-// TODO: these 'static char string []' aren't thread-friendly.  though these functions are
-// mainly for simple diagnostics during development, it'd be nice if they were fully reliable.
+// these buffers are per thread (patch 0008): the result is valid until the next call on the
+// same thread
 
 cstr_t  SPrintFuncTypeSignature  (IM3FuncType i_funcType)
 {
-    static char string [256];
+    static d_m3ThreadLocal char string [256];
 
     sprintf (string, "(");
 
@@ -125,7 +125,7 @@ size_t  SPrintArg  (char * o_string, size_t i_stringBufferSize, voidptr_t i_sp, 
 
 cstr_t  SPrintValue  (void * i_value, u8 i_type)
 {
-    static char string [100];
+    static d_m3ThreadLocal char string [100];
     SPrintArg (string, 100, (m3stack_t) i_value, i_type);
     return string;
 }
@@ -134,7 +134,7 @@ cstr_t  SPrintValue  (void * i_value, u8 i_type)
 cstr_t  SPrintFunctionArgList  (IM3Function i_function, m3stack_t i_sp)
 {
     int ret;
-    static char string [256];
+    static d_m3ThreadLocal char string [256];
 
     char * s = string;
     ccstr_t e = string + sizeof(string) - 1;

@@ -32,7 +32,17 @@ void  m3_FreeModule  (IM3Module i_module)
         //m3_Free (i_module->imports);
         m3_Free (i_module->funcTypes);
         m3_Free (i_module->dataSegments);
-        m3_Free (i_module->table0);
+
+        for (u32 i = 0; i < i_module->numTables; ++i)
+        {
+            m3_Free (i_module->tables[i].elements);
+            FreeImportInfo (& i_module->tables[i].import);
+        }
+        m3_Free (i_module->tables);
+
+        for (u32 i = 0; i < i_module->numElementSegments; ++i)
+            m3_Free (i_module->elementSegments[i].elements);
+        m3_Free (i_module->elementSegments);
 
         for (u32 i = 0; i < i_module->numGlobals; ++i)
         {
@@ -62,6 +72,21 @@ _try {
     if (o_global)
         * o_global = global;
 
+} _catch:
+    return result;
+}
+
+
+M3Result  Module_AddTable  (IM3Module io_module, IM3Table * o_table)
+{
+    M3Result result = m3Err_none;
+_try {
+    _throwif ("too many tables", io_module->numTables >= d_m3MaxSaneTablesCount);
+    u32 index = io_module->numTables;
+    io_module->tables = m3_ReallocArray (M3Table, io_module->tables, index + 1, index);
+    _throwifnull (io_module->tables);
+    io_module->numTables = index + 1;
+    * o_table = & io_module->tables [index];
 } _catch:
     return result;
 }

@@ -12,11 +12,52 @@
 #include "m3_info.h"
 
 
-M3Result  ParseType_Table  (IM3Module io_module, bytes_t i_bytes, cbytes_t i_end)
+// reftype limits (patch 0011)
+M3Result  ParseType_Table  (IM3Table o_table, bytes_t * io_bytes, cbytes_t i_end)
 {
     M3Result result = m3Err_none;
 
-    return result;
+    i8 waType;
+    u8 type, flag;
+    u32 size, maxSize = d_m3MaxTableSize;
+_   (ReadLEB_i7 (& waType, io_bytes, i_end));
+_   (NormalizeType (& type, waType));
+    _throwif (m3Err_wasmMalformed, not IsRefType (type));
+_   (ReadLEB_u7 (& flag, io_bytes, i_end));
+    _throwif (m3Err_wasmMalformed, flag > 1);
+_   (ReadLEB_u32 (& size, io_bytes, i_end));
+    if (flag)
+    {
+_       (ReadLEB_u32 (& maxSize, io_bytes, i_end));
+        _throwif ("table size minimum must not be greater than maximum", maxSize < size);
+        maxSize = M3_MIN (maxSize, d_m3MaxTableSize);
+    }
+    _throwif ("table too large", size > d_m3MaxTableSize);
+
+    o_table->type = type;
+    o_table->size = size;       // allocated at instantiation
+    o_table->maxSize = maxSize;
+
+    _catch: return result;
+}
+
+
+M3Result  ParseSection_Table  (IM3Module io_module, bytes_t i_bytes, cbytes_t i_end)
+{
+    M3Result result = m3Err_none;
+
+    u32 numTables;
+_   (ReadLEB_u32 (& numTables, & i_bytes, i_end));                                 m3log (parse, "** Table [%d]", numTables);
+    _throwif ("too many tables", numTables > d_m3MaxSaneTablesCount);
+
+    for (u32 i = 0; i < numTables; ++i)
+    {
+        IM3Table table;
+_       (Module_AddTable (io_module, & table));
+_       (ParseType_Table (table, & i_bytes, i_end));
+    }
+
+    _catch: return result;
 }
 
 
@@ -176,13 +217,22 @@ _               (Module_AddFunction (io_module, typeIndex, & import))
             break;
 
             case d_externalKind_table:
-//                  result = ParseType_Table (& i_bytes, i_end);
-                break;
+            {
+                IM3Table table;
+_               (Module_AddTable (io_module, & table));
+_               (ParseType_Table (table, & i_bytes, i_end));
+                table->imported = true;
+                table->import = import;
+                import = clearImport;
+            }
+            break;
 
             case d_externalKind_memory:
             {
+                _throwif (m3Err_tooManyMemorySections, io_module->memoryImported);
 _               (ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end));
                 io_module->memoryImported = true;
+                io_module->hasMemory = true;
             }
             break;
 
@@ -302,20 +352,90 @@ M3Result  Parse_InitExpr  (M3Module * io_module, bytes_t * io_bytes, cbytes_t i_
 }
 
 
+// Element segments, in the eight encodings of WebAssembly 2.0 (patch 0011).  The items are
+// only walked here; they are resolved to references when the module is instantiated.
 M3Result  ParseSection_Element  (IM3Module io_module, bytes_t i_bytes, cbytes_t i_end)
 {
     M3Result result = m3Err_none;
 
     u32 numSegments;
-    result = ReadLEB_u32 (& numSegments, & i_bytes, i_end);                         m3log (parse, "** Element [%d]", numSegments);
-
-    _throwif ("error parsing Element section", result);
+_   (ReadLEB_u32 (& numSegments, & i_bytes, i_end));                                m3log (parse, "** Element [%d]", numSegments);
 
     _throwif ("too many element segments", numSegments > d_m3MaxSaneElementSegments);
+    _throwif (m3Err_wasmUnderrun, numSegments > (u32) (i_end - i_bytes));
 
-    io_module->elementSection = i_bytes;
-    io_module->elementSectionEnd = i_end;
-    io_module->numElementSegments = numSegments;
+    if (numSegments)
+    {
+        io_module->elementSegments = m3_AllocArray (M3ElementSegment, numSegments);
+        _throwifnull (io_module->elementSegments);
+    }
+
+    for (u32 i = 0; i < numSegments; ++i)
+    {
+        M3ElementSegment * segment = & io_module->elementSegments [i];
+        io_module->numElementSegments = i + 1;
+
+        u32 flags;
+_       (ReadLEB_u32 (& flags, & i_bytes, i_end));
+        _throwif (m3Err_wasmMalformed, flags > 7);
+
+        bool passiveOrDeclarative = flags & 1;
+        bool explicitTable = flags & 2;
+        segment->itemsAreExprs = flags & 4;
+        segment->mode = passiveOrDeclarative ? (explicitTable ? 2 : 1) : 0;
+        segment->type = c_m3Type_funcref;
+
+        if (not passiveOrDeclarative)
+        {
+            if (explicitTable)
+_               (ReadLEB_u32 (& segment->tableIndex, & i_bytes, i_end));
+            // an active segment needs its table, declared before the element section (patch 0017)
+            _throwif ("unknown table", segment->tableIndex >= io_module->numTables);
+            segment->offsetExpr = i_bytes;
+_           (Parse_InitExpr (io_module, & i_bytes, i_end));
+            segment->offsetExprEnd = i_bytes;
+        }
+
+        if (passiveOrDeclarative or explicitTable)
+        {
+            if (segment->itemsAreExprs)
+            {
+                i8 waType;
+_               (ReadLEB_i7 (& waType, & i_bytes, i_end));
+_               (NormalizeType (& segment->type, waType));
+                _throwif (m3Err_wasmMalformed, not IsRefType (segment->type));
+            }
+            else
+            {
+                u8 elemKind;
+_               (Read_u8 (& elemKind, & i_bytes, i_end));
+                _throwif (m3Err_wasmMalformed, elemKind != 0);     // funcref
+            }
+        }
+
+        u32 numItems;
+_       (ReadLEB_u32 (& numItems, & i_bytes, i_end));
+        _throwif (m3Err_wasmUnderrun, numItems > (u32) (i_end - i_bytes));
+        segment->size = numItems;
+        segment->items = i_bytes;
+
+        for (u32 e = 0; e < numItems; ++e)
+        {
+            if (segment->itemsAreExprs)
+            {
+_               (Parse_InitExpr (io_module, & i_bytes, i_end));
+            }
+            else
+            {
+                u32 functionIndex;
+_               (ReadLEB_u32 (& functionIndex, & i_bytes, i_end));
+                _throwif ("function index out of range", functionIndex >= io_module->numFunctions);
+            }
+        }
+        segment->itemsEnd = i_bytes;
+    }
+
+    _throwif (m3Err_wasmSectionUnderrun, i_bytes != i_end);
 
     _catch: return result;
 }
@@ -401,24 +521,38 @@ _   (ReadLEB_u32 (& numDataSegments, & i_bytes, i_end));                        
     _throwifnull(io_module->dataSegments);
     io_module->numDataSegments = numDataSegments;
 
+    _throwif ("data count section mismatch", io_module->dataCount >= 0 and numDataSegments != io_module->dataCount);
+
     for (u32 i = 0; i < numDataSegments; ++i)
     {
         M3DataSegment * segment = & io_module->dataSegments [i];
 
-_       (ReadLEB_u32 (& segment->memoryRegion, & i_bytes, i_end));
+        // flags (patch 0012): 0 active in memory 0, 1 passive, 2 active with a memory index
+        u32 flags;
+_       (ReadLEB_u32 (& flags, & i_bytes, i_end));
+        _throwif (m3Err_wasmMalformed, flags > 2);
 
-        segment->initExpr = i_bytes;
-_       (Parse_InitExpr (io_module, & i_bytes, i_end));
-        segment->initExprSize = (u32) (i_bytes - segment->initExpr);
+        segment->passive = (flags == 1);
+        if (flags == 2)
+_           (ReadLEB_u32 (& segment->memoryRegion, & i_bytes, i_end));
 
-        _throwif (m3Err_wasmMissingInitExpr, segment->initExprSize <= 1);
+        if (not segment->passive)
+        {
+            // an active segment needs memory 0, declared before the data section (patch 0017)
+            _throwif ("unknown memory", segment->memoryRegion != 0 or not io_module->hasMemory);
+
+            segment->initExpr = i_bytes;
+_           (Parse_InitExpr (io_module, & i_bytes, i_end));
+            segment->initExprSize = (u32) (i_bytes - segment->initExpr);
+
+            _throwif (m3Err_wasmMissingInitExpr, segment->initExprSize <= 1);
+        }
 
 _       (ReadLEB_u32 (& segment->size, & i_bytes, i_end));
         segment->data = i_bytes;                                                    m3log (parse, "    segment [%u]  memory: %u;  expr-size: %d;  size: %d",
                                                                                        i, segment->memoryRegion, segment->initExprSize, segment->size);
+        _throwif("data segment underflow", segment->size > (u32) (i_end - i_bytes));
         i_bytes += segment->size;
-
-        _throwif("data segment underflow", i_bytes > i_end);
     }
 
     _catch:
@@ -436,9 +570,31 @@ M3Result  ParseSection_Memory  (M3Module * io_module, bytes_t i_bytes, cbytes_t 
     u32 numMemories;
 _   (ReadLEB_u32 (& numMemories, & i_bytes, i_end));                             m3log (parse, "** Memory [%d]", numMemories);
 
-    _throwif (m3Err_tooManyMemorySections, numMemories != 1);
+    // an empty memory section is valid (patch 0012)
+    _throwif (m3Err_tooManyMemorySections, numMemories > 1);
 
-    ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end);
+    if (numMemories)
+    {
+        _throwif (m3Err_tooManyMemorySections, io_module->memoryImported);
+_       (ParseType_Memory (& io_module->memoryInfo, & i_bytes, i_end));
+        io_module->hasMemory = true;
+    }
+
+    _catch: return result;
+}
+
+
+// the number of data segments, declared before the code (patch 0012)
+M3Result  ParseSection_DataCount  (M3Module * io_module, bytes_t i_bytes, cbytes_t i_end)
+{
+    M3Result result = m3Err_none;
+
+    u32 count;
+_   (ReadLEB_u32 (& count, & i_bytes, i_end));
+    _throwif ("too many data segments", count > d_m3MaxSaneDataSegments);
+    io_module->dataCount = count;
+
+    _throwif (m3Err_wasmSectionUnderrun, i_bytes != i_end);
 
     _catch: return result;
 }
@@ -545,7 +701,7 @@ M3Result  ParseModuleSection  (M3Module * o_module, u8 i_sectionType, bytes_t i_
         ParseSection_Type,      // 1
         ParseSection_Import,    // 2
         ParseSection_Function,  // 3
-        NULL,                   // 4: TODO Table
+        ParseSection_Table,     // 4 (patch 0011)
         ParseSection_Memory,    // 5
         ParseSection_Global,    // 6
         ParseSection_Export,    // 7
@@ -553,7 +709,7 @@ M3Result  ParseModuleSection  (M3Module * o_module, u8 i_sectionType, bytes_t i_
         ParseSection_Element,   // 9
         ParseSection_Code,      // 10
         ParseSection_Data,      // 11
-        NULL,                   // 12: TODO DataCount
+        ParseSection_DataCount, // 12 (patch 0012)
     };
 
     M3Parser parser = NULL;
@@ -585,6 +741,7 @@ _try {
     _throwifnull (module);
     module->name = ".unnamed";                                                      m3log (parse, "load module: %d bytes", i_numBytes);
     module->startFunction = -1;
+    module->dataCount = -1;
     //module->hasWasmCodeCopy = false;
     module->environment = i_environment;
 

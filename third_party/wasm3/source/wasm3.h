@@ -72,6 +72,8 @@ typedef enum M3ValueType
     c_m3Type_i64    = 2,
     c_m3Type_f32    = 3,
     c_m3Type_f64    = 4,
+    c_m3Type_funcref    = 5,    // reference types (extism_native patch 0010): 64-bit values,
+    c_m3Type_externref  = 6,    // 0 = null; a funcref is an IM3Function
 
     c_m3Type_unknown
 } M3ValueType;
@@ -173,6 +175,7 @@ d_m3ErrorConst  (trapIntegerConversion,         "[trap] invalid conversion to in
 d_m3ErrorConst  (trapIndirectCallTypeMismatch,  "[trap] indirect call type mismatch")
 d_m3ErrorConst  (trapTableIndexOutOfRange,      "[trap] undefined element")
 d_m3ErrorConst  (trapTableElementIsNull,        "[trap] null table element")
+d_m3ErrorConst  (trapOutOfBoundsTableAccess,    "[trap] out of bounds table access")   // patch 0011
 d_m3ErrorConst  (trapExit,                      "[trap] program called exit")
 d_m3ErrorConst  (trapAbort,                     "[trap] program called abort")
 d_m3ErrorConst  (trapUnreachable,               "[trap] unreachable executed")

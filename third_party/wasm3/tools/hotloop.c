@@ -1,0 +1,60 @@
+/* hotloop.c: a C-only workload for comparing wasm3 builds by instruction count (our patches
+ * must not slow the interpreter's hot loop):
+ *
+ *     cc -O2 hotloop.c -Icsrc -Lbuild -lextism_native -o hotloop
+ *     valgrind --tool=callgrind --callgrind-out-file=/dev/null ./hotloop PLUGIN.wasm
+ *
+ * Loads the plugin once (tests/plugins/wasm/bench.wasm: bench/run.py's count_vowels_1m and
+ * noop workloads), then calls count_vowels on the alphabet repeated 40,330 times (1 MiB)
+ * 4 times and noop 10,000 times through the public libextism API.  `hotloop PLUGIN FUNC N`
+ * calls FUNC (no input) N times instead. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extism.h"
+
+int main(int argc, char **argv)
+{
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: hotloop PLUGIN.wasm [FUNC N]\n");
+        return 2;
+    }
+    FILE *f = fopen(argv[1], "rb");
+    if (!f)
+        return 2;
+    static uint8_t wasm[4 << 20];
+    size_t n = fread(wasm, 1, sizeof wasm, f);
+    fclose(f);
+    char *err = NULL;
+    ExtismPlugin *p = extism_plugin_new(wasm, n, NULL, 0, false, &err);
+    if (!p) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (argc == 4) {
+        for (int i = 0, n = atoi(argv[3]); i < n; i++) {
+            if (extism_plugin_call(p, argv[2], NULL, 0) != 0)
+                return 1;
+        }
+        extism_plugin_free(p);
+        return 0;
+    }
+    size_t len = 26 * 40330;
+    uint8_t *text = malloc(len);
+    for (size_t i = 0; i < len; i++)
+        text[i] = (uint8_t)('a' + i % 26);
+    for (int i = 0; i < 4; i++) {
+        if (extism_plugin_call(p, "count_vowels", text, len) != 0)
+            return 1;
+    }
+    fwrite(extism_plugin_output_data(p), 1, extism_plugin_output_length(p), stdout);
+    printf("\n");
+    for (int i = 0; i < 10000; i++) {
+        if (extism_plugin_call(p, "noop", NULL, 0) != 0)
+            return 1;
+    }
+    extism_plugin_free(p);
+    free(text);
+    return 0;
+}
