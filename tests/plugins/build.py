@@ -14,6 +14,7 @@ so the bytes do not depend on where the repository is.
 from __future__ import annotations
 
 import argparse
+import os
 import filecmp
 import hashlib
 import shutil
@@ -66,6 +67,15 @@ def version(tool: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
 
 
+def build_env() -> Dict[str, str]:
+    """The environment of the builds: PATH without directories holding binaryen's wasm-opt,
+    which clang runs on its output when it finds one (the bytes would depend on it)."""
+    env = dict(os.environ)
+    dirs = env.get("PATH", "").split(os.pathsep)
+    env["PATH"] = os.pathsep.join(d for d in dirs if not (Path(d) / "wasm-opt").exists())
+    return env
+
+
 def check_tools() -> None:
     missing = [t for t in ("clang", "/usr/bin/rustc", "wat2wasm", "wasm-ld")
                if shutil.which(t) is None]
@@ -76,9 +86,10 @@ def check_tools() -> None:
 def build_all(out_dir: Path) -> Dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     commands = {}
+    env = build_env()
     for name, (sources, command, _) in targets().items():
         cmd = command(out_dir / name)
-        result = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True)
+        result = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True, env=env)
         if result.returncode != 0:
             sys.exit(f"building {name} failed:\n$ {' '.join(cmd)}\n{result.stdout}{result.stderr}")
         commands[name] = " ".join(command(Path("wasm") / name))
