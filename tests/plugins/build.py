@@ -67,12 +67,21 @@ def version(tool: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True).stdout.splitlines()[0].strip()
 
 
-def build_env() -> Dict[str, str]:
-    """The environment of the builds: PATH without directories holding binaryen's wasm-opt,
-    which clang runs on its output when it finds one (the bytes would depend on it)."""
+def build_env(tools_dir: Path) -> Dict[str, str]:
+    """The environment of the builds: a PATH on which binaryen's wasm-opt cannot be found
+    (clang runs it on its output when it finds one, and the bytes would depend on it).  The
+    tools we need from directories that also hold wasm-opt are linked into `tools_dir`."""
     env = dict(os.environ)
     dirs = env.get("PATH", "").split(os.pathsep)
-    env["PATH"] = os.pathsep.join(d for d in dirs if not (Path(d) / "wasm-opt").exists())
+    tainted = [d for d in dirs if (Path(d) / "wasm-opt").exists()]
+    if not tainted:
+        return env
+    for tool in ("clang", "wasm-ld", "wat2wasm"):
+        found = shutil.which(tool)
+        if found:
+            (tools_dir / tool).symlink_to(found)
+    kept = [d for d in dirs if d not in tainted]
+    env["PATH"] = os.pathsep.join([str(tools_dir)] + kept)
     return env
 
 
@@ -86,13 +95,15 @@ def check_tools() -> None:
 def build_all(out_dir: Path) -> Dict[str, str]:
     out_dir.mkdir(parents=True, exist_ok=True)
     commands = {}
-    env = build_env()
+    tools = Path(tempfile.mkdtemp(prefix="exn-tools-"))
+    env = build_env(tools)
     for name, (sources, command, _) in targets().items():
         cmd = command(out_dir / name)
         result = subprocess.run(cmd, cwd=HERE, capture_output=True, text=True, env=env)
         if result.returncode != 0:
             sys.exit(f"building {name} failed:\n$ {' '.join(cmd)}\n{result.stdout}{result.stderr}")
         commands[name] = " ".join(command(Path("wasm") / name))
+    shutil.rmtree(tools, ignore_errors=True)
     return commands
 
 
