@@ -58,12 +58,15 @@ void exn_os_release(void *addr, size_t size)
 
 size_t exn_os_page_size(void)
 {
+    /* computed once; threads racing here all store the same value (atomics keep it defined) */
     static size_t page;
-    if (!page) {
-        long v = sysconf(_SC_PAGESIZE);
-        page = v > 0 ? (size_t)v : 4096;
+    size_t v = __atomic_load_n(&page, __ATOMIC_RELAXED);
+    if (!v) {
+        long n = sysconf(_SC_PAGESIZE);
+        v = n > 0 ? (size_t)n : 4096;
+        __atomic_store_n(&page, v, __ATOMIC_RELAXED);
     }
-    return page;
+    return v;
 }
 
 int exn_os_random(void *buf, size_t len)
