@@ -4,7 +4,8 @@
 # toolchains and cmake/toolchains/<triple>.cmake, for the platforms this machine cannot build
 # natively.  The tests then run where an emulator can: qemu-user for the Linux targets (aarch64,
 # armhf, i686, s390x: big-endian, ppc64le), wine64 for Windows x86_64; Windows i686 is built
-# only (its tests would need 32-bit wine).  The Python extension is not cross-built here
+# only (its tests would need 32-bit wine).  x86_64-linux-musl (musl-gcc, as in musllinux
+# wheels) runs natively.  The Python extension is not cross-built here
 # (.github/workflows/wheels.yml builds the wheels).
 #   CROSS_TARGETS="aarch64-linux-gnu ..." selects targets (default: all below).
 set -euo pipefail
@@ -22,10 +23,11 @@ arm-linux-gnueabihf   gcc-arm-linux-gnueabihf     qemu-arm
 i686-linux-gnu        gcc-i686-linux-gnu          qemu-i386
 s390x-linux-gnu       gcc-s390x-linux-gnu         qemu-s390x
 powerpc64le-linux-gnu gcc-powerpc64le-linux-gnu   qemu-ppc64le
+x86_64-linux-musl     musl-tools                  native
 "
 selected=${CROSS_TARGETS:-$(echo "$targets_table" | awk 'NF {print $1}')}
 
-step "cross toolchains, qemu-user, wine64"
+step "cross toolchains, musl-tools, qemu-user, wine64"
 pkgs="qemu-user wine64"
 for t in $selected; do
   pkgs="$pkgs $(echo "$targets_table" | awk -v t="$t" '$1 == t {print $2}')"
@@ -43,6 +45,8 @@ run_tests() {  # triple runner exe: prints the test output, fails unless it ends
       local wine=/usr/lib/wine/wine64
       [ -x "$wine" ] || wine=$(command -v wine64)
       out=$(WINEPREFIX="$build_dir/wineprefix" WINEDEBUG=-all "$wine" "$exe.exe" 2>&1) || true ;;
+    native)
+      out=$("$exe" 2>&1) || true ;;
     qemu-*)
       # -R: a fixed guest address space.  Without it qemu-user keeps page tables for every range
       # ever mapped, and each wasm memory reserves 8 GiB of address space on 64-bit targets: the
