@@ -77,8 +77,10 @@ static void *memory_resize(void *userdata, void *base, size_t old_bytes, size_t 
 {
     (void)base, (void)old_bytes;
     exn_vmem_t *vm = userdata;
-    if (!vm->base && max_bytes < vm->limit)
-        vm->limit = max_bytes; /* reserve no more than the module may ever use */
+    /* reserve no more than the module may ever use; on a 32-bit host wasm3's max_bytes wraps
+     * for a maximum of 65536 pages (to less than new_bytes): no bound then */
+    if (!vm->base && max_bytes >= new_bytes && max_bytes < vm->limit)
+        vm->limit = max_bytes;
     return exn_vmem_resize(vm, new_bytes) == EXN_OK ? vm->base : NULL;
 }
 
@@ -178,7 +180,8 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
         return EXN_ERR_NOMEM;
     }
     uint64_t pages = p->compiled->has_max_pages ? p->compiled->max_pages : 65536;
-    exn_vmem_init(&m->memory, (size_t)(pages * 65536 + sizeof(void *) * 8));
+    uint64_t limit = pages * 65536 + sizeof(void *) * 8;
+    exn_vmem_init(&m->memory, limit < SIZE_MAX ? (size_t)limit : SIZE_MAX); /* 32-bit hosts */
     M3MemoryAllocator allocator = {memory_resize, memory_release, &m->memory};
     m3_SetMemoryAllocator(m->runtime, &allocator);
     m3_SetInterruptFlag(m->runtime, &p->call_state); /* wasm3 patch 0004 */

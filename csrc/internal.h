@@ -21,12 +21,18 @@
 #define EXN_INTERNAL
 #endif
 
-#if defined(__GNUC__) || defined(__clang__)
+#if defined(__MINGW32__) /* built with __USE_MINGW_ANSI_STDIO=1 (CMakeLists.txt): C99 formats */
+#define EXN_PRINTF(fmt_idx, args_idx) __attribute__((format(gnu_printf, fmt_idx, args_idx)))
+#elif defined(__GNUC__) || defined(__clang__)
 #define EXN_PRINTF(fmt_idx, args_idx) __attribute__((format(printf, fmt_idx, args_idx)))
+#else
+#define EXN_PRINTF(fmt_idx, args_idx)
+#endif
+
+#if defined(__GNUC__) || defined(__clang__)
 #define EXN_LIKELY(x) __builtin_expect(!!(x), 1)
 #define EXN_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
-#define EXN_PRINTF(fmt_idx, args_idx)
 #define EXN_LIKELY(x) (x)
 #define EXN_UNLIKELY(x) (x)
 #endif

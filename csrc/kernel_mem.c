@@ -13,6 +13,13 @@
 
 enum { STATUS_LIVE = 1, STATUS_FREE = 2 };
 
+/* A 32-bit host cannot map 4 GiB: there the address space bounds the memory too. */
+#if SIZE_MAX < UINT64_MAX
+#define HOST_MAX_BYTES ((uint64_t)SIZE_MAX + 1 - EXN_KMEM_PAGE)
+#else
+#define HOST_MAX_BYTES EXN_KMEM_MAX_BYTES
+#endif
+
 static void write_header(exn_kmem_t *k, const exn_kblock_t *b)
 {
     uint8_t *h = k->vm.base + (b->off - EXN_KMEM_HEADER);
@@ -27,6 +34,8 @@ exn_status_t exn_kmem_init(exn_kmem_t *k, uint64_t limit_bytes)
     memset(k, 0, sizeof *k);
     if (limit_bytes > EXN_KMEM_MAX_BYTES)
         limit_bytes = EXN_KMEM_MAX_BYTES;
+    if (limit_bytes > HOST_MAX_BYTES)
+        limit_bytes = HOST_MAX_BYTES;
     uint64_t initial = EXN_KMEM_INITIAL_PAGES * EXN_KMEM_PAGE;
     if (limit_bytes < EXN_KMEM_PAGE)
         limit_bytes = EXN_KMEM_PAGE; /* the root page always exists */

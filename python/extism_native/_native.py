@@ -23,7 +23,10 @@ class Slab:
     def __init__(self) -> None:
         self._items: Dict[Any, Any] = {}  # key pointer cdata -> object
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()
+        # re-entrant: a finalizer (Plugin.__del__, ffi.gc destructors freeing host function
+        # user data) may run on this thread while it holds the lock, whenever the garbage
+        # collector runs (on PyPy, at almost any allocation) and removes its own entry
+        self._lock = threading.RLock()
 
     def add(self, obj: Any) -> Any:
         """Register obj; returns the ``void *`` key to give to C."""

@@ -273,7 +273,10 @@ class Plugin:
             if isinstance(data, str):
                 data = data.encode("utf-8")
             else:
-                data = ffi.from_buffer(data)
+                view = memoryview(data)  # TypeError for what is not a buffer
+                if not view.c_contiguous:  # CPython's from_buffer refuses it, PyPy's copies it
+                    raise BufferError("the input must be a C-contiguous buffer")
+                data = ffi.from_buffer(view)
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)

@@ -4,7 +4,6 @@ and asyncio (call_async keeps the event loop free; cancelling the task cancels t
 from __future__ import annotations
 
 import asyncio
-import gc
 import struct
 import threading
 import time
@@ -13,7 +12,7 @@ import pytest
 
 import extism_native as extism
 from extism_native import CompiledPlugin, PluginPool, host_fn
-from conftest import u64s, wasm
+from conftest import gc_collect, u64s, wasm
 
 
 def test_instances_are_independent_and_outlive_the_compiled_plugin():
@@ -24,7 +23,7 @@ def test_instances_are_independent_and_outlive_the_compiled_plugin():
     assert u64s(b.call("count")) == [1]  # own globals
     assert a.id != b.id
     del compiled
-    gc.collect()
+    gc_collect()
     assert u64s(b.call("count")) == [2]
     c = extism.Plugin(CompiledPlugin(wasm("edge")))
     assert u64s(c.call("count")) == [1]

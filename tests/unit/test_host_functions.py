@@ -3,7 +3,6 @@ host_calls.wat), type conversions both ways, exceptions, re-entrancy, user data 
 
 from __future__ import annotations
 
-import gc
 import pickle
 import struct
 import threading
@@ -15,7 +14,7 @@ import pytest
 import extism_native as extism
 from extism_native import CurrentPlugin, Json, Pickle, Codec, ValType, host_fn
 from extism_native._native import slab
-from conftest import u64s, wasm
+from conftest import gc_collect, u64s, wasm
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 
@@ -335,7 +334,7 @@ def test_bad_declarations():
 # ---- lifetime, memory, threads ----------------------------------------------------------------------
 
 def test_user_data_lives_as_long_as_a_plugin_needs_it():
-    gc.collect()
+    gc_collect()
     before = len(slab)
 
     def make():
@@ -350,11 +349,11 @@ def test_user_data_lives_as_long_as_a_plugin_needs_it():
         return extism.Plugin(wasm("host_calls"), functions=[transform, ping])
 
     plugin = make()  # the Function objects are gone; the plugin still holds the functions
-    gc.collect()
+    gc_collect()
     assert plugin.call("echo", "abc") == b"cba"
     assert len(slab) == before + 3  # two functions and the plugin's context
     plugin.close()
-    gc.collect()
+    gc_collect()
     assert len(slab) == before  # released exactly when the last owner went
 
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import array
 import base64
-import gc
 import hashlib
 import json
+import threading
 import uuid
 
 import pytest
 
 import extism_native as extism
-from conftest import u64s, wasm, wasm_path
+from conftest import gc_collect, u64s, wasm, wasm_path
 
 
 @pytest.fixture
@@ -123,7 +123,24 @@ def test_collected_without_close():
     plugin = extism.Plugin(wasm("edge"))
     plugin.call("noop")
     del plugin
-    gc.collect()
+    gc_collect()
+
+
+def test_a_finalizer_may_run_while_this_thread_registers_in_the_slab():
+    # the garbage collector runs finalizers wherever it is triggered (on PyPy: at almost any
+    # allocation), also inside the slab's locked sections on the same thread
+    from extism_native._native import slab
+
+    def body() -> None:
+        plugin = extism.Plugin(wasm("edge"))
+        with slab._lock:
+            del plugin
+            gc_collect()  # Plugin.__del__ removes its context from the slab
+
+    worker = threading.Thread(target=body, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "a finalizer deadlocked on the slab's lock"
 
 
 def test_reset(edge):
