@@ -7,14 +7,8 @@ import subprocess
 
 import pytest
 
-# c_build (tests/conftest.py): the core and its C tests built once per session with cmake
-
-if not (ROOT / "CMakeLists.txt").is_file() or not (ROOT / "csrc").is_dir():
-    # e.g. a copy of tests/ run against an installed wheel (.ci/jobs/40-wheel.sh, cibuildwheel)
-    pytest.skip("the C tests build csrc/ from the source tree, and there is none beside tests/",
-                allow_module_level=True)
-
-
+# c_build (tests/conftest.py): the core and its C tests built once per session with cmake; the
+# tests skip when there is no source tree beside tests/ (a copy run against an installed wheel)
 
 @pytest.mark.parametrize("name", ["test_core", "test_validate"])
 def test_core_c_unit_tests(c_build, name):
