@@ -60,6 +60,11 @@ def official():
 
 
 ROOT = Path(__file__).resolve().parent.parent
+HAVE_SOURCE = (ROOT / "CMakeLists.txt").is_file() and (ROOT / "csrc").is_dir()
+needs_source = pytest.mark.skipif(
+    not HAVE_SOURCE, reason="needs the source tree beside tests/ (this is a copy of tests/ run "
+    "against an installed package)")
+"""Marks tests that read or build the sources (csrc/, bench/, CMakeLists.txt)."""
 
 
 @pytest.fixture(scope="session")
@@ -67,7 +72,7 @@ def c_build(tmp_path_factory):
     """The C core, its C tests and test tools (tests/c, tests/spec) built with cmake, once.
     Skips when there is no source tree beside tests/ (e.g. a copy of tests/ run against an
     installed wheel: .ci/jobs/40-wheel.sh, cibuildwheel)."""
-    if not (ROOT / "CMakeLists.txt").is_file() or not (ROOT / "csrc").is_dir():
+    if not HAVE_SOURCE:
         pytest.skip("needs the source tree beside tests/ to build csrc/")
     cmake = shutil.which("cmake")
     if cmake is None:

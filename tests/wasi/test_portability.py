@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import needs_source
+
+pytestmark = needs_source  # compiles and reads csrc/
+
 ROOT = Path(__file__).resolve().parents[2]
 WASI = ROOT / "csrc" / "wasi"
 WARNINGS = ["-Wall", "-Wextra", "-Wshadow", "-Wundef", "-Wstrict-prototypes",
