@@ -7,7 +7,7 @@ set -euo pipefail
 seconds=${FUZZ_SECONDS:-60}
 start=$(date +%s)
 $SUDO apt-get install -y -qq clang >/dev/null
-build=build/ci-fuzz
+build="$PWD/build/ci-fuzz"
 rm -rf "$build"
 CC=clang cmake -S . -B "$build" -G Ninja -DEXN_FUZZ=ON -DEXN_PYTHON=OFF \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
