@@ -15,7 +15,8 @@ import pytest
 from conftest import ROOT, needs_source
 
 README = ROOT / "README.md"
-BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+BLOCKS = (re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+          if README.is_file() else [])  # a copy of tests/ has no README beside it
 
 
 def expected_lines(code: str):
@@ -28,7 +29,8 @@ def expected_lines(code: str):
 
 
 @needs_source
-@pytest.mark.parametrize("code", BLOCKS, ids=[f"block{i}" for i in range(len(BLOCKS))])
+@pytest.mark.skipif(not BLOCKS, reason="no README.md beside tests/")
+@pytest.mark.parametrize("code", BLOCKS or [""], ids=[f"block{i}" for i in range(len(BLOCKS))])
 def test_readme_example(code, monkeypatch):
     if "doctest: skip" in code:
         pytest.skip("not meant to run here")
