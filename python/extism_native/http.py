@@ -69,6 +69,7 @@ class HttpResponse:
         self.body = body
 
     def chunks(self) -> Iterator[bytes]:
+        """The body as a sequence of byte strings (a bytes body is one piece)."""
         if isinstance(self.body, (bytes, bytearray, memoryview)):
             yield bytes(self.body)
         else:

@@ -51,6 +51,7 @@ class Wasm:
         return out
 
     def to_dict(self) -> Dict[str, Any]:
+        """The JSON form of spec section 6.2 (bytes as base64)."""
         raise NotImplementedError
 
 
@@ -63,6 +64,7 @@ class WasmPath(Wasm):
         self.path = os.fspath(path)
 
     def to_dict(self) -> Dict[str, Any]:
+        """The JSON form of spec section 6.2 (bytes as base64)."""
         return {"path": self.path, **self._common()}
 
 
@@ -80,6 +82,7 @@ class WasmData(Wasm):
         return cls(data, name, hashlib.sha256(data).hexdigest())
 
     def to_dict(self) -> Dict[str, Any]:
+        """The JSON form of spec section 6.2 (bytes as base64)."""
         return {"data": base64.b64encode(self.data).decode("ascii"), **self._common()}
 
 
@@ -97,6 +100,7 @@ class WasmUrl(Wasm):
         self.method = method
 
     def to_dict(self) -> Dict[str, Any]:
+        """The JSON form of spec section 6.2 (bytes as base64)."""
         out: Dict[str, Any] = {"url": self.url, **self._common()}
         if self.headers:
             out["headers"] = self.headers
@@ -125,6 +129,7 @@ class MemoryOptions:
         self.max_var_bytes = max_var_bytes
 
     def to_dict(self) -> Dict[str, Any]:
+        """The JSON form of spec section 6.2 (bytes as base64)."""
         return {k: v for k, v in (("max_pages", self.max_pages),
                                   ("max_http_response_bytes", self.max_http_response_bytes),
                                   ("max_var_bytes", self.max_var_bytes)) if v is not None}
