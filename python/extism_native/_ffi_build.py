@@ -20,13 +20,25 @@ HEADERS = ("extism.h", "extism_native.h")
 PYTHON_CALLBACKS = """
 extern "Python" int32_t _exn_py_log(void *userdata, int32_t level, const char *msg, size_t len);
 extern "Python" void _exn_py_log_drain(const char *data, ExtismSize size);
-extern "Python" void _exn_py_host_flat(void *user_data, ExtismCurrentPlugin *plugin,
-                                       int64_t *slots);
+extern "Python" void _exn_py_host_call(uintptr_t user_data, uintptr_t plugin, int64_t *slots);
+void exn_py_host_flat(void *user_data, ExtismCurrentPlugin *plugin, int64_t *slots);
 extern "Python" void _exn_py_free_user_data(void *user_data);
 extern "Python" int _exn_py_wasi_stdout(void *userdata, const uint8_t *data, size_t len);
 extern "Python" int _exn_py_wasi_stderr(void *userdata, const uint8_t *data, size_t len);
 extern "Python" int _exn_py_http(void *userdata, const exn_http_request_t *request,
                                  exn_http_response_t *response);
+"""
+
+# The exn_host_fn given to every host function: it hands the user data (a slab key) and the
+# plugin pointer to Python as integers, which cffi converts and hashes far faster than pointer
+# cdata objects (the host-function round trip is dominated by such per-call Python work).
+PREAMBLE = r"""
+#include "extism_native.h"
+static void _exn_py_host_call(uintptr_t user_data, uintptr_t plugin, int64_t *slots);
+static void exn_py_host_flat(void *user_data, ExtismCurrentPlugin *plugin, int64_t *slots)
+{
+    _exn_py_host_call((uintptr_t)user_data, (uintptr_t)plugin, slots);
+}
 """
 
 
@@ -47,7 +59,7 @@ def make_ffi() -> FFI:
     for name in HEADERS:
         ffi.cdef(header_cdef((CSRC / name).read_text()))
     ffi.cdef(PYTHON_CALLBACKS)
-    ffi.set_source("extism_native._cffi", '#include "extism_native.h"\n')
+    ffi.set_source("extism_native._cffi", PREAMBLE)
     return ffi
 
 

@@ -18,10 +18,13 @@ __all__ = ["ffi", "lib", "Slab", "slab"]
 
 
 class Slab:
-    """Objects registered for C under opaque pointer keys (thread-safe registration)."""
+    """Objects registered for C under opaque ``void *`` keys (thread-safe registration).
+
+    A key is a small integer cast to a pointer; the map is keyed by the integer, so a callback
+    that receives the key as ``uintptr_t`` finds its object with one int-keyed lookup."""
 
     def __init__(self) -> None:
-        self._items: Dict[Any, Any] = {}  # key pointer cdata -> object
+        self._items: Dict[int, Any] = {}  # key (as an int) -> object
         self._ids = itertools.count(1)
         # re-entrant: a finalizer (Plugin.__del__, ffi.gc destructors freeing host function
         # user data) may run on this thread while it holds the lock, whenever the garbage
@@ -31,17 +34,21 @@ class Slab:
     def add(self, obj: Any) -> Any:
         """Register obj; returns the ``void *`` key to give to C."""
         with self._lock:
-            key = ffi.cast("void *", next(self._ids))
+            key = next(self._ids)
             self._items[key] = obj
-        return key
+        return ffi.cast("void *", key)
+
+    @staticmethod
+    def _int(key: Any) -> int:
+        return key if type(key) is int else int(ffi.cast("uintptr_t", key))
 
     def get(self, key: Any) -> Any:
-        """The object registered under a ``void *`` from C, or None."""
-        return self._items.get(key)
+        """The object registered under a key from C (``void *`` or int), or None."""
+        return self._items.get(self._int(key))
 
     def remove(self, key: Any) -> None:
         with self._lock:
-            self._items.pop(key, None)
+            self._items.pop(self._int(key), None)
 
     def __len__(self) -> int:
         return len(self._items)

@@ -178,17 +178,17 @@ def _is_float(t: ValType) -> bool:
     return t == ValType.F32 or t == ValType.F64
 
 
-_currents: Dict[Any, CurrentPlugin] = {}
+_currents: Dict[int, CurrentPlugin] = {}
 
 
-def _current(cur: Any) -> CurrentPlugin:
-    """The CurrentPlugin wrapper of a plugin pointer (it holds nothing but the pointer, so one
+def _current(cur: int) -> CurrentPlugin:
+    """The CurrentPlugin wrapper of a plugin address (it holds nothing but the pointer, so one
     per plugin address is reused rather than made for every call)."""
     current = _currents.get(cur)
     if current is None:
         if len(_currents) > 4096:
             _currents.clear()
-        current = _currents[cur] = CurrentPlugin(cur)
+        current = _currents[cur] = CurrentPlugin(ffi.cast("ExtismCurrentPlugin *", cur))
     return current
 
 
@@ -213,11 +213,12 @@ class _Callable:
         self.name = name
 
 
-_lookup = slab._items.get  # the slab's pointer -> object map, bound for the hot path
+_lookup = slab._items.get  # the slab's key -> object map, bound for the hot path
 
 
 @ffi.def_extern()
-def _exn_py_host_flat(user_data: Any, cur: Any, slots: Any) -> None:
+def _exn_py_host_call(user_data: int, cur: int, slots: Any) -> None:
+    # user_data (a slab key) and cur arrive as ints: see PREAMBLE in _ffi_build.py
     target = _lookup(user_data)
     try:
         current = target.invoke(cur, slots)
@@ -225,12 +226,13 @@ def _exn_py_host_flat(user_data: Any, cur: Any, slots: Any) -> None:
             current._release()
     except BaseException as exc:
         # stop the guest now; Plugin.call raises this very exception once it has unwound
-        ctx = context_of(lib.extism_current_plugin_host_context(cur))
+        pointer = _current(cur).pointer
+        ctx = context_of(lib.extism_current_plugin_host_context(pointer))
         if ctx is not None:
             ctx.error = exc
         name = target.name if target is not None else "?"
         message = f"host function {name!r} raised {type(exc).__name__}: {exc}"
-        lib.exn_current_plugin_fail(cur, message.encode("utf-8", "replace")[:400])
+        lib.exn_current_plugin_fail(pointer, message.encode("utf-8", "replace")[:400])
 
 
 @ffi.def_extern()
@@ -268,21 +270,23 @@ class Function:
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
         n_in = len(self.args)
         ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current, "Val": Val,
+                              "_new": object.__new__,
                               "_to_float": _bits_to_float, "_to_bits": _float_to_bits, "int": int}
-        params = []
+        # Val objects are made with object.__new__ and two slot stores: the types are known
+        # ValTypes, so Val.__init__'s check is not needed, and this is the largest per-call cost
+        body = ["current = _current(cur)"]
         for i, t in enumerate(self.args):
             ns[f"T{i}"] = t
             value = f"_to_float(slots[{i}])" if _is_float(t) else f"slots[{i}]"
-            params.append(f"Val(T{i}, {value})")
-        results = []
+            body += [f"p{i} = _new(Val)", f"p{i}.t = T{i}", f"p{i}.value = {value}"]
         for j, t in enumerate(self.returns):
             ns[f"R{j}"] = t
-            results.append(f"Val(R{j}, 0)")
-        body = ["current = _current(cur)",
-                f"params = [{', '.join(params)}]",
-                f"results = [{', '.join(results)}]",
-                "f(current, params, results, *user_data)" if user_data else
-                "f(current, params, results)"]
+            body += [f"r{j} = _new(Val)", f"r{j}.t = R{j}", f"r{j}.value = 0"]
+        params = ", ".join(f"p{i}" for i in range(n_in))
+        results = ", ".join(f"r{j}" for j in range(len(self.returns)))
+        body += [f"params = [{params}]", f"results = [{results}]",
+                 "f(current, params, results, *user_data)" if user_data else
+                 "f(current, params, results)"]
         for j, t in enumerate(self.returns):
             conv = "_to_bits" if _is_float(t) else "int"
             body.append(f"slots[{n_in + j}] = {conv}(results[{j}].value)")
@@ -298,7 +302,7 @@ class Function:
         params = ffi.new("ExtismValType[]", [int(t) for t in self.args])
         results = ffi.new("ExtismValType[]", [int(t) for t in self.returns])
         ptr = lib.exn_function_new(self.name.encode("utf-8"), params, len(self.args), results,
-                                   len(self.returns), lib._exn_py_host_flat, key,
+                                   len(self.returns), lib.exn_py_host_flat, key,
                                    lib._exn_py_free_user_data)
         if ptr == ffi.NULL:  # the user data was released already
             raise ValueError(f"cannot create host function {self.name!r}")

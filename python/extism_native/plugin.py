@@ -203,7 +203,12 @@ class Plugin:
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
-        self._lock = threading.Lock()
+        # One token: the thread that pops it owns the call state until it has copied the output
+        # (list.pop and append are atomic and much cheaper than a Lock's acquire); threads that
+        # find it gone wait on _cv.
+        self._token = [True]
+        self._waiters = 0
+        self._cv = threading.Condition(threading.Lock())
         self._names: Dict[str, bytes] = {}
         self.id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(self._ptr), 16)))
         self._ctx = ctx = PluginContext(id(self))
@@ -280,11 +285,13 @@ class Plugin:
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)
-        # The output lives in kernel memory until the next call: hold the plugin's lock until it
+        # The output lives in kernel memory until the next call: hold the call token until it
         # is copied, so a call from another thread cannot overwrite it first.
-        lock = self._lock
-        if not lock.acquire(False):
-            self._wait_for_lock(function_name)
+        token = self._token
+        try:
+            token.pop()
+        except IndexError:
+            self._wait_for_token(function_name)
         try:
             if host_context is not None or timeout is not None:
                 self._set_call_options(host_context, timeout)
@@ -298,7 +305,9 @@ class Plugin:
         finally:
             if host_context is not None or timeout is not None:
                 self._set_call_options(None, None)
-            lock.release()
+            token.append(True)
+            if self._waiters:
+                self._wake_waiter()
         return out if parse is None else parse(out)
 
     def _set_call_options(self, host_context: Any, timeout: Optional[float]) -> None:
@@ -330,14 +339,29 @@ class Plugin:
                 pass
             raise
 
-    def _wait_for_lock(self, function_name: str) -> None:
+    def _wait_for_token(self, function_name: str) -> None:
         # the plugin is busy: if it is busy on this very thread, a callback of its own call is
         # calling back into it (waiting would deadlock)
         if self._ptr is not None and lib.exn_plugin_is_running_here(self._ptr):
             raise errors.UsageError(
                 f"calling {function_name!r}: re-entrant call: a host function called back into "
                 "the plugin that is calling it")
-        self._lock.acquire()
+        with self._cv:
+            # counted before trying, so a token returned after a failed try is signalled
+            self._waiters += 1
+            try:
+                while True:
+                    try:
+                        self._token.pop()
+                        return
+                    except IndexError:
+                        self._cv.wait()
+            finally:
+                self._waiters -= 1
+
+    def _wake_waiter(self) -> None:
+        with self._cv:
+            self._cv.notify()
 
     def _encode_name(self, function_name: str) -> bytes:
         if not isinstance(function_name, str):

@@ -66,3 +66,34 @@ def test_hammer_separate_plugins():
     for t in threads:
         t.join()
     assert sorted(results) == list(range(6))
+
+
+def test_each_thread_gets_its_own_output_from_a_shared_plugin():
+    # Outputs live in the plugin's kernel memory until its next call: a thread must copy its
+    # own before another thread's call overwrites it.  A tiny GIL switch interval makes the
+    # threads interleave between the call and the copy as often as possible.
+    import sys
+
+    plugin = extism.Plugin(wasm("bench"))
+    errors = []
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+
+    def worker(seed):
+        try:
+            for i in range(1500):
+                data = bytes([seed]) * (8 + (i % 64))
+                if plugin.call("echo", data) != data:
+                    errors.append((seed, i))
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    try:
+        threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(old)
+    assert errors == []
