@@ -157,6 +157,7 @@ typedef struct M3Module
     //bool                    hasWasmCodeCopy;
 
     struct M3Module *       next;
+    struct M3Module *       parsedFrom;         // of a clone, which borrows its parse (patch 0050)
 }
 M3Module;
 

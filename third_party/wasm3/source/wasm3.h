@@ -261,6 +261,14 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
     // b. m3_LoadModule returned a result.
     void                m3_FreeModule               (IM3Module i_module);
 
+    // Instances of one parsed module (extism_native patch 0050): a new unloaded module that
+    // shares with i_template everything parsing made and loading does not change (wasm bytes,
+    // names, function types, segment descriptions) and has its own functions, globals, tables
+    // and segment drop state.  i_template must never be loaded and must stay alive and
+    // unchanged while clones exist; then clones may be made on several threads at once.
+    M3Result            m3_CloneModule              (IM3Module              i_template,
+                                                     IM3Module *            o_module);
+
     //  LoadModule transfers ownership of a module to the runtime. Do not free modules once successfully loaded into the runtime
     M3Result            m3_LoadModule               (IM3Runtime io_runtime,  IM3Module io_module);
 
@@ -280,6 +288,13 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
                                                      const char * const     i_functionName,
                                                      const char * const     i_signature,
                                                      M3RawCall              i_function);
+
+    // Link imported function number i_functionIndex (extism_native patch 0051): no name
+    // lookup and no signature check - the embedder has checked the import's type.
+    M3Result            m3_LinkRawFunctionAt        (IM3Module              io_module,
+                                                     uint32_t               i_functionIndex,
+                                                     M3RawCall              i_function,
+                                                     const void *           i_userdata);
 
     M3Result            m3_LinkRawFunctionEx        (IM3Module              io_module,
                                                      const char * const     i_moduleName,
