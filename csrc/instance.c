@@ -97,6 +97,7 @@ static void module_free_instance(exn_module_t *m)
     if (m->env)
         m3_FreeEnvironment(m->env);
     exn_vmem_free(&m->memory);
+    exn_vmem_free(&m->stack);
     exn_free(m->links);
     m->env = NULL;
     m->runtime = NULL;
@@ -170,8 +171,9 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
     /* the runtime's own environment only pools its code pages (the module's function types
      * are in the compiled plugin's): instances on other threads never touch it */
     m->env = m3_NewEnvironment();
-    if (m->env)
-        m->runtime = m3_NewRuntime(m->env, WASM_STACK_BYTES, p);
+    exn_vmem_init(&m->stack, WASM_STACK_BYTES);
+    if (m->env && exn_vmem_resize(&m->stack, WASM_STACK_BYTES) == EXN_OK)
+        m->runtime = m3_NewRuntimeWithStack(m->env, m->stack.base, WASM_STACK_BYTES, p);
     if (!m->runtime) {
         exn_fmt(errbuf, errbuf_len, "out of memory creating the wasm runtime");
         return EXN_ERR_NOMEM;

@@ -88,11 +88,8 @@ M3Result  CopyArray  (void ** o_copy, const void * i_array, size_t i_count, size
     * o_copy = NULL;
     if (not i_count)
         return m3Err_none;
-    * o_copy = m3_Malloc (i_count * i_size);
-    if (not * o_copy)
-        return m3Err_mallocFailed;
-    memcpy (* o_copy, i_array, i_count * i_size);
-    return m3Err_none;
+    * o_copy = m3_CopyMem (i_array, i_count * i_size);
+    return * o_copy ? m3Err_none : m3Err_mallocFailed;
 }
 
 

@@ -202,6 +202,15 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
                                                      uint32_t               i_stackSizeInBytes,
                                                      void *                 i_userdata);
 
+    // A runtime whose value stack the embedder provides (extism_native patch 0053): i_stack holds
+    // i_stackSizeInBytes bytes (a multiple of 8, at least 64) that read as zero, and outlives
+    // the runtime, which does not free it.  The embedder can so give it pages that only become
+    // resident when the guest reaches them (m3_NewRuntime zeroes its whole stack with calloc).
+    IM3Runtime          m3_NewRuntimeWithStack      (IM3Environment         io_environment,
+                                                     void *                 i_stack,
+                                                     uint32_t               i_stackSizeInBytes,
+                                                     void *                 i_userdata);
+
     void                m3_FreeRuntime              (IM3Runtime             i_runtime);
 
     // Wasm currently only supports one memory region. i_memoryIndex should be zero.
