@@ -25,7 +25,8 @@ void  FreeClone  (IM3Module i_module)
 {
     for (u32 i = 0; i < i_module->numFunctions; ++i)
     {
-        m3_Free (i_module->functions [i].constants);
+        if (i_module->functions [i].constants)      // (most functions never compile)
+            m3_Free (i_module->functions [i].constants);
 #   if (d_m3EnableCodePageRefCounting)
         m3_Free (i_module->functions [i].codePageRefs);
 #   endif
