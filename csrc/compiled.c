@@ -1,9 +1,9 @@
 /* compiled.c: compiled plugins (compiled.h) - read the manifest once, load and hash-check the
- * modules, name them (spec 6.4), validate and scan them, and resolve every import (host
+ * modules, name them (spec 6.4), validate, scan and parse them, and resolve every import (host
  * functions first: they may replace kernel and WASI functions; then the kernel, WASI, and the
  * other modules by name).  One load error lists every unresolved import at once.
  * May call: manifest.h, validate.h, module_info.h, hostfn.h, kernel.h (the kernel's import
- * table), wasi/wasi.h (WASI's). */
+ * table), wasi/wasi.h (WASI's), wasm3.h (parsing). */
 #include "compiled.h"
 
 #include "hostfn.h"
@@ -228,6 +228,35 @@ static bool reserved_name(const char *name)
     return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
 }
 
+/* wasm3's parse of a module, made once: every instance clones it (wasm3 patch 0050). */
+static exn_status_t parse(exn_module_def_t *def, char *why, size_t why_len)
+{
+    if (!(def->env = m3_NewEnvironment()))
+        return EXN_ERR_NOMEM;
+    M3Result r = m3_ParseModule(def->env, &def->parsed, def->wasm, (uint32_t)def->wasm_len);
+    if (r == m3Err_mallocFailed)
+        return EXN_ERR_NOMEM;
+    if (r) {
+        exn_fmt(why, why_len, "invalid wasm module: %s", r);
+        return EXN_ERR_LOAD;
+    }
+    return EXN_OK;
+}
+
+/* Where every import comes from, for instances to link without looking anything up. */
+static exn_status_t resolve_imports(ExtismCompiledPlugin *c)
+{
+    for (size_t k = 0; k < c->n_defs; k++) {
+        exn_module_def_t *def = &c->defs[k];
+        uint32_t n = def->info.n_imports;
+        if (!(def->targets = exn_calloc(n ? n : 1, sizeof *def->targets)))
+            return EXN_ERR_NOMEM;
+        for (uint32_t i = 0; i < n; i++)
+            def->targets[i] = exn_resolve_import(c, def, &def->info.imports[i]);
+    }
+    return EXN_OK;
+}
+
 /* Take the modules out of the manifest and name them (spec 6.4): one module is main whatever
  * its name; with several, unnamed ones are called main, and if none is main the last one is. */
 static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manifest, char *errbuf,
@@ -284,6 +313,8 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
         exn_status_t st = exn_validate(def->wasm, def->wasm_len, why, sizeof why);
         if (st == EXN_OK)
             st = exn_module_scan(def->wasm, def->wasm_len, &def->info, why, sizeof why);
+        if (st == EXN_OK)
+            st = parse(def, why, sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -358,6 +389,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
 
     EXN_TRY(take_modules(c, &manifest, errbuf, errbuf_len));
     EXN_TRY(check_imports(c, errbuf, errbuf_len));
+    EXN_TRY(resolve_imports(c));
     *out = c;
     c = NULL;
 
@@ -394,6 +426,9 @@ void exn_compiled_release(ExtismCompiledPlugin *c)
         exn_free(c->defs[i].name);
         exn_free(c->defs[i].wasm);
         exn_module_info_free(&c->defs[i].info);
+        exn_free(c->defs[i].targets);
+        m3_FreeModule(c->defs[i].parsed); /* (no instance is left to borrow from it) */
+        m3_FreeEnvironment(c->defs[i].env);
     }
     exn_free(c->defs);
     for (size_t i = 0; i < c->n_fns; i++)

@@ -1,6 +1,7 @@
 /* compiled.h: a compiled plugin - everything about a plugin that does not change once it is
  * made and can be shared by any number of instances: the modules' bytes (validated, hashed,
- * scanned), their names, the host functions, and the manifest's settings.
+ * scanned, parsed by wasm3), their names, where their imports come from, the host functions,
+ * and the manifest's settings.
  *
  * It is reference counted: the creator holds one reference and every plugin made from it
  * another, so a compiled plugin may be freed while its plugins live on.  Immutable after
@@ -13,11 +14,34 @@
 #include "module_info.h"
 #include "strmap.h"
 
+#include "wasm3.h"
+
+/* Where an import of a module comes from (spec 3.5, 6.4). */
+typedef enum {
+    EXN_IMPORT_NONE,
+    EXN_IMPORT_HOST,   /* a host function: fn */
+    EXN_IMPORT_KERNEL, /* extism:host/env: kernel */
+    EXN_IMPORT_WASI,   /* wasi_snapshot_preview1: wasi */
+    EXN_IMPORT_MODULE  /* function `index` of module `module` of the manifest */
+} exn_import_kind_t;
+
+typedef struct {
+    exn_import_kind_t kind;
+    const ExtismFunction *fn;
+    const struct exn_kernel_import *kernel;
+    const struct exn_wasi_import *wasi;
+    size_t module;
+    uint32_t index;
+} exn_import_target_t;
+
 typedef struct {
     char *name;    /* the name other modules import it by; "main" for the main module */
     uint8_t *wasm; /* wasm3 keeps pointers into these bytes while any instance lives */
     size_t wasm_len;
     exn_module_info_t info;
+    exn_import_target_t *targets; /* where each import comes from (info.imports order) */
+    IM3Environment env;           /* the parsed module's function types */
+    IM3Module parsed;             /* parsed once, never loaded: instances clone it */
 } exn_module_def_t;
 
 struct ExtismCompiledPlugin {
@@ -42,31 +66,13 @@ struct ExtismCompiledPlugin {
     size_t n_allowed_paths;
 };
 
-/** Read, load, hash-check, validate and scan a plugin's modules and check that every import
- *  can be provided.  Returns EXN_OK and a compiled plugin with one reference, or an error
+/** Read, load, hash-check, validate, scan and parse a plugin's modules and resolve every
+ *  import.  Returns EXN_OK and a compiled plugin with one reference, or an error
  *  status (EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED) with a message. */
 EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
                                            const ExtismFunction **functions, size_t n_functions,
                                            bool with_wasi, ExtismCompiledPlugin **out,
                                            char *errbuf, size_t errbuf_len);
-
-/* Where an import of a module comes from (spec 3.5, 6.4). */
-typedef enum {
-    EXN_IMPORT_NONE,
-    EXN_IMPORT_HOST,   /* a host function: fn */
-    EXN_IMPORT_KERNEL, /* extism:host/env: kernel */
-    EXN_IMPORT_WASI,   /* wasi_snapshot_preview1: wasi */
-    EXN_IMPORT_MODULE  /* function `index` of module `module` of the manifest */
-} exn_import_kind_t;
-
-typedef struct {
-    exn_import_kind_t kind;
-    const ExtismFunction *fn;
-    const struct exn_kernel_import *kernel;
-    const struct exn_wasi_import *wasi;
-    size_t module;
-    uint32_t index;
-} exn_import_target_t;
 
 #define EXN_MAX_LINK_VALUES 128 /* parameters/results of a function imported from a module */
 

@@ -97,6 +97,7 @@ static void module_free_instance(exn_module_t *m)
     if (m->env)
         m3_FreeEnvironment(m->env);
     exn_vmem_free(&m->memory);
+    exn_vmem_free(&m->stack);
     exn_free(m->links);
     m->env = NULL;
     m->runtime = NULL;
@@ -114,6 +115,8 @@ void exn_instances_free(ExtismPlugin *p)
     p->n_order = 0;
 }
 
+/* The compiled plugin resolved and type-checked every import once: link them by index (wasm3
+ * patch 0051; function imports are the module's first functions, in import order). */
 static M3Result link_imports(ExtismPlugin *p, exn_module_t *m)
 {
     const exn_module_info_t *info = &m->def->info;
@@ -121,30 +124,23 @@ static M3Result link_imports(ExtismPlugin *p, exn_module_t *m)
     if (!m->links)
         return m3Err_mallocFailed;
     for (uint32_t i = 0; i < info->n_imports; i++) {
-        const exn_import_t *im = &info->imports[i];
-        exn_import_target_t t = exn_resolve_import(p->compiled, m->def, im);
+        const exn_import_target_t *t = &m->def->targets[i];
         M3Result r = NULL;
-        switch (t.kind) {
+        switch (t->kind) {
         case EXN_IMPORT_HOST:
-            r = m3_LinkRawFunctionEx(m->module, im->module, im->name, t.fn->signature,
-                                     exn_hostfn_trampoline, t.fn);
+            r = m3_LinkRawFunctionAt(m->module, i, exn_hostfn_trampoline, t->fn);
             break;
         case EXN_IMPORT_KERNEL:
-            r = m3_LinkRawFunction(m->module, im->module, im->name, t.kernel->signature,
-                                   t.kernel->fn);
+            r = m3_LinkRawFunctionAt(m->module, i, t->kernel->fn, NULL);
             break;
         case EXN_IMPORT_WASI:
-            r = m3_LinkRawFunction(m->module, im->module, im->name, t.wasi->signature,
-                                   t.wasi->fn);
+            r = m3_LinkRawFunctionAt(m->module, i, t->wasi->fn, NULL);
             break;
         case EXN_IMPORT_MODULE: {
             exn_link_t *link = &m->links[m->n_links++];
-            link->target = &p->mods[t.module];
-            link->index = t.index;
-            char sig[2 * EXN_MAX_LINK_VALUES + 4];
-            exn_type_signature(&info->types[im->type_index], sig, sizeof sig);
-            r = m3_LinkRawFunctionEx(m->module, im->module, im->name, sig, module_trampoline,
-                                     link);
+            link->target = &p->mods[t->module];
+            link->index = t->index;
+            r = m3_LinkRawFunctionAt(m->module, i, module_trampoline, link);
             break;
         }
         case EXN_IMPORT_NONE: break; /* not reached: creation checked every import */
@@ -164,17 +160,20 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
     /* modules this one imports from come first: their start functions run before ours */
     const exn_module_info_t *info = &m->def->info;
     for (uint32_t i = 0; i < info->n_imports; i++) {
-        exn_import_target_t t = exn_resolve_import(p->compiled, m->def, &info->imports[i]);
-        if (t.kind == EXN_IMPORT_MODULE) {
-            exn_status_t st = instantiate(p, &p->mods[t.module], errbuf, errbuf_len);
+        const exn_import_target_t *t = &m->def->targets[i];
+        if (t->kind == EXN_IMPORT_MODULE) {
+            exn_status_t st = instantiate(p, &p->mods[t->module], errbuf, errbuf_len);
             if (st)
                 return st;
         }
     }
 
+    /* the runtime's own environment only pools its code pages (the module's function types
+     * are in the compiled plugin's): instances on other threads never touch it */
     m->env = m3_NewEnvironment();
-    if (m->env)
-        m->runtime = m3_NewRuntime(m->env, WASM_STACK_BYTES, p);
+    exn_vmem_init(&m->stack, WASM_STACK_BYTES);
+    if (m->env && exn_vmem_resize(&m->stack, WASM_STACK_BYTES) == EXN_OK)
+        m->runtime = m3_NewRuntimeWithStack(m->env, m->stack.base, WASM_STACK_BYTES, p);
     if (!m->runtime) {
         exn_fmt(errbuf, errbuf_len, "out of memory creating the wasm runtime");
         return EXN_ERR_NOMEM;
@@ -187,10 +186,10 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
     m3_SetInterruptFlag(m->runtime, &p->call_state); /* wasm3 patch 0004 */
 
     IM3Module module = NULL;
-    M3Result r = m3_ParseModule(m->env, &module, m->def->wasm, (uint32_t)m->def->wasm_len);
+    M3Result r = m3_CloneModule(m->def->parsed, &module); /* wasm3 patch 0050 */
     if (r) {
-        exn_fmt(errbuf, errbuf_len, "invalid wasm module %s: %s", m->def->name, r);
-        return EXN_ERR_LOAD;
+        exn_fmt(errbuf, errbuf_len, "cannot instantiate module %s: %s", m->def->name, r);
+        return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
     }
     r = m3_LoadModule(m->runtime, module);
     if (r) {

@@ -23,6 +23,7 @@ typedef struct exn_module {
     IM3Runtime runtime;
     IM3Module module;
     exn_vmem_t memory;   /* the linear memory (wasm3 patch 0001) */
+    exn_vmem_t stack;    /* wasm3's value stack (patch 0053): resident only where used */
     bool initialized;    /* its guest-runtime initialiser has run */
     int visit;           /* instantiation: 0 not yet, 1 in progress, 2 done */
 

@@ -29,6 +29,49 @@ def test_instances_are_independent_and_outlive_the_compiled_plugin():
     assert u64s(c.call("count")) == [1]
 
 
+def test_instances_have_their_own_tables_and_segments():
+    # instances clone one parsed module (wasm3 patch 0050): what the guest changes - tables,
+    # the drop state of element and data segments, globals - must stay with one instance
+    compiled = CompiledPlugin(wasm("engine_features"))
+    a, b = extism.Plugin(compiled), extism.Plugin(compiled)
+    a.call("tables")  # sets a slot and grows the table: a second run fails its first check
+    with pytest.raises(extism.PluginCallError):
+        a.call("tables")
+    b.call("tables")
+    with pytest.raises(extism.Trap, match="out of bounds memory access"):
+        a.call("dropped_data")
+    with pytest.raises(extism.Trap, match="out of bounds table access"):
+        a.call("dropped_elem")
+    b.call("bulk_memory")  # memory.init and table.init from the segments a dropped
+    with pytest.raises(extism.Trap, match="out of bounds memory access"):
+        extism.Plugin(compiled).call("dropped_data")
+
+
+def test_instances_of_one_compiled_plugin_on_two_threads():
+    compiled = CompiledPlugin(wasm("engine_features"))
+    edge = CompiledPlugin(wasm("edge"))
+    errors = []
+
+    def worker():
+        try:
+            for _ in range(40):
+                p = extism.Plugin(compiled)
+                p.call("tables")
+                p.call("bulk_memory")
+                e = extism.Plugin(edge)
+                if [u64s(e.call("count")) for _ in range(2)] != [[1], [2]]:
+                    errors.append("globals shared")
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
 def test_compile_errors_are_load_errors():
     with pytest.raises(extism.InvalidModuleError):
         CompiledPlugin(b"\0asm\x01\0\0\0\x01")

@@ -190,6 +190,16 @@ M3Result  m3_LinkRawFunctionEx  (IM3Module            io_module,
     return FindAndLinkFunction (io_module, i_moduleName, i_functionName, i_signature, (voidptr_t)i_function, i_userdata);
 }
 
+M3Result  m3_LinkRawFunctionAt  (IM3Module            io_module,
+                                uint32_t             i_functionIndex,
+                                M3RawCall            i_function,
+                                const void *         i_userdata)
+{
+    if (i_functionIndex >= io_module->numFuncImports)
+        return m3Err_functionLookupFailed;
+    return LinkRawFunction (io_module, & io_module->functions [i_functionIndex], NULL, (voidptr_t) i_function, i_userdata);
+}
+
 M3Result  m3_LinkRawFunction  (IM3Module            io_module,
                               const char * const    i_moduleName,
                               const char * const    i_functionName,

@@ -3038,8 +3038,11 @@ M3Result  CompileFunction  (IM3Function io_function)
                                                                         io_function->index, m3_GetFunctionName (io_function), SPrintFuncTypeSignature (funcType), (u32) (io_function->wasmEnd - io_function->wasm));
     IM3Runtime runtime = io_function->module->runtime;
 
-    IM3Compilation o = & runtime->compilation;                      d_m3Assert (d_m3MaxFunctionSlots >= d_m3MaxFunctionStackHeight * (d_m3Use32BitSlots + 1))  // need twice as many slots in 32-bit mode
-    memset (o, 0x0, sizeof (M3Compilation));
+    // 40 KiB of scratch, only while compiling: kept in the runtime, it was resident for every
+    // instance's lifetime (patch 0052)
+    IM3Compilation o = m3_AllocStruct (M3Compilation);              d_m3Assert (d_m3MaxFunctionSlots >= d_m3MaxFunctionStackHeight * (d_m3Use32BitSlots + 1))  // need twice as many slots in 32-bit mode
+    if (not o)
+        return m3Err_mallocFailed;
 
     o->runtime  = runtime;
     o->module   = io_function->module;
@@ -3118,6 +3121,7 @@ _   (CompileBlockStatements (o));
 } _catch:
 
     ReleaseCompilationCodePage (o);
+    m3_Free (o);
 
     return result;
 }

@@ -140,7 +140,11 @@ void *  m3_Realloc  (void * i_ptr, size_t i_newSize, size_t i_oldSize)
 
 void *  m3_CopyMem  (const void * i_from, size_t i_size)
 {
+#if d_m3FixedHeap
     void * ptr = m3_Malloc(i_size);
+#else
+    void * ptr = malloc (i_size);       // not zeroed first: it is overwritten (patch 0055)
+#endif
     if (ptr) {
         memcpy (ptr, i_from, i_size);
     }

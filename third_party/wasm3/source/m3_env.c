@@ -190,6 +190,29 @@ IM3Runtime  m3_NewRuntime  (IM3Environment i_environment, u32 i_stackSizeInBytes
     return runtime;
 }
 
+IM3Runtime  m3_NewRuntimeWithStack  (IM3Environment i_environment, void * i_stack, u32 i_stackSizeInBytes, void * i_userdata)
+{
+    if (not i_stack or i_stackSizeInBytes < 8 * sizeof (m3slot_t))
+        return NULL;
+
+    IM3Runtime runtime = m3_AllocStruct (M3Runtime);
+
+    if (runtime)
+    {
+        m3_ResetErrorInfo(runtime);
+
+        runtime->environment = i_environment;
+        runtime->userdata = i_userdata;
+        runtime->interrupt = & runtime->noInterrupt;
+        runtime->stack = i_stack;
+        runtime->stackProvided = true;
+        // the same slack past the last slot as m3_NewRuntime allocates
+        runtime->numStackSlots = i_stackSizeInBytes / sizeof (m3slot_t) - 4;
+    }
+
+    return runtime;
+}
+
 void *  m3_GetUserData  (IM3Runtime i_runtime)
 {
     return i_runtime ? i_runtime->userdata : NULL;
@@ -230,7 +253,8 @@ void  Runtime_Release  (IM3Runtime i_runtime)
     Environment_ReleaseCodePages (i_runtime->environment, i_runtime->pagesOpen);
     Environment_ReleaseCodePages (i_runtime->environment, i_runtime->pagesFull);
 
-    m3_Free (i_runtime->stack);
+    if (not i_runtime->stackProvided)
+        m3_Free (i_runtime->stack);
     if (i_runtime->memoryAllocator.release)
     {
         if (i_runtime->memory.mallocated)
@@ -274,9 +298,58 @@ void  m3_FreeRuntime  (IM3Runtime i_runtime)
     }
 }
 
+// The constant expressions modules nearly always have - one constant of the expected type, or a
+// function reference, then end - evaluated without compiling them (patch 0054).  Returns false
+// for anything else, which EvaluateExpression compiles and runs.
+static
+bool  EvaluateConstant  (IM3Module i_module, void * o_expressed, u8 i_type, bytes_t * io_bytes, cbytes_t i_end)
+{
+    bytes_t bytes = * io_bytes;
+    u8 opcode;
+    u64 value = 0;
+    if (Read_u8 (& opcode, & bytes, i_end))
+        return false;
+    switch (opcode)
+    {
+        case 0x41: { i32 v; if (i_type != c_m3Type_i32 or ReadLEB_i32 (& v, & bytes, i_end)) return false; value = (u32) v; break; }
+        case 0x42: { i64 v; if (i_type != c_m3Type_i64 or ReadLEB_i64 (& v, & bytes, i_end)) return false; value = (u64) v; break; }
+        case 0x43: { u32 v; if (i_type != c_m3Type_f32 or Read_u32 (& v, & bytes, i_end)) return false; value = v; break; }
+        case 0x44: { u64 v; if (i_type != c_m3Type_f64 or Read_u64 (& v, & bytes, i_end)) return false; value = v; break; }
+        case c_waOp_refNull:
+        {
+            i8 waType; u8 type;
+            if (ReadLEB_i7 (& waType, & bytes, i_end) or NormalizeType (& type, waType) or type != i_type)
+                return false;
+            break;
+        }
+        case c_waOp_refFunc:
+        {
+            u32 index;
+            if (i_type != c_m3Type_funcref or ReadLEB_u32 (& index, & bytes, i_end) or index >= i_module->numFunctions)
+                return false;
+            value = (u64) (uintptr_t) & i_module->functions [index];
+            break;
+        }
+        default: return false;
+    }
+    if (Read_u8 (& opcode, & bytes, i_end) or opcode != c_waOp_end)
+        return false;
+
+    if (SizeOfType (i_type) == sizeof (u32))
+        * (u32 *) o_expressed = (u32) value;
+    else
+        * (u64 *) o_expressed = value;
+    * io_bytes = bytes;
+    return true;
+}
+
+
 M3Result  EvaluateExpression  (IM3Module i_module, void * o_expressed, u8 i_type, bytes_t * io_bytes, cbytes_t i_end)
 {
     M3Result result = m3Err_none;
+
+    if (EvaluateConstant (i_module, o_expressed, i_type, io_bytes, i_end))
+        return result;
 
     // OPTZ: use a simplified interpreter for expressions
 
@@ -298,7 +371,13 @@ M3Result  EvaluateExpression  (IM3Module i_module, void * o_expressed, u8 i_type
     IM3Runtime savedRuntime = i_module->runtime;
     i_module->runtime = & runtime;
 
-    IM3Compilation o = & runtime.compilation;
+#if defined(d_m3PreferStaticAlloc)
+    static M3Compilation compilation;
+#else
+    M3Compilation compilation;
+#endif
+    M3_INIT (compilation);
+    IM3Compilation o = & compilation;
     o->runtime = & runtime;
     o->module =  i_module;
     o->wasm =    * io_bytes;

@@ -157,6 +157,7 @@ typedef struct M3Module
     //bool                    hasWasmCodeCopy;
 
     struct M3Module *       next;
+    struct M3Module *       parsedFrom;         // of a clone, which borrows its parse (patch 0050)
 }
 M3Module;
 
@@ -193,8 +194,6 @@ void                        Environment_AddFuncType     (IM3Environment i_enviro
 
 typedef struct M3Runtime
 {
-    M3Compilation           compilation;
-
     IM3Environment          environment;
 
     M3CodePage *            pagesOpen;      // linked list of code pages with writable space on them
@@ -206,6 +205,7 @@ typedef struct M3Runtime
     IM3Module               modules;        // linked list of imported modules
 
     void *                  stack;
+    bool                    stackProvided;      // by the embedder, who frees it (patch 0053)
     u32                     stackSize;
     u32                     numStackSlots;
     IM3Function             lastCalled;     // last function that successfully executed

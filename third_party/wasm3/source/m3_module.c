@@ -19,9 +19,36 @@ void Module_FreeFunctions (IM3Module i_module)
 }
 
 
+// A clone owns only the arrays an instance changes, not what they point into (patch 0050)
+static
+void  FreeClone  (IM3Module i_module)
+{
+    for (u32 i = 0; i < i_module->numFunctions; ++i)
+    {
+        if (i_module->functions [i].constants)      // (most functions never compile)
+            m3_Free (i_module->functions [i].constants);
+#   if (d_m3EnableCodePageRefCounting)
+        m3_Free (i_module->functions [i].codePageRefs);
+#   endif
+    }
+    m3_Free (i_module->functions);
+    m3_Free (i_module->dataSegments);
+    for (u32 i = 0; i < i_module->numTables; ++i)
+        m3_Free (i_module->tables [i].elements);
+    m3_Free (i_module->tables);
+    for (u32 i = 0; i < i_module->numElementSegments; ++i)
+        m3_Free (i_module->elementSegments [i].elements);
+    m3_Free (i_module->elementSegments);
+    m3_Free (i_module->globals);
+    m3_Free (i_module);
+}
+
+
 void  m3_FreeModule  (IM3Module i_module)
 {
-    if (i_module)
+    if (i_module and i_module->parsedFrom)
+        FreeClone (i_module);
+    else if (i_module)
     {
         m3log (module, "freeing module: %s (funcs: %d; segments: %d)",
                i_module->name, i_module->numFunctions, i_module->numDataSegments);
@@ -53,6 +80,61 @@ void  m3_FreeModule  (IM3Module i_module)
 
         m3_Free (i_module);
     }
+}
+
+
+static
+M3Result  CopyArray  (void ** o_copy, const void * i_array, size_t i_count, size_t i_size)
+{
+    * o_copy = NULL;
+    if (not i_count)
+        return m3Err_none;
+    * o_copy = m3_CopyMem (i_array, i_count * i_size);
+    return * o_copy ? m3Err_none : m3Err_mallocFailed;
+}
+
+
+M3Result  m3_CloneModule  (IM3Module i_template, IM3Module * o_module)
+{
+    M3Result result = m3Err_none;
+
+    IM3Module module = NULL;
+_try {
+    _throwif ("only a parsed, never loaded module can be cloned", i_template->runtime or i_template->parsedFrom);
+    module = m3_AllocStruct (M3Module);
+    _throwifnull (module);
+    * module = * i_template;
+    module->parsedFrom = i_template;
+    module->next = NULL;
+    module->functions = NULL;
+    module->dataSegments = NULL;
+    module->globals = NULL;
+    module->elementSegments = NULL;
+    module->tables = NULL;
+    // (counts stay as parsed: FreeClone walks the arrays, so allocate before trusting them)
+    u32 numFunctions = module->numFunctions, numTables = module->numTables;
+    u32 numSegments = module->numElementSegments;
+    module->numFunctions = module->numTables = module->numElementSegments = 0;
+
+_   (CopyArray ((void **) & module->functions, i_template->functions, numFunctions, sizeof (M3Function)));
+    module->numFunctions = numFunctions;
+    for (u32 i = 0; i < numFunctions; ++i)
+        module->functions [i].module = module;
+_   (CopyArray ((void **) & module->dataSegments, i_template->dataSegments, module->numDataSegments, sizeof (M3DataSegment)));
+_   (CopyArray ((void **) & module->globals, i_template->globals, module->numGlobals, sizeof (M3Global)));
+_   (CopyArray ((void **) & module->tables, i_template->tables, numTables, sizeof (M3Table)));
+    module->numTables = numTables;
+_   (CopyArray ((void **) & module->elementSegments, i_template->elementSegments, numSegments, sizeof (M3ElementSegment)));
+    module->numElementSegments = numSegments;
+
+} _catch:
+    if (result)
+    {
+        m3_FreeModule (module);
+        module = NULL;
+    }
+    * o_module = module;
+    return result;
 }
 
 

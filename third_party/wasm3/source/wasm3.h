@@ -202,6 +202,15 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
                                                      uint32_t               i_stackSizeInBytes,
                                                      void *                 i_userdata);
 
+    // A runtime whose value stack the embedder provides (extism_native patch 0053): i_stack holds
+    // i_stackSizeInBytes bytes (a multiple of 8, at least 64) that read as zero, and outlives
+    // the runtime, which does not free it.  The embedder can so give it pages that only become
+    // resident when the guest reaches them (m3_NewRuntime zeroes its whole stack with calloc).
+    IM3Runtime          m3_NewRuntimeWithStack      (IM3Environment         io_environment,
+                                                     void *                 i_stack,
+                                                     uint32_t               i_stackSizeInBytes,
+                                                     void *                 i_userdata);
+
     void                m3_FreeRuntime              (IM3Runtime             i_runtime);
 
     // Wasm currently only supports one memory region. i_memoryIndex should be zero.
@@ -261,6 +270,14 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
     // b. m3_LoadModule returned a result.
     void                m3_FreeModule               (IM3Module i_module);
 
+    // Instances of one parsed module (extism_native patch 0050): a new unloaded module that
+    // shares with i_template everything parsing made and loading does not change (wasm bytes,
+    // names, function types, segment descriptions) and has its own functions, globals, tables
+    // and segment drop state.  i_template must never be loaded and must stay alive and
+    // unchanged while clones exist; then clones may be made on several threads at once.
+    M3Result            m3_CloneModule              (IM3Module              i_template,
+                                                     IM3Module *            o_module);
+
     //  LoadModule transfers ownership of a module to the runtime. Do not free modules once successfully loaded into the runtime
     M3Result            m3_LoadModule               (IM3Runtime io_runtime,  IM3Module io_module);
 
@@ -280,6 +297,13 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
                                                      const char * const     i_functionName,
                                                      const char * const     i_signature,
                                                      M3RawCall              i_function);
+
+    // Link imported function number i_functionIndex (extism_native patch 0051): no name
+    // lookup and no signature check - the embedder has checked the import's type.
+    M3Result            m3_LinkRawFunctionAt        (IM3Module              io_module,
+                                                     uint32_t               i_functionIndex,
+                                                     M3RawCall              i_function,
+                                                     const void *           i_userdata);
 
     M3Result            m3_LinkRawFunctionEx        (IM3Module              io_module,
                                                      const char * const     i_moduleName,
