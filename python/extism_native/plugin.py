@@ -31,6 +31,7 @@ _ERRBUF = 4096
 _call = lib.exn_call
 _unpack = ffi.unpack
 _NULL = ffi.NULL
+_cv_lock = threading.Lock()  # makes a Plugin's wait condition once, when a call first waits
 
 
 def _json_default(value: Any) -> Any:
@@ -170,6 +171,7 @@ class Plugin:
                  http_transport: Optional[Transport] = None,
                  http_response_headers: bool = False) -> None:
         self._ptr: Any = None
+        self._id: Optional[uuid.UUID] = None
         self._ctx: Optional[PluginContext] = None
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
@@ -205,12 +207,11 @@ class Plugin:
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
         # One token: the thread that pops it owns the call state until it has copied the output
         # (list.pop and append are atomic and much cheaper than a Lock's acquire); threads that
-        # find it gone wait on _cv.
+        # find it gone wait on _cv (made when first needed).
         self._token = [True]
         self._waiters = 0
-        self._cv = threading.Condition(threading.Lock())
+        self._cv: Optional[threading.Condition] = None
         self._names: Dict[str, bytes] = {}
-        self.id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(self._ptr), 16)))
         self._ctx = ctx = PluginContext(id(self))
         # the call state C reads on every call: what rarely changes is set once
         self._cs: Any = ffi.new("exn_call_t *")
@@ -346,6 +347,9 @@ class Plugin:
             raise errors.UsageError(
                 f"calling {function_name!r}: re-entrant call: a host function called back into "
                 "the plugin that is calling it")
+        with _cv_lock:
+            if self._cv is None:
+                self._cv = threading.Condition(threading.Lock())
         with self._cv:
             # counted before trying, so a token returned after a failed try is signalled
             self._waiters += 1
@@ -360,8 +364,17 @@ class Plugin:
                 self._waiters -= 1
 
     def _wake_waiter(self) -> None:
-        with self._cv:
-            self._cv.notify()
+        cv = self._cv
+        if cv is not None:  # made by the waiter before it counted itself
+            with cv:
+                cv.notify()
+
+    @property
+    def id(self) -> uuid.UUID:
+        """The plugin's unique id (a UUID4, as ``extism_plugin_id`` gives it)."""
+        if self._id is None:  # read when first asked for (close() reads it too)
+            self._id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(self._ptr), 16)))
+        return self._id
 
     def _encode_name(self, function_name: str) -> bytes:
         if not isinstance(function_name, str):
@@ -445,6 +458,8 @@ class Plugin:
     def close(self) -> None:
         """Release the plugin's memory and engine.  Calls afterwards raise UsageError.
         Safe to call more than once; also done by ``with`` and when the object is collected."""
+        if self._ptr is not None and self._id is None:
+            self.id  # noqa: B018  (kept readable after close)
         ptr, self._ptr = self._ptr, None
         if ptr is not None:
             if lib.exn_plugin_close(ptr):
