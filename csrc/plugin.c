@@ -282,8 +282,20 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     return *rc == 0 ? EXN_OK : EXN_ERR_GUEST;
 }
 
-/* The last call ran `_start`: begin again from fresh instances, vars cleared, WASI state reset
- * (official behaviour). */
+/* Whether a call stopped with an error of the engine rather than a trap of the guest: wasm3
+ * failed, e.g. to compile a function at its first call (lazily: a limit of wasm3, or a module
+ * our validator accepts and wasm3 cannot compile).  A compilation that fails part-way has left
+ * wasm3's runtime in a state nobody has tested: the next call starts from fresh instances. */
+static bool is_engine_error(M3Result r)
+{
+    if (!r || r == exn_trap_kernel || r == exn_trap_host || r == exn_trap_http ||
+        r == exn_trap_exit)
+        return false;
+    return strncmp(r, "[trap]", 6) != 0;
+}
+
+/* The last call ran `_start` (or ended with an engine error): begin again from fresh instances,
+ * vars cleared, WASI state reset (official behaviour after `_start`). */
 static exn_status_t restart(ExtismPlugin *p)
 {
     char errbuf[512];
@@ -394,7 +406,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         exn_watchdog_disarm(&deadline);
     p->deadline_ns = 0;
     p->host_context = NULL;
-    if (p->last_is_start)
+    if (p->last_is_start || is_engine_error(r))
         p->restart = true;
 
     st = classify(p, r, p->last_returns_i32, &out->rc);

@@ -55,7 +55,8 @@ struct ExtismPlugin {
     const exn_export_t *last_export; /* ... and what is known about it: */
     bool last_is_start;
     bool last_returns_i32;
-    bool restart;             /* the last call was to `_start`: re-instantiate first */
+    bool restart;             /* re-instantiate first: the last call was to `_start`, or ended
+                               * with an engine error (is_engine_error) */
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
 
     exn_kmem_t kmem;

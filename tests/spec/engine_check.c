@@ -3,9 +3,9 @@
  * (patch 0007), references pass through m3_Call/m3_GetResults (patch 0010).  Prints
  * "N checks, 0 failures" and exits non-zero on a failure.
  *
- * `engine_check --raw MODULE.wasm EXPORT` loads a module into wasm3 alone - no validator, no
- * imports - and calls EXPORT (() -> i32): it prints "parse: ERROR", "load: ERROR", "call: ERROR"
- * or "ok RC".  tests/unit/test_engine.py uses it to check wasm3's own defences against modules
+ * `engine_check --raw MODULE.wasm EXPORT [TIMES]` loads a module into wasm3 alone - no validator,
+ * no imports - and calls EXPORT (() -> i32) TIMES times (default 1): it prints "parse: ERROR",
+ * "load: ERROR", or a line per call, "call: ERROR" or "ok RC".  tests/unit/test_engine.py uses it to check wasm3's own defences against modules
  * that the validator refuses before wasm3 would ever see them. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,7 +38,7 @@ static const uint8_t module[] = {
     0x00, 0x06, 0x69, 0x73, 0x6e, 0x75, 0x6c, 0x6c, 0x00, 0x01, 0x0a, 0x0c, 0x02, 0x04, 0x00,
     0x20, 0x00, 0x0b, 0x05, 0x00, 0x20, 0x00, 0xd1, 0x0b};
 
-static int raw(const char *path, const char *name)
+static int raw(const char *path, const char *name, int times)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -58,18 +58,23 @@ static int raw(const char *path, const char *name)
         printf("load: %s\n", r);
         m3_FreeModule(mod);
     } else {
-        IM3Function fn = NULL;
-        r = m3_FindFunction(&fn, rt, name);
-        if (!r)
-            r = m3_Call(fn, 0, NULL);
-        int32_t rc = 0;
-        const void *res[] = {&rc};
-        if (!r && m3_GetRetCount(fn) == 1)
-            r = m3_GetResults(fn, 1, res);
-        if (r)
-            printf("call: %s\n", r);
-        else
-            printf("ok %d\n", rc);
+        /* again and again: a call that failed (e.g. compiling a function) must leave the
+         * runtime usable (patch 0019) */
+        for (int i = 0; i < times; i++) {
+            IM3Function fn = NULL;
+            r = m3_FindFunction(&fn, rt, name);
+            if (!r)
+                r = m3_Call(fn, 0, NULL);
+            int32_t rc = 0;
+            const void *res[] = {&rc};
+            if (!r && m3_GetRetCount(fn) == 1)
+                r = m3_GetResults(fn, 1, res);
+            if (r)
+                printf("call: %s\n", r);
+            else
+                printf("ok %d\n", rc);
+            fflush(stdout);
+        }
     }
     m3_FreeRuntime(rt);
     m3_FreeEnvironment(env);
@@ -78,8 +83,8 @@ static int raw(const char *path, const char *name)
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && strcmp(argv[1], "--raw") == 0)
-        return raw(argv[2], argv[3]);
+    if ((argc == 4 || argc == 5) && strcmp(argv[1], "--raw") == 0)
+        return raw(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 1);
     IM3Environment env = m3_NewEnvironment();
     IM3Runtime rt = m3_NewRuntime(env, 64 * 1024, NULL);
     IM3Module mod = NULL;

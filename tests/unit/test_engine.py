@@ -22,15 +22,16 @@ from conftest import u64s, wasm
 
 @pytest.fixture
 def raw_wasm3(c_build, tmp_path):
-    """raw_wasm3(module_bytes) -> what wasm3 alone says: "parse: ...", "load: ...", "call: ..."
-    or "ok RC" for calling export "run".  A crash fails the test."""
+    """raw_wasm3(module_bytes, times=1) -> what wasm3 alone says: "parse: ...", "load: ...", or
+    for each of `times` calls of export "run" a line "call: ..." or "ok RC".  A crash fails the
+    test."""
     exe = next(p for p in c_build.rglob("engine_check") if p.is_file())
 
-    def run_raw(data: bytes) -> str:
+    def run_raw(data: bytes, times: int = 1) -> str:
         path = tmp_path / "module.wasm"
         path.write_bytes(data)
-        out = subprocess.run([str(exe), "--raw", str(path), "run"], capture_output=True,
-                             text=True, timeout=120)
+        out = subprocess.run([str(exe), "--raw", str(path), "run", str(times)],
+                             capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, f"wasm3 crashed (status {out.returncode}): {out.stderr}"
         return out.stdout.strip()
 
@@ -348,3 +349,79 @@ def test_out_of_range_leb_is_malformed(raw_wasm3):
     wasm_ = module([FUNC_I32], [0], [body], [("run", 0, 0)])
     refused_by_the_validator(wasm_, "integer")
     assert "LEB" in raw_wasm3(wasm_)
+
+
+# ---- select in unreachable code (patch 0020) ------------------------------------------------------
+
+
+def dead_code(sequence: bytes) -> bytes:
+    """run() = block; br 0; <sequence>; end; i32.const 0: the sequence is unreachable code."""
+    body = b"\x00\x02\x40\x0c\x00" + sequence + b"\x0b\x41\x00\x0b"
+    return module([FUNC_I32], [0], [body], [("run", 0, 0)])
+
+
+@pytest.mark.parametrize("sequence", [
+    # found by fuzz_plugin_new in a kitchen.wasm mutant: select with only the condition on the
+    # stack; wasm3 refused the next operator ("no operation found for opcode")
+    pytest.param(b"\x46\x1b\x6a\x1a", id="i32.eq-select-i32.add"),
+    pytest.param(b"\x46\x1c\x01\x7f\x6a\x1a", id="typed-select"),
+    pytest.param(b"\x1b\x1b\x6a\x1a", id="select-select-i32.add"),
+    pytest.param(b"\x43\x00\x00\x80\x3f\x41\x01\x1b\x43\x00\x00\x80\x3f\x92\x1a",
+                 id="f32-select-f32.add"),
+])
+def test_select_in_unreachable_code_compiles(sequence, raw_wasm3):
+    wasm_ = dead_code(sequence)
+    with extism.Plugin(wasm_) as plugin:  # valid wasm: the validator accepts it
+        run(plugin, "run")
+    assert raw_wasm3(wasm_) == "ok 0"
+
+
+def test_select_in_unreachable_code_leaves_an_outer_blocks_value_alone():
+    # f32.const 1 + f32.const 2 (a register), then a block (result f32) whose unreachable
+    # select has no operand of its own but the condition; its f32.const 3 ends it by br 0:
+    # (1 + 2) + 3 must be 6
+    f32 = {1: b"\x00\x00\x80\x3f", 2: b"\x00\x00\x00\x40", 3: b"\x00\x00\x40\x40",
+           6: b"\x00\x00\xc0\x40"}
+    body = (b"\x00\x43" + f32[1] + b"\x43" + f32[2] + b"\x92"
+            b"\x02\x7d\x43" + f32[3] + b"\x0c\x00\x41\x01\x1b\x0b"
+            b"\x92\x43" + f32[6] + b"\x5c\x0b")  # f32.add; f32.ne 6: 0 when right
+    with extism.Plugin(module([FUNC_I32], [0], [body], [("run", 0, 0)])) as plugin:
+        run(plugin, "run")
+
+
+# ---- a function that wasm3 cannot compile (patch 0019; csrc/plugin.c is_engine_error) ----------
+
+
+def uncompilable_callee() -> bytes:
+    """big() has 9,000 locals: valid wasm, beyond wasm3's stack height limit (8,000 slots), so
+    its lazy compilation fails when run() first calls it.  bump() returns a mutable global and
+    increments it (0 on fresh instances, then a non-zero code); trap() traps."""
+    big = uleb(1) + uleb(9000) + b"\x7f" + b"\x41\x00\x0b"
+    run_ = b"\x00\x10\x00\x0b"  # call big
+    bump = b"\x00\x23\x00\x23\x00\x41\x01\x6a\x24\x00\x0b"
+    trap = b"\x00\x00\x0b"
+    g = b"\x7f\x01\x41\x00\x0b"  # mutable i32 = 0
+    return module([FUNC_I32], [0, 0, 0, 0], [big, run_, bump, trap],
+                  [("run", 0, 1), ("bump", 0, 2), ("trap", 0, 3)], globals_=[g])
+
+
+def test_a_call_site_whose_callee_fails_to_compile_fails_again_cleanly(raw_wasm3):
+    # unpatched, the first call rewrote the call site to a direct call of the callee's
+    # IM3Function, not code: the second call jumped into the heap
+    lines = raw_wasm3(uncompilable_callee(), times=3).splitlines()
+    assert len(lines) == 3 and all("stack height" in line for line in lines), lines
+
+
+def test_an_engine_error_re_instantiates_the_plugin_a_trap_does_not():
+    with extism.Plugin(uncompilable_callee()) as plugin:
+        plugin.call("bump")  # 0: fresh instances
+        with pytest.raises(extism.Error, match="code 1"):
+            plugin.call("bump")  # the instance keeps its state across calls...
+        with pytest.raises(extism.Trap, match="unreachable"):
+            plugin.call("trap")
+        with pytest.raises(extism.Error, match="code 2"):
+            plugin.call("bump")  # ... and across a trap of the guest
+        for _ in range(2):
+            with pytest.raises(extism.Error, match="stack height"):
+                plugin.call("run")  # wasm3 failed: the next call starts from fresh instances
+            plugin.call("bump")

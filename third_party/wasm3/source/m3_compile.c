@@ -2132,6 +2132,16 @@ M3Result  Compile_Select  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result = m3Err_none;
 
+    // Unreachable code (a polymorphic stack) where this block's stack holds fewer than the
+    // three operands: the missing ones are of any type, and so is the result.  Below, the
+    // selection's type was taken from a missing operand (none: nothing popped, a register of
+    // no type pushed on top of the condition's register, and the next operator found both
+    // operands "in registers": "no operation found for opcode") or from a value of an outer
+    // block.  The code never runs: consume what there is and leave the result unknown, as
+    // the empty polymorphic stack is (patch 0020).
+    if (IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) < 3)
+        return UnwindBlockStack (o);
+
     u16 slots [3] = { c_slotUnused, c_slotUnused, c_slotUnused };
 
     u8 type = GetStackTypeFromTop (o, 1); // get type of selection

@@ -951,8 +951,6 @@ d_m3Op  (ElemDrop)
 // do both.
 d_m3Op  (Compile)
 {
-    rewrite_op (op_Call);
-
     IM3Function function        = immediate (IM3Function);
 
     m3ret_t result = m3Err_none;
@@ -962,9 +960,12 @@ d_m3Op  (Compile)
 
     if (not result)
     {
-        // patch up compiled pc and call rewritten op_Call
+        // patch up compiled pc and call rewritten op_Call.  Only now: rewritten before a
+        // failed compilation, the next execution of this call site ran op_Call with the
+        // IM3Function as its target pc, a jump into the heap (patch 0019)
         * ((void**) --_pc) = (void*) (function->compiled);
         --_pc;
+        * ((void**) _pc) = (void*) (op_Call);
         nextOpDirect ();
     }
 
