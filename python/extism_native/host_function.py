@@ -270,11 +270,12 @@ class Function:
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
         n_in = len(self.args)
         ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current, "Val": Val,
+                              "_currents_get": _currents.get,
                               "_new": object.__new__,
                               "_to_float": _bits_to_float, "_to_bits": _float_to_bits, "int": int}
         # Val objects are made with object.__new__ and two slot stores: the types are known
         # ValTypes, so Val.__init__'s check is not needed, and this is the largest per-call cost
-        body = ["current = _current(cur)"]
+        body = ["current = _currents_get(cur) or _current(cur)"]
         for i, t in enumerate(self.args):
             ns[f"T{i}"] = t
             value = f"_to_float(slots[{i}])" if _is_float(t) else f"slots[{i}]"
@@ -383,8 +384,10 @@ class TypeInferredFunction(Function):
         n_in, n_out = len(decoders), len(encoders)
         needs_plugin = wants_plugin or any(c.needs_plugin for c in decoders + encoders)
         ns: Dict[str, Any] = {"func": func, "user_data": user_data, "_current": _current,
+                              "_currents_get": _currents.get,
                               "tuple": tuple, "len": len, "TypeError": TypeError}
-        body = ["current = _current(cur)" if needs_plugin else "current = None"]
+        body = ["current = _currents_get(cur) or _current(cur)" if needs_plugin
+                else "current = None"]
         args = ["current"] if wants_plugin else []
         for i, conv in enumerate(decoders):
             if conv is _INT_IN:
