@@ -239,3 +239,46 @@ def test_element_segments_are_decoded_once_and_resolved_per_instance():
     gc_collect()
     with pytest.raises(extism.Trap, match="out of bounds table access"):
         b.call("run")
+
+
+def _poke_peek_module() -> bytes:
+    # `poke` writes a word on several pages of a 16-page memory; `peek` returns 1 + the index of
+    # the first of those words that is not zero, else 0
+    from test_validate import I32, END, body, build, exp, functype, limits, s, u
+
+    addresses = (0, 3 * 4096, 2 * 65536 + 8, 15 * 65536)
+    poke = b"".join(b"\x41" + s(a) + b"\x42" + s(-0x5455AA55) + b"\x37\x03\x00" for a in addresses)
+    peek = b"".join(b"\x41" + s(a) + b"\x29\x03\x00\x50\x45\x04\x40\x41" + u(k + 1) + b"\x0f\x0b"
+                    for k, a in enumerate(addresses))
+    return build(
+        types=[functype((), (I32,))], funcs=[u(0), u(0)], mems=[limits(16)],
+        exports=[exp("poke", 0, 0), exp("peek", 0, 1), exp("memory", 2, 0)],
+        codes=[body(poke + b"\x41\x00" + END), body(peek + b"\x41\x00" + END)])
+
+
+def test_a_new_instance_never_sees_the_memory_of_a_freed_one():
+    # released memory regions are kept for reuse (csrc/vmem.c), zeroed: on two threads, every
+    # fresh instance - from bytes or from a compiled plugin - reads zero where the last wrote
+    module = _poke_peek_module()
+    compiled = CompiledPlugin(module)
+    errors = []
+
+    def cycles():
+        try:
+            for i in range(40):
+                plugin = extism.Plugin(compiled) if i % 2 else extism.Plugin(module)
+                plugin.call("peek")
+                plugin.call("poke")
+                with pytest.raises(extism.PluginCallError, match="code 1"):
+                    plugin.call("peek")
+                plugin.close()
+        except BaseException as e:  # noqa: BLE001  (reported by the main thread)
+            errors.append(e)
+
+    threads = [threading.Thread(target=cycles) for _ in range(2)]
+    for t in threads:
+        t.start()
+    cycles()
+    for t in threads:
+        t.join()
+    assert not errors, errors
