@@ -181,3 +181,104 @@ def test_pool_call_async():
                                       for n in range(6)])
 
     assert [u64s(x)[0] for x in asyncio.run(main())] == list(range(6))
+
+
+def _element_segments_module() -> bytes:
+    # element segments in three encodings: function indices, expressions (ref.func, ref.null),
+    # passive; `run` returns the number of the first check that fails, else 0
+    from test_validate import FUNCREF, I32, MEM1, END, body, build, exp, functype, limits, u
+
+    def expr_items(*items):
+        return u(len(items)) + b"".join(items)
+
+    ref_func = lambda i: b"\xd2" + u(i) + END  # noqa: E731
+    ref_null = b"\xd0" + bytes([FUNCREF]) + END
+    at = lambda n: b"\x41" + u(n) + END  # noqa: E731  (an i32.const offset)
+
+    def check(n, code):  # code leaves an i32 that must be non-zero
+        return code + b"\x45\x04\x40\x41" + u(n) + b"\x0f\x0b"  # i32.eqz if i32.const n return end
+
+    def calls(slot, value):
+        return b"\x41" + u(slot) + b"\x11\x00\x00\x41" + u(value) + b"\x46"  # call_indirect, i32.eq
+
+    def is_null(slot):
+        return b"\x41" + u(slot) + b"\x25\x00\xd1"  # table.get 0, ref.is_null
+
+    run = (check(1, calls(0, 11)) + check(2, calls(1, 22)) + check(3, calls(2, 22))
+           + check(4, is_null(3))
+           + b"\x41\x00\x41\x00\x41\x00\xfc\x0c\x00\x00"  # table.init of dropped segment 0, 0 items
+           + b"\x41\x05\x41\x00\x41\x02\xfc\x0c\x02\x00"  # table.init 5 <- segment 2 [0, 2)
+           + check(5, calls(5, 11)) + check(6, is_null(6))
+           + b"\xfc\x0d\x02"  # elem.drop 2
+           + b"\x41\x00" + END)
+    return build(
+        types=[functype((), (I32,))], funcs=[u(0), u(0), u(0)],
+        tables=[bytes([FUNCREF]) + limits(8)], mems=MEM1,
+        exports=[exp("run", 0, 0), exp("memory", 2, 0)],
+        elems=[u(0) + at(0) + u(2) + u(1) + u(2),
+               u(4) + at(2) + expr_items(ref_func(2), ref_null),
+               u(5) + bytes([FUNCREF]) + expr_items(ref_func(1), ref_null)],
+        datacount=0,
+        codes=[body(run), body(b"\x41" + u(11) + END), body(b"\x41" + u(22) + END)])
+
+
+def test_element_segments_are_decoded_once_and_resolved_per_instance():
+    # the parsed template keeps each element segment's items as function indices (wasm3 patch
+    # 0056); every instance resolves them to its own functions and has its own drop state
+    module = _element_segments_module()
+    extism.Plugin(module).call("run")  # (not compiled: parsed and loaded once)
+    compiled = CompiledPlugin(module)
+    a, b = extism.Plugin(compiled), extism.Plugin(compiled)
+    a.call("run")
+    with pytest.raises(extism.Trap, match="out of bounds table access"):
+        a.call("run")  # segment 2 dropped
+    del a
+    gc_collect()
+    b.call("run")
+    del compiled
+    gc_collect()
+    with pytest.raises(extism.Trap, match="out of bounds table access"):
+        b.call("run")
+
+
+def _poke_peek_module() -> bytes:
+    # `poke` writes a word on several pages of a 16-page memory; `peek` returns 1 + the index of
+    # the first of those words that is not zero, else 0
+    from test_validate import I32, END, body, build, exp, functype, limits, s, u
+
+    addresses = (0, 3 * 4096, 2 * 65536 + 8, 15 * 65536)
+    poke = b"".join(b"\x41" + s(a) + b"\x42" + s(-0x5455AA55) + b"\x37\x03\x00" for a in addresses)
+    peek = b"".join(b"\x41" + s(a) + b"\x29\x03\x00\x50\x45\x04\x40\x41" + u(k + 1) + b"\x0f\x0b"
+                    for k, a in enumerate(addresses))
+    return build(
+        types=[functype((), (I32,))], funcs=[u(0), u(0)], mems=[limits(16)],
+        exports=[exp("poke", 0, 0), exp("peek", 0, 1), exp("memory", 2, 0)],
+        codes=[body(poke + b"\x41\x00" + END), body(peek + b"\x41\x00" + END)])
+
+
+def test_a_new_instance_never_sees_the_memory_of_a_freed_one():
+    # released memory regions are kept for reuse (csrc/vmem.c), zeroed: on two threads, every
+    # fresh instance - from bytes or from a compiled plugin - reads zero where the last wrote
+    module = _poke_peek_module()
+    compiled = CompiledPlugin(module)
+    errors = []
+
+    def cycles():
+        try:
+            for i in range(40):
+                plugin = extism.Plugin(compiled) if i % 2 else extism.Plugin(module)
+                plugin.call("peek")
+                plugin.call("poke")
+                with pytest.raises(extism.PluginCallError, match="code 1"):
+                    plugin.call("peek")
+                plugin.close()
+        except BaseException as e:  # noqa: BLE001  (reported by the main thread)
+            errors.append(e)
+
+    threads = [threading.Thread(target=cycles) for _ in range(2)]
+    for t in threads:
+        t.start()
+    cycles()
+    for t in threads:
+        t.join()
+    assert not errors, errors

@@ -612,32 +612,39 @@ M3Result  InitTables  (IM3Module io_module)
 }
 
 
-// The references of one element segment's items (patch 0011)
+// The references of one element segment's items, written to o_elements (patch 0011).  Decoded
+// items (patch 0056) are only turned into this instance's IM3Functions.
 static
-M3Result  ResolveElements  (IM3Module io_module, IM3ElementSegment io_segment)
+M3Result  ResolveElements  (IM3Module io_module, IM3ElementSegment i_segment, u64 * o_elements)
 {
     M3Result result = m3Err_none;
 
-    bytes_t bytes = io_segment->items;
-    cbytes_t end = io_segment->itemsEnd;
-
-    io_segment->elements = m3_AllocArray (u64, M3_MAX (io_segment->size, 1));
-    _throwifnull (io_segment->elements);
-
-    for (u32 e = 0; e < io_segment->size; ++e)
+    const u32 * indices = i_segment->functionIndices;
+    if (indices)
     {
-        if (io_segment->itemsAreExprs)
+        IM3Function functions = io_module->functions;
+        for (u32 e = 0; e < i_segment->size; ++e)
+            o_elements [e] = indices [e] == d_m3NullFunctionIndex ? 0 : (u64) (uintptr_t) & functions [indices [e]];
+        return result;
+    }
+
+    bytes_t bytes = i_segment->items;
+    cbytes_t end = i_segment->itemsEnd;
+
+    for (u32 e = 0; e < i_segment->size; ++e)
+    {
+        if (i_segment->itemsAreExprs)
         {
             u64 value = 0;
-_           (EvaluateExpression (io_module, & value, io_segment->type, & bytes, end));
-            io_segment->elements [e] = value;
+_           (EvaluateExpression (io_module, & value, i_segment->type, & bytes, end));
+            o_elements [e] = value;
         }
         else
         {
             u32 functionIndex;
 _           (ReadLEB_u32 (& functionIndex, & bytes, end));
             _throwif ("function index out of range", functionIndex >= io_module->numFunctions);
-            io_segment->elements [e] = (u64) (uintptr_t) & io_module->functions [functionIndex];
+            o_elements [e] = (u64) (uintptr_t) & io_module->functions [functionIndex];
         }
     }
 
@@ -645,9 +652,9 @@ _           (ReadLEB_u32 (& functionIndex, & bytes, end));
 }
 
 
-// Element segments are resolved; active ones are copied into their tables and, like
-// declarative ones, dropped.  A segment that does not fit fails instantiation, after the
-// ones before it were applied (WebAssembly 2.0).  Patch 0011.
+// Active element segments are resolved straight into their tables (patch 0056) and, like
+// declarative ones, dropped; passive ones are resolved for table.init.  A segment that does not
+// fit fails instantiation, after the ones before it were applied (WebAssembly 2.0).  Patch 0011.
 M3Result  InitElements  (IM3Module io_module)
 {
     M3Result result = m3Err_none;
@@ -655,8 +662,6 @@ M3Result  InitElements  (IM3Module io_module)
     for (u32 i = 0; i < io_module->numElementSegments; ++i)
     {
         IM3ElementSegment segment = & io_module->elementSegments [i];
-
-_       (ResolveElements (io_module, segment));
 
         if (segment->mode == 0)
         {
@@ -670,7 +675,14 @@ _           (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, seg
             _throwif ("out of bounds table access", (u64) (u32) offset + segment->size > table->size);
             _throwif ("element type mismatch", table->type != segment->type);
 
-            memcpy (table->elements + (u32) offset, segment->elements, segment->size * sizeof (u64));
+_           (ResolveElements (io_module, segment, table->elements + (u32) offset));
+        }
+        else if (segment->mode == 1)
+        {
+            // never a zero-byte allocation (which may return NULL)
+            segment->elements = m3_AllocArray (u64, M3_MAX (segment->size, 1));
+            _throwifnull (segment->elements);
+_           (ResolveElements (io_module, segment, segment->elements));
         }
 
         if (segment->mode != 1)

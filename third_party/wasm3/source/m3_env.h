@@ -98,14 +98,18 @@ typedef M3Table *           IM3Table;
 #define d_m3MaxTableSize    (1u << 20)          // elements; a larger table or growth fails
 
 // An element segment: its items are resolved to references when the module is instantiated;
-// an active or declarative segment is then dropped (size 0), a passive one feeds table.init
+// an active or declarative segment is then dropped (size 0), a passive one feeds table.init.
+// The parser decodes the items once into function indices (patch 0056), so an instance only
+// turns them into its own IM3Functions; an active segment is written straight into its table.
 typedef struct M3ElementSegment
 {
     bytes_t                 offsetExpr;         // active: the offset expression
     bytes_t                 offsetExprEnd;
     bytes_t                 items;              // the item vector's first item
     bytes_t                 itemsEnd;
-    u64 *                   elements;           // resolved items
+    u32 *                   functionIndices;    // decoded items (d_m3NullFunctionIndex: ref.null), or
+                                                // NULL if an item is another expression; a clone borrows it
+    u64 *                   elements;           // resolved items (passive, or not decoded)
     u32                     size;               // number of items; 0 once dropped
     u32                     tableIndex;
     u8                      mode;               // 0 active, 1 passive, 2 declarative
@@ -115,6 +119,8 @@ typedef struct M3ElementSegment
 M3ElementSegment;
 
 typedef M3ElementSegment *  IM3ElementSegment;
+
+#define d_m3NullFunctionIndex   0xFFFFFFFFu     // a decoded ref.null item (patch 0056)
 
 //---------------------------------------------------------------------------------------------------------------------------------
 typedef struct M3Module

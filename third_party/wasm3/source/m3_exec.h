@@ -928,7 +928,8 @@ d_m3Op  (TableInit)
     if (LIKELY ((u64) source + count <= segment->size and
                 (u64) destination + count <= table->size))
     {
-        memcpy (table->elements + destination, segment->elements + source, count * sizeof (u64));
+        if (count)      // a dropped active segment has no elements array (patch 0056)
+            memcpy (table->elements + destination, segment->elements + source, count * sizeof (u64));
         nextOp ();
     }
     else newTrap (m3Err_trapOutOfBoundsTableAccess);

@@ -37,7 +37,7 @@ void  FreeClone  (IM3Module i_module)
         m3_Free (i_module->tables [i].elements);
     m3_Free (i_module->tables);
     for (u32 i = 0; i < i_module->numElementSegments; ++i)
-        m3_Free (i_module->elementSegments [i].elements);
+        m3_Free (i_module->elementSegments [i].elements);      // (functionIndices: the template's)
     m3_Free (i_module->elementSegments);
     m3_Free (i_module->globals);
     m3_Free (i_module);
@@ -68,7 +68,10 @@ void  m3_FreeModule  (IM3Module i_module)
         m3_Free (i_module->tables);
 
         for (u32 i = 0; i < i_module->numElementSegments; ++i)
+        {
             m3_Free (i_module->elementSegments[i].elements);
+            m3_Free (i_module->elementSegments[i].functionIndices);
+        }
         m3_Free (i_module->elementSegments);
 
         for (u32 i = 0; i < i_module->numGlobals; ++i)

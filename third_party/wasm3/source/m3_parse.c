@@ -352,8 +352,36 @@ M3Result  Parse_InitExpr  (M3Module * io_module, bytes_t * io_bytes, cbytes_t i_
 }
 
 
+// An item expression that is `ref.func i end` or `ref.null t end` (t the segment's type) as a
+// function index or d_m3NullFunctionIndex; false for anything else (patch 0056)
+static
+bool  DecodeElementExpression  (u32 * o_index, IM3Module i_module, IM3ElementSegment i_segment, bytes_t i_bytes, cbytes_t i_end)
+{
+    u8 opcode;
+    if (Read_u8 (& opcode, & i_bytes, i_end))
+        return false;
+    if (opcode == c_waOp_refFunc)
+    {
+        if (i_segment->type != c_m3Type_funcref or ReadLEB_u32 (o_index, & i_bytes, i_end)
+            or * o_index >= i_module->numFunctions)
+            return false;
+    }
+    else if (opcode == c_waOp_refNull)
+    {
+        i8 waType; u8 type;
+        if (ReadLEB_i7 (& waType, & i_bytes, i_end) or NormalizeType (& type, waType) or type != i_segment->type)
+            return false;
+        * o_index = d_m3NullFunctionIndex;
+    }
+    else return false;
+
+    return not Read_u8 (& opcode, & i_bytes, i_end) and opcode == c_waOp_end;
+}
+
+
 // Element segments, in the eight encodings of WebAssembly 2.0 (patch 0011).  The items are
-// only walked here; they are resolved to references when the module is instantiated.
+// walked and decoded into function indices here (patch 0056); they are resolved to references
+// when the module is instantiated.
 M3Result  ParseSection_Element  (IM3Module io_module, bytes_t i_bytes, cbytes_t i_end)
 {
     M3Result result = m3Err_none;
@@ -418,18 +446,30 @@ _       (ReadLEB_u32 (& numItems, & i_bytes, i_end));
         _throwif (m3Err_wasmUnderrun, numItems > (u32) (i_end - i_bytes));
         segment->size = numItems;
         segment->items = i_bytes;
+        // never a zero-byte allocation (which may return NULL)
+        segment->functionIndices = m3_AllocArray (u32, M3_MAX (numItems, 1));
+        _throwifnull (segment->functionIndices);
 
         for (u32 e = 0; e < numItems; ++e)
         {
             if (segment->itemsAreExprs)
             {
+                bytes_t item = i_bytes;
 _               (Parse_InitExpr (io_module, & i_bytes, i_end));
+                if (segment->functionIndices and
+                    not DecodeElementExpression (& segment->functionIndices [e], io_module, segment, item, i_bytes))
+                {
+                    // another constant expression: evaluated per instance, as before
+                    m3_Free (segment->functionIndices);
+                    segment->functionIndices = NULL;
+                }
             }
             else
             {
                 u32 functionIndex;
 _               (ReadLEB_u32 (& functionIndex, & i_bytes, i_end));
                 _throwif ("function index out of range", functionIndex >= io_module->numFunctions);
+                segment->functionIndices [e] = functionIndex;
             }
         }
         segment->itemsEnd = i_bytes;
