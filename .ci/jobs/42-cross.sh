@@ -14,15 +14,15 @@ root=$PWD
 t0=$(date +%s)
 step() { echo "-- $1 ($(( $(date +%s) - t0 )) s)"; }
 
-# triple            Debian compiler package     how its C tests run ("-" = build only)
+# triple            Debian packages (comma-sep) how its C tests run ("-" = build only)
 targets_table="
 x86_64-w64-mingw32    gcc-mingw-w64-x86-64        wine
 i686-w64-mingw32      gcc-mingw-w64-i686          -
-aarch64-linux-gnu     gcc-aarch64-linux-gnu       qemu-aarch64
-arm-linux-gnueabihf   gcc-arm-linux-gnueabihf     qemu-arm
-i686-linux-gnu        gcc-i686-linux-gnu          qemu-i386
-s390x-linux-gnu       gcc-s390x-linux-gnu         qemu-s390x
-powerpc64le-linux-gnu gcc-powerpc64le-linux-gnu   qemu-ppc64le
+aarch64-linux-gnu     gcc-aarch64-linux-gnu,libc6-dev-arm64-cross qemu-aarch64
+arm-linux-gnueabihf   gcc-arm-linux-gnueabihf,libc6-dev-armhf-cross qemu-arm
+i686-linux-gnu        gcc-i686-linux-gnu,libc6-dev-i386-cross qemu-i386
+s390x-linux-gnu       gcc-s390x-linux-gnu,libc6-dev-s390x-cross qemu-s390x
+powerpc64le-linux-gnu gcc-powerpc64le-linux-gnu,libc6-dev-ppc64el-cross qemu-ppc64le
 x86_64-linux-musl     musl-tools                  native
 "
 selected=${CROSS_TARGETS:-$(echo "$targets_table" | awk 'NF {print $1}')}
@@ -30,7 +30,9 @@ selected=${CROSS_TARGETS:-$(echo "$targets_table" | awk 'NF {print $1}')}
 step "cross toolchains, musl-tools, qemu-user, wine64"
 pkgs="qemu-user wine64"
 for t in $selected; do
-  pkgs="$pkgs $(echo "$targets_table" | awk -v t="$t" '$1 == t {print $2}')"
+  # column 2: the packages a target needs, comma-separated (the cross libc is only a
+  # Recommends of the cross gcc, and --no-install-recommends skips it)
+  pkgs="$pkgs $(echo "$targets_table" | awk -v t="$t" '$1 == t {print $2}' | tr , ' ')"
 done
 $SUDO apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
 
