@@ -214,6 +214,8 @@ class _Callable:
 
 
 _lookup = slab._items.get  # the slab's key -> object map, bound for the hot path
+# the C shim's address (PyPy gives a wrapper, not a function pointer, for lib.exn_py_host_flat)
+_HOST_FLAT = ffi.addressof(lib, "exn_py_host_flat")
 
 
 @ffi.def_extern()
@@ -303,7 +305,7 @@ class Function:
         params = ffi.new("ExtismValType[]", [int(t) for t in self.args])
         results = ffi.new("ExtismValType[]", [int(t) for t in self.returns])
         ptr = lib.exn_function_new(self.name.encode("utf-8"), params, len(self.args), results,
-                                   len(self.returns), lib.exn_py_host_flat, key,
+                                   len(self.returns), _HOST_FLAT, key,
                                    lib._exn_py_free_user_data)
         if ptr == ffi.NULL:  # the user data was released already
             raise ValueError(f"cannot create host function {self.name!r}")
