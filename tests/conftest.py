@@ -48,6 +48,17 @@ def gc_collect() -> None:
         gc.collect()
 
 
+def run_threads(target, args_list) -> None:
+    """Run target(*args) on one thread per entry of args_list, all at once; wait for all."""
+    import threading
+
+    threads = [threading.Thread(target=target, args=tuple(args)) for args in args_list]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+
 def u64s(data: bytes) -> List[int]:
     """Decode the little-endian u64 results the WAT test plugins output (as signed)."""
     return [struct.unpack_from("<q", data, i)[0] for i in range(0, len(data), 8)]

@@ -12,7 +12,7 @@ import pytest
 
 import extism_native as extism
 from extism_native import CompiledPlugin, PluginPool, host_fn
-from conftest import gc_collect, u64s, wasm
+from conftest import gc_collect, run_threads, u64s, wasm
 
 
 def test_instances_are_independent_and_outlive_the_compiled_plugin():
@@ -64,11 +64,7 @@ def test_instances_of_one_compiled_plugin_on_two_threads():
         except BaseException as exc:  # noqa: BLE001
             errors.append(repr(exc))
 
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_threads(worker, [()] * 2)
     assert errors == []
 
 

@@ -7,7 +7,7 @@ import struct
 import threading
 
 import extism_native as extism
-from conftest import u64s, wasm
+from conftest import run_threads, u64s, wasm
 
 SPIN = struct.pack("<Q", 300_000_000)  # a few hundred ms of guest code
 
@@ -89,11 +89,7 @@ def test_each_thread_gets_its_own_output_from_a_shared_plugin():
             errors.append(exc)
 
     try:
-        threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        run_threads(worker, [(s,) for s in range(4)])
     finally:
         sys.setswitchinterval(old)
     assert errors == []
