@@ -1,9 +1,10 @@
 """The compiled cffi binding and the registry through which C refers to Python objects.
 
-C never holds a PyObject*: whatever C must hand back to Python (a plugin's callback context,
-host functions) is registered here and given to C as an opaque ``void *`` key.  Callbacks from
-C look the object up by that pointer (a dict keyed by the pointer cdata: no int conversion on
-the hot path).
+C never holds a reference to a user's object: whatever C must hand back to Python (a plugin's
+callback context, host functions) is registered here and given to C as an opaque ``void *``
+key, and callbacks look it up by that key (an int-keyed dict).  The host-function shim in
+``_ffi_build.py`` keeps a few module-level objects of ``extism_native.host_function`` (this
+registry's dict among them) for the life of the process, and nothing else.
 """
 
 from __future__ import annotations

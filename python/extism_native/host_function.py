@@ -65,13 +65,13 @@ class Codec:
 
 # ---- conversions --------------------------------------------------------------------------------
 #
-# Host functions use the exn_host_fn convention (extism_native.h): one int64 array holding the
-# parameters, then the results; integers as they are, floats as the bits of a double.  Indexing
-# a primitive cdata array gives a Python int without allocating wrappers, which keeps the round
-# trip short.
+# A host function's generated `invoke(plugin, *params)` receives each parameter as a Python int
+# (i32, i64) or float (f32, f64) and returns its result as an int or float (a tuple for several):
+# the C shim in _ffi_build.py converts between those and the exn_host_fn slots.
 #
-# A parameter decoder maps (CurrentPlugin or None, raw int64) -> Python value; a result encoder
-# maps (CurrentPlugin or None, value) -> raw int64.  Each says whether it needs the plugin.
+# A parameter decoder maps (CurrentPlugin or None, int or float) -> Python value; a result
+# encoder maps (CurrentPlugin or None, value) -> int or float.  Each says whether it needs the
+# plugin.
 
 _BITS = struct.Struct("<q")
 _DOUBLE = struct.Struct("<d")
@@ -113,12 +113,12 @@ def _raw_bytes(value: Any) -> bytes:
     return bytes(value)
 
 
-_INT_IN = _Conv(lambda cur, x: x)
+_INT_IN = _Conv(lambda cur, x: x)  # also floats: they arrive as Python floats
 _BOOL_IN = _Conv(lambda cur, x: bool(x))
-_FLOAT_IN = _Conv(lambda cur, x: _bits_to_float(x))
+_FLOAT_IN = _INT_IN
 _INT_OUT = _Conv(lambda cur, v: int(v))
 _BOOL_OUT = _Conv(lambda cur, v: 1 if v else 0)
-_FLOAT_OUT = _Conv(lambda cur, v: _float_to_bits(v))
+_FLOAT_OUT = _Conv(lambda cur, v: float(v))
 
 
 def _marker(annotation: Any) -> Tuple[Any, Any]:
@@ -192,49 +192,82 @@ def _current(cur: int) -> CurrentPlugin:
     return current
 
 
-def _generate(name: str, body: List[str], namespace: Dict[str, Any]) -> Callable[..., Any]:
-    """Compile `def invoke(cur, slots): <body>` - one straight-line function per host function
-    signature, so a call pays for no loops or per-value dispatch (the technique of dataclasses)."""
-    source = "def invoke(cur, slots):\n" + "\n".join("    " + line for line in body) + "\n"
-    exec(compile(source, f"<host function {name}>", "exec"), namespace)
+def _generate(name: str, n_in: int, body: List[str], namespace: Dict[str, Any],
+              plugin_line: Optional[str] = None) -> Callable[..., Any]:
+    """Compile `def invoke(cur, a0, a1, ...)`: one straight-line function per host function
+    signature, so a call pays for no loops or per-value dispatch (the technique of dataclasses).
+
+    An exception from the body fails the call (`_fail`) and `invoke` returns None; memory views
+    handed out through the CurrentPlugin made by `plugin_line` are released when it returns."""
+    params = "".join(f", a{i}" for i in range(n_in))
+    lines = [f"def invoke(cur{params}):"]
+    if plugin_line:
+        lines.append("    " + plugin_line)
+    lines.append("    try:")
+    lines += ["        " + line for line in body]
+    lines += ["    except BaseException as exc:", "        _fail(cur, NAME, exc)"]
+    if plugin_line:
+        lines += ["    finally:", "        if current._views is not None:",
+                  "            current._release()"]
+    namespace.update(NAME=name, _fail=_fail)
+    exec(compile("\n".join(lines) + "\n", f"<host function {name}>", "exec"), namespace)
     return namespace["invoke"]
 
 
-# ---- the Python side of a host function (registered in the slab) ---------------------------
-
-class _Callable:
-    """What the C trampoline reaches through a function's user data.  `invoke(cur, slots)`
-    returns the CurrentPlugin it made, if any (its memory views are released after)."""
-
-    __slots__ = ("invoke", "name")
-
-    def __init__(self, invoke: Callable[[Any, Any], Optional[CurrentPlugin]], name: str) -> None:
-        self.invoke = invoke
-        self.name = name
+def _fail(cur: int, name: str, exc: BaseException) -> None:
+    """Stop the guest now; Plugin.call raises this very exception once it has unwound."""
+    pointer = _current(cur).pointer
+    ctx = context_of(lib.extism_current_plugin_host_context(pointer))
+    if ctx is not None:
+        ctx.error = exc
+    message = f"host function {name!r} raised {type(exc).__name__}: {exc}"
+    lib.exn_current_plugin_fail(pointer, message.encode("utf-8", "replace")[:400])
 
 
-_lookup = slab._items.get  # the slab's key -> object map, bound for the hot path
-# the C shim's address (PyPy gives a wrapper, not a function pointer, for lib.exn_py_host_flat)
+# ---- the bridge from C ----------------------------------------------------------------------
+#
+# The slab holds, under the key given to C, each host function's generated `invoke` (with
+# attributes `host_name`, `n_in` and `is_float`, one flag per parameter and result) or, for an
+# explicitly typed function on CPython, the tuple `_explicit_entry` makes.  On CPython the C
+# shim calls either directly (_ffi_build.py); these two are its way back for errors and, on
+# PyPy, the whole call.
+
+_slab_items = slab._items  # read by the C shim
+_lookup = slab._items.get
+# the C shim's addresses (PyPy gives a wrapper, not a function pointer, for lib.exn_py_host_flat)
 _HOST_FLAT = ffi.addressof(lib, "exn_py_host_flat")
+_HOST_FREE = ffi.addressof(lib, "exn_py_host_free")
+
+
+def _host_error(key: int, cur: int, exc: BaseException) -> None:
+    """Called by the C shim when converting a result (or calling invoke) raised."""
+    entry = _lookup(key)
+    name = entry[5] if type(entry) is tuple else getattr(entry, "host_name", "?")
+    _fail(cur, name, exc)
 
 
 @ffi.def_extern()
-def _exn_py_host_call(user_data: int, cur: int, slots: Any) -> None:
-    # user_data (a slab key) and cur arrive as ints: see PREAMBLE in _ffi_build.py
-    target = _lookup(user_data)
+def _exn_py_host_call(key: int, cur: int, slots: Any) -> None:
+    # PyPy only: the conversions the C shim does on CPython, through cffi
+    invoke = _lookup(key)
+    if invoke is None:
+        lib.exn_current_plugin_fail(_current(cur).pointer,
+                                    b"host function called after it was released")
+        return
     try:
-        current = target.invoke(cur, slots)
-        if current is not None and current._views is not None:
-            current._release()
+        n_in, is_float = invoke.n_in, invoke.is_float
+        result = invoke(cur, *[_bits_to_float(slots[i]) if is_float[i] else slots[i]
+                               for i in range(n_in)])
+        n_out = len(is_float) - n_in
+        if n_out == 0 or result is None:
+            return
+        values = (result,) if n_out == 1 else result
+        if type(values) is not tuple or len(values) != n_out:
+            raise TypeError("host function must return one value per result")
+        for j, value in enumerate(values):
+            slots[n_in + j] = _float_to_bits(value) if is_float[n_in + j] else value
     except BaseException as exc:
-        # stop the guest now; Plugin.call raises this very exception once it has unwound
-        pointer = _current(cur).pointer
-        ctx = context_of(lib.extism_current_plugin_host_context(pointer))
-        if ctx is not None:
-            ctx.error = exc
-        name = target.name if target is not None else "?"
-        message = f"host function {name!r} raised {type(exc).__name__}: {exc}"
-        lib.exn_current_plugin_fail(pointer, message.encode("utf-8", "replace")[:400])
+        _fail(cur, invoke.host_name, exc)
 
 
 @ffi.def_extern()
@@ -242,6 +275,48 @@ def _exn_py_free_user_data(user_data: Any, _slab: Any = slab) -> None:
     # bound as a default: this also runs from finalizers at interpreter exit, when module
     # globals may already be gone
     _slab.remove(user_data)
+
+
+# ---- explicitly typed functions ------------------------------------------------------------
+#
+# On CPython the C shim calls an explicit function itself (see exn_py_call_explicit in
+# _ffi_build.py: it also reuses the Val objects and lists while nothing else holds them); the
+# slab holds the tuple it reads.  On PyPy a generated invoke makes them afresh at every call.
+
+def _explicit_entry(f: Callable[..., Any], user_data: Tuple[Any, ...], args: Sequence[ValType],
+                    returns: Sequence[ValType], name: str) -> Tuple[Any, ...]:
+    """What the C shim reads: (f, user_data, param ValTypes, result ValTypes, cache, name)."""
+    return (f, tuple(user_data), tuple(args), tuple(returns), [None], name)
+
+
+def _new_pair(n_in: int, n_out: int) -> Tuple[Any, ...]:
+    """(inputs, outputs, *their Vals) for the C shim, when it has no free pair to reuse."""
+    vals = [object.__new__(Val) for _ in range(n_in + n_out)]
+    return (vals[:n_in], vals[n_in:], *vals)
+
+
+def _explicit_body(args: Sequence[ValType], returns: Sequence[ValType], has_user_data: bool,
+                   ns: Dict[str, Any]) -> List[str]:
+    """The body of an explicit function's invoke (the path PyPy takes)."""
+    ns.update(_new=object.__new__, Val=Val, int=int, float=float)
+    ps = [f"p{i}" for i in range(len(args))]
+    rs = [f"r{j}" for j in range(len(returns))]
+    body = []
+    for i, t in enumerate(args):
+        ns[f"T{i}"] = t
+        body += [f"p{i} = _new(Val)", f"p{i}.t = T{i}", f"p{i}.value = a{i}"]
+    for j, t in enumerate(returns):
+        ns[f"R{j}"] = t
+        body += [f"r{j} = _new(Val)", f"r{j}.t = R{j}", f"r{j}.value = 0"]
+    body += [f"results = [{', '.join(rs)}]",
+             f"f(current, [{', '.join(ps)}], results{', *user_data' if has_user_data else ''})"]
+    values = [f"{'float' if _is_float(t) else 'int'}(results[{j}].value)"
+              for j, t in enumerate(returns)]
+    if len(values) == 1:
+        body.append(f"return {values[0]}")
+    elif values:
+        body.append(f"return ({', '.join(values)})")
+    return body
 
 
 # ---- public classes -------------------------------------------------------------------------------
@@ -270,43 +345,32 @@ class Function:
         self._setup(self._explicit_invoke(f, user_data))
 
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
-        n_in = len(self.args)
-        ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current, "Val": Val,
-                              "_currents_get": _currents.get,
-                              "_new": object.__new__,
-                              "_to_float": _bits_to_float, "_to_bits": _float_to_bits, "int": int}
-        # Val objects are made with object.__new__ and two slot stores: the types are known
-        # ValTypes, so Val.__init__'s check is not needed, and this is the largest per-call cost
-        body = ["current = _currents_get(cur) or _current(cur)"]
-        for i, t in enumerate(self.args):
-            ns[f"T{i}"] = t
-            value = f"_to_float(slots[{i}])" if _is_float(t) else f"slots[{i}]"
-            body += [f"p{i} = _new(Val)", f"p{i}.t = T{i}", f"p{i}.value = {value}"]
-        for j, t in enumerate(self.returns):
-            ns[f"R{j}"] = t
-            body += [f"r{j} = _new(Val)", f"r{j}.t = R{j}", f"r{j}.value = 0"]
-        params = ", ".join(f"p{i}" for i in range(n_in))
-        results = ", ".join(f"r{j}" for j in range(len(self.returns)))
-        body += [f"params = [{params}]", f"results = [{results}]",
-                 "f(current, params, results, *user_data)" if user_data else
-                 "f(current, params, results)"]
-        for j, t in enumerate(self.returns):
-            conv = "_to_bits" if _is_float(t) else "int"
-            body.append(f"slots[{n_in + j}] = {conv}(results[{j}].value)")
-        body.append("return current")
-        return _generate(self.name, body, ns)
+        if _DIRECT:
+            return _explicit_entry(f, user_data, self.args, self.returns, self.name)
+        ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current,
+                              "_currents_get": _currents.get}
+        body = _explicit_body(self.args, self.returns, bool(user_data), ns)
+        return _generate(self.name, len(self.args), body, ns,
+                         "current = _currents_get(cur) or _current(cur)")
 
     def _setup(self, invoke: Any) -> None:
         for t in self.args + self.returns:
             if t not in (ValType.I32, ValType.I64, ValType.F32, ValType.F64):
                 raise TypeError(f"host function {self.name!r}: {t.name} values cannot cross "
                                 "the host-function bridge")
-        key = slab.add(_Callable(invoke, self.name))
-        params = ffi.new("ExtismValType[]", [int(t) for t in self.args])
-        results = ffi.new("ExtismValType[]", [int(t) for t in self.returns])
-        ptr = lib.exn_function_new(self.name.encode("utf-8"), params, len(self.args), results,
-                                   len(self.returns), _HOST_FLAT, key,
-                                   lib._exn_py_free_user_data)
+        n_in, n_out = len(self.args), len(self.returns)
+        if type(invoke) is not tuple:  # a generated invoke (a tuple is read by the C shim)
+            invoke.host_name = self.name
+            invoke.n_in = n_in
+            invoke.is_float = tuple(_is_float(t) for t in self.args + self.returns)
+        key = slab.add(invoke)
+        types = ffi.new("ExtismValType[]", [int(t) for t in self.args + self.returns] or [0])
+        user_data = lib.exn_py_host_new(int(ffi.cast("uintptr_t", key)), types, n_in, n_out)
+        if user_data == ffi.NULL:
+            slab.remove(key)
+            raise MemoryError(f"cannot create host function {self.name!r}")
+        ptr = lib.exn_function_new(self.name.encode("utf-8"), types, n_in, types + n_in, n_out,
+                                   _HOST_FLAT, user_data, _HOST_FREE)
         if ptr == ffi.NULL:  # the user data was released already
             raise ValueError(f"cannot create host function {self.name!r}")
         self._pointer = ffi.gc(ptr, lib.extism_function_free)
@@ -378,43 +442,45 @@ class TypeInferredFunction(Function):
             t, encode = _result(annotation)
             self.returns.append(t)
             encoders.append(encode)
-        self._setup(self._inferred_invoke(func, wants_plugin, decoders, encoders, user_data))
+        self._setup(self._inferred_invoke(self.name, func, wants_plugin, decoders, encoders,
+                                          user_data))
 
     @staticmethod
-    def _inferred_invoke(func: Callable[..., Any], wants_plugin: bool, decoders: List[_Conv],
-                         encoders: List[_Conv], user_data: Tuple[Any, ...]) -> Any:
+    def _inferred_invoke(name: str, func: Callable[..., Any], wants_plugin: bool,
+                         decoders: List[_Conv], encoders: List[_Conv],
+                         user_data: Tuple[Any, ...]) -> Any:
         n_in, n_out = len(decoders), len(encoders)
         needs_plugin = wants_plugin or any(c.needs_plugin for c in decoders + encoders)
         ns: Dict[str, Any] = {"func": func, "user_data": user_data, "_current": _current,
-                              "_currents_get": _currents.get,
+                              "_currents_get": _currents.get, "int": int,
                               "tuple": tuple, "len": len, "TypeError": TypeError}
-        body = ["current = _currents_get(cur) or _current(cur)" if needs_plugin
-                else "current = None"]
         args = ["current"] if wants_plugin else []
         for i, conv in enumerate(decoders):
             if conv is _INT_IN:
-                args.append(f"slots[{i}]")
+                args.append(f"a{i}")
             else:
                 ns[f"d{i}"] = conv.fn
-                args.append(f"d{i}(current, slots[{i}])")
+                args.append(f"d{i}(current, a{i})")
         if user_data:
             args.append("*user_data")
-        body.append(f"result = func({', '.join(args)})")
+        current = "current" if needs_plugin else "None"
+        body = [f"result = func({', '.join(args)})"]
         if n_out == 1:
             if encoders[0] is _INT_OUT:
-                body.append(f"slots[{n_in}] = int(result)")
-                ns["int"] = int
+                body.append("return int(result)")
             else:
                 ns["e0"] = encoders[0].fn
-                body.append(f"slots[{n_in}] = e0(current, result)")
+                body.append(f"return e0({current}, result)")
         elif n_out > 1:
             body += ["if type(result) is not tuple or len(result) != %d:" % n_out,
                      "    raise TypeError('host function must return a tuple of %d values')" % n_out]
             for j, conv in enumerate(encoders):
                 ns[f"e{j}"] = conv.fn
-                body.append(f"slots[{n_in + j}] = e{j}(current, result[{j}])")
-        body.append("return current")
-        return _generate(func.__name__, body, ns)
+            body.append("return (" + ", ".join(f"e{j}({current}, result[{j}])"
+                                               for j in range(n_out)) + ",)")
+        return _generate(name, n_in, body, ns,
+                         "current = _currents_get(cur) or _current(cur)" if needs_plugin
+                         else None)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -450,3 +516,8 @@ def host_fn(name: Optional[str] = None, namespace: Optional[str] = None,
         return TypeInferredFunction(func, name, namespace, extra)
 
     return decorate
+
+
+# True when the C shim calls host functions itself (CPython; it needs the names above); on PyPy
+# it goes through cffi (_exn_py_host_call)
+_DIRECT = bool(lib.exn_py_host_init())

@@ -490,8 +490,12 @@ class Plugin:
             ctx.close()
 
     def __repr__(self) -> str:
-        state = "closed" if self._ptr is None else "open"
-        return f"<extism_native.Plugin {self.name!r} id={self.id} {state}>"
+        # also for a Plugin whose __init__ failed (pytest and debuggers show those)
+        name = getattr(self, "name", None)
+        if getattr(self, "_ptr", None) is not None:
+            return f"<extism_native.Plugin {name!r} id={self.id} open>"
+        ident = getattr(self, "_id", None)
+        return f"<extism_native.Plugin {name!r}{'' if ident is None else f' id={ident}'} closed>"
 
 
 class CancelHandle:

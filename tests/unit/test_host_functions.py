@@ -14,7 +14,7 @@ import pytest
 import extism_native as extism
 from extism_native import CurrentPlugin, Json, Pickle, Codec, ValType, host_fn
 from extism_native._native import slab
-from conftest import gc_collect, u64s, wasm
+from conftest import gc_collect, run_threads, u64s, wasm
 
 I32, I64, F32, F64 = ValType.I32, ValType.I64, ValType.F32, ValType.F64
 
@@ -166,11 +166,14 @@ class Boom(Exception):
 
 
 def calls_plugin(ping):
+    """host_calls.wat with `ping` (a function, typed by annotations, or a Function)."""
     @host_fn()
     def transform(x: bytes) -> bytes:
         return x
 
-    return extism.Plugin(wasm("host_calls"), functions=[transform, host_fn(name="ping")(ping)])
+    if not isinstance(ping, extism.Function):
+        ping = host_fn(name="ping")(ping)
+    return extism.Plugin(wasm("host_calls"), functions=[transform, ping])
 
 
 def test_an_exception_stops_the_guest_and_is_raised_again():
@@ -208,6 +211,36 @@ def test_a_wrong_result_type_is_an_error_not_garbage():
 
     with pytest.raises(ValueError):
         calls_plugin(ping).call("fail_then_count")
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_an_i64_result_out_of_range_fails_the_call(explicit):
+    # the result is converted to int64 in C: an int that does not fit is an OverflowError raised
+    # by Plugin.call (the guest stopped), never a truncated value
+    def big(i: int) -> int:
+        return 2**63 + i
+
+    def big_explicit(plugin, inputs, outputs):
+        outputs[0].value = 2**63 + inputs[0].value
+
+    ping = (host_fn(name="ping", signature=([I64], [I64]))(big_explicit) if explicit else big)
+    with calls_plugin(ping) as plugin:
+        with pytest.raises(OverflowError) as info:
+            plugin.call("fail_then_count")
+        assert isinstance(info.value.__cause__, extism.HostFunctionError)
+        assert "host function 'ping' raised OverflowError" in str(info.value.__cause__)
+        assert u64s(plugin.call("count")) == [0]
+
+
+@pytest.mark.parametrize("value", [2**63 - 1, -2**63, -1, 0])
+def test_i64_results_at_the_edges_reach_the_guest(value):
+    @host_fn(name="ping", signature=([I64], [I64]))
+    def ping(plugin, inputs, outputs):
+        outputs[0].value = value + inputs[0].value
+
+    with calls_plugin(ping) as plugin:
+        # ping_loop outputs the sum of ping(i) for i < n
+        assert u64s(plugin.call("ping_loop", struct.pack("<Q", 1))) == [value]
 
 
 def test_set_error_from_a_host_function():
@@ -441,3 +474,100 @@ def test_two_threads_two_plugins_with_host_functions():
     for t in threads:
         t.join()
     assert errors == []
+
+
+# ---- explicit functions: the inputs/outputs lists and Vals (reused by the C shim on CPython
+# while nothing else holds them) ------------------------------------------------------------
+
+def explicit_ping(body):
+    return host_fn(name="ping", signature=([I64], [I64]))(body)
+
+
+def ping_loop(plugin, n):
+    return u64s(plugin.call("ping_loop", struct.pack("<Q", n)))[0]
+
+
+def test_lists_and_vals_kept_by_a_host_function_are_never_reused():
+    kept = []
+
+    def ping(plugin, inputs, outputs):
+        outputs[0].value = inputs[0].value * 2
+        kept.append((inputs, outputs, inputs[0], outputs[0]))
+
+    with calls_plugin(explicit_ping(ping)) as plugin:
+        assert ping_loop(plugin, 5) == 2 * sum(range(5))
+    assert [ins[0].value for ins, _, _, _ in kept] == [0, 1, 2, 3, 4]
+    assert [outs[0].value for _, outs, _, _ in kept] == [0, 2, 4, 6, 8]
+    assert len({id(obj) for entry in kept for obj in entry}) == 4 * len(kept)
+
+
+def test_a_kept_val_keeps_its_value():
+    kept = []
+
+    def ping(plugin, inputs, outputs):
+        kept.append(inputs[0])  # only the Val, not the list
+        outputs[0].value = 1
+
+    with calls_plugin(explicit_ping(ping)) as plugin:
+        assert ping_loop(plugin, 4) == 4
+    assert [v.value for v in kept] == [0, 1, 2, 3]
+    assert all(v.t == I64 for v in kept)
+
+
+def test_changes_to_the_lists_and_types_do_not_leak_into_the_next_call():
+    seen = []
+
+    def ping(plugin, inputs, outputs):
+        seen.append((len(inputs), len(outputs), inputs[0].t, outputs[0].t, outputs[0].value))
+        i = inputs[0].value
+        if i == 0:
+            inputs.append(extism.Val(I32, 99))
+            inputs[0].t = F64
+            outputs[0].t = F32
+        if i == 1:
+            outputs[0] = extism.Val(I64, 1000)  # a new Val: its value is the result
+            return
+        if i == 2:
+            del inputs[:]
+        outputs[0].value = i
+
+    with calls_plugin(explicit_ping(ping)) as plugin:
+        assert ping_loop(plugin, 4) == 0 + 1000 + 2 + 3
+    assert seen == [(1, 1, I64, I64, 0)] * 4
+
+
+def test_an_explicit_function_serving_a_nested_call_sees_its_own_values():
+    # ping(i) calls a second plugin whose ping is the same Function: while the outer call is in
+    # progress the inner one must not get (and overwrite) the outer call's Vals
+    inner, depth = [], []
+
+    def ping(plugin, inputs, outputs):
+        i = inputs[0].value
+        if inner and not depth:
+            depth.append(1)
+            assert ping_loop(inner[0], 2) == 200 + 1  # ping(0), ping(1) on the other plugin
+            depth.pop()
+        outputs[0].value = inputs[0].value + 100
+        assert inputs[0].value == i
+
+    function = explicit_ping(ping)
+    with calls_plugin(function) as outer, calls_plugin(function) as other:
+        inner.append(other)
+        assert ping_loop(outer, 3) == 300 + sum(range(3))
+
+
+def test_explicit_functions_shared_by_threads():
+    def ping(plugin, inputs, outputs):
+        outputs[0].value = inputs[0].value * 3
+
+    function = explicit_ping(ping)
+    plugins = [calls_plugin(function) for _ in range(4)]
+    results = {}
+
+    def work(k):
+        results[k] = [ping_loop(plugins[k], 300) for _ in range(20)]
+
+    run_threads(work, [(k,) for k in range(4)])
+    assert all(r == [3 * sum(range(300))] * 20 for r in results.values())
+    for p in plugins:
+        p.close()

@@ -189,3 +189,15 @@ def test_versions():
 
 def test_repr(edge):
     assert repr(edge).startswith("<extism_native.Plugin 'plugin' id=")
+
+
+def test_repr_of_closed_and_half_made_plugins():
+    plugin = extism.Plugin(wasm("kitchen"), wasi=True)
+    ident = plugin.id
+    plugin.close()
+    assert repr(plugin) == f"<extism_native.Plugin 'plugin' id={ident} closed>"
+    # a Plugin whose __init__ raised is shown (tracebacks, debuggers), not a second error
+    half = extism.Plugin.__new__(extism.Plugin)
+    with pytest.raises(extism.LinkError):
+        half.__init__(wasm("host_calls"))  # its host functions are missing
+    assert repr(half).endswith(" closed>")
