@@ -27,8 +27,10 @@ static size_t round_up(size_t n, size_t to)
  * VM) and every plugin instance has three regions.  A released region is instead kept, with
  * its committed pages replaced by zero pages (exn_os_zero_pages: nothing of its last owner is
  * left, nothing resident), for the next region with the same reservation: the one system call
- * left per region is that zeroing.  Guarded by the global lock (never held by its other users
- * while they call into vmem). */
+ * left per region is that zeroing.  Pages its owner named with exn_vmem_keep (written by every
+ * owner: data segments, headers) are left resident instead and zeroed by memset when the region
+ * is taken again, which costs less than a page fault per page.  Guarded by the global lock
+ * (never held by its other users while they call into vmem). */
 #define CACHE_SLOTS 16
 /* A larger committed region is released: committed memory is charged to the process even when
  * not resident. */
