@@ -13,7 +13,7 @@
 // clone of thousands of functions, most never compiled, need not visit them all
 typedef struct M3Constants
 {
-    struct M3Constants *    next;
+    union { struct M3Constants * next; u64 align; } link;  // data 8 bytes in on every host (i386: u64 aligns to 4)
     u64                     data [];
 }
 M3Constants;
@@ -25,7 +25,7 @@ void *  Module_CopyConstants  (IM3Module io_module, const void * i_constants, si
     if (not block)
         return NULL;
     memcpy (block->data, i_constants, i_size);
-    block->next = io_module->constants;
+    block->link.next = io_module->constants;
     io_module->constants = block;
     return block->data;
 }
@@ -37,7 +37,7 @@ void  FreeConstants  (IM3Module i_module)
     M3Constants * block = i_module->constants;
     while (block)
     {
-        M3Constants * next = block->next;
+        M3Constants * next = block->link.next;
         m3_Free (block);
         block = next;
     }
