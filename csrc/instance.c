@@ -84,6 +84,42 @@ static void *memory_resize(void *userdata, void *base, size_t old_bytes, size_t 
     return exn_vmem_resize(vm, new_bytes) == EXN_OK ? vm->base : NULL;
 }
 
+/* The bytes of linear memory every instance of the module writes when it is made: wasm3's
+ * memory header and the active data segments at constant offsets (from the lowest to the
+ * highest byte).  Kept resident when the region is cached (vmem.h): the next instance zeroes
+ * them by memset and copies its segments, where it would take a page fault per page. */
+static void keep_written_memory(exn_module_t *m)
+{
+    IM3Module parsed = m->def->parsed;
+    size_t header = sizeof(M3MemoryHeader);
+    exn_vmem_keep(&m->memory, 0, header);
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint32_t i = 0; i < parsed->numDataSegments; i++) {
+        const M3DataSegment *seg = &parsed->dataSegments[i];
+        const uint8_t *p = seg->initExpr, *end = seg->initExpr + seg->initExprSize;
+        if (seg->passive || seg->memoryRegion != 0 || seg->size == 0 || p == end ||
+            *p++ != 0x41 /* i32.const */)
+            continue;
+        /* the offset: a signed LEB128 i32, taken as an unsigned address */
+        uint32_t offset = 0;
+        unsigned shift = 0;
+        uint8_t byte = 0x80;
+        while (p < end && (byte & 0x80) && shift < 35) {
+            byte = *p++;
+            offset |= (uint32_t)(byte & 0x7f) << shift;
+            shift += 7;
+        }
+        if (byte & 0x80)
+            continue; /* (not reached: the module was validated) */
+        if (lo > offset)
+            lo = offset;
+        if (hi < (uint64_t)offset + seg->size)
+            hi = (uint64_t)offset + seg->size;
+    }
+    if (lo < hi && hi - lo <= EXN_VMEM_KEEP_MAX && header + hi <= SIZE_MAX)
+        exn_vmem_keep(&m->memory, (size_t)(header + lo), (size_t)(header + hi));
+}
+
 static void memory_release(void *userdata, void *base)
 {
     (void)base;
@@ -172,6 +208,7 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
      * are in the compiled plugin's): instances on other threads never touch it */
     m->env = m3_NewEnvironment();
     exn_vmem_init(&m->stack, WASM_STACK_BYTES);
+    exn_vmem_keep(&m->stack, 0, 1); /* its first page: every call writes it */
     if (m->env && exn_vmem_resize(&m->stack, WASM_STACK_BYTES) == EXN_OK)
         m->runtime = m3_NewRuntimeWithStack(m->env, m->stack.base, WASM_STACK_BYTES, p);
     if (!m->runtime) {
@@ -181,6 +218,7 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
     uint64_t pages = p->compiled->has_max_pages ? p->compiled->max_pages : 65536;
     uint64_t limit = pages * 65536 + sizeof(void *) * 8;
     exn_vmem_init(&m->memory, limit < SIZE_MAX ? (size_t)limit : SIZE_MAX); /* 32-bit hosts */
+    keep_written_memory(m);
     M3MemoryAllocator allocator = {memory_resize, memory_release, &m->memory};
     m3_SetMemoryAllocator(m->runtime, &allocator);
     m3_SetInterruptFlag(m->runtime, &p->call_state); /* wasm3 patch 0004 */

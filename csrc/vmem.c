@@ -27,8 +27,10 @@ static size_t round_up(size_t n, size_t to)
  * VM) and every plugin instance has three regions.  A released region is instead kept, with
  * its committed pages replaced by zero pages (exn_os_zero_pages: nothing of its last owner is
  * left, nothing resident), for the next region with the same reservation: the one system call
- * left per region is that zeroing.  Guarded by the global lock (never held by its other users
- * while they call into vmem). */
+ * left per region is that zeroing.  Pages its owner named with exn_vmem_keep (written by every
+ * owner: data segments, headers) are left resident instead and zeroed by memset when the region
+ * is taken again, which costs less than a page fault per page.  Guarded by the global lock
+ * (never held by its other users while they call into vmem). */
 #define CACHE_SLOTS 16
 /* A larger committed region is released: committed memory is charged to the process even when
  * not resident. */
@@ -38,6 +40,7 @@ typedef struct {
     uint8_t *base;
     size_t reserved;
     size_t committed;
+    exn_vmem_range_t keep[EXN_VMEM_KEEP_RANGES]; /* page-aligned, sorted, within committed */
 } cached_region_t;
 
 static cached_region_t cache[CACHE_SLOTS];
@@ -73,14 +76,75 @@ static bool cache_put(const cached_region_t *region)
     return kept;
 }
 
-/* Give back a region: cached when it is small enough, zeroed and there is room. */
-static void release_region(uint8_t *base, size_t reserved, size_t committed)
+/* Zero the committed pages of a region outside its kept ranges (which stay resident). */
+static int zero_unkept(const cached_region_t *r)
 {
-    cached_region_t region = {base, reserved, committed};
-    if (committed <= CACHE_MAX_COMMITTED &&
-        (committed == 0 || exn_os_zero_pages(base, committed) == 0) && cache_put(&region))
+    size_t at = 0;
+    for (size_t i = 0; i <= EXN_VMEM_KEEP_RANGES; i++) {
+        size_t end = i < EXN_VMEM_KEEP_RANGES ? r->keep[i].from : r->committed;
+        if (i < EXN_VMEM_KEEP_RANGES && r->keep[i].to == 0)
+            continue; /* (an unused range) */
+        if (end > at && exn_os_zero_pages(r->base + at, end - at) != 0)
+            return -1;
+        if (i < EXN_VMEM_KEEP_RANGES)
+            at = r->keep[i].to;
+    }
+    return 0;
+}
+
+/* The kept ranges of vm, page-aligned outwards, clamped to what is committed, sorted, not
+ * overlapping; those over EXN_VMEM_KEEP_MAX in all are dropped. */
+static void kept_pages(const exn_vmem_t *vm, size_t committed, exn_vmem_range_t *out)
+{
+    size_t page = exn_os_page_size(), total = 0, n = 0;
+    memset(out, 0, EXN_VMEM_KEEP_RANGES * sizeof *out);
+    for (size_t i = 0; i < EXN_VMEM_KEEP_RANGES; i++) {
+        size_t from = vm->keep[i].from / page * page;
+        size_t to = round_up(vm->keep[i].to, page);
+        if (to > committed)
+            to = committed;
+        if (from >= to || total + (to - from) > EXN_VMEM_KEEP_MAX)
+            continue;
+        total += to - from;
+        out[n].from = from;
+        out[n].to = to;
+        n++;
+    }
+    if (n == 2 && out[1].from < out[0].from) {
+        exn_vmem_range_t t = out[0];
+        out[0] = out[1];
+        out[1] = t;
+    }
+    if (n == 2 && out[1].from < out[0].to) { /* overlapping: one range */
+        if (out[1].to > out[0].to)
+            out[0].to = out[1].to;
+        memset(&out[1], 0, sizeof out[1]);
+    }
+}
+
+/* Give back a region: cached when it is small enough, zeroed (but for its kept pages) and
+ * there is room. */
+static void release_region(uint8_t *base, size_t reserved, size_t committed,
+                           const exn_vmem_t *keep_of)
+{
+    cached_region_t region = {base, reserved, committed, {{0, 0}}};
+    if (keep_of)
+        kept_pages(keep_of, committed, region.keep);
+    if (committed <= CACHE_MAX_COMMITTED && (committed == 0 || zero_unkept(&region) == 0) &&
+        cache_put(&region))
         return;
     exn_os_release(base, reserved);
+}
+
+void exn_vmem_keep(exn_vmem_t *vm, size_t from, size_t to)
+{
+    for (size_t i = 0; i < EXN_VMEM_KEEP_RANGES; i++) {
+        if (vm->keep[i].to == 0) {
+            vm->keep[i].from = from;
+            vm->keep[i].to = to;
+            return;
+        }
+    }
 }
 
 void exn_vmem_init(exn_vmem_t *vm, size_t limit)
@@ -130,6 +194,9 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
     if (cache_take(reserve, vm->limit, &cached)) {
         base = cached.base;
         committed = cached.committed;
+        /* the last owner's kept pages are still resident with its bytes */
+        for (size_t i = 0; i < EXN_VMEM_KEEP_RANGES; i++)
+            memset(base + cached.keep[i].from, 0, cached.keep[i].to - cached.keep[i].from);
     }
     while (!base && reserve >= minimum) {
         base = exn_os_reserve(reserve);
@@ -143,14 +210,17 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
     if (!base)
         return EXN_ERR_NOMEM;
 
-    exn_vmem_t grown = {base, committed, reserve, vm->limit};
+    exn_vmem_t grown = *vm;
+    grown.base = base;
+    grown.size = committed;
+    grown.reserved = reserve;
     if (commit_to(&grown, want) != 0 && commit_to(&grown, new_size) != 0) {
-        release_region(base, reserve, grown.size);
+        release_region(base, reserve, grown.size, NULL); /* (nothing of vm's was written) */
         return EXN_ERR_NOMEM;
     }
     if (vm->base) {
         memcpy(grown.base, vm->base, vm->size);
-        release_region(vm->base, vm->reserved, vm->size);
+        release_region(vm->base, vm->reserved, vm->size, vm);
     }
     *vm = grown;
     return EXN_OK;
@@ -182,7 +252,8 @@ void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len)
 void exn_vmem_free(exn_vmem_t *vm)
 {
     if (vm->base)
-        release_region(vm->base, vm->reserved, vm->size);
+        release_region(vm->base, vm->reserved, vm->size, vm);
     vm->base = NULL;
     vm->size = vm->reserved = 0;
+    memset(vm->keep, 0, sizeof vm->keep);
 }

@@ -11,11 +11,21 @@
 
 #include "internal.h"
 
+#define EXN_VMEM_KEEP_RANGES 2
+
+/* Byte offsets [from, to) in a region. */
+typedef struct {
+    size_t from, to;
+} exn_vmem_range_t;
+
 typedef struct {
     uint8_t *base;   /* NULL until the first exn_vmem_resize */
     size_t size;     /* bytes usable: [base, base+size) */
     size_t reserved; /* bytes of address space held at base */
     size_t limit;    /* the region never grows past this many bytes */
+    /* ranges every owner of the region writes (exn_vmem_keep): when it is released to the
+     * cache their pages stay resident, to be zeroed by memset when it is taken again */
+    exn_vmem_range_t keep[EXN_VMEM_KEEP_RANGES];
 } exn_vmem_t;
 
 /** Prepare an empty region that may grow up to `limit` bytes (nothing is reserved yet). */
@@ -24,6 +34,15 @@ EXN_INTERNAL void exn_vmem_init(exn_vmem_t *vm, size_t limit);
 /** Grow the region to at least `new_size` bytes; new bytes read as zero.  Shrinking is a no-op.
  *  Returns EXN_OK, or EXN_ERR_NOMEM (past `limit`, or the OS refused) leaving it unchanged. */
 EXN_INTERNAL exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size);
+
+/** Pages of [from, to) that every user of the region writes anyway (a wasm3 memory header,
+ *  data segments): at release they stay resident in the process-wide cache and the next
+ *  region made from it zeroes them with memset instead of page faults.  Up to
+ *  EXN_VMEM_KEEP_RANGES ranges, of at most EXN_VMEM_KEEP_MAX bytes in all; a range past that is
+ *  ignored (released as the rest).  Only changes the cost: a taken region always reads as zero. */
+EXN_INTERNAL void exn_vmem_keep(exn_vmem_t *vm, size_t from, size_t to);
+
+#define EXN_VMEM_KEEP_MAX ((size_t)256 * 1024)
 
 /** Zero [offset, offset+len) of the committed region. */
 EXN_INTERNAL void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len);

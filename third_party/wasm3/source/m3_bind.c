@@ -165,11 +165,12 @@ M3Result  FindAndLinkFunction      (IM3Module       io_module,
     for (u32 i = 0; i < io_module->numFunctions; ++i)
     {
         IM3Function f = & io_module->functions [i];
+        const M3ImportInfo * import = & io_module->functionInfo [i].import;     // (patch 0057)
 
-        if (f->import.moduleUtf8 and f->import.fieldUtf8)
+        if (import->moduleUtf8 and import->fieldUtf8)
         {
-            if (strcmp (f->import.fieldUtf8, i_functionName) == 0 and
-               (wildcardModule or strcmp (f->import.moduleUtf8, i_moduleName) == 0))
+            if (strcmp (import->fieldUtf8, i_functionName) == 0 and
+               (wildcardModule or strcmp (import->moduleUtf8, i_moduleName) == 0))
             {
                 result = LinkRawFunction (io_module, f, i_signature, i_function, i_userdata);
                 if (result) return result;

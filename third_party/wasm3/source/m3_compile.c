@@ -3042,10 +3042,11 @@ M3Result  CompileFunction  (IM3Function io_function)
 {
     M3Result result = m3Err_none;
 
-    if (!io_function->wasm) return "function body is missing";
+    const M3FunctionInfo * info = io_function->info;                 // (patch 0057)
+    if (!info or !info->wasm) return "function body is missing";
 
     IM3FuncType funcType = io_function->funcType;                   m3log (compile, "compiling: [%d] %s %s; wasm-size: %d",
-                                                                        io_function->index, m3_GetFunctionName (io_function), SPrintFuncTypeSignature (funcType), (u32) (io_function->wasmEnd - io_function->wasm));
+                                                                        io_function->index, m3_GetFunctionName (io_function), SPrintFuncTypeSignature (funcType), (u32) (info->wasmEnd - info->wasm));
     IM3Runtime runtime = io_function->module->runtime;
 
     // 40 KiB of scratch, only while compiling: kept in the runtime, it was resident for every
@@ -3057,8 +3058,8 @@ M3Result  CompileFunction  (IM3Function io_function)
     o->runtime  = runtime;
     o->module   = io_function->module;
     o->function = io_function;
-    o->wasm     = io_function->wasm;
-    o->wasmEnd  = io_function->wasmEnd;
+    o->wasm     = info->wasm;
+    o->wasmEnd  = info->wasmEnd;
     o->block.type = funcType;
 
 _try {
@@ -3124,7 +3125,7 @@ _   (CompileBlockStatements (o));
 
     if (numConstantSlots)
     {
-        io_function->constants = m3_CopyMem (o->constants, io_function->numConstantBytes);
+        io_function->constants = Module_CopyConstants (io_function->module, o->constants, io_function->numConstantBytes);
         _throwifnull(io_function->constants);
     }
 

@@ -699,7 +699,7 @@ M3Result  m3_CompileModule  (IM3Module io_module)
     for (u32 i = 0; i < io_module->numFunctions; ++i)
     {
         IM3Function f = & io_module->functions [i];
-        if (f->wasm and not f->compiled)
+        if (io_module->functionInfo [i].wasm and not f->compiled)
         {
 _           (CompileFunction (f));
         }
@@ -859,15 +859,16 @@ void *  v_FindFunction  (IM3Module i_module, const char * const i_name)
     for (u32 i = 0; i < i_module->numFunctions; ++i)
     {
         IM3Function f = & i_module->functions [i];
+        const M3FunctionInfo * info = & i_module->functionInfo [i];
 
-        bool isImported = f->import.moduleUtf8 or f->import.fieldUtf8;
+        bool isImported = info->import.moduleUtf8 or info->import.fieldUtf8;
 
         if (isImported)
             continue;
 
-        for (int j = 0; j < f->numNames; j++)
+        for (int j = 0; j < info->numNames; j++)
         {
-            if (f->names [j] and strcmp (f->names [j], i_name) == 0)
+            if (info->names [j] and strcmp (info->names [j], i_name) == 0)
                 return f;
         }
     }

@@ -139,6 +139,8 @@ typedef struct M3Module
     u32                     numFuncImports;
     u32                     numFunctions;
     M3Function *            functions;
+    M3FunctionInfo *        functionInfo;           // numFunctions, parallel to functions; a clone borrows it (patch 0057)
+    struct M3Constants *    constants;              // of the functions compiled so far (patch 0057)
 
     i32                     startFunction;
 
@@ -172,6 +174,7 @@ M3Result                    Module_AddGlobal            (IM3Module io_module, IM
 M3Result                    Module_AddFunction          (IM3Module io_module, u32 i_typeIndex, IM3ImportInfo i_importInfo /* can be null */);
 M3Result                    Module_AddTable             (IM3Module io_module, IM3Table * o_table);
 IM3Function                 Module_GetFunction          (IM3Module i_module, u32 i_functionIndex);
+void *                      Module_CopyConstants        (IM3Module io_module, const void * i_constants, size_t i_size);
 
 void                        Module_GenerateNames        (IM3Module i_module);
 

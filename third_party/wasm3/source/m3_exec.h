@@ -654,7 +654,7 @@ d_m3Op  (CallRawFunction)
     char* outp = outbuff;
     char* oute = outbuff+1024;
 
-    outp += snprintf(outp, oute-outp, "%s!%s(", ctx.function->import.moduleUtf8, ctx.function->import.fieldUtf8);
+    outp += snprintf(outp, oute-outp, "%s!%s(", ctx.function->info->import.moduleUtf8, ctx.function->info->import.fieldUtf8);
 
     const int nArgs = ftype->numArgs;
     const int nRets = ftype->numRets;

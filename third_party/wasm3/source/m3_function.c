@@ -81,32 +81,22 @@ void FreeImportInfo (M3ImportInfo * i_info)
 }
 
 
-void  Function_Release  (IM3Function i_function)
+// Constants are freed with the module's list, code page references with the function (patch 0057)
+void  FunctionInfo_Release  (IM3FunctionInfo i_info)
 {
-    m3_Free (i_function->constants);
-
-    for (int i = 0; i < i_function->numNames; i++)
+    for (int i = 0; i < i_info->numNames; i++)
     {
         // name can be an alias of fieldUtf8
-        if (i_function->names[i] != i_function->import.fieldUtf8)
+        if (i_info->names[i] != i_info->import.fieldUtf8)
         {
-            m3_Free (i_function->names[i]);
+            m3_Free (i_info->names[i]);
         }
     }
 
-    FreeImportInfo (& i_function->import);
+    FreeImportInfo (& i_info->import);
 
-    if (i_function->ownsWasmCode)
-        m3_Free (i_function->wasm);
-
-    // Function_FreeCompiledCode (func);
-
-#   if (d_m3EnableCodePageRefCounting)
-    {
-        m3_Free (i_function->codePageRefs);
-        i_function->numCodePageRefs = 0;
-    }
-#   endif
+    if (i_info->ownsWasmCode)
+        m3_Free (i_info->wasm);
 }
 
 
@@ -156,22 +146,29 @@ cstr_t *  GetFunctionNames  (IM3Function i_function, u16 * o_numNames)
     if (!i_function || !o_numNames)
         return NULL;
 
-    if (i_function->import.fieldUtf8)
+    const M3FunctionInfo * info = i_function->info;
+    if (!info)      // (a module still being parsed, patch 0057)
+    {
+        *o_numNames = 0;
+        return NULL;
+    }
+    else if (info->import.fieldUtf8)
     {
         *o_numNames = 1;
-        return &i_function->import.fieldUtf8;
+        return (cstr_t *) &info->import.fieldUtf8;
     }
     else
     {
-        *o_numNames = i_function->numNames;
-        return i_function->names;
+        *o_numNames = info->numNames;
+        return (cstr_t *) info->names;
     }
 }
 
 
 cstr_t  GetFunctionImportModuleName  (IM3Function i_function)
 {
-    return (i_function->import.moduleUtf8) ? i_function->import.moduleUtf8 : "";
+    const M3FunctionInfo * info = i_function->info;
+    return (info and info->import.moduleUtf8) ? info->import.moduleUtf8 : "";
 }
 
 

@@ -9,13 +9,54 @@
 #include "m3_exception.h"
 
 
+// The constants of a compiled function, in a list of the module's (patch 0057): freeing a
+// clone of thousands of functions, most never compiled, need not visit them all
+typedef struct M3Constants
+{
+    union { struct M3Constants * next; u64 align; } link;  // data 8 bytes in on every host (i386: u64 aligns to 4)
+    u64                     data [];
+}
+M3Constants;
+
+
+void *  Module_CopyConstants  (IM3Module io_module, const void * i_constants, size_t i_size)
+{
+    M3Constants * block = (M3Constants *) m3_Malloc (sizeof (M3Constants) + i_size);
+    if (not block)
+        return NULL;
+    memcpy (block->data, i_constants, i_size);
+    block->link.next = io_module->constants;
+    io_module->constants = block;
+    return block->data;
+}
+
+
+static
+void  FreeConstants  (IM3Module i_module)
+{
+    M3Constants * block = i_module->constants;
+    while (block)
+    {
+        M3Constants * next = block->link.next;
+        m3_Free (block);
+        block = next;
+    }
+    i_module->constants = NULL;
+}
+
+
 void Module_FreeFunctions (IM3Module i_module)
 {
-    for (u32 i = 0; i < i_module->numFunctions; ++i)
+    if (i_module->functionInfo)
     {
-        IM3Function func = & i_module->functions [i];
-        Function_Release (func);
+        for (u32 i = 0; i < i_module->numFunctions; ++i)
+            FunctionInfo_Release (& i_module->functionInfo [i]);
     }
+#   if (d_m3EnableCodePageRefCounting)
+    for (u32 i = 0; i < i_module->numFunctions; ++i)
+        m3_Free (i_module->functions [i].codePageRefs);
+#   endif
+    FreeConstants (i_module);
 }
 
 
@@ -23,14 +64,11 @@ void Module_FreeFunctions (IM3Module i_module)
 static
 void  FreeClone  (IM3Module i_module)
 {
-    for (u32 i = 0; i < i_module->numFunctions; ++i)
-    {
-        if (i_module->functions [i].constants)      // (most functions never compile)
-            m3_Free (i_module->functions [i].constants);
+    FreeConstants (i_module);
 #   if (d_m3EnableCodePageRefCounting)
+    for (u32 i = 0; i < i_module->numFunctions; ++i)
         m3_Free (i_module->functions [i].codePageRefs);
 #   endif
-    }
     m3_Free (i_module->functions);
     m3_Free (i_module->dataSegments);
     for (u32 i = 0; i < i_module->numTables; ++i)
@@ -56,6 +94,7 @@ void  m3_FreeModule  (IM3Module i_module)
         Module_FreeFunctions (i_module);
 
         m3_Free (i_module->functions);
+        m3_Free (i_module->functionInfo);
         //m3_Free (i_module->imports);
         m3_Free (i_module->funcTypes);
         m3_Free (i_module->dataSegments);
@@ -114,6 +153,7 @@ _try {
     module->globals = NULL;
     module->elementSegments = NULL;
     module->tables = NULL;
+    module->constants = NULL;
     // (counts stay as parsed: FreeClone walks the arrays, so allocate before trusting them)
     u32 numFunctions = module->numFunctions, numTables = module->numTables;
     u32 numSegments = module->numElementSegments;
@@ -183,10 +223,16 @@ M3Result  Module_AddFunction  (IM3Module io_module, u32 i_typeIndex, IM3ImportIn
 
 _try {
 
-    u32 index = io_module->numFunctions++;
-    io_module->functions = m3_ReallocArray (M3Function, io_module->functions, io_module->numFunctions, index);
+    // both arrays grown before the count (patch 0057): a failure leaves them consistent
+    u32 index = io_module->numFunctions;
+    M3FunctionInfo * infos = m3_ReallocArray (M3FunctionInfo, io_module->functionInfo, index + 1, index);
+    _throwifnull (infos);
+    io_module->functionInfo = infos;
+    M3Function * functions = m3_ReallocArray (M3Function, io_module->functions, index + 1, index);
+    _throwifnull (functions);
+    io_module->functions = functions;
+    io_module->numFunctions = index + 1;
 
-    _throwifnull (io_module->functions);
     _throwif ("type sig index out of bounds", i_typeIndex >= io_module->numFuncTypes);
 
     IM3FuncType ft = io_module->funcTypes [i_typeIndex];
@@ -198,11 +244,13 @@ _try {
     func->index = index;
 #   endif
 
-    if (i_importInfo and func->numNames == 0)
+    // (func->info is set when parsing ends: the arrays may still move)
+    IM3FunctionInfo info = & io_module->functionInfo [index];
+    if (i_importInfo and info->numNames == 0)
     {
-        func->import = * i_importInfo;
-        func->names[0] = i_importInfo->fieldUtf8;
-        func->numNames = 1;
+        info->import = * i_importInfo;
+        info->names[0] = i_importInfo->fieldUtf8;
+        info->numNames = 1;
     }
 
     m3log (module, "   added function: %3d; sig: %d", index, i_typeIndex);
@@ -216,7 +264,7 @@ void  Module_GenerateNames  (IM3Module i_module)
 {
     for (u32 i = 0; i < i_module->numFunctions; ++i)
     {
-        IM3Function func = & i_module->functions [i];
+        IM3FunctionInfo func = & i_module->functionInfo [i];
 
         if (func->numNames == 0)
         {

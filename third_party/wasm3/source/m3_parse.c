@@ -289,7 +289,7 @@ _       (ReadLEB_u32 (& index, & i_bytes, i_end));                              
         if (exportKind == d_externalKind_function)
         {
             _throwif(m3Err_wasmMalformed, index >= io_module->numFunctions);
-            IM3Function func = &(io_module->functions [index]);
+            IM3FunctionInfo func = &(io_module->functionInfo [index]);
             if (func->numNames < d_m3MaxDuplicateFunctionImpl)
             {
                 func->names[func->numNames++] = utf8;
@@ -527,11 +527,13 @@ _                   (NormalizeType (& normalType, wasmType));
                 }
                  */
 
-                IM3Function func = Module_GetFunction (io_module, f + io_module->numFuncImports);
+                u32 index = f + io_module->numFuncImports;
+                IM3Function func = Module_GetFunction (io_module, index);
+                IM3FunctionInfo info = & io_module->functionInfo [index];
 
                 func->module = io_module;
-                func->wasm = start;
-                func->wasmEnd = i_bytes;
+                info->wasm = start;
+                info->wasmEnd = i_bytes;
                 //func->ownsWasmCode = io_module->hasWasmCodeCopy;
 //                func->numLocals = numLocals;
             }
@@ -708,7 +710,7 @@ _               (Read_utf8 (& name, & i_bytes, i_end));
 
                 if (index < io_module->numFunctions)
                 {
-                    IM3Function func = &(io_module->functions [index]);
+                    IM3FunctionInfo func = &(io_module->functionInfo [index]);
                     if (func->numNames == 0)
                     {
                         func->names[0] = name;        m3log (parse, "    naming function%5d:  %s", index, name);
@@ -821,6 +823,10 @@ _       (ParseModuleSection (module, section, pos, sectionLength));
 
         pos += sectionLength;
     }
+
+    // the function arrays are complete: point each function at its parse-time facts (patch 0057)
+    for (u32 i = 0; i < module->numFunctions; ++i)
+        module->functions [i].info = & module->functionInfo [i];
 
 } _catch:
 
