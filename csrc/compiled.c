@@ -48,7 +48,8 @@ static void signature_text(const char *sig, char *buf, size_t buf_len)
 
 /* ---- import resolution ------------------------------------------------------------------- */
 
-void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
+/* wasm3 signature letters of a function type: "I(Ii)" is (i64, i32) -> i64. */
+static void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
 {
     size_t n = 0;
     if (buf_len < (size_t)t->n_params + t->n_results + 4) {

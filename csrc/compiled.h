@@ -81,9 +81,6 @@ EXN_INTERNAL exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *
                                                     const exn_module_def_t *def,
                                                     const exn_import_t *im);
 
-/** wasm3 signature letters of a function type: "I(Ii)" is (i64, i32) -> i64. */
-EXN_INTERNAL void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len);
-
 EXN_INTERNAL void exn_compiled_retain(ExtismCompiledPlugin *c);
 EXN_INTERNAL void exn_compiled_release(ExtismCompiledPlugin *c);
 
