@@ -2299,6 +2299,84 @@ _   (SetStackPolymorphic (o));
 }
 
 
+// Binary integer operations with immediate-operand variants (patch 0060), by opcode.
+typedef struct M3IntOpVariants
+{
+    bool            is64;           // the operands are 64-bit
+    IM3Operation    ir, is;         // the top operand in the code stream; the other in r0, in a slot
+}
+M3IntOpVariants;
+
+#define d_m3IntOpFirst              0x45        // i32.eqz
+#define d_m3IntOpLast               0x8a        // i64.rotr
+#define d_m3IntOpVariantsEntry(OPCODE, RES, TYPE, NAME, EXPR, OP) \
+    [OPCODE - d_m3IntOpFirst] = { sizeof (TYPE) == 8, op_##TYPE##_##NAME##_ir, op_##TYPE##_##NAME##_is },
+
+static const M3IntOpVariants c_intOpVariants [d_m3IntOpLast - d_m3IntOpFirst + 1] =
+{
+    d_m3ImmediateOps (d_m3IntOpVariantsEntry)
+};
+
+static
+const M3IntOpVariants *  GetIntOpVariants  (m3opcode_t i_opcode)
+{
+    if (i_opcode >= d_m3IntOpFirst and i_opcode <= d_m3IntOpLast and c_intOpVariants [i_opcode - d_m3IntOpFirst].ir)
+        return & c_intOpVariants [i_opcode - d_m3IntOpFirst];
+    else
+        return NULL;
+}
+
+
+// The top operand is an i32/i64.const in the constant table: emit the operation's immediate
+// variant, [op] [constant] [slot of the other operand, if in a slot] (patch 0060).
+// *o_done is false when the operation has no such variant or the top is not a constant.
+static
+M3Result  CompileImmediateOperator  (IM3Compilation o, IM3OpInfo i_opInfo, m3opcode_t i_opcode, bool * o_done)
+{
+    M3Result result = m3Err_none;
+
+    * o_done = false;
+
+    const M3IntOpVariants * variants = GetIntOpVariants (i_opcode);
+
+    if (variants and i_opInfo->stackOffset == -1 and not IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) >= 2 and
+        IsStackTopInSlot (o) and IsConstantSlot (o, GetStackTopSlotNumber (o)) and
+        Is64BitType (GetStackTopType (o)) == variants->is64)
+    {
+        u16 index = GetStackTopSlotNumber (o) - o->slotFirstConstIndex;
+
+        u64 constant;
+        if (variants->is64)
+            memcpy (& constant, & o->constants [index], sizeof constant);     // unaligned (patch 0014)
+        else
+            constant = * (u32 *) & o->constants [index];                    // as PushConst wrote it
+
+        bool otherInRegister = IsStackTopMinus1InRegister (o);
+
+        if (not otherInRegister)
+_           (PreserveRegisterIfOccupied (o, i_opInfo->type));
+
+_       (EmitOp (o, otherInRegister ? variants->ir : variants->is));
+
+        if (o->page)
+        {
+            if (variants->is64)
+                EmitWord64 (o->page, constant);
+            else
+                EmitWord32 (o->page, (u32) constant);
+        }
+
+_       (Pop (o));                                      // the constant
+_       (EmitSlotNumOfStackTopAndPop (o));              // the other operand
+_       (PushRegister (o, i_opInfo->type));
+
+        * o_done = true;
+    }
+
+    _catch: return result;
+}
+
+
 // OPTZ: currently all stack slot indices take up a full word, but
 // dual stack source operands could be packed together
 M3Result  Compile_Operator  (IM3Compilation o, m3opcode_t i_opcode)
@@ -2320,6 +2398,11 @@ M3Result  Compile_Operator  (IM3Compilation o, m3opcode_t i_opcode)
     {
 _       (PreserveRegisterIfOccupied (o, opInfo->type));
     }
+
+    bool done;
+_   (CompileImmediateOperator (o, opInfo, i_opcode, & done));
+    if (done)
+        goto _catch;
 
     if (opInfo->stackOffset == 0)
     {

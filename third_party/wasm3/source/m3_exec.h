@@ -256,6 +256,69 @@ d_m3OpMacro_i(i32, Remainder, OP_REM_S, INT32_MIN);
 d_m3OpMacro_i(u64, Remainder, OP_REM_U);
 d_m3OpMacro_i(i64, Remainder, OP_REM_S, INT64_MIN);
 
+//-- integer operations with an immediate operand (patch 0060) ---------------------------------------
+// When the top operand of a binary integer operation is an i32/i64.const, the compiler emits
+// the constant in the code stream instead of reading a constant slot: _ir (the other operand in
+// the register) and _is (in a slot).  Code stream: [op] [constant] [slot of the other, _is only].
+// A 64-bit constant takes two words on a 32-bit host and is read with memcpy (a code word is
+// only pointer-aligned there).
+static inline u64  m3_ReadImm64  (pc_t * io_pc)
+{
+    u64 value;
+    memcpy (& value, * io_pc, sizeof value);
+    * io_pc += (M3_SIZEOF_PTR == 4) ? 2 : 1;
+    return value;
+}
+
+#define d_m3Imm_i32                 (* (i32 *) _pc++)
+#define d_m3Imm_u32                 (* (u32 *) _pc++)
+#define d_m3Imm_i64                 ((i64) m3_ReadImm64 (& _pc))
+#define d_m3Imm_u64                 (m3_ReadImm64 (& _pc))
+
+#define d_m3Oper(A, B, OP)          ((A) OP (B))
+#define d_m3Func(A, B, OP)          OP ((A), (B))
+
+// The operations that have these variants, X (OPCODE, RESULT, TYPE, NAME, EXPR, OP): the result
+// is RESULT EXPR (a, b, OP) of the operands a (below) and b (the top) read as TYPE.
+#define d_m3ImmediateOps(X) \
+    X (0x46, i32, i32, Equal,              d_m3Oper, ==)  X (0x51, i32, i64, Equal,              d_m3Oper, ==) \
+    X (0x47, i32, i32, NotEqual,           d_m3Oper, !=)  X (0x52, i32, i64, NotEqual,           d_m3Oper, !=) \
+    X (0x48, i32, i32, LessThan,           d_m3Oper, < )  X (0x53, i32, i64, LessThan,           d_m3Oper, < ) \
+    X (0x49, i32, u32, LessThan,           d_m3Oper, < )  X (0x54, i32, u64, LessThan,           d_m3Oper, < ) \
+    X (0x4a, i32, i32, GreaterThan,        d_m3Oper, > )  X (0x55, i32, i64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4b, i32, u32, GreaterThan,        d_m3Oper, > )  X (0x56, i32, u64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4c, i32, i32, LessThanOrEqual,    d_m3Oper, <=)  X (0x57, i32, i64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4d, i32, u32, LessThanOrEqual,    d_m3Oper, <=)  X (0x58, i32, u64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4e, i32, i32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x59, i32, i64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x4f, i32, u32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x5a, i32, u64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x6a, i32, i32, Add,                d_m3Oper, + )  X (0x7c, i64, i64, Add,                d_m3Oper, + ) \
+    X (0x6b, i32, i32, Subtract,           d_m3Oper, - )  X (0x7d, i64, i64, Subtract,           d_m3Oper, - ) \
+    X (0x6c, i32, i32, Multiply,           d_m3Oper, * )  X (0x7e, i64, i64, Multiply,           d_m3Oper, * ) \
+    X (0x71, i32, u32, And,                d_m3Oper, & )  X (0x83, i64, u64, And,                d_m3Oper, & ) \
+    X (0x72, i32, u32, Or,                 d_m3Oper, | )  X (0x84, i64, u64, Or,                 d_m3Oper, | ) \
+    X (0x73, i32, u32, Xor,                d_m3Oper, ^ )  X (0x85, i64, u64, Xor,                d_m3Oper, ^ ) \
+    X (0x74, i32, u32, ShiftLeft,          d_m3Func, OP_SHL_32)  X (0x86, i64, u64, ShiftLeft,   d_m3Func, OP_SHL_64) \
+    X (0x75, i32, i32, ShiftRight,         d_m3Func, OP_SHR_32)  X (0x87, i64, i64, ShiftRight,  d_m3Func, OP_SHR_64) \
+    X (0x76, i32, u32, ShiftRight,         d_m3Func, OP_SHR_32)  X (0x88, i64, u64, ShiftRight,  d_m3Func, OP_SHR_64)
+
+#define d_m3ImmediateOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                      \
+d_m3Op(TYPE##_##NAME##_ir)                                                          \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = (TYPE) _r0;                                                            \
+    _r0 = EXPR (a, b, OP);                                                          \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_is)                                                          \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = slot (TYPE);                                                           \
+    _r0 = EXPR (a, b, OP);                                                          \
+    nextOp ();                                                                      \
+}
+
+d_m3ImmediateOps (d_m3ImmediateOpDefs)
+
 #if d_m3HasFloat
 d_m3OpFunc_f(f32, Min, min_f32);
 d_m3OpFunc_f(f32, Max, max_f32);
