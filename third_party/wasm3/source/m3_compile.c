@@ -1220,7 +1220,19 @@ _   (ReadLEB_u32 (& localIndex, & o->wasm, o->wasmEnd));             //  printf 
         u16 preserveSlot;
 _       (FindReferencedLocalWithinCurrentBlock (o, & preserveSlot, localSlot));  // preserve will be different than local, if referenced
 
-        if (preserveSlot == localSlot)
+        // the value was just computed into r0 by an operation that can write a slot: it writes
+        // the local instead, no copy (patch 0061).  Nothing was emitted since (the same pc), the
+        // value is that operation's result, and no stack entry refers to the local.
+        if (preserveSlot == localSlot and i_opcode == c_waOp_setLocal and o->page and o->lastResultOpToSlot and
+            GetPC (o) == o->lastResultOpEnd and IsStackTopInRegister (o) and not IsFpType (GetStackTopType (o)) and
+            GetStackTopIndex (o) == (i16) o->lastResultOpStackIndex and
+            GetRegisterStackIndex (o, 0) == o->lastResultOpStackIndex)
+        {
+            * (void **) o->lastResultOpPC = (void *) o->lastResultOpToSlot;
+            EmitSlotOffset (o, localSlot);
+            o->lastResultOpToSlot = NULL;
+        }
+        else if (preserveSlot == localSlot)
 _           (CopyStackTopToSlot (o, localSlot))
         else
 _           (PreservedCopyTopSlot (o, localSlot, preserveSlot))
@@ -2304,13 +2316,16 @@ typedef struct M3IntOpVariants
 {
     bool            is64;           // the operands are 64-bit
     IM3Operation    ir, is;         // the top operand in the code stream; the other in r0, in a slot
+    IM3Operation    toSlot [5];     // result to a slot (patch 0061): _rs, _sr, _ss, _ir, _is
 }
 M3IntOpVariants;
 
 #define d_m3IntOpFirst              0x45        // i32.eqz
 #define d_m3IntOpLast               0x8a        // i64.rotr
 #define d_m3IntOpVariantsEntry(OPCODE, RES, TYPE, NAME, EXPR, OP) \
-    [OPCODE - d_m3IntOpFirst] = { sizeof (TYPE) == 8, op_##TYPE##_##NAME##_ir, op_##TYPE##_##NAME##_is },
+    [OPCODE - d_m3IntOpFirst] = { sizeof (TYPE) == 8, op_##TYPE##_##NAME##_ir, op_##TYPE##_##NAME##_is, \
+        { op_##TYPE##_##NAME##_rs_s, op_##TYPE##_##NAME##_sr_s, op_##TYPE##_##NAME##_ss_s,        \
+          op_##TYPE##_##NAME##_ir_s, op_##TYPE##_##NAME##_is_s } },
 
 static const M3IntOpVariants c_intOpVariants [d_m3IntOpLast - d_m3IntOpFirst + 1] =
 {
@@ -2324,6 +2339,44 @@ const M3IntOpVariants *  GetIntOpVariants  (m3opcode_t i_opcode)
         return & c_intOpVariants [i_opcode - d_m3IntOpFirst];
     else
         return NULL;
+}
+
+
+enum { c_variant_rs, c_variant_sr, c_variant_ss, c_variant_ir, c_variant_is };
+
+// The operation just emitted at i_opPC left its result in r0 (patch 0061): a `local.set` right
+// after it can make it write the local instead (Compile_SetLocal).
+static
+void  RecordResultOp  (IM3Compilation o, pc_t i_opPC, IM3Operation i_toSlot)
+{
+    if (o->page)
+    {
+        o->lastResultOpPC = i_opPC;
+        o->lastResultOpEnd = GetPC (o);
+        o->lastResultOpToSlot = i_toSlot;
+        o->lastResultOpStackIndex = (u16) GetStackTopIndex (o);
+    }
+}
+
+
+// Emits the result of an operation just emitted: to r0, or, when r0 holds another value, to a
+// new slot instead of spilling that value first (i_toSlot, patch 0061).
+static
+M3Result  PushOperationResult  (IM3Compilation o, u8 i_type, pc_t i_opPC, IM3Operation i_toSlot, bool i_inSlot)
+{
+    M3Result result;
+
+    if (i_inSlot)
+    {
+_       (PushAllocatedSlotAndEmit (o, i_type));
+    }
+    else
+    {
+_       (PushRegister (o, i_type));
+        RecordResultOp (o, i_opPC, i_toSlot);
+    }
+
+    _catch: return result;
 }
 
 
@@ -2352,11 +2405,12 @@ M3Result  CompileImmediateOperator  (IM3Compilation o, IM3OpInfo i_opInfo, m3opc
             constant = * (u32 *) & o->constants [index];                    // as PushConst wrote it
 
         bool otherInRegister = IsStackTopMinus1InRegister (o);
+        // r0 holds another value: the result goes to a slot (patch 0061)
+        bool toSlot = not otherInRegister and IsRegisterAllocated (o, 0);
+        u32 variant = otherInRegister ? c_variant_ir : c_variant_is;
 
-        if (not otherInRegister)
-_           (PreserveRegisterIfOccupied (o, i_opInfo->type));
-
-_       (EmitOp (o, otherInRegister ? variants->ir : variants->is));
+_       (EmitOp (o, toSlot ? variants->toSlot [variant] : otherInRegister ? variants->ir : variants->is));
+        pc_t opPC = GetPC (o) - 1;
 
         if (o->page)
         {
@@ -2368,7 +2422,7 @@ _       (EmitOp (o, otherInRegister ? variants->ir : variants->is));
 
 _       (Pop (o));                                      // the constant
 _       (EmitSlotNumOfStackTopAndPop (o));              // the other operand
-_       (PushRegister (o, i_opInfo->type));
+_       (PushOperationResult (o, i_opInfo->type, opPC, variants->toSlot [variant], toSlot));
 
         * o_done = true;
     }
@@ -2404,6 +2458,11 @@ _   (CompileImmediateOperator (o, opInfo, i_opcode, & done));
     if (done)
         goto _catch;
 
+    // binary integer operations with result-to-slot variants (patch 0061)
+    const M3IntOpVariants * variants = (opInfo->stackOffset == -1) ? GetIntOpVariants (i_opcode) : NULL;
+    i32 variant = -1;
+    bool toSlot = false;
+
     if (opInfo->stackOffset == 0)
     {
         if (IsStackTopInRegister (o))
@@ -2421,29 +2480,47 @@ _           (PreserveRegisterIfOccupied (o, opInfo->type));
         if (IsStackTopInRegister (o))
         {
             op = opInfo->operations [0];  // _rs
+            variant = c_variant_rs;
 
             if (IsStackTopMinus1InRegister (o))
             {                                       d_m3Assert (i_opcode == 0x38 or i_opcode == 0x39);
                 op = opInfo->operations [3]; // _rr for fp.store
+                variant = -1;
             }
         }
         else if (IsStackTopMinus1InRegister (o))
         {
             op = opInfo->operations [1]; // _sr
+            variant = c_variant_sr;
 
             if (not op)  // must be commutative, then
+            {
                 op = opInfo->operations [0];
+                variant = c_variant_rs;
+            }
         }
         else
         {
-_           (PreserveRegisterIfOccupied (o, opInfo->type));     // _ss
-            op = opInfo->operations [2];
+            variant = c_variant_ss;
+
+            // r0 holds another value: the result goes to a slot (patch 0061)
+            if (variants and IsRegisterAllocated (o, 0))
+            {
+                op = variants->toSlot [c_variant_ss];
+                toSlot = true;
+            }
+            else
+            {
+_               (PreserveRegisterIfOccupied (o, opInfo->type));     // _ss
+                op = opInfo->operations [2];
+            }
         }
     }
 
     if (op)
     {
 _       (EmitOp (o, op));
+        pc_t opPC = GetPC (o) - 1;
 
 _       (EmitSlotNumOfStackTopAndPop (o));
 
@@ -2451,7 +2528,7 @@ _       (EmitSlotNumOfStackTopAndPop (o));
 _           (EmitSlotNumOfStackTopAndPop (o));
 
         if (opInfo->type != c_m3Type_none)
-_           (PushRegister (o, opInfo->type));
+_           (PushOperationResult (o, opInfo->type, opPC, (variants and variant >= 0) ? variants->toSlot [variant] : NULL, toSlot));
     }
     else
     {

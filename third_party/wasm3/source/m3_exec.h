@@ -319,6 +319,50 @@ d_m3Op(TYPE##_##NAME##_is)                                                      
 
 d_m3ImmediateOps (d_m3ImmediateOpDefs)
 
+
+//-- the same operations writing their result to a slot (patch 0061) ---------------------------------
+// _rs_s, _sr_s, _ss_s, _ir_s, _is_s: the operands as in _rs ... _is, then the slot the result is
+// written to (of the result's type: an i64 compare writes an i32).  The compiler uses them when r0
+// holds another value (instead of spilling it first), and for a `local.set` of the result.
+#define d_m3ToSlotOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                         \
+d_m3Op(TYPE##_##NAME##_rs_s)                                                        \
+{                                                                                   \
+    TYPE a = slot (TYPE);                                                           \
+    TYPE b = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_sr_s)                                                        \
+{                                                                                   \
+    TYPE b = slot (TYPE);                                                           \
+    TYPE a = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_ss_s)                                                        \
+{                                                                                   \
+    TYPE b = slot (TYPE);                                                           \
+    TYPE a = slot (TYPE);                                                           \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_ir_s)                                                        \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_is_s)                                                        \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = slot (TYPE);                                                           \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}
+
+d_m3ImmediateOps (d_m3ToSlotOpDefs)
+
 #if d_m3HasFloat
 d_m3OpFunc_f(f32, Min, min_f32);
 d_m3OpFunc_f(f32, Max, max_f32);
