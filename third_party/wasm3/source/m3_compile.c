@@ -1206,6 +1206,12 @@ _           (EmitOp (o, op_Return));
 
 
 
+// fusing an operation with the local.set or branch after it (patches 0061, 0062), below
+static bool      IsStackTopLastResult  (IM3Compilation o);
+static M3Result  FuseBranch            (IM3Compilation o, u32 i_kind, bool * o_fused);
+enum { c_branchKind_branchIf, c_branchKind_if, c_branchKind_continueLoopIf };
+
+
 M3Result  Compile_SetLocal  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1223,14 +1229,12 @@ _       (FindReferencedLocalWithinCurrentBlock (o, & preserveSlot, localSlot)); 
         // the value was just computed into r0 by an operation that can write a slot: it writes
         // the local instead, no copy (patch 0061).  Nothing was emitted since (the same pc), the
         // value is that operation's result, and no stack entry refers to the local.
-        if (preserveSlot == localSlot and i_opcode == c_waOp_setLocal and o->page and o->lastResultOpToSlot and
-            GetPC (o) == o->lastResultOpEnd and IsStackTopInRegister (o) and not IsFpType (GetStackTopType (o)) and
-            GetStackTopIndex (o) == (i16) o->lastResultOpStackIndex and
-            GetRegisterStackIndex (o, 0) == o->lastResultOpStackIndex)
+        if (preserveSlot == localSlot and i_opcode == c_waOp_setLocal and o->lastResultOpToSlot and
+            IsStackTopLastResult (o))
         {
             * (void **) o->lastResultOpPC = (void *) o->lastResultOpToSlot;
             EmitSlotOffset (o, localSlot);
-            o->lastResultOpToSlot = NULL;
+            o->lastResultOpEnd = NULL;
         }
         else if (preserveSlot == localSlot)
 _           (CopyStackTopToSlot (o, localSlot))
@@ -1383,11 +1387,17 @@ _               (EmitOp (o, op_ContinueLoop));
             }
             else
             {
-                // move the condition to a register
-_               (CopyStackTopToRegister (o, false));
-_               (PopType (o, c_m3Type_i32));
+                bool fused;
+_               (FuseBranch (o, c_branchKind_continueLoopIf, & fused));    // patch 0062
 
-_               (EmitOp (o, op_ContinueLoopIf));
+                if (not fused)
+                {
+                    // move the condition to a register
+_                   (CopyStackTopToRegister (o, false));
+_                   (PopType (o, c_m3Type_i32));
+
+_                   (EmitOp (o, op_ContinueLoopIf));
+                }
                 EmitPointer (o, scope->pc);
             }
 
@@ -1422,10 +1432,16 @@ _               (EmitOp (o, op_ContinueLoopIf));
             }
             else
             {
-                IM3Operation op = IsStackTopInRegister (o) ? op_BranchIf_r : op_BranchIf_s;
+                bool fused;
+    _           (FuseBranch (o, c_branchKind_branchIf, & fused));          // patch 0062
 
-    _           (EmitOp (o, op));
-    _           (EmitSlotNumOfStackTopAndPop (o)); // condition
+                if (not fused)
+                {
+                    IM3Operation op = IsStackTopInRegister (o) ? op_BranchIf_r : op_BranchIf_s;
+
+    _               (EmitOp (o, op));
+    _               (EmitSlotNumOfStackTopAndPop (o)); // condition
+                }
 
                 EmitPatchingBranchPointer (o, scope);
                 goto _catch;
@@ -2096,10 +2112,16 @@ _try {
 _   (PreserveNonTopRegisters (o));
 _   (PreserveArgsAndLocals (o));
 
-    IM3Operation op = IsStackTopInRegister (o) ? op_If_r : op_If_s;
+    bool fused;
+_   (FuseBranch (o, c_branchKind_if, & fused));                         // patch 0062
 
-_   (EmitOp (o, op));
-_   (EmitSlotNumOfStackTopAndPop (o));
+    if (not fused)
+    {
+        IM3Operation op = IsStackTopInRegister (o) ? op_If_r : op_If_s;
+
+_       (EmitOp (o, op));
+_       (EmitSlotNumOfStackTopAndPop (o));
+    }
 
     pc_t * pc = (pc_t *) ReservePointer (o);
 
@@ -2343,11 +2365,38 @@ const M3IntOpVariants *  GetIntOpVariants  (m3opcode_t i_opcode)
 
 
 enum { c_variant_rs, c_variant_sr, c_variant_ss, c_variant_ir, c_variant_is };
+enum { c_variant_r, c_variant_s };      // of a unary operation
+
+// Compare-and-branch operations (patch 0062), by the opcode of the operation computing the
+// condition and its variant.
+typedef struct M3BranchOps
+{
+    IM3Operation    ops [3] [5];        // [kind] [variant]
+}
+M3BranchOps;
+
+#define d_m3BranchKindOps(KIND, TYPE, NAME) \
+    { op_##KIND##_##TYPE##_##NAME##_rs, op_##KIND##_##TYPE##_##NAME##_sr, op_##KIND##_##TYPE##_##NAME##_ss, \
+      op_##KIND##_##TYPE##_##NAME##_ir, op_##KIND##_##TYPE##_##NAME##_is }
+#define d_m3BranchOpsEntry(OPCODE, RES, TYPE, NAME, EXPR, OP) \
+    [OPCODE - d_m3IntOpFirst] = { { d_m3BranchKindOps (BranchIf, TYPE, NAME), d_m3BranchKindOps (If, TYPE, NAME), \
+                                    d_m3BranchKindOps (ContinueLoopIf, TYPE, NAME) } },
+#define d_m3BranchEqzEntry(OPCODE, TYPE) \
+    [OPCODE - d_m3IntOpFirst] = { { { op_BranchIf_##TYPE##_EqualToZero_r, op_BranchIf_##TYPE##_EqualToZero_s }, \
+                                    { op_If_##TYPE##_EqualToZero_r, op_If_##TYPE##_EqualToZero_s }, \
+                                    { op_ContinueLoopIf_##TYPE##_EqualToZero_r, op_ContinueLoopIf_##TYPE##_EqualToZero_s } } },
+
+static const M3BranchOps c_branchOps [d_m3IntOpLast - d_m3IntOpFirst + 1] =
+{
+    d_m3BranchOps (d_m3BranchOpsEntry)
+    d_m3BranchEqzEntry (0x45, i32)
+    d_m3BranchEqzEntry (0x50, i64)
+};
 
 // The operation just emitted at i_opPC left its result in r0 (patch 0061): a `local.set` right
 // after it can make it write the local instead (Compile_SetLocal).
 static
-void  RecordResultOp  (IM3Compilation o, pc_t i_opPC, IM3Operation i_toSlot)
+void  RecordResultOp  (IM3Compilation o, pc_t i_opPC, IM3Operation i_toSlot, m3opcode_t i_opcode, i32 i_variant)
 {
     if (o->page)
     {
@@ -2355,14 +2404,61 @@ void  RecordResultOp  (IM3Compilation o, pc_t i_opPC, IM3Operation i_toSlot)
         o->lastResultOpEnd = GetPC (o);
         o->lastResultOpToSlot = i_toSlot;
         o->lastResultOpStackIndex = (u16) GetStackTopIndex (o);
+        o->lastResultOpcode = i_opcode;
+        o->lastResultVariant = i_variant;
     }
+}
+
+
+// True when the stack top is the result of the operation RecordResultOp saw last, still in r0,
+// with nothing emitted since: that operation can then be rewritten (patches 0061, 0062).
+static
+bool  IsStackTopLastResult  (IM3Compilation o)
+{
+    return o->page and GetPC (o) == o->lastResultOpEnd and not IsStackPolymorphic (o) and
+           IsStackTopInRegister (o) and not IsFpType (GetStackTopType (o)) and
+           GetStackTopIndex (o) == (i16) o->lastResultOpStackIndex and
+           GetRegisterStackIndex (o, 0) == o->lastResultOpStackIndex;
+}
+
+
+// The branch of kind i_kind on the stack top's condition, fused with the operation that just
+// computed it (patch 0062): that operation's op word is rewritten into the compare-and-branch,
+// which reads the same operands, then the branch's immediate the caller emits.  The condition
+// is popped.  *o_fused is false when there is no such operation; nothing is done then.
+static
+M3Result  FuseBranch  (IM3Compilation o, u32 i_kind, bool * o_fused)
+{
+    M3Result result = m3Err_none;
+
+    * o_fused = false;
+
+    m3opcode_t opcode = o->lastResultOpcode;
+    i32 variant = o->lastResultVariant;
+
+    if (IsStackTopLastResult (o) and opcode >= d_m3IntOpFirst and opcode <= d_m3IntOpLast and
+        variant >= 0 and variant < 5)
+    {
+        IM3Operation op = c_branchOps [opcode - d_m3IntOpFirst].ops [i_kind] [variant];
+
+        if (op)
+        {
+            * (void **) o->lastResultOpPC = (void *) op;
+            o->lastResultOpEnd = NULL;
+_           (PopType (o, c_m3Type_i32));
+            * o_fused = true;
+        }
+    }
+
+    _catch: return result;
 }
 
 
 // Emits the result of an operation just emitted: to r0, or, when r0 holds another value, to a
 // new slot instead of spilling that value first (i_toSlot, patch 0061).
 static
-M3Result  PushOperationResult  (IM3Compilation o, u8 i_type, pc_t i_opPC, IM3Operation i_toSlot, bool i_inSlot)
+M3Result  PushOperationResult  (IM3Compilation o, u8 i_type, pc_t i_opPC, IM3Operation i_toSlot, bool i_inSlot,
+                                m3opcode_t i_opcode, i32 i_variant)
 {
     M3Result result;
 
@@ -2373,7 +2469,7 @@ _       (PushAllocatedSlotAndEmit (o, i_type));
     else
     {
 _       (PushRegister (o, i_type));
-        RecordResultOp (o, i_opPC, i_toSlot);
+        RecordResultOp (o, i_opPC, i_toSlot, i_opcode, i_variant);
     }
 
     _catch: return result;
@@ -2422,7 +2518,7 @@ _       (EmitOp (o, toSlot ? variants->toSlot [variant] : otherInRegister ? vari
 
 _       (Pop (o));                                      // the constant
 _       (EmitSlotNumOfStackTopAndPop (o));              // the other operand
-_       (PushOperationResult (o, i_opInfo->type, opPC, variants->toSlot [variant], toSlot));
+_       (PushOperationResult (o, i_opInfo->type, opPC, variants->toSlot [variant], toSlot, i_opcode, variant));
 
         * o_done = true;
     }
@@ -2468,11 +2564,13 @@ _   (CompileImmediateOperator (o, opInfo, i_opcode, & done));
         if (IsStackTopInRegister (o))
         {
             op = opInfo->operations [0]; // _s
+            variant = c_variant_r;
         }
         else
         {
 _           (PreserveRegisterIfOccupied (o, opInfo->type));
             op = opInfo->operations [1]; // _r
+            variant = c_variant_s;
         }
     }
     else
@@ -2528,7 +2626,8 @@ _       (EmitSlotNumOfStackTopAndPop (o));
 _           (EmitSlotNumOfStackTopAndPop (o));
 
         if (opInfo->type != c_m3Type_none)
-_           (PushOperationResult (o, opInfo->type, opPC, (variants and variant >= 0) ? variants->toSlot [variant] : NULL, toSlot));
+_           (PushOperationResult (o, opInfo->type, opPC, (variants and variant >= 0) ? variants->toSlot [variant] : NULL, toSlot,
+                                  i_opcode, variant));
     }
     else
     {

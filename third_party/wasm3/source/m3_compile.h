@@ -132,6 +132,8 @@ typedef struct
     pc_t                lastResultOpEnd;
     IM3Operation        lastResultOpToSlot;
     u16                 lastResultOpStackIndex;
+    m3opcode_t          lastResultOpcode;           // and its opcode and variant (patch 0062)
+    i32                 lastResultVariant;
 }
 M3Compilation;
 

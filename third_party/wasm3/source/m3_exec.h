@@ -363,6 +363,71 @@ d_m3Op(TYPE##_##NAME##_is_s)                                                    
 
 d_m3ImmediateOps (d_m3ToSlotOpDefs)
 
+
+//-- compare-and-branch (patch 0062) -------------------------------------------------------------------
+// A br_if, if or loop br_if whose condition an operation below has just computed into r0 becomes
+// one operation: the operands as in its _rs ... _is (or _r, _s for eqz), then the branch's own
+// immediate.  BranchIf_*: jump when true; If_*: go on when true, else jump to the else pc;
+// ContinueLoopIf_*: continue the loop when true.
+#define d_m3Fetch_rs(T)     T a = slot (T);         T b = (T) _r0;
+#define d_m3Fetch_sr(T)     T b = slot (T);         T a = (T) _r0;
+#define d_m3Fetch_ss(T)     T b = slot (T);         T a = slot (T);
+#define d_m3Fetch_ir(T)     T b = d_m3Imm_##T;      T a = (T) _r0;
+#define d_m3Fetch_is(T)     T b = d_m3Imm_##T;      T a = slot (T);
+
+#define d_m3BranchOps(X) \
+    X (0x46, i32, i32, Equal,              d_m3Oper, ==)  X (0x51, i32, i64, Equal,              d_m3Oper, ==) \
+    X (0x47, i32, i32, NotEqual,           d_m3Oper, !=)  X (0x52, i32, i64, NotEqual,           d_m3Oper, !=) \
+    X (0x48, i32, i32, LessThan,           d_m3Oper, < )  X (0x53, i32, i64, LessThan,           d_m3Oper, < ) \
+    X (0x49, i32, u32, LessThan,           d_m3Oper, < )  X (0x54, i32, u64, LessThan,           d_m3Oper, < ) \
+    X (0x4a, i32, i32, GreaterThan,        d_m3Oper, > )  X (0x55, i32, i64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4b, i32, u32, GreaterThan,        d_m3Oper, > )  X (0x56, i32, u64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4c, i32, i32, LessThanOrEqual,    d_m3Oper, <=)  X (0x57, i32, i64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4d, i32, u32, LessThanOrEqual,    d_m3Oper, <=)  X (0x58, i32, u64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4e, i32, i32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x59, i32, i64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x4f, i32, u32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x5a, i32, u64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x71, i32, u32, And,                d_m3Oper, & )  X (0x72, i32, u32, Or,                 d_m3Oper, | )
+
+#define d_m3BranchOpVariant(TYPE, NAME, COND, V, FETCH)                             \
+d_m3Op(BranchIf_##TYPE##_##NAME##_##V)                                              \
+{                                                                                   \
+    FETCH                                                                           \
+    pc_t target = immediate (pc_t);                                                 \
+    if (COND)                                                                       \
+        jumpOp (target);                                                            \
+    else nextOp ();                                                                 \
+}                                                                                   \
+d_m3Op(If_##TYPE##_##NAME##_##V)                                                    \
+{                                                                                   \
+    FETCH                                                                           \
+    pc_t elsePC = immediate (pc_t);                                                 \
+    if (COND)                                                                       \
+        nextOp ();                                                                  \
+    else jumpOp (elsePC);                                                           \
+}                                                                                   \
+d_m3Op(ContinueLoopIf_##TYPE##_##NAME##_##V)                                        \
+{                                                                                   \
+    FETCH                                                                           \
+    void * loopId = immediate (void *);                                             \
+    if (COND)                                                                       \
+        return loopId;                                                              \
+    else nextOp ();                                                                 \
+}
+
+#define d_m3BranchOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                         \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), rs, d_m3Fetch_rs (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), sr, d_m3Fetch_sr (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), ss, d_m3Fetch_ss (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), ir, d_m3Fetch_ir (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), is, d_m3Fetch_is (TYPE))
+
+d_m3BranchOps (d_m3BranchOpDefs)
+
+d_m3BranchOpVariant (i32, EqualToZero, a == 0, r, i32 a = (i32) _r0;)
+d_m3BranchOpVariant (i32, EqualToZero, a == 0, s, i32 a = slot (i32);)
+d_m3BranchOpVariant (i64, EqualToZero, a == 0, r, i64 a = (i64) _r0;)
+d_m3BranchOpVariant (i64, EqualToZero, a == 0, s, i64 a = slot (i64);)
+
 #if d_m3HasFloat
 d_m3OpFunc_f(f32, Min, min_f32);
 d_m3OpFunc_f(f32, Max, max_f32);
