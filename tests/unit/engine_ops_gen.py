@@ -19,6 +19,9 @@ evaluates it in each of these contexts, written so that the compiler must pick t
     set_*   (local.set r (op ...))   the result written straight to the local
     brif_* / if_* / loop_*           the operation fused with the branch on its result
 
+and every integer load (patch 0063) of a and b stored at address 16, with its address in r0 or
+in a slot, its result in r0, in a new slot (r0 taken) or written straight to a local.
+
 Export "run" takes a list of i64 values (little-endian) and, for every pair (a, b) of them, calls
 each operation's function; the output is every result as a little-endian i64, in the order of
 `contexts()`.  i32 operands are the values' low 32 bits.
@@ -152,6 +155,39 @@ def eqz_contexts(t: str) -> List[Tuple[str, List[str], Model]]:
     return out
 
 
+# (opcode name, result type, width in bytes, signed)
+LOADS = [("i32.load", "i32", 4, False), ("i64.load", "i64", 8, False),
+         ("i32.load8_s", "i32", 1, True), ("i32.load8_u", "i32", 1, False),
+         ("i32.load16_s", "i32", 2, True), ("i32.load16_u", "i32", 2, False),
+         ("i64.load8_s", "i64", 1, True), ("i64.load8_u", "i64", 1, False),
+         ("i64.load16_s", "i64", 2, True), ("i64.load16_u", "i64", 2, False),
+         ("i64.load32_s", "i64", 4, True), ("i64.load32_u", "i64", 4, False)]
+LOAD_BASE = 16      # a at 16..23, b at 24..31 (little-endian)
+
+
+def load_contexts() -> List[Tuple[str, List[str], Model]]:
+    out: List[Tuple[str, List[str], Model]] = []
+    for name, r, width, is_signed in LOADS:
+        widen = (lambda e: f"(i64.extend_i32_u {e})") if r == "i32" else (lambda e: e)
+        for offset in (0, 3, 8):
+            def m(a: int, b: int, width: int = width, is_signed: bool = is_signed, offset: int = offset,
+                  r: str = r) -> int:
+                data = (a & M64).to_bytes(8, "little") + (b & M64).to_bytes(8, "little")
+                v = int.from_bytes(data[offset:offset + width], "little", signed=is_signed)
+                return v & (M32 if r == "i32" else M64)
+            load = f"{name} offset={offset}"
+            in_reg = f"({load} (i32.or (local.get $p) (i32.const 0)))"
+            in_slot = f"({load} (local.get $p))"
+            out += [
+                (f"{load} r", [widen(in_reg)], m),
+                (f"{load} s", [widen(in_slot)], m),
+                (f"{load} s_s", [widen(f"({r}.or ({r}.or ({r}.const 0) ({r}.const 0)) {in_slot})")], m),
+                (f"set {load} r", [f"(local.set $r_{r} {in_reg})", widen(f"(local.get $r_{r})")], m),
+                (f"set {load} s", [f"(local.set $r_{r} {in_slot})", widen(f"(local.get $r_{r})")], m),
+            ]
+    return out
+
+
 def functions() -> List[Tuple[str, str, List[Tuple[str, List[str], Model]]]]:
     """(function name, operand type, contexts) in call order."""
     out = []
@@ -159,6 +195,7 @@ def functions() -> List[Tuple[str, str, List[Tuple[str, List[str], Model]]]]:
         for op in COMPARES + ARITH:
             out.append((f"{t}_{op}", t, op_contexts(t, op)))
         out.append((f"{t}_eqz", t, eqz_contexts(t)))
+    out.append(("loads", "i64", load_contexts()))
     return out
 
 
@@ -201,7 +238,11 @@ def wat() -> str:
     ]
     for name, t, ctxs in funcs:
         lines.append(f"  (func ${name} (param $a {t}) (param $b {t})")
-        lines.append("    (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32)")
+        lines.append("    (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)")
+        if name == "loads":
+            lines.append(f"    (local.set $p (i32.const {LOAD_BASE}))")
+            lines.append(f"    (i64.store (i32.const {LOAD_BASE}) (local.get $a))")
+            lines.append(f"    (i64.store (i32.const {LOAD_BASE + 8}) (local.get $b))")
         for label, stmts, _m in ctxs:
             lines.append(f"    ;; {label}")
             for s in stmts[:-1]:
@@ -209,6 +250,19 @@ def wat() -> str:
             lines.append(f"    (call $emit {stmts[-1]})")
         lines[-1] += ")"
     lines += [
+        ";; a load past the end of memory traps whatever its variant: the address is the input's",
+        ";; length, the variant the export's name (_r_s, _s_s: to a local; r0: while r0 is taken)",
+        '  (func (export "load_r_s") (result i32) (local $x i32)',
+        "    (local.set $x (i32.load (i32.or (i32.wrap_i64 (call $input_length)) (i32.const 0))))",
+        "    (i32.const 0))",
+        '  (func (export "load_s_s") (result i32) (local $p i32) (local $x i32)',
+        "    (local.set $p (i32.wrap_i64 (call $input_length)))",
+        "    (local.set $x (i32.load (local.get $p)))",
+        "    (i32.const 0))",
+        '  (func (export "load_slot") (result i32) (local $p i32)',
+        "    (local.set $p (i32.wrap_i64 (call $input_length)))",
+        "    (drop (i64.add (i64.extend_i32_u (i32.or (local.get $p) (i32.const 0))) (i64.load (local.get $p))))",
+        "    (i32.const 0))",
         '  (func (export "run") (result i32)',
         "    (local $n i64) (local $i i64) (local $j i64) (local $a i64) (local $b i64)",
         "    (local.set $n (i64.shr_u (call $input_length) (i64.const 3)))",

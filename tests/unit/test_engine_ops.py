@@ -5,13 +5,16 @@ tests/plugins/wat/engine_ops.wat evaluates every binary integer operation in eac
 result / branch context the compiler has a variant for (tests/unit/engine_ops_gen.py lists
 them); each context is checked on every pair of VALUES: 0, +-1, shift counts at and past the
 width, the signed and unsigned limits of both widths (unsigned wrap, INT_MIN / INT_MAX compares),
-so each branch is both taken and not taken."""
+so each branch is both taken and not taken.  Integer loads are checked the same way (their
+variants writing a slot, patch 0063), and at the end of memory."""
 
 from __future__ import annotations
 
 import struct
 import sys
 from pathlib import Path
+
+import pytest
 
 import extism_native as extism
 from conftest import wasm_path
@@ -49,3 +52,13 @@ def test_every_variant_matches_the_model() -> None:
                 name, label, _m = labels[k]
                 bad.append(f"{name} [{label}] a={a} b={b}: got {g:#x}, want {w:#x}")
         raise AssertionError(f"{len(bad)} wrong results, first ones:\n" + "\n".join(bad[:20]))
+
+
+@pytest.mark.parametrize("export, width", [("load_r_s", 4), ("load_s_s", 4), ("load_slot", 8)])
+def test_load_to_slot_bounds(export: str, width: int) -> None:
+    """A load writing a slot checks its bounds as the others: the last address that fits works,
+    one byte further traps."""
+    with extism.Plugin(wasm_path("engine_ops").read_bytes()) as plugin:
+        plugin.call(export, bytes(65536 - width))
+        with pytest.raises(extism.Trap, match="out of bounds memory access"):
+            plugin.call(export, bytes(65536 - width + 1))

@@ -2669,6 +2669,25 @@ _       (PushRegister (o, opInfo->type))
 }
 
 
+// Integer loads writing a slot (patch 0063), by opcode: [_r_s, _s_s]
+#define d_m3LoadToSlotEntry(OPCODE, DEST_TYPE, SRC_TYPE) \
+    [OPCODE - 0x28] = { op_##DEST_TYPE##_Load_##SRC_TYPE##_r_s, op_##DEST_TYPE##_Load_##SRC_TYPE##_s_s },
+
+static const IM3Operation c_loadToSlotOps [0x35 - 0x28 + 1] [2] =
+{
+    d_m3IntLoadOps (d_m3LoadToSlotEntry)
+};
+
+static
+const IM3Operation *  GetLoadToSlotOps  (m3opcode_t i_opcode)
+{
+    if (i_opcode >= 0x28 and i_opcode <= 0x35 and c_loadToSlotOps [i_opcode - 0x28] [0])
+        return c_loadToSlotOps [i_opcode - 0x28];
+    else
+        return NULL;
+}
+
+
 M3Result  Compile_Load_Store  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -2682,12 +2701,41 @@ _   (ReadLEB_u32 (& memoryOffset, & o->wasm, o->wasmEnd));
     IM3OpInfo opInfo = GetOpInfo (i_opcode);
     _throwif (m3Err_unknownOpcode, not opInfo);
 
-    if (IsFpType (opInfo->type))
-_       (PreserveRegisterIfOccupied (o, c_m3Type_f64));
+    const IM3Operation * toSlot = GetLoadToSlotOps (i_opcode);
 
-_   (Compile_Operator (o, i_opcode));
+    if (toSlot and not IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) >= 1)
+    {
+        // an integer load (patch 0063): when r0 holds another value, the result goes to a new
+        // slot instead of spilling that value; a local.set right after it writes the local
+        bool addressInRegister = IsStackTopInRegister (o);
+        bool resultToSlot = not addressInRegister and IsRegisterAllocated (o, 0);
+        u32 variant = addressInRegister ? c_variant_r : c_variant_s;
 
-    EmitConstant32 (o, memoryOffset);
+_       (EmitOp (o, resultToSlot ? toSlot [variant] : opInfo->operations [variant]));
+        pc_t opPC = GetPC (o) - 1;
+
+_       (EmitSlotNumOfStackTopAndPop (o));
+        EmitConstant32 (o, memoryOffset);
+
+        if (resultToSlot)
+        {
+_           (PushAllocatedSlotAndEmit (o, opInfo->type));
+        }
+        else
+        {
+_           (PushRegister (o, opInfo->type));
+            RecordResultOp (o, opPC, toSlot [variant], i_opcode, -1);
+        }
+    }
+    else
+    {
+        if (IsFpType (opInfo->type))
+_           (PreserveRegisterIfOccupied (o, c_m3Type_f64));
+
+_       (Compile_Operator (o, i_opcode));
+
+        EmitConstant32 (o, memoryOffset);
+    }
 }
     _catch: return result;
 }

@@ -1741,6 +1741,56 @@ d_m3Load_i (i64, i32);
 d_m3Load_i (i64, u32);
 d_m3Load_i (i64, i64);
 
+
+// Integer loads writing their result to a slot (patch 0063): _r_s (the address in r0), _s_s (in a
+// slot), then the offset, then the result's slot.  For a `local.set` of a load and for a load
+// while r0 holds another value (instead of spilling it), as the operations of patch 0061.
+#define d_m3LoadToSlot(DEST_TYPE, SRC_TYPE)             \
+d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_r_s)               \
+{                                                       \
+    u32 offset = immediate (u32);                       \
+    u64 operand = (u32) _r0;                            \
+    operand += offset;                                  \
+                                                        \
+    if (m3MemCheck(                                     \
+        operand + sizeof (SRC_TYPE) <= _mem->length     \
+    )) {                                                \
+        u8* src8 = m3MemData(_mem) + operand;           \
+        SRC_TYPE value;                                 \
+        memcpy(&value, src8, sizeof(value));            \
+        M3_BSWAP_##SRC_TYPE(value);                     \
+        slot (DEST_TYPE) = (DEST_TYPE) value;           \
+        nextOp ();                                      \
+    } else d_outOfBounds;                               \
+}                                                       \
+d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_s_s)               \
+{                                                       \
+    u64 operand = slot (u32);                           \
+    u32 offset = immediate (u32);                       \
+    operand += offset;                                  \
+                                                        \
+    if (m3MemCheck(                                     \
+        operand + sizeof (SRC_TYPE) <= _mem->length     \
+    )) {                                                \
+        u8* src8 = m3MemData(_mem) + operand;           \
+        SRC_TYPE value;                                 \
+        memcpy(&value, src8, sizeof(value));            \
+        M3_BSWAP_##SRC_TYPE(value);                     \
+        slot (DEST_TYPE) = (DEST_TYPE) value;           \
+        nextOp ();                                      \
+    } else d_outOfBounds;                               \
+}
+
+// X (OPCODE, DEST_TYPE, SRC_TYPE)
+#define d_m3IntLoadOps(X) \
+    X (0x28, i32, i32)  X (0x29, i64, i64) \
+    X (0x2c, i32, i8)   X (0x2d, i32, u8)   X (0x2e, i32, i16)  X (0x2f, i32, u16) \
+    X (0x30, i64, i8)   X (0x31, i64, u8)   X (0x32, i64, i16)  X (0x33, i64, u16) \
+    X (0x34, i64, i32)  X (0x35, i64, u32)
+
+#define d_m3LoadToSlotDefs(OPCODE, DEST_TYPE, SRC_TYPE)  d_m3LoadToSlot (DEST_TYPE, SRC_TYPE)
+d_m3IntLoadOps (d_m3LoadToSlotDefs)
+
 #define d_m3Store(REG, SRC_TYPE, DEST_TYPE)             \
 d_m3Op  (SRC_TYPE##_Store_##DEST_TYPE##_rs)             \
 {                                                       \
