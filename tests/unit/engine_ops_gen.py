@@ -13,10 +13,11 @@ evaluates it in each of these contexts, written so that the compiler must pick t
     rs      (op a (or b 0))          b computed into r0, a in a slot
     sr      (op (or a 0) b)          a in r0, b in a slot
     ss      (op a b)                 both in slots
-    ss_s    (or (or 0 0) (op a b))   r0 taken: the result goes to a new slot
+    ss_s    (xor (or C 0) (op a b))  r0 taken (by C): the result goes to a new slot
     ir K    (op (or a 0) K)          constant top operand, a in r0
     is K    (op a K)                 constant top operand, a in a slot
     set_*   (local.set r (op ...))   the result written straight to the local
+    setx_*  C (local.set r (op ...)) the same while r0 holds C (which must survive)
     brif_* / if_* / loop_*           the operation fused with the branch on its result
 
 and every integer load (patch 0063) of a and b stored at address 16, with its address in r0 or
@@ -73,6 +74,9 @@ BRANCHABLE = {"i32": set(COMPARES) | {"and", "or"}, "i64": set(COMPARES)}
 K = {"i32": [0, 1, -1, 31, 32, 97, -(1 << 31), (1 << 31) - 1],
      "i64": [0, 1, -1, 63, 64, (1 << 32) - 1, 1 << 32, -(1 << 63), (1 << 63) - 1]}
 SMALL_K = {"i32": [-1, -(1 << 31)], "i64": [-1, 1 << 32, -(1 << 63)]}
+# the value r0 holds while an operation on two slots runs, which must survive it (both halves
+# differ: a big-endian host that moved the wrong half of an i64 would show)
+SPILLED = {"i32": 0x5A5A5A5A, "i64": 0x0123456789ABCDEF}
 
 Model = Callable[[int, int], int]
 Context = Tuple[str, str, Model]      # label, WAT expression (value of the op's result type), model
@@ -114,12 +118,22 @@ def op_contexts(t: str, op: str) -> List[Tuple[str, List[str], Model]]:
     imm_small = imm_contexts(t, op, f, SMALL_K[t])
     for label, e, m in base + imm_all:
         out.append((label, [widen(e)], m))
-    for label, e, m in [base[2]] + [c for c in imm_small if c[0].startswith("is")]:
-        # r0 holds another value: the result goes to a new slot
+    c = SPILLED[r]
+    cu = c & (M32 if r == "i32" else M64)
+    both_in_slots = [base[2]] + [x for x in imm_small if x[0].startswith("is")]
+    for label, e, m in both_in_slots:
+        # r0 holds C: the result goes to a new slot
         out.append((label.replace(" ", "_s ", 1) if " " in label else label + "_s",
-                    [widen(f"({r}.or ({r}.or ({r}.const 0) ({r}.const 0)) {e})")], m))
+                    [widen(f"({r}.xor ({r}.or ({r}.const {c}) ({r}.const 0)) {e})")],
+                    lambda a, b, m=m, cu=cu: cu ^ m(a, b)))
     for label, e, m in base + imm_small:
         out.append(("set_" + label, [f"(local.set $r_{r} {e})", widen(f"(local.get $r_{r})")], m))
+    for label, e, m in both_in_slots:
+        # the same followed by a local.set (flat code: C stays on the stack below it)
+        out.append(("setx_" + label, [f"({r}.or ({r}.const {c}) ({r}.const 0))", f"(local.set $r_{r} {e})",
+                                      f"(local.get $r_{r})", f"{r}.xor"]
+                    + (["i64.extend_i32_u"] if r == "i32" else []) + [""],
+                    lambda a, b, m=m, cu=cu: cu ^ m(a, b)))
     if op in BRANCHABLE[t]:
         for label, e, m in base + imm_small:
             out.extend(branch_contexts(label, e, m))
@@ -181,7 +195,8 @@ def load_contexts() -> List[Tuple[str, List[str], Model]]:
             out += [
                 (f"{load} r", [widen(in_reg)], m),
                 (f"{load} s", [widen(in_slot)], m),
-                (f"{load} s_s", [widen(f"({r}.or ({r}.or ({r}.const 0) ({r}.const 0)) {in_slot})")], m),
+                (f"{load} s_s", [widen(f"({r}.xor ({r}.or ({r}.const {SPILLED[r]}) ({r}.const 0)) {in_slot})")],
+                 lambda a, b, m=m, r=r: (SPILLED[r] & (M32 if r == "i32" else M64)) ^ m(a, b)),
                 (f"set {load} r", [f"(local.set $r_{r} {in_reg})", widen(f"(local.get $r_{r})")], m),
                 (f"set {load} s", [f"(local.set $r_{r} {in_slot})", widen(f"(local.get $r_{r})")], m),
             ]
@@ -247,7 +262,8 @@ def wat() -> str:
             lines.append(f"    ;; {label}")
             for s in stmts[:-1]:
                 lines.append(f"    {s}")
-            lines.append(f"    (call $emit {stmts[-1]})")
+            # "" ends a flat sequence that left the i64 on the stack
+            lines.append(f"    (call $emit {stmts[-1]})" if stmts[-1] else "    call $emit")
         lines[-1] += ")"
     lines += [
         ";; a load past the end of memory traps whatever its variant: the address is the input's",

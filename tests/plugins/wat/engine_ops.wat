@@ -54,11 +54,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.eq (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.eq (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.eq (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.eq (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.eq (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.eq (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.eq (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.eq (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -80,6 +80,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.eq (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.eq (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.eq (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.eq (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.eq (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -226,11 +247,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.ne (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ne (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ne (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ne (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ne (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ne (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ne (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.ne (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -252,6 +273,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.ne (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ne (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ne (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ne (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.ne (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -398,11 +440,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.lt_s (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_s (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_s (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_s (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_s (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.lt_s (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -424,6 +466,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.lt_s (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_s (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_s (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.lt_s (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -570,11 +633,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.lt_u (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_u (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_u (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.lt_u (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.lt_u (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.lt_u (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -596,6 +659,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.lt_u (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_u (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.lt_u (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.lt_u (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -742,11 +826,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.gt_s (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_s (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_s (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_s (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_s (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.gt_s (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -768,6 +852,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.gt_s (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_s (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_s (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.gt_s (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -914,11 +1019,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.gt_u (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_u (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_u (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.gt_u (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.gt_u (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.gt_u (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -940,6 +1045,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.gt_u (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_u (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.gt_u (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.gt_u (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -1086,11 +1212,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.le_s (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_s (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_s (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_s (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_s (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.le_s (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1112,6 +1238,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.le_s (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_s (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_s (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.le_s (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -1258,11 +1405,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.le_u (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_u (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_u (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.le_u (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.le_u (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.le_u (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1284,6 +1431,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.le_u (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_u (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.le_u (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.le_u (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -1430,11 +1598,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.ge_s (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_s (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_s (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_s (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_s (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.ge_s (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1456,6 +1624,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.ge_s (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_s (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_s (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.ge_s (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -1602,11 +1791,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.ge_u (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_u (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_u (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.ge_u (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.ge_u (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.ge_u (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1628,6 +1817,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.ge_u (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_u (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.ge_u (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.ge_u (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -1774,11 +1984,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.add (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.add (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.add (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.add (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.add (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.add (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.add (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.add (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1799,7 +2009,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.add (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.add (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.add (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.add (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_sub (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -1841,11 +2072,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.sub (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.sub (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.sub (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.sub (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.sub (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.sub (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.sub (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.sub (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1866,7 +2097,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.sub (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.sub (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.sub (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.sub (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_mul (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -1908,11 +2160,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.mul (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.mul (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.mul (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.mul (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.mul (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.mul (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.mul (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.mul (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -1933,7 +2185,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.mul (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.mul (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.mul (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.mul (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_and (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -1975,11 +2248,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.and (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.and (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.and (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.and (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.and (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.and (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.and (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.and (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2001,6 +2274,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.and (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.and (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.and (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.and (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.and (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -2147,11 +2441,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.or (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.or (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.or (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.or (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.or (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.or (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.or (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.or (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2173,6 +2467,27 @@
     ;; set_is -2147483648
     (local.set $r_i32 (i32.or (local.get $a) (i32.const -2147483648)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.or (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.or (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.or (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i32.or (local.get $a) (i32.or (local.get $b) (i32.const 0)))) (local.set $f (i64.const 0)))
@@ -2319,11 +2634,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.xor (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.xor (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.xor (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.xor (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.xor (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.xor (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.xor (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.xor (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2344,7 +2659,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.xor (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.xor (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.xor (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.xor (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_shl (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -2386,11 +2722,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.shl (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shl (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shl (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shl (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shl (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shl (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shl (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.shl (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2411,7 +2747,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.shl (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shl (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shl (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shl (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_shr_s (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -2453,11 +2810,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.shr_s (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_s (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_s (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_s (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_s (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.shr_s (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2478,7 +2835,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.shr_s (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_s (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_s (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_shr_u (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -2520,11 +2898,11 @@
     ;; is 2147483647
     (call $emit (i64.extend_i32_u (i32.shr_u (local.get $a) (i32.const 2147483647))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_u (local.get $a) (i32.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_u (local.get $a) (i32.const -1)))))
     ;; is_s -2147483648
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.shr_u (local.get $a) (i32.const -2147483648)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.shr_u (local.get $a) (i32.const -2147483648)))))
     ;; set_rs
     (local.set $r_i32 (i32.shr_u (local.get $a) (i32.or (local.get $b) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2545,7 +2923,28 @@
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
     ;; set_is -2147483648
     (local.set $r_i32 (i32.shr_u (local.get $a) (i32.const -2147483648)))
-    (call $emit (i64.extend_i32_u (local.get $r_i32))))
+    (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_u (local.get $a) (i32.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -2147483648
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i32.shr_u (local.get $a) (i32.const -2147483648)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit)
   (func $i32_eqz (param $a i32) (param $b i32)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; brif_r
@@ -2623,13 +3022,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.eq (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.eq (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.eq (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.eq (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.eq (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.eq (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.eq (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.eq (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.eq (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.eq (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2657,6 +3056,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.eq (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.eq (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.eq (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.eq (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.eq (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.eq (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -2837,13 +3264,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.ne (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ne (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ne (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ne (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ne (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ne (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ne (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ne (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ne (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.ne (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -2871,6 +3298,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.ne (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ne (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ne (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ne (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ne (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.ne (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -3051,13 +3506,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.lt_s (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_s (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.lt_s (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -3085,6 +3540,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.lt_s (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_s (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_s (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_s (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.lt_s (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -3265,13 +3748,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.lt_u (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.lt_u (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.lt_u (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -3299,6 +3782,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.lt_u (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_u (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_u (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.lt_u (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.lt_u (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -3479,13 +3990,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.gt_s (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_s (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.gt_s (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -3513,6 +4024,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.gt_s (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_s (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_s (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_s (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.gt_s (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -3693,13 +4232,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.gt_u (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.gt_u (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.gt_u (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -3727,6 +4266,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.gt_u (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_u (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_u (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.gt_u (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.gt_u (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -3907,13 +4474,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.le_s (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_s (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_s (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_s (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_s (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_s (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_s (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.le_s (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -3941,6 +4508,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.le_s (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_s (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_s (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_s (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.le_s (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -4121,13 +4716,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.le_u (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_u (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_u (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_u (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_u (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.le_u (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.le_u (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.le_u (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -4155,6 +4750,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.le_u (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_u (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_u (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.le_u (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.le_u (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -4335,13 +4958,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.ge_s (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_s (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_s (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_s (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.ge_s (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -4369,6 +4992,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.ge_s (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_s (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_s (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_s (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_s (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.ge_s (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -4549,13 +5200,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.extend_i32_u (i64.ge_u (local.get $a) (i64.const 9223372036854775807))))
     ;; ss_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_u (local.get $a) (local.get $b)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_u (local.get $a) (local.get $b)))))
     ;; is_s -1
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const -1)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const -1)))))
     ;; is_s 4294967296
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const 4294967296)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const 4294967296)))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const -9223372036854775808)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i64.ge_u (local.get $a) (i64.const -9223372036854775808)))))
     ;; set_rs
     (local.set $r_i32 (i64.ge_u (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -4583,6 +5234,34 @@
     ;; set_is -9223372036854775808
     (local.set $r_i32 (i64.ge_u (local.get $a) (i64.const -9223372036854775808)))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
+    ;; setx_ss
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_u (local.get $a) (local.get $b)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -1
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_u (local.get $a) (i64.const -1)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is 4294967296
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_u (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i32.or (i32.const 1515870810) (i32.const 0))
+    (local.set $r_i32 (i64.ge_u (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i32)
+    i32.xor
+    i64.extend_i32_u
+    call $emit
     ;; brif_rs
     (local.set $f (i64.const 1))
     (block $t (br_if $t (i64.ge_u (local.get $a) (i64.or (local.get $b) (i64.const 0)))) (local.set $f (i64.const 0)))
@@ -4763,13 +5442,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.add (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.add (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.add (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.add (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.add (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.add (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.add (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.add (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.add (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.add (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -4796,7 +5475,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.add (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.add (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.add (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.add (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.add (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_sub (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -4842,13 +5545,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.sub (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.sub (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.sub (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.sub (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.sub (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.sub (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.sub (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.sub (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.sub (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.sub (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -4875,7 +5578,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.sub (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.sub (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.sub (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.sub (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.sub (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_mul (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -4921,13 +5648,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.mul (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.mul (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.mul (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.mul (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.mul (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.mul (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.mul (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.mul (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.mul (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.mul (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -4954,7 +5681,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.mul (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.mul (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.mul (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.mul (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.mul (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_and (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5000,13 +5751,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.and (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.and (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.and (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.and (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.and (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.and (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.and (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.and (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.and (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.and (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5033,7 +5784,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.and (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.and (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.and (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.and (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.and (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_or (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5079,13 +5854,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.or (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.or (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.or (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.or (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.or (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.or (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.or (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.or (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.or (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.or (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5112,7 +5887,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.or (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.or (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.or (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.or (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.or (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_xor (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5158,13 +5957,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.xor (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.xor (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.xor (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.xor (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.xor (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.xor (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.xor (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.xor (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.xor (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.xor (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5191,7 +5990,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.xor (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.xor (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.xor (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.xor (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.xor (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_shl (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5237,13 +6060,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.shl (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shl (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shl (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shl (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shl (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shl (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shl (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shl (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shl (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.shl (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5270,7 +6093,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.shl (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shl (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shl (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shl (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shl (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_shr_s (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5316,13 +6163,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.shr_s (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_s (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_s (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_s (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.shr_s (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5349,7 +6196,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.shr_s (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_s (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_s (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_s (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_s (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_shr_u (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; rs
@@ -5395,13 +6266,13 @@
     ;; is 9223372036854775807
     (call $emit (i64.shr_u (local.get $a) (i64.const 9223372036854775807)))
     ;; ss_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_u (local.get $a) (local.get $b))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_u (local.get $a) (local.get $b))))
     ;; is_s -1
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const -1))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const -1))))
     ;; is_s 4294967296
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const 4294967296))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const 4294967296))))
     ;; is_s -9223372036854775808
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const -9223372036854775808))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.shr_u (local.get $a) (i64.const -9223372036854775808))))
     ;; set_rs
     (local.set $r_i64 (i64.shr_u (local.get $a) (i64.or (local.get $b) (i64.const 0))))
     (call $emit (local.get $r_i64))
@@ -5428,7 +6299,31 @@
     (call $emit (local.get $r_i64))
     ;; set_is -9223372036854775808
     (local.set $r_i64 (i64.shr_u (local.get $a) (i64.const -9223372036854775808)))
-    (call $emit (local.get $r_i64)))
+    (call $emit (local.get $r_i64))
+    ;; setx_ss
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_u (local.get $a) (local.get $b)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -1
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_u (local.get $a) (i64.const -1)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is 4294967296
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_u (local.get $a) (i64.const 4294967296)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit
+    ;; setx_is -9223372036854775808
+    (i64.or (i64.const 81985529216486895) (i64.const 0))
+    (local.set $r_i64 (i64.shr_u (local.get $a) (i64.const -9223372036854775808)))
+    (local.get $r_i64)
+    i64.xor
+    call $emit)
   (func $i64_eqz (param $a i64) (param $b i64)
     (local $r_i32 i32) (local $r_i64 i64) (local $f i64) (local $n i32) (local $p i32)
     ;; brif_r
@@ -5471,7 +6366,7 @@
     ;; i32.load offset=0 s
     (call $emit (i64.extend_i32_u (i32.load offset=0 (local.get $p))))
     ;; i32.load offset=0 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load offset=0 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load offset=0 (local.get $p)))))
     ;; set i32.load offset=0 r
     (local.set $r_i32 (i32.load offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5483,7 +6378,7 @@
     ;; i32.load offset=3 s
     (call $emit (i64.extend_i32_u (i32.load offset=3 (local.get $p))))
     ;; i32.load offset=3 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load offset=3 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load offset=3 (local.get $p)))))
     ;; set i32.load offset=3 r
     (local.set $r_i32 (i32.load offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5495,7 +6390,7 @@
     ;; i32.load offset=8 s
     (call $emit (i64.extend_i32_u (i32.load offset=8 (local.get $p))))
     ;; i32.load offset=8 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load offset=8 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load offset=8 (local.get $p)))))
     ;; set i32.load offset=8 r
     (local.set $r_i32 (i32.load offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5507,7 +6402,7 @@
     ;; i64.load offset=0 s
     (call $emit (i64.load offset=0 (local.get $p)))
     ;; i64.load offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load offset=0 (local.get $p))))
     ;; set i64.load offset=0 r
     (local.set $r_i64 (i64.load offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5519,7 +6414,7 @@
     ;; i64.load offset=3 s
     (call $emit (i64.load offset=3 (local.get $p)))
     ;; i64.load offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load offset=3 (local.get $p))))
     ;; set i64.load offset=3 r
     (local.set $r_i64 (i64.load offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5531,7 +6426,7 @@
     ;; i64.load offset=8 s
     (call $emit (i64.load offset=8 (local.get $p)))
     ;; i64.load offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load offset=8 (local.get $p))))
     ;; set i64.load offset=8 r
     (local.set $r_i64 (i64.load offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5543,7 +6438,7 @@
     ;; i32.load8_s offset=0 s
     (call $emit (i64.extend_i32_u (i32.load8_s offset=0 (local.get $p))))
     ;; i32.load8_s offset=0 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_s offset=0 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_s offset=0 (local.get $p)))))
     ;; set i32.load8_s offset=0 r
     (local.set $r_i32 (i32.load8_s offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5555,7 +6450,7 @@
     ;; i32.load8_s offset=3 s
     (call $emit (i64.extend_i32_u (i32.load8_s offset=3 (local.get $p))))
     ;; i32.load8_s offset=3 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_s offset=3 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_s offset=3 (local.get $p)))))
     ;; set i32.load8_s offset=3 r
     (local.set $r_i32 (i32.load8_s offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5567,7 +6462,7 @@
     ;; i32.load8_s offset=8 s
     (call $emit (i64.extend_i32_u (i32.load8_s offset=8 (local.get $p))))
     ;; i32.load8_s offset=8 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_s offset=8 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_s offset=8 (local.get $p)))))
     ;; set i32.load8_s offset=8 r
     (local.set $r_i32 (i32.load8_s offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5579,7 +6474,7 @@
     ;; i32.load8_u offset=0 s
     (call $emit (i64.extend_i32_u (i32.load8_u offset=0 (local.get $p))))
     ;; i32.load8_u offset=0 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_u offset=0 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_u offset=0 (local.get $p)))))
     ;; set i32.load8_u offset=0 r
     (local.set $r_i32 (i32.load8_u offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5591,7 +6486,7 @@
     ;; i32.load8_u offset=3 s
     (call $emit (i64.extend_i32_u (i32.load8_u offset=3 (local.get $p))))
     ;; i32.load8_u offset=3 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_u offset=3 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_u offset=3 (local.get $p)))))
     ;; set i32.load8_u offset=3 r
     (local.set $r_i32 (i32.load8_u offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5603,7 +6498,7 @@
     ;; i32.load8_u offset=8 s
     (call $emit (i64.extend_i32_u (i32.load8_u offset=8 (local.get $p))))
     ;; i32.load8_u offset=8 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load8_u offset=8 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load8_u offset=8 (local.get $p)))))
     ;; set i32.load8_u offset=8 r
     (local.set $r_i32 (i32.load8_u offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5615,7 +6510,7 @@
     ;; i32.load16_s offset=0 s
     (call $emit (i64.extend_i32_u (i32.load16_s offset=0 (local.get $p))))
     ;; i32.load16_s offset=0 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_s offset=0 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_s offset=0 (local.get $p)))))
     ;; set i32.load16_s offset=0 r
     (local.set $r_i32 (i32.load16_s offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5627,7 +6522,7 @@
     ;; i32.load16_s offset=3 s
     (call $emit (i64.extend_i32_u (i32.load16_s offset=3 (local.get $p))))
     ;; i32.load16_s offset=3 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_s offset=3 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_s offset=3 (local.get $p)))))
     ;; set i32.load16_s offset=3 r
     (local.set $r_i32 (i32.load16_s offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5639,7 +6534,7 @@
     ;; i32.load16_s offset=8 s
     (call $emit (i64.extend_i32_u (i32.load16_s offset=8 (local.get $p))))
     ;; i32.load16_s offset=8 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_s offset=8 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_s offset=8 (local.get $p)))))
     ;; set i32.load16_s offset=8 r
     (local.set $r_i32 (i32.load16_s offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5651,7 +6546,7 @@
     ;; i32.load16_u offset=0 s
     (call $emit (i64.extend_i32_u (i32.load16_u offset=0 (local.get $p))))
     ;; i32.load16_u offset=0 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_u offset=0 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_u offset=0 (local.get $p)))))
     ;; set i32.load16_u offset=0 r
     (local.set $r_i32 (i32.load16_u offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5663,7 +6558,7 @@
     ;; i32.load16_u offset=3 s
     (call $emit (i64.extend_i32_u (i32.load16_u offset=3 (local.get $p))))
     ;; i32.load16_u offset=3 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_u offset=3 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_u offset=3 (local.get $p)))))
     ;; set i32.load16_u offset=3 r
     (local.set $r_i32 (i32.load16_u offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5675,7 +6570,7 @@
     ;; i32.load16_u offset=8 s
     (call $emit (i64.extend_i32_u (i32.load16_u offset=8 (local.get $p))))
     ;; i32.load16_u offset=8 s_s
-    (call $emit (i64.extend_i32_u (i32.or (i32.or (i32.const 0) (i32.const 0)) (i32.load16_u offset=8 (local.get $p)))))
+    (call $emit (i64.extend_i32_u (i32.xor (i32.or (i32.const 1515870810) (i32.const 0)) (i32.load16_u offset=8 (local.get $p)))))
     ;; set i32.load16_u offset=8 r
     (local.set $r_i32 (i32.load16_u offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (i64.extend_i32_u (local.get $r_i32)))
@@ -5687,7 +6582,7 @@
     ;; i64.load8_s offset=0 s
     (call $emit (i64.load8_s offset=0 (local.get $p)))
     ;; i64.load8_s offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_s offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_s offset=0 (local.get $p))))
     ;; set i64.load8_s offset=0 r
     (local.set $r_i64 (i64.load8_s offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5699,7 +6594,7 @@
     ;; i64.load8_s offset=3 s
     (call $emit (i64.load8_s offset=3 (local.get $p)))
     ;; i64.load8_s offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_s offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_s offset=3 (local.get $p))))
     ;; set i64.load8_s offset=3 r
     (local.set $r_i64 (i64.load8_s offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5711,7 +6606,7 @@
     ;; i64.load8_s offset=8 s
     (call $emit (i64.load8_s offset=8 (local.get $p)))
     ;; i64.load8_s offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_s offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_s offset=8 (local.get $p))))
     ;; set i64.load8_s offset=8 r
     (local.set $r_i64 (i64.load8_s offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5723,7 +6618,7 @@
     ;; i64.load8_u offset=0 s
     (call $emit (i64.load8_u offset=0 (local.get $p)))
     ;; i64.load8_u offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_u offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_u offset=0 (local.get $p))))
     ;; set i64.load8_u offset=0 r
     (local.set $r_i64 (i64.load8_u offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5735,7 +6630,7 @@
     ;; i64.load8_u offset=3 s
     (call $emit (i64.load8_u offset=3 (local.get $p)))
     ;; i64.load8_u offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_u offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_u offset=3 (local.get $p))))
     ;; set i64.load8_u offset=3 r
     (local.set $r_i64 (i64.load8_u offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5747,7 +6642,7 @@
     ;; i64.load8_u offset=8 s
     (call $emit (i64.load8_u offset=8 (local.get $p)))
     ;; i64.load8_u offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load8_u offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load8_u offset=8 (local.get $p))))
     ;; set i64.load8_u offset=8 r
     (local.set $r_i64 (i64.load8_u offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5759,7 +6654,7 @@
     ;; i64.load16_s offset=0 s
     (call $emit (i64.load16_s offset=0 (local.get $p)))
     ;; i64.load16_s offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_s offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_s offset=0 (local.get $p))))
     ;; set i64.load16_s offset=0 r
     (local.set $r_i64 (i64.load16_s offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5771,7 +6666,7 @@
     ;; i64.load16_s offset=3 s
     (call $emit (i64.load16_s offset=3 (local.get $p)))
     ;; i64.load16_s offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_s offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_s offset=3 (local.get $p))))
     ;; set i64.load16_s offset=3 r
     (local.set $r_i64 (i64.load16_s offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5783,7 +6678,7 @@
     ;; i64.load16_s offset=8 s
     (call $emit (i64.load16_s offset=8 (local.get $p)))
     ;; i64.load16_s offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_s offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_s offset=8 (local.get $p))))
     ;; set i64.load16_s offset=8 r
     (local.set $r_i64 (i64.load16_s offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5795,7 +6690,7 @@
     ;; i64.load16_u offset=0 s
     (call $emit (i64.load16_u offset=0 (local.get $p)))
     ;; i64.load16_u offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_u offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_u offset=0 (local.get $p))))
     ;; set i64.load16_u offset=0 r
     (local.set $r_i64 (i64.load16_u offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5807,7 +6702,7 @@
     ;; i64.load16_u offset=3 s
     (call $emit (i64.load16_u offset=3 (local.get $p)))
     ;; i64.load16_u offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_u offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_u offset=3 (local.get $p))))
     ;; set i64.load16_u offset=3 r
     (local.set $r_i64 (i64.load16_u offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5819,7 +6714,7 @@
     ;; i64.load16_u offset=8 s
     (call $emit (i64.load16_u offset=8 (local.get $p)))
     ;; i64.load16_u offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load16_u offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load16_u offset=8 (local.get $p))))
     ;; set i64.load16_u offset=8 r
     (local.set $r_i64 (i64.load16_u offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5831,7 +6726,7 @@
     ;; i64.load32_s offset=0 s
     (call $emit (i64.load32_s offset=0 (local.get $p)))
     ;; i64.load32_s offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_s offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_s offset=0 (local.get $p))))
     ;; set i64.load32_s offset=0 r
     (local.set $r_i64 (i64.load32_s offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5843,7 +6738,7 @@
     ;; i64.load32_s offset=3 s
     (call $emit (i64.load32_s offset=3 (local.get $p)))
     ;; i64.load32_s offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_s offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_s offset=3 (local.get $p))))
     ;; set i64.load32_s offset=3 r
     (local.set $r_i64 (i64.load32_s offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5855,7 +6750,7 @@
     ;; i64.load32_s offset=8 s
     (call $emit (i64.load32_s offset=8 (local.get $p)))
     ;; i64.load32_s offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_s offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_s offset=8 (local.get $p))))
     ;; set i64.load32_s offset=8 r
     (local.set $r_i64 (i64.load32_s offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5867,7 +6762,7 @@
     ;; i64.load32_u offset=0 s
     (call $emit (i64.load32_u offset=0 (local.get $p)))
     ;; i64.load32_u offset=0 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_u offset=0 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_u offset=0 (local.get $p))))
     ;; set i64.load32_u offset=0 r
     (local.set $r_i64 (i64.load32_u offset=0 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5879,7 +6774,7 @@
     ;; i64.load32_u offset=3 s
     (call $emit (i64.load32_u offset=3 (local.get $p)))
     ;; i64.load32_u offset=3 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_u offset=3 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_u offset=3 (local.get $p))))
     ;; set i64.load32_u offset=3 r
     (local.set $r_i64 (i64.load32_u offset=3 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5891,7 +6786,7 @@
     ;; i64.load32_u offset=8 s
     (call $emit (i64.load32_u offset=8 (local.get $p)))
     ;; i64.load32_u offset=8 s_s
-    (call $emit (i64.or (i64.or (i64.const 0) (i64.const 0)) (i64.load32_u offset=8 (local.get $p))))
+    (call $emit (i64.xor (i64.or (i64.const 81985529216486895) (i64.const 0)) (i64.load32_u offset=8 (local.get $p))))
     ;; set i64.load32_u offset=8 r
     (local.set $r_i64 (i64.load32_u offset=8 (i32.or (local.get $p) (i32.const 0))))
     (call $emit (local.get $r_i64))
@@ -5914,7 +6809,7 @@
   (func (export "run") (result i32)
     (local $n i64) (local $i i64) (local $j i64) (local $a i64) (local $b i64)
     (local.set $n (i64.shr_u (call $input_length) (i64.const 3)))
-    (global.set $h (call $alloc (i64.mul (i64.mul (local.get $n) (local.get $n)) (i64.const 15288))))
+    (global.set $h (call $alloc (i64.mul (i64.mul (local.get $n) (local.get $n)) (i64.const 16352))))
     (global.set $off (i64.const 0))
     (block $done_i (loop $next_i
       (br_if $done_i (i64.ge_u (local.get $i) (local.get $n)))
