@@ -1206,6 +1206,12 @@ _           (EmitOp (o, op_Return));
 
 
 
+// fusing an operation with the local.set or branch after it (patches 0061, 0062), below
+static bool      IsStackTopLastResult  (IM3Compilation o);
+static M3Result  FuseBranch            (IM3Compilation o, u32 i_kind, bool * o_fused);
+enum { c_branchKind_branchIf, c_branchKind_if, c_branchKind_continueLoopIf };
+
+
 M3Result  Compile_SetLocal  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1220,7 +1226,17 @@ _   (ReadLEB_u32 (& localIndex, & o->wasm, o->wasmEnd));             //  printf 
         u16 preserveSlot;
 _       (FindReferencedLocalWithinCurrentBlock (o, & preserveSlot, localSlot));  // preserve will be different than local, if referenced
 
-        if (preserveSlot == localSlot)
+        // the value was just computed into r0 by an operation that can write a slot: it writes
+        // the local instead, no copy (patch 0061).  Nothing was emitted since (the same pc), the
+        // value is that operation's result, and no stack entry refers to the local.
+        if (preserveSlot == localSlot and i_opcode == c_waOp_setLocal and o->lastResultOpToSlot and
+            IsStackTopLastResult (o))
+        {
+            * (void **) o->lastResultOpPC = (void *) o->lastResultOpToSlot;
+            EmitSlotOffset (o, localSlot);
+            o->lastResultOpEnd = NULL;
+        }
+        else if (preserveSlot == localSlot)
 _           (CopyStackTopToSlot (o, localSlot))
         else
 _           (PreservedCopyTopSlot (o, localSlot, preserveSlot))
@@ -1371,11 +1387,17 @@ _               (EmitOp (o, op_ContinueLoop));
             }
             else
             {
-                // move the condition to a register
-_               (CopyStackTopToRegister (o, false));
-_               (PopType (o, c_m3Type_i32));
+                bool fused;
+_               (FuseBranch (o, c_branchKind_continueLoopIf, & fused));    // patch 0062
 
-_               (EmitOp (o, op_ContinueLoopIf));
+                if (not fused)
+                {
+                    // move the condition to a register
+_                   (CopyStackTopToRegister (o, false));
+_                   (PopType (o, c_m3Type_i32));
+
+_                   (EmitOp (o, op_ContinueLoopIf));
+                }
                 EmitPointer (o, scope->pc);
             }
 
@@ -1410,10 +1432,16 @@ _               (EmitOp (o, op_ContinueLoopIf));
             }
             else
             {
-                IM3Operation op = IsStackTopInRegister (o) ? op_BranchIf_r : op_BranchIf_s;
+                bool fused;
+    _           (FuseBranch (o, c_branchKind_branchIf, & fused));          // patch 0062
 
-    _           (EmitOp (o, op));
-    _           (EmitSlotNumOfStackTopAndPop (o)); // condition
+                if (not fused)
+                {
+                    IM3Operation op = IsStackTopInRegister (o) ? op_BranchIf_r : op_BranchIf_s;
+
+    _               (EmitOp (o, op));
+    _               (EmitSlotNumOfStackTopAndPop (o)); // condition
+                }
 
                 EmitPatchingBranchPointer (o, scope);
                 goto _catch;
@@ -2084,10 +2112,16 @@ _try {
 _   (PreserveNonTopRegisters (o));
 _   (PreserveArgsAndLocals (o));
 
-    IM3Operation op = IsStackTopInRegister (o) ? op_If_r : op_If_s;
+    bool fused;
+_   (FuseBranch (o, c_branchKind_if, & fused));                         // patch 0062
 
-_   (EmitOp (o, op));
-_   (EmitSlotNumOfStackTopAndPop (o));
+    if (not fused)
+    {
+        IM3Operation op = IsStackTopInRegister (o) ? op_If_r : op_If_s;
+
+_       (EmitOp (o, op));
+_       (EmitSlotNumOfStackTopAndPop (o));
+    }
 
     pc_t * pc = (pc_t *) ReservePointer (o);
 
@@ -2299,6 +2333,200 @@ _   (SetStackPolymorphic (o));
 }
 
 
+// Binary integer operations with immediate-operand variants (patch 0060), by opcode.
+typedef struct M3IntOpVariants
+{
+    bool            is64;           // the operands are 64-bit
+    IM3Operation    ir, is;         // the top operand in the code stream; the other in r0, in a slot
+    IM3Operation    toSlot [5];     // result to a slot (patch 0061): _rs, _sr, _ss, _ir, _is
+}
+M3IntOpVariants;
+
+#define d_m3IntOpFirst              0x45        // i32.eqz
+#define d_m3IntOpLast               0x8a        // i64.rotr
+#define d_m3IntOpVariantsEntry(OPCODE, RES, TYPE, NAME, EXPR, OP) \
+    [OPCODE - d_m3IntOpFirst] = { sizeof (TYPE) == 8, op_##TYPE##_##NAME##_ir, op_##TYPE##_##NAME##_is, \
+        { op_##TYPE##_##NAME##_rs_s, op_##TYPE##_##NAME##_sr_s, op_##TYPE##_##NAME##_ss_s,        \
+          op_##TYPE##_##NAME##_ir_s, op_##TYPE##_##NAME##_is_s } },
+
+static const M3IntOpVariants c_intOpVariants [d_m3IntOpLast - d_m3IntOpFirst + 1] =
+{
+    d_m3ImmediateOps (d_m3IntOpVariantsEntry)
+};
+
+static
+const M3IntOpVariants *  GetIntOpVariants  (m3opcode_t i_opcode)
+{
+    if (i_opcode >= d_m3IntOpFirst and i_opcode <= d_m3IntOpLast and c_intOpVariants [i_opcode - d_m3IntOpFirst].ir)
+        return & c_intOpVariants [i_opcode - d_m3IntOpFirst];
+    else
+        return NULL;
+}
+
+
+enum { c_variant_rs, c_variant_sr, c_variant_ss, c_variant_ir, c_variant_is };
+enum { c_variant_r, c_variant_s };      // of a unary operation
+
+// Compare-and-branch operations (patch 0062), by the opcode of the operation computing the
+// condition and its variant.
+typedef struct M3BranchOps
+{
+    IM3Operation    ops [3] [5];        // [kind] [variant]
+}
+M3BranchOps;
+
+#define d_m3BranchKindOps(KIND, TYPE, NAME) \
+    { op_##KIND##_##TYPE##_##NAME##_rs, op_##KIND##_##TYPE##_##NAME##_sr, op_##KIND##_##TYPE##_##NAME##_ss, \
+      op_##KIND##_##TYPE##_##NAME##_ir, op_##KIND##_##TYPE##_##NAME##_is }
+#define d_m3BranchOpsEntry(OPCODE, RES, TYPE, NAME, EXPR, OP) \
+    [OPCODE - d_m3IntOpFirst] = { { d_m3BranchKindOps (BranchIf, TYPE, NAME), d_m3BranchKindOps (If, TYPE, NAME), \
+                                    d_m3BranchKindOps (ContinueLoopIf, TYPE, NAME) } },
+#define d_m3BranchEqzEntry(OPCODE, TYPE) \
+    [OPCODE - d_m3IntOpFirst] = { { { op_BranchIf_##TYPE##_EqualToZero_r, op_BranchIf_##TYPE##_EqualToZero_s }, \
+                                    { op_If_##TYPE##_EqualToZero_r, op_If_##TYPE##_EqualToZero_s }, \
+                                    { op_ContinueLoopIf_##TYPE##_EqualToZero_r, op_ContinueLoopIf_##TYPE##_EqualToZero_s } } },
+
+static const M3BranchOps c_branchOps [d_m3IntOpLast - d_m3IntOpFirst + 1] =
+{
+    d_m3BranchOps (d_m3BranchOpsEntry)
+    d_m3BranchEqzEntry (0x45, i32)
+    d_m3BranchEqzEntry (0x50, i64)
+};
+
+// The operation just emitted at i_opPC left its result in r0 (patch 0061): a `local.set` right
+// after it can make it write the local instead (Compile_SetLocal).
+static
+void  RecordResultOp  (IM3Compilation o, pc_t i_opPC, IM3Operation i_toSlot, m3opcode_t i_opcode, i32 i_variant)
+{
+    if (o->page)
+    {
+        o->lastResultOpPC = i_opPC;
+        o->lastResultOpEnd = GetPC (o);
+        o->lastResultOpToSlot = i_toSlot;
+        o->lastResultOpStackIndex = (u16) GetStackTopIndex (o);
+        o->lastResultOpcode = i_opcode;
+        o->lastResultVariant = i_variant;
+    }
+}
+
+
+// True when the stack top is the result of the operation RecordResultOp saw last, still in r0,
+// with nothing emitted since: that operation can then be rewritten (patches 0061, 0062).
+static
+bool  IsStackTopLastResult  (IM3Compilation o)
+{
+    return o->page and GetPC (o) == o->lastResultOpEnd and not IsStackPolymorphic (o) and
+           IsStackTopInRegister (o) and not IsFpType (GetStackTopType (o)) and
+           GetStackTopIndex (o) == (i16) o->lastResultOpStackIndex and
+           GetRegisterStackIndex (o, 0) == o->lastResultOpStackIndex;
+}
+
+
+// The branch of kind i_kind on the stack top's condition, fused with the operation that just
+// computed it (patch 0062): that operation's op word is rewritten into the compare-and-branch,
+// which reads the same operands, then the branch's immediate the caller emits.  The condition
+// is popped.  *o_fused is false when there is no such operation; nothing is done then.
+static
+M3Result  FuseBranch  (IM3Compilation o, u32 i_kind, bool * o_fused)
+{
+    M3Result result = m3Err_none;
+
+    * o_fused = false;
+
+    m3opcode_t opcode = o->lastResultOpcode;
+    i32 variant = o->lastResultVariant;
+
+    if (IsStackTopLastResult (o) and opcode >= d_m3IntOpFirst and opcode <= d_m3IntOpLast and
+        variant >= 0 and variant < 5)
+    {
+        IM3Operation op = c_branchOps [opcode - d_m3IntOpFirst].ops [i_kind] [variant];
+
+        if (op)
+        {
+            * (void **) o->lastResultOpPC = (void *) op;
+            o->lastResultOpEnd = NULL;
+_           (PopType (o, c_m3Type_i32));
+            * o_fused = true;
+        }
+    }
+
+    _catch: return result;
+}
+
+
+// Emits the result of an operation just emitted: to r0, or, when r0 holds another value, to a
+// new slot instead of spilling that value first (i_toSlot, patch 0061).
+static
+M3Result  PushOperationResult  (IM3Compilation o, u8 i_type, pc_t i_opPC, IM3Operation i_toSlot, bool i_inSlot,
+                                m3opcode_t i_opcode, i32 i_variant)
+{
+    M3Result result;
+
+    if (i_inSlot)
+    {
+_       (PushAllocatedSlotAndEmit (o, i_type));
+    }
+    else
+    {
+_       (PushRegister (o, i_type));
+        RecordResultOp (o, i_opPC, i_toSlot, i_opcode, i_variant);
+    }
+
+    _catch: return result;
+}
+
+
+// The top operand is an i32/i64.const in the constant table: emit the operation's immediate
+// variant, [op] [constant] [slot of the other operand, if in a slot] (patch 0060).
+// *o_done is false when the operation has no such variant or the top is not a constant.
+static
+M3Result  CompileImmediateOperator  (IM3Compilation o, IM3OpInfo i_opInfo, m3opcode_t i_opcode, bool * o_done)
+{
+    M3Result result = m3Err_none;
+
+    * o_done = false;
+
+    const M3IntOpVariants * variants = GetIntOpVariants (i_opcode);
+
+    if (variants and i_opInfo->stackOffset == -1 and not IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) >= 2 and
+        IsStackTopInSlot (o) and IsConstantSlot (o, GetStackTopSlotNumber (o)) and
+        Is64BitType (GetStackTopType (o)) == variants->is64)
+    {
+        u16 index = GetStackTopSlotNumber (o) - o->slotFirstConstIndex;
+
+        u64 constant;
+        if (variants->is64)
+            memcpy (& constant, & o->constants [index], sizeof constant);     // unaligned (patch 0014)
+        else
+            constant = * (u32 *) & o->constants [index];                    // as PushConst wrote it
+
+        bool otherInRegister = IsStackTopMinus1InRegister (o);
+        // r0 holds another value: the result goes to a slot (patch 0061)
+        bool toSlot = not otherInRegister and IsRegisterAllocated (o, 0);
+        u32 variant = otherInRegister ? c_variant_ir : c_variant_is;
+
+_       (EmitOp (o, toSlot ? variants->toSlot [variant] : otherInRegister ? variants->ir : variants->is));
+        pc_t opPC = GetPC (o) - 1;
+
+        if (o->page)
+        {
+            if (variants->is64)
+                EmitWord64 (o->page, constant);
+            else
+                EmitWord32 (o->page, (u32) constant);
+        }
+
+_       (Pop (o));                                      // the constant
+_       (EmitSlotNumOfStackTopAndPop (o));              // the other operand
+_       (PushOperationResult (o, i_opInfo->type, opPC, variants->toSlot [variant], toSlot, i_opcode, variant));
+
+        * o_done = true;
+    }
+
+    _catch: return result;
+}
+
+
 // OPTZ: currently all stack slot indices take up a full word, but
 // dual stack source operands could be packed together
 M3Result  Compile_Operator  (IM3Compilation o, m3opcode_t i_opcode)
@@ -2321,16 +2549,28 @@ M3Result  Compile_Operator  (IM3Compilation o, m3opcode_t i_opcode)
 _       (PreserveRegisterIfOccupied (o, opInfo->type));
     }
 
+    bool done;
+_   (CompileImmediateOperator (o, opInfo, i_opcode, & done));
+    if (done)
+        goto _catch;
+
+    // binary integer operations with result-to-slot variants (patch 0061)
+    const M3IntOpVariants * variants = (opInfo->stackOffset == -1) ? GetIntOpVariants (i_opcode) : NULL;
+    i32 variant = -1;
+    bool toSlot = false;
+
     if (opInfo->stackOffset == 0)
     {
         if (IsStackTopInRegister (o))
         {
             op = opInfo->operations [0]; // _s
+            variant = c_variant_r;
         }
         else
         {
 _           (PreserveRegisterIfOccupied (o, opInfo->type));
             op = opInfo->operations [1]; // _r
+            variant = c_variant_s;
         }
     }
     else
@@ -2338,29 +2578,47 @@ _           (PreserveRegisterIfOccupied (o, opInfo->type));
         if (IsStackTopInRegister (o))
         {
             op = opInfo->operations [0];  // _rs
+            variant = c_variant_rs;
 
             if (IsStackTopMinus1InRegister (o))
             {                                       d_m3Assert (i_opcode == 0x38 or i_opcode == 0x39);
                 op = opInfo->operations [3]; // _rr for fp.store
+                variant = -1;
             }
         }
         else if (IsStackTopMinus1InRegister (o))
         {
             op = opInfo->operations [1]; // _sr
+            variant = c_variant_sr;
 
             if (not op)  // must be commutative, then
+            {
                 op = opInfo->operations [0];
+                variant = c_variant_rs;
+            }
         }
         else
         {
-_           (PreserveRegisterIfOccupied (o, opInfo->type));     // _ss
-            op = opInfo->operations [2];
+            variant = c_variant_ss;
+
+            // r0 holds another value: the result goes to a slot (patch 0061)
+            if (variants and IsRegisterAllocated (o, 0))
+            {
+                op = variants->toSlot [c_variant_ss];
+                toSlot = true;
+            }
+            else
+            {
+_               (PreserveRegisterIfOccupied (o, opInfo->type));     // _ss
+                op = opInfo->operations [2];
+            }
         }
     }
 
     if (op)
     {
 _       (EmitOp (o, op));
+        pc_t opPC = GetPC (o) - 1;
 
 _       (EmitSlotNumOfStackTopAndPop (o));
 
@@ -2368,7 +2626,8 @@ _       (EmitSlotNumOfStackTopAndPop (o));
 _           (EmitSlotNumOfStackTopAndPop (o));
 
         if (opInfo->type != c_m3Type_none)
-_           (PushRegister (o, opInfo->type));
+_           (PushOperationResult (o, opInfo->type, opPC, (variants and variant >= 0) ? variants->toSlot [variant] : NULL, toSlot,
+                                  i_opcode, variant));
     }
     else
     {
@@ -2410,6 +2669,25 @@ _       (PushRegister (o, opInfo->type))
 }
 
 
+// Integer loads writing a slot (patch 0063), by opcode: [_r_s, _s_s]
+#define d_m3LoadToSlotEntry(OPCODE, DEST_TYPE, SRC_TYPE) \
+    [OPCODE - 0x28] = { op_##DEST_TYPE##_Load_##SRC_TYPE##_r_s, op_##DEST_TYPE##_Load_##SRC_TYPE##_s_s },
+
+static const IM3Operation c_loadToSlotOps [0x35 - 0x28 + 1] [2] =
+{
+    d_m3IntLoadOps (d_m3LoadToSlotEntry)
+};
+
+static
+const IM3Operation *  GetLoadToSlotOps  (m3opcode_t i_opcode)
+{
+    if (i_opcode >= 0x28 and i_opcode <= 0x35 and c_loadToSlotOps [i_opcode - 0x28] [0])
+        return c_loadToSlotOps [i_opcode - 0x28];
+    else
+        return NULL;
+}
+
+
 M3Result  Compile_Load_Store  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -2423,12 +2701,41 @@ _   (ReadLEB_u32 (& memoryOffset, & o->wasm, o->wasmEnd));
     IM3OpInfo opInfo = GetOpInfo (i_opcode);
     _throwif (m3Err_unknownOpcode, not opInfo);
 
-    if (IsFpType (opInfo->type))
-_       (PreserveRegisterIfOccupied (o, c_m3Type_f64));
+    const IM3Operation * toSlot = GetLoadToSlotOps (i_opcode);
 
-_   (Compile_Operator (o, i_opcode));
+    if (toSlot and not IsStackPolymorphic (o) and GetNumBlockValuesOnStack (o) >= 1)
+    {
+        // an integer load (patch 0063): when r0 holds another value, the result goes to a new
+        // slot instead of spilling that value; a local.set right after it writes the local
+        bool addressInRegister = IsStackTopInRegister (o);
+        bool resultToSlot = not addressInRegister and IsRegisterAllocated (o, 0);
+        u32 variant = addressInRegister ? c_variant_r : c_variant_s;
 
-    EmitConstant32 (o, memoryOffset);
+_       (EmitOp (o, resultToSlot ? toSlot [variant] : opInfo->operations [variant]));
+        pc_t opPC = GetPC (o) - 1;
+
+_       (EmitSlotNumOfStackTopAndPop (o));
+        EmitConstant32 (o, memoryOffset);
+
+        if (resultToSlot)
+        {
+_           (PushAllocatedSlotAndEmit (o, opInfo->type));
+        }
+        else
+        {
+_           (PushRegister (o, opInfo->type));
+            RecordResultOp (o, opPC, toSlot [variant], i_opcode, -1);
+        }
+    }
+    else
+    {
+        if (IsFpType (opInfo->type))
+_           (PreserveRegisterIfOccupied (o, c_m3Type_f64));
+
+_       (Compile_Operator (o, i_opcode));
+
+        EmitConstant32 (o, memoryOffset);
+    }
 }
     _catch: return result;
 }

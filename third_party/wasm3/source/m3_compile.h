@@ -125,6 +125,15 @@ typedef struct
     u16                 regStackIndexPlusOne        [2];
 
     m3opcode_t          previousOpcode;
+
+    // the last operation emitted that left its result in r0, when it has a variant writing a slot
+    // instead (patch 0061): where its op word is, where its operands end, the result's stack index
+    pc_t                lastResultOpPC;
+    pc_t                lastResultOpEnd;
+    IM3Operation        lastResultOpToSlot;
+    u16                 lastResultOpStackIndex;
+    m3opcode_t          lastResultOpcode;           // and its opcode and variant (patch 0062)
+    i32                 lastResultVariant;
 }
 M3Compilation;
 

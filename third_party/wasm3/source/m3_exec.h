@@ -256,6 +256,178 @@ d_m3OpMacro_i(i32, Remainder, OP_REM_S, INT32_MIN);
 d_m3OpMacro_i(u64, Remainder, OP_REM_U);
 d_m3OpMacro_i(i64, Remainder, OP_REM_S, INT64_MIN);
 
+//-- integer operations with an immediate operand (patch 0060) ---------------------------------------
+// When the top operand of a binary integer operation is an i32/i64.const, the compiler emits
+// the constant in the code stream instead of reading a constant slot: _ir (the other operand in
+// the register) and _is (in a slot).  Code stream: [op] [constant] [slot of the other, _is only].
+// A 64-bit constant takes two words on a 32-bit host and is read with memcpy (a code word is
+// only pointer-aligned there).
+static inline u64  m3_ReadImm64  (pc_t * io_pc)
+{
+    u64 value;
+    memcpy (& value, * io_pc, sizeof value);
+    * io_pc += (M3_SIZEOF_PTR == 4) ? 2 : 1;
+    return value;
+}
+
+#define d_m3Imm_i32                 (* (i32 *) _pc++)
+#define d_m3Imm_u32                 (* (u32 *) _pc++)
+#define d_m3Imm_i64                 ((i64) m3_ReadImm64 (& _pc))
+#define d_m3Imm_u64                 (m3_ReadImm64 (& _pc))
+
+#define d_m3Oper(A, B, OP)          ((A) OP (B))
+#define d_m3Func(A, B, OP)          OP ((A), (B))
+
+// The operations that have these variants, X (OPCODE, RESULT, TYPE, NAME, EXPR, OP): the result
+// is RESULT EXPR (a, b, OP) of the operands a (below) and b (the top) read as TYPE.
+#define d_m3ImmediateOps(X) \
+    X (0x46, i32, i32, Equal,              d_m3Oper, ==)  X (0x51, i32, i64, Equal,              d_m3Oper, ==) \
+    X (0x47, i32, i32, NotEqual,           d_m3Oper, !=)  X (0x52, i32, i64, NotEqual,           d_m3Oper, !=) \
+    X (0x48, i32, i32, LessThan,           d_m3Oper, < )  X (0x53, i32, i64, LessThan,           d_m3Oper, < ) \
+    X (0x49, i32, u32, LessThan,           d_m3Oper, < )  X (0x54, i32, u64, LessThan,           d_m3Oper, < ) \
+    X (0x4a, i32, i32, GreaterThan,        d_m3Oper, > )  X (0x55, i32, i64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4b, i32, u32, GreaterThan,        d_m3Oper, > )  X (0x56, i32, u64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4c, i32, i32, LessThanOrEqual,    d_m3Oper, <=)  X (0x57, i32, i64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4d, i32, u32, LessThanOrEqual,    d_m3Oper, <=)  X (0x58, i32, u64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4e, i32, i32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x59, i32, i64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x4f, i32, u32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x5a, i32, u64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x6a, i32, i32, Add,                d_m3Oper, + )  X (0x7c, i64, i64, Add,                d_m3Oper, + ) \
+    X (0x6b, i32, i32, Subtract,           d_m3Oper, - )  X (0x7d, i64, i64, Subtract,           d_m3Oper, - ) \
+    X (0x6c, i32, i32, Multiply,           d_m3Oper, * )  X (0x7e, i64, i64, Multiply,           d_m3Oper, * ) \
+    X (0x71, i32, u32, And,                d_m3Oper, & )  X (0x83, i64, u64, And,                d_m3Oper, & ) \
+    X (0x72, i32, u32, Or,                 d_m3Oper, | )  X (0x84, i64, u64, Or,                 d_m3Oper, | ) \
+    X (0x73, i32, u32, Xor,                d_m3Oper, ^ )  X (0x85, i64, u64, Xor,                d_m3Oper, ^ ) \
+    X (0x74, i32, u32, ShiftLeft,          d_m3Func, OP_SHL_32)  X (0x86, i64, u64, ShiftLeft,   d_m3Func, OP_SHL_64) \
+    X (0x75, i32, i32, ShiftRight,         d_m3Func, OP_SHR_32)  X (0x87, i64, i64, ShiftRight,  d_m3Func, OP_SHR_64) \
+    X (0x76, i32, u32, ShiftRight,         d_m3Func, OP_SHR_32)  X (0x88, i64, u64, ShiftRight,  d_m3Func, OP_SHR_64)
+
+#define d_m3ImmediateOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                      \
+d_m3Op(TYPE##_##NAME##_ir)                                                          \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = (TYPE) _r0;                                                            \
+    _r0 = EXPR (a, b, OP);                                                          \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_is)                                                          \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = slot (TYPE);                                                           \
+    _r0 = EXPR (a, b, OP);                                                          \
+    nextOp ();                                                                      \
+}
+
+d_m3ImmediateOps (d_m3ImmediateOpDefs)
+
+
+//-- the same operations writing their result to a slot (patch 0061) ---------------------------------
+// _rs_s, _sr_s, _ss_s, _ir_s, _is_s: the operands as in _rs ... _is, then the slot the result is
+// written to (of the result's type: an i64 compare writes an i32).  The compiler uses them when r0
+// holds another value (instead of spilling it first), and for a `local.set` of the result.
+#define d_m3ToSlotOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                         \
+d_m3Op(TYPE##_##NAME##_rs_s)                                                        \
+{                                                                                   \
+    TYPE a = slot (TYPE);                                                           \
+    TYPE b = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_sr_s)                                                        \
+{                                                                                   \
+    TYPE b = slot (TYPE);                                                           \
+    TYPE a = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_ss_s)                                                        \
+{                                                                                   \
+    TYPE b = slot (TYPE);                                                           \
+    TYPE a = slot (TYPE);                                                           \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_ir_s)                                                        \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = (TYPE) _r0;                                                            \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}                                                                                   \
+d_m3Op(TYPE##_##NAME##_is_s)                                                        \
+{                                                                                   \
+    TYPE b = d_m3Imm_##TYPE;                                                        \
+    TYPE a = slot (TYPE);                                                           \
+    slot (RES) = (RES) EXPR (a, b, OP);                                             \
+    nextOp ();                                                                      \
+}
+
+d_m3ImmediateOps (d_m3ToSlotOpDefs)
+
+
+//-- compare-and-branch (patch 0062) -------------------------------------------------------------------
+// A br_if, if or loop br_if whose condition an operation below has just computed into r0 becomes
+// one operation: the operands as in its _rs ... _is (or _r, _s for eqz), then the branch's own
+// immediate.  BranchIf_*: jump when true; If_*: go on when true, else jump to the else pc;
+// ContinueLoopIf_*: continue the loop when true.
+#define d_m3Fetch_rs(T)     T a = slot (T);         T b = (T) _r0;
+#define d_m3Fetch_sr(T)     T b = slot (T);         T a = (T) _r0;
+#define d_m3Fetch_ss(T)     T b = slot (T);         T a = slot (T);
+#define d_m3Fetch_ir(T)     T b = d_m3Imm_##T;      T a = (T) _r0;
+#define d_m3Fetch_is(T)     T b = d_m3Imm_##T;      T a = slot (T);
+
+#define d_m3BranchOps(X) \
+    X (0x46, i32, i32, Equal,              d_m3Oper, ==)  X (0x51, i32, i64, Equal,              d_m3Oper, ==) \
+    X (0x47, i32, i32, NotEqual,           d_m3Oper, !=)  X (0x52, i32, i64, NotEqual,           d_m3Oper, !=) \
+    X (0x48, i32, i32, LessThan,           d_m3Oper, < )  X (0x53, i32, i64, LessThan,           d_m3Oper, < ) \
+    X (0x49, i32, u32, LessThan,           d_m3Oper, < )  X (0x54, i32, u64, LessThan,           d_m3Oper, < ) \
+    X (0x4a, i32, i32, GreaterThan,        d_m3Oper, > )  X (0x55, i32, i64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4b, i32, u32, GreaterThan,        d_m3Oper, > )  X (0x56, i32, u64, GreaterThan,        d_m3Oper, > ) \
+    X (0x4c, i32, i32, LessThanOrEqual,    d_m3Oper, <=)  X (0x57, i32, i64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4d, i32, u32, LessThanOrEqual,    d_m3Oper, <=)  X (0x58, i32, u64, LessThanOrEqual,    d_m3Oper, <=) \
+    X (0x4e, i32, i32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x59, i32, i64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x4f, i32, u32, GreaterThanOrEqual, d_m3Oper, >=)  X (0x5a, i32, u64, GreaterThanOrEqual, d_m3Oper, >=) \
+    X (0x71, i32, u32, And,                d_m3Oper, & )  X (0x72, i32, u32, Or,                 d_m3Oper, | )
+
+#define d_m3BranchOpVariant(TYPE, NAME, COND, V, FETCH)                             \
+d_m3Op(BranchIf_##TYPE##_##NAME##_##V)                                              \
+{                                                                                   \
+    FETCH                                                                           \
+    pc_t target = immediate (pc_t);                                                 \
+    if (COND)                                                                       \
+        jumpOp (target);                                                            \
+    else nextOp ();                                                                 \
+}                                                                                   \
+d_m3Op(If_##TYPE##_##NAME##_##V)                                                    \
+{                                                                                   \
+    FETCH                                                                           \
+    pc_t elsePC = immediate (pc_t);                                                 \
+    if (COND)                                                                       \
+        nextOp ();                                                                  \
+    else jumpOp (elsePC);                                                           \
+}                                                                                   \
+d_m3Op(ContinueLoopIf_##TYPE##_##NAME##_##V)                                        \
+{                                                                                   \
+    FETCH                                                                           \
+    void * loopId = immediate (void *);                                             \
+    if (COND)                                                                       \
+        return loopId;                                                              \
+    else nextOp ();                                                                 \
+}
+
+#define d_m3BranchOpDefs(OPCODE, RES, TYPE, NAME, EXPR, OP)                         \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), rs, d_m3Fetch_rs (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), sr, d_m3Fetch_sr (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), ss, d_m3Fetch_ss (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), ir, d_m3Fetch_ir (TYPE))      \
+    d_m3BranchOpVariant (TYPE, NAME, EXPR (a, b, OP), is, d_m3Fetch_is (TYPE))
+
+d_m3BranchOps (d_m3BranchOpDefs)
+
+d_m3BranchOpVariant (i32, EqualToZero, a == 0, r, i32 a = (i32) _r0;)
+d_m3BranchOpVariant (i32, EqualToZero, a == 0, s, i32 a = slot (i32);)
+d_m3BranchOpVariant (i64, EqualToZero, a == 0, r, i64 a = (i64) _r0;)
+d_m3BranchOpVariant (i64, EqualToZero, a == 0, s, i64 a = slot (i64);)
+
 #if d_m3HasFloat
 d_m3OpFunc_f(f32, Min, min_f32);
 d_m3OpFunc_f(f32, Max, max_f32);
@@ -1568,6 +1740,56 @@ d_m3Load_i (i64, u16);
 d_m3Load_i (i64, i32);
 d_m3Load_i (i64, u32);
 d_m3Load_i (i64, i64);
+
+
+// Integer loads writing their result to a slot (patch 0063): _r_s (the address in r0), _s_s (in a
+// slot), then the offset, then the result's slot.  For a `local.set` of a load and for a load
+// while r0 holds another value (instead of spilling it), as the operations of patch 0061.
+#define d_m3LoadToSlot(DEST_TYPE, SRC_TYPE)             \
+d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_r_s)               \
+{                                                       \
+    u32 offset = immediate (u32);                       \
+    u64 operand = (u32) _r0;                            \
+    operand += offset;                                  \
+                                                        \
+    if (m3MemCheck(                                     \
+        operand + sizeof (SRC_TYPE) <= _mem->length     \
+    )) {                                                \
+        u8* src8 = m3MemData(_mem) + operand;           \
+        SRC_TYPE value;                                 \
+        memcpy(&value, src8, sizeof(value));            \
+        M3_BSWAP_##SRC_TYPE(value);                     \
+        slot (DEST_TYPE) = (DEST_TYPE) value;           \
+        nextOp ();                                      \
+    } else d_outOfBounds;                               \
+}                                                       \
+d_m3Op(DEST_TYPE##_Load_##SRC_TYPE##_s_s)               \
+{                                                       \
+    u64 operand = slot (u32);                           \
+    u32 offset = immediate (u32);                       \
+    operand += offset;                                  \
+                                                        \
+    if (m3MemCheck(                                     \
+        operand + sizeof (SRC_TYPE) <= _mem->length     \
+    )) {                                                \
+        u8* src8 = m3MemData(_mem) + operand;           \
+        SRC_TYPE value;                                 \
+        memcpy(&value, src8, sizeof(value));            \
+        M3_BSWAP_##SRC_TYPE(value);                     \
+        slot (DEST_TYPE) = (DEST_TYPE) value;           \
+        nextOp ();                                      \
+    } else d_outOfBounds;                               \
+}
+
+// X (OPCODE, DEST_TYPE, SRC_TYPE)
+#define d_m3IntLoadOps(X) \
+    X (0x28, i32, i32)  X (0x29, i64, i64) \
+    X (0x2c, i32, i8)   X (0x2d, i32, u8)   X (0x2e, i32, i16)  X (0x2f, i32, u16) \
+    X (0x30, i64, i8)   X (0x31, i64, u8)   X (0x32, i64, i16)  X (0x33, i64, u16) \
+    X (0x34, i64, i32)  X (0x35, i64, u32)
+
+#define d_m3LoadToSlotDefs(OPCODE, DEST_TYPE, SRC_TYPE)  d_m3LoadToSlot (DEST_TYPE, SRC_TYPE)
+d_m3IntLoadOps (d_m3LoadToSlotDefs)
 
 #define d_m3Store(REG, SRC_TYPE, DEST_TYPE)             \
 d_m3Op  (SRC_TYPE##_Store_##DEST_TYPE##_rs)             \
