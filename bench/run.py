@@ -195,24 +195,29 @@ def threads_speedup(module):
 
 
 def rss_per_instance(plugin_name: str, count: int = 50):
-    """Growth of the resident size per live instance (each after one call).  A first round
-    of `count` instances, made and freed, brings the allocators to a steady state (without it
-    the official package's resident size could shrink while instances were added); the median
-    of three rounds counts."""
+    """Growth of the resident size per live instance (each after one call): the growth from
+    `count` live instances to twice as many.  The first batch takes whatever memory the
+    runtimes keep for reuse (extism_native's cache of released regions, allocators' free
+    lists), so the second one is what a further live instance costs; the median of three
+    rounds counts."""
     def measure(module):
         data = plugin_bytes(plugin_name)
 
-        def one_round():
-            before = rss()
+        def batch():
             plugins = [new_plugin(module, data) for _ in range(count)]
             for p in plugins:
                 p.call("noop", b"")
+            return plugins
+
+        def one_round():
+            first = batch()
+            before = rss()
+            second = batch()
             grown = (rss() - before) / count
-            del plugins
+            del first, second
             gc.collect()
             return grown
 
-        one_round()
         return statistics.median(one_round() for _ in range(3))
     return measure
 
