@@ -260,16 +260,8 @@ def test_a_new_instance_never_sees_the_memory_of_a_freed_one():
     errors = []
 
     def cycles():
-        try:
-            for i in range(40):
-                plugin = extism.Plugin(compiled) if i % 2 else extism.Plugin(module)
-                plugin.call("peek")
-                plugin.call("poke")
-                with pytest.raises(extism.PluginCallError, match="code 1"):
-                    plugin.call("peek")
-                plugin.close()
-        except BaseException as e:  # noqa: BLE001  (reported by the main thread)
-            errors.append(e)
+        _peek_poke_cycles(lambda i: extism.Plugin(compiled) if i % 2 else extism.Plugin(module),
+                          40, errors)
 
     threads = [threading.Thread(target=cycles) for _ in range(2)]
     for t in threads:
@@ -278,6 +270,21 @@ def test_a_new_instance_never_sees_the_memory_of_a_freed_one():
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def _peek_poke_cycles(make, n, errors):
+    """n times: a new plugin make(i) must `peek` as fresh (returns 0), then `poke` and see it
+    (`peek` fails with code 1); failures go to errors (for a test's main thread)."""
+    try:
+        for i in range(n):
+            plugin = make(i)
+            plugin.call("peek")
+            plugin.call("poke")
+            with pytest.raises(extism.PluginCallError, match="code 1"):
+                plugin.call("peek")
+            plugin.close()
+    except BaseException as e:  # noqa: BLE001  (reported by the main thread)
+        errors.append(e)
 
 
 def _data_pages_module(segments, probes) -> bytes:
@@ -322,16 +329,7 @@ def test_data_segment_pages_of_a_freed_instance_are_not_seen():
     errors = []
 
     def cycles(first):
-        try:
-            for i in range(30):
-                plugin = extism.Plugin(compiled[(first + i) % 2])
-                plugin.call("peek")
-                plugin.call("poke")
-                with pytest.raises(extism.PluginCallError, match="code 1"):
-                    plugin.call("peek")
-                plugin.close()
-        except BaseException as e:  # noqa: BLE001  (reported by the main thread)
-            errors.append(e)
+        _peek_poke_cycles(lambda i: extism.Plugin(compiled[(first + i) % 2]), 30, errors)
 
     cycles(0)
     run_threads(cycles, [(0,), (1,)])
