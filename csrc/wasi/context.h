@@ -8,7 +8,7 @@
 #ifndef EXN_WASI_CONTEXT_H
 #define EXN_WASI_CONTEXT_H
 
-#include "../kernel.h"
+#include "kernel/kernel.h"
 #include "abi.h"
 #include "sys.h"
 #include "wasi.h"

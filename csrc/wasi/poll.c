@@ -5,7 +5,7 @@
  * (then it stops the guest like any interrupt: the call ends with EXN_ERR_CANCELLED/_TIMEOUT).
  * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "poll_oneoff".
  * May call: sys.h (clocks, sleep), watchdog.h (the interrupt bit). */
-#include "../watchdog.h"
+#include "support/watchdog.h"
 #include "imports.h"
 
 #define SLICE_NS 10000000u /* 10 ms */

@@ -1,7 +1,7 @@
 /* wasi/random.c: random_get - bytes from the operating system's cryptographically secure
  * generator (os.h exn_os_random: getrandom, getentropy, BCryptGenRandom).
  * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "random_get". */
-#include "../os.h"
+#include "support/os.h"
 #include "imports.h"
 
 /* random_get(buf: *u8, buf_len: u32) -> errno

@@ -12,7 +12,7 @@
 #ifndef EXN_WASI_SYS_H
 #define EXN_WASI_SYS_H
 
-#include "../internal.h"
+#include "support/internal.h"
 
 /* An open file or directory: a POSIX file descriptor or a Windows HANDLE. */
 typedef intptr_t exn_sys_fd_t;

@@ -8,8 +8,8 @@
 #ifndef EXN_WASI_H
 #define EXN_WASI_H
 
-#include "../internal.h"
-#include "../manifest.h"
+#include "support/internal.h"
+#include "manifest/manifest.h"
 
 #include "wasm3.h"
 

@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
+#include "support/codec.h"
 #include "extism_native.h"
-#include "json.h"
-#include "kernel_mem.h"
-#include "manifest.h"
-#include "strmap.h"
+#include "support/json.h"
+#include "kernel/kernel_mem.h"
+#include "manifest/manifest.h"
+#include "support/strmap.h"
 
 void exn_testing_fail_allocation_after(long n);
 

@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "extism_native.h"
-#include "validate.h"
-#include "wasm_read.h"
+#include "validate/validate.h"
+#include "validate/wasm_read.h"
 
 void exn_testing_fail_allocation_after(long n);
 

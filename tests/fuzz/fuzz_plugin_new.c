@@ -7,7 +7,7 @@
 #include <stdint.h>
 
 #include "extism_native.h"
-#include "plugin.h"
+#include "runtime/plugin.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

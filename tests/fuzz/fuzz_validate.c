@@ -1,12 +1,12 @@
-/* fuzz_validate.c: libFuzzer harness for the validator (csrc/validate*.c): any bytes must give
+/* fuzz_validate.c: libFuzzer harness for the validator (csrc/validate/validate*.c): any bytes must give
  * EXN_OK, EXN_ERR_LOAD, EXN_ERR_UNSUPPORTED or EXN_ERR_NOMEM with a message, never a crash,
  * hang or leak.  Modules it accepts go on to the structure scan (module_info.c) that plugin
  * creation runs next.  Built by -DEXN_FUZZ=ON; seed it with tests/plugins/wasm/. */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "module_info.h"
-#include "validate.h"
+#include "validate/module_info.h"
+#include "validate/validate.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -22,10 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
-#include "module_info.h"
-#include "os.h"
-#include "validate.h"
+#include "support/json.h"
+#include "validate/module_info.h"
+#include "support/os.h"
+#include "validate/validate.h"
 
 #include "m3_env.h"
 #include "wasm3.h"

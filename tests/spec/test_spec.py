@@ -187,7 +187,7 @@ def test_spec_assertions(suite: SuiteResult) -> None:
 def test_spec_rejections(suite: SuiteResult) -> None:
     """At least 95% of the invalid and malformed binary modules are rejected.
 
-    Expected to fail until csrc/validate.c is the real validator (it is a placeholder that
+    Expected to fail until csrc/validate/validate.c is the real validator (it is a placeholder that
     accepts everything while no module is rejected by it): wasm3 compiles without validating."""
     rejected, accepted = suite.total("rejected"), suite.total("accepted")
     assert rejected + accepted > 1000

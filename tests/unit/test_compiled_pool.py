@@ -253,7 +253,7 @@ def _poke_peek_module() -> bytes:
 
 
 def test_a_new_instance_never_sees_the_memory_of_a_freed_one():
-    # released memory regions are kept for reuse (csrc/vmem.c), zeroed: on two threads, every
+    # released memory regions are kept for reuse (csrc/support/vmem.c), zeroed: on two threads, every
     # fresh instance - from bytes or from a compiled plugin - reads zero where the last wrote
     module = _poke_peek_module()
     compiled = CompiledPlugin(module)
@@ -314,7 +314,7 @@ def _data_pages_module(segments, probes) -> bytes:
 def test_data_segment_pages_of_a_freed_instance_are_not_seen():
     # the pages an instance's data segments are copied to (and wasm3's memory header page) stay
     # resident when its memory is released to the cache, to be zeroed by memset when the region
-    # is taken again (csrc/vmem.c exn_vmem_keep): every byte the last owner wrote there - in a
+    # is taken again (csrc/support/vmem.c exn_vmem_keep): every byte the last owner wrote there - in a
     # segment, beside one on the same page, in a page between two - must read as a fresh
     # instance has it, for an instance of the same module and of one with other segments
     a = _data_pages_module(

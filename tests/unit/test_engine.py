@@ -389,7 +389,7 @@ def test_select_in_unreachable_code_leaves_an_outer_blocks_value_alone():
         run(plugin, "run")
 
 
-# ---- a function that wasm3 cannot compile (patch 0019; csrc/plugin.c is_engine_error) ----------
+# ---- a function that wasm3 cannot compile (patch 0019; csrc/runtime/plugin.c is_engine_error) ----------
 
 
 def uncompilable_callee() -> bytes:

@@ -1,4 +1,4 @@
-"""The WebAssembly 2.0 validator (csrc/validate*.c): for each rule, a minimal module breaking it
+"""The WebAssembly 2.0 validator (csrc/validate/validate*.c): for each rule, a minimal module breaking it
 is refused with a message naming the function or section, the byte offset and the reason; valid
 modules - every committed plugin, the benchmark plugin, and small modules using each 2.0
 feature - pass.  Modules are built as bytes by the small encoder below (wat2wasm refuses most

@@ -34,7 +34,7 @@ def runner(tmp_path_factory):
     out = tmp_path_factory.mktemp("wine")
     objects = []
     sources = (sorted((ROOT / "third_party" / "wasm3" / "source").glob("*.c")) +
-               sorted((ROOT / "csrc").glob("*.c")) + sorted((ROOT / "csrc" / "wasi").glob("*.c")))
+               sorted((ROOT / "csrc").glob("*/*.c")) + sorted((ROOT / "csrc").glob("*/*/*.c")))
     for i, src in enumerate(sources):
         obj = out / f"{i}.o"
         subprocess.run([CC, "-std=gnu11", "-O1", "-w", "-DEXN_VERSION=\"test\"",

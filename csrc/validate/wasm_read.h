@@ -10,8 +10,8 @@
 #ifndef EXN_WASM_READ_H
 #define EXN_WASM_READ_H
 
-#include "internal.h"
-#include "json.h" /* exn_utf8_valid */
+#include "support/internal.h"
+#include "support/json.h" /* exn_utf8_valid */
 
 typedef struct {
     const uint8_t *p, *end;

@@ -10,7 +10,7 @@
 
 #include <stdio.h>
 
-#include "json.h"
+#include "support/json.h"
 #include "plugin.h"
 
 static const char DEFAULT_NAMESPACE[] = "extism:host/user";

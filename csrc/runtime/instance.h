@@ -6,8 +6,8 @@
 #define EXN_INSTANCE_H
 
 #include "compiled.h"
-#include "internal.h"
-#include "vmem.h"
+#include "support/internal.h"
+#include "support/vmem.h"
 
 #include "wasm3.h"
 

@@ -6,7 +6,7 @@
 #ifndef EXN_KERNEL_H
 #define EXN_KERNEL_H
 
-#include "plugin.h"
+#include "runtime/plugin.h"
 
 #define EXN_IMPORT(name)                                                                           \
     EXN_INTERNAL const void *name(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp, void *mem)

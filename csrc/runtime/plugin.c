@@ -11,9 +11,9 @@
 #include <stdio.h>
 
 #include "hostfn.h"
-#include "kernel.h"
+#include "kernel/kernel.h"
 #include "wasi/wasi.h"
-#include "watchdog.h"
+#include "support/watchdog.h"
 
 #include "m3_env.h"
 

@@ -6,7 +6,7 @@
 #ifndef EXN_VALIDATE_H
 #define EXN_VALIDATE_H
 
-#include "internal.h"
+#include "support/internal.h"
 
 /** Validate a whole module (the binary format and the validation rules of WebAssembly 2.0).
  *  Returns EXN_OK; EXN_ERR_LOAD (malformed or invalid); EXN_ERR_UNSUPPORTED (valid, but uses a

@@ -9,8 +9,8 @@
 #ifndef EXN_MANIFEST_H
 #define EXN_MANIFEST_H
 
-#include "internal.h"
-#include "strmap.h"
+#include "support/internal.h"
+#include "support/strmap.h"
 
 typedef enum { EXN_WASM_DATA, EXN_WASM_PATH, EXN_WASM_URL } exn_wasm_source_t;
 

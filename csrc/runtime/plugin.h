@@ -5,12 +5,12 @@
 
 #include "compiled.h"
 #include "instance.h"
-#include "internal.h"
-#include "kernel_mem.h"
-#include "module_info.h"
-#include "os.h"
-#include "strmap.h"
-#include "vmem.h"
+#include "support/internal.h"
+#include "kernel/kernel_mem.h"
+#include "validate/module_info.h"
+#include "support/os.h"
+#include "support/strmap.h"
+#include "support/vmem.h"
 
 #include "wasm3.h"
 

@@ -8,7 +8,7 @@
 #ifndef EXN_MODULE_INFO_H
 #define EXN_MODULE_INFO_H
 
-#include "internal.h"
+#include "support/internal.h"
 
 /* wasm value type bytes */
 #define EXN_WASM_I32 0x7F

@@ -3,8 +3,8 @@
 #ifndef EXN_HOSTFN_H
 #define EXN_HOSTFN_H
 
-#include "internal.h"
-#include "module_info.h"
+#include "support/internal.h"
+#include "validate/module_info.h"
 
 #include "wasm3.h"
 

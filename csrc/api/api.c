@@ -3,10 +3,10 @@
  * May call: plugin.h, json.h. */
 #include <stdio.h>
 
-#include "compiled.h"
-#include "json.h"
-#include "kernel.h"
-#include "watchdog.h"
+#include "runtime/compiled.h"
+#include "support/json.h"
+#include "kernel/kernel.h"
+#include "support/watchdog.h"
 
 #ifndef EXN_VERSION
 #define EXN_VERSION "0.0.0"

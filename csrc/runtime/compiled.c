@@ -7,8 +7,8 @@
 #include "compiled.h"
 
 #include "hostfn.h"
-#include "kernel.h"
-#include "validate.h"
+#include "kernel/kernel.h"
+#include "validate/validate.h"
 #include "wasi/wasi.h"
 
 /* ---- messages --------------------------------------------------------------------------- */

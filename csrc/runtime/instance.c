@@ -6,7 +6,7 @@
 #include "instance.h"
 
 #include "hostfn.h"
-#include "kernel.h"
+#include "kernel/kernel.h"
 #include "plugin.h"
 #include "wasi/wasi.h"
 

@@ -2,10 +2,10 @@
  * May call: json.h, codec.h (base64, sha256), os.h (reading files). */
 #include "manifest.h"
 
-#include "codec.h"
-#include "http.h"
-#include "json.h"
-#include "os.h"
+#include "support/codec.h"
+#include "http/http.h"
+#include "support/json.h"
+#include "support/os.h"
 
 typedef struct {
     char *errbuf;

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "json.h"
+#include "support/json.h"
 #include "kernel.h"
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};

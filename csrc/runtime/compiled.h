@@ -9,10 +9,10 @@
 #ifndef EXN_COMPILED_H
 #define EXN_COMPILED_H
 
-#include "internal.h"
-#include "manifest.h"
-#include "module_info.h"
-#include "strmap.h"
+#include "support/internal.h"
+#include "manifest/manifest.h"
+#include "validate/module_info.h"
+#include "support/strmap.h"
 
 #include "wasm3.h"
 

@@ -3,8 +3,8 @@
  * that persists across calls, bounded by memory.max_var_bytes with the official accounting.
  * Since runtime 1.7 the host frees every handle passed to these imports.
  * May call: kernel_mem.h and strmap.h through the plugin. */
-#include "compiled.h"
-#include "json.h"
+#include "runtime/compiled.h"
+#include "support/json.h"
 #include "kernel.h"
 
 /* Bytes an entry costs against max_var_bytes in the official runtime: a Rust String plus a

@@ -5,7 +5,7 @@
 #ifndef EXN_VALIDATE_CODE_H
 #define EXN_VALIDATE_CODE_H
 
-#include "internal.h"
+#include "support/internal.h"
 #include "module_info.h" /* value type bytes, exn_valtype_name */
 
 /* Implementation limits (those of web engines, the JS API's "limits" section): valid modules

@@ -2,8 +2,8 @@
 #ifndef EXN_HTTP_H
 #define EXN_HTTP_H
 
-#include "internal.h"
-#include "strmap.h"
+#include "support/internal.h"
+#include "support/strmap.h"
 
 /** Fetch a module through the process-wide transport, following redirects (allowed_hosts does
  *  not apply: it governs the guest).  Returns EXN_OK and owned bytes (exn_free), or

@@ -13,11 +13,11 @@
 
 #include <stdio.h>
 
-#include "compiled.h"
-#include "json.h"
-#include "kernel.h"
-#include "url.h"
-#include "watchdog.h"
+#include "runtime/compiled.h"
+#include "support/json.h"
+#include "kernel/kernel.h"
+#include "support/url.h"
+#include "support/watchdog.h"
 
 #define MAX_REDIRECTS 10
 #define MAX_SOURCE_BYTES ((uint64_t)1 << 30) /* a manifest url source */

@@ -10,8 +10,8 @@
 #ifndef EXN_KERNEL_MEM_H
 #define EXN_KERNEL_MEM_H
 
-#include "internal.h"
-#include "vmem.h"
+#include "support/internal.h"
+#include "support/vmem.h"
 
 /* Layout constants of the official kernel (see docs/kernel-semantics.md). */
 #define EXN_KMEM_PAGE ((uint64_t)65536)
