@@ -17,7 +17,7 @@ extern "C" {
  *  constructors. */
 typedef enum {
     EXN_OK = 0,
-    EXN_ERR_MISUSE = 1,      /* bad argument, closed object, call on a busy plugin */
+    EXN_ERR_MISUSE = 1,      /* bad argument, closed object, re-entrant call, deadlock */
     EXN_ERR_NOMEM = 2,       /* out of memory (host or kernel memory) */
     EXN_ERR_MANIFEST = 3,    /* invalid manifest or unreadable wasm source */
     EXN_ERR_LOAD = 4,        /* malformed or invalid wasm module */
@@ -50,6 +50,10 @@ typedef struct {
     const uint8_t *output; /* Borrowed (valid until the next call, reset or free) */
     uint64_t output_len;
     int32_t rc; /* what extism_plugin_call would return */
+    /* When the call could not begin (bad arguments, re-entrant call, the plugin closed, or
+     * busy on another thread past the deadline or in a deadlock): why, a static text; the
+     * plugin's own message (exn_plugin_errmsg) is then unchanged.  Otherwise NULL. */
+    const char *why;
 } exn_call_result_t;
 
 /** Receives a guest log line (`msg`, `len` bytes, UTF-8, not NUL-terminated) at `level` and
@@ -62,8 +66,10 @@ typedef int32_t (*exn_log_fn)(void *userdata, int32_t level, const char *msg, si
 EXTISM_API const char *exn_status_name(exn_status_t status);
 
 /** As extism_plugin_new, reporting the kind of failure.  On failure `*out_plugin` is NULL and a
- *  message is written to `errbuf` (always NUL-terminated when errbuf_len > 0).
- *  Returns EXN_OK, EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE or _UNSUPPORTED. */
+ *  message is written to `errbuf` (always NUL-terminated when errbuf_len > 0).  Start
+ *  functions run here, under the manifest's timeout_ms.
+ *  Returns EXN_OK, EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED or _TIMEOUT (a
+ *  start function ran past timeout_ms). */
 EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
                                        const ExtismFunction **functions, size_t n_functions,
                                        bool with_wasi, ExtismPlugin **out_plugin, char *errbuf,
@@ -94,48 +100,81 @@ EXTISM_API exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
 
 /** A new instance of a compiled plugin: its own memory, globals, vars, config copy and kernel
  *  memory, sharing the compiled plugin's modules and functions (the compiled plugin may be
- *  freed before it).  Returns EXN_OK, EXN_ERR_LOAD (a start function failed), _NOMEM, ... */
+ *  freed before it).  Returns EXN_OK, EXN_ERR_LOAD (a start function failed), _TIMEOUT (a
+ *  start function ran past the manifest's timeout_ms), _NOMEM, ... */
 EXTISM_API exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *compiled,
                                                      ExtismPlugin **out_plugin, char *errbuf,
                                                      size_t errbuf_len);
 
 /** Call export `name` with `input`; on EXN_OK read the output from `out`.
- *  `timeout_ns`: EXN_TIMEOUT_DEFAULT, EXN_TIMEOUT_NONE, or the most this call may run (from
- *  when the export is entered; initialisation is not timed).
+ *  `timeout_ns`: EXN_TIMEOUT_DEFAULT, EXN_TIMEOUT_NONE, or the most this call may take, from
+ *  this function's entry: waiting for the plugin (busy on another thread), start functions of
+ *  re-created instances, initialisers (_initialize, __wasm_call_ctors, hs_init), copying the
+ *  input and the export itself all count.
  *  Returns EXN_OK, or _NOT_FOUND, _SIGNATURE, _GUEST, _TRAP, _EXIT, _HOST, _CANCELLED, _TIMEOUT,
- *  _NOMEM, _MISUSE; `out->rc` is set in every case and the text is in exn_plugin_errmsg(p).
+ *  _NOMEM, _MISUSE; `out->rc` is set in every case and the text is in exn_plugin_errmsg(p), or
+ *  in out->why when the call could not begin.
  *  Ownership: borrows `name` and `input` for the duration of the call.
- *  Threads: one call at a time per plugin (another thread waits; a re-entrant call from a host
- *  function returns EXN_ERR_MISUSE); different plugins may run concurrently. */
+ *  Threads: one call at a time per plugin: another thread's call waits, until its deadline;
+ *  a re-entrant call from a host function, and a wait that would deadlock (threads whose
+ *  host functions call each other's busy plugins), return EXN_ERR_MISUSE at once.  Different
+ *  plugins run concurrently. */
 EXTISM_API exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
                                         size_t input_len, void *host_context,
                                         int64_t timeout_ns, exn_call_result_t *out);
 
-/** Release everything the plugin holds except the small object itself: later calls fail with
- *  EXN_ERR_MISUSE ("closed"); extism_plugin_free still has to be called.  Waits for a call
- *  running on another thread to finish.  Returns EXN_OK, or EXN_ERR_MISUSE when called from
- *  inside one of the plugin's own calls (a host function). */
+/** Release the plugin's instances, memory and settings: calls from then on, and calls waiting
+ *  for the plugin, fail with EXN_ERR_MISUSE ("closed").  A call running on another thread is
+ *  cancelled (it stops at its next loop iteration or function entry, a host function running
+ *  to its end, and returns EXN_ERR_CANCELLED) and waited for.  The object itself, its id,
+ *  cancel handle and the compiled plugin stay until extism_plugin_free, which still has to be
+ *  called (by the last user: never while another thread is inside a function given `p`); so
+ *  does kernel memory after exn_current_plugin_keep_memory.  Returns EXN_OK, or EXN_ERR_MISUSE
+ *  when called from inside one of the plugin's own calls (a host function). */
 EXTISM_API exn_status_t exn_plugin_close(ExtismPlugin *p);
 
 /** 1 if a call of `p` is running on the calling thread (so a host function of `p` is calling),
  *  else 0.  Lets a binding tell a re-entrant call from a call waiting for another thread. */
 EXTISM_API int exn_plugin_is_running_here(const ExtismPlugin *p);
 
-/** The state of calls through exn_call: set `plugin` once, and the other inputs when they
- *  change; the outputs are written by each call. */
+/** The state of calls through exn_call, one per calling thread at a time (bindings keep a
+ *  few per plugin): zero it, set `plugin`, and the other inputs when they change; the outputs
+ *  are written by each call.  Free its buffer with exn_call_release. */
 typedef struct {
     ExtismPlugin *plugin;
     void *host_context;   /* input: given to host functions */
     int64_t timeout_ns;   /* input: as for exn_plugin_call */
-    const char *output;   /* output: Borrowed (valid until the next call, reset or free) */
+    /* output: after a success the output bytes, after a failure the error text (both
+     * NUL-terminated).  Copied into this struct's own buffer while the call still held the
+     * plugin: valid until the next exn_call with this struct or exn_call_release, whatever
+     * other threads do with the plugin. */
+    const char *output;
     int32_t rc;           /* output: as for exn_plugin_call */
     int32_t status;       /* output: the exn_status_t of the call */
+    int32_t has_error;    /* output, after a failure: 1 if the text is the plugin's own error
+                           * (what extism_plugin_error gives; possibly empty), else 0 */
+    uint8_t *buf_;        /* private */
+    size_t cap_;          /* private */
 } exn_call_t;
 
 /** exn_plugin_call for bindings that call often: returns the output length (>= 0) when the
- *  call succeeded, or -1 when it failed (c->status and exn_plugin_errmsg say why). */
+ *  call succeeded, or -1 when it failed (c->status and c->output say why). */
 EXTISM_API int64_t exn_call(exn_call_t *c, const char *name, const uint8_t *input,
                             size_t input_len);
+
+/** Free the buffer of `c` (not the plugin).  `c` may be used again. */
+EXTISM_API void exn_call_release(exn_call_t *c);
+
+/** A thread, for stopping its calls from a signal handler. */
+typedef struct exn_thread exn_thread_t;
+
+/** The calling thread.  Valid while the thread lives. */
+EXTISM_API exn_thread_t *exn_thread_self(void);
+
+/** Stop the innermost plugin call running on thread `t` (it ends with EXN_ERR_CANCELLED), and
+ *  a wait of `t` for a plugin busy on another thread.  Async-signal-safe, but only when called
+ *  on thread `t` itself (a signal handler running on it). */
+EXTISM_API void exn_thread_interrupt(exn_thread_t *t);
 
 /** Detail of the last failure on `p` ("" if none).  For EXN_ERR_GUEST it is the plugin's own
  *  error text.  Borrowed (valid until the next call on `p`). */
@@ -154,8 +193,8 @@ EXTISM_API int exn_plugin_function_kind(ExtismPlugin *p, const char *name);
 EXTISM_API void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn,
                                       void *userdata);
 
-/** Set (value != NULL) or remove (value == NULL) one config entry.  Copied.
- *  Returns EXN_OK, EXN_ERR_NOMEM or EXN_ERR_MISUSE (plugin busy). */
+/** Set (value != NULL) or remove (value == NULL) one config entry.  Copied.  Waits while a
+ *  call of another thread runs.  Returns EXN_OK, EXN_ERR_NOMEM or EXN_ERR_MISUSE (closed). */
 EXTISM_API exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_len,
                                               const char *value, size_t value_len);
 
@@ -167,8 +206,9 @@ enum { EXN_WASI_INHERIT = 0, EXN_WASI_DISCARD = 1, EXN_WASI_CALLBACK = 2 };
  *  guest (the call then fails with EXN_ERR_HOST).  Runs on the calling thread. */
 typedef int (*exn_output_fn)(void *userdata, const uint8_t *data, size_t len);
 
-/** Command-line arguments the guest sees (args_get); Copied.  Default: none.
- *  Returns EXN_OK, EXN_ERR_NOMEM, or EXN_ERR_MISUSE (no WASI, or the plugin is busy). */
+/** Command-line arguments the guest sees (args_get); Copied.  Default: none.  Waits while a
+ *  call of another thread runs.  Returns EXN_OK, EXN_ERR_NOMEM, or EXN_ERR_MISUSE (no WASI,
+ *  or closed). */
 EXTISM_API exn_status_t exn_plugin_wasi_args(ExtismPlugin *p, const char *const *args, size_t n);
 
 /** Environment the guest sees (environ_get), "NAME=value" strings; Copied.  Default: empty. */
@@ -250,6 +290,12 @@ EXTISM_API void exn_current_plugin_fail(ExtismCurrentPlugin *plugin, const char 
  *  Returns EXN_OK, EXN_ERR_NOMEM or EXN_ERR_MISUSE. */
 EXTISM_API exn_status_t exn_current_plugin_set_error(ExtismCurrentPlugin *plugin,
                                                      const char *message, size_t len);
+
+/** Host code may keep pointers into kernel memory past this host call (e.g. a Python
+ *  memoryview): from now on exn_plugin_close leaves the plugin's kernel memory in place and
+ *  only extism_plugin_free releases it, so such a pointer never reaches memory that another
+ *  plugin reuses. */
+EXTISM_API void exn_current_plugin_keep_memory(ExtismCurrentPlugin *plugin);
 
 /** Size of kernel memory in bytes: every handle plus its length must stay below it. */
 EXTISM_API uint64_t exn_current_plugin_memory_size(ExtismCurrentPlugin *plugin);

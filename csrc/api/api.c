@@ -139,17 +139,14 @@ bool extism_plugin_reset(ExtismPlugin *plugin)
 {
     if (!plugin)
         return false;
-    bool inside = exn_plugin_running_here(plugin); /* from a host function: lock already held */
-    if (!inside)
-        exn_os_mutex_lock(plugin->lock);
-    bool open = !plugin->closed;
-    if (open)
-        exn_kmem_reset(&plugin->kmem);
+    bool inside;
+    if (!exn_plugin_hold(plugin, &inside))
+        return false;
+    exn_kmem_reset(&plugin->kmem);
     plugin->output = NULL;
     plugin->output_len = 0;
-    if (!inside)
-        exn_os_mutex_unlock(plugin->lock);
-    return open;
+    exn_plugin_unhold(plugin, inside);
+    return true;
 }
 
 void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin)

@@ -24,21 +24,243 @@ const char exn_trap_http[] = "[http]";
 
 #define KERNEL_PAGES_BEYOND_START 65520 /* with no max_pages: up to 4 GiB of kernel memory */
 
+/* ---- who holds a plugin ------------------------------------------------------------------- */
+
+#if defined(_MSC_VER) && !defined(__clang__)
+static bool uptr_cas(volatile uintptr_t *p, uintptr_t expect, uintptr_t desired)
+{
+    return (uintptr_t)_InterlockedCompareExchangePointer((void *volatile *)p, (void *)desired,
+                                                         (void *)expect) == expect;
+}
+static uintptr_t uptr_load(volatile uintptr_t *p)
+{
+    return (uintptr_t)_InterlockedCompareExchangePointer((void *volatile *)p, NULL, NULL);
+}
+static void uptr_clear(volatile uintptr_t *p)
+{
+    _InterlockedExchangePointer((void *volatile *)p, NULL);
+}
+static void u32_add(volatile uint32_t *p, int32_t d)
+{
+    _InterlockedExchangeAdd((volatile long *)p, d);
+}
+static uint32_t u32_load(volatile uint32_t *p)
+{
+    return exn_atomic_load_u32(p); /* (a full barrier there) */
+}
+#else
+/* sequentially consistent: a thread that releases a plugin (store holder, then load waiters)
+ * and one that starts waiting (add waiters, then CAS holder) cannot both miss the other */
+static bool uptr_cas(volatile uintptr_t *p, uintptr_t expect, uintptr_t desired)
+{
+    return __atomic_compare_exchange_n(p, &expect, desired, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_SEQ_CST);
+}
+static uintptr_t uptr_load(volatile uintptr_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+static void uptr_clear(volatile uintptr_t *p)
+{
+    __atomic_exchange_n(p, 0, __ATOMIC_SEQ_CST);
+}
+static void u32_add(volatile uint32_t *p, int32_t d)
+{
+    __atomic_fetch_add(p, (uint32_t)d, __ATOMIC_SEQ_CST);
+}
+static uint32_t u32_load(volatile uint32_t *p)
+{
+    return __atomic_load_n(p, __ATOMIC_SEQ_CST);
+}
+#endif
+
 /* Plugins running on this thread, innermost first: detects a host function calling back into
- * the plugin that called it. */
+ * the plugin that called it, and lets a signal handler on this thread stop the innermost call
+ * (exn_thread_interrupt).  The list head and a frame's fields are written before the frame is
+ * published, so a signal handler on this thread sees only whole frames. */
 typedef struct frame {
     ExtismPlugin *plugin;
     struct frame *outer;
 } frame_t;
-static EXN_THREAD_LOCAL frame_t *running;
 
-bool exn_plugin_running_here(const ExtismPlugin *p)
+struct exn_thread {
+    frame_t *volatile running;
+    volatile uint32_t interrupted; /* exn_thread_interrupt ran: stop waiting for a plugin */
+};
+static EXN_THREAD_LOCAL exn_thread_t this_thread;
+
+exn_thread_t *exn_thread_self(void)
 {
-    for (frame_t *f = running; f; f = f->outer) {
+    return &this_thread;
+}
+
+void exn_thread_interrupt(exn_thread_t *t)
+{
+    /* async-signal-safe: one load and lock-free atomics */
+    frame_t *f = t->running;
+    if (f)
+        exn_call_interrupt(&f->plugin->call_state, 0);
+    t->interrupted = 1;
+}
+
+static bool running_on(const exn_thread_t *self, const ExtismPlugin *p)
+{
+    for (frame_t *f = self->running; f; f = f->outer) {
         if (f->plugin == p)
             return true;
     }
     return false;
+}
+
+bool exn_plugin_running_here(const ExtismPlugin *p)
+{
+    return running_on(&this_thread, p);
+}
+
+/* A thread's id as a plugin's holder: the address of its exn_thread_t (unique among live
+ * threads, never 0). */
+#define THREAD_ID(self) ((uintptr_t)(self))
+
+/* Threads waiting for a busy plugin (under the global lock), for finding wait-for cycles. */
+typedef struct waiter {
+    uintptr_t thread;
+    ExtismPlugin *plugin;
+    struct waiter *next;
+} waiter_t;
+static waiter_t *waiting;
+
+#define WAIT_SLICE_NS 20000000u /* how often a waiter looks at its own calls' interrupts */
+
+/* Whether `me` waiting for `p` closes a cycle: p is held by a thread that waits for a plugin
+ * held by a thread that ... waits for a plugin `me` holds.  Global lock held: each waiter in
+ * the list is blocked (and so keeps holding what it holds) while we look. */
+static bool closes_cycle(ExtismPlugin *p, uintptr_t me)
+{
+    for (unsigned hops = 0; p && hops < 4096; hops++) {
+        uintptr_t h = uptr_load(&p->holder);
+        if (h == 0)
+            return false;
+        if (h == me)
+            return true;
+        ExtismPlugin *next = NULL;
+        for (waiter_t *w = waiting; w; w = w->next) {
+            if (w->thread == h) {
+                next = w->plugin;
+                break;
+            }
+        }
+        p = next;
+    }
+    return false;
+}
+
+/* Why this thread's own calls (of host functions we are inside) must stop: 0, or the
+ * EXN_ERR_CANCELLED / _TIMEOUT of the innermost one interrupted. */
+static exn_status_t outer_interrupt(void)
+{
+    for (frame_t *f = this_thread.running; f; f = f->outer) {
+        uint32_t s = exn_atomic_load_u32(&f->plugin->call_state);
+        if (s & EXN_CALL_INTERRUPT)
+            return s & EXN_CALL_TIMEOUT ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
+    }
+    return this_thread.interrupted ? EXN_ERR_CANCELLED : EXN_OK;
+}
+
+static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...) EXN_PRINTF(2, 3);
+
+/* Wait until this thread holds `p`: while another thread's call runs, until `deadline_ns`
+ * (0: none), a wait-for cycle (two threads whose host functions call each other's plugin),
+ * an interrupt of this thread's own calls, or close (unless `for_close`).  Failures set the
+ * plugin's message only when they cannot race another thread's call (`p` is not ours). */
+static exn_status_t wait_for_plugin(ExtismPlugin *p, uintptr_t me, uint64_t deadline_ns,
+                                    bool for_close, const char **out_why)
+{
+    exn_status_t st = EXN_OK;
+    waiter_t self = {me, p, NULL};
+    exn_os_global_lock();
+    self.next = waiting;
+    waiting = &self;
+    u32_add(&p->waiters, 1);
+    for (;;) {
+        if (!for_close && exn_atomic_load_u32(&p->closing)) {
+            st = EXN_ERR_MISUSE;
+            *out_why = "the plugin is closed";
+            break;
+        }
+        if (uptr_cas(&p->holder, 0, me))
+            break;
+        if (closes_cycle(p, me)) {
+            st = EXN_ERR_MISUSE;
+            *out_why = "deadlock: the plugin is busy in a call on another thread, which waits "
+                       "(through host functions) for a plugin this thread's call holds";
+            break;
+        }
+        uint64_t now = exn_os_monotonic_ns();
+        if (deadline_ns && now >= deadline_ns) {
+            st = EXN_ERR_TIMEOUT;
+            *out_why = "timeout (waiting for the plugin, busy in a call on another thread)";
+            break;
+        }
+        if (!for_close && (st = outer_interrupt()) != EXN_OK) {
+            *out_why = st == EXN_ERR_TIMEOUT ? "timeout (of the calling plugin, waiting for a "
+                                               "plugin busy on another thread)"
+                                             : "cancelled (waiting for a plugin busy on another "
+                                               "thread)";
+            break;
+        }
+        if (for_close) /* a call that began after close interrupted the running one */
+            exn_call_interrupt(&p->call_state, 0);
+        uint64_t until = now + WAIT_SLICE_NS;
+        exn_os_global_wait_plugins(deadline_ns && deadline_ns < until ? deadline_ns : until);
+    }
+    u32_add(&p->waiters, -1);
+    for (waiter_t **at = &waiting; *at; at = &(*at)->next) {
+        if (*at == &self) {
+            *at = self.next;
+            break;
+        }
+    }
+    exn_os_global_unlock();
+    return st;
+}
+
+static inline exn_status_t hold(ExtismPlugin *p, uintptr_t me, uint64_t deadline_ns,
+                                const char **out_why)
+{
+    if (uptr_cas(&p->holder, 0, me))
+        return EXN_OK;
+    return wait_for_plugin(p, me, deadline_ns, false, out_why);
+}
+
+static inline void unhold(ExtismPlugin *p)
+{
+    uptr_clear(&p->holder);
+    if (EXN_UNLIKELY(u32_load(&p->waiters) != 0)) {
+        exn_os_global_lock();
+        exn_os_global_broadcast_plugins();
+        exn_os_global_unlock();
+    }
+}
+
+bool exn_plugin_hold(ExtismPlugin *p, bool *inside)
+{
+    const char *why;
+    *inside = exn_plugin_running_here(p);
+    if (*inside)
+        return !p->closed;
+    if (hold(p, THREAD_ID(&this_thread), 0, &why) != EXN_OK)
+        return false;
+    if (p->closed) {
+        unhold(p);
+        return false;
+    }
+    return true;
+}
+
+void exn_plugin_unhold(ExtismPlugin *p, bool inside)
+{
+    if (!inside)
+        unhold(p);
 }
 
 /* ---- messages ------------------------------------------------------------------------------ */
@@ -62,8 +284,6 @@ exn_status_t exn_plugin_set_errmsg(ExtismPlugin *p, const char *text, size_t len
     return EXN_OK;
 }
 
-static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...) EXN_PRINTF(2, 3);
-
 static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
 {
     char buf[1024];
@@ -85,6 +305,38 @@ const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
 
 /* ---- creation --------------------------------------------------------------------------------- */
 
+/* Instantiate p's modules, running their start functions as the first call of the plugin:
+ * under the manifest's timeout, and stopped by a cancel (the call state is running). */
+static exn_status_t instantiate_timed(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
+{
+    uint32_t running = (1u << EXN_CALL_GEN_SHIFT) | EXN_CALL_RUNNING;
+    exn_deadline_t deadline = {0};
+    bool timed = p->timeout_ns != 0;
+    exn_atomic_store_u32(&p->call_state, running);
+    if (timed) {
+        uint64_t now = exn_os_monotonic_ns();
+        uint64_t at = p->timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + p->timeout_ns;
+        if (exn_watchdog_arm(&deadline, &p->call_state, running, at) != EXN_OK) {
+            exn_fmt(errbuf, errbuf_len, "cannot start the timeout thread");
+            return EXN_ERR_NOMEM;
+        }
+    }
+    exn_status_t st = exn_instances_new(p, errbuf, errbuf_len);
+    if (timed)
+        exn_watchdog_disarm(&deadline);
+    uint32_t state = exn_atomic_load_u32(&p->call_state); /* (nothing else changes it now) */
+    exn_atomic_store_u32(&p->call_state, 1u << EXN_CALL_GEN_SHIFT);
+    if (st == EXN_ERR_LOAD && (state & EXN_CALL_INTERRUPT)) {
+        char reason[512];
+        exn_fmt(reason, sizeof reason, "%s", errbuf ? errbuf : "");
+        st = state & EXN_CALL_TIMEOUT ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
+        exn_fmt(errbuf, errbuf_len, "%s (%s)", reason,
+                st == EXN_ERR_TIMEOUT ? "timeout: the manifest's timeout_ms covers start functions"
+                                      : "cancelled");
+    }
+    return st;
+}
+
 exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin **out_plugin,
                                           char *errbuf, size_t errbuf_len)
 {
@@ -99,12 +351,13 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     *out_plugin = NULL;
 
     p = exn_calloc(1, sizeof *p);
-    if (!p || !(p->lock = exn_os_mutex_new())) {
+    if (!p) {
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
     exn_compiled_retain(c);
     p->compiled = c;
+    p->timeout_ns = c->timeout_ns;
     p->cancel.state = &p->call_state;
     p->log_level = EXN_LOG_OFF;
     p->call_log_level = EXN_LOG_ASK;
@@ -144,7 +397,7 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
-    EXN_TRY(exn_instances_new(p, errbuf, errbuf_len));
+    EXN_TRY(instantiate_timed(p, errbuf, errbuf_len));
     EXN_TRY(exn_plugin_set_errmsg(p, "", 0));
     *out_plugin = p;
     p = NULL;
@@ -174,8 +427,10 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     return st;
 }
 
-/* Free everything but the object and its lock (exn_plugin_close, extism_plugin_free). */
-static void release(ExtismPlugin *p)
+/* Free what the instances use (exn_plugin_close, extism_plugin_free; again is harmless).  The
+ * compiled plugin stays until extism_plugin_free (lookups that take no hold read it), and so
+ * does kernel memory while host code may hold views of it (keep_kmem). */
+static void release(ExtismPlugin *p, bool all)
 {
     exn_instances_free(p);
     exn_free(p->mods);
@@ -183,17 +438,27 @@ static void release(ExtismPlugin *p)
     p->mods = p->main = NULL;
     p->order = NULL;
     p->n_mods = 0;
-    exn_kmem_free(&p->kmem);
+    if (all || !p->keep_kmem)
+        exn_kmem_free(&p->kmem);
     exn_strmap_clear(&p->vars);
     exn_strmap_clear(&p->config);
     exn_strmap_clear(&p->http_headers);
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
-    exn_compiled_release(p->compiled);
-    p->compiled = NULL;
+    if (all) {
+        exn_compiled_release(p->compiled);
+        p->compiled = NULL;
+    }
     p->output = NULL;
     p->output_len = 0;
     p->closed = true;
+}
+
+void exn_current_plugin_keep_memory(ExtismCurrentPlugin *plugin)
+{
+    ExtismPlugin *p = (ExtismPlugin *)(void *)plugin;
+    if (p && exn_plugin_running_here(p)) /* (only the holder writes the plugin's fields) */
+        p->keep_kmem = true;
 }
 
 int exn_plugin_is_running_here(const ExtismPlugin *p)
@@ -209,9 +474,21 @@ exn_status_t exn_plugin_close(ExtismPlugin *p)
         set_errmsgf(p, "a plugin cannot be closed from inside one of its own calls");
         return EXN_ERR_MISUSE;
     }
-    exn_os_mutex_lock(p->lock);
-    release(p);
-    exn_os_mutex_unlock(p->lock);
+    /* from now on calls fail (also those waiting for the plugin); the running one is stopped
+     * at its next loop iteration or function entry (a host function runs to its end) and ends
+     * with EXN_ERR_CANCELLED; then the plugin is ours and its instances are freed */
+    exn_atomic_store_u32(&p->closing, 1);
+    exn_call_interrupt(&p->call_state, 0);
+    uintptr_t me = THREAD_ID(&this_thread);
+    const char *why = NULL;
+    if (!uptr_cas(&p->holder, 0, me)) {
+        exn_os_global_lock();
+        exn_os_global_broadcast_plugins(); /* waiters see `closing` and give up */
+        exn_os_global_unlock();
+        wait_for_plugin(p, me, 0, true, &why);
+    }
+    release(p, false);
+    unhold(p);
     return EXN_OK;
 }
 
@@ -219,9 +496,8 @@ void extism_plugin_free(ExtismPlugin *p)
 {
     if (!p)
         return;
-    release(p);
+    release(p, true);
     exn_free(p->errmsg);
-    exn_os_mutex_free(p->lock);
     exn_free(p);
 }
 
@@ -315,9 +591,9 @@ static exn_status_t restart(ExtismPlugin *p)
     return st;
 }
 
-static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t *input,
-                                size_t input_len, void *host_context, int64_t timeout_ns,
-                                exn_call_result_t *out)
+/* The call proper, with `p` held, its state running and the deadline armed. */
+static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *input,
+                              size_t input_len, void *host_context, exn_call_result_t *out)
 {
     exn_status_t st;
     if (p->restart && (st = restart(p)) != EXN_OK)
@@ -383,28 +659,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         p->kmem.input_len = input_len;
     }
 
-    /* the deadline counts from here: initialisation and input copying are not timed */
-    uint64_t manifest_timeout = p->compiled->timeout_ns;
-    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? manifest_timeout != 0 : timeout_ns >= 0;
-    uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? manifest_timeout
-                       : timeout_ns < 0                  ? 0
-                                                         : (uint64_t)timeout_ns;
-    exn_deadline_t deadline = {0};
-    if (timed) {
-        uint64_t now = exn_os_monotonic_ns();
-        p->deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
-        if (exn_watchdog_arm(&deadline, &p->call_state, exn_atomic_load_u32(&p->call_state),
-                             p->deadline_ns) != EXN_OK) {
-            set_errmsgf(p, "cannot start the timeout thread");
-            p->has_error = true;
-            p->host_context = NULL;
-            return EXN_ERR_NOMEM;
-        }
-    }
     r = exn_module_call(p->main, e->index, 0, NULL);
-    if (timed)
-        exn_watchdog_disarm(&deadline);
-    p->deadline_ns = 0;
     p->host_context = NULL;
     if (p->last_is_start || is_engine_error(r))
         p->restart = true;
@@ -417,31 +672,74 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     return st;
 }
 
-exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
-                             size_t input_len, void *host_context, int64_t timeout_ns,
-                             exn_call_result_t *out)
+#if defined(_MSC_VER) && !defined(__clang__)
+#define SIGNAL_FENCE() _ReadWriteBarrier()
+#else
+#define SIGNAL_FENCE() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#endif
+
+#define CALL_BUF_SHRINK ((size_t)1 << 20) /* a larger exn_call_t buffer shrinks to fit */
+
+/* Copy `len` bytes and a NUL into c's own buffer; c->output points to it.  False when out of
+ * memory (c->output is then a static text saying so). */
+static bool copy_out(exn_call_t *c, const void *data, size_t len)
 {
-    exn_call_result_t ignored;
-    if (!out)
-        out = &ignored;
+    size_t need = len + 1;
+    if (need < len || need > c->cap_ || (c->cap_ > CALL_BUF_SHRINK && need < c->cap_ / 4)) {
+        size_t cap = need < 256 ? 256 : need;
+        uint8_t *b = need < len ? NULL : exn_malloc(cap);
+        if (!b) {
+            c->output = "out of memory copying the output of the call";
+            return false;
+        }
+        exn_free(c->buf_);
+        c->buf_ = b;
+        c->cap_ = cap;
+    }
+    if (len)
+        memcpy(c->buf_, data, len);
+    c->buf_[len] = 0;
+    c->output = (const char *)c->buf_;
+    return true;
+}
+
+/* exn_plugin_call; with `copy`, the output (or the error text) is copied into it before the
+ * plugin is let go, so no other thread's call can overwrite it first. */
+static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
+                                size_t input_len, void *host_context, int64_t timeout_ns,
+                                exn_call_result_t *out, exn_call_t *copy)
+{
     out->output = NULL;
     out->output_len = 0;
     out->rc = -1;
-    if (!p)
-        return EXN_ERR_MISUSE;
-    if (exn_plugin_running_here(p)) {
-        set_errmsgf(p, "re-entrant call: a host function called back into the plugin that is "
-                       "calling it");
+    out->why = NULL;
+    if (!p || !name || (!input && input_len)) {
+        out->why = "no plugin, no function name or no input data given";
         return EXN_ERR_MISUSE;
     }
-    if (!name || (!input && input_len)) {
-        set_errmsgf(p, "no function name or no input data given");
+    exn_thread_t *self = &this_thread;
+    if (running_on(self, p)) {
+        out->why = "re-entrant call: a host function called back into the plugin that is "
+                   "calling it";
         return EXN_ERR_MISUSE;
     }
 
-    exn_os_mutex_lock(p->lock);
-    frame_t frame = {p, running};
-    running = &frame;
+    /* the deadline counts from here: waiting for the plugin, (re)instantiation with start
+     * functions, initialisers and input copying are all within it */
+    bool timed = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns != 0 : timeout_ns >= 0;
+    uint64_t deadline_ns = 0;
+    if (timed) {
+        uint64_t timeout = timeout_ns == EXN_TIMEOUT_DEFAULT ? p->timeout_ns : (uint64_t)timeout_ns;
+        uint64_t now = exn_os_monotonic_ns();
+        deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+    }
+    self->interrupted = 0;
+    exn_status_t st = hold(p, THREAD_ID(self), deadline_ns, &out->why);
+    if (st != EXN_OK)
+        return st;
+    frame_t frame = {p, self->running};
+    SIGNAL_FENCE(); /* a signal handler on this thread sees the frame whole */
+    self->running = &frame;
 
     p->exit_code = 0;
     p->trap_msg[0] = '\0';
@@ -453,31 +751,76 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
 
     /* a new generation, running: a cancel from now on stops this call and no other */
     uint32_t gen = (exn_atomic_load_u32(&p->call_state) >> EXN_CALL_GEN_SHIFT) + 1;
-    exn_atomic_store_u32(&p->call_state, (gen << EXN_CALL_GEN_SHIFT) | EXN_CALL_RUNNING);
+    uint32_t running = (gen << EXN_CALL_GEN_SHIFT) | EXN_CALL_RUNNING;
+    exn_atomic_store_u32(&p->call_state, running);
 
-    exn_status_t st = EXN_ERR_MISUSE;
-    if (p->closed)
+    if (p->closed || exn_atomic_load_u32(&p->closing)) {
+        st = EXN_ERR_MISUSE;
         set_errmsgf(p, "the plugin is closed");
-    else
-        st = call_locked(p, name, input, input_len, host_context, timeout_ns, out);
+    } else {
+        exn_deadline_t deadline = {0};
+        p->deadline_ns = deadline_ns;
+        if (timed && exn_watchdog_arm(&deadline, &p->call_state, running, deadline_ns)) {
+            st = EXN_ERR_NOMEM;
+            set_errmsgf(p, "cannot start the timeout thread");
+        } else {
+            st = call_held(p, name, input, input_len, host_context, out);
+            if (timed)
+                exn_watchdog_disarm(&deadline);
+        }
+        p->deadline_ns = 0;
+    }
     exn_atomic_store_u32(&p->call_state, gen << EXN_CALL_GEN_SHIFT);
     out->output = p->output;
     out->output_len = p->output_len;
+    if (copy) {
+        copy->has_error = p->has_error;
+        if (st != EXN_OK)
+            copy_out(copy, p->errmsg, strlen(p->errmsg));
+        else if (!p->output_len)
+            copy->output = "";
+        else if (p->output_len > SIZE_MAX - 1 || !copy_out(copy, p->output, (size_t)p->output_len))
+            st = EXN_ERR_NOMEM;
+    }
 
-    running = frame.outer;
-    exn_os_mutex_unlock(p->lock);
+    self->running = frame.outer;
+    unhold(p);
     return st;
+}
+
+exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
+                             size_t input_len, void *host_context, int64_t timeout_ns,
+                             exn_call_result_t *out)
+{
+    exn_call_result_t ignored;
+    return plugin_call(p, name, input, input_len, host_context, timeout_ns, out ? out : &ignored,
+                       NULL);
 }
 
 int64_t exn_call(exn_call_t *c, const char *name, const uint8_t *input, size_t input_len)
 {
     exn_call_result_t out;
-    exn_status_t st =
-        exn_plugin_call(c->plugin, name, input, input_len, c->host_context, c->timeout_ns, &out);
-    c->output = (const char *)out.output;
+    exn_status_t st = plugin_call(c->plugin, name, input, input_len, c->host_context,
+                                  c->timeout_ns, &out, c);
     c->rc = out.rc;
     c->status = (int32_t)st;
-    return st == EXN_OK ? (int64_t)out.output_len : -1;
+    if (st == EXN_OK)
+        return (int64_t)out.output_len;
+    if (out.why) { /* the call did not begin: the plugin's own message is another call's */
+        c->has_error = 0;
+        copy_out(c, out.why, strlen(out.why));
+    }
+    return -1;
+}
+
+void exn_call_release(exn_call_t *c)
+{
+    if (c) {
+        exn_free(c->buf_);
+        c->buf_ = NULL;
+        c->cap_ = 0;
+        c->output = NULL;
+    }
 }
 
 /* ---- accessors -------------------------------------------------------------------------------- */
@@ -494,12 +837,14 @@ int32_t exn_plugin_exit_code(ExtismPlugin *p)
 
 int exn_plugin_function_kind(ExtismPlugin *p, const char *name)
 {
-    if (!p || !name || p->closed)
+    if (!p || !name || exn_atomic_load_u32(&p->closing))
         return 0;
-    const exn_export_t *e = exn_module_export(&p->main->def->info, name, EXN_EXTERN_FUNC);
+    /* the compiled plugin (unlike the instances) lives until extism_plugin_free: no hold */
+    const exn_module_info_t *info = &p->compiled->defs[p->compiled->main].info;
+    const exn_export_t *e = exn_module_export(info, name, EXN_EXTERN_FUNC);
     if (!e)
         return 0;
-    const exn_functype_t *t = exn_module_func_type(&p->main->def->info, e->index);
+    const exn_functype_t *t = exn_module_func_type(info, e->index);
     bool ok = t->n_params == 0 &&
               (t->n_results == 0 || (t->n_results == 1 && t->types[0] == EXN_WASM_I32));
     return ok ? 1 : -1;
@@ -510,43 +855,34 @@ exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_
 {
     if (!p || (!key && key_len))
         return EXN_ERR_MISUSE;
-    bool inside = exn_plugin_running_here(p); /* from a host function: lock already held */
-    if (!inside)
-        exn_os_mutex_lock(p->lock);
+    bool inside;
+    if (!exn_plugin_hold(p, &inside))
+        return EXN_ERR_MISUSE;
     exn_status_t st = EXN_OK;
-    if (p->closed)
-        st = EXN_ERR_MISUSE;
-    else if (value)
+    if (value)
         st = exn_strmap_set(&p->config, key ? key : "", key_len, value, value_len);
     else
         exn_strmap_delete(&p->config, key ? key : "", key_len);
-    if (!inside)
-        exn_os_mutex_unlock(p->lock);
+    exn_plugin_unhold(p, inside);
     return st;
 }
 
 /* ---- WASI configuration ---------------------------------------------------------------------- */
 
-/* Lock p for a configuration change (unless a host function of p is running here, which holds
- * the lock already); false if p has no WASI. */
+/* Hold p for a configuration change (see exn_plugin_hold); false if p has no WASI. */
 static bool lock_for_wasi(ExtismPlugin *p, bool *inside)
 {
-    if (!p)
+    if (!p || !exn_plugin_hold(p, inside))
         return false;
-    *inside = exn_plugin_running_here(p);
-    if (!*inside)
-        exn_os_mutex_lock(p->lock);
     if (p->wasi)
         return true;
-    if (!*inside)
-        exn_os_mutex_unlock(p->lock);
+    exn_plugin_unhold(p, *inside);
     return false;
 }
 
 static exn_status_t unlock_for_wasi(ExtismPlugin *p, bool inside, exn_status_t st)
 {
-    if (!inside)
-        exn_os_mutex_unlock(p->lock);
+    exn_plugin_unhold(p, inside);
     return st;
 }
 

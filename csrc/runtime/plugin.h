@@ -27,10 +27,18 @@ struct ExtismCancelHandle {
 };
 
 struct ExtismPlugin {
-    exn_mutex_t *lock;        /* held for the whole of a call */
+    /* Who may use the plugin: the exn_os_thread_id of the thread running a call (or changing
+     * its settings), 0 when free; taken with a CAS, waited for in plugin.c (wait_for_plugin),
+     * which detects wait-for cycles between threads.  Held for the whole of a call. */
+    volatile uintptr_t holder;
+    volatile uint32_t waiters;    /* threads waiting for `holder` (woken through the global lock) */
+    volatile uint32_t closing;    /* exn_plugin_close began: calls fail, the running one stops */
     volatile uint32_t call_state; /* watchdog.h bits + generation; wasm3 reads bit 0 */
     ExtismCancelHandle cancel;
     uint64_t deadline_ns;     /* of the running call (0: none), for HTTP requests */
+    uint64_t timeout_ns;      /* the manifest's timeout_ms (0: none), kept past close */
+    bool keep_kmem;           /* host code holds views of kernel memory: only extism_plugin_free
+                               * releases it (exn_current_plugin_keep_memory) */
 
     /* HTTP (http.c) */
     exn_http_transport_fn transport; /* NULL: the process-wide one */
@@ -90,8 +98,15 @@ static inline ExtismPlugin *exn_plugin_of(IM3Runtime runtime)
 EXN_INTERNAL const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
     EXN_PRINTF(2, 3);
 
-/** True if a call of `p` is running on the calling thread (its lock is held here). */
+/** True if a call of `p` is running on the calling thread (it holds `p`). */
 EXN_INTERNAL bool exn_plugin_running_here(const ExtismPlugin *p);
+
+/** Hold `p` for a change of its settings (waits while a call of another thread runs; a no-op
+ *  on the thread running a call of `p`, e.g. from a host function).  Returns false if `p` is
+ *  closed or closing (then nothing is held).  Every true return needs exn_plugin_unhold with
+ *  the same `inside`. */
+EXN_INTERNAL bool exn_plugin_hold(ExtismPlugin *p, bool *inside);
+EXN_INTERNAL void exn_plugin_unhold(ExtismPlugin *p, bool inside);
 
 /** Replace the error text (Copied). */
 EXN_INTERNAL exn_status_t exn_plugin_set_errmsg(ExtismPlugin *p, const char *text, size_t len);

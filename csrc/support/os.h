@@ -60,6 +60,12 @@ EXN_INTERNAL void exn_os_mutex_unlock(exn_mutex_t *m);
 EXN_INTERNAL void exn_os_global_wait(uint64_t deadline_ns); /* 0 = no deadline */
 EXN_INTERNAL void exn_os_global_signal(void);
 
+/** A second condition variable on the global lock: threads waiting for a busy plugin
+ *  (plugin.c).  Wait with the global lock held until a broadcast or `deadline_ns` (monotonic;
+ *  0 = none); spurious wake-ups happen, the caller re-checks. */
+EXN_INTERNAL void exn_os_global_wait_plugins(uint64_t deadline_ns);
+EXN_INTERNAL void exn_os_global_broadcast_plugins(void);
+
 /** Start a detached thread running fn(arg).  Returns 0, or -1 on failure. */
 EXN_INTERNAL int exn_os_thread_start(void (*fn)(void *), void *arg);
 

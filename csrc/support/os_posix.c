@@ -205,14 +205,15 @@ void exn_os_mutex_unlock(exn_mutex_t *m)
 
 static pthread_mutex_t global_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t global_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t plugins_cond = PTHREAD_COND_INITIALIZER;
 
 /* Waits use the realtime clock (pthread_condattr_setclock is missing on macOS); deadlines are
  * on the monotonic clock, so they are converted to a relative wait each time.  A clock jump can
  * only make one wait end early or late once; the caller re-checks the monotonic clock. */
-void exn_os_global_wait(uint64_t deadline_ns)
+static void wait_on(pthread_cond_t *cond, uint64_t deadline_ns)
 {
     if (!deadline_ns) {
-        pthread_cond_wait(&global_cond, &global_lock);
+        pthread_cond_wait(cond, &global_lock);
         return;
     }
     uint64_t now = exn_os_monotonic_ns();
@@ -224,12 +225,27 @@ void exn_os_global_wait(uint64_t deadline_ns)
     uint64_t nsec = (uint64_t)ts.tv_nsec + rel % 1000000000u;
     ts.tv_sec += (time_t)(rel / 1000000000u + nsec / 1000000000u);
     ts.tv_nsec = (long)(nsec % 1000000000u);
-    pthread_cond_timedwait(&global_cond, &global_lock, &ts);
+    pthread_cond_timedwait(cond, &global_lock, &ts);
+}
+
+void exn_os_global_wait(uint64_t deadline_ns)
+{
+    wait_on(&global_cond, deadline_ns);
 }
 
 void exn_os_global_signal(void)
 {
     pthread_cond_signal(&global_cond);
+}
+
+void exn_os_global_wait_plugins(uint64_t deadline_ns)
+{
+    wait_on(&plugins_cond, deadline_ns);
+}
+
+void exn_os_global_broadcast_plugins(void)
+{
+    pthread_cond_broadcast(&plugins_cond);
 }
 
 typedef struct {
@@ -285,6 +301,7 @@ void exn_os_global_reinit(void)
 {
     pthread_mutex_init(&global_lock, NULL);
     pthread_cond_init(&global_cond, NULL);
+    pthread_cond_init(&plugins_cond, NULL);
 }
 
 exn_status_t exn_os_read_file(const char *path, uint8_t **out_data, size_t *out_len, char *errbuf,

@@ -119,8 +119,9 @@ void exn_os_mutex_unlock(exn_mutex_t *m)
 
 static SRWLOCK global_lock = SRWLOCK_INIT;
 static CONDITION_VARIABLE global_cond = CONDITION_VARIABLE_INIT;
+static CONDITION_VARIABLE plugins_cond = CONDITION_VARIABLE_INIT;
 
-void exn_os_global_wait(uint64_t deadline_ns)
+static void wait_on(CONDITION_VARIABLE *cond, uint64_t deadline_ns)
 {
     DWORD ms = INFINITE;
     if (deadline_ns) {
@@ -130,12 +131,27 @@ void exn_os_global_wait(uint64_t deadline_ns)
         uint64_t rel = (deadline_ns - now + 999999) / 1000000;
         ms = rel >= INFINITE ? INFINITE - 1 : (DWORD)rel;
     }
-    SleepConditionVariableSRW(&global_cond, &global_lock, ms, 0);
+    SleepConditionVariableSRW(cond, &global_lock, ms, 0);
+}
+
+void exn_os_global_wait(uint64_t deadline_ns)
+{
+    wait_on(&global_cond, deadline_ns);
 }
 
 void exn_os_global_signal(void)
 {
     WakeConditionVariable(&global_cond);
+}
+
+void exn_os_global_wait_plugins(uint64_t deadline_ns)
+{
+    wait_on(&plugins_cond, deadline_ns);
+}
+
+void exn_os_global_broadcast_plugins(void)
+{
+    WakeAllConditionVariable(&plugins_cond);
 }
 
 typedef struct {

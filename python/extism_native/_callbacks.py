@@ -9,25 +9,60 @@ as ``host_context`` to ``Plugin.call``, where to park an exception raised by use
 
 from __future__ import annotations
 
+from threading import get_ident
 from typing import Any, Dict, Optional
 
 from ._native import slab
 
-class PluginContext:
-    """Per-plugin state reachable from C callbacks (registered in the slab)."""
 
-    __slots__ = ("owner", "error", "host_context", "log_target", "log_level", "c_key",
-                 "outputs", "http_transport", "__weakref__")
+class PluginContext:
+    """Per-plugin state reachable from C callbacks (registered in the slab).
+
+    What belongs to one call - the ``host_context`` object and an exception a callback parks
+    for ``Plugin.call`` - is kept per thread: a thread runs at most one call of a plugin at a
+    time (a host function cannot re-enter its own plugin), while other threads' calls of the
+    same plugin may wait for it or run before and after it."""
+
+    __slots__ = ("owner", "_errors", "_contexts", "log_target", "log_level", "c_key",
+                 "outputs", "http_transport", "plugin_ref", "__weakref__")
 
     def __init__(self, owner: int) -> None:
         self.owner = owner  # id() of the Plugin
-        self.error: Optional[BaseException] = None
-        self.host_context: Any = None
+        self._errors: Dict[int, BaseException] = {}  # thread id -> exception of its call
+        self._contexts: Dict[int, Any] = {}  # thread id -> host_context of its call
         self.log_target: Any = None
         self.log_level: Optional[int] = None
         self.outputs: Dict[int, Any] = {}  # WASI fd -> callable or capture buffer
         self.http_transport: Any = None  # None: extism_native.http.default_transport
+        self.plugin_ref: Any = None  # the C plugin object (memory views keep it alive)
         self.c_key = slab.add(self)
+
+    @property
+    def error(self) -> Optional[BaseException]:
+        """The exception parked by a callback of the call running on this thread."""
+        return self._errors.get(get_ident())
+
+    @error.setter
+    def error(self, exc: Optional[BaseException]) -> None:
+        if exc is None:
+            self._errors.pop(get_ident(), None)
+        else:
+            self._errors[get_ident()] = exc
+
+    def take_error(self) -> Optional[BaseException]:
+        """The parked exception of this thread's call, forgotten here."""
+        return self._errors.pop(get_ident(), None) if self._errors else None
+
+    @property
+    def host_context(self) -> Any:
+        """The ``host_context`` of the call running on this thread."""
+        return self._contexts.get(get_ident())
+
+    def set_host_context(self, value: Any) -> None:
+        if value is None:
+            self._contexts.pop(get_ident(), None)
+        else:
+            self._contexts[get_ident()] = value
 
     def close(self) -> None:
         slab.remove(self.c_key)

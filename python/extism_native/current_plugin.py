@@ -3,6 +3,7 @@ and a way to fail the call."""
 
 from __future__ import annotations
 
+import functools
 import uuid
 from enum import IntEnum
 from typing import Any, List, Optional, Union
@@ -74,33 +75,52 @@ def _handle(value: Union[int, Val, Memory]) -> int:
     return int(value)
 
 
+_GONE = ("this CurrentPlugin belongs to a host call that has returned: a host function may "
+         "use its CurrentPlugin only while it runs")
+
+
 class CurrentPlugin:
-    """The plugin a host function was called from.  Only valid during that host call.
+    """The plugin a host function was called from.  Only valid during that host call: kept
+    past it, every method raises :class:`UsageError`.
 
     Kernel memory is addressed by handles (offsets, 0 = null) as the guest sees them.  Views
     returned by :meth:`memory` and :meth:`input_buffer` alias kernel memory and are released
-    when the host function returns.
+    when the host function returns; a slice of one kept past the host call still refers to
+    this plugin's kernel memory, which is then kept until the plugin object is collected (it
+    never becomes another plugin's memory) - but its contents belong to later calls: copy what
+    you need to keep (:meth:`read`).
     """
 
     __slots__ = ("pointer", "_views")
 
     def __init__(self, pointer: Any) -> None:
-        self.pointer = pointer
+        self.pointer = pointer  # None once the host call has returned
         self._views: Optional[List[memoryview]] = None
 
     # ---- memory ------------------------------------------------------------------------------
 
     def _span(self, offset: int, length: int) -> Any:
         """A pointer to [offset, offset + length) after a bounds check."""
-        size = lib.exn_current_plugin_memory_size(self.pointer)
+        pointer = self.pointer
+        if pointer is None:
+            raise errors.UsageError(_GONE)
+        size = lib.exn_current_plugin_memory_size(pointer)
         if offset < 0 or length < 0 or offset > size or length > size - offset:
             raise IndexError(f"kernel memory range {offset}+{length} is outside the "
                              f"{size} bytes of kernel memory")
-        return lib.extism_current_plugin_memory(self.pointer) + offset
+        return lib.extism_current_plugin_memory(pointer) + offset
 
     def memory(self, mem: Memory) -> memoryview:
         """A writable view of a block of kernel memory (released when the host call ends)."""
-        view = memoryview(ffi.buffer(self._span(mem.offset, mem.length), mem.length))
+        start = self._span(mem.offset, mem.length)
+        # A slice of the view can outlive its release: let it keep the C plugin alive, and the
+        # plugin keep its kernel memory until then (even if closed), so it never reads or
+        # writes memory that another plugin got since.
+        ctx = context_of(lib.extism_current_plugin_host_context(self.pointer))
+        owner = ctx.plugin_ref if ctx is not None else None
+        lib.exn_current_plugin_keep_memory(self.pointer)
+        keep = ffi.gc(ffi.cast("uint8_t *", start), functools.partial(_keep, owner))
+        view = memoryview(ffi.buffer(keep, mem.length))
         if self._views is None:
             self._views = []
         self._views.append(view)
@@ -110,7 +130,10 @@ class CurrentPlugin:
         """A copy of kernel memory at a handle; by default the whole block."""
         offset = _handle(offset)
         if length is None:
-            length = lib.extism_current_plugin_memory_length(self.pointer, offset)
+            pointer = self.pointer
+            if pointer is None:
+                raise errors.UsageError(_GONE)
+            length = lib.extism_current_plugin_memory_length(pointer, offset)
         return ffi.buffer(self._span(offset, length), length)[:] if length else b""
 
     def write(self, offset: Union[int, Val, Memory], data: bytes) -> None:
@@ -118,6 +141,14 @@ class CurrentPlugin:
         data = bytes(data)
         if data:
             ffi.memmove(self._span(_handle(offset), len(data)), data, len(data))
+        elif self.pointer is None:
+            raise errors.UsageError(_GONE)
+
+    def _live(self) -> Any:
+        pointer = self.pointer
+        if pointer is None:
+            raise errors.UsageError(_GONE)
+        return pointer
 
     def alloc(self, size: int) -> Memory:
         """Allocate a block of kernel memory.
@@ -125,11 +156,12 @@ class CurrentPlugin:
         Raises:
             OutOfMemoryError: kernel memory is exhausted.
         """
+        pointer = self._live()
         if size < 0:
             raise ValueError("size must not be negative")
         if size == 0:
             return Memory(0, 0)
-        offset = lib.extism_current_plugin_memory_alloc(self.pointer, size)
+        offset = lib.extism_current_plugin_memory_alloc(pointer, size)
         if not offset:
             raise errors.OutOfMemoryError(f"cannot allocate {size} bytes of kernel memory")
         return Memory(offset, size)
@@ -144,12 +176,12 @@ class CurrentPlugin:
 
     def free(self, mem: Union[Memory, int, Val]) -> None:
         """Free a block (anything that is not a live block is ignored)."""
-        lib.extism_current_plugin_memory_free(self.pointer, _handle(mem))
+        lib.extism_current_plugin_memory_free(self._live(), _handle(mem))
 
     def memory_at_offset(self, offs: Union[int, Val]) -> Memory:
         """The block at a handle (length 0 if it is not a live block)."""
         offset = _handle(offs)
-        return Memory(offset, lib.extism_current_plugin_memory_length(self.pointer, offset))
+        return Memory(offset, lib.extism_current_plugin_memory_length(self._live(), offset))
 
     # ---- the official package's helpers ------------------------------------------------------
 
@@ -177,25 +209,34 @@ class CurrentPlugin:
 
     def host_context(self) -> Any:
         """The object passed as ``host_context`` to the ``Plugin.call`` running now, or None."""
-        ctx = context_of(lib.extism_current_plugin_host_context(self.pointer))
+        ctx = context_of(lib.extism_current_plugin_host_context(self._live()))
         return ctx.host_context if ctx is not None else None
 
     def set_error(self, message: Optional[str]) -> None:
         """Set the plugin's error, as the guest's ``error_set`` does: unless the guest clears
         it, the call raises PluginCallError with this message.  ``None`` clears it."""
         data = message.encode("utf-8") if message else b""
-        if lib.exn_current_plugin_set_error(self.pointer, data, len(data)):
+        if lib.exn_current_plugin_set_error(self._live(), data, len(data)):
             raise errors.OutOfMemoryError("cannot store the error message")
 
     @property
     def id(self) -> uuid.UUID:
         """The plugin's id."""
-        return uuid.UUID(bytes=ffi.buffer(lib.exn_current_plugin_id(self.pointer), 16)[:])
+        return uuid.UUID(bytes=ffi.buffer(lib.exn_current_plugin_id(self._live()), 16)[:])
 
     def _release(self) -> None:
         views, self._views = self._views, None
         for view in views or ():
             try:
                 view.release()
-            except BufferError:
+            except BufferError:  # something exported from it still lives: see memory()
                 pass
+
+    def _retire(self) -> None:
+        """The host call is over (the PyPy path; on CPython the C shim does this)."""
+        self._release()
+        self.pointer = None
+
+
+def _keep(owner: Any, _start: Any) -> None:
+    """Finalizer of a memory view's pointer: `owner` (the C plugin) was kept alive until now."""

@@ -178,12 +178,15 @@ def _is_float(t: ValType) -> bool:
     return t == ValType.F32 or t == ValType.F64
 
 
+# The CurrentPlugin of each plugin address, reused from one host call to the next as long as
+# the host function did not keep it (the C shim checks its reference count after every host
+# call; a kept one is made unusable and dropped from here).  CPython only: on PyPy every host
+# call gets a new one.
 _currents: Dict[int, CurrentPlugin] = {}
 
 
 def _current(cur: int) -> CurrentPlugin:
-    """The CurrentPlugin wrapper of a plugin address (it holds nothing but the pointer, so one
-    per plugin address is reused rather than made for every call)."""
+    """The CurrentPlugin for a plugin address (made and cached if there is none)."""
     current = _currents.get(cur)
     if current is None:
         if len(_currents) > 4096:
@@ -192,31 +195,22 @@ def _current(cur: int) -> CurrentPlugin:
     return current
 
 
-def _generate(name: str, n_in: int, body: List[str], namespace: Dict[str, Any],
-              plugin_line: Optional[str] = None) -> Callable[..., Any]:
-    """Compile `def invoke(cur, a0, a1, ...)`: one straight-line function per host function
+def _generate(name: str, n_in: int, body: List[str], namespace: Dict[str, Any]) -> Callable[..., Any]:
+    """Compile `def invoke(current, a0, a1, ...)`: one straight-line function per host function
     signature, so a call pays for no loops or per-value dispatch (the technique of dataclasses).
-
-    An exception from the body fails the call (`_fail`) and `invoke` returns None; memory views
-    handed out through the CurrentPlugin made by `plugin_line` are released when it returns."""
+    Its caller (the C shim, or _exn_py_host_call) handles exceptions and retires `current`."""
     params = "".join(f", a{i}" for i in range(n_in))
-    lines = [f"def invoke(cur{params}):"]
-    if plugin_line:
-        lines.append("    " + plugin_line)
-    lines.append("    try:")
-    lines += ["        " + line for line in body]
-    lines += ["    except BaseException as exc:", "        _fail(cur, NAME, exc)"]
-    if plugin_line:
-        lines += ["    finally:", "        if current._views is not None:",
-                  "            current._release()"]
-    namespace.update(NAME=name, _fail=_fail)
+    lines = [f"def invoke(current{params}):"] + ["    " + line for line in body or ["pass"]]
+    namespace.update(NAME=name)
     exec(compile("\n".join(lines) + "\n", f"<host function {name}>", "exec"), namespace)
     return namespace["invoke"]
 
 
-def _fail(cur: int, name: str, exc: BaseException) -> None:
+def _fail(current: CurrentPlugin, name: str, exc: BaseException) -> None:
     """Stop the guest now; Plugin.call raises this very exception once it has unwound."""
-    pointer = _current(cur).pointer
+    pointer = current.pointer
+    if pointer is None:
+        return
     ctx = context_of(lib.extism_current_plugin_host_context(pointer))
     if ctx is not None:
         ctx.error = exc
@@ -239,27 +233,27 @@ _HOST_FLAT = ffi.addressof(lib, "exn_py_host_flat")
 _HOST_FREE = ffi.addressof(lib, "exn_py_host_free")
 
 
-def _host_error(key: int, cur: int, exc: BaseException) -> None:
-    """Called by the C shim when converting a result (or calling invoke) raised."""
+def _host_error(key: int, current: CurrentPlugin, exc: BaseException) -> None:
+    """Called by the C shim when the host function (or converting its result) raised."""
     entry = _lookup(key)
     name = entry[5] if type(entry) is tuple else getattr(entry, "host_name", "?")
-    _fail(cur, name, exc)
+    _fail(current, name, exc)
 
 
 @ffi.def_extern()
 def _exn_py_host_call(key: int, cur: int, slots: Any) -> None:
-    # PyPy only: the conversions the C shim does on CPython, through cffi
+    # PyPy (or a C shim that could not set up): what the C shim does on CPython, through cffi
+    current = CurrentPlugin(ffi.cast("ExtismCurrentPlugin *", cur))
     invoke = _lookup(key)
     if invoke is None:
-        lib.exn_current_plugin_fail(_current(cur).pointer,
-                                    b"host function called after it was released")
+        lib.exn_current_plugin_fail(current.pointer, b"host function called after it was released")
         return
     try:
         n_in, is_float = invoke.n_in, invoke.is_float
-        result = invoke(cur, *[_bits_to_float(slots[i]) if is_float[i] else slots[i]
-                               for i in range(n_in)])
+        result = invoke(current, *[_bits_to_float(slots[i]) if is_float[i] else slots[i]
+                                   for i in range(n_in)])
         n_out = len(is_float) - n_in
-        if n_out == 0 or result is None:
+        if n_out == 0:
             return
         values = (result,) if n_out == 1 else result
         if type(values) is not tuple or len(values) != n_out:
@@ -267,7 +261,9 @@ def _exn_py_host_call(key: int, cur: int, slots: Any) -> None:
         for j, value in enumerate(values):
             slots[n_in + j] = _float_to_bits(value) if is_float[n_in + j] else value
     except BaseException as exc:
-        _fail(cur, invoke.host_name, exc)
+        _fail(current, invoke.host_name, exc)
+    finally:
+        current._retire()
 
 
 @ffi.def_extern()
@@ -347,11 +343,9 @@ class Function:
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
         if _DIRECT:
             return _explicit_entry(f, user_data, self.args, self.returns, self.name)
-        ns: Dict[str, Any] = {"f": f, "user_data": user_data, "_current": _current,
-                              "_currents_get": _currents.get}
+        ns: Dict[str, Any] = {"f": f, "user_data": user_data}
         body = _explicit_body(self.args, self.returns, bool(user_data), ns)
-        return _generate(self.name, len(self.args), body, ns,
-                         "current = _currents_get(cur) or _current(cur)")
+        return _generate(self.name, len(self.args), body, ns)
 
     def _setup(self, invoke: Any) -> None:
         for t in self.args + self.returns:
@@ -450,9 +444,7 @@ class TypeInferredFunction(Function):
                          decoders: List[_Conv], encoders: List[_Conv],
                          user_data: Tuple[Any, ...]) -> Any:
         n_in, n_out = len(decoders), len(encoders)
-        needs_plugin = wants_plugin or any(c.needs_plugin for c in decoders + encoders)
-        ns: Dict[str, Any] = {"func": func, "user_data": user_data, "_current": _current,
-                              "_currents_get": _currents.get, "int": int,
+        ns: Dict[str, Any] = {"func": func, "user_data": user_data, "int": int,
                               "tuple": tuple, "len": len, "TypeError": TypeError}
         args = ["current"] if wants_plugin else []
         for i, conv in enumerate(decoders):
@@ -463,7 +455,7 @@ class TypeInferredFunction(Function):
                 args.append(f"d{i}(current, a{i})")
         if user_data:
             args.append("*user_data")
-        current = "current" if needs_plugin else "None"
+        current = "current"
         body = [f"result = func({', '.join(args)})"]
         if n_out == 1:
             if encoders[0] is _INT_OUT:
@@ -478,9 +470,7 @@ class TypeInferredFunction(Function):
                 ns[f"e{j}"] = conv.fn
             body.append("return (" + ", ".join(f"e{j}({current}, result[{j}])"
                                                for j in range(n_out)) + ",)")
-        return _generate(name, n_in, body, ns,
-                         "current = _currents_get(cur) or _current(cur)" if needs_plugin
-                         else None)
+        return _generate(name, n_in, body, ns)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import errno
 import functools
 import json
 import logging
 import os
+import signal
 import threading
 import uuid
 from pathlib import Path
-from typing import (Any, Callable, Dict, Iterable, Mapping, Optional, Tuple, TypeVar, Union,
-                    overload)
+from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar,
+                    Union, overload)
 
 from . import errors
 from ._callbacks import PluginContext
@@ -31,7 +33,55 @@ _ERRBUF = 4096
 _call = lib.exn_call
 _unpack = ffi.unpack
 _NULL = ffi.NULL
-_cv_lock = threading.Lock()  # makes a Plugin's wait condition once, when a call first waits
+
+# ---- Ctrl-C -----------------------------------------------------------------------------------
+# Python's SIGINT handler only sets a flag the interpreter reads between bytecodes, so a guest
+# running on the main thread would not notice it.  While Python's default handler (the one that
+# raises KeyboardInterrupt) is in place, the binding puts a C handler in front of it that stops
+# the call running on the main thread (_binding.c); the call then returns and Python raises
+# KeyboardInterrupt, as it does in time.sleep.  Every call compares the Python handler with the
+# one seen last (one C call, no system call) and re-does this when it changed: a handler of the
+# user's own never has a running call stopped for it.
+
+_SIGINT = int(signal.SIGINT)
+try:  # the C function (signal.getsignal wraps it in enum conversions that raise for functions)
+    from _signal import getsignal as _getsignal
+except ImportError:  # pragma: no cover - every CPython and PyPy has _signal
+    _getsignal = signal.getsignal
+_MAIN_THREAD = threading.main_thread().ident
+_sigint_seen: Any = object()  # the Python SIGINT handler when last synced (none yet)
+
+
+def _sigint_sync() -> None:
+    """Install (or take away) the C SIGINT handler to match Python's handler now."""
+    global _sigint_seen
+    if threading.get_ident() != _MAIN_THREAD:
+        return  # signal handlers are (re)installed from the main thread
+    handler = _getsignal(_SIGINT)
+    if handler is signal.default_int_handler:
+        lib.exn_py_sigint_install()
+    else:
+        lib.exn_py_sigint_uninstall()
+    _sigint_seen = handler
+
+
+def _input_bytes(data: Any, function_name: str) -> Any:
+    """The input as something cffi passes as ``const uint8_t *``."""
+    if isinstance(data, str):
+        return data.encode("utf-8")
+    try:
+        view = memoryview(data)
+    except TypeError:
+        raise TypeError(f"calling {function_name!r}: the input must be a str (sent as UTF-8), "
+                        "bytes, or a bytes-like object such as bytearray or memoryview, not "
+                        f"{type(data).__name__}") from None
+    if not view.c_contiguous:  # CPython's from_buffer refuses it, PyPy's copies it
+        raise BufferError(f"calling {function_name!r}: the input must be a C-contiguous buffer")
+    return ffi.from_buffer(view)
+
+
+def _release_call_state(cs: Any, _owner: Any) -> None:
+    lib.exn_call_release(cs)
 
 
 def _json_default(value: Any) -> Any:
@@ -41,6 +91,14 @@ def _json_default(value: Any) -> Any:
     if callable(to_dict):
         return to_dict()
     raise TypeError(f"{type(value).__name__} cannot be part of a manifest")
+
+
+def _looks_like_path(text: str) -> bool:
+    """A str naming no file that is meant as a path, not as manifest JSON (or WAT) text."""
+    stripped = text.strip()
+    return (stripped[:1] not in ("{", "[", "(", '"') and
+            ("/" in stripped or os.sep in stripped or
+             stripped.lower().endswith((".wasm", ".json", ".wat"))))
 
 
 def _source_bytes(plugin: Any) -> Tuple[bytes, str]:
@@ -54,8 +112,12 @@ def _source_bytes(plugin: Any) -> Tuple[bytes, str]:
         return path.read_bytes(), path.stem or "plugin"
     if isinstance(plugin, str):
         # as in the official package: an existing file's path, else manifest JSON text
-        if len(plugin) < 4096 and "\n" not in plugin and os.path.isfile(plugin):
-            return Path(plugin).read_bytes(), Path(plugin).stem or "plugin"
+        if len(plugin) < 4096 and "\n" not in plugin:
+            if os.path.isfile(plugin):
+                return Path(plugin).read_bytes(), Path(plugin).stem or "plugin"
+            if _looks_like_path(plugin):
+                raise FileNotFoundError(errno.ENOENT, "no such plugin file (a str that is not "
+                                        "a JSON manifest is taken as a path)", plugin)
         return plugin.encode("utf-8"), "plugin"
     to_dict = getattr(plugin, "to_dict", None)
     if isinstance(plugin, Mapping) or callable(to_dict):
@@ -171,6 +233,7 @@ class Plugin:
                  http_transport: Optional[Transport] = None,
                  http_response_headers: bool = False) -> None:
         self._ptr: Any = None
+        self._pool: Optional[List[Any]] = None
         self._id: Optional[uuid.UUID] = None
         self._ctx: Optional[PluginContext] = None
         if config is not None and not isinstance(config, Mapping):
@@ -205,19 +268,16 @@ class Plugin:
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
-        # One token: the thread that pops it owns the call state until it has copied the output
-        # (list.pop and append are atomic and much cheaper than a Lock's acquire); threads that
-        # find it gone wait on _cv (made when first needed).
-        self._token = [True]
-        self._waiters = 0
-        self._cv: Optional[threading.Condition] = None
         self._names: Dict[str, bytes] = {}
         self._ctx = ctx = PluginContext(id(self))
-        # the call state C reads on every call: what rarely changes is set once
-        self._cs: Any = ffi.new("exn_call_t *")
-        self._cs.plugin = self._ptr
-        self._cs.host_context = ctx.c_key
-        self._cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
+        ctx.plugin_ref = self._ptr
+        # Call states (exn_call_t) not in use: a call takes one, and puts it back once it has
+        # read its output from it (C copied the output there while the call held the plugin,
+        # so no other thread's call can change it).  C serializes the calls; threads calling at
+        # once just use several states.  Each state keeps the C plugin alive (its finalizer
+        # refers to it), so a call in progress never runs on a freed plugin whatever close()
+        # does meanwhile.  None once closed.
+        self._pool = [self._new_call_state()]
         if wasi_options is not None:
             wasi_options._apply(self._ptr, ctx)
         ctx.http_transport = http_transport
@@ -272,53 +332,60 @@ class Plugin:
             CancelledError: the call was stopped through :meth:`cancel_handle`.
             UsageError: the plugin is closed, or the call re-enters it from a host function.
         """
-        cs = self._cs
-        if cs is None:
+        pool = self._pool
+        if pool is None:
             raise errors.UsageError(f"calling {function_name!r}: the plugin is closed")
         if type(data) is not bytes:
-            if isinstance(data, str):
-                data = data.encode("utf-8")
-            else:
-                view = memoryview(data)  # TypeError for what is not a buffer
-                if not view.c_contiguous:  # CPython's from_buffer refuses it, PyPy's copies it
-                    raise BufferError("the input must be a C-contiguous buffer")
-                data = ffi.from_buffer(view)
+            data = _input_bytes(data, function_name)
         name = self._names.get(function_name)
         if name is None:
             name = self._encode_name(function_name)
-        # The output lives in kernel memory until the next call: hold the call token until it
-        # is copied, so a call from another thread cannot overwrite it first.
-        token = self._token
+        if _getsignal(_SIGINT) is not _sigint_seen:
+            _sigint_sync()
         try:
-            token.pop()
+            cs = pool.pop()
         except IndexError:
-            self._wait_for_token(function_name)
-        try:
-            if host_context is not None or timeout is not None:
-                self._set_call_options(host_context, timeout)
+            cs = self._new_call_state()
+        if host_context is not None or timeout is not None:
+            n = self._call_with_options(cs, name, data, host_context, timeout)
+        else:
             n = _call(cs, name, data, len(data))
-            if n > 0:
-                out = _unpack(cs.output, n)
-            elif n == 0:
-                out = b""
-            else:
-                raise self._call_error(cs.status, function_name, cs.rc)
-        finally:
-            if host_context is not None or timeout is not None:
-                self._set_call_options(None, None)
-            token.append(True)
-            if self._waiters:
-                self._wake_waiter()
+        if n > 0:
+            out = _unpack(cs.output, n)
+        elif n == 0:
+            out = b""
+        else:
+            exc = self._call_error(cs, function_name)
+            pool.append(cs)
+            raise exc
+        pool.append(cs)
         return out if parse is None else parse(out)
 
-    def _set_call_options(self, host_context: Any, timeout: Optional[float]) -> None:
-        if timeout is None:
-            self._cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
-        elif timeout >= 0:
-            self._cs.timeout_ns = min(int(timeout * 1e9), 2**62)
-        else:
-            raise ValueError("timeout must not be negative")
-        self._ctx.host_context = host_context  # type: ignore[union-attr]
+    def _new_call_state(self) -> Any:
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError("the plugin is closed")
+        cs = ffi.new("exn_call_t *")
+        cs.plugin = ptr
+        cs.host_context = self._ctx.c_key  # type: ignore[union-attr]
+        cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
+        return ffi.gc(cs, functools.partial(_release_call_state, _owner=ptr))
+
+    def _call_with_options(self, cs: Any, name: bytes, data: Any, host_context: Any,
+                           timeout: Optional[float]) -> int:
+        if timeout is not None:
+            if timeout < 0:
+                raise ValueError("timeout must not be negative")
+            cs.timeout_ns = min(int(timeout * 1e9), 2**62)
+        ctx = self._ctx
+        if host_context is not None and ctx is not None:
+            ctx.set_host_context(host_context)
+        try:
+            return int(_call(cs, name, data, len(data)))
+        finally:
+            cs.timeout_ns = -1
+            if host_context is not None and ctx is not None:
+                ctx.set_host_context(None)
 
     async def call_async(self, function_name: str, data: Input = b"",
                          parse: Optional[Callable[[bytes], Any]] = None,
@@ -340,40 +407,14 @@ class Plugin:
                 pass
             raise
 
-    def _wait_for_token(self, function_name: str) -> None:
-        # the plugin is busy: if it is busy on this very thread, a callback of its own call is
-        # calling back into it (waiting would deadlock)
-        if self._ptr is not None and lib.exn_plugin_is_running_here(self._ptr):
-            raise errors.UsageError(
-                f"calling {function_name!r}: re-entrant call: a host function called back into "
-                "the plugin that is calling it")
-        with _cv_lock:
-            if self._cv is None:
-                self._cv = threading.Condition(threading.Lock())
-        with self._cv:
-            # counted before trying, so a token returned after a failed try is signalled
-            self._waiters += 1
-            try:
-                while True:
-                    try:
-                        self._token.pop()
-                        return
-                    except IndexError:
-                        self._cv.wait()
-            finally:
-                self._waiters -= 1
-
-    def _wake_waiter(self) -> None:
-        cv = self._cv
-        if cv is not None:  # made by the waiter before it counted itself
-            with cv:
-                cv.notify()
-
     @property
     def id(self) -> uuid.UUID:
         """The plugin's unique id (a UUID4, as ``extism_plugin_id`` gives it)."""
         if self._id is None:  # read when first asked for (close() reads it too)
-            self._id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(self._ptr), 16)))
+            ptr = self._ptr
+            if ptr is None:
+                raise errors.UsageError("the plugin was closed before its id was read")
+            self._id = uuid.UUID(bytes=bytes(ffi.buffer(lib.extism_plugin_id(ptr), 16)))
         return self._id
 
     def _encode_name(self, function_name: str) -> bytes:
@@ -386,15 +427,15 @@ class Plugin:
             self._names[function_name] = name
         return name
 
-    def _call_error(self, status: int, function_name: str, rc: int) -> BaseException:
-        detail = ffi.string(lib.exn_plugin_errmsg(self._ptr)).decode("utf-8", "replace")
-        has_text = lib.extism_plugin_error(self._ptr) != _NULL
-        exc = errors.call_error(status, function_name, detail, rc, has_text)
+    def _call_error(self, cs: Any, function_name: str) -> BaseException:
+        text = cs.output
+        detail = ffi.string(text).decode("utf-8", "replace") if text != _NULL else ""
+        exc = errors.call_error(cs.status, function_name, detail, cs.rc, bool(cs.has_error))
         ctx = self._ctx
-        if ctx is not None and ctx.error is not None:
+        raised = ctx.take_error() if ctx is not None else None
+        if raised is not None:
             # a host function or log handler raised: give back that very exception, chained to
             # the error that describes the call
-            raised, ctx.error = ctx.error, None
             raised.__cause__ = exc
             return raised
         return exc
@@ -407,9 +448,10 @@ class Plugin:
 
     def function_exists(self, name: str) -> bool:
         """True if the plugin exports ``name`` as a callable plugin function."""
-        if self._ptr is None:
+        ptr = self._ptr
+        if ptr is None:
             return False
-        return lib.exn_plugin_function_kind(self._ptr, name.encode("utf-8")) == 1
+        return bool(lib.exn_plugin_function_kind(ptr, name.encode("utf-8")) == 1)
 
     def update_config(self, values: Mapping[str, Optional[str]]) -> None:
         """Set config entries (``None`` removes one); the next call sees them.
@@ -417,7 +459,9 @@ class Plugin:
         Raises:
             TypeError: a key is not a str or a value is neither str nor None.
         """
-        self._check_open()
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError("the plugin is closed")
         for key, value in values.items():
             if not isinstance(key, str):
                 raise TypeError(f"config keys must be str, not {type(key).__name__}")
@@ -427,10 +471,12 @@ class Plugin:
         for key, value in values.items():
             k = key.encode("utf-8")
             if value is None:
-                status = lib.exn_plugin_config_set(self._ptr, k, len(k), _NULL, 0)
+                status = lib.exn_plugin_config_set(ptr, k, len(k), _NULL, 0)
             else:
                 v = value.encode("utf-8")
-                status = lib.exn_plugin_config_set(self._ptr, k, len(k), v, len(v))
+                status = lib.exn_plugin_config_set(ptr, k, len(k), v, len(v))
+            if status == lib.EXN_ERR_MISUSE:
+                raise errors.UsageError("the plugin is closed")
             if status:
                 raise errors.OutOfMemoryError("cannot store config")
 
@@ -453,30 +499,38 @@ class Plugin:
 
     def reset(self) -> bool:
         """Free all of the plugin's kernel memory now (it is freed at every call anyway)."""
-        return self._ptr is not None and bool(lib.extism_plugin_reset(self._ptr))
+        ptr = self._ptr
+        return ptr is not None and bool(lib.extism_plugin_reset(ptr))
 
     def close(self) -> None:
-        """Release the plugin's memory and engine.  Calls afterwards raise UsageError.
-        Safe to call more than once; also done by ``with`` and when the object is collected."""
-        if self._ptr is not None and self._id is None:
-            self.id  # noqa: B018  (kept readable after close)
-        ptr, self._ptr = self._ptr, None
+        """Release the plugin's memory and engine.  Safe to call more than once, from any
+        thread; also done by ``with`` and when the object is collected.
+
+        A call running on another thread is cancelled - it stops at its next loop iteration or
+        function entry (a host function runs to its end) and raises :class:`CancelledError` -
+        and waited for; calls waiting for the plugin, and every call afterwards, raise
+        :class:`UsageError`.
+
+        Raises:
+            UsageError: called from one of the plugin's own host functions.
+        """
+        ptr = self._ptr
         if ptr is not None:
+            if self._id is None:
+                self.id  # noqa: B018  (kept readable after close)
             if lib.exn_plugin_close(ptr):
-                self._ptr = ptr
                 raise errors.UsageError("a plugin cannot be closed from inside its own call")
-            self._cs = None
-        if self._ctx is not None:
-            self._ctx.close()
+            self._ptr = None
+            self._pool = None
+        ctx = self._ctx
+        if ctx is not None:
+            ctx.plugin_ref = None
+            ctx.close()
 
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._ptr is None
-
-    def _check_open(self) -> None:
-        if self._ptr is None:
-            raise errors.UsageError("the plugin is closed")
 
     def __enter__(self) -> "Plugin":
         return self
@@ -509,9 +563,12 @@ class CancelHandle:
     def __init__(self, plugin: Plugin) -> None:
         # keep the C plugin object (not just the Python one, whose close() lets go of it)
         # alive as long as the handle: the handle points into it
-        self._owner = plugin._ptr
-        self._pointer = lib.extism_plugin_cancel_handle(plugin._ptr) if plugin._ptr else _NULL
+        ptr = self._owner = plugin._ptr
+        self._pointer = lib.extism_plugin_cancel_handle(ptr) if ptr is not None else _NULL
 
     def cancel(self) -> bool:
         """Request the running call to stop; True if a call was running."""
         return self._pointer != _NULL and bool(lib.extism_plugin_cancel(self._pointer))
+
+
+_sigint_sync()  # when imported on the main thread (else at its first call there)
