@@ -218,7 +218,7 @@ static bool fetch(const fetch_policy_t *pol, const char *url, const char *method
             goto done;
         }
         if (pol->check_hosts && !host_allowed(pol, u.host)) {
-            exn_fmt(why, why_len, "HTTP request to %.300s is not allowed%s (host %s is not in "
+            exn_fmt(why, why_len, "HTTP request to '%.300s' is not allowed%s (host %s is not in "
                                   "allowed_hosts)",
                     current, hop ? " (a redirect)" : "", u.host);
             goto done;

@@ -23,6 +23,7 @@ from ._native import ffi, lib
 __all__ = ["HttpRequest", "HttpResponse", "Transport", "default_transport"]
 
 _CHUNK = 64 * 1024
+_PATH_SAFE = "/%:@!$&'()*+,;=~-._"
 
 
 class HttpRequest:
@@ -85,9 +86,10 @@ def default_transport(request: HttpRequest) -> HttpResponse:
     parts = urllib.parse.urlsplit(request.url)
     conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_class(parts.hostname, parts.port, timeout=request.timeout)
-    path = parts.path or "/"
+    # a guest may send any text: non-ASCII is sent percent-encoded (as UTF-8), as browsers do
+    path = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:
-        path += "?" + parts.query
+        path += "?" + urllib.parse.quote(parts.query, safe=_PATH_SAFE + "?")
     try:
         conn.request(request.method, path, body=request.body, headers=request.headers)
         response = conn.getresponse()
@@ -151,6 +153,14 @@ def _exn_py_http(userdata: Any, req: Any, resp: Any) -> int:
         if transport is not None and ctx is not None:
             ctx.error = exc  # a user's transport: give its exception back
         return _fail(resp, f"{type(exc).__name__}: {exc}")
+    except Exception as exc:
+        if transport is None:
+            # the default transport: whatever the guest's request made it raise (ValueError
+            # for "http://[127.0.0.1]/", UnicodeError...) is that request's failure: HttpError
+            return _fail(resp, f"{type(exc).__name__}: {exc}")
+        if ctx is not None:
+            ctx.error = exc  # a user's transport: Plugin.call raises it again
+        return _fail(resp, f"the HTTP transport raised {type(exc).__name__}: {exc}")
     except BaseException as exc:
         if ctx is not None:
             ctx.error = exc  # Plugin.call raises it again

@@ -277,3 +277,26 @@ def test_url_source(server):
         extism.Plugin({"wasm": [{"url": server + "/wasm", "hash": "0" * 64}]})
     with pytest.raises(extism.ManifestError, match="ConnectionRefused"):
         extism.Plugin({"wasm": [{"url": "http://127.0.0.1:9/x.wasm"}]})
+
+
+# ---- issue 14 items 7 and 15 -------------------------------------------------------------------
+
+def test_a_bracketed_ipv4_host_is_an_http_error(server):
+    # the standard library raises ValueError for it: it escaped as such before
+    with plugin() as p:
+        with pytest.raises(extism.HttpError, match="ValueError"):
+            p.call("request", request(server.replace("127.0.0.1", "[127.0.0.1]") + "/hello"))
+
+
+def test_a_non_ascii_path_is_sent_percent_encoded(server):
+    # (http.client raised UnicodeEncodeError, which escaped as such)
+    with plugin() as p:
+        p.call("request", request(server + "/hello\u00e9?q=\u00e9"))
+        assert u64s(p.call("status")) == [404]
+
+
+def test_a_denied_request_has_the_official_wording():
+    with plugin(allowed=()) as p:
+        with pytest.raises(extism.HttpError,
+                           match=r"HTTP request to 'http://example.com/x' is not allowed"):
+            p.call("request", request("http://example.com/x"))
