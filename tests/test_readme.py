@@ -5,9 +5,11 @@ marked `doctest: skip` is not run (e.g. a setup.py)."""
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import os
 import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -36,8 +38,15 @@ def test_readme_example(code, monkeypatch):
         pytest.skip("not meant to run here")
     monkeypatch.chdir(ROOT)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        exec(compile(code, str(README), "exec"), {"__name__": "__readme__"})
+    namespace = {"__name__": "__readme__"}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, str(README), "exec"), namespace)
+        namespace.clear()  # what the example left open is collected now
+        gc.collect()
+    leaked = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaked == [], "the example leaves files or sockets open"
     printed = out.getvalue().splitlines()
     for want in expected_lines(code):
         assert want in printed, f"README says {want!r}; the example printed {printed}"

@@ -13,7 +13,7 @@ the official package runs unchanged on our engine, and plugins made through it a
 
 Nothing here is imported by extism_native itself; ``python -m extism_native
 install-extism-sys`` writes a tiny ``extism_sys`` package that re-exports these names (see
-``_shim_install``).
+``extism_native._shim.install``).
 """
 
 from __future__ import annotations

@@ -389,6 +389,7 @@ def _log_to_stderr(level: str, message: str) -> None:
 
 
 def _cmd_call(args: argparse.Namespace) -> int:
+    from . import errors
     from .plugin import Plugin
 
     manifest = build_manifest(args)
@@ -399,8 +400,16 @@ def _cmd_call(args: argparse.Namespace) -> int:
     if args.verbose:
         print(f"manifest: {json.dumps(manifest, sort_keys=True)}", file=sys.stderr)
         print(f"input: {len(data)} bytes", file=sys.stderr)
-    plugin = Plugin(manifest, wasi=args.wasi, logger=_log_to_stderr, log_level=args.log_level,
-                    http_response_headers=args.http_response_headers)
+    try:
+        plugin = Plugin(manifest, wasi=args.wasi, logger=_log_to_stderr,
+                        log_level=args.log_level,
+                        http_response_headers=args.http_response_headers)
+    except errors.LinkError as exc:
+        # the core's hint names the Python and C switches: here it is the --wasi option
+        hint = "wasi=True in Python or with_wasi in C"
+        if hint not in str(exc):
+            raise
+        raise errors.LinkError(str(exc).replace(hint, "--wasi"), exc.missing) from None
     with plugin:
         run = _Run(plugin, args, data)
         worker = threading.Thread(target=run.run, name="extism_native call", daemon=True)

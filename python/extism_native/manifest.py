@@ -51,7 +51,7 @@ class Wasm:
         return out
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of spec section 6.2 (bytes as base64)."""
+        """The JSON form of the manifest (docs/extism-abi.md section 6.2; bytes as base64)."""
         raise NotImplementedError
 
 
@@ -64,7 +64,7 @@ class WasmPath(Wasm):
         self.path = os.fspath(path)
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of spec section 6.2 (bytes as base64)."""
+        """The JSON form of the manifest (docs/extism-abi.md section 6.2; bytes as base64)."""
         return {"path": self.path, **self._common()}
 
 
@@ -82,7 +82,7 @@ class WasmData(Wasm):
         return cls(data, name, hashlib.sha256(data).hexdigest())
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of spec section 6.2 (bytes as base64)."""
+        """The JSON form of the manifest (docs/extism-abi.md section 6.2; bytes as base64)."""
         return {"data": base64.b64encode(self.data).decode("ascii"), **self._common()}
 
 
@@ -100,7 +100,7 @@ class WasmUrl(Wasm):
         self.method = method
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of spec section 6.2 (bytes as base64)."""
+        """The JSON form of the manifest (docs/extism-abi.md section 6.2; bytes as base64)."""
         out: Dict[str, Any] = {"url": self.url, **self._common()}
         if self.headers:
             out["headers"] = self.headers
@@ -129,7 +129,7 @@ class MemoryOptions:
         self.max_var_bytes = max_var_bytes
 
     def to_dict(self) -> Dict[str, Any]:
-        """The JSON form of spec section 6.2 (bytes as base64)."""
+        """The JSON form of the manifest (docs/extism-abi.md section 6.2; bytes as base64)."""
         return {k: v for k, v in (("max_pages", self.max_pages),
                                   ("max_http_response_bytes", self.max_http_response_bytes),
                                   ("max_var_bytes", self.max_var_bytes)) if v is not None}
@@ -170,7 +170,7 @@ class Manifest:
         self.timeout_ms = timeout_ms
 
     def to_dict(self) -> Dict[str, Any]:
-        """The manifest as the JSON-ready dict of spec section 6.2."""
+        """The manifest as the JSON-ready dict of docs/extism-abi.md section 6.2."""
         out: Dict[str, Any] = {"wasm": [w.to_dict() for w in self.wasm]}
         if self.memory is not None:
             out["memory"] = self.memory.to_dict()

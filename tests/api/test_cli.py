@@ -287,3 +287,10 @@ def test_without_wasi_flag_a_wasi_plugin_does_not_load():
     out = call("cli_wasi", "exit_len")
     assert out.returncode == cli.EXIT_LOAD and "WASI" in error_line(out)
 
+
+
+def test_the_wasi_hint_names_the_option():
+    out = call("cli_wasi", "exit_len")
+    assert out.returncode == cli.EXIT_LOAD
+    line = error_line(out)
+    assert "enable it with --wasi" in line and "wasi=True" not in line

@@ -120,10 +120,24 @@ def test_with_statement_closes():
 
 
 def test_collected_without_close():
+    import weakref
+
+    from extism_native._native import slab
+
+    gc_collect()
+    registered = len(slab)
     plugin = extism.Plugin(wasm("edge"))
     plugin.call("noop")
+    handle = plugin.cancel_handle()
+    python_object, c_object = weakref.ref(plugin), weakref.ref(plugin._ptr)
     del plugin
     gc_collect()
+    assert python_object() is None
+    assert c_object() is not None  # the cancel handle keeps the C plugin (it points into it)
+    del handle
+    gc_collect()
+    assert c_object() is None  # extism_plugin_free ran
+    assert len(slab) == registered
 
 
 def test_a_finalizer_may_run_while_this_thread_registers_in_the_slab():
