@@ -5,17 +5,41 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 """
 
 from ._logging import CustomLogger, set_log_custom, set_log_file
+from ._native import lib as _lib
 from .c_api import get_include, library_path
 from .current_plugin import CurrentPlugin, Memory, Val, ValType
-from ._native import lib as _lib
-from .errors import (CallError, CallTimeoutError, CancelledError, Error, ExitError, ExtismError,
-                     FunctionNotFoundError, FunctionSignatureError, HostFunctionError, HttpError,
-                     InvalidModuleError, LinkError, ManifestError, OutOfMemoryError,
-                     PluginCallError, PluginLoadError, Trap, UnsupportedError, UsageError)
+from .errors import (
+    CallError,
+    CallTimeoutError,
+    CancelledError,
+    Error,
+    ExitError,
+    ExtismError,
+    FunctionNotFoundError,
+    FunctionSignatureError,
+    HostFunctionError,
+    HttpError,
+    InvalidModuleError,
+    LinkError,
+    ManifestError,
+    OutOfMemoryError,
+    PluginCallError,
+    PluginLoadError,
+    Trap,
+    UnsupportedError,
+    UsageError,
+)
+from .host_function import (
+    Codec,
+    ExplicitFunction,
+    Function,
+    Json,
+    Pickle,
+    TypeInferredFunction,
+    host_fn,
+)
 from .http import HttpRequest, HttpResponse
 from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
-from .host_function import (Codec, ExplicitFunction, Function, Json, Pickle,
-                            TypeInferredFunction, host_fn)
 from .plugin import CancelHandle, CompiledPlugin, Plugin
 from .pool import PluginPool
 from .wasi import WASI
@@ -31,7 +55,7 @@ def extism_version() -> str:
 def _ffi_string(ptr: object) -> str:
     from ._native import ffi
 
-    return ffi.string(ptr).decode("utf-8")
+    return str(ffi.string(ptr).decode("utf-8"))
 
 
 __all__ = [

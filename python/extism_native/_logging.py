@@ -22,7 +22,7 @@ TRACE = 5
 LEVELS = ("trace", "debug", "info", "warn", "error")
 _TO_PYTHON = (TRACE, logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR)
 _ALIASES = {"warning": "warn", "critical": "error", "fatal": "error"}
-OFF = lib.EXN_LOG_OFF
+OFF = int(lib.EXN_LOG_OFF)
 
 LogTarget = Union[logging.Logger, Callable[[str, str], Any]]
 

@@ -13,7 +13,7 @@ import itertools
 import threading
 from typing import Any, Dict
 
-from ._cffi import ffi, lib  # type: ignore[import-not-found]
+from ._cffi import ffi, lib
 
 __all__ = ["ffi", "lib", "Slab", "slab"]
 

@@ -26,7 +26,7 @@ Failures are told apart by class::
 
 from __future__ import annotations
 
-from typing import Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Type
 
 
 class Error(Exception):
@@ -150,7 +150,7 @@ class UnsupportedError(Error, NotImplementedError):
 
 
 # exn_status_t -> exception class; one table, used by every place that reports a C status.
-_STATUS_CLASSES = {
+_STATUS_CLASSES: Dict[int, Type[Error]] = {
     1: UsageError,
     2: OutOfMemoryError,
     3: ManifestError,

@@ -78,11 +78,11 @@ _DOUBLE = struct.Struct("<d")
 
 
 def _bits_to_float(x: int) -> float:
-    return _DOUBLE.unpack(_BITS.pack(x))[0]
+    return float(_DOUBLE.unpack(_BITS.pack(x))[0])
 
 
 def _float_to_bits(v: Any) -> int:
-    return _BITS.unpack(_DOUBLE.pack(float(v)))[0]
+    return int(_BITS.unpack(_DOUBLE.pack(float(v)))[0])
 
 
 class _Conv:
@@ -195,7 +195,8 @@ def _current(cur: int) -> CurrentPlugin:
     return current
 
 
-def _generate(name: str, n_in: int, body: List[str], namespace: Dict[str, Any]) -> Callable[..., Any]:
+def _generate(name: str, n_in: int, body: List[str],
+              namespace: Dict[str, Any]) -> Callable[..., Any]:
     """Compile `def invoke(current, a0, a1, ...)`: one straight-line function per host function
     signature, so a call pays for no loops or per-value dispatch (the technique of dataclasses).
     Its caller (the C shim, or _exn_py_host_call) handles exceptions and retires `current`."""
@@ -203,7 +204,8 @@ def _generate(name: str, n_in: int, body: List[str], namespace: Dict[str, Any]) 
     lines = [f"def invoke(current{params}):"] + ["    " + line for line in body or ["pass"]]
     namespace.update(NAME=name)
     exec(compile("\n".join(lines) + "\n", f"<host function {name}>", "exec"), namespace)
-    return namespace["invoke"]
+    invoke: Callable[..., Any] = namespace["invoke"]
+    return invoke
 
 
 def _fail(current: CurrentPlugin, name: str, exc: BaseException) -> None:
@@ -315,7 +317,7 @@ def _explicit_body(args: Sequence[ValType], returns: Sequence[ValType], has_user
     return body
 
 
-# ---- public classes -------------------------------------------------------------------------------
+# ---- public classes ----------------------------------------------------------------------------
 
 class Function:
     """A host function a plugin can import as ``namespace::name``.
@@ -377,7 +379,8 @@ class Function:
         return self._pointer
 
     def __repr__(self) -> str:
-        sig = ", ".join(t.name for t in self.args) + " -> " + ", ".join(t.name for t in self.returns)
+        sig = (", ".join(t.name for t in self.args) + " -> " +
+               ", ".join(t.name for t in self.returns))
         return f"<extism_native.Function {self.namespace}::{self.name} ({sig})>"
 
 
@@ -464,8 +467,8 @@ class TypeInferredFunction(Function):
                 ns["e0"] = encoders[0].fn
                 body.append(f"return e0({current}, result)")
         elif n_out > 1:
-            body += ["if type(result) is not tuple or len(result) != %d:" % n_out,
-                     "    raise TypeError('host function must return a tuple of %d values')" % n_out]
+            body += [f"if type(result) is not tuple or len(result) != {n_out}:",
+                     f"    raise TypeError('host function must return a tuple of {n_out} values')"]
             for j, conv in enumerate(encoders):
                 ns[f"e{j}"] = conv.fn
             body.append("return (" + ", ".join(f"e{j}({current}, result[{j}])"

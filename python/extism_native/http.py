@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import http.client
 import urllib.parse
-from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, Iterator, Mapping, Optional, Tuple, Union
 
 from ._callbacks import context_of
 from ._native import ffi, lib
@@ -63,7 +63,8 @@ class HttpResponse:
 
     __slots__ = ("status", "headers", "body")
 
-    def __init__(self, status: int, headers: Union[Mapping[str, str], Iterable[Tuple[str, str]]] = (),
+    def __init__(self, status: int,
+                 headers: Union[Mapping[str, str], Iterable[Tuple[str, str]]] = (),
                  body: Union[bytes, Iterable[bytes]] = b"") -> None:
         self.status = int(status)
         self.headers = list(headers.items()) if isinstance(headers, Mapping) else list(headers)
@@ -84,8 +85,9 @@ Transport = Callable[[HttpRequest], HttpResponse]
 def default_transport(request: HttpRequest) -> HttpResponse:
     """Perform one request with :mod:`http.client` (no redirects followed)."""
     parts = urllib.parse.urlsplit(request.url)
-    conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_class(parts.hostname, parts.port, timeout=request.timeout)
+    conn_class = (http.client.HTTPSConnection if parts.scheme == "https"
+                  else http.client.HTTPConnection)
+    conn = conn_class(parts.hostname or "", parts.port, timeout=request.timeout)
     # a guest may send any text: non-ASCII is sent percent-encoded (as UTF-8), as browsers do
     path = urllib.parse.quote(parts.path or "/", safe=_PATH_SAFE)
     if parts.query:

@@ -13,8 +13,19 @@ import signal
 import threading
 import uuid
 from pathlib import Path
-from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Tuple, TypeVar,
-                    Union, overload)
+from typing import (
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Tuple,
+    TypeVar,
+    Union,
+    overload,
+)
 
 from . import errors
 from ._callbacks import PluginContext
@@ -45,7 +56,7 @@ _NULL = ffi.NULL
 
 _SIGINT = int(signal.SIGINT)
 try:  # the C function (signal.getsignal wraps it in enum conversions that raise for functions)
-    from _signal import getsignal as _getsignal
+    from _signal import getsignal as _getsignal  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - every CPython and PyPy has _signal
     _getsignal = signal.getsignal
 _MAIN_THREAD = threading.main_thread().ident
@@ -137,7 +148,7 @@ def _source_bytes(plugin: Any) -> Tuple[bytes, str]:
         f"not {type(plugin).__name__}")
 
 
-def _functions(functions: Optional[Iterable[Any]]) -> list:
+def _functions(functions: Optional[Iterable[Any]]) -> List[Any]:
     funcs = list(functions or ())
     for f in funcs:
         if not isinstance(f, Function):
