@@ -55,6 +55,21 @@ void exn_py_host_free(void *user_data);
 int exn_py_host_init(void);
 int exn_py_sigint_install(void);
 int exn_py_sigint_uninstall(void);
+void *exn_py_call_alloc(size_t size);
+void exn_py_call_free(void *call);
+
+/* The allocator of Plugin's exn_call_t objects (cffi's ffi.new_allocator): freeing one also
+ * frees the output buffer C gave it. */
+void *exn_py_call_alloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+void exn_py_call_free(void *call)
+{
+    exn_call_release(call);
+    free(call);
+}
 
 typedef struct {
     uintptr_t key;      /* the slab key of the function's entry */

@@ -33,6 +33,8 @@ void exn_py_host_free(void *user_data);
 int exn_py_host_init(void);
 int exn_py_sigint_install(void);
 int exn_py_sigint_uninstall(void);
+void *exn_py_call_alloc(size_t size);
+void exn_py_call_free(void *call);
 """
 
 # The generated module's own C: the headers, and the declarations of _binding.c (a C file of
@@ -46,6 +48,8 @@ void exn_py_host_free(void *user_data);
 int exn_py_host_init(void);
 int exn_py_sigint_install(void);
 int exn_py_sigint_uninstall(void);
+void *exn_py_call_alloc(size_t size);
+void exn_py_call_free(void *call);
 """
 
 

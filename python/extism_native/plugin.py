@@ -91,8 +91,9 @@ def _input_bytes(data: Any, function_name: str) -> Any:
     return ffi.from_buffer(view)
 
 
-def _release_call_state(cs: Any, _owner: Any) -> None:
-    lib.exn_call_release(cs)
+# exn_call_t objects: freeing one frees the output buffer C gave it (_binding.c)
+_new_call_state = ffi.new_allocator(alloc=lib.exn_py_call_alloc, free=lib.exn_py_call_free,
+                                    should_clear_after_alloc=False)
 
 
 def _json_default(value: Any) -> Any:
@@ -244,7 +245,7 @@ class Plugin:
                  http_transport: Optional[Transport] = None,
                  http_response_headers: bool = False) -> None:
         self._ptr: Any = None
-        self._pool: Optional[List[Any]] = None
+        self._pool: List[Any] = []
         self._id: Optional[uuid.UUID] = None
         self._ctx: Optional[PluginContext] = None
         if config is not None and not isinstance(config, Mapping):
@@ -285,10 +286,8 @@ class Plugin:
         # Call states (exn_call_t) not in use: a call takes one, and puts it back once it has
         # read its output from it (C copied the output there while the call held the plugin,
         # so no other thread's call can change it).  C serializes the calls; threads calling at
-        # once just use several states.  Each state keeps the C plugin alive (its finalizer
-        # refers to it), so a call in progress never runs on a freed plugin whatever close()
-        # does meanwhile.  None once closed.
-        self._pool = [self._new_call_state()]
+        # once just use several states.  None once closed.
+        self._pool = [self._new_call_state(self._ptr)]
         if wasi_options is not None:
             wasi_options._apply(self._ptr, ctx)
         ctx.http_transport = http_transport
@@ -343,9 +342,15 @@ class Plugin:
             CancelledError: the call was stopped through :meth:`cancel_handle`.
             UsageError: the plugin is closed, or the call re-enters it from a host function.
         """
-        pool = self._pool
-        if pool is None:
+        # `ptr` keeps the C plugin alive during this call whatever close() does meanwhile (it
+        # lets go of its own reference once the C close has stopped and waited for the running
+        # call, but calls waiting for the plugin are still inside C then).  close() empties
+        # the pool before it lets go of the plugin: a call that got `ptr` finds no state there
+        # and makes one, for a closed plugin (UsageError).
+        ptr = self._ptr
+        if ptr is None:
             raise errors.UsageError(f"calling {function_name!r}: the plugin is closed")
+        pool = self._pool
         if type(data) is not bytes:
             data = _input_bytes(data, function_name)
         name = self._names.get(function_name)
@@ -356,7 +361,7 @@ class Plugin:
         try:
             cs = pool.pop()
         except IndexError:
-            cs = self._new_call_state()
+            cs = self._new_call_state(ptr)
         if host_context is not None or timeout is not None:
             n = self._call_with_options(cs, name, data, host_context, timeout)
         else:
@@ -372,15 +377,12 @@ class Plugin:
         pool.append(cs)
         return out if parse is None else parse(out)
 
-    def _new_call_state(self) -> Any:
-        ptr = self._ptr
-        if ptr is None:
-            raise errors.UsageError("the plugin is closed")
-        cs = ffi.new("exn_call_t *")
+    def _new_call_state(self, ptr: Any) -> Any:
+        cs = _new_call_state("exn_call_t *")
         cs.plugin = ptr
         cs.host_context = self._ctx.c_key  # type: ignore[union-attr]
         cs.timeout_ns = -1  # EXN_TIMEOUT_DEFAULT
-        return ffi.gc(cs, functools.partial(_release_call_state, _owner=ptr))
+        return cs
 
     def _call_with_options(self, cs: Any, name: bytes, data: Any, host_context: Any,
                            timeout: Optional[float]) -> int:
@@ -531,8 +533,8 @@ class Plugin:
                 self.id  # noqa: B018  (kept readable after close)
             if lib.exn_plugin_close(ptr):
                 raise errors.UsageError("a plugin cannot be closed from inside its own call")
+            self._pool = []  # (see call)
             self._ptr = None
-            self._pool = None
         ctx = self._ctx
         if ctx is not None:
             ctx.plugin_ref = None
