@@ -7,9 +7,12 @@
  *   Copied                   - the function keeps its own copy; the argument may go away.
  *   Takes ownership          - the function frees the argument.
  *   Returns owned            - the caller frees the result with the function named.
- * Threads: one call at a time per plugin (calls on one plugin are serialized, a re-entrant call
- * from a host function fails); different plugins may run concurrently; extism_plugin_cancel may
- * be called from any thread.
+ * Threads: one call at a time per plugin (calls on one plugin are serialized: another thread's
+ * call waits, within its timeout; a re-entrant call from a host function, and a wait that
+ * would deadlock, fail at once); different plugins may run concurrently; extism_plugin_cancel
+ * may be called from any thread.  The output and error text of a call are borrowed from the
+ * plugin: with several threads calling one plugin, use exn_call (extism_native.h), which
+ * copies them before the next call can begin.
  */
 #ifndef EXTISM_H
 #define EXTISM_H
@@ -108,7 +111,8 @@ EXTISM_API ExtismPlugin *extism_plugin_new_with_fuel_limit(const uint8_t *wasm,
 /** Free an error message returned by a constructor (NULL is ignored). */
 EXTISM_API void extism_plugin_new_error_free(char *err);
 
-/** Free a plugin and everything it owns (NULL is ignored).  Must not race with a call on it. */
+/** Free a plugin and everything it owns (NULL is ignored).  Must not race with any other use
+ *  of it (exn_plugin_close, extism_native.h, may: it cancels and waits for a running call). */
 EXTISM_API void extism_plugin_free(ExtismPlugin *plugin);
 
 /** Pointer to the plugin's 16-byte UUIDv4.  Borrowed (valid until the plugin is freed). */
@@ -157,7 +161,8 @@ EXTISM_API bool extism_plugin_reset(ExtismPlugin *plugin);
 /** Let the plugin read response headers through the http_headers import. */
 EXTISM_API void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin);
 
-/** The plugin's cancel handle.  Borrowed (valid until the plugin is freed). */
+/** The plugin's cancel handle.  Borrowed (valid until the plugin is freed).  It exists before
+ *  any guest code runs: a cancel also stops a first call stuck in an initialiser. */
 EXTISM_API const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin);
 
 /** Stop the call running on the handle's plugin (from any thread); the call returns 134 with
