@@ -2,9 +2,10 @@
  * (instance.c), run calls and classify how each call ended, close and free.
  *
  * Spec sections 3 (calls, return codes, initialisation), 2.3 (what is reset per call), 6.4
- * (module names) and 7 (timeouts, cancellation).  Calls on one plugin are serialized by its
- * lock; a call re-entering a plugin that is already running on the same thread fails instead
- * of deadlocking.
+ * (module names) and 7 (timeouts, cancellation) of docs/extism-abi.md.  Calls on one plugin
+ * are serialized: the thread running one holds the plugin (p->holder); others wait within
+ * their deadline, and a wait that would close a cycle between threads fails (deadlock), as
+ * does a call re-entering a plugin already running on the same thread.
  * May call: compiled.h, instance.h, kernel.h (kernel memory), wasi/wasi.h, watchdog.h, os.h. */
 #include "plugin.h"
 
