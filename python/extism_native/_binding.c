@@ -74,7 +74,7 @@ void exn_py_call_free(void *call)
 typedef struct {
     uintptr_t key;      /* the slab key of the function's entry */
     uint32_t n_in, n_out;
-    uint8_t is_float[]; /* n_in + n_out flags: parameters, then results */
+    uint8_t *is_float;  /* n_in + n_out flags, parameters then results (after the struct) */
 } exn_py_host_t;
 
 void *exn_py_host_new(uintptr_t key, const ExtismValType *types, size_t n_in, size_t n_out)
@@ -82,6 +82,7 @@ void *exn_py_host_new(uintptr_t key, const ExtismValType *types, size_t n_in, si
     exn_py_host_t *h = malloc(sizeof *h + n_in + n_out + 1);
     if (!h)
         return NULL;
+    h->is_float = (uint8_t *)(h + 1);
     h->key = key;
     h->n_in = (uint32_t)n_in;
     h->n_out = (uint32_t)n_out;
