@@ -692,7 +692,10 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
             return "reference or vector type in the signature";
         }
     }
+    /* wasm3 reads each argument through a pointer to its own type: 32-bit values have their
+     * own array (a u64's first four bytes are its high half on a big-endian host) */
     uint64_t argv[MAX_VALUES];
+    uint32_t argv32[MAX_VALUES];
     uint8_t argv128[MAX_VALUES][16];
     const void *argp[MAX_VALUES];
     for (uint32_t i = 0; i < t->n_params; i++) {
@@ -700,8 +703,11 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         if (!parse_value(&args->items[i], &v) || v.type != t->types[i])
             return "bad argument";
         argv[i] = v.bits;
+        argv32[i] = (uint32_t)v.bits;
         memcpy(argv128[i], v.v128, 16);
-        argp[i] = v.type == EXN_WASM_V128 ? (const void *)argv128[i] : (const void *)&argv[i];
+        argp[i] = v.type == EXN_WASM_V128                             ? (const void *)argv128[i]
+                  : v.type == EXN_WASM_I32 || v.type == EXN_WASM_F32 ? (const void *)&argv32[i]
+                                                                       : (const void *)&argv[i];
     }
     IM3Function f = &in->module->functions[e->index];
     M3Result r = f->compiled ? NULL : CompileFunction(f);
@@ -712,18 +718,23 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         return NULL;
     }
     const void *resp[MAX_VALUES];
+    uint32_t res32[MAX_VALUES];
     out->n = t->n_results;
     for (uint32_t i = 0; i < t->n_results; i++) {
         out->bits[i] = 0;
+        res32[i] = 0;
         out->types[i] = t->types[t->n_params + i];
-        resp[i] = out->types[i] == EXN_WASM_V128 ? (void *)out->v128[i] : (void *)&out->bits[i];
+        bool narrow = out->types[i] == EXN_WASM_I32 || out->types[i] == EXN_WASM_F32;
+        resp[i] = out->types[i] == EXN_WASM_V128 ? (void *)out->v128[i]
+                  : narrow                       ? (void *)&res32[i]
+                                                 : (void *)&out->bits[i];
     }
     r = t->n_results ? m3_GetResults(f, t->n_results, resp) : NULL;
     if (r)
         return r;
     for (uint32_t i = 0; i < out->n; i++) {
         if (out->types[i] == EXN_WASM_I32 || out->types[i] == EXN_WASM_F32)
-            out->bits[i] = (uint32_t)out->bits[i];
+            out->bits[i] = res32[i];
     }
     return NULL;
 }
