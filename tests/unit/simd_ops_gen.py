@@ -436,7 +436,44 @@ def op_contexts() -> List[Context]:
                 lambda a, b: pack(list(a if lanes(a, 32)[0] else b), 8)))
     out.append(("select v128 reg", f"(select (result v128) {A} {B} (i32.add (i32x4.extract_lane 1 {A}) (i32.const 0)))",
                 lambda a, b: pack(list(a if lanes(a, 32)[1] else b), 8)))
+    out += control_contexts()
     return out
+
+
+def xor(a: bytes, b: bytes) -> bytes:
+    return bytes(x ^ y for x, y in zip(a, b))
+
+
+def add64(a: bytes, b: bytes) -> bytes:
+    return b"".join(((x + y) & (2**64 - 1)).to_bytes(8, "little") for x, y in zip(lanes(a, 64), lanes(b, 64)))
+
+
+def control_contexts() -> List[Context]:
+    """v128 values through calls (mixed with other types: their frame offsets), multi-value
+    blocks, if/else and br_table (the copies of block results)."""
+    def mixed(a: bytes, b: bytes) -> list:
+        r = bytearray(xor(a, b))
+        r[0:4] = (21).to_bytes(4, "little")
+        r[8:16] = (4).to_bytes(8, "little")
+        return pack(list(r), 8)
+    return [
+        ("call (i32 v128 i64 v128) -> (i64 v128 i32)",
+         f"(call $mix (i32.const 7) {A} (i64.const -3) {B}) (local.set $n) (local.set $r) (local.set $w) "
+         "(i64x2.replace_lane 1 (i32x4.replace_lane 0 (local.get $r) (local.get $n)) (local.get $w))", mixed),
+        ("block (v128 v128) -> (v128 v128)",
+         f"{A} {B} (block (param v128 v128) (result v128 v128) (local.set $r) (local.get $r) (i64x2.add) {A}) "
+         "(v128.xor)", lambda a, b: pack(list(xor(add64(a, b), a)), 8)),
+        ("loop (v128) -> (v128)",
+         f"(local.set $n (i32.const 3)) {A} (loop (param v128) (result v128) {B} (i64x2.add) "
+         "(local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (local.get $n)))",
+         lambda a, b: pack(list(add64(add64(add64(a, b), b), b)), 8)),
+        ("if (result v128)", f"(if (result v128) (i32x4.extract_lane 0 {B}) (then {A}) (else {B}))",
+         lambda a, b: pack(list(a if lanes(b, 32)[0] else b), 8)),
+        ("br_table v128",
+         f"(block $outer (result v128) (i64x2.add (block $inner (result v128) {A} "
+         f"(br_table $inner $outer (i32.and (i32x4.extract_lane 0 {B}) (i32.const 1)))) {B}))",
+         lambda a, b: pack(list(a if lanes(b, 32)[0] & 1 else add64(a, b)), 8)),
+    ]
 
 
 def bitselect(a: bytes, b: bytes) -> list:
@@ -569,7 +606,7 @@ def wat() -> str:
     ]
     for k, (label, body, _f) in enumerate(ctx):
         params = "(param $a v128) (param $b v128)"
-        locals_ = "(local $r v128) (local $addr i32)" + "".join(f" (local $addr{x} i32)" for x in addrs
+        locals_ = "(local $r v128) (local $addr i32) (local $n i32) (local $w i64)" + "".join(f" (local $addr{x} i32)" for x in addrs
                                                                     if f"$addr{x}" in body)
         init = "".join(f" (local.set $addr{x} (i32.const {x}))" for x in addrs if f"$addr{x}" in body)
         lines.append(f"  (func $f{k} (type $op) {params} (result v128) {locals_}  ;; {label}")
@@ -578,6 +615,9 @@ def wat() -> str:
         lines.append(f"    {body})")
         lines.append(f"  (elem (i32.const {k}) func $f{k})")
     lines += [
+        "  (func $mix (param $x i32) (param $p v128) (param $y i64) (param $q v128) (result i64 v128 i32)",
+        "    (i64.add (local.get $y) (i64.extend_i32_u (local.get $x))) (v128.xor (local.get $p) (local.get $q))",
+        "    (i32.mul (local.get $x) (i32.const 3)))",
         # run: n vectors in; every pair, every context: the 16 bytes of the result out
         "  (func (export \"run\") (result i32)",
         "    (local $n i32) (local $i i32) (local $j i32) (local $k i32) (local $a v128) (local $b v128)",

@@ -9,3317 +9,3340 @@
   (global $out (mut i32) (i32.const 0))
   (global $scratch (mut v128) (v128.const i64x2 0 0))
   (type $op (func (param v128 v128) (result v128)))
-  (table 826 funcref)
-  (func $f0 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.eq plain
+  (table 831 funcref)
+  (func $f0 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.eq (local.get $a) (local.get $b)))
   (elem (i32.const 0) func $f0)
-  (func $f1 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.eq set
+  (func $f1 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 1) func $f1)
-  (func $f2 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.eq alias
+  (func $f2 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 2) func $f2)
-  (func $f3 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.eq alias_b
+  (func $f3 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 3) func $f3)
-  (func $f4 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ne plain
+  (func $f4 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.ne (local.get $a) (local.get $b)))
   (elem (i32.const 4) func $f4)
-  (func $f5 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ne set
+  (func $f5 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 5) func $f5)
-  (func $f6 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ne alias
+  (func $f6 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 6) func $f6)
-  (func $f7 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ne alias_b
+  (func $f7 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 7) func $f7)
-  (func $f8 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_s plain
+  (func $f8 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.lt_s (local.get $a) (local.get $b)))
   (elem (i32.const 8) func $f8)
-  (func $f9 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_s set
+  (func $f9 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.lt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 9) func $f9)
-  (func $f10 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_s alias
+  (func $f10 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.lt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 10) func $f10)
-  (func $f11 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_s alias_b
+  (func $f11 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.lt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 11) func $f11)
-  (func $f12 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_u plain
+  (func $f12 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.lt_u (local.get $a) (local.get $b)))
   (elem (i32.const 12) func $f12)
-  (func $f13 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_u set
+  (func $f13 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.lt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 13) func $f13)
-  (func $f14 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_u alias
+  (func $f14 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.lt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 14) func $f14)
-  (func $f15 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.lt_u alias_b
+  (func $f15 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.lt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.lt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 15) func $f15)
-  (func $f16 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_s plain
+  (func $f16 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.gt_s (local.get $a) (local.get $b)))
   (elem (i32.const 16) func $f16)
-  (func $f17 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_s set
+  (func $f17 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.gt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 17) func $f17)
-  (func $f18 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_s alias
+  (func $f18 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.gt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 18) func $f18)
-  (func $f19 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_s alias_b
+  (func $f19 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.gt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 19) func $f19)
-  (func $f20 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_u plain
+  (func $f20 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.gt_u (local.get $a) (local.get $b)))
   (elem (i32.const 20) func $f20)
-  (func $f21 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_u set
+  (func $f21 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.gt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 21) func $f21)
-  (func $f22 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_u alias
+  (func $f22 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.gt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 22) func $f22)
-  (func $f23 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.gt_u alias_b
+  (func $f23 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.gt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.gt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 23) func $f23)
-  (func $f24 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_s plain
+  (func $f24 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.le_s (local.get $a) (local.get $b)))
   (elem (i32.const 24) func $f24)
-  (func $f25 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_s set
+  (func $f25 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.le_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 25) func $f25)
-  (func $f26 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_s alias
+  (func $f26 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.le_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 26) func $f26)
-  (func $f27 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_s alias_b
+  (func $f27 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.le_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 27) func $f27)
-  (func $f28 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_u plain
+  (func $f28 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.le_u (local.get $a) (local.get $b)))
   (elem (i32.const 28) func $f28)
-  (func $f29 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_u set
+  (func $f29 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.le_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 29) func $f29)
-  (func $f30 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_u alias
+  (func $f30 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.le_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 30) func $f30)
-  (func $f31 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.le_u alias_b
+  (func $f31 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.le_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.le_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 31) func $f31)
-  (func $f32 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_s plain
+  (func $f32 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.ge_s (local.get $a) (local.get $b)))
   (elem (i32.const 32) func $f32)
-  (func $f33 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_s set
+  (func $f33 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.ge_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 33) func $f33)
-  (func $f34 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_s alias
+  (func $f34 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.ge_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 34) func $f34)
-  (func $f35 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_s alias_b
+  (func $f35 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.ge_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 35) func $f35)
-  (func $f36 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_u plain
+  (func $f36 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.ge_u (local.get $a) (local.get $b)))
   (elem (i32.const 36) func $f36)
-  (func $f37 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_u set
+  (func $f37 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.ge_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 37) func $f37)
-  (func $f38 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_u alias
+  (func $f38 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.ge_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 38) func $f38)
-  (func $f39 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.ge_u alias_b
+  (func $f39 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.ge_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.ge_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 39) func $f39)
-  (func $f40 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.eq plain
+  (func $f40 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.eq (local.get $a) (local.get $b)))
   (elem (i32.const 40) func $f40)
-  (func $f41 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.eq set
+  (func $f41 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 41) func $f41)
-  (func $f42 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.eq alias
+  (func $f42 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 42) func $f42)
-  (func $f43 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.eq alias_b
+  (func $f43 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 43) func $f43)
-  (func $f44 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ne plain
+  (func $f44 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.ne (local.get $a) (local.get $b)))
   (elem (i32.const 44) func $f44)
-  (func $f45 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ne set
+  (func $f45 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 45) func $f45)
-  (func $f46 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ne alias
+  (func $f46 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 46) func $f46)
-  (func $f47 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ne alias_b
+  (func $f47 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 47) func $f47)
-  (func $f48 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_s plain
+  (func $f48 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.lt_s (local.get $a) (local.get $b)))
   (elem (i32.const 48) func $f48)
-  (func $f49 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_s set
+  (func $f49 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.lt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 49) func $f49)
-  (func $f50 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_s alias
+  (func $f50 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.lt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 50) func $f50)
-  (func $f51 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_s alias_b
+  (func $f51 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.lt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 51) func $f51)
-  (func $f52 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_u plain
+  (func $f52 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.lt_u (local.get $a) (local.get $b)))
   (elem (i32.const 52) func $f52)
-  (func $f53 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_u set
+  (func $f53 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.lt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 53) func $f53)
-  (func $f54 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_u alias
+  (func $f54 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.lt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 54) func $f54)
-  (func $f55 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.lt_u alias_b
+  (func $f55 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.lt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.lt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 55) func $f55)
-  (func $f56 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_s plain
+  (func $f56 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.gt_s (local.get $a) (local.get $b)))
   (elem (i32.const 56) func $f56)
-  (func $f57 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_s set
+  (func $f57 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.gt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 57) func $f57)
-  (func $f58 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_s alias
+  (func $f58 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.gt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 58) func $f58)
-  (func $f59 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_s alias_b
+  (func $f59 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.gt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 59) func $f59)
-  (func $f60 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_u plain
+  (func $f60 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.gt_u (local.get $a) (local.get $b)))
   (elem (i32.const 60) func $f60)
-  (func $f61 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_u set
+  (func $f61 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.gt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 61) func $f61)
-  (func $f62 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_u alias
+  (func $f62 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.gt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 62) func $f62)
-  (func $f63 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.gt_u alias_b
+  (func $f63 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.gt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.gt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 63) func $f63)
-  (func $f64 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_s plain
+  (func $f64 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.le_s (local.get $a) (local.get $b)))
   (elem (i32.const 64) func $f64)
-  (func $f65 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_s set
+  (func $f65 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.le_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 65) func $f65)
-  (func $f66 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_s alias
+  (func $f66 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.le_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 66) func $f66)
-  (func $f67 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_s alias_b
+  (func $f67 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.le_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 67) func $f67)
-  (func $f68 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_u plain
+  (func $f68 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.le_u (local.get $a) (local.get $b)))
   (elem (i32.const 68) func $f68)
-  (func $f69 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_u set
+  (func $f69 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.le_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 69) func $f69)
-  (func $f70 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_u alias
+  (func $f70 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.le_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 70) func $f70)
-  (func $f71 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.le_u alias_b
+  (func $f71 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.le_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.le_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 71) func $f71)
-  (func $f72 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_s plain
+  (func $f72 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.ge_s (local.get $a) (local.get $b)))
   (elem (i32.const 72) func $f72)
-  (func $f73 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_s set
+  (func $f73 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.ge_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 73) func $f73)
-  (func $f74 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_s alias
+  (func $f74 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.ge_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 74) func $f74)
-  (func $f75 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_s alias_b
+  (func $f75 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.ge_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 75) func $f75)
-  (func $f76 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_u plain
+  (func $f76 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.ge_u (local.get $a) (local.get $b)))
   (elem (i32.const 76) func $f76)
-  (func $f77 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_u set
+  (func $f77 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.ge_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 77) func $f77)
-  (func $f78 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_u alias
+  (func $f78 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.ge_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 78) func $f78)
-  (func $f79 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.ge_u alias_b
+  (func $f79 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.ge_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.ge_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 79) func $f79)
-  (func $f80 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.eq plain
+  (func $f80 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.eq (local.get $a) (local.get $b)))
   (elem (i32.const 80) func $f80)
-  (func $f81 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.eq set
+  (func $f81 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 81) func $f81)
-  (func $f82 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.eq alias
+  (func $f82 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 82) func $f82)
-  (func $f83 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.eq alias_b
+  (func $f83 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 83) func $f83)
-  (func $f84 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ne plain
+  (func $f84 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.ne (local.get $a) (local.get $b)))
   (elem (i32.const 84) func $f84)
-  (func $f85 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ne set
+  (func $f85 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 85) func $f85)
-  (func $f86 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ne alias
+  (func $f86 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 86) func $f86)
-  (func $f87 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ne alias_b
+  (func $f87 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 87) func $f87)
-  (func $f88 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_s plain
+  (func $f88 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.lt_s (local.get $a) (local.get $b)))
   (elem (i32.const 88) func $f88)
-  (func $f89 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_s set
+  (func $f89 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.lt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 89) func $f89)
-  (func $f90 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_s alias
+  (func $f90 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.lt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 90) func $f90)
-  (func $f91 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_s alias_b
+  (func $f91 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.lt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 91) func $f91)
-  (func $f92 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_u plain
+  (func $f92 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.lt_u (local.get $a) (local.get $b)))
   (elem (i32.const 92) func $f92)
-  (func $f93 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_u set
+  (func $f93 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.lt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 93) func $f93)
-  (func $f94 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_u alias
+  (func $f94 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.lt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 94) func $f94)
-  (func $f95 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.lt_u alias_b
+  (func $f95 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.lt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.lt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 95) func $f95)
-  (func $f96 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_s plain
+  (func $f96 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.gt_s (local.get $a) (local.get $b)))
   (elem (i32.const 96) func $f96)
-  (func $f97 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_s set
+  (func $f97 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.gt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 97) func $f97)
-  (func $f98 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_s alias
+  (func $f98 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.gt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 98) func $f98)
-  (func $f99 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_s alias_b
+  (func $f99 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.gt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 99) func $f99)
-  (func $f100 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_u plain
+  (func $f100 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.gt_u (local.get $a) (local.get $b)))
   (elem (i32.const 100) func $f100)
-  (func $f101 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_u set
+  (func $f101 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.gt_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 101) func $f101)
-  (func $f102 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_u alias
+  (func $f102 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.gt_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 102) func $f102)
-  (func $f103 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.gt_u alias_b
+  (func $f103 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.gt_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.gt_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 103) func $f103)
-  (func $f104 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_s plain
+  (func $f104 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.le_s (local.get $a) (local.get $b)))
   (elem (i32.const 104) func $f104)
-  (func $f105 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_s set
+  (func $f105 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.le_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 105) func $f105)
-  (func $f106 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_s alias
+  (func $f106 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.le_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 106) func $f106)
-  (func $f107 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_s alias_b
+  (func $f107 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.le_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 107) func $f107)
-  (func $f108 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_u plain
+  (func $f108 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.le_u (local.get $a) (local.get $b)))
   (elem (i32.const 108) func $f108)
-  (func $f109 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_u set
+  (func $f109 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.le_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 109) func $f109)
-  (func $f110 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_u alias
+  (func $f110 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.le_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 110) func $f110)
-  (func $f111 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.le_u alias_b
+  (func $f111 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.le_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.le_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 111) func $f111)
-  (func $f112 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_s plain
+  (func $f112 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.ge_s (local.get $a) (local.get $b)))
   (elem (i32.const 112) func $f112)
-  (func $f113 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_s set
+  (func $f113 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.ge_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 113) func $f113)
-  (func $f114 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_s alias
+  (func $f114 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.ge_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 114) func $f114)
-  (func $f115 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_s alias_b
+  (func $f115 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.ge_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 115) func $f115)
-  (func $f116 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_u plain
+  (func $f116 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.ge_u (local.get $a) (local.get $b)))
   (elem (i32.const 116) func $f116)
-  (func $f117 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_u set
+  (func $f117 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.ge_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 117) func $f117)
-  (func $f118 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_u alias
+  (func $f118 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.ge_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 118) func $f118)
-  (func $f119 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.ge_u alias_b
+  (func $f119 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.ge_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.ge_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 119) func $f119)
-  (func $f120 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.eq plain
+  (func $f120 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.eq (local.get $a) (local.get $b)))
   (elem (i32.const 120) func $f120)
-  (func $f121 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.eq set
+  (func $f121 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 121) func $f121)
-  (func $f122 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.eq alias
+  (func $f122 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 122) func $f122)
-  (func $f123 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.eq alias_b
+  (func $f123 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 123) func $f123)
-  (func $f124 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ne plain
+  (func $f124 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.ne (local.get $a) (local.get $b)))
   (elem (i32.const 124) func $f124)
-  (func $f125 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ne set
+  (func $f125 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 125) func $f125)
-  (func $f126 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ne alias
+  (func $f126 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 126) func $f126)
-  (func $f127 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ne alias_b
+  (func $f127 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 127) func $f127)
-  (func $f128 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.lt_s plain
+  (func $f128 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.lt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.lt_s (local.get $a) (local.get $b)))
   (elem (i32.const 128) func $f128)
-  (func $f129 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.lt_s set
+  (func $f129 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.lt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.lt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 129) func $f129)
-  (func $f130 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.lt_s alias
+  (func $f130 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.lt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.lt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 130) func $f130)
-  (func $f131 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.lt_s alias_b
+  (func $f131 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.lt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.lt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 131) func $f131)
-  (func $f132 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.gt_s plain
+  (func $f132 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.gt_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.gt_s (local.get $a) (local.get $b)))
   (elem (i32.const 132) func $f132)
-  (func $f133 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.gt_s set
+  (func $f133 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.gt_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.gt_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 133) func $f133)
-  (func $f134 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.gt_s alias
+  (func $f134 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.gt_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.gt_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 134) func $f134)
-  (func $f135 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.gt_s alias_b
+  (func $f135 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.gt_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.gt_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 135) func $f135)
-  (func $f136 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.le_s plain
+  (func $f136 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.le_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.le_s (local.get $a) (local.get $b)))
   (elem (i32.const 136) func $f136)
-  (func $f137 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.le_s set
+  (func $f137 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.le_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.le_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 137) func $f137)
-  (func $f138 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.le_s alias
+  (func $f138 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.le_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.le_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 138) func $f138)
-  (func $f139 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.le_s alias_b
+  (func $f139 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.le_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.le_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 139) func $f139)
-  (func $f140 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ge_s plain
+  (func $f140 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ge_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.ge_s (local.get $a) (local.get $b)))
   (elem (i32.const 140) func $f140)
-  (func $f141 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ge_s set
+  (func $f141 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ge_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.ge_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 141) func $f141)
-  (func $f142 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ge_s alias
+  (func $f142 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ge_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.ge_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 142) func $f142)
-  (func $f143 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.ge_s alias_b
+  (func $f143 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.ge_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.ge_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 143) func $f143)
-  (func $f144 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.eq plain
+  (func $f144 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.eq (local.get $a) (local.get $b)))
   (elem (i32.const 144) func $f144)
-  (func $f145 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.eq set
+  (func $f145 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 145) func $f145)
-  (func $f146 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.eq alias
+  (func $f146 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 146) func $f146)
-  (func $f147 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.eq alias_b
+  (func $f147 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 147) func $f147)
-  (func $f148 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ne plain
+  (func $f148 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.ne (local.get $a) (local.get $b)))
   (elem (i32.const 148) func $f148)
-  (func $f149 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ne set
+  (func $f149 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 149) func $f149)
-  (func $f150 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ne alias
+  (func $f150 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 150) func $f150)
-  (func $f151 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ne alias_b
+  (func $f151 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 151) func $f151)
-  (func $f152 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.lt plain
+  (func $f152 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.lt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.lt (local.get $a) (local.get $b)))
   (elem (i32.const 152) func $f152)
-  (func $f153 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.lt set
+  (func $f153 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.lt set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.lt (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 153) func $f153)
-  (func $f154 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.lt alias
+  (func $f154 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.lt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.lt (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 154) func $f154)
-  (func $f155 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.lt alias_b
+  (func $f155 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.lt alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.lt (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 155) func $f155)
-  (func $f156 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.gt plain
+  (func $f156 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.gt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.gt (local.get $a) (local.get $b)))
   (elem (i32.const 156) func $f156)
-  (func $f157 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.gt set
+  (func $f157 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.gt set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.gt (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 157) func $f157)
-  (func $f158 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.gt alias
+  (func $f158 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.gt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.gt (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 158) func $f158)
-  (func $f159 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.gt alias_b
+  (func $f159 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.gt alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.gt (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 159) func $f159)
-  (func $f160 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.le plain
+  (func $f160 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.le plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.le (local.get $a) (local.get $b)))
   (elem (i32.const 160) func $f160)
-  (func $f161 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.le set
+  (func $f161 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.le set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.le (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 161) func $f161)
-  (func $f162 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.le alias
+  (func $f162 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.le alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.le (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 162) func $f162)
-  (func $f163 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.le alias_b
+  (func $f163 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.le alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.le (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 163) func $f163)
-  (func $f164 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ge plain
+  (func $f164 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ge plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.ge (local.get $a) (local.get $b)))
   (elem (i32.const 164) func $f164)
-  (func $f165 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ge set
+  (func $f165 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ge set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.ge (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 165) func $f165)
-  (func $f166 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ge alias
+  (func $f166 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ge alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.ge (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 166) func $f166)
-  (func $f167 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ge alias_b
+  (func $f167 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ge alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.ge (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 167) func $f167)
-  (func $f168 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.eq plain
+  (func $f168 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.eq plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.eq (local.get $a) (local.get $b)))
   (elem (i32.const 168) func $f168)
-  (func $f169 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.eq set
+  (func $f169 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.eq set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.eq (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 169) func $f169)
-  (func $f170 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.eq alias
+  (func $f170 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.eq alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.eq (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 170) func $f170)
-  (func $f171 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.eq alias_b
+  (func $f171 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.eq alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.eq (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 171) func $f171)
-  (func $f172 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ne plain
+  (func $f172 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ne plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.ne (local.get $a) (local.get $b)))
   (elem (i32.const 172) func $f172)
-  (func $f173 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ne set
+  (func $f173 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ne set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.ne (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 173) func $f173)
-  (func $f174 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ne alias
+  (func $f174 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ne alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.ne (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 174) func $f174)
-  (func $f175 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ne alias_b
+  (func $f175 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ne alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.ne (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 175) func $f175)
-  (func $f176 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.lt plain
+  (func $f176 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.lt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.lt (local.get $a) (local.get $b)))
   (elem (i32.const 176) func $f176)
-  (func $f177 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.lt set
+  (func $f177 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.lt set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.lt (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 177) func $f177)
-  (func $f178 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.lt alias
+  (func $f178 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.lt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.lt (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 178) func $f178)
-  (func $f179 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.lt alias_b
+  (func $f179 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.lt alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.lt (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 179) func $f179)
-  (func $f180 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.gt plain
+  (func $f180 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.gt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.gt (local.get $a) (local.get $b)))
   (elem (i32.const 180) func $f180)
-  (func $f181 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.gt set
+  (func $f181 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.gt set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.gt (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 181) func $f181)
-  (func $f182 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.gt alias
+  (func $f182 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.gt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.gt (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 182) func $f182)
-  (func $f183 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.gt alias_b
+  (func $f183 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.gt alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.gt (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 183) func $f183)
-  (func $f184 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.le plain
+  (func $f184 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.le plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.le (local.get $a) (local.get $b)))
   (elem (i32.const 184) func $f184)
-  (func $f185 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.le set
+  (func $f185 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.le set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.le (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 185) func $f185)
-  (func $f186 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.le alias
+  (func $f186 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.le alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.le (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 186) func $f186)
-  (func $f187 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.le alias_b
+  (func $f187 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.le alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.le (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 187) func $f187)
-  (func $f188 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ge plain
+  (func $f188 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ge plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.ge (local.get $a) (local.get $b)))
   (elem (i32.const 188) func $f188)
-  (func $f189 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ge set
+  (func $f189 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ge set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.ge (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 189) func $f189)
-  (func $f190 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ge alias
+  (func $f190 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ge alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.ge (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 190) func $f190)
-  (func $f191 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ge alias_b
+  (func $f191 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ge alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.ge (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 191) func $f191)
-  (func $f192 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.and plain
+  (func $f192 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.and plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.and (local.get $a) (local.get $b)))
   (elem (i32.const 192) func $f192)
-  (func $f193 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.and set
+  (func $f193 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.and set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (v128.and (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 193) func $f193)
-  (func $f194 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.and alias
+  (func $f194 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.and alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.and (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 194) func $f194)
-  (func $f195 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.and alias_b
+  (func $f195 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.and alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (v128.and (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 195) func $f195)
-  (func $f196 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.andnot plain
+  (func $f196 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.andnot plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.andnot (local.get $a) (local.get $b)))
   (elem (i32.const 196) func $f196)
-  (func $f197 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.andnot set
+  (func $f197 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.andnot set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (v128.andnot (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 197) func $f197)
-  (func $f198 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.andnot alias
+  (func $f198 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.andnot alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.andnot (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 198) func $f198)
-  (func $f199 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.andnot alias_b
+  (func $f199 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.andnot alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (v128.andnot (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 199) func $f199)
-  (func $f200 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.or plain
+  (func $f200 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.or plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.or (local.get $a) (local.get $b)))
   (elem (i32.const 200) func $f200)
-  (func $f201 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.or set
+  (func $f201 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.or set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (v128.or (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 201) func $f201)
-  (func $f202 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.or alias
+  (func $f202 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.or alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.or (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 202) func $f202)
-  (func $f203 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.or alias_b
+  (func $f203 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.or alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (v128.or (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 203) func $f203)
-  (func $f204 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.xor plain
+  (func $f204 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.xor plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.xor (local.get $a) (local.get $b)))
   (elem (i32.const 204) func $f204)
-  (func $f205 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.xor set
+  (func $f205 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.xor set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (v128.xor (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 205) func $f205)
-  (func $f206 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.xor alias
+  (func $f206 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.xor alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.xor (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 206) func $f206)
-  (func $f207 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.xor alias_b
+  (func $f207 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.xor alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (v128.xor (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 207) func $f207)
-  (func $f208 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.swizzle plain
+  (func $f208 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.swizzle plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.swizzle (local.get $a) (local.get $b)))
   (elem (i32.const 208) func $f208)
-  (func $f209 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.swizzle set
+  (func $f209 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.swizzle set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.swizzle (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 209) func $f209)
-  (func $f210 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.swizzle alias
+  (func $f210 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.swizzle alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.swizzle (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 210) func $f210)
-  (func $f211 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.swizzle alias_b
+  (func $f211 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.swizzle alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.swizzle (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 211) func $f211)
-  (func $f212 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_s plain
+  (func $f212 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.narrow_i16x8_s (local.get $a) (local.get $b)))
   (elem (i32.const 212) func $f212)
-  (func $f213 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_s set
+  (func $f213 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.narrow_i16x8_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 213) func $f213)
-  (func $f214 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_s alias
+  (func $f214 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.narrow_i16x8_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 214) func $f214)
-  (func $f215 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_s alias_b
+  (func $f215 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.narrow_i16x8_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 215) func $f215)
-  (func $f216 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_u plain
+  (func $f216 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.narrow_i16x8_u (local.get $a) (local.get $b)))
   (elem (i32.const 216) func $f216)
-  (func $f217 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_u set
+  (func $f217 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.narrow_i16x8_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 217) func $f217)
-  (func $f218 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_u alias
+  (func $f218 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.narrow_i16x8_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 218) func $f218)
-  (func $f219 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.narrow_i16x8_u alias_b
+  (func $f219 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.narrow_i16x8_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.narrow_i16x8_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 219) func $f219)
-  (func $f220 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_s plain
+  (func $f220 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.narrow_i32x4_s (local.get $a) (local.get $b)))
   (elem (i32.const 220) func $f220)
-  (func $f221 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_s set
+  (func $f221 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.narrow_i32x4_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 221) func $f221)
-  (func $f222 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_s alias
+  (func $f222 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.narrow_i32x4_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 222) func $f222)
-  (func $f223 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_s alias_b
+  (func $f223 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.narrow_i32x4_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 223) func $f223)
-  (func $f224 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_u plain
+  (func $f224 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.narrow_i32x4_u (local.get $a) (local.get $b)))
   (elem (i32.const 224) func $f224)
-  (func $f225 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_u set
+  (func $f225 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.narrow_i32x4_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 225) func $f225)
-  (func $f226 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_u alias
+  (func $f226 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.narrow_i32x4_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 226) func $f226)
-  (func $f227 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.narrow_i32x4_u alias_b
+  (func $f227 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.narrow_i32x4_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.narrow_i32x4_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 227) func $f227)
-  (func $f228 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add plain
+  (func $f228 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.add (local.get $a) (local.get $b)))
   (elem (i32.const 228) func $f228)
-  (func $f229 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add set
+  (func $f229 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 229) func $f229)
-  (func $f230 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add alias
+  (func $f230 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 230) func $f230)
-  (func $f231 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add alias_b
+  (func $f231 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 231) func $f231)
-  (func $f232 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_s plain
+  (func $f232 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.add_sat_s (local.get $a) (local.get $b)))
   (elem (i32.const 232) func $f232)
-  (func $f233 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_s set
+  (func $f233 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.add_sat_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 233) func $f233)
-  (func $f234 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_s alias
+  (func $f234 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.add_sat_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 234) func $f234)
-  (func $f235 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_s alias_b
+  (func $f235 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.add_sat_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 235) func $f235)
-  (func $f236 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_u plain
+  (func $f236 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.add_sat_u (local.get $a) (local.get $b)))
   (elem (i32.const 236) func $f236)
-  (func $f237 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_u set
+  (func $f237 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.add_sat_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 237) func $f237)
-  (func $f238 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_u alias
+  (func $f238 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.add_sat_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 238) func $f238)
-  (func $f239 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.add_sat_u alias_b
+  (func $f239 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.add_sat_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.add_sat_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 239) func $f239)
-  (func $f240 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub plain
+  (func $f240 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.sub (local.get $a) (local.get $b)))
   (elem (i32.const 240) func $f240)
-  (func $f241 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub set
+  (func $f241 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 241) func $f241)
-  (func $f242 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub alias
+  (func $f242 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 242) func $f242)
-  (func $f243 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub alias_b
+  (func $f243 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 243) func $f243)
-  (func $f244 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_s plain
+  (func $f244 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.sub_sat_s (local.get $a) (local.get $b)))
   (elem (i32.const 244) func $f244)
-  (func $f245 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_s set
+  (func $f245 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.sub_sat_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 245) func $f245)
-  (func $f246 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_s alias
+  (func $f246 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.sub_sat_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 246) func $f246)
-  (func $f247 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_s alias_b
+  (func $f247 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.sub_sat_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 247) func $f247)
-  (func $f248 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_u plain
+  (func $f248 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.sub_sat_u (local.get $a) (local.get $b)))
   (elem (i32.const 248) func $f248)
-  (func $f249 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_u set
+  (func $f249 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.sub_sat_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 249) func $f249)
-  (func $f250 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_u alias
+  (func $f250 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.sub_sat_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 250) func $f250)
-  (func $f251 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.sub_sat_u alias_b
+  (func $f251 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.sub_sat_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.sub_sat_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 251) func $f251)
-  (func $f252 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_s plain
+  (func $f252 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.min_s (local.get $a) (local.get $b)))
   (elem (i32.const 252) func $f252)
-  (func $f253 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_s set
+  (func $f253 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.min_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 253) func $f253)
-  (func $f254 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_s alias
+  (func $f254 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.min_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 254) func $f254)
-  (func $f255 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_s alias_b
+  (func $f255 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.min_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 255) func $f255)
-  (func $f256 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_u plain
+  (func $f256 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.min_u (local.get $a) (local.get $b)))
   (elem (i32.const 256) func $f256)
-  (func $f257 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_u set
+  (func $f257 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.min_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 257) func $f257)
-  (func $f258 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_u alias
+  (func $f258 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.min_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 258) func $f258)
-  (func $f259 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.min_u alias_b
+  (func $f259 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.min_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.min_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 259) func $f259)
-  (func $f260 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_s plain
+  (func $f260 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.max_s (local.get $a) (local.get $b)))
   (elem (i32.const 260) func $f260)
-  (func $f261 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_s set
+  (func $f261 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.max_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 261) func $f261)
-  (func $f262 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_s alias
+  (func $f262 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.max_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 262) func $f262)
-  (func $f263 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_s alias_b
+  (func $f263 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.max_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 263) func $f263)
-  (func $f264 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_u plain
+  (func $f264 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.max_u (local.get $a) (local.get $b)))
   (elem (i32.const 264) func $f264)
-  (func $f265 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_u set
+  (func $f265 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.max_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 265) func $f265)
-  (func $f266 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_u alias
+  (func $f266 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.max_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 266) func $f266)
-  (func $f267 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.max_u alias_b
+  (func $f267 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.max_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.max_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 267) func $f267)
-  (func $f268 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.avgr_u plain
+  (func $f268 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.avgr_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.avgr_u (local.get $a) (local.get $b)))
   (elem (i32.const 268) func $f268)
-  (func $f269 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.avgr_u set
+  (func $f269 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.avgr_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i8x16.avgr_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 269) func $f269)
-  (func $f270 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.avgr_u alias
+  (func $f270 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.avgr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.avgr_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 270) func $f270)
-  (func $f271 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.avgr_u alias_b
+  (func $f271 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.avgr_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i8x16.avgr_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 271) func $f271)
-  (func $f272 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add plain
+  (func $f272 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.add (local.get $a) (local.get $b)))
   (elem (i32.const 272) func $f272)
-  (func $f273 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add set
+  (func $f273 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 273) func $f273)
-  (func $f274 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add alias
+  (func $f274 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 274) func $f274)
-  (func $f275 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add alias_b
+  (func $f275 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 275) func $f275)
-  (func $f276 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_s plain
+  (func $f276 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.add_sat_s (local.get $a) (local.get $b)))
   (elem (i32.const 276) func $f276)
-  (func $f277 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_s set
+  (func $f277 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.add_sat_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 277) func $f277)
-  (func $f278 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_s alias
+  (func $f278 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.add_sat_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 278) func $f278)
-  (func $f279 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_s alias_b
+  (func $f279 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.add_sat_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 279) func $f279)
-  (func $f280 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_u plain
+  (func $f280 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.add_sat_u (local.get $a) (local.get $b)))
   (elem (i32.const 280) func $f280)
-  (func $f281 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_u set
+  (func $f281 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.add_sat_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 281) func $f281)
-  (func $f282 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_u alias
+  (func $f282 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.add_sat_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 282) func $f282)
-  (func $f283 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.add_sat_u alias_b
+  (func $f283 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.add_sat_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.add_sat_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 283) func $f283)
-  (func $f284 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub plain
+  (func $f284 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.sub (local.get $a) (local.get $b)))
   (elem (i32.const 284) func $f284)
-  (func $f285 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub set
+  (func $f285 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 285) func $f285)
-  (func $f286 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub alias
+  (func $f286 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 286) func $f286)
-  (func $f287 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub alias_b
+  (func $f287 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 287) func $f287)
-  (func $f288 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_s plain
+  (func $f288 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.sub_sat_s (local.get $a) (local.get $b)))
   (elem (i32.const 288) func $f288)
-  (func $f289 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_s set
+  (func $f289 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.sub_sat_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 289) func $f289)
-  (func $f290 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_s alias
+  (func $f290 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.sub_sat_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 290) func $f290)
-  (func $f291 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_s alias_b
+  (func $f291 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.sub_sat_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 291) func $f291)
-  (func $f292 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_u plain
+  (func $f292 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.sub_sat_u (local.get $a) (local.get $b)))
   (elem (i32.const 292) func $f292)
-  (func $f293 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_u set
+  (func $f293 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.sub_sat_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 293) func $f293)
-  (func $f294 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_u alias
+  (func $f294 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.sub_sat_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 294) func $f294)
-  (func $f295 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.sub_sat_u alias_b
+  (func $f295 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.sub_sat_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.sub_sat_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 295) func $f295)
-  (func $f296 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.mul plain
+  (func $f296 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.mul plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.mul (local.get $a) (local.get $b)))
   (elem (i32.const 296) func $f296)
-  (func $f297 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.mul set
+  (func $f297 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.mul set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.mul (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 297) func $f297)
-  (func $f298 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.mul alias
+  (func $f298 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.mul alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.mul (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 298) func $f298)
-  (func $f299 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.mul alias_b
+  (func $f299 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.mul alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.mul (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 299) func $f299)
-  (func $f300 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_s plain
+  (func $f300 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.min_s (local.get $a) (local.get $b)))
   (elem (i32.const 300) func $f300)
-  (func $f301 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_s set
+  (func $f301 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.min_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 301) func $f301)
-  (func $f302 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_s alias
+  (func $f302 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.min_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 302) func $f302)
-  (func $f303 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_s alias_b
+  (func $f303 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.min_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 303) func $f303)
-  (func $f304 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_u plain
+  (func $f304 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.min_u (local.get $a) (local.get $b)))
   (elem (i32.const 304) func $f304)
-  (func $f305 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_u set
+  (func $f305 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.min_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 305) func $f305)
-  (func $f306 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_u alias
+  (func $f306 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.min_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 306) func $f306)
-  (func $f307 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.min_u alias_b
+  (func $f307 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.min_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.min_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 307) func $f307)
-  (func $f308 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_s plain
+  (func $f308 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.max_s (local.get $a) (local.get $b)))
   (elem (i32.const 308) func $f308)
-  (func $f309 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_s set
+  (func $f309 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.max_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 309) func $f309)
-  (func $f310 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_s alias
+  (func $f310 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.max_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 310) func $f310)
-  (func $f311 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_s alias_b
+  (func $f311 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.max_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 311) func $f311)
-  (func $f312 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_u plain
+  (func $f312 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.max_u (local.get $a) (local.get $b)))
   (elem (i32.const 312) func $f312)
-  (func $f313 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_u set
+  (func $f313 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.max_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 313) func $f313)
-  (func $f314 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_u alias
+  (func $f314 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.max_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 314) func $f314)
-  (func $f315 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.max_u alias_b
+  (func $f315 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.max_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.max_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 315) func $f315)
-  (func $f316 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.avgr_u plain
+  (func $f316 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.avgr_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.avgr_u (local.get $a) (local.get $b)))
   (elem (i32.const 316) func $f316)
-  (func $f317 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.avgr_u set
+  (func $f317 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.avgr_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.avgr_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 317) func $f317)
-  (func $f318 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.avgr_u alias
+  (func $f318 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.avgr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.avgr_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 318) func $f318)
-  (func $f319 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.avgr_u alias_b
+  (func $f319 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.avgr_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.avgr_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 319) func $f319)
-  (func $f320 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.q15mulr_sat_s plain
+  (func $f320 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.q15mulr_sat_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.q15mulr_sat_s (local.get $a) (local.get $b)))
   (elem (i32.const 320) func $f320)
-  (func $f321 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.q15mulr_sat_s set
+  (func $f321 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.q15mulr_sat_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.q15mulr_sat_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 321) func $f321)
-  (func $f322 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.q15mulr_sat_s alias
+  (func $f322 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.q15mulr_sat_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.q15mulr_sat_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 322) func $f322)
-  (func $f323 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.q15mulr_sat_s alias_b
+  (func $f323 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.q15mulr_sat_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.q15mulr_sat_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 323) func $f323)
-  (func $f324 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_s plain
+  (func $f324 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extmul_low_i8x16_s (local.get $a) (local.get $b)))
   (elem (i32.const 324) func $f324)
-  (func $f325 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_s set
+  (func $f325 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.extmul_low_i8x16_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 325) func $f325)
-  (func $f326 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_s alias
+  (func $f326 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extmul_low_i8x16_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 326) func $f326)
-  (func $f327 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_s alias_b
+  (func $f327 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.extmul_low_i8x16_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 327) func $f327)
-  (func $f328 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_u plain
+  (func $f328 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extmul_low_i8x16_u (local.get $a) (local.get $b)))
   (elem (i32.const 328) func $f328)
-  (func $f329 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_u set
+  (func $f329 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.extmul_low_i8x16_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 329) func $f329)
-  (func $f330 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_u alias
+  (func $f330 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extmul_low_i8x16_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 330) func $f330)
-  (func $f331 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_low_i8x16_u alias_b
+  (func $f331 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_low_i8x16_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.extmul_low_i8x16_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 331) func $f331)
-  (func $f332 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_s plain
+  (func $f332 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extmul_high_i8x16_s (local.get $a) (local.get $b)))
   (elem (i32.const 332) func $f332)
-  (func $f333 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_s set
+  (func $f333 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.extmul_high_i8x16_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 333) func $f333)
-  (func $f334 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_s alias
+  (func $f334 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extmul_high_i8x16_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 334) func $f334)
-  (func $f335 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_s alias_b
+  (func $f335 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.extmul_high_i8x16_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 335) func $f335)
-  (func $f336 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_u plain
+  (func $f336 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extmul_high_i8x16_u (local.get $a) (local.get $b)))
   (elem (i32.const 336) func $f336)
-  (func $f337 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_u set
+  (func $f337 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i16x8.extmul_high_i8x16_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 337) func $f337)
-  (func $f338 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_u alias
+  (func $f338 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extmul_high_i8x16_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 338) func $f338)
-  (func $f339 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extmul_high_i8x16_u alias_b
+  (func $f339 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extmul_high_i8x16_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i16x8.extmul_high_i8x16_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 339) func $f339)
-  (func $f340 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.add plain
+  (func $f340 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.add (local.get $a) (local.get $b)))
   (elem (i32.const 340) func $f340)
-  (func $f341 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.add set
+  (func $f341 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 341) func $f341)
-  (func $f342 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.add alias
+  (func $f342 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 342) func $f342)
-  (func $f343 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.add alias_b
+  (func $f343 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 343) func $f343)
-  (func $f344 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.sub plain
+  (func $f344 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.sub (local.get $a) (local.get $b)))
   (elem (i32.const 344) func $f344)
-  (func $f345 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.sub set
+  (func $f345 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 345) func $f345)
-  (func $f346 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.sub alias
+  (func $f346 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 346) func $f346)
-  (func $f347 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.sub alias_b
+  (func $f347 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 347) func $f347)
-  (func $f348 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.mul plain
+  (func $f348 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.mul plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.mul (local.get $a) (local.get $b)))
   (elem (i32.const 348) func $f348)
-  (func $f349 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.mul set
+  (func $f349 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.mul set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.mul (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 349) func $f349)
-  (func $f350 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.mul alias
+  (func $f350 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.mul alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.mul (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 350) func $f350)
-  (func $f351 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.mul alias_b
+  (func $f351 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.mul alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.mul (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 351) func $f351)
-  (func $f352 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_s plain
+  (func $f352 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.min_s (local.get $a) (local.get $b)))
   (elem (i32.const 352) func $f352)
-  (func $f353 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_s set
+  (func $f353 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.min_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 353) func $f353)
-  (func $f354 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_s alias
+  (func $f354 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.min_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 354) func $f354)
-  (func $f355 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_s alias_b
+  (func $f355 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.min_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 355) func $f355)
-  (func $f356 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_u plain
+  (func $f356 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.min_u (local.get $a) (local.get $b)))
   (elem (i32.const 356) func $f356)
-  (func $f357 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_u set
+  (func $f357 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.min_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 357) func $f357)
-  (func $f358 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_u alias
+  (func $f358 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.min_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 358) func $f358)
-  (func $f359 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.min_u alias_b
+  (func $f359 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.min_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.min_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 359) func $f359)
-  (func $f360 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_s plain
+  (func $f360 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.max_s (local.get $a) (local.get $b)))
   (elem (i32.const 360) func $f360)
-  (func $f361 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_s set
+  (func $f361 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.max_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 361) func $f361)
-  (func $f362 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_s alias
+  (func $f362 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.max_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 362) func $f362)
-  (func $f363 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_s alias_b
+  (func $f363 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.max_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 363) func $f363)
-  (func $f364 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_u plain
+  (func $f364 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.max_u (local.get $a) (local.get $b)))
   (elem (i32.const 364) func $f364)
-  (func $f365 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_u set
+  (func $f365 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.max_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 365) func $f365)
-  (func $f366 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_u alias
+  (func $f366 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.max_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 366) func $f366)
-  (func $f367 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.max_u alias_b
+  (func $f367 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.max_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.max_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 367) func $f367)
-  (func $f368 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.dot_i16x8_s plain
+  (func $f368 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.dot_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.dot_i16x8_s (local.get $a) (local.get $b)))
   (elem (i32.const 368) func $f368)
-  (func $f369 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.dot_i16x8_s set
+  (func $f369 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.dot_i16x8_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.dot_i16x8_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 369) func $f369)
-  (func $f370 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.dot_i16x8_s alias
+  (func $f370 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.dot_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.dot_i16x8_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 370) func $f370)
-  (func $f371 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.dot_i16x8_s alias_b
+  (func $f371 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.dot_i16x8_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.dot_i16x8_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 371) func $f371)
-  (func $f372 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_s plain
+  (func $f372 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extmul_low_i16x8_s (local.get $a) (local.get $b)))
   (elem (i32.const 372) func $f372)
-  (func $f373 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_s set
+  (func $f373 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.extmul_low_i16x8_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 373) func $f373)
-  (func $f374 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_s alias
+  (func $f374 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extmul_low_i16x8_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 374) func $f374)
-  (func $f375 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_s alias_b
+  (func $f375 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.extmul_low_i16x8_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 375) func $f375)
-  (func $f376 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_u plain
+  (func $f376 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extmul_low_i16x8_u (local.get $a) (local.get $b)))
   (elem (i32.const 376) func $f376)
-  (func $f377 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_u set
+  (func $f377 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.extmul_low_i16x8_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 377) func $f377)
-  (func $f378 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_u alias
+  (func $f378 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extmul_low_i16x8_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 378) func $f378)
-  (func $f379 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_low_i16x8_u alias_b
+  (func $f379 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_low_i16x8_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.extmul_low_i16x8_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 379) func $f379)
-  (func $f380 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_s plain
+  (func $f380 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extmul_high_i16x8_s (local.get $a) (local.get $b)))
   (elem (i32.const 380) func $f380)
-  (func $f381 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_s set
+  (func $f381 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.extmul_high_i16x8_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 381) func $f381)
-  (func $f382 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_s alias
+  (func $f382 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extmul_high_i16x8_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 382) func $f382)
-  (func $f383 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_s alias_b
+  (func $f383 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.extmul_high_i16x8_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 383) func $f383)
-  (func $f384 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_u plain
+  (func $f384 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extmul_high_i16x8_u (local.get $a) (local.get $b)))
   (elem (i32.const 384) func $f384)
-  (func $f385 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_u set
+  (func $f385 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i32x4.extmul_high_i16x8_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 385) func $f385)
-  (func $f386 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_u alias
+  (func $f386 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extmul_high_i16x8_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 386) func $f386)
-  (func $f387 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extmul_high_i16x8_u alias_b
+  (func $f387 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extmul_high_i16x8_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i32x4.extmul_high_i16x8_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 387) func $f387)
-  (func $f388 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.add plain
+  (func $f388 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.add (local.get $a) (local.get $b)))
   (elem (i32.const 388) func $f388)
-  (func $f389 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.add set
+  (func $f389 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 389) func $f389)
-  (func $f390 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.add alias
+  (func $f390 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 390) func $f390)
-  (func $f391 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.add alias_b
+  (func $f391 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 391) func $f391)
-  (func $f392 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.sub plain
+  (func $f392 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.sub (local.get $a) (local.get $b)))
   (elem (i32.const 392) func $f392)
-  (func $f393 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.sub set
+  (func $f393 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 393) func $f393)
-  (func $f394 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.sub alias
+  (func $f394 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 394) func $f394)
-  (func $f395 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.sub alias_b
+  (func $f395 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 395) func $f395)
-  (func $f396 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.mul plain
+  (func $f396 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.mul plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.mul (local.get $a) (local.get $b)))
   (elem (i32.const 396) func $f396)
-  (func $f397 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.mul set
+  (func $f397 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.mul set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.mul (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 397) func $f397)
-  (func $f398 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.mul alias
+  (func $f398 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.mul alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.mul (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 398) func $f398)
-  (func $f399 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.mul alias_b
+  (func $f399 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.mul alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.mul (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 399) func $f399)
-  (func $f400 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_s plain
+  (func $f400 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extmul_low_i32x4_s (local.get $a) (local.get $b)))
   (elem (i32.const 400) func $f400)
-  (func $f401 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_s set
+  (func $f401 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.extmul_low_i32x4_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 401) func $f401)
-  (func $f402 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_s alias
+  (func $f402 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extmul_low_i32x4_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 402) func $f402)
-  (func $f403 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_s alias_b
+  (func $f403 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.extmul_low_i32x4_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 403) func $f403)
-  (func $f404 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_u plain
+  (func $f404 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extmul_low_i32x4_u (local.get $a) (local.get $b)))
   (elem (i32.const 404) func $f404)
-  (func $f405 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_u set
+  (func $f405 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.extmul_low_i32x4_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 405) func $f405)
-  (func $f406 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_u alias
+  (func $f406 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extmul_low_i32x4_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 406) func $f406)
-  (func $f407 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_low_i32x4_u alias_b
+  (func $f407 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_low_i32x4_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.extmul_low_i32x4_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 407) func $f407)
-  (func $f408 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_s plain
+  (func $f408 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extmul_high_i32x4_s (local.get $a) (local.get $b)))
   (elem (i32.const 408) func $f408)
-  (func $f409 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_s set
+  (func $f409 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_s set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.extmul_high_i32x4_s (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 409) func $f409)
-  (func $f410 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_s alias
+  (func $f410 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extmul_high_i32x4_s (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 410) func $f410)
-  (func $f411 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_s alias_b
+  (func $f411 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_s alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.extmul_high_i32x4_s (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 411) func $f411)
-  (func $f412 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_u plain
+  (func $f412 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extmul_high_i32x4_u (local.get $a) (local.get $b)))
   (elem (i32.const 412) func $f412)
-  (func $f413 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_u set
+  (func $f413 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_u set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (i64x2.extmul_high_i32x4_u (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 413) func $f413)
-  (func $f414 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_u alias
+  (func $f414 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extmul_high_i32x4_u (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 414) func $f414)
-  (func $f415 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extmul_high_i32x4_u alias_b
+  (func $f415 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extmul_high_i32x4_u alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (i64x2.extmul_high_i32x4_u (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 415) func $f415)
-  (func $f416 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.add plain
+  (func $f416 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.add (local.get $a) (local.get $b)))
   (elem (i32.const 416) func $f416)
-  (func $f417 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.add set
+  (func $f417 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 417) func $f417)
-  (func $f418 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.add alias
+  (func $f418 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 418) func $f418)
-  (func $f419 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.add alias_b
+  (func $f419 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 419) func $f419)
-  (func $f420 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sub plain
+  (func $f420 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.sub (local.get $a) (local.get $b)))
   (elem (i32.const 420) func $f420)
-  (func $f421 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sub set
+  (func $f421 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 421) func $f421)
-  (func $f422 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sub alias
+  (func $f422 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 422) func $f422)
-  (func $f423 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sub alias_b
+  (func $f423 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 423) func $f423)
-  (func $f424 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.mul plain
+  (func $f424 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.mul plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.mul (local.get $a) (local.get $b)))
   (elem (i32.const 424) func $f424)
-  (func $f425 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.mul set
+  (func $f425 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.mul set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.mul (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 425) func $f425)
-  (func $f426 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.mul alias
+  (func $f426 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.mul alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.mul (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 426) func $f426)
-  (func $f427 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.mul alias_b
+  (func $f427 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.mul alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.mul (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 427) func $f427)
-  (func $f428 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.div plain
+  (func $f428 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.div plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.div (local.get $a) (local.get $b)))
   (elem (i32.const 428) func $f428)
-  (func $f429 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.div set
+  (func $f429 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.div set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.div (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 429) func $f429)
-  (func $f430 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.div alias
+  (func $f430 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.div alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.div (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 430) func $f430)
-  (func $f431 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.div alias_b
+  (func $f431 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.div alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.div (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 431) func $f431)
-  (func $f432 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.min plain
+  (func $f432 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.min plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.min (local.get $a) (local.get $b)))
   (elem (i32.const 432) func $f432)
-  (func $f433 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.min set
+  (func $f433 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.min set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.min (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 433) func $f433)
-  (func $f434 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.min alias
+  (func $f434 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.min alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.min (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 434) func $f434)
-  (func $f435 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.min alias_b
+  (func $f435 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.min alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.min (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 435) func $f435)
-  (func $f436 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.max plain
+  (func $f436 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.max plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.max (local.get $a) (local.get $b)))
   (elem (i32.const 436) func $f436)
-  (func $f437 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.max set
+  (func $f437 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.max set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.max (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 437) func $f437)
-  (func $f438 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.max alias
+  (func $f438 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.max alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.max (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 438) func $f438)
-  (func $f439 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.max alias_b
+  (func $f439 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.max alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.max (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 439) func $f439)
-  (func $f440 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmin plain
+  (func $f440 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmin plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.pmin (local.get $a) (local.get $b)))
   (elem (i32.const 440) func $f440)
-  (func $f441 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmin set
+  (func $f441 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmin set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.pmin (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 441) func $f441)
-  (func $f442 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmin alias
+  (func $f442 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmin alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.pmin (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 442) func $f442)
-  (func $f443 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmin alias_b
+  (func $f443 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmin alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.pmin (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 443) func $f443)
-  (func $f444 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmax plain
+  (func $f444 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmax plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.pmax (local.get $a) (local.get $b)))
   (elem (i32.const 444) func $f444)
-  (func $f445 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmax set
+  (func $f445 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmax set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f32x4.pmax (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 445) func $f445)
-  (func $f446 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmax alias
+  (func $f446 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmax alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.pmax (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 446) func $f446)
-  (func $f447 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.pmax alias_b
+  (func $f447 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.pmax alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f32x4.pmax (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 447) func $f447)
-  (func $f448 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.add plain
+  (func $f448 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.add plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.add (local.get $a) (local.get $b)))
   (elem (i32.const 448) func $f448)
-  (func $f449 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.add set
+  (func $f449 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.add set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.add (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 449) func $f449)
-  (func $f450 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.add alias
+  (func $f450 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.add alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.add (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 450) func $f450)
-  (func $f451 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.add alias_b
+  (func $f451 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.add alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.add (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 451) func $f451)
-  (func $f452 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sub plain
+  (func $f452 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sub plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.sub (local.get $a) (local.get $b)))
   (elem (i32.const 452) func $f452)
-  (func $f453 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sub set
+  (func $f453 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sub set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.sub (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 453) func $f453)
-  (func $f454 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sub alias
+  (func $f454 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sub alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.sub (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 454) func $f454)
-  (func $f455 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sub alias_b
+  (func $f455 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sub alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.sub (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 455) func $f455)
-  (func $f456 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.mul plain
+  (func $f456 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.mul plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.mul (local.get $a) (local.get $b)))
   (elem (i32.const 456) func $f456)
-  (func $f457 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.mul set
+  (func $f457 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.mul set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.mul (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 457) func $f457)
-  (func $f458 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.mul alias
+  (func $f458 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.mul alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.mul (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 458) func $f458)
-  (func $f459 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.mul alias_b
+  (func $f459 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.mul alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.mul (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 459) func $f459)
-  (func $f460 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.div plain
+  (func $f460 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.div plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.div (local.get $a) (local.get $b)))
   (elem (i32.const 460) func $f460)
-  (func $f461 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.div set
+  (func $f461 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.div set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.div (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 461) func $f461)
-  (func $f462 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.div alias
+  (func $f462 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.div alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.div (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 462) func $f462)
-  (func $f463 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.div alias_b
+  (func $f463 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.div alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.div (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 463) func $f463)
-  (func $f464 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.min plain
+  (func $f464 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.min plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.min (local.get $a) (local.get $b)))
   (elem (i32.const 464) func $f464)
-  (func $f465 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.min set
+  (func $f465 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.min set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.min (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 465) func $f465)
-  (func $f466 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.min alias
+  (func $f466 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.min alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.min (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 466) func $f466)
-  (func $f467 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.min alias_b
+  (func $f467 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.min alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.min (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 467) func $f467)
-  (func $f468 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.max plain
+  (func $f468 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.max plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.max (local.get $a) (local.get $b)))
   (elem (i32.const 468) func $f468)
-  (func $f469 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.max set
+  (func $f469 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.max set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.max (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 469) func $f469)
-  (func $f470 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.max alias
+  (func $f470 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.max alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.max (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 470) func $f470)
-  (func $f471 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.max alias_b
+  (func $f471 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.max alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.max (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 471) func $f471)
-  (func $f472 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmin plain
+  (func $f472 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmin plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.pmin (local.get $a) (local.get $b)))
   (elem (i32.const 472) func $f472)
-  (func $f473 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmin set
+  (func $f473 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmin set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.pmin (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 473) func $f473)
-  (func $f474 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmin alias
+  (func $f474 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmin alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.pmin (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 474) func $f474)
-  (func $f475 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmin alias_b
+  (func $f475 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmin alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.pmin (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 475) func $f475)
-  (func $f476 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmax plain
+  (func $f476 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmax plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.pmax (local.get $a) (local.get $b)))
   (elem (i32.const 476) func $f476)
-  (func $f477 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmax set
+  (func $f477 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmax set
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $r (f64x2.pmax (local.get $a) (local.get $b))) (local.get $r))
   (elem (i32.const 477) func $f477)
-  (func $f478 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmax alias
+  (func $f478 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmax alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.pmax (local.get $a) (local.get $b))) (local.get $a))
   (elem (i32.const 478) func $f478)
-  (func $f479 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.pmax alias_b
+  (func $f479 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.pmax alias_b
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $b (f64x2.pmax (local.get $a) (local.get $b))) (local.get $b))
   (elem (i32.const 479) func $f479)
-  (func $f480 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.not plain
+  (func $f480 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.not plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.not (local.get $a)))
   (elem (i32.const 480) func $f480)
-  (func $f481 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.not alias
+  (func $f481 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.not alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.not (local.get $a))) (local.get $a))
   (elem (i32.const 481) func $f481)
-  (func $f482 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.abs plain
+  (func $f482 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.abs (local.get $a)))
   (elem (i32.const 482) func $f482)
-  (func $f483 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.abs alias
+  (func $f483 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.abs (local.get $a))) (local.get $a))
   (elem (i32.const 483) func $f483)
-  (func $f484 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.neg plain
+  (func $f484 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.neg (local.get $a)))
   (elem (i32.const 484) func $f484)
-  (func $f485 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.neg alias
+  (func $f485 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.neg (local.get $a))) (local.get $a))
   (elem (i32.const 485) func $f485)
-  (func $f486 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.abs plain
+  (func $f486 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.abs (local.get $a)))
   (elem (i32.const 486) func $f486)
-  (func $f487 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.abs alias
+  (func $f487 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.abs (local.get $a))) (local.get $a))
   (elem (i32.const 487) func $f487)
-  (func $f488 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.neg plain
+  (func $f488 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.neg (local.get $a)))
   (elem (i32.const 488) func $f488)
-  (func $f489 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.neg alias
+  (func $f489 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.neg (local.get $a))) (local.get $a))
   (elem (i32.const 489) func $f489)
-  (func $f490 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.abs plain
+  (func $f490 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.abs (local.get $a)))
   (elem (i32.const 490) func $f490)
-  (func $f491 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.abs alias
+  (func $f491 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.abs (local.get $a))) (local.get $a))
   (elem (i32.const 491) func $f491)
-  (func $f492 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.neg plain
+  (func $f492 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.neg (local.get $a)))
   (elem (i32.const 492) func $f492)
-  (func $f493 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.neg alias
+  (func $f493 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.neg (local.get $a))) (local.get $a))
   (elem (i32.const 493) func $f493)
-  (func $f494 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.abs plain
+  (func $f494 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.abs (local.get $a)))
   (elem (i32.const 494) func $f494)
-  (func $f495 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.abs alias
+  (func $f495 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.abs (local.get $a))) (local.get $a))
   (elem (i32.const 495) func $f495)
-  (func $f496 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.neg plain
+  (func $f496 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.neg (local.get $a)))
   (elem (i32.const 496) func $f496)
-  (func $f497 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.neg alias
+  (func $f497 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.neg (local.get $a))) (local.get $a))
   (elem (i32.const 497) func $f497)
-  (func $f498 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.popcnt plain
+  (func $f498 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.popcnt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.popcnt (local.get $a)))
   (elem (i32.const 498) func $f498)
-  (func $f499 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.popcnt alias
+  (func $f499 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.popcnt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.popcnt (local.get $a))) (local.get $a))
   (elem (i32.const 499) func $f499)
-  (func $f500 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extadd_pairwise_i8x16_s plain
+  (func $f500 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extadd_pairwise_i8x16_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extadd_pairwise_i8x16_s (local.get $a)))
   (elem (i32.const 500) func $f500)
-  (func $f501 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extadd_pairwise_i8x16_s alias
+  (func $f501 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extadd_pairwise_i8x16_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extadd_pairwise_i8x16_s (local.get $a))) (local.get $a))
   (elem (i32.const 501) func $f501)
-  (func $f502 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extadd_pairwise_i8x16_u plain
+  (func $f502 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extadd_pairwise_i8x16_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extadd_pairwise_i8x16_u (local.get $a)))
   (elem (i32.const 502) func $f502)
-  (func $f503 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extadd_pairwise_i8x16_u alias
+  (func $f503 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extadd_pairwise_i8x16_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extadd_pairwise_i8x16_u (local.get $a))) (local.get $a))
   (elem (i32.const 503) func $f503)
-  (func $f504 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extadd_pairwise_i16x8_s plain
+  (func $f504 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extadd_pairwise_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extadd_pairwise_i16x8_s (local.get $a)))
   (elem (i32.const 504) func $f504)
-  (func $f505 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extadd_pairwise_i16x8_s alias
+  (func $f505 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extadd_pairwise_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extadd_pairwise_i16x8_s (local.get $a))) (local.get $a))
   (elem (i32.const 505) func $f505)
-  (func $f506 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extadd_pairwise_i16x8_u plain
+  (func $f506 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extadd_pairwise_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extadd_pairwise_i16x8_u (local.get $a)))
   (elem (i32.const 506) func $f506)
-  (func $f507 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extadd_pairwise_i16x8_u alias
+  (func $f507 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extadd_pairwise_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extadd_pairwise_i16x8_u (local.get $a))) (local.get $a))
   (elem (i32.const 507) func $f507)
-  (func $f508 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_low_i8x16_s plain
+  (func $f508 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_low_i8x16_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extend_low_i8x16_s (local.get $a)))
   (elem (i32.const 508) func $f508)
-  (func $f509 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_low_i8x16_s alias
+  (func $f509 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_low_i8x16_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extend_low_i8x16_s (local.get $a))) (local.get $a))
   (elem (i32.const 509) func $f509)
-  (func $f510 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_low_i8x16_u plain
+  (func $f510 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_low_i8x16_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extend_low_i8x16_u (local.get $a)))
   (elem (i32.const 510) func $f510)
-  (func $f511 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_low_i8x16_u alias
+  (func $f511 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_low_i8x16_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extend_low_i8x16_u (local.get $a))) (local.get $a))
   (elem (i32.const 511) func $f511)
-  (func $f512 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_high_i8x16_s plain
+  (func $f512 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_high_i8x16_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extend_high_i8x16_s (local.get $a)))
   (elem (i32.const 512) func $f512)
-  (func $f513 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_high_i8x16_s alias
+  (func $f513 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_high_i8x16_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extend_high_i8x16_s (local.get $a))) (local.get $a))
   (elem (i32.const 513) func $f513)
-  (func $f514 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_high_i8x16_u plain
+  (func $f514 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_high_i8x16_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.extend_high_i8x16_u (local.get $a)))
   (elem (i32.const 514) func $f514)
-  (func $f515 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extend_high_i8x16_u alias
+  (func $f515 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extend_high_i8x16_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.extend_high_i8x16_u (local.get $a))) (local.get $a))
   (elem (i32.const 515) func $f515)
-  (func $f516 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_low_i16x8_s plain
+  (func $f516 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_low_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extend_low_i16x8_s (local.get $a)))
   (elem (i32.const 516) func $f516)
-  (func $f517 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_low_i16x8_s alias
+  (func $f517 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_low_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extend_low_i16x8_s (local.get $a))) (local.get $a))
   (elem (i32.const 517) func $f517)
-  (func $f518 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_low_i16x8_u plain
+  (func $f518 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_low_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extend_low_i16x8_u (local.get $a)))
   (elem (i32.const 518) func $f518)
-  (func $f519 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_low_i16x8_u alias
+  (func $f519 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_low_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extend_low_i16x8_u (local.get $a))) (local.get $a))
   (elem (i32.const 519) func $f519)
-  (func $f520 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_high_i16x8_s plain
+  (func $f520 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_high_i16x8_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extend_high_i16x8_s (local.get $a)))
   (elem (i32.const 520) func $f520)
-  (func $f521 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_high_i16x8_s alias
+  (func $f521 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_high_i16x8_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extend_high_i16x8_s (local.get $a))) (local.get $a))
   (elem (i32.const 521) func $f521)
-  (func $f522 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_high_i16x8_u plain
+  (func $f522 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_high_i16x8_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.extend_high_i16x8_u (local.get $a)))
   (elem (i32.const 522) func $f522)
-  (func $f523 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extend_high_i16x8_u alias
+  (func $f523 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extend_high_i16x8_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.extend_high_i16x8_u (local.get $a))) (local.get $a))
   (elem (i32.const 523) func $f523)
-  (func $f524 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_low_i32x4_s plain
+  (func $f524 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_low_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extend_low_i32x4_s (local.get $a)))
   (elem (i32.const 524) func $f524)
-  (func $f525 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_low_i32x4_s alias
+  (func $f525 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_low_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extend_low_i32x4_s (local.get $a))) (local.get $a))
   (elem (i32.const 525) func $f525)
-  (func $f526 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_low_i32x4_u plain
+  (func $f526 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_low_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extend_low_i32x4_u (local.get $a)))
   (elem (i32.const 526) func $f526)
-  (func $f527 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_low_i32x4_u alias
+  (func $f527 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_low_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extend_low_i32x4_u (local.get $a))) (local.get $a))
   (elem (i32.const 527) func $f527)
-  (func $f528 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_high_i32x4_s plain
+  (func $f528 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_high_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extend_high_i32x4_s (local.get $a)))
   (elem (i32.const 528) func $f528)
-  (func $f529 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_high_i32x4_s alias
+  (func $f529 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_high_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extend_high_i32x4_s (local.get $a))) (local.get $a))
   (elem (i32.const 529) func $f529)
-  (func $f530 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_high_i32x4_u plain
+  (func $f530 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_high_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.extend_high_i32x4_u (local.get $a)))
   (elem (i32.const 530) func $f530)
-  (func $f531 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extend_high_i32x4_u alias
+  (func $f531 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extend_high_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.extend_high_i32x4_u (local.get $a))) (local.get $a))
   (elem (i32.const 531) func $f531)
-  (func $f532 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.abs plain
+  (func $f532 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.abs (local.get $a)))
   (elem (i32.const 532) func $f532)
-  (func $f533 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.abs alias
+  (func $f533 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.abs (local.get $a))) (local.get $a))
   (elem (i32.const 533) func $f533)
-  (func $f534 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.neg plain
+  (func $f534 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.neg (local.get $a)))
   (elem (i32.const 534) func $f534)
-  (func $f535 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.neg alias
+  (func $f535 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.neg (local.get $a))) (local.get $a))
   (elem (i32.const 535) func $f535)
-  (func $f536 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sqrt plain
+  (func $f536 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sqrt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.sqrt (local.get $a)))
   (elem (i32.const 536) func $f536)
-  (func $f537 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.sqrt alias
+  (func $f537 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.sqrt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.sqrt (local.get $a))) (local.get $a))
   (elem (i32.const 537) func $f537)
-  (func $f538 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ceil plain
+  (func $f538 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ceil plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.ceil (local.get $a)))
   (elem (i32.const 538) func $f538)
-  (func $f539 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.ceil alias
+  (func $f539 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.ceil alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.ceil (local.get $a))) (local.get $a))
   (elem (i32.const 539) func $f539)
-  (func $f540 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.floor plain
+  (func $f540 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.floor plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.floor (local.get $a)))
   (elem (i32.const 540) func $f540)
-  (func $f541 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.floor alias
+  (func $f541 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.floor alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.floor (local.get $a))) (local.get $a))
   (elem (i32.const 541) func $f541)
-  (func $f542 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.trunc plain
+  (func $f542 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.trunc plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.trunc (local.get $a)))
   (elem (i32.const 542) func $f542)
-  (func $f543 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.trunc alias
+  (func $f543 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.trunc alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.trunc (local.get $a))) (local.get $a))
   (elem (i32.const 543) func $f543)
-  (func $f544 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.nearest plain
+  (func $f544 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.nearest plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.nearest (local.get $a)))
   (elem (i32.const 544) func $f544)
-  (func $f545 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.nearest alias
+  (func $f545 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.nearest alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.nearest (local.get $a))) (local.get $a))
   (elem (i32.const 545) func $f545)
-  (func $f546 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.abs plain
+  (func $f546 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.abs plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.abs (local.get $a)))
   (elem (i32.const 546) func $f546)
-  (func $f547 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.abs alias
+  (func $f547 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.abs alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.abs (local.get $a))) (local.get $a))
   (elem (i32.const 547) func $f547)
-  (func $f548 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.neg plain
+  (func $f548 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.neg plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.neg (local.get $a)))
   (elem (i32.const 548) func $f548)
-  (func $f549 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.neg alias
+  (func $f549 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.neg alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.neg (local.get $a))) (local.get $a))
   (elem (i32.const 549) func $f549)
-  (func $f550 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sqrt plain
+  (func $f550 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sqrt plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.sqrt (local.get $a)))
   (elem (i32.const 550) func $f550)
-  (func $f551 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.sqrt alias
+  (func $f551 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.sqrt alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.sqrt (local.get $a))) (local.get $a))
   (elem (i32.const 551) func $f551)
-  (func $f552 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ceil plain
+  (func $f552 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ceil plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.ceil (local.get $a)))
   (elem (i32.const 552) func $f552)
-  (func $f553 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.ceil alias
+  (func $f553 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.ceil alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.ceil (local.get $a))) (local.get $a))
   (elem (i32.const 553) func $f553)
-  (func $f554 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.floor plain
+  (func $f554 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.floor plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.floor (local.get $a)))
   (elem (i32.const 554) func $f554)
-  (func $f555 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.floor alias
+  (func $f555 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.floor alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.floor (local.get $a))) (local.get $a))
   (elem (i32.const 555) func $f555)
-  (func $f556 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.trunc plain
+  (func $f556 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.trunc plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.trunc (local.get $a)))
   (elem (i32.const 556) func $f556)
-  (func $f557 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.trunc alias
+  (func $f557 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.trunc alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.trunc (local.get $a))) (local.get $a))
   (elem (i32.const 557) func $f557)
-  (func $f558 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.nearest plain
+  (func $f558 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.nearest plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.nearest (local.get $a)))
   (elem (i32.const 558) func $f558)
-  (func $f559 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.nearest alias
+  (func $f559 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.nearest alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.nearest (local.get $a))) (local.get $a))
   (elem (i32.const 559) func $f559)
-  (func $f560 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f32x4_s plain
+  (func $f560 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.trunc_sat_f32x4_s (local.get $a)))
   (elem (i32.const 560) func $f560)
-  (func $f561 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f32x4_s alias
+  (func $f561 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.trunc_sat_f32x4_s (local.get $a))) (local.get $a))
   (elem (i32.const 561) func $f561)
-  (func $f562 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f32x4_u plain
+  (func $f562 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.trunc_sat_f32x4_u (local.get $a)))
   (elem (i32.const 562) func $f562)
-  (func $f563 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f32x4_u alias
+  (func $f563 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.trunc_sat_f32x4_u (local.get $a))) (local.get $a))
   (elem (i32.const 563) func $f563)
-  (func $f564 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.convert_i32x4_s plain
+  (func $f564 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.convert_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.convert_i32x4_s (local.get $a)))
   (elem (i32.const 564) func $f564)
-  (func $f565 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.convert_i32x4_s alias
+  (func $f565 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.convert_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.convert_i32x4_s (local.get $a))) (local.get $a))
   (elem (i32.const 565) func $f565)
-  (func $f566 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.convert_i32x4_u plain
+  (func $f566 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.convert_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.convert_i32x4_u (local.get $a)))
   (elem (i32.const 566) func $f566)
-  (func $f567 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.convert_i32x4_u alias
+  (func $f567 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.convert_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.convert_i32x4_u (local.get $a))) (local.get $a))
   (elem (i32.const 567) func $f567)
-  (func $f568 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f64x2_s_zero plain
+  (func $f568 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f64x2_s_zero plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.trunc_sat_f64x2_s_zero (local.get $a)))
   (elem (i32.const 568) func $f568)
-  (func $f569 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f64x2_s_zero alias
+  (func $f569 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f64x2_s_zero alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.trunc_sat_f64x2_s_zero (local.get $a))) (local.get $a))
   (elem (i32.const 569) func $f569)
-  (func $f570 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f64x2_u_zero plain
+  (func $f570 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f64x2_u_zero plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.trunc_sat_f64x2_u_zero (local.get $a)))
   (elem (i32.const 570) func $f570)
-  (func $f571 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.trunc_sat_f64x2_u_zero alias
+  (func $f571 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.trunc_sat_f64x2_u_zero alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.trunc_sat_f64x2_u_zero (local.get $a))) (local.get $a))
   (elem (i32.const 571) func $f571)
-  (func $f572 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.convert_low_i32x4_s plain
+  (func $f572 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.convert_low_i32x4_s plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.convert_low_i32x4_s (local.get $a)))
   (elem (i32.const 572) func $f572)
-  (func $f573 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.convert_low_i32x4_s alias
+  (func $f573 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.convert_low_i32x4_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.convert_low_i32x4_s (local.get $a))) (local.get $a))
   (elem (i32.const 573) func $f573)
-  (func $f574 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.convert_low_i32x4_u plain
+  (func $f574 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.convert_low_i32x4_u plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.convert_low_i32x4_u (local.get $a)))
   (elem (i32.const 574) func $f574)
-  (func $f575 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.convert_low_i32x4_u alias
+  (func $f575 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.convert_low_i32x4_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.convert_low_i32x4_u (local.get $a))) (local.get $a))
   (elem (i32.const 575) func $f575)
-  (func $f576 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.demote_f64x2_zero plain
+  (func $f576 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.demote_f64x2_zero plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.demote_f64x2_zero (local.get $a)))
   (elem (i32.const 576) func $f576)
-  (func $f577 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.demote_f64x2_zero alias
+  (func $f577 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.demote_f64x2_zero alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f32x4.demote_f64x2_zero (local.get $a))) (local.get $a))
   (elem (i32.const 577) func $f577)
-  (func $f578 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.promote_low_f32x4 plain
+  (func $f578 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.promote_low_f32x4 plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.promote_low_f32x4 (local.get $a)))
   (elem (i32.const 578) func $f578)
-  (func $f579 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.promote_low_f32x4 alias
+  (func $f579 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.promote_low_f32x4 alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (f64x2.promote_low_f32x4 (local.get $a))) (local.get $a))
   (elem (i32.const 579) func $f579)
-  (func $f580 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.any_true plain
+  (func $f580 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.any_true plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (v128.any_true (local.get $a))))
   (elem (i32.const 580) func $f580)
-  (func $f581 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.all_true plain
+  (func $f581 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.all_true plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.all_true (local.get $a))))
   (elem (i32.const 581) func $f581)
-  (func $f582 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.bitmask plain
+  (func $f582 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.bitmask plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.bitmask (local.get $a))))
   (elem (i32.const 582) func $f582)
-  (func $f583 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.all_true plain
+  (func $f583 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.all_true plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.all_true (local.get $a))))
   (elem (i32.const 583) func $f583)
-  (func $f584 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.bitmask plain
+  (func $f584 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.bitmask plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.bitmask (local.get $a))))
   (elem (i32.const 584) func $f584)
-  (func $f585 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.all_true plain
+  (func $f585 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.all_true plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i32x4.all_true (local.get $a))))
   (elem (i32.const 585) func $f585)
-  (func $f586 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.bitmask plain
+  (func $f586 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.bitmask plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i32x4.bitmask (local.get $a))))
   (elem (i32.const 586) func $f586)
-  (func $f587 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.all_true plain
+  (func $f587 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.all_true plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i64x2.all_true (local.get $a))))
   (elem (i32.const 587) func $f587)
-  (func $f588 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.bitmask plain
+  (func $f588 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.bitmask plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i64x2.bitmask (local.get $a))))
   (elem (i32.const 588) func $f588)
-  (func $f589 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shl slot
+  (func $f589 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shl slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 589) func $f589)
-  (func $f590 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shl reg
+  (func $f590 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shl reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shl (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 590) func $f590)
-  (func $f591 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shl alias
+  (func $f591 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shl alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 591) func $f591)
-  (func $f592 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_s slot
+  (func $f592 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_s slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 592) func $f592)
-  (func $f593 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_s reg
+  (func $f593 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_s reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shr_s (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 593) func $f593)
-  (func $f594 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_s alias
+  (func $f594 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 594) func $f594)
-  (func $f595 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_u slot
+  (func $f595 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_u slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 595) func $f595)
-  (func $f596 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_u reg
+  (func $f596 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_u reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shr_u (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 596) func $f596)
-  (func $f597 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shr_u alias
+  (func $f597 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i8x16.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 597) func $f597)
-  (func $f598 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shl slot
+  (func $f598 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shl slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 598) func $f598)
-  (func $f599 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shl reg
+  (func $f599 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shl reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shl (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 599) func $f599)
-  (func $f600 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shl alias
+  (func $f600 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shl alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 600) func $f600)
-  (func $f601 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_s slot
+  (func $f601 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_s slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 601) func $f601)
-  (func $f602 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_s reg
+  (func $f602 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_s reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shr_s (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 602) func $f602)
-  (func $f603 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_s alias
+  (func $f603 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 603) func $f603)
-  (func $f604 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_u slot
+  (func $f604 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_u slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 604) func $f604)
-  (func $f605 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_u reg
+  (func $f605 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_u reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.shr_u (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 605) func $f605)
-  (func $f606 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.shr_u alias
+  (func $f606 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.shr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i16x8.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 606) func $f606)
-  (func $f607 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shl slot
+  (func $f607 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shl slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 607) func $f607)
-  (func $f608 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shl reg
+  (func $f608 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shl reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shl (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 608) func $f608)
-  (func $f609 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shl alias
+  (func $f609 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shl alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 609) func $f609)
-  (func $f610 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_s slot
+  (func $f610 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_s slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 610) func $f610)
-  (func $f611 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_s reg
+  (func $f611 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_s reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shr_s (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 611) func $f611)
-  (func $f612 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_s alias
+  (func $f612 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 612) func $f612)
-  (func $f613 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_u slot
+  (func $f613 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_u slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 613) func $f613)
-  (func $f614 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_u reg
+  (func $f614 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_u reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.shr_u (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 614) func $f614)
-  (func $f615 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.shr_u alias
+  (func $f615 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.shr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i32x4.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 615) func $f615)
-  (func $f616 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shl slot
+  (func $f616 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shl slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 616) func $f616)
-  (func $f617 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shl reg
+  (func $f617 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shl reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shl (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 617) func $f617)
-  (func $f618 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shl alias
+  (func $f618 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shl alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.shl (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 618) func $f618)
-  (func $f619 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_s slot
+  (func $f619 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_s slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 619) func $f619)
-  (func $f620 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_s reg
+  (func $f620 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_s reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shr_s (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 620) func $f620)
-  (func $f621 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_s alias
+  (func $f621 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_s alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.shr_s (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 621) func $f621)
-  (func $f622 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_u slot
+  (func $f622 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_u slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 622) func $f622)
-  (func $f623 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_u reg
+  (func $f623 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_u reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.shr_u (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 623) func $f623)
-  (func $f624 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.shr_u alias
+  (func $f624 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.shr_u alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (i64x2.shr_u (local.get $a) (i32x4.extract_lane 0 (local.get $b)))) (local.get $a))
   (elem (i32.const 624) func $f624)
-  (func $f625 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.bitselect plain
+  (func $f625 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.bitselect plain
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.bitselect (local.get $a) (local.get $b) (v128.xor (local.get $a) (local.get $b))))
   (elem (i32.const 625) func $f625)
-  (func $f626 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.bitselect alias
+  (func $f626 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.bitselect alias
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (local.set $a (v128.bitselect (local.get $a) (local.get $b) (v128.xor (local.get $a) (local.get $b)))) (local.get $a))
   (elem (i32.const 626) func $f626)
-  (func $f627 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.splat slot
+  (func $f627 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.splat (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 627) func $f627)
-  (func $f628 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.splat reg
+  (func $f628 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.splat (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 628) func $f628)
-  (func $f629 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.replace_lane 0 slot
+  (func $f629 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.replace_lane 0 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 629) func $f629)
-  (func $f630 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.replace_lane 0 reg
+  (func $f630 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.replace_lane 0 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 630) func $f630)
-  (func $f631 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.extract_lane_s 0
+  (func $f631 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.extract_lane_s 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.extract_lane_s 0 (local.get $a))))
   (elem (i32.const 631) func $f631)
-  (func $f632 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.extract_lane_u 0
+  (func $f632 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.extract_lane_u 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.extract_lane_u 0 (local.get $a))))
   (elem (i32.const 632) func $f632)
-  (func $f633 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.replace_lane 15 slot
+  (func $f633 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.replace_lane 15 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.replace_lane 15 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 633) func $f633)
-  (func $f634 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.replace_lane 15 reg
+  (func $f634 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.replace_lane 15 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.replace_lane 15 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 634) func $f634)
-  (func $f635 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.extract_lane_s 15
+  (func $f635 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.extract_lane_s 15
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.extract_lane_s 15 (local.get $a))))
   (elem (i32.const 635) func $f635)
-  (func $f636 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.extract_lane_u 15
+  (func $f636 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.extract_lane_u 15
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i8x16.extract_lane_u 15 (local.get $a))))
   (elem (i32.const 636) func $f636)
-  (func $f637 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.splat slot
+  (func $f637 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.splat (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 637) func $f637)
-  (func $f638 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.splat reg
+  (func $f638 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.splat (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 638) func $f638)
-  (func $f639 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.replace_lane 0 slot
+  (func $f639 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.replace_lane 0 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 639) func $f639)
-  (func $f640 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.replace_lane 0 reg
+  (func $f640 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.replace_lane 0 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 640) func $f640)
-  (func $f641 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extract_lane_s 0
+  (func $f641 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extract_lane_s 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.extract_lane_s 0 (local.get $a))))
   (elem (i32.const 641) func $f641)
-  (func $f642 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extract_lane_u 0
+  (func $f642 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extract_lane_u 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.extract_lane_u 0 (local.get $a))))
   (elem (i32.const 642) func $f642)
-  (func $f643 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.replace_lane 7 slot
+  (func $f643 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.replace_lane 7 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.replace_lane 7 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 643) func $f643)
-  (func $f644 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.replace_lane 7 reg
+  (func $f644 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.replace_lane 7 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i16x8.replace_lane 7 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 644) func $f644)
-  (func $f645 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extract_lane_s 7
+  (func $f645 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extract_lane_s 7
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.extract_lane_s 7 (local.get $a))))
   (elem (i32.const 645) func $f645)
-  (func $f646 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i16x8.extract_lane_u 7
+  (func $f646 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i16x8.extract_lane_u 7
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i16x8.extract_lane_u 7 (local.get $a))))
   (elem (i32.const 646) func $f646)
-  (func $f647 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.splat slot
+  (func $f647 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.splat (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 647) func $f647)
-  (func $f648 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.splat reg
+  (func $f648 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.splat (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 648) func $f648)
-  (func $f649 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.replace_lane 0 slot
+  (func $f649 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 649) func $f649)
-  (func $f650 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.replace_lane 0 reg
+  (func $f650 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 650) func $f650)
-  (func $f651 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extract_lane 0
+  (func $f651 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extract_lane 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i32x4.extract_lane 0 (local.get $a))))
   (elem (i32.const 651) func $f651)
-  (func $f652 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.replace_lane 3 slot
+  (func $f652 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.replace_lane 3 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 3 (local.get $a) (i32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 652) func $f652)
-  (func $f653 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.replace_lane 3 reg
+  (func $f653 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.replace_lane 3 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 3 (local.get $a) (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0))))
   (elem (i32.const 653) func $f653)
-  (func $f654 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.extract_lane 3
+  (func $f654 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.extract_lane 3
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.replace_lane 0 (v128.const i64x2 0 0) (i32x4.extract_lane 3 (local.get $a))))
   (elem (i32.const 654) func $f654)
-  (func $f655 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.splat slot
+  (func $f655 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.splat (i64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 655) func $f655)
-  (func $f656 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.splat reg
+  (func $f656 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.splat (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0))))
   (elem (i32.const 656) func $f656)
-  (func $f657 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.replace_lane 0 slot
+  (func $f657 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 0 (local.get $a) (i64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 657) func $f657)
-  (func $f658 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.replace_lane 0 reg
+  (func $f658 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 0 (local.get $a) (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0))))
   (elem (i32.const 658) func $f658)
-  (func $f659 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extract_lane 0
+  (func $f659 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extract_lane 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 0 (v128.const i64x2 0 0) (i64x2.extract_lane 0 (local.get $a))))
   (elem (i32.const 659) func $f659)
-  (func $f660 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.replace_lane 1 slot
+  (func $f660 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.replace_lane 1 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 1 (local.get $a) (i64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 660) func $f660)
-  (func $f661 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.replace_lane 1 reg
+  (func $f661 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.replace_lane 1 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 1 (local.get $a) (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0))))
   (elem (i32.const 661) func $f661)
-  (func $f662 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i64x2.extract_lane 1
+  (func $f662 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i64x2.extract_lane 1
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i64x2.replace_lane 0 (v128.const i64x2 0 0) (i64x2.extract_lane 1 (local.get $a))))
   (elem (i32.const 662) func $f662)
-  (func $f663 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.splat slot
+  (func $f663 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.splat (f32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 663) func $f663)
-  (func $f664 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.splat reg
+  (func $f664 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.splat (f32.reinterpret_i32 (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0)))))
   (elem (i32.const 664) func $f664)
-  (func $f665 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.replace_lane 0 slot
+  (func $f665 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 0 (local.get $a) (f32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 665) func $f665)
-  (func $f666 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.replace_lane 0 reg
+  (func $f666 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 0 (local.get $a) (f32.reinterpret_i32 (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0)))))
   (elem (i32.const 666) func $f666)
-  (func $f667 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.extract_lane 0
+  (func $f667 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.extract_lane 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 0 (v128.const i64x2 0 0) (f32x4.extract_lane 0 (local.get $a))))
   (elem (i32.const 667) func $f667)
-  (func $f668 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.replace_lane 3 slot
+  (func $f668 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.replace_lane 3 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 3 (local.get $a) (f32x4.extract_lane 0 (local.get $b))))
   (elem (i32.const 668) func $f668)
-  (func $f669 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.replace_lane 3 reg
+  (func $f669 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.replace_lane 3 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 3 (local.get $a) (f32.reinterpret_i32 (i32.add (i32x4.extract_lane 0 (local.get $b)) (i32.const 0)))))
   (elem (i32.const 669) func $f669)
-  (func $f670 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f32x4.extract_lane 3
+  (func $f670 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f32x4.extract_lane 3
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f32x4.replace_lane 0 (v128.const i64x2 0 0) (f32x4.extract_lane 3 (local.get $a))))
   (elem (i32.const 670) func $f670)
-  (func $f671 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.splat slot
+  (func $f671 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.splat slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.splat (f64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 671) func $f671)
-  (func $f672 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.splat reg
+  (func $f672 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.splat reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.splat (f64.reinterpret_i64 (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0)))))
   (elem (i32.const 672) func $f672)
-  (func $f673 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.replace_lane 0 slot
+  (func $f673 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.replace_lane 0 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 0 (local.get $a) (f64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 673) func $f673)
-  (func $f674 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.replace_lane 0 reg
+  (func $f674 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.replace_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 0 (local.get $a) (f64.reinterpret_i64 (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0)))))
   (elem (i32.const 674) func $f674)
-  (func $f675 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.extract_lane 0
+  (func $f675 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.extract_lane 0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 0 (v128.const i64x2 0 0) (f64x2.extract_lane 0 (local.get $a))))
   (elem (i32.const 675) func $f675)
-  (func $f676 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.replace_lane 1 slot
+  (func $f676 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.replace_lane 1 slot
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 1 (local.get $a) (f64x2.extract_lane 0 (local.get $b))))
   (elem (i32.const 676) func $f676)
-  (func $f677 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.replace_lane 1 reg
+  (func $f677 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.replace_lane 1 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 1 (local.get $a) (f64.reinterpret_i64 (i64.add (i64x2.extract_lane 0 (local.get $b)) (i64.const 0)))))
   (elem (i32.const 677) func $f677)
-  (func $f678 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; f64x2.extract_lane 1
+  (func $f678 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; f64x2.extract_lane 1
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (f64x2.replace_lane 0 (v128.const i64x2 0 0) (f64x2.extract_lane 1 (local.get $a))))
   (elem (i32.const 678) func $f678)
-  (func $f679 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #0
+  (func $f679 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #0
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 (local.get $a) (local.get $b)))
   (elem (i32.const 679) func $f679)
-  (func $f680 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #1
+  (func $f680 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #1
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 (local.get $a) (local.get $b)))
   (elem (i32.const 680) func $f680)
-  (func $f681 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #2
+  (func $f681 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #2
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 0 17 2 19 4 21 6 23 8 25 10 27 12 29 14 31 (local.get $a) (local.get $b)))
   (elem (i32.const 681) func $f681)
-  (func $f682 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #3
+  (func $f682 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #3
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 31 29 27 25 23 21 19 17 15 13 11 9 7 5 3 1 (local.get $a) (local.get $b)))
   (elem (i32.const 682) func $f682)
-  (func $f683 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #4
+  (func $f683 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #4
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 5 (local.get $a) (local.get $b)))
   (elem (i32.const 683) func $f683)
-  (func $f684 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i8x16.shuffle #5
+  (func $f684 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i8x16.shuffle #5
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i8x16.shuffle 3 30 1 0 31 16 15 14 8 9 24 25 2 2 29 28 (local.get $a) (local.get $b)))
   (elem (i32.const 684) func $f684)
-  (func $f685 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load 64+0 slot
+  (func $f685 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=0 (local.get $addr64)))
   (elem (i32.const 685) func $f685)
-  (func $f686 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load 64+0 reg
+  (func $f686 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 686) func $f686)
-  (func $f687 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load 67+0 slot
+  (func $f687 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=0 (local.get $addr67)))
   (elem (i32.const 687) func $f687)
-  (func $f688 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load 67+0 reg
+  (func $f688 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 688) func $f688)
-  (func $f689 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load 65+14 slot
+  (func $f689 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=14 (local.get $addr65)))
   (elem (i32.const 689) func $f689)
-  (func $f690 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load 65+14 reg
+  (func $f690 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 690) func $f690)
-  (func $f691 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load 80+9 slot
+  (func $f691 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=9 (local.get $addr80)))
   (elem (i32.const 691) func $f691)
-  (func $f692 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load 80+9 reg
+  (func $f692 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 692) func $f692)
-  (func $f693 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load8x8_s 64+0 slot
+  (func $f693 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load8x8_s 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=0 (local.get $addr64)))
   (elem (i32.const 693) func $f693)
-  (func $f694 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_s 64+0 reg
+  (func $f694 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_s 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 694) func $f694)
-  (func $f695 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load8x8_s 67+0 slot
+  (func $f695 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load8x8_s 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=0 (local.get $addr67)))
   (elem (i32.const 695) func $f695)
-  (func $f696 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_s 67+0 reg
+  (func $f696 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_s 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 696) func $f696)
-  (func $f697 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load8x8_s 65+14 slot
+  (func $f697 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load8x8_s 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=14 (local.get $addr65)))
   (elem (i32.const 697) func $f697)
-  (func $f698 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_s 65+14 reg
+  (func $f698 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_s 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 698) func $f698)
-  (func $f699 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load8x8_s 80+9 slot
+  (func $f699 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load8x8_s 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=9 (local.get $addr80)))
   (elem (i32.const 699) func $f699)
-  (func $f700 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_s 80+9 reg
+  (func $f700 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_s 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_s offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 700) func $f700)
-  (func $f701 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load8x8_u 64+0 slot
+  (func $f701 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load8x8_u 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=0 (local.get $addr64)))
   (elem (i32.const 701) func $f701)
-  (func $f702 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_u 64+0 reg
+  (func $f702 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_u 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 702) func $f702)
-  (func $f703 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load8x8_u 67+0 slot
+  (func $f703 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load8x8_u 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=0 (local.get $addr67)))
   (elem (i32.const 703) func $f703)
-  (func $f704 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_u 67+0 reg
+  (func $f704 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_u 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 704) func $f704)
-  (func $f705 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load8x8_u 65+14 slot
+  (func $f705 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load8x8_u 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=14 (local.get $addr65)))
   (elem (i32.const 705) func $f705)
-  (func $f706 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_u 65+14 reg
+  (func $f706 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_u 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 706) func $f706)
-  (func $f707 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load8x8_u 80+9 slot
+  (func $f707 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load8x8_u 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=9 (local.get $addr80)))
   (elem (i32.const 707) func $f707)
-  (func $f708 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8x8_u 80+9 reg
+  (func $f708 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8x8_u 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8x8_u offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 708) func $f708)
-  (func $f709 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load16x4_s 64+0 slot
+  (func $f709 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load16x4_s 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=0 (local.get $addr64)))
   (elem (i32.const 709) func $f709)
-  (func $f710 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_s 64+0 reg
+  (func $f710 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_s 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 710) func $f710)
-  (func $f711 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load16x4_s 67+0 slot
+  (func $f711 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load16x4_s 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=0 (local.get $addr67)))
   (elem (i32.const 711) func $f711)
-  (func $f712 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_s 67+0 reg
+  (func $f712 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_s 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 712) func $f712)
-  (func $f713 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load16x4_s 65+14 slot
+  (func $f713 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load16x4_s 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=14 (local.get $addr65)))
   (elem (i32.const 713) func $f713)
-  (func $f714 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_s 65+14 reg
+  (func $f714 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_s 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 714) func $f714)
-  (func $f715 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load16x4_s 80+9 slot
+  (func $f715 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load16x4_s 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=9 (local.get $addr80)))
   (elem (i32.const 715) func $f715)
-  (func $f716 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_s 80+9 reg
+  (func $f716 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_s 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_s offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 716) func $f716)
-  (func $f717 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load16x4_u 64+0 slot
+  (func $f717 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load16x4_u 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=0 (local.get $addr64)))
   (elem (i32.const 717) func $f717)
-  (func $f718 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_u 64+0 reg
+  (func $f718 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_u 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 718) func $f718)
-  (func $f719 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load16x4_u 67+0 slot
+  (func $f719 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load16x4_u 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=0 (local.get $addr67)))
   (elem (i32.const 719) func $f719)
-  (func $f720 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_u 67+0 reg
+  (func $f720 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_u 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 720) func $f720)
-  (func $f721 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load16x4_u 65+14 slot
+  (func $f721 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load16x4_u 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=14 (local.get $addr65)))
   (elem (i32.const 721) func $f721)
-  (func $f722 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_u 65+14 reg
+  (func $f722 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_u 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 722) func $f722)
-  (func $f723 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load16x4_u 80+9 slot
+  (func $f723 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load16x4_u 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=9 (local.get $addr80)))
   (elem (i32.const 723) func $f723)
-  (func $f724 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16x4_u 80+9 reg
+  (func $f724 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16x4_u 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16x4_u offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 724) func $f724)
-  (func $f725 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load32x2_s 64+0 slot
+  (func $f725 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load32x2_s 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=0 (local.get $addr64)))
   (elem (i32.const 725) func $f725)
-  (func $f726 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_s 64+0 reg
+  (func $f726 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_s 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 726) func $f726)
-  (func $f727 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load32x2_s 67+0 slot
+  (func $f727 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load32x2_s 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=0 (local.get $addr67)))
   (elem (i32.const 727) func $f727)
-  (func $f728 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_s 67+0 reg
+  (func $f728 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_s 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 728) func $f728)
-  (func $f729 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load32x2_s 65+14 slot
+  (func $f729 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load32x2_s 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=14 (local.get $addr65)))
   (elem (i32.const 729) func $f729)
-  (func $f730 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_s 65+14 reg
+  (func $f730 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_s 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 730) func $f730)
-  (func $f731 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load32x2_s 80+9 slot
+  (func $f731 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load32x2_s 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=9 (local.get $addr80)))
   (elem (i32.const 731) func $f731)
-  (func $f732 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_s 80+9 reg
+  (func $f732 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_s 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_s offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 732) func $f732)
-  (func $f733 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load32x2_u 64+0 slot
+  (func $f733 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load32x2_u 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=0 (local.get $addr64)))
   (elem (i32.const 733) func $f733)
-  (func $f734 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_u 64+0 reg
+  (func $f734 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_u 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 734) func $f734)
-  (func $f735 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load32x2_u 67+0 slot
+  (func $f735 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load32x2_u 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=0 (local.get $addr67)))
   (elem (i32.const 735) func $f735)
-  (func $f736 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_u 67+0 reg
+  (func $f736 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_u 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 736) func $f736)
-  (func $f737 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load32x2_u 65+14 slot
+  (func $f737 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load32x2_u 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=14 (local.get $addr65)))
   (elem (i32.const 737) func $f737)
-  (func $f738 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_u 65+14 reg
+  (func $f738 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_u 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 738) func $f738)
-  (func $f739 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load32x2_u 80+9 slot
+  (func $f739 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load32x2_u 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=9 (local.get $addr80)))
   (elem (i32.const 739) func $f739)
-  (func $f740 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32x2_u 80+9 reg
+  (func $f740 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32x2_u 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32x2_u offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 740) func $f740)
-  (func $f741 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load8_splat 64+0 slot
+  (func $f741 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load8_splat 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=0 (local.get $addr64)))
   (elem (i32.const 741) func $f741)
-  (func $f742 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_splat 64+0 reg
+  (func $f742 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_splat 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 742) func $f742)
-  (func $f743 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load8_splat 67+0 slot
+  (func $f743 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load8_splat 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=0 (local.get $addr67)))
   (elem (i32.const 743) func $f743)
-  (func $f744 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_splat 67+0 reg
+  (func $f744 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_splat 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 744) func $f744)
-  (func $f745 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load8_splat 65+14 slot
+  (func $f745 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load8_splat 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=14 (local.get $addr65)))
   (elem (i32.const 745) func $f745)
-  (func $f746 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_splat 65+14 reg
+  (func $f746 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_splat 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 746) func $f746)
-  (func $f747 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load8_splat 80+9 slot
+  (func $f747 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load8_splat 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=9 (local.get $addr80)))
   (elem (i32.const 747) func $f747)
-  (func $f748 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_splat 80+9 reg
+  (func $f748 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_splat 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_splat offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 748) func $f748)
-  (func $f749 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load16_splat 64+0 slot
+  (func $f749 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load16_splat 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=0 (local.get $addr64)))
   (elem (i32.const 749) func $f749)
-  (func $f750 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_splat 64+0 reg
+  (func $f750 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_splat 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 750) func $f750)
-  (func $f751 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load16_splat 67+0 slot
+  (func $f751 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load16_splat 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=0 (local.get $addr67)))
   (elem (i32.const 751) func $f751)
-  (func $f752 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_splat 67+0 reg
+  (func $f752 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_splat 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 752) func $f752)
-  (func $f753 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load16_splat 65+14 slot
+  (func $f753 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load16_splat 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=14 (local.get $addr65)))
   (elem (i32.const 753) func $f753)
-  (func $f754 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_splat 65+14 reg
+  (func $f754 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_splat 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 754) func $f754)
-  (func $f755 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load16_splat 80+9 slot
+  (func $f755 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load16_splat 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=9 (local.get $addr80)))
   (elem (i32.const 755) func $f755)
-  (func $f756 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_splat 80+9 reg
+  (func $f756 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_splat 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_splat offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 756) func $f756)
-  (func $f757 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load32_splat 64+0 slot
+  (func $f757 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load32_splat 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=0 (local.get $addr64)))
   (elem (i32.const 757) func $f757)
-  (func $f758 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_splat 64+0 reg
+  (func $f758 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_splat 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 758) func $f758)
-  (func $f759 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load32_splat 67+0 slot
+  (func $f759 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load32_splat 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=0 (local.get $addr67)))
   (elem (i32.const 759) func $f759)
-  (func $f760 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_splat 67+0 reg
+  (func $f760 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_splat 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 760) func $f760)
-  (func $f761 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load32_splat 65+14 slot
+  (func $f761 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load32_splat 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=14 (local.get $addr65)))
   (elem (i32.const 761) func $f761)
-  (func $f762 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_splat 65+14 reg
+  (func $f762 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_splat 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 762) func $f762)
-  (func $f763 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load32_splat 80+9 slot
+  (func $f763 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load32_splat 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=9 (local.get $addr80)))
   (elem (i32.const 763) func $f763)
-  (func $f764 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_splat 80+9 reg
+  (func $f764 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_splat 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_splat offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 764) func $f764)
-  (func $f765 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load64_splat 64+0 slot
+  (func $f765 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load64_splat 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=0 (local.get $addr64)))
   (elem (i32.const 765) func $f765)
-  (func $f766 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_splat 64+0 reg
+  (func $f766 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_splat 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 766) func $f766)
-  (func $f767 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load64_splat 67+0 slot
+  (func $f767 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load64_splat 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=0 (local.get $addr67)))
   (elem (i32.const 767) func $f767)
-  (func $f768 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_splat 67+0 reg
+  (func $f768 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_splat 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 768) func $f768)
-  (func $f769 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load64_splat 65+14 slot
+  (func $f769 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load64_splat 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=14 (local.get $addr65)))
   (elem (i32.const 769) func $f769)
-  (func $f770 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_splat 65+14 reg
+  (func $f770 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_splat 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 770) func $f770)
-  (func $f771 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load64_splat 80+9 slot
+  (func $f771 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load64_splat 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=9 (local.get $addr80)))
   (elem (i32.const 771) func $f771)
-  (func $f772 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_splat 80+9 reg
+  (func $f772 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_splat 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_splat offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 772) func $f772)
-  (func $f773 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load32_zero 64+0 slot
+  (func $f773 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load32_zero 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=0 (local.get $addr64)))
   (elem (i32.const 773) func $f773)
-  (func $f774 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_zero 64+0 reg
+  (func $f774 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_zero 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 774) func $f774)
-  (func $f775 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load32_zero 67+0 slot
+  (func $f775 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load32_zero 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=0 (local.get $addr67)))
   (elem (i32.const 775) func $f775)
-  (func $f776 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_zero 67+0 reg
+  (func $f776 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_zero 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 776) func $f776)
-  (func $f777 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load32_zero 65+14 slot
+  (func $f777 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load32_zero 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=14 (local.get $addr65)))
   (elem (i32.const 777) func $f777)
-  (func $f778 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_zero 65+14 reg
+  (func $f778 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_zero 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 778) func $f778)
-  (func $f779 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load32_zero 80+9 slot
+  (func $f779 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load32_zero 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=9 (local.get $addr80)))
   (elem (i32.const 779) func $f779)
-  (func $f780 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_zero 80+9 reg
+  (func $f780 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_zero 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_zero offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 780) func $f780)
-  (func $f781 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr64 i32)  ;; v128.load64_zero 64+0 slot
+  (func $f781 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr64 i32)  ;; v128.load64_zero 64+0 slot
     (local.set $addr64 (i32.const 64)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=0 (local.get $addr64)))
   (elem (i32.const 781) func $f781)
-  (func $f782 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_zero 64+0 reg
+  (func $f782 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_zero 64+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=0 (i32.add (local.get $addr) (i32.const 64))))
   (elem (i32.const 782) func $f782)
-  (func $f783 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.load64_zero 67+0 slot
+  (func $f783 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.load64_zero 67+0 slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=0 (local.get $addr67)))
   (elem (i32.const 783) func $f783)
-  (func $f784 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_zero 67+0 reg
+  (func $f784 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_zero 67+0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=0 (i32.add (local.get $addr) (i32.const 67))))
   (elem (i32.const 784) func $f784)
-  (func $f785 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr65 i32)  ;; v128.load64_zero 65+14 slot
+  (func $f785 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr65 i32)  ;; v128.load64_zero 65+14 slot
     (local.set $addr65 (i32.const 65)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=14 (local.get $addr65)))
   (elem (i32.const 785) func $f785)
-  (func $f786 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_zero 65+14 reg
+  (func $f786 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_zero 65+14 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=14 (i32.add (local.get $addr) (i32.const 65))))
   (elem (i32.const 786) func $f786)
-  (func $f787 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr80 i32)  ;; v128.load64_zero 80+9 slot
+  (func $f787 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr80 i32)  ;; v128.load64_zero 80+9 slot
     (local.set $addr80 (i32.const 80)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=9 (local.get $addr80)))
   (elem (i32.const 787) func $f787)
-  (func $f788 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_zero 80+9 reg
+  (func $f788 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_zero 80+9 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_zero offset=9 (i32.add (local.get $addr) (i32.const 80))))
   (elem (i32.const 788) func $f788)
-  (func $f789 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load8_lane 0 slot
+  (func $f789 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load8_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_lane offset=2 0 (local.get $addr69) (local.get $a)))
   (elem (i32.const 789) func $f789)
-  (func $f790 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store8_lane 0 slot
+  (func $f790 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store8_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store8_lane offset=1 0 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 790) func $f790)
-  (func $f791 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_lane 0 reg
+  (func $f791 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_lane offset=2 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 791) func $f791)
-  (func $f792 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store8_lane 0 reg
+  (func $f792 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store8_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store8_lane offset=1 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 792) func $f792)
-  (func $f793 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load8_lane 15 slot
+  (func $f793 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load8_lane 15 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_lane offset=2 15 (local.get $addr69) (local.get $a)))
   (elem (i32.const 793) func $f793)
-  (func $f794 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store8_lane 15 slot
+  (func $f794 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store8_lane 15 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store8_lane offset=1 15 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 794) func $f794)
-  (func $f795 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load8_lane 15 reg
+  (func $f795 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load8_lane 15 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load8_lane offset=2 15 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 795) func $f795)
-  (func $f796 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store8_lane 15 reg
+  (func $f796 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store8_lane 15 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store8_lane offset=1 15 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 796) func $f796)
-  (func $f797 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load16_lane 0 slot
+  (func $f797 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load16_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_lane offset=2 0 (local.get $addr69) (local.get $a)))
   (elem (i32.const 797) func $f797)
-  (func $f798 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store16_lane 0 slot
+  (func $f798 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store16_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store16_lane offset=1 0 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 798) func $f798)
-  (func $f799 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_lane 0 reg
+  (func $f799 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_lane offset=2 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 799) func $f799)
-  (func $f800 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store16_lane 0 reg
+  (func $f800 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store16_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store16_lane offset=1 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 800) func $f800)
-  (func $f801 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load16_lane 7 slot
+  (func $f801 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load16_lane 7 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_lane offset=2 7 (local.get $addr69) (local.get $a)))
   (elem (i32.const 801) func $f801)
-  (func $f802 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store16_lane 7 slot
+  (func $f802 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store16_lane 7 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store16_lane offset=1 7 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 802) func $f802)
-  (func $f803 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load16_lane 7 reg
+  (func $f803 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load16_lane 7 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load16_lane offset=2 7 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 803) func $f803)
-  (func $f804 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store16_lane 7 reg
+  (func $f804 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store16_lane 7 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store16_lane offset=1 7 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 804) func $f804)
-  (func $f805 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load32_lane 0 slot
+  (func $f805 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load32_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_lane offset=2 0 (local.get $addr69) (local.get $a)))
   (elem (i32.const 805) func $f805)
-  (func $f806 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store32_lane 0 slot
+  (func $f806 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store32_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store32_lane offset=1 0 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 806) func $f806)
-  (func $f807 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_lane 0 reg
+  (func $f807 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_lane offset=2 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 807) func $f807)
-  (func $f808 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store32_lane 0 reg
+  (func $f808 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store32_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store32_lane offset=1 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 808) func $f808)
-  (func $f809 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load32_lane 3 slot
+  (func $f809 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load32_lane 3 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_lane offset=2 3 (local.get $addr69) (local.get $a)))
   (elem (i32.const 809) func $f809)
-  (func $f810 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store32_lane 3 slot
+  (func $f810 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store32_lane 3 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store32_lane offset=1 3 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 810) func $f810)
-  (func $f811 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load32_lane 3 reg
+  (func $f811 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load32_lane 3 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load32_lane offset=2 3 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 811) func $f811)
-  (func $f812 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store32_lane 3 reg
+  (func $f812 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store32_lane 3 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store32_lane offset=1 3 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 812) func $f812)
-  (func $f813 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load64_lane 0 slot
+  (func $f813 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load64_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_lane offset=2 0 (local.get $addr69) (local.get $a)))
   (elem (i32.const 813) func $f813)
-  (func $f814 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store64_lane 0 slot
+  (func $f814 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store64_lane 0 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store64_lane offset=1 0 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 814) func $f814)
-  (func $f815 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_lane 0 reg
+  (func $f815 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_lane offset=2 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 815) func $f815)
-  (func $f816 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store64_lane 0 reg
+  (func $f816 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store64_lane 0 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store64_lane offset=1 0 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 816) func $f816)
-  (func $f817 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.load64_lane 1 slot
+  (func $f817 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.load64_lane 1 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_lane offset=2 1 (local.get $addr69) (local.get $a)))
   (elem (i32.const 817) func $f817)
-  (func $f818 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr69 i32)  ;; v128.store64_lane 1 slot
+  (func $f818 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr69 i32)  ;; v128.store64_lane 1 slot
     (local.set $addr69 (i32.const 69)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store64_lane offset=1 1 (local.get $addr69) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 818) func $f818)
-  (func $f819 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.load64_lane 1 reg
+  (func $f819 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.load64_lane 1 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.load64_lane offset=2 1 (i32.add (local.get $addr) (i32.const 69)) (local.get $a)))
   (elem (i32.const 819) func $f819)
-  (func $f820 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store64_lane 1 reg
+  (func $f820 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store64_lane 1 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store64_lane offset=1 1 (i32.add (local.get $addr) (i32.const 69)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 820) func $f820)
-  (func $f821 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $addr67 i32)  ;; v128.store slot
+  (func $f821 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64) (local $addr67 i32)  ;; v128.store slot
     (local.set $addr67 (i32.const 67)) (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store offset=2 (local.get $addr67) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 821) func $f821)
-  (func $f822 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; v128.store reg
+  (func $f822 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; v128.store reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (v128.store (i32.const 64) (local.get $a)) (v128.store (i32.const 80) (local.get $b)) (v128.store offset=2 (i32.add (local.get $addr) (i32.const 67)) (local.get $b)) (v128.load (i32.const 64)))
   (elem (i32.const 822) func $f822)
-  (func $f823 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; i32x4.add const
+  (func $f823 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; i32x4.add const
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (i32x4.add (local.get $a) (v128.const i32x4 1 -1 0x7fffffff 0x80000000)))
   (elem (i32.const 823) func $f823)
-  (func $f824 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; select v128
+  (func $f824 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; select v128
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (select (local.get $a) (local.get $b) (i32x4.extract_lane 0 (local.get $a))))
   (elem (i32.const 824) func $f824)
-  (func $f825 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32)  ;; select v128 reg
+  (func $f825 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; select v128 reg
     (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
     (select (result v128) (local.get $a) (local.get $b) (i32.add (i32x4.extract_lane 1 (local.get $a)) (i32.const 0))))
   (elem (i32.const 825) func $f825)
+  (func $f826 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; call (i32 v128 i64 v128) -> (i64 v128 i32)
+    (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (call $mix (i32.const 7) (local.get $a) (i64.const -3) (local.get $b)) (local.set $n) (local.set $r) (local.set $w) (i64x2.replace_lane 1 (i32x4.replace_lane 0 (local.get $r) (local.get $n)) (local.get $w)))
+  (elem (i32.const 826) func $f826)
+  (func $f827 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; block (v128 v128) -> (v128 v128)
+    (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (local.get $a) (local.get $b) (block (param v128 v128) (result v128 v128) (local.set $r) (local.get $r) (i64x2.add) (local.get $a)) (v128.xor))
+  (elem (i32.const 827) func $f827)
+  (func $f828 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; loop (v128) -> (v128)
+    (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (local.set $n (i32.const 3)) (local.get $a) (loop (param v128) (result v128) (local.get $b) (i64x2.add) (local.set $n (i32.sub (local.get $n) (i32.const 1))) (br_if 0 (local.get $n))))
+  (elem (i32.const 828) func $f828)
+  (func $f829 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; if (result v128)
+    (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (if (result v128) (i32x4.extract_lane 0 (local.get $b)) (then (local.get $a)) (else (local.get $b))))
+  (elem (i32.const 829) func $f829)
+  (func $f830 (type $op) (param $a v128) (param $b v128) (result v128) (local $r v128) (local $addr i32) (local $n i32) (local $w i64)  ;; br_table v128
+    (v128.store (i32.const 0) (v128.const i64x2 0 0)) (v128.store (i32.const 96) (v128.const i64x2 0 0)) (v128.store (i32.const 112) (v128.const i64x2 0 0)) (v128.store (i32.const 128) (v128.const i64x2 0 0))
+    (block $outer (result v128) (i64x2.add (block $inner (result v128) (local.get $a) (br_table $inner $outer (i32.and (i32x4.extract_lane 0 (local.get $b)) (i32.const 1)))) (local.get $b))))
+  (elem (i32.const 830) func $f830)
+  (func $mix (param $x i32) (param $p v128) (param $y i64) (param $q v128) (result i64 v128 i32)
+    (i64.add (local.get $y) (i64.extend_i32_u (local.get $x))) (v128.xor (local.get $p) (local.get $q))
+    (i32.mul (local.get $x) (i32.const 3)))
   (func (export "run") (result i32)
     (local $n i32) (local $i i32) (local $j i32) (local $k i32) (local $a v128) (local $b v128)
     (local $h i64) (local $len i32) (local $p i32)
     (local.set $n (i32.wrap_i64 (i64.shr_u (call $input_length) (i64.const 4))))
     (local.set $len (i32.mul (i32.mul (i32.mul (local.get $n) (local.get $n))
-                                      (i32.const 826)) (i32.const 16)))
+                                      (i32.const 831)) (i32.const 16)))
     (local.set $h (call $alloc (i64.extend_i32_u (local.get $len))))
     (block $done (loop $pairs
       (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
@@ -3338,7 +3361,7 @@
                          (i64x2.extract_lane 1 (global.get $scratch)))
         (local.set $p (i32.add (local.get $p) (i32.const 16)))
         (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br_if $ops (i32.lt_u (local.get $k) (i32.const 826))))
+        (br_if $ops (i32.lt_u (local.get $k) (i32.const 831))))
       (local.set $j (i32.add (local.get $j) (i32.const 1)))
       (if (i32.ge_u (local.get $j) (local.get $n))
         (then (local.set $j (i32.const 0)) (local.set $i (i32.add (local.get $i) (i32.const 1)))))
