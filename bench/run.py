@@ -277,6 +277,12 @@ workload("echo_1k", "echo 1 KiB through kernel memory (8-byte loads/stores)", 20
 workload("echo_1m", "echo 1 MiB", 50, call_op("bench", "echo", bytes(range(256)) * 4096))
 workload("count_vowels_1m", "count vowels over 1 MiB in a wasm loop (compute-bound)", 20,
          call_op("bench", "count_vowels", b"abcdefghijklmnopqrstuvwxyz" * 40330))
+for _fn, _what in (("count_scalar", "count one byte value over 1 MiB, 8 passes, scalar code"),
+                  ("count_simd", "the same with v128 (i8x16.eq ...; clang -msimd128)"),
+                  ("sum_scalar", "sum the bytes of 1 MiB, 8 passes, scalar code"),
+                  ("sum_simd", "the same with v128 (extadd_pairwise, i32x4.add)")):
+    workload(f"{_fn}_1m", _what, 5,
+             call_op("simd_bench", _fn, b"abcdefghijklmnopqrstuvwxyz" * 40330))
 workload("host_roundtrip", "one guest -> host function -> guest round trip (i64 in, i64 out)",
          measure=host_roundtrip)
 workload("host_roundtrip_typed", "as host_roundtrip, ours typed by annotations (int) -> int",
