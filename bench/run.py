@@ -297,6 +297,10 @@ workload("rss_2mb", "resident memory per live instance, 1.9 MB module",
 
 def real_op(call: "real_plugins.RealCall"):
     def setup(module):
+        if call.one_call:  # one call per instance: time instance + call
+            data = call.path.read_bytes()
+            compiled = real_plugins.make_compiled(module, call, data)
+            return lambda: module.Plugin(compiled).call(call.function, call.input)
         plugin = real_plugins.make_plugin(module, call)
         return lambda: plugin.call(call.function, call.input)
     return setup

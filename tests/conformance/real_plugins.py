@@ -34,6 +34,7 @@ class RealCall:
     host: Optional[str] = None  # a key of HOST_FUNCTIONS
     expected: Optional[bytes] = None
     fresh_each_call: bool = False  # `_start` commands re-instantiate after each call
+    one_call: bool = False  # the plugin supports one call per instance (both runtimes fail after)
     notes: str = ""
     config: Dict[str, str] = field(default_factory=dict)
 
@@ -91,7 +92,7 @@ CALLS: List[RealCall] = [
     RealCall("haskell_testing", "haskell-hello.wasm", "testing", b"Benjamin", wasi=True,
              expected=b"Hello, Benjamin", notes="uses SIMD"),
     RealCall("javy_foo", "javy-index.wasm", "foo", b'{"n": 1}', wasi=True, expected=b"",
-             notes="uses SIMD"),
+             one_call=True, notes="uses SIMD; a second call traps on both runtimes"),
 ]
 
 BY_NAME = {c.name: c for c in CALLS}
@@ -106,3 +107,12 @@ def make_plugin(module: Any, call: RealCall, **kwargs: Any) -> Any:
     functions = HOST_FUNCTIONS[call.host](module) if call.host else []
     return module.Plugin(call.path.read_bytes(), wasi=call.wasi, functions=functions,
                          config=call.config or None, **kwargs)
+
+
+def make_compiled(module: Any, call: RealCall, data: bytes) -> Any:
+    """A compiled plugin of `module` for `call` (instances: module.Plugin(compiled))."""
+    functions = HOST_FUNCTIONS[call.host](module) if call.host else []
+    if module.__name__ == "extism":
+        from extism.extism import CompiledPlugin
+        return CompiledPlugin(data, wasi=call.wasi, functions=functions)
+    return module.CompiledPlugin(data, wasi=call.wasi, functions=functions)
