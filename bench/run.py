@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
 """Side-by-side benchmarks: extism_native against the official `extism` package (PyPI), in the
-same process run, on the project's own plugins (tests/plugins/wasm).
+same process run, on the project's own plugins (tests/plugins/wasm) and on the real plugins of
+../shared/plugins built by the official toolchains (workloads `real_*`).
 
     python bench/run.py                 # every workload
     python bench/run.py noop echo_1k    # some of them
+    python bench/run.py 'real_*'        # the real plugins
+    python bench/run.py --tier native   # extism_native on one tier (default: as configured)
+    python bench/run.py --tier both     # both tiers, a column each
     python bench/run.py --list
 
 Prints one row per workload: the value for each runtime (time per operation, resident memory
@@ -16,6 +20,7 @@ method and where the time goes.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import gc
 import os
 import statistics
@@ -40,6 +45,9 @@ import extism  # noqa: E402  (the official package)
 import extism_native  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests" / "conformance"))
+import real_plugins  # noqa: E402  (the table of the real plugins, shared with the tests)
+
 PLUGINS = Path(os.environ.get("EXN_TEST_PLUGINS", ROOT / "tests" / "plugins" / "wasm"))
 BIG = ROOT / "bench" / "plugins" / "big_gen.wasm"
 
@@ -65,41 +73,69 @@ def rss() -> int:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+class Ours:
+    """extism_native with every Plugin / CompiledPlugin made on one tier (None: as configured,
+    i.e. EXTISM_NATIVE_TIER or the default); everything else is the module's."""
+
+    def __init__(self, tier: Optional[str]) -> None:
+        self.tier = tier
+        self.label = "extism_native" if tier is None else tier
+
+    def __getattr__(self, name: str):
+        return getattr(extism_native, name)
+
+    def Plugin(self, plugin, *args, **kwargs):  # noqa: N802 (the module's name)
+        if self.tier is not None and not isinstance(plugin, extism_native.CompiledPlugin):
+            kwargs.setdefault("tier", self.tier)
+        return extism_native.Plugin(plugin, *args, **kwargs)
+
+    def CompiledPlugin(self, plugin, *args, **kwargs):  # noqa: N802
+        if self.tier is not None:
+            kwargs.setdefault("tier", self.tier)
+        return extism_native.CompiledPlugin(plugin, *args, **kwargs)
+
+
 class Workload:
     """One measurement: `setup(module)` returns the operation to time, or `measure(module)`
-    returns a value directly (then `unit` says what it is)."""
+    returns a value directly (then `unit` says what it is).  `number` 0: as many calls per
+    run as take about 0.2 s (at least one)."""
 
     def __init__(self, name: str, doc: str, number: int = 0, setup=None, repeat: int = 5,
                  measure=None, unit: str = "time", higher_is_better: bool = False) -> None:
         self.name, self.doc, self.number, self.setup, self.repeat = name, doc, number, setup, repeat
         self.measure, self.unit, self.higher_is_better = measure, unit, higher_is_better
 
-    def run_pair(self) -> Tuple[float, float]:
-        """(official, extism_native).  Timed workloads alternate between the two runtimes run
-        by run, so a change in the machine's load hits both alike."""
+    def run(self, runtimes: list) -> List[float]:
+        """The value for each runtime.  Timed workloads alternate between the runtimes run by
+        run, so a change in the machine's load hits them alike."""
         if self.measure is not None:
-            return self.measure(extism), self.measure(extism_native)
-        ops = [self.setup(extism), self.setup(extism_native)]
+            return [self.measure(m) for m in runtimes]
+        ops = [self.setup(m) for m in runtimes]
+        numbers = []
         for op in ops:
+            start = time.perf_counter()
             op()  # warm up (first call compiles and initialises)
-        runs: List[List[float]] = [[], []]
+            once = time.perf_counter() - start
+            numbers.append(self.number or max(1, min(10_000, int(0.2 / max(once, 1e-7)))))
+        number = min(numbers)
+        runs: List[List[float]] = [[] for _ in ops]
         for _ in range(self.repeat):
             for i, op in enumerate(ops):
-                runs[i].append(timed(op, self.number, 1))
-        return statistics.median(runs[0]), statistics.median(runs[1])
+                runs[i].append(timed(op, number, 1))
+        return [statistics.median(r) for r in runs]
 
 
 def new_plugin(module, data, **kwargs):
     if module is extism:
         return extism.Plugin(data, functions=kwargs.pop("functions", []), **kwargs)
-    return extism_native.Plugin(data, **kwargs)
+    return module.Plugin(data, **kwargs)
 
 
 def compiled_plugin(module, data):
     if module is extism:
         from extism.extism import CompiledPlugin
         return CompiledPlugin(data, functions=[])
-    return extism_native.CompiledPlugin(data)
+    return module.CompiledPlugin(data)
 
 
 def call_op(plugin_name: str, function: str, data: bytes):
@@ -241,6 +277,12 @@ workload("echo_1k", "echo 1 KiB through kernel memory (8-byte loads/stores)", 20
 workload("echo_1m", "echo 1 MiB", 50, call_op("bench", "echo", bytes(range(256)) * 4096))
 workload("count_vowels_1m", "count vowels over 1 MiB in a wasm loop (compute-bound)", 20,
          call_op("bench", "count_vowels", b"abcdefghijklmnopqrstuvwxyz" * 40330))
+for _fn, _what in (("count_scalar", "count one byte value over 1 MiB, 8 passes, scalar code"),
+                  ("count_simd", "the same with v128 (i8x16.eq ...; clang -msimd128)"),
+                  ("sum_scalar", "sum the bytes of 1 MiB, 8 passes, scalar code"),
+                  ("sum_simd", "the same with v128 (extadd_pairwise, i32x4.add)")):
+    workload(f"{_fn}_1m", _what, 5,
+             call_op("simd_bench", _fn, b"abcdefghijklmnopqrstuvwxyz" * 40330))
 workload("host_roundtrip", "one guest -> host function -> guest round trip (i64 in, i64 out)",
          measure=host_roundtrip)
 workload("host_roundtrip_typed", "as host_roundtrip, ours typed by annotations (int) -> int",
@@ -251,6 +293,23 @@ workload("rss_small", "resident memory per live instance, 4 KB module", measure=
          unit="bytes")
 workload("rss_2mb", "resident memory per live instance, 1.9 MB module",
          measure=rss_per_instance("big", 20), unit="bytes")
+
+
+def real_op(call: "real_plugins.RealCall"):
+    def setup(module):
+        if call.one_call:  # one call per instance: time instance + call
+            data = call.path.read_bytes()
+            compiled = real_plugins.make_compiled(module, call, data)
+            return lambda: module.Plugin(compiled).call(call.function, call.input)
+        plugin = real_plugins.make_plugin(module, call)
+        return lambda: plugin.call(call.function, call.input)
+    return setup
+
+
+for _call in real_plugins.CALLS:
+    workload(f"real_{_call.name}",
+             f"{_call.file} {_call.function}({len(_call.input)} bytes)"
+             + (f", {_call.notes}" if _call.notes else ""), setup=real_op(_call))
 
 
 def fmt(value: float, unit: str) -> str:
@@ -266,24 +325,44 @@ def fmt(value: float, unit: str) -> str:
 def main(argv: Optional[List[str]] = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("names", nargs="*", help="workloads to run (default: all)")
+    ap.add_argument("names", nargs="*", help="workloads to run, shell patterns (default: all)")
     ap.add_argument("--list", action="store_true", help="list the workloads")
+    ap.add_argument("--tier", choices=["interp", "native", "both"],
+                    help="extism_native's tier (default: as configured)")
     args = ap.parse_args(argv)
     if args.list:
         for w in WORKLOADS.values():
-            print(f"{w.name:22} {w.doc}")
+            print(f"{w.name:26} {w.doc}")
         return
-    names = args.names or list(WORKLOADS)
+    names = [n for n in WORKLOADS if not args.names or
+             any(fnmatch.fnmatchcase(n, pattern) for pattern in args.names)]
+    # plugins that print (tinygo host_memory writes to stdout through WASI, on both runtimes)
+    # write to /dev/null: the table goes to the real stdout
+    out = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    sys.stdout.flush()
+    os.dup2(devnull, 1)
+    os.close(devnull)
+    tiers = ["interp", "native"] if args.tier == "both" else [args.tier]
+    ours = [Ours(tier) for tier in tiers]
     print(f"extism_native {extism_native.__version__} vs extism {extism.extism_version()} "
-          f"(python {sys.version.split()[0]}, RUST_BACKTRACE unset)")
-    print(f"{'workload':18} {'official':>13} {'extism_native':>14} {'ratio':>9}")
+          f"(python {sys.version.split()[0]}, RUST_BACKTRACE unset)", file=out)
+    print(f"{'workload':26} {'official':>13}" +
+          "".join(f" {o.label:>14} {'ratio':>8}" for o in ours), file=out)
     for name in names:
         w = WORKLOADS[name]
-        official, ours = w.run_pair()
-        # ratio > 1: extism_native is better (faster, less memory, more speedup)
-        ratio = ours / official if w.higher_is_better else official / ours
-        print(f"{name:18} {fmt(official, w.unit):>13} {fmt(ours, w.unit):>14} {ratio:8.2f}x",
-              flush=True)
+        try:
+            official, *values = w.run([extism] + ours)
+        except Exception as exc:  # a real plugin that does not load on one side
+            print(f"{name:26} does not run: {type(exc).__name__}: {str(exc)[:100]}", file=out,
+                  flush=True)
+            continue
+        row = f"{name:26} {fmt(official, w.unit):>13}"
+        for value in values:
+            # ratio > 1: extism_native is better (faster, less memory, more speedup)
+            ratio = value / official if w.higher_is_better else official / value
+            row += f" {fmt(value, w.unit):>14} {ratio:7.2f}x"
+        print(row, file=out, flush=True)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ EXTISM_API exn_status_t exn_plugin_new(const uint8_t *data, size_t len,
  *  message naming the function or section, the byte offset and the reason is written to
  *  `errbuf` (always NUL-terminated when errbuf_len > 0).
  *  Returns EXN_OK, EXN_ERR_LOAD (malformed or invalid), EXN_ERR_UNSUPPORTED (valid, but uses a
- *  feature past 2.0 such as SIMD, or exceeds an implementation limit), EXN_ERR_NOMEM, or
+ *  feature past 2.0 such as threads, or exceeds an implementation limit), EXN_ERR_NOMEM, or
  *  EXN_ERR_MISUSE (wasm is NULL and len is not 0).
  *  Ownership: borrows `wasm` for the duration of the call.  Threads: any. */
 EXTISM_API exn_status_t exn_module_validate(const uint8_t *wasm, size_t len, char *errbuf,

@@ -3,8 +3,9 @@
  * and validates the module (spec 3.4: types, imports, functions, tables, memories, globals,
  * exports, start function, element and data segments, constant expressions), handing each
  * function body to validate_code.c.  The 2.0 feature set: MVP, multi-value, sign extension,
- * non-trapping conversions, bulk memory, reference types.  Later proposals (SIMD, threads,
- * exceptions, memory64, GC and typed references, tail calls) are refused as unsupported.
+ * non-trapping conversions, bulk memory, reference types, fixed-width SIMD (v128).  Later
+ * proposals (relaxed SIMD, threads, exceptions, memory64, GC and typed references, tail calls)
+ * are refused as unsupported.
  *
  * Custom sections are skipped; the "name" section is read, leniently, only to name a function
  * in a message - a malformed one is no error.  Everything is read from the caller's bytes
@@ -110,7 +111,7 @@ static bool reftype(vmod_t *m, uint8_t *out)
         return false;
     if (*out == EXN_WASM_FUNCREF || *out == EXN_WASM_EXTERNREF)
         return true;
-    if (exn_valtype_class(*out) == EXN_VT_UNSUPPORTED && *out != EXN_WASM_V128)
+    if (exn_valtype_class(*out) == EXN_VT_UNSUPPORTED)
         return exn_vcheck_valtype(&m->err, &m->c, m->r.p - 1, *out);
     return BAD(m, m->r.p - 1, "malformed reference type 0x%02x", *out);
 }
@@ -218,9 +219,18 @@ static bool const_expr(vmod_t *m, uint8_t expect)
     case 0x0B:
         return BAD(m, at, "type mismatch: empty constant expression, expected %s",
                    exn_valtype_name(expect));
-    case 0xFD:
-        return UNSUPPORTED(m, at, "v128.const (from the SIMD proposal) is not supported by "
-                                  "extism_native");
+    case 0xFD: { /* v128.const: 0xFD 12, then 16 bytes */
+        uint32_t sub;
+        if (!u32(m, &sub))
+            return false;
+        if (sub != 12)
+            return BAD(m, at, "constant expression required (opcode 0xfd %u is not constant)",
+                       sub);
+        if (!exn_wread_bytes(&m->r, 16, &bytes))
+            return false;
+        t = EXN_WASM_V128;
+        break;
+    }
     default:
         return BAD(m, at, "constant expression required (opcode 0x%02x is not constant)", op);
     }
@@ -229,7 +239,7 @@ static bool const_expr(vmod_t *m, uint8_t expect)
         return false;
     if (op != 0x0B) {
         if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xD0 || op == 0xD2 ||
-            op == 0x23)
+            op == 0x23 || op == 0xFD)
             return BAD(m, end_at, "type mismatch: constant expression leaves more than one value");
         return BAD(m, end_at, "constant expression required (opcode 0x%02x is not constant)", op);
     }

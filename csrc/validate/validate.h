@@ -10,8 +10,8 @@
 
 /** Validate a whole module (the binary format and the validation rules of WebAssembly 2.0).
  *  Returns EXN_OK; EXN_ERR_LOAD (malformed or invalid); EXN_ERR_UNSUPPORTED (valid, but uses a
- *  proposal past 2.0 - SIMD, threads, exceptions, memory64, GC, typed references, tail calls -
- *  or exceeds an implementation limit of validate_code.h); or EXN_ERR_NOMEM.  On failure the
+ *  proposal past 2.0 - relaxed SIMD, threads, exceptions, memory64, GC, typed references, tail
+ *  calls - or exceeds an implementation limit of validate_code.h); or EXN_ERR_NOMEM.  On failure the
  *  message is written to errbuf, e.g. "function 12 ($name) at offset 0x1a2b: type mismatch in
  *  i32.add: expected i32, found i64" or "section 3 (function) at offset 0x40: ...".
  *  Ownership: borrows `bytes` for the call; allocates only while it runs (bounded by the module

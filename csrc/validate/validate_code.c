@@ -26,6 +26,7 @@
 #define F64 EXN_WASM_F64
 #define FUNCREF EXN_WASM_FUNCREF
 #define EXTERNREF EXN_WASM_EXTERNREF
+#define V128 EXN_WASM_V128
 
 #if defined(__GNUC__) || defined(__clang__)
 #define HOT static inline __attribute__((always_inline)) /* the per-instruction helpers */
@@ -136,6 +137,270 @@ static const char *const FC_NAMES[18] = {
     "table.init",          "elem.drop",           "table.copy",          "table.grow",
     "table.size",          "table.fill"};
 
+/* 0xFD, fixed-width SIMD (WebAssembly 2.0, sections 3.3.3 and 5.4.8), by the opcode after the
+ * prefix: the name, the shape (immediates and stack effect), and for memory accesses log2 of
+ * the natural alignment, for splat/extract/replace the scalar type; the lane count for lane
+ * immediates.  The opcodes 0x100..0x113 are relaxed SIMD, a later proposal. */
+enum {
+    S_NONE,
+    S_LOAD,       /* memarg: [i32] -> [v128] */
+    S_STORE,      /* memarg: [i32 v128] -> [] */
+    S_LOAD_LANE,  /* memarg lane: [i32 v128] -> [v128] */
+    S_STORE_LANE, /* memarg lane: [i32 v128] -> [] */
+    S_CONST,      /* 16 bytes: [] -> [v128] */
+    S_SHUFFLE,    /* 16 lane indices < 32: [v128 v128] -> [v128] */
+    S_SPLAT,      /* [t] -> [v128] */
+    S_EXTRACT,    /* lane: [v128] -> [t] */
+    S_REPLACE,    /* lane: [v128 t] -> [v128] */
+    S_UNARY,      /* [v128] -> [v128] */
+    S_BINARY,     /* [v128 v128] -> [v128] */
+    S_TERNARY,    /* [v128 v128 v128] -> [v128] */
+    S_TEST,       /* [v128] -> [i32] */
+    S_SHIFT,      /* [v128 i32] -> [v128] */
+};
+
+static const struct {
+    const char *name;
+    uint8_t shape, arg, lanes;
+} SIMD[256] = {
+    [0x00] = {"v128.load", S_LOAD, 4, 0},
+    [0x01] = {"v128.load8x8_s", S_LOAD, 3, 0},
+    [0x02] = {"v128.load8x8_u", S_LOAD, 3, 0},
+    [0x03] = {"v128.load16x4_s", S_LOAD, 3, 0},
+    [0x04] = {"v128.load16x4_u", S_LOAD, 3, 0},
+    [0x05] = {"v128.load32x2_s", S_LOAD, 3, 0},
+    [0x06] = {"v128.load32x2_u", S_LOAD, 3, 0},
+    [0x07] = {"v128.load8_splat", S_LOAD, 0, 0},
+    [0x08] = {"v128.load16_splat", S_LOAD, 1, 0},
+    [0x09] = {"v128.load32_splat", S_LOAD, 2, 0},
+    [0x0A] = {"v128.load64_splat", S_LOAD, 3, 0},
+    [0x0B] = {"v128.store", S_STORE, 4, 0},
+    [0x0C] = {"v128.const", S_CONST, 0, 0},
+    [0x0D] = {"i8x16.shuffle", S_SHUFFLE, 0, 0},
+    [0x0E] = {"i8x16.swizzle", S_BINARY, 0, 0},
+    [0x0F] = {"i8x16.splat", S_SPLAT, I32, 0},
+    [0x10] = {"i16x8.splat", S_SPLAT, I32, 0},
+    [0x11] = {"i32x4.splat", S_SPLAT, I32, 0},
+    [0x12] = {"i64x2.splat", S_SPLAT, I64, 0},
+    [0x13] = {"f32x4.splat", S_SPLAT, F32, 0},
+    [0x14] = {"f64x2.splat", S_SPLAT, F64, 0},
+    [0x15] = {"i8x16.extract_lane_s", S_EXTRACT, I32, 16},
+    [0x16] = {"i8x16.extract_lane_u", S_EXTRACT, I32, 16},
+    [0x17] = {"i8x16.replace_lane", S_REPLACE, I32, 16},
+    [0x18] = {"i16x8.extract_lane_s", S_EXTRACT, I32, 8},
+    [0x19] = {"i16x8.extract_lane_u", S_EXTRACT, I32, 8},
+    [0x1A] = {"i16x8.replace_lane", S_REPLACE, I32, 8},
+    [0x1B] = {"i32x4.extract_lane", S_EXTRACT, I32, 4},
+    [0x1C] = {"i32x4.replace_lane", S_REPLACE, I32, 4},
+    [0x1D] = {"i64x2.extract_lane", S_EXTRACT, I64, 2},
+    [0x1E] = {"i64x2.replace_lane", S_REPLACE, I64, 2},
+    [0x1F] = {"f32x4.extract_lane", S_EXTRACT, F32, 4},
+    [0x20] = {"f32x4.replace_lane", S_REPLACE, F32, 4},
+    [0x21] = {"f64x2.extract_lane", S_EXTRACT, F64, 2},
+    [0x22] = {"f64x2.replace_lane", S_REPLACE, F64, 2},
+    [0x23] = {"i8x16.eq", S_BINARY, 0, 0},
+    [0x24] = {"i8x16.ne", S_BINARY, 0, 0},
+    [0x25] = {"i8x16.lt_s", S_BINARY, 0, 0},
+    [0x26] = {"i8x16.lt_u", S_BINARY, 0, 0},
+    [0x27] = {"i8x16.gt_s", S_BINARY, 0, 0},
+    [0x28] = {"i8x16.gt_u", S_BINARY, 0, 0},
+    [0x29] = {"i8x16.le_s", S_BINARY, 0, 0},
+    [0x2A] = {"i8x16.le_u", S_BINARY, 0, 0},
+    [0x2B] = {"i8x16.ge_s", S_BINARY, 0, 0},
+    [0x2C] = {"i8x16.ge_u", S_BINARY, 0, 0},
+    [0x2D] = {"i16x8.eq", S_BINARY, 0, 0},
+    [0x2E] = {"i16x8.ne", S_BINARY, 0, 0},
+    [0x2F] = {"i16x8.lt_s", S_BINARY, 0, 0},
+    [0x30] = {"i16x8.lt_u", S_BINARY, 0, 0},
+    [0x31] = {"i16x8.gt_s", S_BINARY, 0, 0},
+    [0x32] = {"i16x8.gt_u", S_BINARY, 0, 0},
+    [0x33] = {"i16x8.le_s", S_BINARY, 0, 0},
+    [0x34] = {"i16x8.le_u", S_BINARY, 0, 0},
+    [0x35] = {"i16x8.ge_s", S_BINARY, 0, 0},
+    [0x36] = {"i16x8.ge_u", S_BINARY, 0, 0},
+    [0x37] = {"i32x4.eq", S_BINARY, 0, 0},
+    [0x38] = {"i32x4.ne", S_BINARY, 0, 0},
+    [0x39] = {"i32x4.lt_s", S_BINARY, 0, 0},
+    [0x3A] = {"i32x4.lt_u", S_BINARY, 0, 0},
+    [0x3B] = {"i32x4.gt_s", S_BINARY, 0, 0},
+    [0x3C] = {"i32x4.gt_u", S_BINARY, 0, 0},
+    [0x3D] = {"i32x4.le_s", S_BINARY, 0, 0},
+    [0x3E] = {"i32x4.le_u", S_BINARY, 0, 0},
+    [0x3F] = {"i32x4.ge_s", S_BINARY, 0, 0},
+    [0x40] = {"i32x4.ge_u", S_BINARY, 0, 0},
+    [0x41] = {"f32x4.eq", S_BINARY, 0, 0},
+    [0x42] = {"f32x4.ne", S_BINARY, 0, 0},
+    [0x43] = {"f32x4.lt", S_BINARY, 0, 0},
+    [0x44] = {"f32x4.gt", S_BINARY, 0, 0},
+    [0x45] = {"f32x4.le", S_BINARY, 0, 0},
+    [0x46] = {"f32x4.ge", S_BINARY, 0, 0},
+    [0x47] = {"f64x2.eq", S_BINARY, 0, 0},
+    [0x48] = {"f64x2.ne", S_BINARY, 0, 0},
+    [0x49] = {"f64x2.lt", S_BINARY, 0, 0},
+    [0x4A] = {"f64x2.gt", S_BINARY, 0, 0},
+    [0x4B] = {"f64x2.le", S_BINARY, 0, 0},
+    [0x4C] = {"f64x2.ge", S_BINARY, 0, 0},
+    [0x4D] = {"v128.not", S_UNARY, 0, 0},
+    [0x4E] = {"v128.and", S_BINARY, 0, 0},
+    [0x4F] = {"v128.andnot", S_BINARY, 0, 0},
+    [0x50] = {"v128.or", S_BINARY, 0, 0},
+    [0x51] = {"v128.xor", S_BINARY, 0, 0},
+    [0x52] = {"v128.bitselect", S_TERNARY, 0, 0},
+    [0x53] = {"v128.any_true", S_TEST, 0, 0},
+    [0x54] = {"v128.load8_lane", S_LOAD_LANE, 0, 16},
+    [0x55] = {"v128.load16_lane", S_LOAD_LANE, 1, 8},
+    [0x56] = {"v128.load32_lane", S_LOAD_LANE, 2, 4},
+    [0x57] = {"v128.load64_lane", S_LOAD_LANE, 3, 2},
+    [0x58] = {"v128.store8_lane", S_STORE_LANE, 0, 16},
+    [0x59] = {"v128.store16_lane", S_STORE_LANE, 1, 8},
+    [0x5A] = {"v128.store32_lane", S_STORE_LANE, 2, 4},
+    [0x5B] = {"v128.store64_lane", S_STORE_LANE, 3, 2},
+    [0x5C] = {"v128.load32_zero", S_LOAD, 2, 0},
+    [0x5D] = {"v128.load64_zero", S_LOAD, 3, 0},
+    [0x5E] = {"f32x4.demote_f64x2_zero", S_UNARY, 0, 0},
+    [0x5F] = {"f64x2.promote_low_f32x4", S_UNARY, 0, 0},
+    [0x60] = {"i8x16.abs", S_UNARY, 0, 0},
+    [0x61] = {"i8x16.neg", S_UNARY, 0, 0},
+    [0x62] = {"i8x16.popcnt", S_UNARY, 0, 0},
+    [0x63] = {"i8x16.all_true", S_TEST, 0, 0},
+    [0x64] = {"i8x16.bitmask", S_TEST, 0, 0},
+    [0x65] = {"i8x16.narrow_i16x8_s", S_BINARY, 0, 0},
+    [0x66] = {"i8x16.narrow_i16x8_u", S_BINARY, 0, 0},
+    [0x67] = {"f32x4.ceil", S_UNARY, 0, 0},
+    [0x68] = {"f32x4.floor", S_UNARY, 0, 0},
+    [0x69] = {"f32x4.trunc", S_UNARY, 0, 0},
+    [0x6A] = {"f32x4.nearest", S_UNARY, 0, 0},
+    [0x6B] = {"i8x16.shl", S_SHIFT, 0, 0},
+    [0x6C] = {"i8x16.shr_s", S_SHIFT, 0, 0},
+    [0x6D] = {"i8x16.shr_u", S_SHIFT, 0, 0},
+    [0x6E] = {"i8x16.add", S_BINARY, 0, 0},
+    [0x6F] = {"i8x16.add_sat_s", S_BINARY, 0, 0},
+    [0x70] = {"i8x16.add_sat_u", S_BINARY, 0, 0},
+    [0x71] = {"i8x16.sub", S_BINARY, 0, 0},
+    [0x72] = {"i8x16.sub_sat_s", S_BINARY, 0, 0},
+    [0x73] = {"i8x16.sub_sat_u", S_BINARY, 0, 0},
+    [0x74] = {"f64x2.ceil", S_UNARY, 0, 0},
+    [0x75] = {"f64x2.floor", S_UNARY, 0, 0},
+    [0x76] = {"i8x16.min_s", S_BINARY, 0, 0},
+    [0x77] = {"i8x16.min_u", S_BINARY, 0, 0},
+    [0x78] = {"i8x16.max_s", S_BINARY, 0, 0},
+    [0x79] = {"i8x16.max_u", S_BINARY, 0, 0},
+    [0x7A] = {"f64x2.trunc", S_UNARY, 0, 0},
+    [0x7B] = {"i8x16.avgr_u", S_BINARY, 0, 0},
+    [0x7C] = {"i16x8.extadd_pairwise_i8x16_s", S_UNARY, 0, 0},
+    [0x7D] = {"i16x8.extadd_pairwise_i8x16_u", S_UNARY, 0, 0},
+    [0x7E] = {"i32x4.extadd_pairwise_i16x8_s", S_UNARY, 0, 0},
+    [0x7F] = {"i32x4.extadd_pairwise_i16x8_u", S_UNARY, 0, 0},
+    [0x80] = {"i16x8.abs", S_UNARY, 0, 0},
+    [0x81] = {"i16x8.neg", S_UNARY, 0, 0},
+    [0x82] = {"i16x8.q15mulr_sat_s", S_BINARY, 0, 0},
+    [0x83] = {"i16x8.all_true", S_TEST, 0, 0},
+    [0x84] = {"i16x8.bitmask", S_TEST, 0, 0},
+    [0x85] = {"i16x8.narrow_i32x4_s", S_BINARY, 0, 0},
+    [0x86] = {"i16x8.narrow_i32x4_u", S_BINARY, 0, 0},
+    [0x87] = {"i16x8.extend_low_i8x16_s", S_UNARY, 0, 0},
+    [0x88] = {"i16x8.extend_high_i8x16_s", S_UNARY, 0, 0},
+    [0x89] = {"i16x8.extend_low_i8x16_u", S_UNARY, 0, 0},
+    [0x8A] = {"i16x8.extend_high_i8x16_u", S_UNARY, 0, 0},
+    [0x8B] = {"i16x8.shl", S_SHIFT, 0, 0},
+    [0x8C] = {"i16x8.shr_s", S_SHIFT, 0, 0},
+    [0x8D] = {"i16x8.shr_u", S_SHIFT, 0, 0},
+    [0x8E] = {"i16x8.add", S_BINARY, 0, 0},
+    [0x8F] = {"i16x8.add_sat_s", S_BINARY, 0, 0},
+    [0x90] = {"i16x8.add_sat_u", S_BINARY, 0, 0},
+    [0x91] = {"i16x8.sub", S_BINARY, 0, 0},
+    [0x92] = {"i16x8.sub_sat_s", S_BINARY, 0, 0},
+    [0x93] = {"i16x8.sub_sat_u", S_BINARY, 0, 0},
+    [0x94] = {"f64x2.nearest", S_UNARY, 0, 0},
+    [0x95] = {"i16x8.mul", S_BINARY, 0, 0},
+    [0x96] = {"i16x8.min_s", S_BINARY, 0, 0},
+    [0x97] = {"i16x8.min_u", S_BINARY, 0, 0},
+    [0x98] = {"i16x8.max_s", S_BINARY, 0, 0},
+    [0x99] = {"i16x8.max_u", S_BINARY, 0, 0},
+    [0x9B] = {"i16x8.avgr_u", S_BINARY, 0, 0},
+    [0x9C] = {"i16x8.extmul_low_i8x16_s", S_BINARY, 0, 0},
+    [0x9D] = {"i16x8.extmul_high_i8x16_s", S_BINARY, 0, 0},
+    [0x9E] = {"i16x8.extmul_low_i8x16_u", S_BINARY, 0, 0},
+    [0x9F] = {"i16x8.extmul_high_i8x16_u", S_BINARY, 0, 0},
+    [0xA0] = {"i32x4.abs", S_UNARY, 0, 0},
+    [0xA1] = {"i32x4.neg", S_UNARY, 0, 0},
+    [0xA3] = {"i32x4.all_true", S_TEST, 0, 0},
+    [0xA4] = {"i32x4.bitmask", S_TEST, 0, 0},
+    [0xA7] = {"i32x4.extend_low_i16x8_s", S_UNARY, 0, 0},
+    [0xA8] = {"i32x4.extend_high_i16x8_s", S_UNARY, 0, 0},
+    [0xA9] = {"i32x4.extend_low_i16x8_u", S_UNARY, 0, 0},
+    [0xAA] = {"i32x4.extend_high_i16x8_u", S_UNARY, 0, 0},
+    [0xAB] = {"i32x4.shl", S_SHIFT, 0, 0},
+    [0xAC] = {"i32x4.shr_s", S_SHIFT, 0, 0},
+    [0xAD] = {"i32x4.shr_u", S_SHIFT, 0, 0},
+    [0xAE] = {"i32x4.add", S_BINARY, 0, 0},
+    [0xB1] = {"i32x4.sub", S_BINARY, 0, 0},
+    [0xB5] = {"i32x4.mul", S_BINARY, 0, 0},
+    [0xB6] = {"i32x4.min_s", S_BINARY, 0, 0},
+    [0xB7] = {"i32x4.min_u", S_BINARY, 0, 0},
+    [0xB8] = {"i32x4.max_s", S_BINARY, 0, 0},
+    [0xB9] = {"i32x4.max_u", S_BINARY, 0, 0},
+    [0xBA] = {"i32x4.dot_i16x8_s", S_BINARY, 0, 0},
+    [0xBC] = {"i32x4.extmul_low_i16x8_s", S_BINARY, 0, 0},
+    [0xBD] = {"i32x4.extmul_high_i16x8_s", S_BINARY, 0, 0},
+    [0xBE] = {"i32x4.extmul_low_i16x8_u", S_BINARY, 0, 0},
+    [0xBF] = {"i32x4.extmul_high_i16x8_u", S_BINARY, 0, 0},
+    [0xC0] = {"i64x2.abs", S_UNARY, 0, 0},
+    [0xC1] = {"i64x2.neg", S_UNARY, 0, 0},
+    [0xC3] = {"i64x2.all_true", S_TEST, 0, 0},
+    [0xC4] = {"i64x2.bitmask", S_TEST, 0, 0},
+    [0xC7] = {"i64x2.extend_low_i32x4_s", S_UNARY, 0, 0},
+    [0xC8] = {"i64x2.extend_high_i32x4_s", S_UNARY, 0, 0},
+    [0xC9] = {"i64x2.extend_low_i32x4_u", S_UNARY, 0, 0},
+    [0xCA] = {"i64x2.extend_high_i32x4_u", S_UNARY, 0, 0},
+    [0xCB] = {"i64x2.shl", S_SHIFT, 0, 0},
+    [0xCC] = {"i64x2.shr_s", S_SHIFT, 0, 0},
+    [0xCD] = {"i64x2.shr_u", S_SHIFT, 0, 0},
+    [0xCE] = {"i64x2.add", S_BINARY, 0, 0},
+    [0xD1] = {"i64x2.sub", S_BINARY, 0, 0},
+    [0xD5] = {"i64x2.mul", S_BINARY, 0, 0},
+    [0xD6] = {"i64x2.eq", S_BINARY, 0, 0},
+    [0xD7] = {"i64x2.ne", S_BINARY, 0, 0},
+    [0xD8] = {"i64x2.lt_s", S_BINARY, 0, 0},
+    [0xD9] = {"i64x2.gt_s", S_BINARY, 0, 0},
+    [0xDA] = {"i64x2.le_s", S_BINARY, 0, 0},
+    [0xDB] = {"i64x2.ge_s", S_BINARY, 0, 0},
+    [0xDC] = {"i64x2.extmul_low_i32x4_s", S_BINARY, 0, 0},
+    [0xDD] = {"i64x2.extmul_high_i32x4_s", S_BINARY, 0, 0},
+    [0xDE] = {"i64x2.extmul_low_i32x4_u", S_BINARY, 0, 0},
+    [0xDF] = {"i64x2.extmul_high_i32x4_u", S_BINARY, 0, 0},
+    [0xE0] = {"f32x4.abs", S_UNARY, 0, 0},
+    [0xE1] = {"f32x4.neg", S_UNARY, 0, 0},
+    [0xE3] = {"f32x4.sqrt", S_UNARY, 0, 0},
+    [0xE4] = {"f32x4.add", S_BINARY, 0, 0},
+    [0xE5] = {"f32x4.sub", S_BINARY, 0, 0},
+    [0xE6] = {"f32x4.mul", S_BINARY, 0, 0},
+    [0xE7] = {"f32x4.div", S_BINARY, 0, 0},
+    [0xE8] = {"f32x4.min", S_BINARY, 0, 0},
+    [0xE9] = {"f32x4.max", S_BINARY, 0, 0},
+    [0xEA] = {"f32x4.pmin", S_BINARY, 0, 0},
+    [0xEB] = {"f32x4.pmax", S_BINARY, 0, 0},
+    [0xEC] = {"f64x2.abs", S_UNARY, 0, 0},
+    [0xED] = {"f64x2.neg", S_UNARY, 0, 0},
+    [0xEF] = {"f64x2.sqrt", S_UNARY, 0, 0},
+    [0xF0] = {"f64x2.add", S_BINARY, 0, 0},
+    [0xF1] = {"f64x2.sub", S_BINARY, 0, 0},
+    [0xF2] = {"f64x2.mul", S_BINARY, 0, 0},
+    [0xF3] = {"f64x2.div", S_BINARY, 0, 0},
+    [0xF4] = {"f64x2.min", S_BINARY, 0, 0},
+    [0xF5] = {"f64x2.max", S_BINARY, 0, 0},
+    [0xF6] = {"f64x2.pmin", S_BINARY, 0, 0},
+    [0xF7] = {"f64x2.pmax", S_BINARY, 0, 0},
+    [0xF8] = {"i32x4.trunc_sat_f32x4_s", S_UNARY, 0, 0},
+    [0xF9] = {"i32x4.trunc_sat_f32x4_u", S_UNARY, 0, 0},
+    [0xFA] = {"f32x4.convert_i32x4_s", S_UNARY, 0, 0},
+    [0xFB] = {"f32x4.convert_i32x4_u", S_UNARY, 0, 0},
+    [0xFC] = {"i32x4.trunc_sat_f64x2_s_zero", S_UNARY, 0, 0},
+    [0xFD] = {"i32x4.trunc_sat_f64x2_u_zero", S_UNARY, 0, 0},
+    [0xFE] = {"f64x2.convert_low_i32x4_s", S_UNARY, 0, 0},
+    [0xFF] = {"f64x2.convert_low_i32x4_u", S_UNARY, 0, 0},
+};
+
 /* Numeric instructions 0x45..0xC4: operand type, number of operands (1 or 2), result type. */
 #define UN(t, r) {t, 1, r}
 #define BIN(t, r) {t, 2, r}
@@ -196,7 +461,6 @@ static const char *op_feature(uint8_t op)
     case 0x12: case 0x13: return "tail call";
     case 0x14: case 0x15: case 0xD4: case 0xD5: case 0xD6: return "typed function references";
     case 0xD3: case 0xFB: return "GC";
-    case 0xFD: return "SIMD";
     case 0xFE: return "threads";
     default: return NULL;
     }
@@ -204,8 +468,6 @@ static const char *op_feature(uint8_t op)
 
 const char *exn_valtype_feature(uint8_t b)
 {
-    if (b == EXN_WASM_V128)
-        return "SIMD";
     if (b == 0x63 || b == 0x64)
         return "typed function references";
     return b == 0x69 ? "exception handling" : "GC";
@@ -231,7 +493,7 @@ bool exn_vcheck_valtype(exn_verror_t *e, const exn_vctx_t *c, const uint8_t *at,
         return exn_verror(e, EXN_ERR_UNSUPPORTED, (size_t)(at - c->module),
                           "value type %s (from the %s proposal) is not supported by "
                           "extism_native",
-                          b == EXN_WASM_V128 ? "v128" : b == 0x69 ? "exnref" : hex,
+                          b == 0x69 ? "exnref" : hex,
                           exn_valtype_feature(b));
     }
     default:
@@ -249,6 +511,13 @@ static const char *op_name(const fv_t *v)
         if (exn_wread_u32(&r, &sub) && sub < 18)
             return FC_NAMES[sub];
         return "0xfc-prefixed instruction";
+    }
+    if (*at == 0xFD) {
+        exn_wread_t r = exn_wread_init(at + 1, v->r.end);
+        uint32_t sub;
+        if (exn_wread_u32(&r, &sub) && sub < 256 && SIMD[sub].name)
+            return SIMD[sub].name;
+        return "0xfd-prefixed instruction";
     }
     return OP_NAMES[*at] ? OP_NAMES[*at] : "instruction";
 }
@@ -725,6 +994,70 @@ static bool prefixed_fc(fv_t *v)
     }
 }
 
+static bool lane_index(fv_t *v, uint8_t lanes, uint8_t *out)
+{
+    if (!exn_wread_u8(&v->r, out))
+        return false;
+    return *out < lanes ||
+           FAIL_AT(v, v->r.p - 1, "invalid lane index %u in %s (it has %u lanes)", *out, op_name(v),
+                   lanes);
+}
+
+static bool simd_memarg(fv_t *v, uint8_t natural)
+{
+    uint32_t align, offset;
+    if (!exn_wread_u32(&v->r, &align) || !exn_wread_u32(&v->r, &offset) || !need_memory(v))
+        return false;
+    return align <= natural ||
+           FAIL(v, "alignment must not be larger than natural in %s (2^%u > %u bytes)", op_name(v),
+                align, 1u << natural);
+}
+
+/* 0xFD: fixed-width SIMD */
+static bool prefixed_fd(fv_t *v)
+{
+    uint32_t sub;
+    uint8_t lane;
+    const uint8_t *bytes;
+    if (!exn_wread_u32(&v->r, &sub))
+        return false;
+    if (sub >= 0x100 && sub <= 0x113)
+        return exn_verror(v->e, EXN_ERR_UNSUPPORTED, off(v, v->op_at),
+                          "relaxed SIMD instructions (opcode 0xfd %u, from the relaxed SIMD "
+                          "proposal) are not supported by extism_native",
+                          sub);
+    if (sub >= 256 || !SIMD[sub].name)
+        return FAIL(v, "illegal opcode 0xfd %u", sub);
+    const uint8_t arg = SIMD[sub].arg;
+    switch (SIMD[sub].shape) {
+    case S_LOAD: return simd_memarg(v, arg) && pop_t(v, I32) && push(v, V128);
+    case S_STORE: return simd_memarg(v, arg) && pop_t(v, V128) && pop_t(v, I32);
+    case S_LOAD_LANE:
+        return simd_memarg(v, arg) && lane_index(v, SIMD[sub].lanes, &lane) && pop_t(v, V128) &&
+               pop_t(v, I32) && push(v, V128);
+    case S_STORE_LANE:
+        return simd_memarg(v, arg) && lane_index(v, SIMD[sub].lanes, &lane) && pop_t(v, V128) &&
+               pop_t(v, I32);
+    case S_CONST: return exn_wread_bytes(&v->r, 16, &bytes) && push(v, V128);
+    case S_SHUFFLE:
+        for (int i = 0; i < 16; i++) {
+            if (!lane_index(v, 32, &lane))
+                return false;
+        }
+        return pop_t(v, V128) && pop_t(v, V128) && push(v, V128);
+    case S_SPLAT: return pop_t(v, arg) && push(v, V128);
+    case S_EXTRACT: return lane_index(v, SIMD[sub].lanes, &lane) && pop_t(v, V128) && push(v, arg);
+    case S_REPLACE:
+        return lane_index(v, SIMD[sub].lanes, &lane) && pop_t(v, arg) && pop_t(v, V128) &&
+               push(v, V128);
+    case S_UNARY: return pop_t(v, V128) && push(v, V128);
+    case S_BINARY: return pop_t(v, V128) && pop_t(v, V128) && push(v, V128);
+    case S_TERNARY: return pop_t(v, V128) && pop_t(v, V128) && pop_t(v, V128) && push(v, V128);
+    case S_TEST: return pop_t(v, V128) && push(v, I32);
+    default: /* S_SHIFT */ return pop_t(v, I32) && pop_t(v, V128) && push(v, V128);
+    }
+}
+
 /* The expression of a body, up to and including the `end` that closes the function frame. */
 static bool check_expr(fv_t *v)
 {
@@ -919,6 +1252,7 @@ static bool check_expr(fv_t *v)
             ok = push(v, FUNCREF);
             break;
         case 0xFC: ok = prefixed_fc(v); break;
+        case 0xFD: ok = prefixed_fd(v); break;
         default: {
             const char *feature = op_feature(op);
             if (feature && OP_NAMES[op])

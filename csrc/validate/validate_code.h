@@ -55,8 +55,8 @@ typedef struct {
 EXN_INTERNAL bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset,
                              const char *fmt, ...) EXN_PRINTF(4, 5);
 
-/* Value type bytes: which are WebAssembly 2.0, which belong to proposals we do not support
- * (v128: SIMD; the rest: typed function references and GC), which are malformed. */
+/* Value type bytes: which are WebAssembly 2.0 (v128 included), which belong to proposals we do
+ * not support (typed function references and GC), which are malformed. */
 typedef enum { EXN_VT_OK, EXN_VT_UNSUPPORTED, EXN_VT_MALFORMED } exn_vt_class_t;
 
 static inline exn_vt_class_t exn_valtype_class(uint8_t b)
@@ -67,8 +67,8 @@ static inline exn_vt_class_t exn_valtype_class(uint8_t b)
     case EXN_WASM_F32:
     case EXN_WASM_F64:
     case EXN_WASM_FUNCREF:
-    case EXN_WASM_EXTERNREF: return EXN_VT_OK;
-    case EXN_WASM_V128:
+    case EXN_WASM_EXTERNREF:
+    case EXN_WASM_V128: return EXN_VT_OK;
     case 0x63: case 0x64:             /* (ref null ht), (ref ht) */
     case 0x69: case 0x6A: case 0x6B: /* exnref, arrayref, structref */
     case 0x6C: case 0x6D: case 0x6E: /* i31ref, eqref, anyref */

@@ -51,6 +51,8 @@ def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
                           lambda o: CLANG_COMMAND + ["-o", str(o), "c/wasi_cmd.c"], "clang"),
         "wasi_reactor.wasm": (["c/wasi_reactor.c", "c/extism_pdk.h"],
                               lambda o: CLANG + ["-o", str(o), "c/wasi_reactor.c"], "clang"),
+        "simd_bench.wasm": (["c/simd_bench.c", "c/extism_pdk.h"],
+                            lambda o: CLANG + ["-msimd128", "-o", str(o), "c/simd_bench.c"], "clang"),
         "wasi_std.wasm": (["rust/wasi_std.rs"],
                           lambda o: RUSTC_WASI + ["rust/wasi_std.rs", "-o", str(o)], "rustc"),
     }

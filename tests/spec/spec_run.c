@@ -39,6 +39,10 @@ typedef struct {
     uint64_t bits;
     int nan; /* expected only: 1 canonical, 2 arithmetic */
     bool any_ref; /* expected only: a non-null reference of unknown identity */
+    uint8_t v128[16];      /* a v128: its bytes in wasm order */
+    uint8_t lane_bits;     /* a v128: the width of its lanes in the script (8 .. 64) */
+    bool lane_float;       /* a v128: f32x4 or f64x2 lanes */
+    uint8_t lane_nan[16];  /* expected only: the NaN pattern of each float lane, as `nan` */
 } value_t;
 
 typedef struct instance instance_t;
@@ -105,6 +109,66 @@ static uint8_t type_of(const char *s)
     return 0;
 }
 
+/* A v128: {"type": "v128", "lane_type": "i8".."f64", "value": [lane, ...]}, each lane a
+ * decimal bit pattern or (expected float lanes only) "nan:canonical" / "nan:arithmetic". */
+static bool parse_v128(const exn_json_t *j, value_t *out)
+{
+    const exn_json_t *lt = exn_json_get(j, "lane_type"), *v = exn_json_get(j, "value");
+    if (!lt || lt->kind != EXN_JSON_STRING || !v || v->kind != EXN_JSON_ARRAY ||
+        strlen(lt->str) < 2 || (lt->str[0] != 'i' && lt->str[0] != 'f'))
+        return false;
+    unsigned bits = (unsigned)atoi(lt->str + 1);
+    if ((bits != 8 && bits != 16 && bits != 32 && bits != 64) || v->len != 128 / bits)
+        return false;
+    out->lane_bits = (uint8_t)bits;
+    out->lane_float = lt->str[0] == 'f';
+    for (size_t i = 0; i < v->len; i++) {
+        const exn_json_t *lane = &v->items[i];
+        if (lane->kind != EXN_JSON_STRING)
+            return false;
+        uint64_t x = 0;
+        if (out->lane_float && strcmp(lane->str, "nan:canonical") == 0)
+            out->lane_nan[i] = 1;
+        else if (out->lane_float && strcmp(lane->str, "nan:arithmetic") == 0)
+            out->lane_nan[i] = 2;
+        else {
+            char *end;
+            x = strtoull(lane->str, &end, 10);
+            if (*end)
+                return false;
+        }
+        for (unsigned k = 0; k < bits / 8; k++) /* little-endian lanes */
+            out->v128[i * bits / 8 + k] = (uint8_t)(x >> (8 * k));
+    }
+    return true;
+}
+
+static bool v128_match(const value_t *want, const uint8_t *got)
+{
+    unsigned n = want->lane_bits / 8;
+    for (unsigned i = 0; i < 16 / n; i++) {
+        uint64_t g = 0;
+        for (unsigned k = 0; k < n; k++)
+            g |= (uint64_t)got[i * n + k] << (8 * k);
+        if (want->lane_nan[i]) {
+            uint64_t quiet = n == 4 ? 0x7FC00000u : 0x7FF8000000000000ull;
+            uint64_t mag = n == 4 ? 0x7FFFFFFFu : 0x7FFFFFFFFFFFFFFFull;
+            if (want->lane_nan[i] == 1 ? (g & mag) != quiet : (g & quiet) != quiet)
+                return false;
+        } else if (memcmp(got + i * n, want->v128 + i * n, n) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void format_v128(char *buf, size_t len, const uint8_t *b)
+{
+    exn_fmt(buf, len,
+            "v128:%02x%02x%02x%02x %02x%02x%02x%02x %02x%02x%02x%02x %02x%02x%02x%02x (bytes)",
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+            b[14], b[15]);
+}
+
 /* A JSON value {"type": T, "value": V}.  Integers and floats are decimal bit patterns; a
  * reference is "null" or a number (externref N is our host value N + 1, so that null is 0). */
 static bool parse_value(const exn_json_t *j, value_t *out)
@@ -114,7 +178,7 @@ static bool parse_value(const exn_json_t *j, value_t *out)
     if (!t || t->kind != EXN_JSON_STRING || !(out->type = type_of(t->str)))
         return false;
     if (out->type == EXN_WASM_V128)
-        return false;
+        return parse_v128(j, out);
     if (!v) {
         /* an expected (ref.func) or (ref.extern) without identity */
         out->any_ref = out->type == EXN_WASM_FUNCREF || out->type == EXN_WASM_EXTERNREF;
@@ -197,6 +261,7 @@ static uint8_t m3_type(uint8_t t)
     case EXN_WASM_F64: return c_m3Type_f64;
     case EXN_WASM_FUNCREF: return c_m3Type_funcref; /* wasm3 patch 0010 */
     case EXN_WASM_EXTERNREF: return c_m3Type_externref;
+    case EXN_WASM_V128: return c_m3Type_v128; /* wasm3 patch 0070 */
     default: return c_m3Type_unknown;
     }
 }
@@ -557,6 +622,7 @@ typedef struct {
     uint32_t n;
     uint8_t types[MAX_VALUES];
     uint64_t bits[MAX_VALUES];
+    uint8_t v128[MAX_VALUES][16]; /* the v128 results */
 } outcome_t;
 
 static const char *str_of(const exn_json_t *obj, const char *key)
@@ -600,13 +666,16 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         if (!g)
             return "no such global export";
         out->n = 1;
-        static const uint8_t wasm_types[] = {0, EXN_WASM_I32, EXN_WASM_I64, EXN_WASM_F32,
-                                             EXN_WASM_F64, EXN_WASM_FUNCREF, EXN_WASM_EXTERNREF};
+        static const uint8_t wasm_types[] = {0,           EXN_WASM_I32,     EXN_WASM_I64,
+                                             EXN_WASM_F32, EXN_WASM_F64,     EXN_WASM_FUNCREF,
+                                             EXN_WASM_EXTERNREF, EXN_WASM_V128};
         if (g->type == 0 || g->type >= sizeof wasm_types)
             return "global of an unknown type";
         out->types[0] = wasm_types[g->type];
         out->bits[0] = g->type == c_m3Type_i32 || g->type == c_m3Type_f32 ? (uint32_t)g->intValue
                                                                           : (uint64_t)g->intValue;
+        if (g->type == c_m3Type_v128)
+            memcpy(out->v128[0], g->v128Value, 16);
         return NULL;
     }
     const exn_export_t *e = find_export(in, field, EXN_EXTERN_FUNC);
@@ -623,14 +692,22 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
             return "reference or vector type in the signature";
         }
     }
+    /* wasm3 reads each argument through a pointer to its own type: 32-bit values have their
+     * own array (a u64's first four bytes are its high half on a big-endian host) */
     uint64_t argv[MAX_VALUES];
+    uint32_t argv32[MAX_VALUES];
+    uint8_t argv128[MAX_VALUES][16];
     const void *argp[MAX_VALUES];
     for (uint32_t i = 0; i < t->n_params; i++) {
         value_t v;
         if (!parse_value(&args->items[i], &v) || v.type != t->types[i])
             return "bad argument";
         argv[i] = v.bits;
-        argp[i] = &argv[i];
+        argv32[i] = (uint32_t)v.bits;
+        memcpy(argv128[i], v.v128, 16);
+        argp[i] = v.type == EXN_WASM_V128                             ? (const void *)argv128[i]
+                  : v.type == EXN_WASM_I32 || v.type == EXN_WASM_F32 ? (const void *)&argv32[i]
+                                                                       : (const void *)&argv[i];
     }
     IM3Function f = &in->module->functions[e->index];
     M3Result r = f->compiled ? NULL : CompileFunction(f);
@@ -641,18 +718,23 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         return NULL;
     }
     const void *resp[MAX_VALUES];
+    uint32_t res32[MAX_VALUES];
     out->n = t->n_results;
     for (uint32_t i = 0; i < t->n_results; i++) {
         out->bits[i] = 0;
+        res32[i] = 0;
         out->types[i] = t->types[t->n_params + i];
-        resp[i] = &out->bits[i];
+        bool narrow = out->types[i] == EXN_WASM_I32 || out->types[i] == EXN_WASM_F32;
+        resp[i] = out->types[i] == EXN_WASM_V128 ? (void *)out->v128[i]
+                  : narrow                       ? (void *)&res32[i]
+                                                 : (void *)&out->bits[i];
     }
     r = t->n_results ? m3_GetResults(f, t->n_results, resp) : NULL;
     if (r)
         return r;
     for (uint32_t i = 0; i < out->n; i++) {
         if (out->types[i] == EXN_WASM_I32 || out->types[i] == EXN_WASM_F32)
-            out->bits[i] = (uint32_t)out->bits[i];
+            out->bits[i] = res32[i];
     }
     return NULL;
 }
@@ -717,10 +799,17 @@ static void cmd_assert_return(runner_t *R, const exn_json_t *cmd)
             R->skipped++;
             return;
         }
-        if (!values_match(&want, o.types[i], o.bits[i])) {
-            char got[64], exp[64];
-            format_value(got, sizeof got, o.types[i], o.bits[i]);
-            if (want.nan)
+        bool v128 = o.types[i] == EXN_WASM_V128;
+        if (v128 ? want.type != EXN_WASM_V128 || !v128_match(&want, o.v128[i])
+                 : !values_match(&want, o.types[i], o.bits[i])) {
+            char got[96], exp[96];
+            if (v128)
+                format_v128(got, sizeof got, o.v128[i]);
+            else
+                format_value(got, sizeof got, o.types[i], o.bits[i]);
+            if (want.type == EXN_WASM_V128)
+                format_v128(exp, sizeof exp, want.v128);
+            else if (want.nan)
                 exn_fmt(exp, sizeof exp, "nan:%s", want.nan == 1 ? "canonical" : "arithmetic");
             else
                 format_value(exp, sizeof exp, want.type, want.bits);

@@ -549,15 +549,9 @@ def test_offsets_point_at_the_instruction():
 # ---- features past WebAssembly 2.0 are refused as unsupported ----------------------------------
 
 UNSUPPORTED = {
-    "v128 type": (build(types=[functype([V128])]), "section 1 (type) at offset 0xd: value type "
-                                                   "v128 (from the SIMD proposal) is not "
-                                                   "supported"),
-    "v128 local": (fn(END, local_groups=[(1, V128)]), "value type v128 (from the SIMD proposal)"),
-    "v128 block": (fn(b"\x02\x7b\x00" + END + END), "value type v128"),
-    "SIMD instruction": (fn(b"\xfd\x0c" + bytes(16) + b"\x1a" + END),
-                         "0xfd-prefixed instructions (from the SIMD proposal) are not supported"),
-    "SIMD constant expression": (build(globals_=[glob(V128, False, b"\xfd\x0c" + bytes(16))]),
-                                 "value type v128"),
+    "relaxed SIMD": (fn(b"\xfd\x0c" + bytes(16) + b"\xfd\x0c" + bytes(16) + b"\xfd\x80\x02\x1a" + END),
+                     "relaxed SIMD instructions (opcode 0xfd 256, from the relaxed SIMD proposal) "
+                     "are not supported"),
     "atomics": (fn(b"\xfe\x03\x00" + END), "(from the threads proposal) are not supported"),
     "shared memory": (build(mems=[b"\x03\x01\x02"]), "shared memories (from the threads "
                                                       "proposal) are not supported"),
@@ -710,6 +704,20 @@ VALID = {
     "1000 params and results": build(types=[functype([I32] * 1000, [I64] * 1000)]),
     "call_indirect with table index 0 as a long LEB": fn(b"\x41\x00\x11\x00\x80\x00" + END,
                                                          tables=FUNCREF_TABLE),
+    "v128 everywhere": fn(
+        b"\x20\x00\x20\x01"                       # local.get 0 (param v128), 1 (local v128)
+        b"\x41\x00\x1b"                           # select without a type
+        b"\x02\x7b\x20\x00\x0b\x41\x01\x1c\x01\x7b"  # block (result v128); typed select
+        b"\x23\x00\xfd\x51\x24\x00"               # global.get 0; v128.xor; global.set 0
+        b"\x23\x01" + END,                        # the immutable global's v128.const
+        params=[V128], results=[V128], local_groups=[(1, V128)],
+        globals_=[glob(V128, True, b"\xfd\x0c" + bytes(16)), glob(V128, False, b"\xfd\x0c" + bytes(range(16)))]),
+    "v128 memory accesses at their natural alignment": fn(
+        b"\x41\x00\xfd\x00\x04\x00"               # v128.load align=16
+        b"\x41\x00\xfd\x0a\x03\x00\x1a"           # v128.load64_splat align=8
+        b"\x41\x00\x20\x00\xfd\x54\x00\x00\x0f\x1a"  # v128.load8_lane lane 15
+        b"\x41\x00\x20\x00\xfd\x5b\x03\x00\x01"     # v128.store64_lane lane 1
+        b"\x1a" + END, params=[V128], mems=MEM1),
 }
 
 

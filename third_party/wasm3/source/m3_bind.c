@@ -131,6 +131,11 @@ _try {
     if (signature) {
 _       (ValidateSignature (io_function, signature));
     }
+    // a host function reads its arguments as 64-bit words; a v128 takes 16 bytes (patch 0070)
+    IM3FuncType type = io_function->funcType;
+    for (u32 i = 0; type and i < (u32) type->numRets + type->numArgs; ++i)
+        _throwif ("v128 values cannot be passed to or from a host function", type->types [i] == c_m3Type_v128);
+
     IM3CodePage page = AcquireCodePageWithCapacity (io_module->runtime, 4);
 
     if (page)

@@ -33,16 +33,16 @@
 // indexed by type; references (funcref, externref) move like i64 (patch 0010)
 static const IM3Operation c_preserveSetSlot [] = { NULL, op_PreserveSetSlot_i32,       op_PreserveSetSlot_i64,
                                                     FPOP(op_PreserveSetSlot_f32), FPOP(op_PreserveSetSlot_f64),
-                                                    op_PreserveSetSlot_i64,       op_PreserveSetSlot_i64 };
+                                                    op_PreserveSetSlot_i64,       op_PreserveSetSlot_i64,   NULL };    // v128: never in a register
 static const IM3Operation c_setSetOps [] =       { NULL, op_SetSlot_i32,               op_SetSlot_i64,
                                                     FPOP(op_SetSlot_f32),         FPOP(op_SetSlot_f64),
-                                                    op_SetSlot_i64,               op_SetSlot_i64 };
+                                                    op_SetSlot_i64,               op_SetSlot_i64,           NULL };
 static const IM3Operation c_setGlobalOps [] =    { NULL, op_SetGlobal_i32,             op_SetGlobal_i64,
                                                     FPOP(op_SetGlobal_f32),       FPOP(op_SetGlobal_f64),
-                                                    op_SetGlobal_i64,             op_SetGlobal_i64 };
+                                                    op_SetGlobal_i64,             op_SetGlobal_i64,         NULL };
 static const IM3Operation c_setRegisterOps [] =  { NULL, op_SetRegister_i32,           op_SetRegister_i64,
                                                     FPOP(op_SetRegister_f32),     FPOP(op_SetRegister_f64),
-                                                    op_SetRegister_i64,           op_SetRegister_i64 };
+                                                    op_SetRegister_i64,           op_SetRegister_i64,       NULL };
 
 static const IM3Operation c_intSelectOps [2] [4] =      { { op_Select_i32_rss, op_Select_i32_srs, op_Select_i32_ssr, op_Select_i32_sss },
                                                           { op_Select_i64_rss, op_Select_i64_srs, op_Select_i64_ssr, op_Select_i64_sss } };
@@ -101,6 +101,9 @@ bool  IsIntRegisterSlotAlias     (u16 i_slot)    { return (i_slot == d_m3Reg0Slo
 
 u16 GetTypeNumSlots (u8 i_type)
 {
+    if (i_type == c_m3Type_v128)                    // 16 bytes (patch 0070)
+        return 16 / sizeof (m3slot_t);
+
 #   if d_m3Use32BitSlots
         return Is64BitType (i_type) ? 2 : 1;
 #   else
@@ -109,13 +112,38 @@ u16 GetTypeNumSlots (u8 i_type)
 }
 
 
+// the slot alignment of a type: 64-bit words to even slots (if d_m3Use32BitSlots); a v128 is
+// read and written with memcpy, 64-bit alignment is enough (patch 0070)
+static
+u16  GetTypeSlotAlignment  (u8 i_type)
+{
+    return M3_MIN (GetTypeNumSlots (i_type), c_ioSlotCount);
+}
+
+
 void  AlignSlotToType  (u16 * io_slot, u8 i_type)
 {
-    // align 64-bit words to even slots (if d_m3Use32BitSlots)
-    u16 numSlots = GetTypeNumSlots (i_type);
-
-    u16 mask = numSlots - 1;
+    u16 mask = GetTypeSlotAlignment (i_type) - 1;
     * io_slot = (* io_slot + mask) & ~mask;
+}
+
+
+// The stack space a value takes as an argument or result of a call: 64 bits, a v128 128 bits
+// (patch 0070)
+static
+u16  GetTypeIoSlots  (u8 i_type)
+{
+    return M3_MAX (GetTypeNumSlots (i_type), c_ioSlotCount);
+}
+
+static
+u16  GetFuncTypeIoSlots  (IM3FuncType i_type, bool i_results)
+{
+    u16 count = 0;
+    u16 num = i_results ? GetFuncTypeNumResults (i_type) : GetFuncTypeNumParams (i_type);
+    for (u16 i = 0; i < num; ++i)
+        count += GetTypeIoSlots (i_results ? GetFuncTypeResultType (i_type, i) : GetFuncTypeParamType (i_type, i));
+    return count;
 }
 
 
@@ -264,15 +292,19 @@ M3Result  AllocateSlotsWithinRange  (IM3Compilation o, u16 * o_slot, u8 i_type, 
     M3Result result = m3Err_functionStackOverflow;
 
     u16 numSlots = GetTypeNumSlots (i_type);
-    u16 searchOffset = numSlots - 1;
+    u16 alignment = GetTypeSlotAlignment (i_type);
 
     AlignSlotToType (& i_startSlot, i_type);
 
-    // search for 1 or 2 consecutive slots in the execution stack
+    // search for 1, 2 or (v128, patch 0070) 4 consecutive slots in the execution stack
     u16 i = i_startSlot;
-    while (i + searchOffset < i_endSlot)
+    while (i + numSlots - 1 < i_endSlot)
     {
-        if (o->m3Slots [i] == 0 and o->m3Slots [i + searchOffset] == 0)
+        u16 k = 0;
+        while (k < numSlots and o->m3Slots [i + k] == 0)
+            ++k;
+
+        if (k == numSlots)
         {
             MarkSlotsAllocated (o, i, numSlots);
 
@@ -282,7 +314,7 @@ M3Result  AllocateSlotsWithinRange  (IM3Compilation o, u16 * o_slot, u8 i_type, 
         }
 
         // keep 2-slot allocations even-aligned
-        i += numSlots;
+        i += alignment;
     }
 
     return result;
@@ -743,6 +775,20 @@ void  PatchBranches  (IM3Compilation o)
 //-------------------------------------------------------------------------------------------------------------------------
 
 
+// slot-to-slot copies by type: 32, 64 or 128 bits (patch 0070)
+static
+IM3Operation  GetCopySlotOp  (u8 i_type)
+{
+    return (i_type == c_m3Type_v128) ? op_CopySlot_128 : Is64BitType (i_type) ? op_CopySlot_64 : op_CopySlot_32;
+}
+
+static
+IM3Operation  GetPreserveCopySlotOp  (u8 i_type)
+{
+    return (i_type == c_m3Type_v128) ? op_PreserveCopySlot_128 : Is64BitType (i_type) ? op_PreserveCopySlot_64 : op_PreserveCopySlot_32;
+}
+
+
 M3Result  CopyStackIndexToSlot  (IM3Compilation o, u16 i_destSlot, u16 i_stackIndex)  // NoPushPop
 {
     M3Result result = m3Err_none;
@@ -756,7 +802,7 @@ M3Result  CopyStackIndexToSlot  (IM3Compilation o, u16 i_destSlot, u16 i_stackIn
     {
         op = c_setSetOps [type];
     }
-    else op = Is64BitType (type) ? op_CopySlot_64 : op_CopySlot_32;
+    else op = GetCopySlotOp (type);
 
 _   (EmitOp (o, op));
     EmitSlotOffset (o, i_destSlot);
@@ -800,7 +846,7 @@ M3Result  PreservedCopyTopSlot  (IM3Compilation o, u16 i_destSlot, u16 i_preserv
     {
         op = c_preserveSetSlot [type];
     }
-    else op = Is64BitType (type) ? op_PreserveCopySlot_64 : op_PreserveCopySlot_32;
+    else op = GetPreserveCopySlotOp (type);
 
 _   (EmitOp (o, op));
     EmitSlotOffset (o, i_destSlot);
@@ -899,6 +945,10 @@ M3Result  GetBlockScope  (IM3Compilation o, IM3CompilationScope * o_scope, i32 i
 }
 
 
+// Copies the values of stack indices [i_stackIndex, i_endStackIndex) to the slots recorded at
+// i_targetSlotStackIndex and above.  A later value whose slots a copy would overwrite is moved to
+// a temporary slot first; with v128 values (4 slots, patch 0070) one copy can overlap several
+// later values, so each of them is moved.
 M3Result  CopyStackSlotsR  (IM3Compilation o, u16 i_targetSlotStackIndex, u16 i_stackIndex, u16 i_endStackIndex, u16 i_tempSlot)
 {
     M3Result result = m3Err_none;
@@ -909,41 +959,39 @@ M3Result  CopyStackSlotsR  (IM3Compilation o, u16 i_targetSlotStackIndex, u16 i_
 
         u8 type = GetStackTypeFromBottom (o, i_stackIndex);
         u16 numSlots = GetTypeNumSlots (type);
-        u16 extraSlot = numSlots - 1;
 
         u16 targetSlot = GetSlotForStackIndex (o, i_targetSlotStackIndex);
 
-        u16 preserveIndex = i_stackIndex;
-        u16 collisionSlot = srcSlot;
+        u16 movedIndex [4], movedSlot [4];
+        u16 numMoved = 0;
 
         if (targetSlot != srcSlot)
         {
             // search for collisions
-            u16 checkIndex = i_stackIndex + 1;
-            while (checkIndex < i_endStackIndex)
+            for (u16 checkIndex = i_stackIndex + 1; checkIndex < i_endStackIndex; ++checkIndex)
             {
-                u16 otherSlot1 = GetSlotForStackIndex (o, checkIndex);
-                u16 otherSlot2 = GetExtraSlotForStackIndex (o, checkIndex);
+                u16 otherSlot = GetSlotForStackIndex (o, checkIndex);
+                u8 otherType = GetStackTypeFromBottom (o, checkIndex);
+                u16 otherNumSlots = GetTypeNumSlots (otherType);
 
-                if (targetSlot == otherSlot1 or
-                    targetSlot == otherSlot2 or
-                    targetSlot + extraSlot == otherSlot1)
+                if (IsRegisterSlotAlias (otherSlot))
+                    continue;
+
+                if (otherSlot < targetSlot + numSlots and targetSlot < otherSlot + otherNumSlots and numMoved < 4)
                 {
-                    _throwif (m3Err_functionStackOverflow, i_tempSlot >= d_m3MaxFunctionSlots);
+                    AlignSlotToType (& i_tempSlot, otherType);
+                    _throwif (m3Err_functionStackOverflow, i_tempSlot + otherNumSlots > d_m3MaxFunctionSlots);
 
 _                   (CopyStackIndexToSlot (o, i_tempSlot, checkIndex));
                     o->wasmStack [checkIndex] = i_tempSlot;
-                    i_tempSlot += GetTypeNumSlots (c_m3Type_i64);
+                    i_tempSlot += GetTypeIoSlots (otherType);
                     TouchSlot (o, i_tempSlot - 1);
 
                     // restore this on the way back down
-                    preserveIndex = checkIndex;
-                    collisionSlot = otherSlot1;
-
-                    break;
+                    movedIndex [numMoved] = checkIndex;
+                    movedSlot [numMoved] = otherSlot;
+                    ++numMoved;
                 }
-
-                ++checkIndex;
             }
 
 _           (CopyStackIndexToSlot (o, targetSlot, i_stackIndex));                                               m3log (compile, " copying slot: %d to slot: %d", srcSlot, targetSlot);
@@ -955,7 +1003,8 @@ _       (CopyStackSlotsR (o, i_targetSlotStackIndex + 1, i_stackIndex + 1, i_end
 
         // restore the stack state
         o->wasmStack [i_stackIndex] = srcSlot;
-        o->wasmStack [preserveIndex] = collisionSlot;
+        while (numMoved--)
+            o->wasmStack [movedIndex [numMoved]] = movedSlot [numMoved];
     }
 
     _catch:
@@ -1028,8 +1077,8 @@ M3Result  ReturnValues  (IM3Compilation o, IM3CompilationScope i_functionBlock, 
 
     if (numReturns)
     {
-        // return slots like args are 64-bit aligned
-        u16 returnSlot = numReturns * c_ioSlotCount;
+        // return slots like args are 64-bit aligned; a v128 takes 128 bits (patch 0070)
+        u16 returnSlot = GetFuncTypeIoSlots (i_functionBlock->type, true);
         u16 stackTop = GetStackTopIndex (o);
 
         for (u16 i = 0; i < numReturns; ++i)
@@ -1045,7 +1094,7 @@ M3Result  ReturnValues  (IM3Compilation o, IM3CompilationScope i_functionBlock, 
 
             if (not IsStackPolymorphic (o))
             {
-                returnSlot -= c_ioSlotCount;
+                returnSlot -= GetTypeIoSlots (returnType);
 _               (CopyStackIndexToSlot (o, returnSlot, stackTop--));
             }
         }
@@ -1206,8 +1255,9 @@ _           (EmitOp (o, op_Return));
 
 
 
-// fusing an operation with the local.set or branch after it (patches 0061, 0062), below
+// fusing an operation with the local.set or branch after it (patches 0061, 0062, 0070), below
 static bool      IsStackTopLastResult  (IM3Compilation o);
+static bool      IsStackTopLastV128Result  (IM3Compilation o);
 static M3Result  FuseBranch            (IM3Compilation o, u32 i_kind, bool * o_fused);
 enum { c_branchKind_branchIf, c_branchKind_if, c_branchKind_continueLoopIf };
 
@@ -1235,6 +1285,16 @@ _       (FindReferencedLocalWithinCurrentBlock (o, & preserveSlot, localSlot)); 
             * (void **) o->lastResultOpPC = (void *) o->lastResultOpToSlot;
             EmitSlotOffset (o, localSlot);
             o->lastResultOpEnd = NULL;
+        }
+        // the same for a v128 just computed into a new slot (patch 0070): its operation writes
+        // the local; every v128 operation reads its operands before it writes its result
+        else if (preserveSlot == localSlot and IsStackTopLastV128Result (o))
+        {
+            u16 tempSlot = GetStackTopSlotNumber (o);
+            * (u32 *) o->lastV128ResultPC = localSlot;          // as EmitSlotOffset wrote it
+            o->lastV128ResultPC = NULL;
+            DeallocateSlot (o, tempSlot, c_m3Type_v128);
+            o->wasmStack [GetStackTopIndex (o)] = localSlot;    // local.tee: the value is the local's
         }
         else if (preserveSlot == localSlot)
 _           (CopyStackTopToSlot (o, localSlot))
@@ -1275,7 +1335,8 @@ M3Result  Compile_GetGlobal  (IM3Compilation o, M3Global * i_global)
 {
     M3Result result;
 
-    IM3Operation op = Is64BitType (i_global->type) ? op_GetGlobal_s64 : op_GetGlobal_s32;
+    IM3Operation op = (i_global->type == c_m3Type_v128) ? op_GetGlobal_s128 :
+                      Is64BitType (i_global->type) ? op_GetGlobal_s64 : op_GetGlobal_s32;
 _   (EmitOp (o, op));
     EmitPointer (o, & i_global->intValue);
 _   (PushAllocatedSlotAndEmit (o, i_global->type));
@@ -1297,7 +1358,7 @@ M3Result  Compile_SetGlobal  (IM3Compilation o, M3Global * i_global)
         {
             op = c_setGlobalOps [type];
         }
-        else op = Is64BitType (type) ? op_SetGlobal_s64 : op_SetGlobal_s32;
+        else op = (type == c_m3Type_v128) ? op_SetGlobal_s128 : Is64BitType (type) ? op_SetGlobal_s64 : op_SetGlobal_s32;
 
 _      (EmitOp (o, op));
         EmitPointer (o, & i_global->intValue);
@@ -1592,11 +1653,12 @@ _       (Pop (o));
     u16 numArgs = GetFuncTypeNumParams (i_type);
     u16 numRets = GetFuncTypeNumResults (i_type);
 
-    u16 argTop = topSlot + (numArgs + numRets) * c_ioSlotCount;
+    // a v128 takes 128 bits (patch 0070)
+    u16 argTop = topSlot + GetFuncTypeIoSlots (i_type, false) + GetFuncTypeIoSlots (i_type, true);
 
     while (numArgs--)
     {
-_       (CopyStackTopToSlot (o, argTop -= c_ioSlotCount));
+_       (CopyStackTopToSlot (o, argTop -= GetTypeIoSlots (GetFuncTypeParamType (i_type, numArgs))));
 _       (Pop (o));
     }
 
@@ -1608,7 +1670,7 @@ _       (Pop (o));
 _       (Push (o, type, topSlot));
         MarkSlotsAllocatedByType (o, topSlot, type);
 
-        topSlot += c_ioSlotCount;
+        topSlot += GetTypeIoSlots (type);
     }
 
     } _catch: return result;
@@ -1976,7 +2038,7 @@ _           (FindReferencedLocalWithinCurrentBlock (o, & preservedSlotNumber, sl
             if (preservedSlotNumber != slot)
             {
                 u8 type = GetStackTypeFromBottom (o, i);                    d_m3Assert (type != c_m3Type_none)
-                IM3Operation op = Is64BitType (type) ? op_CopySlot_64 : op_CopySlot_32;
+                IM3Operation op = GetCopySlotOp (type);
 
                 EmitOp          (o, op);
                 EmitSlotOffset  (o, preservedSlotNumber);
@@ -2181,6 +2243,18 @@ M3Result  Compile_Select  (IM3Compilation o, m3opcode_t i_opcode)
     u8 type = GetStackTypeFromTop (o, 1); // get type of selection
 
     IM3Operation op = NULL;
+
+    if (type == c_m3Type_v128)                  // operands in slots, the result to a slot (patch 0070)
+    {
+        bool conditionInRegister = IsStackTopInRegister (o);
+        op = conditionInRegister ? op_Select_v128_r : op_Select_v128_s;
+_       (EmitOp (o, op));
+_       (EmitSlotNumOfStackTopAndPop (o));      // the condition, in a slot
+_       (EmitSlotNumOfStackTopAndPop (o));
+_       (EmitSlotNumOfStackTopAndPop (o));
+_       (PushAllocatedSlotAndEmit (o, type));
+        goto _catch;
+    }
 
     if (IsFpType (type))
     {
@@ -2741,6 +2815,359 @@ _       (Compile_Operator (o, i_opcode));
 }
 
 
+//-- fixed-width SIMD, v128 (patch 0070) ----------------------------------------------------------------
+// A v128 is always in slots: every operation takes its v128 operands from slots and writes its
+// result to a new slot (m3_exec_simd.h); a scalar operand (address, count, value) may be in a
+// register (_r variant) or a slot (_s).
+
+enum
+{
+    c_simd_none, c_simd_load, c_simd_loadLane, c_simd_store, c_simd_storeLane, c_simd_const, c_simd_shuffle,
+    c_simd_splat, c_simd_extract, c_simd_replace, c_simd_unary, c_simd_binary, c_simd_ternary, c_simd_test,
+    c_simd_shift
+};
+
+typedef struct M3SimdOpInfo
+{
+    u8              kind;
+    u8              type;           // splat, replace: the scalar operand; extract: the result
+    u8              lanes;          // lane immediates must be below it
+    IM3Operation    ops [2];        // [_r, _s] or [the operation]
+}
+M3SimdOpInfo;
+
+#define d_simdLoad(N)           { c_simd_load,      0, 0, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdLoadLane(N, L)    { c_simd_loadLane,  0, L, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdStore(N)          { c_simd_store,     0, 0, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdStoreLane(N, L)   { c_simd_storeLane, 0, L, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdSplat(N, T)       { c_simd_splat,     c_m3Type_##T, 0, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdExtract(N, T, L)  { c_simd_extract,   c_m3Type_##T, L, { op_v128_##N } }
+#define d_simdReplace(N, T, L)  { c_simd_replace,   c_m3Type_##T, L, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdUn(N)             { c_simd_unary,     0, 0, { op_v128_##N } }
+#define d_simdBin(N)            { c_simd_binary,    0, 0, { op_v128_##N } }
+#define d_simdTest(N)           { c_simd_test,      0, 0, { op_v128_##N } }
+#define d_simdShift(N)          { c_simd_shift,     0, 0, { op_v128_##N##_r, op_v128_##N##_s } }
+#define d_simdCmp(T)            d_simdBin (T##_eq), d_simdBin (T##_ne), d_simdBin (T##_lt_s), d_simdBin (T##_lt_u), \
+                                d_simdBin (T##_gt_s), d_simdBin (T##_gt_u), d_simdBin (T##_le_s), d_simdBin (T##_le_u), \
+                                d_simdBin (T##_ge_s), d_simdBin (T##_ge_u)
+#define d_simdFCmp(T)           d_simdBin (T##_eq), d_simdBin (T##_ne), d_simdBin (T##_lt), d_simdBin (T##_gt), \
+                                d_simdBin (T##_le), d_simdBin (T##_ge)
+
+// by the opcode after 0xfd (WebAssembly 2.0, 5.4.8); the gaps are not instructions
+static const M3SimdOpInfo c_simdOps [256] =
+{
+    [0x00] = d_simdLoad (load),
+    [0x01] = d_simdLoad (load8x8_s),    d_simdLoad (load8x8_u),     d_simdLoad (load16x4_s),    d_simdLoad (load16x4_u),
+    [0x05] = d_simdLoad (load32x2_s),   d_simdLoad (load32x2_u),
+    [0x07] = d_simdLoad (load8_splat),  d_simdLoad (load16_splat),  d_simdLoad (load32_splat),  d_simdLoad (load64_splat),
+    [0x0b] = d_simdStore (store),
+    [0x0c] = { c_simd_const },
+    [0x0d] = { c_simd_shuffle, 0, 0, { op_v128_i8x16_shuffle } },
+    [0x0e] = d_simdBin (i8x16_swizzle),
+    [0x0f] = d_simdSplat (i8x16_splat, i32),    d_simdSplat (i16x8_splat, i32),     d_simdSplat (i32x4_splat, i32),
+             d_simdSplat (i64x2_splat, i64),    d_simdSplat (f32x4_splat, f32),     d_simdSplat (f64x2_splat, f64),
+    [0x15] = d_simdExtract (i8x16_extract_lane_s, i32, 16),     d_simdExtract (i8x16_extract_lane_u, i32, 16),
+             d_simdReplace (i8x16_replace_lane, i32, 16),
+             d_simdExtract (i16x8_extract_lane_s, i32, 8),      d_simdExtract (i16x8_extract_lane_u, i32, 8),
+             d_simdReplace (i16x8_replace_lane, i32, 8),
+             d_simdExtract (i32x4_extract_lane, i32, 4),        d_simdReplace (i32x4_replace_lane, i32, 4),
+             d_simdExtract (i64x2_extract_lane, i64, 2),        d_simdReplace (i64x2_replace_lane, i64, 2),
+             d_simdExtract (f32x4_extract_lane, f32, 4),        d_simdReplace (f32x4_replace_lane, f32, 4),
+             d_simdExtract (f64x2_extract_lane, f64, 2),        d_simdReplace (f64x2_replace_lane, f64, 2),
+    [0x23] = d_simdBin (i8x16_eq), d_simdBin (i8x16_ne), d_simdBin (i8x16_lt_s), d_simdBin (i8x16_lt_u),
+             d_simdBin (i8x16_gt_s), d_simdBin (i8x16_gt_u), d_simdBin (i8x16_le_s), d_simdBin (i8x16_le_u),
+             d_simdBin (i8x16_ge_s), d_simdBin (i8x16_ge_u),
+    [0x2d] = d_simdBin (i16x8_eq), d_simdBin (i16x8_ne), d_simdBin (i16x8_lt_s), d_simdBin (i16x8_lt_u),
+             d_simdBin (i16x8_gt_s), d_simdBin (i16x8_gt_u), d_simdBin (i16x8_le_s), d_simdBin (i16x8_le_u),
+             d_simdBin (i16x8_ge_s), d_simdBin (i16x8_ge_u),
+    [0x37] = d_simdBin (i32x4_eq), d_simdBin (i32x4_ne), d_simdBin (i32x4_lt_s), d_simdBin (i32x4_lt_u),
+             d_simdBin (i32x4_gt_s), d_simdBin (i32x4_gt_u), d_simdBin (i32x4_le_s), d_simdBin (i32x4_le_u),
+             d_simdBin (i32x4_ge_s), d_simdBin (i32x4_ge_u),
+    [0x41] = d_simdFCmp (f32x4),
+    [0x47] = d_simdFCmp (f64x2),
+    [0x4d] = d_simdUn (not),    d_simdBin (and),    d_simdBin (andnot),     d_simdBin (or),     d_simdBin (xor),
+    [0x52] = { c_simd_ternary, 0, 0, { op_v128_bitselect } },
+    [0x53] = d_simdTest (any_true),
+    [0x54] = d_simdLoadLane (load8_lane, 16),   d_simdLoadLane (load16_lane, 8),
+             d_simdLoadLane (load32_lane, 4),   d_simdLoadLane (load64_lane, 2),
+    [0x58] = d_simdStoreLane (store8_lane, 16), d_simdStoreLane (store16_lane, 8),
+             d_simdStoreLane (store32_lane, 4), d_simdStoreLane (store64_lane, 2),
+    [0x5c] = d_simdLoad (load32_zero),  d_simdLoad (load64_zero),
+    [0x5e] = d_simdUn (f32x4_demote_f64x2_zero),    d_simdUn (f64x2_promote_low_f32x4),
+    [0x60] = d_simdUn (i8x16_abs),  d_simdUn (i8x16_neg),   d_simdUn (i8x16_popcnt),
+             d_simdTest (i8x16_all_true),   d_simdTest (i8x16_bitmask),
+             d_simdBin (i8x16_narrow_i16x8_s),  d_simdBin (i8x16_narrow_i16x8_u),
+    [0x67] = d_simdUn (f32x4_ceil), d_simdUn (f32x4_floor), d_simdUn (f32x4_trunc), d_simdUn (f32x4_nearest),
+    [0x6b] = d_simdShift (i8x16_shl),   d_simdShift (i8x16_shr_s),  d_simdShift (i8x16_shr_u),
+             d_simdBin (i8x16_add), d_simdBin (i8x16_add_sat_s), d_simdBin (i8x16_add_sat_u),
+             d_simdBin (i8x16_sub), d_simdBin (i8x16_sub_sat_s), d_simdBin (i8x16_sub_sat_u),
+    [0x74] = d_simdUn (f64x2_ceil), d_simdUn (f64x2_floor),
+    [0x76] = d_simdBin (i8x16_min_s),   d_simdBin (i8x16_min_u),    d_simdBin (i8x16_max_s),    d_simdBin (i8x16_max_u),
+    [0x7a] = d_simdUn (f64x2_trunc),
+    [0x7b] = d_simdBin (i8x16_avgr_u),
+    [0x7c] = d_simdUn (i16x8_extadd_pairwise_i8x16_s),  d_simdUn (i16x8_extadd_pairwise_i8x16_u),
+             d_simdUn (i32x4_extadd_pairwise_i16x8_s),  d_simdUn (i32x4_extadd_pairwise_i16x8_u),
+    [0x80] = d_simdUn (i16x8_abs),  d_simdUn (i16x8_neg),   d_simdBin (i16x8_q15mulr_sat_s),
+             d_simdTest (i16x8_all_true),   d_simdTest (i16x8_bitmask),
+             d_simdBin (i16x8_narrow_i32x4_s),  d_simdBin (i16x8_narrow_i32x4_u),
+             d_simdUn (i16x8_extend_low_i8x16_s),   d_simdUn (i16x8_extend_high_i8x16_s),
+             d_simdUn (i16x8_extend_low_i8x16_u),   d_simdUn (i16x8_extend_high_i8x16_u),
+             d_simdShift (i16x8_shl),   d_simdShift (i16x8_shr_s),  d_simdShift (i16x8_shr_u),
+             d_simdBin (i16x8_add), d_simdBin (i16x8_add_sat_s), d_simdBin (i16x8_add_sat_u),
+             d_simdBin (i16x8_sub), d_simdBin (i16x8_sub_sat_s), d_simdBin (i16x8_sub_sat_u),
+    [0x94] = d_simdUn (f64x2_nearest),
+    [0x95] = d_simdBin (i16x8_mul),
+             d_simdBin (i16x8_min_s),   d_simdBin (i16x8_min_u),    d_simdBin (i16x8_max_s),    d_simdBin (i16x8_max_u),
+    [0x9b] = d_simdBin (i16x8_avgr_u),
+             d_simdBin (i16x8_extmul_low_i8x16_s),  d_simdBin (i16x8_extmul_high_i8x16_s),
+             d_simdBin (i16x8_extmul_low_i8x16_u),  d_simdBin (i16x8_extmul_high_i8x16_u),
+    [0xa0] = d_simdUn (i32x4_abs),  d_simdUn (i32x4_neg),
+    [0xa3] = d_simdTest (i32x4_all_true),   d_simdTest (i32x4_bitmask),
+    [0xa7] = d_simdUn (i32x4_extend_low_i16x8_s),   d_simdUn (i32x4_extend_high_i16x8_s),
+             d_simdUn (i32x4_extend_low_i16x8_u),   d_simdUn (i32x4_extend_high_i16x8_u),
+             d_simdShift (i32x4_shl),   d_simdShift (i32x4_shr_s),  d_simdShift (i32x4_shr_u),
+             d_simdBin (i32x4_add),
+    [0xb1] = d_simdBin (i32x4_sub),
+    [0xb5] = d_simdBin (i32x4_mul),
+             d_simdBin (i32x4_min_s),   d_simdBin (i32x4_min_u),    d_simdBin (i32x4_max_s),    d_simdBin (i32x4_max_u),
+             d_simdBin (i32x4_dot_i16x8_s),
+    [0xbc] = d_simdBin (i32x4_extmul_low_i16x8_s),  d_simdBin (i32x4_extmul_high_i16x8_s),
+             d_simdBin (i32x4_extmul_low_i16x8_u),  d_simdBin (i32x4_extmul_high_i16x8_u),
+    [0xc0] = d_simdUn (i64x2_abs),  d_simdUn (i64x2_neg),
+    [0xc3] = d_simdTest (i64x2_all_true),   d_simdTest (i64x2_bitmask),
+    [0xc7] = d_simdUn (i64x2_extend_low_i32x4_s),   d_simdUn (i64x2_extend_high_i32x4_s),
+             d_simdUn (i64x2_extend_low_i32x4_u),   d_simdUn (i64x2_extend_high_i32x4_u),
+             d_simdShift (i64x2_shl),   d_simdShift (i64x2_shr_s),  d_simdShift (i64x2_shr_u),
+             d_simdBin (i64x2_add),
+    [0xd1] = d_simdBin (i64x2_sub),
+    [0xd5] = d_simdBin (i64x2_mul),
+             d_simdBin (i64x2_eq),  d_simdBin (i64x2_ne),   d_simdBin (i64x2_lt_s), d_simdBin (i64x2_gt_s),
+             d_simdBin (i64x2_le_s),    d_simdBin (i64x2_ge_s),
+             d_simdBin (i64x2_extmul_low_i32x4_s),  d_simdBin (i64x2_extmul_high_i32x4_s),
+             d_simdBin (i64x2_extmul_low_i32x4_u),  d_simdBin (i64x2_extmul_high_i32x4_u),
+    [0xe0] = d_simdUn (f32x4_abs),  d_simdUn (f32x4_neg),
+    [0xe3] = d_simdUn (f32x4_sqrt),
+             d_simdBin (f32x4_add), d_simdBin (f32x4_sub),  d_simdBin (f32x4_mul),  d_simdBin (f32x4_div),
+             d_simdBin (f32x4_min), d_simdBin (f32x4_max),  d_simdBin (f32x4_pmin), d_simdBin (f32x4_pmax),
+    [0xec] = d_simdUn (f64x2_abs),  d_simdUn (f64x2_neg),
+    [0xef] = d_simdUn (f64x2_sqrt),
+             d_simdBin (f64x2_add), d_simdBin (f64x2_sub),  d_simdBin (f64x2_mul),  d_simdBin (f64x2_div),
+             d_simdBin (f64x2_min), d_simdBin (f64x2_max),  d_simdBin (f64x2_pmin), d_simdBin (f64x2_pmax),
+    [0xf8] = d_simdUn (i32x4_trunc_sat_f32x4_s),    d_simdUn (i32x4_trunc_sat_f32x4_u),
+             d_simdUn (f32x4_convert_i32x4_s),      d_simdUn (f32x4_convert_i32x4_u),
+             d_simdUn (i32x4_trunc_sat_f64x2_s_zero),   d_simdUn (i32x4_trunc_sat_f64x2_u_zero),
+             d_simdUn (f64x2_convert_low_i32x4_s),  d_simdUn (f64x2_convert_low_i32x4_u),
+};
+
+
+// The v128 result of the operation just emitted goes to a new slot, recorded for Compile_SetLocal
+static
+M3Result  PushV128Result  (IM3Compilation o)
+{
+    M3Result result;
+
+    pc_t pc = GetPC (o);
+_   (PushAllocatedSlotAndEmit (o, c_m3Type_v128));
+
+    if (o->page)
+    {
+        o->lastV128ResultPC = pc;
+        o->lastV128ResultStackIndex = (u16) GetStackTopIndex (o);
+    }
+
+    _catch: return result;
+}
+
+
+// True when the stack top is the new slot of the v128 operation compiled just before, with
+// nothing emitted since
+static
+bool  IsStackTopLastV128Result  (IM3Compilation o)
+{
+    return o->page and o->lastV128ResultPC and o->previousOpcode == c_waOp_simd and
+           GetPC (o) == o->lastV128ResultPC + 1 and not IsStackPolymorphic (o) and
+           GetNumBlockValuesOnStack (o) >= 1 and GetStackTopType (o) == c_m3Type_v128 and
+           GetStackTopIndex (o) == (i16) o->lastV128ResultStackIndex and
+           GetStackTopSlotNumber (o) == * (u32 *) o->lastV128ResultPC and
+           GetStackTopSlotNumber (o) >= o->slotFirstDynamicIndex;
+}
+
+
+static
+void  EmitBytes16  (IM3Compilation o, const u8 * i_bytes)
+{
+    if (o->page)
+    {
+        memcpy (& o->page->code [o->page->info.lineIndex], i_bytes, 16);
+        o->page->info.lineIndex += 16 / sizeof (o->page->code [0]);
+    }
+}
+
+
+// v128.const: a slot of the function's constant table (as i32/i64/f32/f64.const), or, when the
+// table is full, an operation writing it to a new slot
+static
+M3Result  PushConst128  (IM3Compilation o, const u8 * i_bytes)
+{
+    M3Result result = m3Err_none;
+
+    if (not o->page)
+        return result;
+
+    u16 numSlots = GetTypeNumSlots (c_m3Type_v128);
+    u16 alignment = GetTypeSlotAlignment (c_m3Type_v128);
+
+    u16 slot = o->slotFirstConstIndex;
+    AlignSlotToType (& slot, c_m3Type_v128);
+
+    for (; slot + numSlots <= o->slotMaxConstIndex; slot += alignment)
+    {
+        bool allocated = true;
+        for (u16 k = 0; k < numSlots; ++k)
+            allocated = allocated and IsSlotAllocated (o, slot + k);
+
+        if (allocated and memcmp (& o->constants [slot - o->slotFirstConstIndex], i_bytes, 16) == 0)
+            return Push (o, c_m3Type_v128, slot);
+    }
+
+    if (AllocateConstantSlots (o, & slot, c_m3Type_v128) == m3Err_none)
+    {
+        memcpy (& o->constants [slot - o->slotFirstConstIndex], i_bytes, 16);
+_       (Push (o, c_m3Type_v128, slot));
+        o->slotMaxConstIndex = M3_MAX (slot + numSlots, o->slotMaxConstIndex);
+    }
+    else
+    {
+_       (EnsureCodePageNumLines (o, 8));
+_       (EmitOp (o, op_v128_const));
+        EmitBytes16 (o, i_bytes);
+_       (PushV128Result (o));
+    }
+
+    _catch: return result;
+}
+
+
+M3Result  Compile_Simd  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+_try {
+    u32 opcode;
+_   (ReadLEB_u32 (& opcode, & o->wasm, o->wasmEnd));
+
+    if (opcode >= 0x100 and opcode <= 0x113)
+        _throw ("relaxed SIMD instructions are not supported");
+    _throwif (m3Err_unknownOpcode, opcode >= 256 or c_simdOps [opcode].kind == c_simd_none);
+
+    const M3SimdOpInfo * info = & c_simdOps [opcode];
+    u8 kind = info->kind;
+
+    // constant expressions: v128.const only
+    _throwif (m3Err_restictedOpcode, not o->function and kind != c_simd_const);
+
+    u32 offset = 0, lane = 0;
+    u8 bytes [16];
+
+    if (kind == c_simd_load or kind == c_simd_loadLane or kind == c_simd_store or kind == c_simd_storeLane)
+    {
+        u32 alignment;
+_       (ReadLEB_u32 (& alignment, & o->wasm, o->wasmEnd));
+_       (ReadLEB_u32 (& offset, & o->wasm, o->wasmEnd));
+        _throwif ("memory index out of range", not o->module->hasMemory);
+    }
+    if (kind == c_simd_loadLane or kind == c_simd_storeLane or kind == c_simd_extract or kind == c_simd_replace)
+    {
+        u8 laneIndex;
+_       (Read_u8 (& laneIndex, & o->wasm, o->wasmEnd));
+        _throwif ("lane index out of range", laneIndex >= info->lanes);
+        lane = laneIndex;
+    }
+    if (kind == c_simd_const or kind == c_simd_shuffle)
+    {
+        _throwif (m3Err_wasmUnderrun, o->wasmEnd - o->wasm < 16);
+        memcpy (bytes, o->wasm, 16);
+        o->wasm += 16;
+        for (u32 i = 0; kind == c_simd_shuffle and i < 16; ++i)
+            _throwif ("lane index out of range", bytes [i] >= 32);
+    }
+
+    if (kind == c_simd_const)
+    {
+_       (PushConst128 (o, bytes));
+        goto _catch;
+    }
+
+    static const u8 c_numOperands [] = { 0, 1, 2, 2, 2, 0, 2, 1, 1, 2, 1, 2, 3, 1, 2 };
+    u8 resultType = (kind == c_simd_extract) ? info->type : (kind == c_simd_test) ? c_m3Type_i32 :
+                    (kind == c_simd_store or kind == c_simd_storeLane) ? c_m3Type_none : c_m3Type_v128;
+
+    if (IsStackPolymorphic (o) or not o->page)
+    {
+        // unreachable code: nothing to run, the bookkeeping only
+        for (u32 i = 0; i < c_numOperands [kind]; ++i)
+_           (Pop (o));
+        if (resultType != c_m3Type_none)
+_           (PushAllocatedSlot (o, resultType));
+        goto _catch;
+    }
+
+    // the scalar operand: the address (below the vector for lane accesses and stores), the
+    // shift count, the splatted or replacing value
+    bool scalarInRegister = false;
+    switch (kind)
+    {
+        case c_simd_load: case c_simd_splat: case c_simd_replace: case c_simd_shift:
+            scalarInRegister = IsStackTopInRegister (o);                break;
+        case c_simd_loadLane: case c_simd_store: case c_simd_storeLane:
+            scalarInRegister = IsStackTopMinus1InRegister (o);          break;
+    }
+    IM3Operation op = info->ops [(info->ops [1] and not scalarInRegister) ? 1 : 0];
+
+_   (EnsureCodePageNumLines (o, 12));
+_   (EmitOp (o, op));
+
+    switch (kind)
+    {
+        case c_simd_load:           // [address]
+_           (EmitSlotNumOfStackTopAndPop (o));
+            EmitConstant32 (o, offset);
+            break;
+        case c_simd_loadLane:       // [address vector]
+        case c_simd_storeLane:
+        case c_simd_store:
+            EmitConstant32 (o, offset);
+            if (kind != c_simd_store)
+                EmitConstant32 (o, lane);
+_           (EmitSlotNumOfStackTopAndPop (o));      // the vector
+_           (EmitSlotNumOfStackTopAndPop (o));      // the address
+            break;
+        case c_simd_shuffle:
+            EmitBytes16 (o, bytes);
+_           (EmitSlotNumOfStackTopAndPop (o));
+_           (EmitSlotNumOfStackTopAndPop (o));
+            break;
+        case c_simd_extract:
+        case c_simd_replace:
+            EmitConstant32 (o, lane);
+            for (u32 i = 0; i < c_numOperands [kind]; ++i)
+_               (EmitSlotNumOfStackTopAndPop (o));
+            break;
+        default:
+            for (u32 i = 0; i < c_numOperands [kind]; ++i)
+_               (EmitSlotNumOfStackTopAndPop (o));
+            break;
+    }
+
+    if (resultType == c_m3Type_v128)
+_       (PushV128Result (o))
+    else if (resultType != c_m3Type_none)
+_       (PushAllocatedSlotAndEmit (o, resultType));
+
+}   _catch: return result;
+}
+
+
 // d_logOp, d_logOp2 macros aren't actually used by the compiler, just codepage decoding (d_m3LogCodePages = 1)
 #define d_logOp(OP)                         { op_##OP,                  NULL,                       NULL,                       NULL }
 #define d_logOp2(OP1,OP2)                   { op_##OP1,                 op_##OP2,                   NULL,                       NULL }
@@ -3031,6 +3458,8 @@ const M3OpInfo c_operations [] =
 # endif
 };
 
+static const M3OpInfo c_operationSimd = M3OP ("0xFD", 0, c_m3Type_unknown, d_emptyOpList, Compile_Simd);
+
 const M3OpInfo c_operationsFC [] =
 {
     M3OP_F( "i32.trunc_s:sat/f32",0,  i_32,   d_convertOpList (i32_TruncSat_f32),        Compile_Convert ),  // 0x00
@@ -3065,6 +3494,9 @@ const M3OpInfo c_operationsFC [] =
 
 IM3OpInfo  GetOpInfo  (m3opcode_t opcode)
 {
+    if (opcode == c_waOp_simd)                  // patch 0070: Compile_Simd reads the rest
+        return & c_operationSimd;
+
     switch (opcode >> 8) {
     case 0x00:
         if (opcode < M3_COUNT_OF(c_operations)) {
@@ -3099,6 +3531,7 @@ _       (Read_opcode (& opcode, & o->wasm, o->wasmEnd));                log_opco
             case c_waOp_f32_const: case c_waOp_f64_const:
             case c_waOp_getGlobal: case c_waOp_end:
             case c_waOp_refNull: case c_waOp_refFunc:       // patch 0010
+            case c_waOp_simd:                               // v128.const only (patch 0070)
                 break;
             default:
                 _throw(m3Err_restictedOpcode);
@@ -3324,6 +3757,8 @@ M3Result  ReserveConstants  (IM3Compilation o)
             numConstantSlots += 1;
         else if (code == c_waOp_i64_const or code == c_waOp_f64_const)
             numConstantSlots += GetTypeNumSlots (c_m3Type_i64);
+        else if (code == c_waOp_simd and wa < o->wasmEnd and * wa == c_waOp_v128_const)     // patch 0070
+            numConstantSlots += GetTypeNumSlots (c_m3Type_v128) + GetTypeSlotAlignment (c_m3Type_v128) - 1;
 
         if (numConstantSlots >= d_m3MaxConstantTableSize)
             break;
@@ -3378,7 +3813,7 @@ _   (AcquireCompilationCodePage (o, & o->page));
 
     pc_t pc = GetPagePC (o->page);
 
-    u16 numRetSlots = GetFunctionNumReturns (o->function) * c_ioSlotCount;
+    u16 numRetSlots = GetFuncTypeIoSlots (funcType, true);      // v128: patch 0070
 
     for (u16 i = 0; i < numRetSlots; ++i)
         MarkSlotAllocated (o, i);
@@ -3394,7 +3829,7 @@ _   (AcquireCompilationCodePage (o, & o->page));
 _       (PushAllocatedSlot (o, type));
 
         // prevent allocator fill-in
-        o->slotFirstDynamicIndex += c_ioSlotCount;
+        o->slotFirstDynamicIndex += GetTypeIoSlots (type);
     }
 
     o->slotMaxAllocatedIndexPlusOne = o->function->numRetAndArgSlots = o->slotFirstLocalIndex = o->slotFirstDynamicIndex;

@@ -52,7 +52,10 @@ enum
     c_waOp_dataDrop             = 0xfc09,
 
     c_waOp_memoryCopy           = 0xfc0a,
-    c_waOp_memoryFill           = 0xfc0b
+    c_waOp_memoryFill           = 0xfc0b,
+
+    c_waOp_simd                 = 0xfd,     // patch 0070
+    c_waOp_v128_const           = 0x0c      // after 0xfd
 };
 
 
@@ -134,6 +137,11 @@ typedef struct
     u16                 lastResultOpStackIndex;
     m3opcode_t          lastResultOpcode;           // and its opcode and variant (patch 0062)
     i32                 lastResultVariant;
+
+    // the last v128 operation emitted: where its result slot's word is and the result's stack
+    // index, so that a local.set right after it writes the local instead (patch 0070)
+    pc_t                lastV128ResultPC;
+    u16                 lastV128ResultStackIndex;
 }
 M3Compilation;
 

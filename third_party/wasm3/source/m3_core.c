@@ -197,6 +197,8 @@ M3Result NormalizeType (u8 * o_type, i8 i_convolutedWasmType)
         type = c_m3Type_funcref;
     else if (type == 0x11)          // 0x6f externref
         type = c_m3Type_externref;
+    else if (type == 0x05)          // 0x7b v128 (patch 0070)
+        type = c_m3Type_v128;
     else if (type < c_m3Type_i32 or type > c_m3Type_f64)
         result = m3Err_invalidTypeId;
 
@@ -229,7 +231,8 @@ bool  Is64BitType  (u8 i_m3Type)
 {
     if (i_m3Type == c_m3Type_i64 or i_m3Type == c_m3Type_f64 or IsRefType (i_m3Type))
         return true;
-    else if (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_f32 or i_m3Type == c_m3Type_none)
+    else if (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_f32 or i_m3Type == c_m3Type_none or
+             i_m3Type == c_m3Type_v128)     // 128 bits: callers check for it first (patch 0070)
         return false;
     else
         return (sizeof (voidptr_t) == 8); // all other cases are pointers
@@ -239,6 +242,9 @@ u32  SizeOfType  (u8 i_m3Type)
 {
     if (i_m3Type == c_m3Type_i32 or i_m3Type == c_m3Type_f32)
         return sizeof (i32);
+
+    if (i_m3Type == c_m3Type_v128)          // patch 0070
+        return 16;
 
     return sizeof (i64);
 }

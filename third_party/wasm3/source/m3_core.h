@@ -189,7 +189,7 @@ M3CodePageHeader;
 #define d_externalKind_memory               2
 #define d_externalKind_global               3
 
-static const char * const c_waTypes []          = { "nil", "i32", "i64", "f32", "f64", "funcref", "externref", "unknown" };
+static const char * const c_waTypes []          = { "nil", "i32", "i64", "f32", "f64", "funcref", "externref", "v128", "unknown" };
 static const char * const c_waCompactTypes []   = { "_", "i", "I", "f", "F", "?" };
 
 

@@ -26,7 +26,7 @@ IM3Environment  m3_NewEnvironment  ()
         _try
         {
             // create FuncTypes for all simple block return ValueTypes
-            for (u8 t = c_m3Type_none; t <= c_m3Type_externref; t++)
+            for (u8 t = c_m3Type_none; t <= c_m3Type_v128; t++)      // v128: patch 0070
             {
                 IM3FuncType ftype;
 _               (AllocFuncType (& ftype, 1));
@@ -322,6 +322,19 @@ bool  EvaluateConstant  (IM3Module i_module, void * o_expressed, u8 i_type, byte
                 return false;
             break;
         }
+        case 0xFD:                          // v128.const (patch 0070)
+        {
+            u32 simdOpcode;
+            if (i_type != c_m3Type_v128 or ReadLEB_u32 (& simdOpcode, & bytes, i_end) or simdOpcode != 0x0C or
+                i_end - bytes < 16)
+                return false;
+            memcpy (o_expressed, bytes, 16);
+            bytes += 16;
+            if (Read_u8 (& opcode, & bytes, i_end) or opcode != c_waOp_end)
+                return false;
+            * io_bytes = bytes;
+            return true;
+        }
         case c_waOp_refFunc:
         {
             u32 index;
@@ -406,14 +419,8 @@ M3Result  EvaluateExpression  (IM3Module i_module, void * o_expressed, u8 i_type
 
             if (r == 0)
             {                                                                               m3log (runtime, "expression result: %s", SPrintValue (stack, i_type));
-                if (SizeOfType (i_type) == sizeof (u32))
-                {
-                    * (u32 *) o_expressed = * ((u32 *) stack);
-                }
-                else
-                {
-                    * (u64 *) o_expressed = * ((u64 *) stack);
-                }
+                // 4, 8 or 16 bytes (v128, patch 0070)
+                memcpy (o_expressed, stack, SizeOfType (i_type));
             }
         }
 
@@ -960,14 +967,23 @@ M3ValueType  m3_GetRetType  (IM3Function i_function, uint32_t index)
 }
 
 
+// Each value takes 8 bytes of the stack, a v128 16 (patch 0070)
+static
+u32  GetIoBytes  (u8 i_type)
+{
+    return i_type == c_m3Type_v128 ? 16 : 8;
+}
+
+
 u8 *  GetStackPointerForArgs  (IM3Function i_function)
 {
-    u64 * stack = (u64 *) i_function->module->runtime->stack;
+    u8 * stack = (u8 *) i_function->module->runtime->stack;
     IM3FuncType ftype = i_function->funcType;
 
-    stack += ftype->numRets;
+    for (u32 i = 0; i < ftype->numRets; ++i)
+        stack += GetIoBytes (d_FuncRetType (ftype, i));
 
-    return (u8 *) stack;
+    return stack;
 }
 
 
@@ -1055,6 +1071,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
         case c_m3Type_f32:  *(f32*)(s) = *(f32*)i_argptrs[i];  s += 8; break;
         case c_m3Type_f64:  *(f64*)(s) = *(f64*)i_argptrs[i];  s += 8; break;
 # endif
+        case c_m3Type_v128: memcpy (s, i_argptrs[i], 16);     s += 16; break;   // patch 0070
         default: return "unknown argument type";
         }
     }
@@ -1142,6 +1159,7 @@ M3Result  m3_GetResults  (IM3Function i_function, uint32_t i_retc, const void * 
         case c_m3Type_f32:  *(f32*)o_retptrs[i] = *(f32*)(s); s += 8; break;
         case c_m3Type_f64:  *(f64*)o_retptrs[i] = *(f64*)(s); s += 8; break;
 # endif
+        case c_m3Type_v128: memcpy ((void *) o_retptrs[i], s, 16); s += 16; break;  // patch 0070
         default: return "unknown return type";
         }
     }

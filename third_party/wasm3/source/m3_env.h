@@ -66,6 +66,7 @@ typedef struct M3Global
         f64 f64Value;
         f32 f32Value;
 #endif
+        u8  v128Value [16];         // patch 0070: in wasm byte order
     };
 
     cstr_t                  name;

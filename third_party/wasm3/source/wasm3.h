@@ -74,6 +74,7 @@ typedef enum M3ValueType
     c_m3Type_f64    = 4,
     c_m3Type_funcref    = 5,    // reference types (extism_native patch 0010): 64-bit values,
     c_m3Type_externref  = 6,    // 0 = null; a funcref is an IM3Function
+    c_m3Type_v128       = 7,    // fixed-width SIMD (patch 0070): 16 bytes, only in slots
 
     c_m3Type_unknown
 } M3ValueType;

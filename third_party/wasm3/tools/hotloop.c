@@ -7,7 +7,8 @@
  * Loads the plugin once (tests/plugins/wasm/bench.wasm: bench/run.py's count_vowels_1m and
  * noop workloads), then calls count_vowels on the alphabet repeated 40,330 times (1 MiB)
  * 4 times and noop 10,000 times through the public libextism API.  `hotloop PLUGIN FUNC N`
- * calls FUNC (no input) N times instead. */
+ * calls FUNC (no input) N times instead, `hotloop PLUGIN FUNC N 1m` with that 1 MiB as input
+ * (tests/plugins/wasm/simd_bench.wasm: sum_simd vs sum_scalar, count_simd vs count_scalar). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,8 +17,8 @@
 
 int main(int argc, char **argv)
 {
-    if (argc != 2 && argc != 4) {
-        fprintf(stderr, "usage: hotloop PLUGIN.wasm [FUNC N]\n");
+    if (argc != 2 && argc != 4 && !(argc == 5 && strcmp(argv[4], "1m") == 0)) {
+        fprintf(stderr, "usage: hotloop PLUGIN.wasm [FUNC N [1m]]\n");
         return 2;
     }
     FILE *f = fopen(argv[1], "rb");
@@ -32,18 +33,19 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s\n", err);
         return 1;
     }
-    if (argc == 4) {
-        for (int i = 0, n = atoi(argv[3]); i < n; i++) {
-            if (extism_plugin_call(p, argv[2], NULL, 0) != 0)
-                return 1;
-        }
-        extism_plugin_free(p);
-        return 0;
-    }
     size_t len = 26 * 40330;
     uint8_t *text = malloc(len);
     for (size_t i = 0; i < len; i++)
         text[i] = (uint8_t)('a' + i % 26);
+    if (argc >= 4) {
+        for (int i = 0, n = atoi(argv[3]); i < n; i++) {
+            if (extism_plugin_call(p, argv[2], argc == 5 ? text : NULL, argc == 5 ? len : 0) != 0)
+                return 1;
+        }
+        extism_plugin_free(p);
+        free(text);
+        return 0;
+    }
     for (int i = 0; i < 4; i++) {
         if (extism_plugin_call(p, "count_vowels", text, len) != 0)
             return 1;
