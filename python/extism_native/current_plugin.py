@@ -8,7 +8,7 @@ import uuid
 from enum import IntEnum
 from typing import Any, List, Optional, Union
 
-from . import errors
+from . import _pickling, errors
 from ._callbacks import context_of
 from ._native import ffi, lib
 
@@ -236,6 +236,10 @@ class CurrentPlugin:
         """The host call is over (the PyPy path; on CPython the C shim does this)."""
         self._release()
         self.pointer = None
+
+    def __reduce__(self) -> Any:
+        raise _pickling.unpicklable("a CurrentPlugin", "it is the plugin of one host call in "
+                                    "this process (copy what the host function needs)")
 
 
 def _keep(owner: Any, _start: Any) -> None:

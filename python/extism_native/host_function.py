@@ -37,6 +37,7 @@ import struct
 import typing
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
+from . import _pickling
 from ._callbacks import context_of
 from ._native import ffi, lib, slab
 from .current_plugin import CurrentPlugin, Val, ValType
@@ -331,6 +332,10 @@ class Function:
         user_data: extra positional arguments passed to ``f``.
 
     The same Function may be given to any number of plugins.
+
+    A Function pickles by reference when it is reachable under its qualified name in its
+    module (what ``@host_fn`` on a module-level function gives), else as its Python function
+    (by reference, as pickle handles functions), signature, namespace, name and user data.
     """
 
     def __init__(self, namespace: Optional[str], name: str, args: Sequence[ValType],
@@ -340,6 +345,7 @@ class Function:
         self.args = [ValType(a) for a in args]
         self.returns = [ValType(r) for r in returns]
         self.user_data = user_data
+        self.func = f
         self._setup(self._explicit_invoke(f, user_data))
 
     def _explicit_invoke(self, f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Any:
@@ -378,10 +384,38 @@ class Function:
         """The underlying ExtismFunction* (for the C API)."""
         return self._pointer
 
+    def __reduce__(self) -> Union[str, Tuple[Any, ...]]:
+        """Pickle by reference to the module-level name of the decorated function, else as
+        the parts it is made from (the Python function by reference, as pickle handles
+        functions, and the user data by value).
+
+        Raises:
+            pickle.PicklingError: the Python function or the user data cannot be pickled
+                (the message names the host function).
+        """
+        name = _pickling.global_name(self)
+        if name is not None:
+            return name
+        what = f"host function {self.namespace}::{self.name}"
+        _pickling.check(f"the Python function of {what}", self.func)
+        if self.user_data:
+            _pickling.check(f"the user data of {what}", self.user_data)
+        return self._parts()
+
+    def _parts(self) -> Tuple[Any, ...]:
+        return (_function, (self.namespace, self.name, tuple(self.args), tuple(self.returns),
+                            self.func, self.user_data))
+
     def __repr__(self) -> str:
         sig = (", ".join(t.name for t in self.args) + " -> " +
                ", ".join(t.name for t in self.returns))
         return f"<extism_native.Function {self.namespace}::{self.name} ({sig})>"
+
+
+def _function(namespace: str, name: str, args: Sequence[ValType], returns: Sequence[ValType],
+              f: Callable[..., Any], user_data: Tuple[Any, ...]) -> Function:
+    """Unpickle a Function made by its constructor."""
+    return Function(namespace, name, args, returns, f, *user_data)
 
 
 class ExplicitFunction(Function):
@@ -394,6 +428,10 @@ class ExplicitFunction(Function):
         functools.update_wrapper(self, func)
         super().__init__(namespace, name or func.__name__, signature[0], signature[1], func,
                          *user_data)
+
+    def _parts(self) -> Tuple[Any, ...]:
+        return (ExplicitFunction, (self.func, self.name, self.namespace,
+                                   (tuple(self.args), tuple(self.returns)), self.user_data))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)
@@ -474,6 +512,10 @@ class TypeInferredFunction(Function):
             body.append("return (" + ", ".join(f"e{j}({current}, result[{j}])"
                                                for j in range(n_out)) + ",)")
         return _generate(name, n_in, body, ns)
+
+    def _parts(self) -> Tuple[Any, ...]:
+        # the types are inferred again from the function's annotations when unpickled
+        return (TypeInferredFunction, (self.func, self.name, self.namespace, self.user_data))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.func(*args, **kwargs)

@@ -9,6 +9,7 @@ import functools
 import json
 import logging
 import os
+import pickle
 import signal
 import threading
 import uuid
@@ -27,7 +28,7 @@ from typing import (
     overload,
 )
 
-from . import errors
+from . import _pickling, errors
 from ._callbacks import PluginContext
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
@@ -169,6 +170,9 @@ class CompiledPlugin:
         plugin: as for :class:`Plugin` (bytes, a path, a manifest).
         wasi: ``True`` or a :class:`WASI` (the default options of its instances).
         functions: host functions every instance links.
+
+    A compiled plugin pickles as what it was made from (see :meth:`__reduce__`); unpickling
+    reads, checks and validates it again.
     """
 
     def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
@@ -187,6 +191,7 @@ class CompiledPlugin:
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_compiled_plugin_free, size=len(data))
+        self._data = data  # what pickling sends (already in memory: no copy)
 
     @property
     def pointer(self) -> Any:
@@ -197,8 +202,57 @@ class CompiledPlugin:
         """A new :class:`Plugin` instance (keyword arguments as for Plugin)."""
         return Plugin(self, **kwargs)
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle as what the compiled plugin was made from: the bytes the C core got (the
+        wasm module, or the manifest's JSON text: a manifest's ``path`` and ``url`` sources are
+        read again where it is unpickled), ``wasi``, ``functions`` (each by reference, see
+        :class:`Function`) and ``name``.  Unpickling compiles it again.
+
+        Raises:
+            pickle.PicklingError: a host function or WASI callable cannot be pickled (the
+                message names it).
+        """
+        return self.__reduce_ex__(2)
+
+    def __reduce_ex__(self, protocol: Any) -> Tuple[Any, ...]:
+        what = f"compiled plugin {self.name!r}"
+        for f in self.functions:
+            _pickling.check(f"host function {f.namespace}::{f.name} of {what}", f)
+        if self.wasi is not None:
+            _pickling.check(f"the WASI options of {what}", self.wasi)
+        return (_compiled_plugin, (_data_for(self._data, protocol), self.wasi or False,
+                                   self.functions, self.name))
+
+    def __copy__(self) -> "CompiledPlugin":
+        return self  # nothing in it changes after creation
+
+    def __deepcopy__(self, memo: Any) -> "CompiledPlugin":
+        return self
+
     def __repr__(self) -> str:
         return f"<extism_native.CompiledPlugin {self.name!r}>"
+
+
+def _data_for(data: bytes, protocol: Any) -> Any:
+    """The module bytes as a pickler should send them: with protocol 5, a PickleBuffer
+    (in-band it is written as bytes; out-of-band, as Dask does, it is sent without a copy)."""
+    if isinstance(protocol, int) and protocol >= 5 and hasattr(pickle, "PickleBuffer"):
+        return pickle.PickleBuffer(data)
+    return data
+
+
+def _compiled_plugin(data: Any, wasi: Union[bool, WASI], functions: List[Any],
+                     name: str) -> CompiledPlugin:
+    """Unpickle a CompiledPlugin."""
+    return CompiledPlugin(bytes(data), wasi, functions, name=name)
+
+
+def _plugin(source: Any, config: Mapping[str, Optional[str]], kwargs: Dict[str, Any]) -> "Plugin":
+    """Unpickle a Plugin: a new instance made as the pickled one was, with its config."""
+    plugin = Plugin(source if isinstance(source, CompiledPlugin) else bytes(source), **kwargs)
+    if config:
+        plugin.update_config(config)
+    return plugin
 
 
 class Plugin:
@@ -248,6 +302,11 @@ class Plugin:
         self._pool: List[Any] = []
         self._id: Optional[uuid.UUID] = None
         self._ctx: Optional[PluginContext] = None
+        # what it was made from, for pickling: config (with update_config's changes) apart
+        self._config: Dict[str, Optional[str]] = {}
+        self._made: Dict[str, Any] = {
+            "wasi": wasi, "logger": logger, "log_level": log_level,
+            "http_transport": http_transport, "http_response_headers": http_response_headers}
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
         threshold = None if log_level is None else level_code(log_level)
@@ -267,11 +326,14 @@ class Plugin:
             wasi_options = wasi if isinstance(wasi, WASI) else plugin.wasi
             self.name = name or plugin.name
             size = plugin.size
+            self._source: Union[bytes, CompiledPlugin] = plugin
             status = lib.exn_plugin_new_from_compiled(plugin._ptr, out, errbuf, _ERRBUF)
         else:
             data, default_name = _source_bytes(plugin)
             self.name = name or default_name
             funcs = _functions(functions)
+            self._source = data  # already in memory: no copy
+            self._made["functions"] = funcs
             fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
             wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
             size = len(data)
@@ -281,6 +343,7 @@ class Plugin:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
         self._names: Dict[str, bytes] = {}
+        self._made["name"] = self.name
         self._ctx = ctx = PluginContext(id(self))
         ctx.plugin_ref = self._ptr
         # Call states (exn_call_t) not in use: a call takes one, and puts it back once it has
@@ -492,6 +555,7 @@ class Plugin:
                 raise errors.UsageError("the plugin is closed")
             if status:
                 raise errors.OutOfMemoryError("cannot store config")
+            self._config[key] = value  # travels when pickled (None: removed)
 
     def read_stdout(self) -> bytes:
         """What the guest wrote to stdout since the last read (``WASI(stdout="capture")``)."""
@@ -535,6 +599,10 @@ class Plugin:
                 raise errors.UsageError("a plugin cannot be closed from inside its own call")
             self._pool = []  # (see call)
             self._ptr = None
+            # what pickling would need (a closed plugin does not pickle): let host functions
+            # and their user data go now, as the C plugin did
+            self._made = {}
+            self._source = b""
         ctx = self._ctx
         if ctx is not None:
             ctx.plugin_ref = None
@@ -544,6 +612,56 @@ class Plugin:
     def closed(self) -> bool:
         """True after :meth:`close`."""
         return self._ptr is None
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle as what the plugin was made from; unpickling makes a new instance.
+
+        What travels: the source - the bytes the C core got (the wasm module, or the
+        manifest's JSON text, whose ``path`` and ``url`` sources are read again where it is
+        unpickled), or the :class:`CompiledPlugin` it was made from, pickled with it -; the
+        config as it stands (the manifest's, ``config=`` and every :meth:`update_config`
+        since); ``wasi`` (a :class:`WASI` with its settings, a stdout/stderr callable by
+        reference); host functions (each by reference, see :class:`Function`); ``name``;
+        ``logger`` (a :class:`logging.Logger` by its name, a callable by reference) and
+        ``log_level``; ``http_transport`` (by reference) and ``http_response_headers``.
+
+        What does not: the guest's state - linear memory, globals, vars, kernel memory, files
+        it opened, whether ``_start`` ran -; a call running meanwhile; output captured with
+        ``WASI(stdout="capture")`` and not yet read; cancel handles; the ``host_context`` of
+        a call; the :attr:`id` (the new instance has its own); the process-wide log sink of
+        :func:`set_log_file` / :func:`set_log_custom`.  The new instance starts as a freshly
+        made one.  ``copy.copy`` and ``copy.deepcopy`` refuse a Plugin (they would lose that
+        state); pickle it, or make another instance of a :class:`CompiledPlugin`.
+
+        Raises:
+            pickle.PicklingError: a part cannot be pickled - a lambda or nested function as host
+                function, logger, transport or WASI callable; the message names the part.
+            UsageError: the plugin is closed.
+        """
+        return self.__reduce_ex__(2)
+
+    def __reduce_ex__(self, protocol: Any) -> Tuple[Any, ...]:
+        if self._ptr is None:
+            raise errors.UsageError(f"cannot pickle plugin {self.name!r}: it is closed")
+        what = f"plugin {self.name!r}"
+        made = self._made
+        for f in made.get("functions", ()):
+            _pickling.check(f"host function {f.namespace}::{f.name} of {what}", f)
+        for key, part in (("wasi", "the WASI options"), ("logger", "the logger"),
+                          ("http_transport", "the http_transport")):
+            _pickling.check(f"{part} of {what}", made[key])
+        source = self._source
+        if not isinstance(source, CompiledPlugin):
+            source = _data_for(source, protocol)
+        return (_plugin, (source, dict(self._config), dict(made)))
+
+    def __copy__(self) -> "Plugin":
+        raise TypeError("a Plugin cannot be copied (its memory, globals and vars would not "
+                        "be): make another instance, e.g. of a CompiledPlugin, or pickle it "
+                        "for a fresh one made the same way")
+
+    def __deepcopy__(self, memo: Any) -> "Plugin":
+        return self.__copy__()
 
     def __enter__(self) -> "Plugin":
         return self
@@ -582,6 +700,10 @@ class CancelHandle:
     def cancel(self) -> bool:
         """Request the running call to stop; True if a call was running."""
         return self._pointer != _NULL and bool(lib.extism_plugin_cancel(self._pointer))
+
+    def __reduce__(self) -> Any:
+        raise _pickling.unpicklable("a CancelHandle", "it stops a call of a plugin in this "
+                                    "process; make one where the plugin is")
 
 
 _sigint_sync()  # when imported on the main thread (else at its first call there)

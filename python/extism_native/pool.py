@@ -12,9 +12,9 @@ import os
 import threading
 import time
 from contextlib import contextmanager
-from typing import Any, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional, Tuple
 
-from . import errors
+from . import _pickling, errors
 from .plugin import CompiledPlugin, Plugin, PluginSource
 
 
@@ -28,6 +28,10 @@ class PluginPool:
         plugin: a :class:`CompiledPlugin`, or anything :class:`CompiledPlugin` accepts.
         max_instances: the bound (default: the number of CPUs).
         **plugin_kwargs: passed to every :class:`Plugin` (config, logger, ...).
+
+    A pool pickles as a new, empty pool of the same compiled plugin, bound and keyword
+    arguments (the instances stay behind); an instance checked out of it pickles as any
+    :class:`Plugin` made from a :class:`CompiledPlugin`.
     """
 
     def __init__(self, plugin: "CompiledPlugin | PluginSource", max_instances: Optional[int] = None,
@@ -99,6 +103,19 @@ class PluginPool:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, lambda: self.call(function_name, data, **kwargs))
 
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickle as an empty pool made the same way (see the class docstring).
+
+        Raises:
+            pickle.PicklingError: a keyword argument for the instances cannot be pickled.
+            UsageError: the pool is closed.
+        """
+        if self._closed:
+            raise errors.UsageError("cannot pickle a closed pool")
+        for key, value in self._kwargs.items():
+            _pickling.check(f"the {key} of the pool's plugins", value)
+        return (_pool, (self.compiled, self.max_instances, dict(self._kwargs)))
+
     @property
     def count(self) -> int:
         """Instances created so far (idle or in use)."""
@@ -119,3 +136,8 @@ class PluginPool:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def _pool(compiled: CompiledPlugin, max_instances: int, kwargs: Dict[str, Any]) -> PluginPool:
+    """Unpickle a PluginPool."""
+    return PluginPool(compiled, max_instances, **kwargs)

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
-from . import errors
+from . import _pickling, errors
 from ._callbacks import PluginContext, context_of
 from ._native import ffi, lib
 
@@ -84,6 +84,19 @@ class WASI:
                                  "callable")
         self.stdout = stdout
         self.stderr = stderr
+
+    def __reduce__(self) -> Any:
+        """Pickle the settings; a stdout/stderr callable by reference (as pickle handles
+        functions).  Captured output is the plugin's, not part of the settings.
+
+        Raises:
+            pickle.PicklingError: a stdout/stderr callable cannot be pickled (named).
+        """
+        for name, value in (("stdout", self.stdout), ("stderr", self.stderr)):
+            if callable(value):
+                _pickling.check(f"the WASI {name} callable", value)
+        env = dict(e.decode("utf-8").split("=", 1) for e in self.env)
+        return (WASI, (self.args, env, self.stdin, self.stdout, self.stderr))
 
     def _apply(self, ptr: Any, ctx: PluginContext) -> None:
         """Configure a freshly created plugin."""
