@@ -29,7 +29,7 @@ N = 1000
 @pytest.fixture(scope="module")
 def client():
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=None, silence_logs=logging.ERROR)
+                                       dashboard_address=None, silence_logs=logging.CRITICAL)
     with cluster, distributed.Client(cluster) as client:
         client.wait_for_workers(2, timeout=60)
         yield client
