@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import pickle
 import threading
+import time
 
 import pytest
 
@@ -120,6 +121,38 @@ def test_the_original_is_unchanged_and_both_run_on():
     assert u64s(again.call("count")) == [1]
     plugin.close()
     assert u64s(again.call("count")) == [2]
+
+
+def test_out_of_band_buffers_carry_the_module():
+    """Protocol 5 with a buffer callback (as Dask sends frames): the module goes out of band,
+    not copied into the pickle stream."""
+    data = fanout.kitchen()
+    for obj in (CompiledPlugin(data), extism.Plugin(data, config={"vowels": "xyz"})):
+        buffers = []
+        payload = pickle.dumps(obj, 5, buffer_callback=buffers.append)
+        assert len(payload) < 1000 and [bytes(b.raw()) for b in buffers] == [data]
+        again = pickle.loads(payload, buffers=[memoryview(bytearray(data))])
+        plugin = again if isinstance(again, extism.Plugin) else again.instantiate()
+        reference = obj if isinstance(obj, extism.Plugin) else obj.instantiate()
+        assert outputs(plugin) == outputs(reference)
+
+
+def test_pickling_beside_a_running_call():
+    plugin = extism.Plugin(wasm("spin"))
+    done = []
+    runner = threading.Thread(target=lambda: done.append(outcome(plugin, "forever")))
+    runner.start()
+    try:
+        time.sleep(0.05)
+        again = roundtrip(plugin)  # the running call neither blocks nor travels
+        n = (1000).to_bytes(8, "little")
+        assert u64s(again.call("spin", n)) == [1000]
+    finally:
+        handle = plugin.cancel_handle()
+        while runner.is_alive():  # (a cancel before the call started is not remembered)
+            handle.cancel()
+            runner.join(0.05)
+    assert done and done[0][1] == "CancelledError"
 
 
 def test_copy_refuses_a_plugin_and_shares_a_compiled_plugin():
