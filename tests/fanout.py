@@ -1,5 +1,5 @@
 """Module-level pieces for the pickling, process-pool and Dask tests (tests/unit/test_pickle.py,
-tests/distributed/): pickle sends functions by reference, so whatever runs in another process -
+tests/dask_cluster/): pickle sends functions by reference, so whatever runs in another process -
 host functions, loggers, transports, the task functions themselves - must be importable there
 by its module and name.  This module is: the test process hands its sys.path (which holds
 tests/, for conftest.py) to the processes it spawns, and Dask's worker processes get it the
