@@ -1,5 +1,5 @@
 /* compiled.c: compiled plugins (compiled.h) - read the manifest once, load and hash-check the
- * modules, name them (spec 6.4), validate, scan and parse them, and resolve every import (host
+ * modules, name them (spec 6.4), validate and describe them (once), parse them, and resolve every import (host
  * functions first: they may replace kernel and WASI functions; then the kernel, WASI, and the
  * other modules by name).  One load error lists every unresolved import at once.
  * May call: manifest.h, validate.h, module_info.h, hostfn.h, kernel.h (the kernel's import
@@ -311,9 +311,7 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
-        exn_status_t st = exn_validate(def->wasm, def->wasm_len, why, sizeof why);
-        if (st == EXN_OK)
-            st = exn_module_scan(def->wasm, def->wasm_len, &def->info, why, sizeof why);
+        exn_status_t st = exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
         if (st == EXN_OK)
             st = parse(def, why, sizeof why);
         if (st) {

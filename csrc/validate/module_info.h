@@ -1,10 +1,15 @@
-/* module_info.h: what the core needs to know about a wasm module before wasm3 sees it: its
- * function types, imports, exports, memory limits and start function.
+/* module_info.h: the module description - everything about a wasm module the rest of the core
+ * needs (types, imports, functions and where their bodies are, tables, memories, globals with
+ * their initialisers, exports, element and data segments, start function, custom sections,
+ * the features it uses), decoded once, by the validator in the same pass that validates
+ * (exn_validate_module, validate.h), and never again: the runtime resolves imports and calls
+ * exports from it, the engines compile from it.
  *
  * wasm3 0.5.0 looks functions up by any of their names - including debug names from the "name"
  * section - so a plugin could be called through a function it never exported.  Calls go through
- * the export table read here instead, and imports are listed from here so that a load error can
- * name every unresolved module::name at once. */
+ * the export table here instead, and imports are listed from here so that a load error can
+ * name every unresolved module::name at once.
+ * May call: support/internal.h; module_info.c the allocator and wasm_read.h. */
 #ifndef EXN_MODULE_INFO_H
 #define EXN_MODULE_INFO_H
 
@@ -46,12 +51,17 @@ typedef struct {
     uint64_t min, max; /* in 64 KiB pages */
 } exn_memtype_t;
 
+/* Constant expressions are kept as the range of their bytes, the final `end` included; evaluate
+ * them with exn_const_eval. */
 typedef struct {
     uint8_t type; /* value type byte */
     bool mut;
     exn_range_t init; /* constant expression (defined globals; len 0 for imports) */
 } exn_globaltype_t;
 
+/* Names are C strings (owned by the description): a NUL inside a name - valid wasm that no C
+ * caller can spell - is stored as the two bytes C0 80, which never occur in UTF-8, so a name
+ * with one cannot equal any other name. */
 typedef struct {
     char *module, *name;
     uint8_t kind;
@@ -126,7 +136,7 @@ typedef struct {
     uint32_t n_memories, n_memory_imports;
     exn_globaltype_t *globals; /* imports first */
     uint32_t n_globals, n_global_imports;
-    exn_export_t *exports; /* sorted by name */
+    exn_export_t *exports; /* sorted by name (strcmp), then kind: exn_module_export */
     uint32_t n_exports;
     exn_elem_t *elems;
     uint32_t n_elems;
@@ -134,19 +144,17 @@ typedef struct {
     uint32_t n_datas;
     bool has_start;
     uint32_t start;
-    exn_range_t name_section;      /* the "name" custom section's payload (len 0: none) */
-    exn_range_t producers_section; /* the "producers" custom section's payload */
+    exn_range_t name_section;      /* the first "name" custom section's payload (after its
+                                    * name; len 0: none).  Not validated: a malformed one is
+                                    * no error, readers must check what they read */
+    exn_range_t producers_section; /* the first "producers" custom section's payload */
     uint32_t features;             /* EXN_FEATURE_* */
     /* memory 0, for the many callers that need only that */
     bool has_memory, memory_imported, memory_has_max;
     uint32_t memory_min, memory_max;
 } exn_module_info_t;
 
-/** Read the module's structure.  Returns EXN_OK, EXN_ERR_LOAD ("malformed wasm at offset N:
- *  reason") or EXN_ERR_NOMEM. */
-EXN_INTERNAL exn_status_t exn_module_scan(const uint8_t *bytes, size_t len,
-                                          exn_module_info_t *out, char *errbuf,
-                                          size_t errbuf_len);
+/** Free what the description owns and zero it (a zeroed description is fine too). */
 EXN_INTERNAL void exn_module_info_free(exn_module_info_t *info);
 
 /** Evaluate the constant expression `expr` of a validated module: t.const, ref.null, ref.func,

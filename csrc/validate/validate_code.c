@@ -11,7 +11,7 @@
  * each distinct target frame once.  Local types are expanded into an array for at most
  * 4 bytes of array per body byte; indices past it are found by binary search over the
  * declarations, so a body declaring 2^32-1 locals costs nothing.
- * May call: wasm_read.h, module_info.h (type names), the allocator. */
+ * May call: wasm_read.h, module_info.h (type names), the allocator - nothing of validate.c. */
 #include "validate_code.h"
 
 #include <stdio.h>
@@ -55,6 +55,7 @@ struct exn_vcode {
     uint8_t *group_type;
     uint32_t groups_cap;
     uint64_t stamp; /* br_tables seen: 64 bits never wrap */
+    uint32_t features; /* EXN_FEATURE_* used by the bodies checked so far */
 };
 
 typedef struct {
@@ -216,6 +217,19 @@ const char *exn_valtype_feature(uint8_t b)
 static size_t off(const fv_t *v, const uint8_t *at)
 {
     return (size_t)(at - v->c->module);
+}
+
+bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset, const char *fmt, ...)
+{
+    if (e->status == EXN_OK) {
+        e->status = status;
+        e->offset = offset;
+        va_list ap;
+        va_start(ap, fmt);
+        exn_vfmt(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    return false;
 }
 
 #define FAIL(v, ...) exn_verror((v)->e, EXN_ERR_LOAD, off(v, (v)->op_at), __VA_ARGS__)
@@ -456,6 +470,8 @@ static bool read_blocktype(fv_t *v, const uint8_t **params, uint32_t *np,
     if (x >= v->c->n_types)
         return FAIL_AT(v, at, "unknown type %u", (unsigned)x);
     const exn_vfunctype_t *t = &v->c->types[x];
+    if (t->n_params || t->n_results > 1)
+        v->s->features |= EXN_FEATURE_MULTI_VALUE;
     *params = t->params;
     *np = t->n_params;
     *results = t->results;
@@ -533,6 +549,8 @@ static bool read_locals(fv_t *v, const exn_vfunctype_t *ft)
             return false;
         if (!exn_vcheck_valtype(v->e, v->c, r->p - 1, t))
             return false;
+        if (t == FUNCREF || t == EXTERNREF)
+            s->features |= EXN_FEATURE_REFERENCE_TYPES;
         total += count;
         if (total > UINT32_MAX)
             return FAIL_AT(v, at, "too many locals");
@@ -687,6 +705,9 @@ static bool prefixed_fc(fv_t *v)
     uint32_t sub, x, y;
     if (!exn_wread_u32(&v->r, &sub))
         return false;
+    v->s->features |= sub < 8    ? EXN_FEATURE_SAT_TRUNC
+                      : sub < 15 ? EXN_FEATURE_BULK_MEMORY
+                                 : EXN_FEATURE_REFERENCE_TYPES;
     if (sub < 8)
         return pop_t(v, TRUNC_SAT[sub][0]) && push(v, TRUNC_SAT[sub][1]);
     switch (sub) {
@@ -739,6 +760,8 @@ static bool check_expr(fv_t *v)
             const uint8_t *sig = NUMERIC[op - 0x45];
             if (!pop_t(v, sig[0]) || (sig[1] == 2 && !pop_t(v, sig[0])) || !push(v, sig[2]))
                 return false;
+            if (EXN_UNLIKELY(op >= 0xC0))
+                v->s->features |= EXN_FEATURE_SIGN_EXT;
             continue;
         }
         if (op >= 0x28 && op <= 0x3E) {
@@ -839,7 +862,10 @@ static bool check_expr(fv_t *v)
             ok = pop_any(v, &t);
             break;
         case 0x1B: ok = select_op(v, false); break;
-        case 0x1C: ok = select_op(v, true); break;
+        case 0x1C:
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
+            ok = select_op(v, true);
+            break;
         case 0x20: /* local.get */
             ok = local_type(v, &t) && push(v, t);
             break;
@@ -864,9 +890,11 @@ static bool check_expr(fv_t *v)
             ok = pop_t(v, c->globals[x].type);
             break;
         case 0x25: /* table.get */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             ok = table_index(v, &x) && pop_t(v, I32) && push(v, c->tables[x]);
             break;
         case 0x26: /* table.set */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             ok = table_index(v, &x) && pop_t(v, c->tables[x]) && pop_t(v, I32);
             break;
         case 0x3F: /* memory.size 0 */
@@ -890,6 +918,7 @@ static bool check_expr(fv_t *v)
             ok = exn_wread_bytes(r, op == 0x43 ? 4 : 8, &ps) && push(v, op == 0x43 ? F32 : F64);
             break;
         case 0xD0: /* ref.null t */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!exn_wread_u8(r, &t))
                 return false;
             if (t != FUNCREF && t != EXTERNREF) {
@@ -900,6 +929,7 @@ static bool check_expr(fv_t *v)
             ok = push(v, t);
             break;
         case 0xD1: /* ref.is_null */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!pop_any(v, &t))
                 return false;
             if (t != FUNCREF && t != EXTERNREF && t != T_UNKNOWN)
@@ -908,6 +938,7 @@ static bool check_expr(fv_t *v)
             ok = push(v, I32);
             break;
         case 0xD2: /* ref.func f */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!exn_wread_u32(r, &x))
                 return false;
             if (x >= c->n_funcs)
@@ -956,6 +987,11 @@ exn_vcode_t *exn_vcode_new(void)
     s->vals_cap = 1024;
     s->frames_cap = 64;
     return s;
+}
+
+uint32_t exn_vcode_features(const exn_vcode_t *s)
+{
+    return s->features;
 }
 
 void exn_vcode_free(exn_vcode_t *s)
