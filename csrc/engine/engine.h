@@ -95,6 +95,16 @@ typedef struct {
  * slots[0 .. n_results).  Returns NULL, or a trap that stops the guest (passed up unchanged). */
 typedef exn_trap_t (*exn_hostcall_fn)(const exn_caller_t *caller, uint64_t *slots);
 
+/* Import functions of one signature shape are declared with EXN_IMPORT(name) (the kernel's,
+ * WASI's): `caller` and `sp` (the slots); their result's slot is sp[0] and argument i is
+ * sp[i + n_results] - written with these helpers, which take the slot index directly. */
+#define EXN_IMPORT(name) EXN_INTERNAL exn_trap_t name(const exn_caller_t *caller, uint64_t *sp)
+
+static inline uint64_t exn_arg_u64(const uint64_t *sp, int i) { return exn_slot_u64(&sp[i]); }
+static inline uint32_t exn_arg_u32(const uint64_t *sp, int i) { return exn_slot_u32(&sp[i]); }
+static inline void exn_ret_u64(uint64_t *sp, uint64_t v) { exn_slot_set_u64(&sp[0], v); }
+static inline void exn_ret_u32(uint64_t *sp, uint32_t v) { exn_slot_set_u32(&sp[0], v); }
+
 /* One import of a module, resolved.  Only functions today; memories, tables and globals shared
  * between the modules of a manifest (issue 17) add kinds here. */
 typedef struct {

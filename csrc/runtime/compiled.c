@@ -8,6 +8,7 @@
 #include "compiled.h"
 
 #include "hostfn.h"
+#include "http/http.h"
 #include "kernel/kernel.h"
 #include "validate/validate.h"
 #include "wasi/wasi.h"
@@ -100,8 +101,11 @@ exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c, const exn_
     memset(&t, 0, sizeof t);
     if (im->kind != EXN_EXTERN_FUNC)
         return t;
-    if ((t.fn = exn_hostfn_find(c->fns, c->n_fns, im->module, im->name)) != NULL) {
+    size_t fn_index = exn_hostfn_find(c->fns, c->n_fns, im->module, im->name);
+    if (fn_index < c->n_fns) {
         t.kind = EXN_IMPORT_HOST;
+        t.fn = c->fns[fn_index];
+        t.fn_index = fn_index;
     } else if (strcmp(im->module, "extism:host/env") == 0) {
         if ((t.kernel = exn_kernel_find(im->name)) != NULL)
             t.kind = EXN_IMPORT_KERNEL;
@@ -338,7 +342,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
 
     EXN_TRY(exn_manifest_from_input(data, len, &manifest, errbuf, errbuf_len));
     have_manifest = true;
-    EXN_TRY(exn_manifest_load(&manifest, errbuf, errbuf_len));
+    EXN_TRY(exn_manifest_load(&manifest, exn_http_fetch_source, NULL, errbuf, errbuf_len));
 
     c = exn_calloc(1, sizeof *c);
     if (!c) {

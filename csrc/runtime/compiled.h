@@ -27,6 +27,7 @@ typedef enum {
 typedef struct {
     exn_import_kind_t kind;
     const ExtismFunction *fn;
+    size_t fn_index; /* of fn in the compiled plugin's fns */
     const struct exn_kernel_import *kernel;
     const struct exn_wasi_import *wasi;
     size_t module;

@@ -6,13 +6,14 @@
  * it) and every plugin that links it holds one, so the same function may serve several plugins
  * and its free_user_data runs exactly once, when the last reference goes - also when plugin
  * creation fails.  Engines have no destroy hook for import environments; this file owns that.
- * May call: plugin.h (the current plugin, kernel memory), module_info.h (types). */
+ * A host function sees the plugin calling it as an ExtismCurrentPlugin: the plugin's kernel
+ * context (kernel/kernel.h), never the plugin itself.
+ * May call: kernel.h (the context), kernel_mem.h, engine.h, module_info.h (types), json.h. */
 #include "hostfn.h"
 
 #include <stdio.h>
 
 #include "support/json.h"
-#include "plugin.h"
 
 static const char DEFAULT_NAMESPACE[] = "extism:host/user";
 
@@ -147,14 +148,13 @@ void extism_function_set_namespace(ExtismFunction *f, const char *namespace_)
     }
 }
 
-ExtismFunction *exn_hostfn_find(ExtismFunction *const *fns, size_t n, const char *module,
-                                const char *name)
+size_t exn_hostfn_find(ExtismFunction *const *fns, size_t n, const char *module, const char *name)
 {
     for (size_t i = n; i-- > 0;) {
         if (strcmp(fns[i]->ns, module) == 0 && strcmp(fns[i]->name, name) == 0)
-            return fns[i];
+            return i;
     }
-    return NULL;
+    return n;
 }
 
 bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype_t *t)
@@ -200,7 +200,7 @@ static void set_slot_f32(uint64_t *slot, float f)
 }
 
 /* The exn_host_fn convention: integers as int64, floats as the bits of a double. */
-static exn_trap_t call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, uint64_t *args)
+static exn_trap_t call_flat(ExtismFunction *f, exn_kernel_t *k, uint64_t *sp, uint64_t *args)
 {
     int64_t slots[2 * EXN_HOSTFN_MAX_VALUES];
     for (uint32_t i = 0; i < f->n_params; i++) {
@@ -216,10 +216,10 @@ static exn_trap_t call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, ui
     }
     for (uint32_t i = 0; i < f->n_results; i++)
         slots[f->n_params + i] = 0;
-    p->host_failed = false;
-    f->flat(f->user_data, (ExtismCurrentPlugin *)(void *)p, slots);
-    if (p->host_failed) {
-        p->host_failed = false;
+    k->host_failed = false;
+    f->flat(f->user_data, (ExtismCurrentPlugin *)(void *)k, slots);
+    if (k->host_failed) {
+        k->host_failed = false;
         return exn_trap_host;
     }
     for (uint32_t i = 0; i < f->n_results; i++) {
@@ -237,15 +237,16 @@ static exn_trap_t call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, ui
     return NULL;
 }
 
-/* Every host-function import lands here (its environment is the ExtismFunction).  Slots:
+/* Every host-function import lands here (its environment is an exn_hostfn_env_t).  Slots:
  * results first, then the arguments, one 64-bit slot each (engine.h). */
 exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp)
 {
-    ExtismFunction *f = caller->env;
-    ExtismPlugin *p = exn_plugin_of(caller);
+    const exn_hostfn_env_t *env = caller->env;
+    ExtismFunction *f = env->fn;
+    exn_kernel_t *k = env->kernel;
     uint64_t *args = sp + f->n_results;
     if (f->flat)
-        return call_flat(f, p, sp, args);
+        return call_flat(f, k, sp, args);
     ExtismVal in[EXN_HOSTFN_MAX_VALUES], out[EXN_HOSTFN_MAX_VALUES];
     for (uint32_t i = 0; i < f->n_params; i++) {
         in[i].t = f->types[i];
@@ -260,10 +261,10 @@ exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp)
         out[i].t = f->types[f->n_params + i];
         out[i].v.i64 = 0;
     }
-    p->host_failed = false;
-    f->fn((ExtismCurrentPlugin *)(void *)p, in, f->n_params, out, f->n_results, f->user_data);
-    if (p->host_failed) {
-        p->host_failed = false;
+    k->host_failed = false;
+    f->fn((ExtismCurrentPlugin *)(void *)k, in, f->n_params, out, f->n_results, f->user_data);
+    if (k->host_failed) {
+        k->host_failed = false;
         return exn_trap_host;
     }
     /* whatever the function left in each union is read with the declared type */
@@ -280,9 +281,10 @@ exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp)
 
 /* ---- ExtismCurrentPlugin: a host function's view of the plugin calling it ------------------- */
 
-static ExtismPlugin *current(ExtismCurrentPlugin *cur)
+/* An ExtismCurrentPlugin is the plugin's kernel context. */
+static exn_kernel_t *current(ExtismCurrentPlugin *cur)
 {
-    return (ExtismPlugin *)(void *)cur;
+    return (exn_kernel_t *)(void *)cur;
 }
 
 uint8_t *extism_current_plugin_memory(ExtismCurrentPlugin *plugin)
@@ -320,9 +322,9 @@ void exn_current_plugin_fail(ExtismCurrentPlugin *plugin, const char *message)
 {
     if (!plugin)
         return;
-    ExtismPlugin *p = current(plugin);
-    p->host_failed = true;
-    exn_fmt(p->trap_msg, sizeof p->trap_msg, "%s", message ? message : "host function failed");
+    exn_kernel_t *k = current(plugin);
+    k->host_failed = true;
+    exn_fmt(k->trap_msg, sizeof k->trap_msg, "%s", message ? message : "host function failed");
 }
 
 exn_status_t exn_current_plugin_set_error(ExtismCurrentPlugin *plugin, const char *message,

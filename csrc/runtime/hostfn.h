@@ -4,6 +4,7 @@
 #define EXN_HOSTFN_H
 
 #include "engine/engine.h"
+#include "kernel/kernel.h"
 #include "support/internal.h"
 #include "validate/module_info.h"
 
@@ -27,10 +28,10 @@ EXN_INTERNAL void exn_hostfn_retain(ExtismFunction *f);
 /** Drop a reference; the last one runs free_user_data (exactly once) and frees the function. */
 EXN_INTERNAL void exn_hostfn_release(ExtismFunction *f);
 
-/** The function among `fns` that provides import module::name (the last one wins, as in the
- *  official runtime), or NULL. */
-EXN_INTERNAL ExtismFunction *exn_hostfn_find(ExtismFunction *const *fns, size_t n,
-                                             const char *module, const char *name);
+/** The index of the function among `fns` that provides import module::name (the last one
+ *  wins, as in the official runtime), or n. */
+EXN_INTERNAL size_t exn_hostfn_find(ExtismFunction *const *fns, size_t n, const char *module,
+                                    const char *name);
 
 /** True if `f` has exactly the wasm type `t`. */
 EXN_INTERNAL bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype_t *t);
@@ -38,7 +39,14 @@ EXN_INTERNAL bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype
 /** Write `f`'s type like "(i64) -> (i64)". */
 EXN_INTERNAL void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len);
 
-/** The import function of every host function (its environment is the ExtismFunction). */
+/* A host function's context in one plugin: the function, and the kernel context the host
+ * function sees as its ExtismCurrentPlugin. */
+typedef struct {
+    ExtismFunction *fn;
+    exn_kernel_t *kernel;
+} exn_hostfn_env_t;
+
+/** The import function of every host function (its environment is an exn_hostfn_env_t). */
 EXN_INTERNAL exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp);
 
 #endif

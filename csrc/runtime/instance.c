@@ -14,7 +14,7 @@
 #include "wasi/wasi.h"
 
 struct exn_link {
-    ExtismPlugin *plugin;
+    exn_kernel_t *kernel; /* where to say why a call cannot be made */
     exn_module_t *target;
     uint32_t index; /* function index in the target module */
 };
@@ -28,10 +28,10 @@ static exn_trap_t module_call(const exn_caller_t *caller, uint64_t *slots)
     const exn_link_t *link = caller->env;
     exn_module_t *target = link->target;
     if (!target->inst)
-        return exn_plugin_kernel_trap(link->plugin,
-                                      "module %s is not instantiated yet (an import cycle used "
-                                      "by a start function)",
-                                      target->def->name);
+        return exn_kernel_trap(link->kernel,
+                               "module %s is not instantiated yet (an import cycle used by a "
+                               "start function)",
+                               target->def->name);
     const exn_functype_t *t = exn_module_func_type(&target->def->info, link->index);
     uint64_t values[EXN_MAX_LINK_VALUES];
     memcpy(values, slots + t->n_results, t->n_params * sizeof *values);
@@ -80,13 +80,19 @@ static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m)
         switch (t->kind) {
         case EXN_IMPORT_HOST:
             v->fn = exn_hostfn_call;
-            v->env = (void *)t->fn;
+            v->env = &p->host_envs[t->fn_index];
             break;
-        case EXN_IMPORT_KERNEL: v->fn = t->kernel->fn; break;
-        case EXN_IMPORT_WASI: v->fn = t->wasi->fn; break;
+        case EXN_IMPORT_KERNEL:
+            v->fn = t->kernel->fn;
+            v->env = &p->kernel;
+            break;
+        case EXN_IMPORT_WASI:
+            v->fn = t->wasi->fn;
+            v->env = p->wasi;
+            break;
         case EXN_IMPORT_MODULE: {
             exn_link_t *link = &m->links[m->n_links++];
-            link->plugin = p;
+            link->kernel = &p->kernel;
             link->target = &p->mods[t->module];
             link->index = t->index;
             v->fn = module_call;
@@ -142,7 +148,7 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
         exn_trap_t trap = exn_module_call(m, info->start, none);
         if (trap) {
             exn_fmt(errbuf, errbuf_len, "the start function of module %s failed: %s",
-                    m->def->name, trap == exn_trap_kernel ? p->trap_msg : trap);
+                    m->def->name, trap == exn_trap_kernel ? p->kernel.trap_msg : trap);
             return EXN_ERR_LOAD;
         }
     }

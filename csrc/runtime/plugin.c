@@ -5,7 +5,8 @@
  * (module names) and 7 (timeouts, cancellation).  Calls on one plugin are serialized by its
  * lock; a call re-entering a plugin that is already running on the same thread fails instead
  * of deadlocking.
- * May call: compiled.h, instance.h, kernel.h (kernel memory), wasi/wasi.h, watchdog.h, os.h. */
+ * May call: compiled.h, instance.h, hostfn.h, engine.h, kernel.h (the kernel context: memory,
+ * vars, config, logging, HTTP), wasi/wasi.h, watchdog.h, os.h. */
 #include "plugin.h"
 
 #include <stdio.h>
@@ -67,15 +68,6 @@ static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
     exn_plugin_set_errmsg(p, buf, strlen(buf));
 }
 
-exn_trap_t exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    exn_vfmt(p->trap_msg, sizeof p->trap_msg, fmt, ap);
-    va_end(ap);
-    return exn_trap_kernel;
-}
-
 /* ---- creation --------------------------------------------------------------------------------- */
 
 exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin **out_plugin,
@@ -99,23 +91,39 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     exn_compiled_retain(c);
     p->compiled = c;
     p->cancel.state = &p->call_state;
-    p->log_level = EXN_LOG_OFF;
-    p->call_log_level = EXN_LOG_ASK;
-    exn_strmap_init(&p->vars);
-    exn_strmap_init(&p->config);
-    exn_strmap_init(&p->http_headers);
-    for (size_t i = 0; i < c->config.cap; i++) {
-        const exn_strmap_entry_t *e = &c->config.slots[i];
-        if (e->key)
-            EXN_TRY(exn_strmap_set(&p->config, e->key, e->key_len, e->value, e->value_len));
-    }
-    if (exn_os_random(p->id, sizeof p->id) != 0) {
+    uint8_t id[16];
+    if (exn_os_random(id, sizeof id) != 0) {
         exn_fmt(errbuf, errbuf_len, "the system random number generator failed");
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
-    p->id[6] = (uint8_t)((p->id[6] & 0x0F) | 0x40); /* UUID version 4 */
-    p->id[8] = (uint8_t)((p->id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    id[6] = (uint8_t)((id[6] & 0x0F) | 0x40); /* UUID version 4 */
+    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+
+    /* the kernel: 16 pages of memory at start, growing by at most max_pages pages (spec 7.4) */
+    exn_kernel_config_t kc;
+    memset(&kc, 0, sizeof kc);
+    uint64_t kernel_pages =
+        EXN_KMEM_INITIAL_PAGES + (c->has_max_pages ? c->max_pages : KERNEL_PAGES_BEYOND_START);
+    kc.memory_limit_bytes = kernel_pages * EXN_KMEM_PAGE;
+    kc.max_var_bytes = c->max_var_bytes;
+    kc.max_http_response_bytes = c->max_http_response_bytes;
+    kc.allowed_hosts = c->allowed_hosts;
+    kc.n_allowed_hosts = c->n_allowed_hosts;
+    kc.config = &c->config;
+    kc.call_state = &p->call_state;
+    kc.id = id;
+    EXN_TRY(exn_kernel_init(&p->kernel, &kc));
+    if (c->n_fns) {
+        if (!(p->host_envs = exn_calloc(c->n_fns, sizeof *p->host_envs))) {
+            st = EXN_ERR_NOMEM;
+            goto cleanup;
+        }
+        for (size_t i = 0; i < c->n_fns; i++) {
+            p->host_envs[i].fn = c->fns[i];
+            p->host_envs[i].kernel = &p->kernel;
+        }
+    }
 
     p->mods = exn_calloc(c->n_defs, sizeof *p->mods);
     p->order = exn_calloc(c->n_defs, sizeof *p->order);
@@ -129,14 +137,9 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     p->main = &p->mods[c->main];
 
     if (c->with_wasi)
-        EXN_TRY(exn_wasi_new(c->allowed_paths, c->n_allowed_paths, &p->wasi, errbuf, errbuf_len));
-    /* kernel memory: 16 pages at start, growing by at most max_pages pages (spec 7.4) */
-    uint64_t kernel_pages =
-        EXN_KMEM_INITIAL_PAGES + (c->has_max_pages ? c->max_pages : KERNEL_PAGES_BEYOND_START);
-    if (exn_kmem_init(&p->kmem, kernel_pages * EXN_KMEM_PAGE) != EXN_OK) {
-        st = EXN_ERR_NOMEM;
-        goto cleanup;
-    }
+        EXN_TRY(exn_wasi_new(c->allowed_paths, c->n_allowed_paths, &p->call_state,
+                             p->kernel.trap_msg, sizeof p->kernel.trap_msg, &p->wasi, errbuf,
+                             errbuf_len));
     EXN_TRY(exn_instances_new(p, errbuf, errbuf_len));
     EXN_TRY(exn_plugin_set_errmsg(p, "", 0));
     *out_plugin = p;
@@ -176,12 +179,11 @@ static void release(ExtismPlugin *p)
     p->mods = p->main = NULL;
     p->order = NULL;
     p->n_mods = 0;
-    exn_kmem_free(&p->kmem);
-    exn_strmap_clear(&p->vars);
-    exn_strmap_clear(&p->config);
-    exn_strmap_clear(&p->http_headers);
+    exn_kernel_free(&p->kernel);
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
+    exn_free(p->host_envs);
+    p->host_envs = NULL;
     exn_compiled_release(p->compiled);
     p->compiled = NULL;
     p->output = NULL;
@@ -224,8 +226,10 @@ void extism_plugin_free(ExtismPlugin *p)
 static exn_status_t classify(ExtismPlugin *p, exn_trap_t r, bool returns_i32,
                              const uint64_t *result, int32_t *rc)
 {
-    exn_kmem_t *k = &p->kmem;
+    exn_kmem_t *k = &p->kernel.kmem;
     bool exited = r == exn_trap_exit;
+    if (exited)
+        p->exit_code = p->wasi ? exn_wasi_exit_code(p->wasi) : 0;
     if (!r) {
         *rc = returns_i32 ? (int32_t)exn_slot_u32(result) : 0;
     } else {
@@ -251,14 +255,15 @@ static exn_status_t classify(ExtismPlugin *p, exn_trap_t r, bool returns_i32,
     }
     if (r) {
         exn_status_t st = EXN_ERR_TRAP;
+        const char *msg = p->kernel.trap_msg; /* (WASI's imports write there too) */
         if (r == exn_trap_kernel) {
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
         } else if (r == exn_trap_host) {
             st = EXN_ERR_HOST;
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
         } else if (r == exn_trap_http) {
             st = EXN_ERR_HTTP;
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
         } else if (r == exn_trap_interrupted) {
             bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
             st = timeout ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
@@ -293,8 +298,8 @@ static exn_status_t restart(ExtismPlugin *p)
     p->restart = false;
     p->last_export = NULL; /* (the table itself is unchanged, but be plain about it) */
     exn_instances_free(p);
-    exn_strmap_clear(&p->vars);
-    exn_kmem_reset(&p->kmem);
+    exn_strmap_clear(&p->kernel.vars);
+    exn_kmem_reset(&p->kernel.kmem);
     if (p->wasi)
         exn_wasi_reset(p->wasi);
     exn_status_t st = exn_instances_new(p, errbuf, sizeof errbuf);
@@ -339,9 +344,10 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
         p->last_returns_i32 = t->n_results == 1;
     }
 
-    exn_kmem_reset(&p->kmem);
-    p->call_log_level = EXN_LOG_ASK;
-    p->host_context = host_context;
+    exn_kernel_t *k = &p->kernel;
+    exn_kmem_reset(&k->kmem);
+    k->call_log_level = EXN_LOG_ASK;
+    k->host_context = host_context;
     exn_instances_enter(p);
     const char *what = "";
     bool initialising = !p->initialized;
@@ -354,24 +360,24 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
             exn_fmt(reason, sizeof reason, "initialising the plugin (%s): %s", what, p->errmsg);
             exn_plugin_set_errmsg(p, reason, strlen(reason));
             p->restart = true; /* try again on fresh instances */
-            p->host_context = NULL;
+            k->host_context = NULL;
             return st;
         }
     }
     if (initialising)
-        exn_kmem_reset(&p->kmem); /* what the initialisers allocated is gone, as for a call */
+        exn_kmem_reset(&k->kmem); /* what the initialisers allocated is gone, as for a call */
 
     if (input_len) {
         bool failed;
-        uint64_t h = exn_kmem_alloc_copy(&p->kmem, input, input_len, &failed);
+        uint64_t h = exn_kmem_alloc_copy(&k->kmem, input, input_len, &failed);
         if (failed) {
             set_errmsgf(p, "failed to allocate extism memory for %zu bytes of input", input_len);
             p->has_error = true;
-            p->host_context = NULL;
+            k->host_context = NULL;
             return EXN_ERR_NOMEM;
         }
-        p->kmem.input = h;
-        p->kmem.input_len = input_len;
+        k->kmem.input = h;
+        k->kmem.input_len = input_len;
     }
 
     /* the deadline counts from here: initialisation and input copying are not timed */
@@ -383,12 +389,12 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     exn_deadline_t deadline = {0};
     if (timed) {
         uint64_t now = exn_os_monotonic_ns();
-        p->deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+        k->deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
         if (exn_watchdog_arm(&deadline, &p->call_state, exn_atomic_load_u32(&p->call_state),
-                             p->deadline_ns) != EXN_OK) {
+                             k->deadline_ns) != EXN_OK) {
             set_errmsgf(p, "cannot start the timeout thread");
             p->has_error = true;
-            p->host_context = NULL;
+            k->host_context = NULL;
             return EXN_ERR_NOMEM;
         }
     }
@@ -396,15 +402,15 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     r = exn_module_call(p->main, e->index, result);
     if (timed)
         exn_watchdog_disarm(&deadline);
-    p->deadline_ns = 0;
-    p->host_context = NULL;
+    k->deadline_ns = 0;
+    k->host_context = NULL;
     if (p->last_is_start || is_engine_error(r))
         p->restart = true;
 
     st = classify(p, r, p->last_returns_i32, result, &out->rc);
-    if (p->kmem.output_len) {
-        p->output = exn_kmem_base(&p->kmem) + p->kmem.output;
-        p->output_len = p->kmem.output_len;
+    if (k->kmem.output_len) {
+        p->output = exn_kmem_base(&k->kmem) + k->kmem.output;
+        p->output_len = k->kmem.output_len;
     }
     return st;
 }
@@ -436,7 +442,7 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
     running = &frame;
 
     p->exit_code = 0;
-    p->trap_msg[0] = '\0';
+    p->kernel.trap_msg[0] = '\0';
     p->has_error = false;
     p->output = NULL;
     p->output_len = 0;
@@ -521,12 +527,28 @@ exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_
     if (p->closed)
         st = EXN_ERR_MISUSE;
     else if (value)
-        st = exn_strmap_set(&p->config, key ? key : "", key_len, value, value_len);
+        st = exn_strmap_set(&p->kernel.config, key ? key : "", key_len, value, value_len);
     else
-        exn_strmap_delete(&p->config, key ? key : "", key_len);
+        exn_strmap_delete(&p->kernel.config, key ? key : "", key_len);
     if (!inside)
         exn_os_mutex_unlock(p->lock);
     return st;
+}
+
+/* ---- what the contexts of the imports start from ------------------------------------------- */
+
+void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn, void *userdata)
+{
+    if (p)
+        exn_kernel_set_logger(&p->kernel, level, fn, userdata);
+}
+
+void exn_plugin_set_http_transport(ExtismPlugin *p, exn_http_transport_fn fn, void *userdata)
+{
+    if (p) {
+        p->kernel.transport = fn;
+        p->kernel.transport_userdata = userdata;
+    }
 }
 
 /* ---- WASI configuration ---------------------------------------------------------------------- */

@@ -1,6 +1,7 @@
 /* json.c: strict recursive-descent JSON reader into an arena (see json.h).
  * Hostile input is expected: every read is bounds-checked, nesting is capped at MAX_DEPTH, and
- * sizes are checked before arithmetic. */
+ * sizes are checked before arithmetic.
+ * May call: the allocator (internal.h). */
 #include "json.h"
 
 #include <stdio.h>

@@ -1,7 +1,8 @@
 /* wasi/args.c: args_sizes_get and args_get - the command line the host configured
- * (exn_plugin_wasi_args; empty by default, as in the official caller, spec section 3.7).
+ * (exn_plugin_wasi_args; empty by default, as in the official runtime, spec section 3.7).
  * The helpers here also serve environ.c: both hand out a list of NUL-terminated strings.
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "args_get". */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "args_get".
+ * May call: context.h (the WASI context, guest memory). */
 #include "imports.h"
 
 uint16_t exn_wasi_strings_sizes(const exn_caller_t *caller, const wasi_strings_t *s, uint64_t count_off,

@@ -1,7 +1,8 @@
 /* wasi/environ.c: environ_sizes_get and environ_get - the "KEY=value" strings the host
  * configured (exn_plugin_wasi_env; empty by default: the process's own environment is never
  * shown to the guest).  Same layout as args (args.c).
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "environ_get". */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "environ_get".
+ * May call: context.h, args.c's string-list helpers (imports.h). */
 #include "imports.h"
 
 /* environ_sizes_get(count: *u32, buf_size: *u32) -> errno

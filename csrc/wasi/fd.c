@@ -75,8 +75,8 @@ static uint64_t read_stdin(exn_wasi_t *w, const exn_sys_iov_t *iov, uint32_t n)
 
 /* Hand the buffers to stdout or stderr, gathered into chunks of up to 64 KiB so that one
  * fd_write usually reaches a callback as one piece. */
-static exn_trap_t write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *iov, uint32_t n,
-                               uint64_t total)
+static exn_trap_t write_stdio(exn_wasi_t *w, int which, const exn_sys_iov_t *iov, uint32_t n,
+                              uint64_t total)
 {
     enum { CHUNK = 64 * 1024 };
     uint8_t *buf = NULL;
@@ -87,7 +87,7 @@ static exn_trap_t write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *i
         buf = exn_malloc(total < CHUNK ? (size_t)total : CHUNK);
     if (!buf) { /* one buffer, or no memory for gathering: one piece per buffer */
         for (uint32_t i = 0; i < n; i++) {
-            exn_trap_t trap = exn_wasi_output(p, which, iov[i].base, iov[i].len);
+            exn_trap_t trap = exn_wasi_output(w, which, iov[i].base, iov[i].len);
             if (trap)
                 return trap;
         }
@@ -103,13 +103,13 @@ static exn_trap_t write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *i
             memcpy(buf + used, src, k);
             used += k, src += k, left -= k;
             if (used == cap) {
-                trap = exn_wasi_output(p, which, buf, used);
+                trap = exn_wasi_output(w, which, buf, used);
                 used = 0;
             }
         }
     }
     if (!trap && used)
-        trap = exn_wasi_output(p, which, buf, used);
+        trap = exn_wasi_output(w, which, buf, used);
     exn_free(buf);
     return trap;
 }
@@ -178,7 +178,7 @@ EXN_IMPORT(wasi_fd_write)
     if (e->kind == WASI_FD_FILE) {
         err = exn_sys_write(e->h, iov, n_iovs, &n);
     } else {
-        exn_trap_t trap = write_stdio(exn_plugin_of(caller), e->kind == WASI_FD_STDOUT ? 1 : 2,
+        exn_trap_t trap = write_stdio(exn_wasi_of(caller), e->kind == WASI_FD_STDOUT ? 1 : 2,
                                        iov, n_iovs, total);
         if (trap) {
             exn_free(iov);
@@ -320,7 +320,7 @@ EXN_IMPORT(wasi_fd_close)
 
 /* fd_renumber(fd: fd, to: fd) -> errno
  * Moves descriptor `fd` to number `to`, closing what `to` was (dup2 and close).
- * Errors: EBADF - either one is not open (as the official caller). */
+ * Errors: EBADF - either one is not open (as the official runtime). */
 EXN_IMPORT(wasi_fd_renumber)
 {
     exn_wasi_t *w = exn_wasi_of(caller);
@@ -545,7 +545,7 @@ static uint16_t sync_fd(const exn_caller_t *caller, uint32_t fd, bool data_only)
     if (!e)
         return err;
     if (is_stdio(e))
-        return WASI_EBADF; /* (as the official caller) */
+        return WASI_EBADF; /* (as the official runtime) */
     if ((err = need(e, data_only ? WASI_RIGHT_FD_DATASYNC : WASI_RIGHT_FD_SYNC)) != 0)
         return err;
     return exn_sys_sync(e->h, data_only);
@@ -598,7 +598,7 @@ EXN_IMPORT(wasi_fd_prestat_get)
 /* fd_prestat_dir_name(fd: fd, path: *u8, path_len: u32) -> errno
  * Writes the guest path of a preopened directory (pr_name_len bytes, no NUL).
  * Errors: EBADF - not a preopened directory; ENAMETOOLONG - path_len is shorter than the
- * name (as the official caller); EFAULT - the name does not fit in memory. */
+ * name (as the official runtime); EFAULT - the name does not fit in memory. */
 EXN_IMPORT(wasi_fd_prestat_dir_name)
 {
     exn_wasi_t *w = exn_wasi_of(caller);

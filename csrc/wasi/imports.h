@@ -1,6 +1,7 @@
 /* wasi/imports.h: the 46 functions of wasi_snapshot_preview1, one C function per import,
- * named after it (wasi_fd_write implements fd_write).  They are wasm3 raw functions like the
- * kernel's (kernel.h: result slot first, then one 64-bit slot per argument); each returns
+ * named after it (wasi_fd_write implements fd_write).  They are exn_hostcall_fn like the
+ * kernel's (engine.h: result slot first, then one 64-bit slot per argument; their environment
+ * is the WASI context); each returns
  * NULL, or a trap (exn_trap_exit for proc_exit, exn_trap_host when a stdout/stderr callback
  * stops the guest, exn_trap_interrupted when a sleep is cancelled).  The names and
  * signatures appear once, in the table of link.c. */

@@ -573,7 +573,7 @@ EXN_IMPORT(wasi_path_symlink)
  * Writes the text of the symbolic link `path` (cut to buf_len bytes, no NUL) and its length
  * as written.
  * Errors: EINVAL - not a symbolic link; EPERM - the link's text is an absolute (host) path
- * (as the official caller); ENOTCAPABLE (PATH_READLINK); EFAULT - buf or bufused outside
+ * (as the official runtime); ENOTCAPABLE (PATH_READLINK); EFAULT - buf or bufused outside
  * memory; lookup errors. */
 EXN_IMPORT(wasi_path_readlink)
 {

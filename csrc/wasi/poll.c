@@ -82,7 +82,7 @@ static void fd_event(exn_wasi_t *w, const uint8_t *s, sub_t *out)
  * or unknown clock flags; EFAULT - in, out or nevents outside memory; ENOMEM. */
 EXN_IMPORT(wasi_poll_oneoff)
 {
-    ExtismPlugin *p = exn_plugin_of(caller);
+    exn_wasi_t *w = exn_wasi_of(caller);
     uint32_t in_off = exn_arg_u32(sp, 1), out_off = exn_arg_u32(sp, 2);
     uint32_t n = exn_arg_u32(sp, 3), nevents_off = exn_arg_u32(sp, 4);
     if (n == 0)
@@ -115,7 +115,7 @@ EXN_IMPORT(wasi_poll_oneoff)
             if (u->deadline < earliest)
                 earliest = u->deadline;
         } else if (u->type == WASI_EVENTTYPE_FD_READ || u->type == WASI_EVENTTYPE_FD_WRITE) {
-            fd_event(p->wasi, s, u);
+            fd_event(w, s, u);
             fd_ready = true;
         } else {
             exn_free(subs);
@@ -126,7 +126,7 @@ EXN_IMPORT(wasi_poll_oneoff)
     if (!fd_ready) {
         /* only clocks: sleep until the earliest one, a slice at a time */
         while (now < earliest) {
-            if (exn_atomic_load_u32(&p->call_state) & EXN_CALL_INTERRUPT) {
+            if (w->call_state && exn_atomic_load_u32(w->call_state) & EXN_CALL_INTERRUPT) {
                 exn_free(subs);
                 return exn_trap_interrupted;
             }

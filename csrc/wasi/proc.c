@@ -1,7 +1,9 @@
 /* wasi/proc.c: proc_exit and proc_raise.  proc_exit ends the Extism call, not the host
- * process: plugin.c's classify() turns the exit trap into success (code 0) or EXN_ERR_EXIT
- * with the code (the official runtime's rc, spec section 3.2); the instance stays usable.
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "proc_exit". */
+ * process: the runtime (plugin.c's classify()) turns the exit trap into success (code 0) or
+ * EXN_ERR_EXIT with the code (the official runtime's rc, spec section 3.2); the instance stays
+ * usable.
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "proc_exit".
+ * May call: context.h (the WASI context). */
 #include "imports.h"
 
 /* proc_exit(rval: u32) -> (does not return)
@@ -9,8 +11,7 @@
  * 500 and 0xffffffff is -1). */
 EXN_IMPORT(wasi_proc_exit)
 {
-    ExtismPlugin *p = exn_plugin_of(caller);
-    p->exit_code = (int32_t)exn_arg_u32(sp, 0);
+    exn_wasi_of(caller)->exit_code = (int32_t)exn_arg_u32(sp, 0);
     return exn_trap_exit;
 }
 

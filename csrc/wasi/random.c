@@ -1,6 +1,7 @@
 /* wasi/random.c: random_get - bytes from the operating system's cryptographically secure
  * generator (os.h exn_os_random: getrandom, getentropy, BCryptGenRandom).
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "random_get". */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "random_get".
+ * May call: context.h (guest memory), os.h (exn_os_random). */
 #include "support/os.h"
 #include "imports.h"
 

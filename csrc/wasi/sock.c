@@ -1,7 +1,8 @@
 /* wasi/sock.c: sock_accept, sock_recv, sock_send, sock_shutdown.  A plugin has no sockets
  * (preview 1 cannot create them and the host preopens none), so every call answers ENOTSUP;
  * the official runtime says ENOTSOCK for a descriptor that is not a socket.
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "sock_accept" and following. */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "sock_accept" and following.
+ * May call: context.h. */
 #include "imports.h"
 
 /* sock_accept(fd: fd, flags: fdflags, result: *fd) -> errno
