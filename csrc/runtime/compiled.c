@@ -125,15 +125,34 @@ exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c, const exn_
     return t;
 }
 
+/* A name of the description for a message: a NUL (kept as C0 80, module_info.h) as \0. */
+static void printable_name(const char *name, char *buf, size_t buf_len)
+{
+    size_t k = 0;
+    for (const char *c = name; *c && k + 3 < buf_len; c++) {
+        if ((unsigned char)c[0] == 0xC0 && (unsigned char)c[1] == 0x80) {
+            buf[k++] = '\\';
+            buf[k++] = '0';
+            c++;
+        } else {
+            buf[k++] = *c;
+        }
+    }
+    buf[k] = '\0';
+}
+
 /* Problems with one import, appended to errbuf; returns false if there is one. */
 static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *def,
                          const exn_import_t *im, const char *sep, bool *wasi_missing,
                          char *errbuf, size_t errbuf_len)
 {
+    char mod[256], nm[256];
+    printable_name(im->module, mod, sizeof mod);
+    printable_name(im->name, nm, sizeof nm);
     if (im->kind != EXN_EXTERN_FUNC) {
         static const char *const kinds[] = {"function", "table", "memory", "global"};
         append(errbuf, errbuf_len, "%s%s::%s (a %s import: only functions can be imported)", sep,
-               im->module, im->name, kinds[im->kind]);
+               mod, nm, kinds[im->kind]);
         return false;
     }
     const exn_functype_t *type = &def->info.types[im->type_index];
@@ -147,33 +166,33 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
             return true;
         exn_hostfn_format(t.fn, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the host function's is %s)",
-               sep, im->module, im->name, found, theirs);
+               sep, mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_KERNEL:
         if (strcmp(t.kernel->signature, want) == 0)
             return true;
         signature_text(t.kernel->signature, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)", sep,
-               im->module, im->name, found, theirs);
+               mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_WASI:
         if (strcmp(t.wasi->signature, want) == 0)
             return true;
         signature_text(t.wasi->signature, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep,
-               im->module, im->name, found, theirs);
+               mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_MODULE: {
         const exn_functype_t *ft = exn_module_func_type(&c->defs[t.module].info, t.index);
         if (!same_type(ft, type)) {
             exn_functype_format(ft, theirs, sizeof theirs);
             append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the export's is %s)",
-                   sep, im->module, im->name, found, theirs);
+                   sep, mod, nm, found, theirs);
             return false;
         }
         if (ft->n_params > EXN_MAX_LINK_VALUES || ft->n_results > EXN_MAX_LINK_VALUES) {
             append(errbuf, errbuf_len, "%s%s::%s (too many parameters or results)", sep,
-                   im->module, im->name);
+                   mod, nm);
             return false;
         }
         return true;
@@ -189,7 +208,7 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
         *wasi_missing = true;
     else if (module_named(c, im->module, def))
         why = " (that module exports no function of that name)";
-    append(errbuf, errbuf_len, "%s%s::%s%s", sep, im->module, im->name, why);
+    append(errbuf, errbuf_len, "%s%s::%s%s", sep, mod, nm, why);
     return false;
 }
 
@@ -212,16 +231,7 @@ static exn_status_t check_imports(const ExtismCompiledPlugin *c, char *errbuf, s
                                    "wasi=True in Python or with_wasi in C)");
     if (st != EXN_OK)
         return st;
-    /* memory.max_pages caps each linear memory: a larger initial size cannot load */
-    for (size_t k = 0; k < c->n_defs; k++) {
-        const exn_module_def_t *def = &c->defs[k];
-        if (c->has_max_pages && def->info.has_memory && def->info.memory_min > c->max_pages) {
-            exn_fmt(errbuf, errbuf_len,
-                    "module %s needs %u pages of memory at start but memory.max_pages is %u",
-                    def->name, def->info.memory_min, c->max_pages);
-            return EXN_ERR_LOAD;
-        }
-    }
+    /* (a memory larger at start than memory.max_pages fails to instantiate: instance.c) */
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
     return EXN_OK;

@@ -127,6 +127,14 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
         return EXN_ERR_NOMEM;
     }
     const ExtismCompiledPlugin *c = p->compiled;
+    /* memory.max_pages caps each linear memory: checked against the instance, as the official
+     * runtime does (a compiled plugin may be made from such a module) */
+    if (c->has_max_pages && info->has_memory && info->memory_min > c->max_pages) {
+        exn_fmt(errbuf, errbuf_len,
+                "module %s needs %u pages of memory at start but memory.max_pages is %u",
+                m->def->name, info->memory_min, c->max_pages);
+        return EXN_ERR_LOAD;
+    }
     exn_instance_config_t config;
     memset(&config, 0, sizeof config);
     config.imports = m->imports;

@@ -631,10 +631,12 @@ static bool br_table(fv_t *v)
     frame_t *dflt = &v->s->frames[v->ch - 1 - depth];
     if (!pop_t(v, I32))
         return false;
-    /* In 2.0 every target must carry exactly the default's types (a value type matches only
-     * itself), even in unreachable code; then the stack is checked once, against the default.
-     * Each distinct target frame is compared once per br_table (the stamp), which keeps a
-     * table of many labels linear. */
+    /* Every target takes as many values as the default, and the operands must match each
+     * target's types (spec appendix A.3: push_vals(pop_vals(labels(l))) for each label): in
+     * unreachable code an operand the stack does not hold matches anything, so targets of
+     * different types are valid there (unreached-valid.wast), and nowhere else.  Each
+     * distinct target frame is checked once per br_table (the stamp), which keeps a table of
+     * many labels linear; the default is checked last, by popping. */
     uint64_t stamp = ++v->s->stamp;
     dflt->stamp = stamp;
     exn_wread_t again = exn_wread_init(labels, r->end);
@@ -648,11 +650,8 @@ static bool br_table(fv_t *v)
             return FAIL(v, "type mismatch in br_table: label %u takes %u value%s, the default "
                            "label %u",
                         depth, f->n_label, f->n_label == 1 ? "" : "s", dflt->n_label);
-        if (f->label != dflt->label && f->n_label &&
-            memcmp(f->label, dflt->label, f->n_label) != 0)
-            return FAIL(v, "type mismatch in br_table: label %u and the default label carry "
-                           "different types",
-                        depth);
+        if (f != dflt && !match_vals(v, f->label, f->n_label, false))
+            return false;
     }
     if (!pop_vals(v, dflt->label, dflt->n_label))
         return false;

@@ -28,7 +28,7 @@ def rss() -> int:
 
 def test_many_small_blocks_cost_little_and_stay_linear():
     n = 4_000_000
-    with extism_native.Plugin(wasm("alloc_many")) as plugin:
+    with extism_native.Plugin(wasm("kernel_blocks")) as plugin:
         plugin.call("alloc_n", struct.pack("<Q", 1000))  # warm up
         before = rss()
         start = time.perf_counter()

@@ -26,6 +26,7 @@
 #include "engine/engine.h"
 
 #include "support/vmem.h"
+#include "validate/wasm_read.h"
 
 #include "m3_compile.h"
 #include "m3_env.h"
@@ -57,6 +58,7 @@ typedef struct {
     exn_vmem_t memory;   /* the linear memory (wasm3 patch 0001) */
     exn_vmem_t stack;    /* wasm3's value stack (patch 0053) */
     w3_import_t *imports;
+    char error[256];     /* why a function could not be compiled (returned by call) */
 } w3_instance_t;
 
 static w3_code_t *code_of(exn_code_t *c)
@@ -184,6 +186,86 @@ static void find_written_memory(w3_code_t *code, const uint8_t *wasm)
     code->keep_hi = lo < hi ? hi : 0;
 }
 
+/* ---- limits -------------------------------------------------------------------------------
+ * What wasm3 cannot take, said before it tries, naming the limit (a valid module past them is
+ * EXN_ERR_UNSUPPORTED, not malformed).  Its counts of things (m3_core.h, "MaxSane", raised to
+ * the JS API's limits by patch 0069 where that costs memory only in proportion to the module)
+ * and, per function, its compiler's stack: every parameter and local is an entry of it and
+ * takes one or two 32-bit slots. */
+
+static bool over(char *errbuf, size_t errbuf_len, uint64_t count, uint64_t max, const char *what)
+{
+    if (count <= max)
+        return false;
+    exn_fmt(errbuf, errbuf_len, "the module has %llu %s: the interpreter supports at most %llu",
+            (unsigned long long)count, what, (unsigned long long)max);
+    return true;
+}
+
+static bool name_too_long(const char *name, char *errbuf, size_t errbuf_len)
+{
+    size_t n = strlen(name);
+    if (n <= d_m3MaxSaneUtf8Length)
+        return false;
+    exn_fmt(errbuf, errbuf_len, "a name of %zu bytes (\"%.40s...\"): the interpreter supports "
+            "names of at most %d bytes", n, name, d_m3MaxSaneUtf8Length);
+    return true;
+}
+
+static uint32_t slots_of(uint8_t type)
+{
+    return type == EXN_WASM_I32 || type == EXN_WASM_F32 ? 1 : 2;
+}
+
+static bool check_limits(const exn_module_info_t *info, const uint8_t *wasm, char *errbuf,
+                         size_t errbuf_len)
+{
+    if (over(errbuf, errbuf_len, info->n_types, d_m3MaxSaneTypesCount, "types") ||
+        over(errbuf, errbuf_len, info->n_funcs, d_m3MaxSaneFunctionsCount, "functions") ||
+        over(errbuf, errbuf_len, info->n_imports, d_m3MaxSaneImportsCount, "imports") ||
+        over(errbuf, errbuf_len, info->n_exports, d_m3MaxSaneExportsCount, "exports") ||
+        over(errbuf, errbuf_len, info->n_globals, d_m3MaxSaneGlobalsCount, "globals") ||
+        over(errbuf, errbuf_len, info->n_tables, d_m3MaxSaneTablesCount - 1, "tables") ||
+        over(errbuf, errbuf_len, info->n_elems, d_m3MaxSaneElementSegments, "element segments") ||
+        over(errbuf, errbuf_len, info->n_datas, d_m3MaxSaneDataSegments, "data segments"))
+        return false;
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        if (name_too_long(info->imports[i].module, errbuf, errbuf_len) ||
+            name_too_long(info->imports[i].name, errbuf, errbuf_len))
+            return false;
+    }
+    for (uint32_t i = 0; i < info->n_exports; i++) {
+        if (name_too_long(info->exports[i].name, errbuf, errbuf_len))
+            return false;
+    }
+    /* each function's parameters and locals (the body starts with the local declarations) */
+    for (uint32_t i = info->n_func_imports; i < info->n_funcs; i++) {
+        const exn_functype_t *t = &info->types[info->func_type[i]];
+        const exn_range_t *b = &info->bodies[i - info->n_func_imports];
+        exn_wread_t r = exn_wread_init(wasm + b->offset, wasm + b->offset + b->len);
+        uint64_t entries = t->n_params, slots = 0;
+        for (uint32_t k = 0; k < t->n_params; k++)
+            slots += slots_of(t->types[k]);
+        uint32_t groups, n;
+        uint8_t type;
+        if (!exn_wread_u32(&r, &groups))
+            continue; /* (not reached: validated) */
+        for (uint32_t g = 0; g < groups && exn_wread_u32(&r, &n) && exn_wread_u8(&r, &type); g++) {
+            entries += n;
+            slots += (uint64_t)n * slots_of(type);
+        }
+        if (entries > d_m3MaxFunctionStackHeight || slots >= d_m3MaxFunctionSlots) {
+            exn_fmt(errbuf, errbuf_len,
+                    "function %u has %llu parameters and locals (%llu 32-bit slots): the "
+                    "interpreter supports at most %d, in fewer than %d slots, per function",
+                    i, (unsigned long long)entries, (unsigned long long)slots,
+                    d_m3MaxFunctionStackHeight, d_m3MaxFunctionSlots);
+            return false;
+        }
+    }
+    return true;
+}
+
 static exn_status_t w3_compile(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
                                exn_code_t **out, char *errbuf, size_t errbuf_len)
 {
@@ -192,6 +274,8 @@ static exn_status_t w3_compile(const exn_module_info_t *info, const uint8_t *was
         exn_fmt(errbuf, errbuf_len, "the interpreter cannot run a module larger than 4 GiB");
         return EXN_ERR_UNSUPPORTED;
     }
+    if (!check_limits(info, wasm, errbuf, errbuf_len))
+        return EXN_ERR_UNSUPPORTED;
     w3_code_t *code = exn_calloc(1, sizeof *code);
     if (!code || !(code->env = m3_NewEnvironment())) {
         exn_free(code);
@@ -354,6 +438,20 @@ fail:
 
 /* ---- running --------------------------------------------------------------------------------- */
 
+/* Why a function could not be compiled, as the engine failure a call returns (the text is the
+ * instance's, valid until its next call). */
+static exn_trap_t compile_error(w3_instance_t *inst, M3Result r, const char *what, uint32_t func)
+{
+    if (r == m3Err_functionStackOverflow)
+        exn_fmt(inst->error, sizeof inst->error,
+                "cannot compile %s %u: the interpreter keeps at most %d parameters, locals and "
+                "operands per function",
+                what, func, d_m3MaxFunctionStackHeight);
+    else
+        exn_fmt(inst->error, sizeof inst->error, "cannot compile %s %u: %s", what, func, r);
+    return inst->error;
+}
+
 static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
 {
     w3_instance_t *inst = instance_of(i);
@@ -362,7 +460,7 @@ static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
         M3Result r = CompileFunction(f); /* lazily, at the first call */
         if (r) {
             inst->runtime->numTrapFrames = 0; /* (nothing ran) */
-            return r;
+            return compile_error(inst, r, "function", func);
         }
     }
     IM3FuncType t = f->funcType;
@@ -370,8 +468,17 @@ static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
     slots_to_wasm3(slots, t->types + t->numRets, t->numArgs);
 #endif
     M3Result r = m3_CallSlots(f, slots); /* wasm3 patch 0068 */
-    if (EXN_UNLIKELY(r))
-        return trap_of(r);
+    if (EXN_UNLIKELY(r)) {
+        exn_trap_t trap = trap_of(r);
+        if (trap != r || exn_trap_is_import(trap) || exn_trap_is_wasm(trap))
+            return trap; /* (an import may return a wasm trap: exn_trap_interrupted) */
+        /* neither a trap nor an import's: a function called on the way failed to compile
+         * (lazily, at its first call); the innermost frame called it */
+        IM3Function const *fs;
+        uint32_t n = m3_GetTrapFrames(inst->runtime, &fs);
+        return compile_error(inst, r, "a function called by function",
+                             n ? (uint32_t)(fs[0] - fs[0]->module->functions) : func);
+    }
 #ifdef EXN_BIG_ENDIAN
     slots_from_wasm3(slots, t->types, t->numRets);
 #else
@@ -386,13 +493,10 @@ static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
 static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)
 {
     w3_instance_t *inst = instance_of(i);
-    *out_size = 0;
-    if (!inst->runtime->memory.mallocated)
-        return NULL;
-    uint32_t size = 0;
-    uint8_t *base = m3_GetMemory(inst->runtime, &size, 0);
-    *out_size = base ? size : 0;
-    return base;
+    M3MemoryHeader *mem = inst->runtime->memory.mallocated;
+    /* (not m3_GetMemory: its size is 32 bits, and a memory may have 4 GiB) */
+    *out_size = mem ? mem->length : 0;
+    return mem && mem->length ? (uint8_t *)(mem + 1) : NULL; /* (the data follows the header) */
 }
 
 static void w3_global_get(exn_instance_t *i, uint32_t index, uint64_t *slots)

@@ -1120,8 +1120,11 @@ M3Result  Compile_ExtendedOpcode  (IM3Compilation o, m3opcode_t i_opcode)
     M3Result result = m3Err_none;
 
 _try {
-    u8 opcode;
-_   (Read_u8 (& opcode, & o->wasm, o->wasmEnd));             m3log (compile, d_indent " (FC: %" PRIi32 ")", get_indention_string (o), opcode);
+    // the sub-opcode is a u32 LEB128, which an encoder may pad (patch 0066): 0xFC 0x8A 0x00 is
+    // memory.copy as well as 0xFC 0x0A
+    u32 opcode;
+_   (ReadLEB_u32 (& opcode, & o->wasm, o->wasmEnd));         m3log (compile, d_indent " (FC: %" PRIi32 ")", get_indention_string (o), opcode);
+    _throwif (m3Err_unknownOpcode, opcode > 0xFF);
 
     i_opcode = (i_opcode << 8) | opcode;
 

@@ -678,6 +678,7 @@ _       (Parse_InitExpr (io_module, & i_bytes, i_end));
 M3Result  ParseSection_Custom  (M3Module * io_module, bytes_t i_bytes, cbytes_t i_end)
 {
     M3Result result;
+    bool inContents = false;
 
     cstr_t name;
 _   (Read_utf8 (& name, & i_bytes, i_end));
@@ -686,6 +687,10 @@ _   (Read_utf8 (& name, & i_bytes, i_end));
         i_bytes = i_end;
 
     m3_Free (name);
+    name = NULL;
+    // past its name a custom section cannot make a module invalid: a malformed "name" section
+    // stops naming functions, nothing more (patch 0069)
+    inContents = true;
 
     while (i_bytes < i_end)
     {
@@ -728,7 +733,13 @@ _               (Read_utf8 (& name, & i_bytes, i_end));
         i_bytes = start + payloadLength;
     }
 
-    _catch: return result;
+    _catch:
+    if (result and inContents)
+    {
+        m3_Free (name);
+        result = m3Err_none;
+    }
+    return result;
 }
 
 

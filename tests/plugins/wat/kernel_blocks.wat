@@ -1,4 +1,4 @@
-;; alloc_many.wat: many small kernel blocks, for tests/kernel/test_kernel_scale.py (issue 14
+;; kernel_blocks.wat: many small kernel blocks, for tests/kernel/test_kernel_scale.py (issue 14
 ;; item 8: what the kernel's bookkeeping costs per block, and that allocation stays linear).
 ;; "alloc_n" reads a little-endian u64 N from the input, calls alloc(1) N times (without
 ;; freeing) and outputs the last handle as a little-endian u64 (0: an allocation failed).
