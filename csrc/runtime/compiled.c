@@ -406,23 +406,12 @@ cleanup:
 
 void exn_compiled_retain(ExtismCompiledPlugin *c)
 {
-#if defined(_MSC_VER) && !defined(__clang__)
-    _InterlockedIncrement(&c->refs);
-#else
-    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-#endif
+    exn_ref_retain(&c->refs);
 }
 
 void exn_compiled_release(ExtismCompiledPlugin *c)
 {
-    if (!c)
-        return;
-#if defined(_MSC_VER) && !defined(__clang__)
-    long left = _InterlockedDecrement(&c->refs);
-#else
-    int left = __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-#endif
-    if (left != 0)
+    if (!c || !exn_ref_release(&c->refs))
         return;
     for (size_t i = 0; i < c->n_defs; i++) {
         /* the code first: it borrows the bytes and the description (no instance is left to

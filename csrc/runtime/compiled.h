@@ -44,7 +44,7 @@ typedef struct {
 } exn_module_def_t;
 
 struct ExtismCompiledPlugin {
-    exn_atomic_int refs;
+    exn_refcount_t refs;
     exn_module_def_t *defs;
     size_t n_defs;
     size_t main; /* index of the main module */

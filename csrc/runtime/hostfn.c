@@ -106,23 +106,12 @@ ExtismFunction *exn_function_new(const char *name, const ExtismValType *inputs, 
 
 void exn_hostfn_retain(ExtismFunction *f)
 {
-#if defined(_MSC_VER) && !defined(__clang__)
-    _InterlockedIncrement(&f->refs);
-#else
-    __atomic_add_fetch(&f->refs, 1, __ATOMIC_RELAXED);
-#endif
+    exn_ref_retain(&f->refs);
 }
 
 void exn_hostfn_release(ExtismFunction *f)
 {
-    if (!f)
-        return;
-#if defined(_MSC_VER) && !defined(__clang__)
-    long left = _InterlockedDecrement(&f->refs);
-#else
-    int left = __atomic_sub_fetch(&f->refs, 1, __ATOMIC_ACQ_REL);
-#endif
-    if (left != 0)
+    if (!f || !exn_ref_release(&f->refs))
         return;
     if (f->free_user_data)
         f->free_user_data(f->user_data);

@@ -11,7 +11,7 @@
 #define EXN_HOSTFN_MAX_VALUES 64 /* parameters or results of one host function */
 
 struct ExtismFunction {
-    exn_atomic_int refs; /* the creator's reference + one per plugin that links it */
+    exn_refcount_t refs; /* the creator's reference + one per compiled plugin that links it */
     char *name;
     char *ns; /* import module name, "extism:host/user" by default */
     ExtismValType *types; /* params then results */

@@ -23,8 +23,6 @@ struct ExtismPlugin {
     exn_mutex_t *lock;        /* held for the whole of a call */
     volatile uint32_t call_state; /* watchdog.h bits + generation; the engine reads bit 0 */
     ExtismCancelHandle cancel;
-    exn_atomic_int busy;      /* a call is running */
-    uintptr_t owner;          /* thread running the call (0 when idle) */
 
     ExtismCompiledPlugin *compiled; /* what does not change: modules, functions, settings */
     exn_module_t *mods;       /* instances of the compiled plugin's modules, same order */

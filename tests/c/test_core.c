@@ -12,38 +12,10 @@
 #include "manifest/manifest.h"
 #include "support/strmap.h"
 
+#include "test_util.h"
+
 void exn_testing_fail_allocation_after(long n);
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                          \
-    } while (0)
-
-static uint8_t *read_plugin(const char *name, size_t *len)
-{
-    char path[1024];
-    snprintf(path, sizeof path, "%s/%s.wasm", EXN_TEST_PLUGINS, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "missing %s\n", path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc((size_t)n);
-    if (fread(data, 1, (size_t)n, f) != (size_t)n)
-        exit(2);
-    fclose(f);
-    *len = (size_t)n;
-    return data;
-}
 
 /* ---- codecs ------------------------------------------------------------------------------ */
 
@@ -446,7 +418,7 @@ static void test_manifest(void)
 static void test_out_of_memory(void)
 {
     size_t len;
-    uint8_t *wasm = read_plugin("edge", &len);
+    uint8_t *wasm = test_read_plugin("edge", &len);
     int created = 0, nomem = 0;
     for (long n = 0; n < 400; n++) {
         char err[512];
@@ -477,7 +449,7 @@ static void test_out_of_memory(void)
 static void test_trap_frames(void)
 {
     size_t len;
-    uint8_t *wasm = read_plugin("edge", &len);
+    uint8_t *wasm = test_read_plugin("edge", &len);
     char err[512];
     ExtismPlugin *p = NULL;
     CHECK(exn_plugin_new(wasm, len, NULL, 0, false, &p, err, sizeof err) == EXN_OK);
@@ -520,7 +492,7 @@ static void test_host_function_lifetime(void)
     static const ExtismValType i64[] = {ExtismValType_I64};
     static int64_t ten = 10;
     size_t len;
-    uint8_t *wasm = read_plugin("host_calls", &len);
+    uint8_t *wasm = test_read_plugin("host_calls", &len);
     char err[512];
 
     destroyed = 0;
@@ -580,6 +552,5 @@ int main(void)
     test_out_of_memory();
     test_trap_frames();
     test_host_function_lifetime();
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return test_report();
 }

@@ -13,36 +13,10 @@
 #include "validate/validate.h"
 #include "validate/wasm_read.h"
 
+#include "test_util.h"
+
 void exn_testing_fail_allocation_after(long n);
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                          \
-    } while (0)
-
-static uint8_t *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "missing %s\n", path);
-        exit(2);
-    }
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    uint8_t *data = malloc((size_t)n);
-    if (!data || fread(data, 1, (size_t)n, f) != (size_t)n)
-        exit(2);
-    fclose(f);
-    *len = (size_t)n;
-    return data;
-}
 
 /* ---- the reader ------------------------------------------------------------------------------ */
 
@@ -267,7 +241,7 @@ static void test_out_of_memory(void)
         char path[1024], why[512];
         size_t len;
         snprintf(path, sizeof path, "%s/%s.wasm", EXN_TEST_PLUGINS, plugins[k]);
-        uint8_t *wasm = read_file(path, &len);
+        uint8_t *wasm = test_read_file(path, &len);
         exn_module_info_t info;
         CHECK(exn_validate_module(wasm, len, &info, why, sizeof why) == EXN_OK);
         exn_module_info_free(&info);
@@ -311,6 +285,5 @@ int main(void)
     test_description();
     test_out_of_memory();
     test_public_api();
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return test_report();
 }
