@@ -14,8 +14,9 @@
  * and the import's environment.  Functions are compiled lazily, at their first call.
  *
  * Slots: wasm3 keeps an i32/f32 in the first 4 bytes of a 64-bit slot, engine.h in the low
- * 32 bits of its value: the same bytes on a little-endian host; on a big-endian one this file
- * converts at the boundary (calls in, imports out).
+ * 32 bits of its value: the same bytes on a little-endian host.  Calls in convert (wasm3 patch
+ * 0068: m3_CallSlots takes and gives values); imports out are converted here on a big-endian
+ * host.
  *
  * Traps: wasm3's trap strings become engine.h's constants (trap_of); the functions a trap
  * unwound are recorded by wasm3 patch 0065 (function indices only: wasm3 does not know the
@@ -452,42 +453,45 @@ static exn_trap_t compile_error(w3_instance_t *inst, M3Result r, const char *wha
     return inst->error;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define NOINLINE __attribute__((noinline))
+#else
+#define NOINLINE
+#endif
+
+/* A call returned r: a wasm trap or an import's (as engine.h's), or an engine failure. */
+static NOINLINE exn_trap_t call_failed(w3_instance_t *inst, M3Result r, uint32_t func)
+{
+    exn_trap_t trap = trap_of(r);
+    if (trap != r || exn_trap_is_import(trap) || exn_trap_is_wasm(trap))
+        return trap; /* (an import may return a wasm trap: exn_trap_interrupted) */
+    /* neither: a function called on the way failed to compile (lazily, at its first call); the
+     * innermost frame called it */
+    IM3Function const *fs;
+    uint32_t n = m3_GetTrapFrames(inst->runtime, &fs);
+    return compile_error(inst, r, "a function called by function",
+                         n ? (uint32_t)(fs[0] - fs[0]->module->functions) : func);
+}
+
+static NOINLINE exn_trap_t compile_first(w3_instance_t *inst, IM3Function f, uint32_t func)
+{
+    M3Result r = CompileFunction(f); /* lazily, at the first call */
+    if (!r)
+        return NULL;
+    inst->runtime->numTrapFrames = 0; /* (nothing ran) */
+    return compile_error(inst, r, "function", func);
+}
+
 static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
 {
     w3_instance_t *inst = instance_of(i);
     IM3Function f = &inst->module->functions[func];
-    if (EXN_UNLIKELY(!f->compiled)) {
-        M3Result r = CompileFunction(f); /* lazily, at the first call */
-        if (r) {
-            inst->runtime->numTrapFrames = 0; /* (nothing ran) */
-            return compile_error(inst, r, "function", func);
-        }
-    }
-    IM3FuncType t = f->funcType;
-#ifdef EXN_BIG_ENDIAN
-    slots_to_wasm3(slots, t->types + t->numRets, t->numArgs);
-#endif
-    M3Result r = m3_CallSlots(f, slots); /* wasm3 patch 0068 */
-    if (EXN_UNLIKELY(r)) {
-        exn_trap_t trap = trap_of(r);
-        if (trap != r || exn_trap_is_import(trap) || exn_trap_is_wasm(trap))
-            return trap; /* (an import may return a wasm trap: exn_trap_interrupted) */
-        /* neither a trap nor an import's: a function called on the way failed to compile
-         * (lazily, at its first call); the innermost frame called it */
-        IM3Function const *fs;
-        uint32_t n = m3_GetTrapFrames(inst->runtime, &fs);
-        return compile_error(inst, r, "a function called by function",
-                             n ? (uint32_t)(fs[0] - fs[0]->module->functions) : func);
-    }
-#ifdef EXN_BIG_ENDIAN
-    slots_from_wasm3(slots, t->types, t->numRets);
-#else
-    for (uint32_t k = 0; k < t->numRets; k++) {
-        if (is_32bit(t->types[k]))
-            slots[k] = (uint32_t)slots[k]; /* (wasm3 wrote the low 4 bytes only) */
-    }
-#endif
-    return NULL;
+    exn_trap_t trap;
+    if (EXN_UNLIKELY(!f->compiled) && (trap = compile_first(inst, f, func)) != NULL)
+        return trap;
+    /* arguments and results as engine.h's slots (wasm3 patch 0068) */
+    M3Result r = m3_CallSlots(f, slots);
+    return EXN_LIKELY(!r) ? NULL : call_failed(inst, r, func);
 }
 
 static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)

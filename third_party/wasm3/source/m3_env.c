@@ -1107,8 +1107,13 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     return r;
 }
 
+static inline bool IsSlot32 (u8 i_type)
+{
+    return i_type == c_m3Type_i32 or i_type == c_m3Type_f32;
+}
+
 // The arguments in io_slots [0 .. numArgs), the results back in io_slots [0 .. numRets), one
-// 64-bit slot each as the stack holds them (patch 0068): no conversion per argument, no
+// 64-bit value each: a 32-bit one in the low half, the high half zero (patch 0068).  No
 // pointer per argument.  The function is compiled (the caller made sure); lastCalled is not
 // kept (it serves m3_GetResults).
 M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
@@ -1122,8 +1127,14 @@ M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
 
     runtime->numTrapFrames = 0;                     // patch 0065
     u64 * stack = (u64 *) runtime->stack;
+    u32 numRets = ftype->numRets;
     for (u32 i = 0; i < ftype->numArgs; ++i)
-        stack [ftype->numRets + i] = io_slots [i];
+    {
+        if (IsSlot32 (ftype->types [numRets + i]))
+            * (u32 *) & stack [numRets + i] = (u32) io_slots [i];   // as the stack holds it
+        else
+            stack [numRets + i] = io_slots [i];
+    }
 
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t) stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
@@ -1134,8 +1145,8 @@ M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
         RecordTrapFrame (runtime, i_function);      // patch 0065
         return r;
     }
-    for (u32 i = 0; i < ftype->numRets; ++i)
-        io_slots [i] = stack [i];
+    for (u32 i = 0; i < numRets; ++i)
+        io_slots [i] = IsSlot32 (ftype->types [i]) ? * (u32 *) & stack [i] : stack [i];
     return m3Err_none;
 }
 

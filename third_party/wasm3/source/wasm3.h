@@ -355,10 +355,10 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
     M3Result            m3_CallVL                   (IM3Function i_function, va_list i_args);
     M3Result            m3_Call                     (IM3Function i_function, uint32_t i_argc, const void * i_argptrs[]);
     M3Result            m3_CallArgv                 (IM3Function i_function, uint32_t i_argc, const char * i_argv[]);
-    // Arguments and results in 64-bit slots, as wasm3's stack holds them (a 32-bit value in
-    // the first 4 bytes of its slot): the arguments in io_slots [0 .. argc), the results back
-    // in io_slots [0 .. retc) (extism_native patch 0068).  The function must be compiled;
-    // m3_GetResults does not apply (read the results from io_slots).
+    // Arguments and results as 64-bit values (a 32-bit one in the low half, the high half
+    // zero): the arguments in io_slots [0 .. argc), the results back in io_slots [0 .. retc)
+    // (extism_native patch 0068).  The function must be compiled; m3_GetResults does not
+    // apply (read the results from io_slots).
     M3Result            m3_CallSlots                (IM3Function i_function, uint64_t * io_slots);
 
     M3Result            m3_GetResultsV              (IM3Function i_function, ...);
