@@ -119,7 +119,8 @@ typedef struct {
     uint32_t n_imports;
     uint64_t max_memory_bytes;  /* linear memory may not grow past this (manifest max_pages) */
     const volatile uint32_t *interrupt; /* bit 0 set: stop at the next loop iteration or call */
-    uint64_t fuel;              /* 0: unlimited; else the instruction budget of each call */
+    uint64_t fuel;              /* 0: unlimited; else the instruction budget of each call
+                                 * (an engine without fuel refuses it: EXN_ERR_UNSUPPORTED) */
     void *userdata;             /* the runtime's, returned by exn_instance_userdata */
 } exn_instance_config_t;
 
@@ -136,9 +137,10 @@ static inline void *exn_instance_userdata(const exn_instance_t *inst) { return i
 struct exn_engine {
     const char *name; /* "interp" or "native" */
 
-    /** Make the shared code of a validated module.  `wasm` stays alive and unchanged as long as
-     *  the code (the runtime keeps it).  Returns EXN_OK, EXN_ERR_NOMEM, EXN_ERR_UNSUPPORTED (this
-     *  engine cannot run it) or EXN_ERR_LOAD, with a message in errbuf. */
+    /** Make the shared code of a validated module.  `info` and `wasm` stay alive and unchanged
+     *  as long as the code (the runtime keeps them).  Returns EXN_OK, EXN_ERR_NOMEM,
+     *  EXN_ERR_UNSUPPORTED (this engine cannot run it: a limit of the engine, named in the
+     *  message) or EXN_ERR_LOAD, with a message in errbuf. */
     exn_status_t (*compile)(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
                             exn_code_t **out, char *errbuf, size_t errbuf_len);
     void (*code_free)(exn_code_t *code);
