@@ -48,10 +48,8 @@ static void module_free_instance(exn_module_t *m)
     if (m->inst)
         m->inst->engine->instance_free(m->inst);
     exn_free(m->links);
-    exn_free(m->imports);
     m->inst = NULL;
     m->links = NULL;
-    m->imports = NULL;
     m->n_links = 0;
     m->initialized = false;
     m->visit = 0;
@@ -64,18 +62,20 @@ void exn_instances_free(ExtismPlugin *p)
     p->n_order = 0;
 }
 
-/* What each import of m is given (the compiled plugin resolved and type-checked them once). */
-static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m)
+/* What each import of m is given, in `imports` (the compiled plugin resolved and type-checked
+ * them once).  The engine keeps what it needs of them; the links to other modules stay in m. */
+static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m, exn_import_value_t *imports)
 {
     const exn_module_info_t *info = &m->def->info;
-    size_t n = info->n_imports ? info->n_imports : 1;
-    m->links = exn_calloc(n, sizeof *m->links);
-    m->imports = exn_calloc(n, sizeof *m->imports);
-    if (!m->links || !m->imports)
+    size_t n_links = 0;
+    for (uint32_t i = 0; i < info->n_imports; i++)
+        n_links += m->def->targets[i].kind == EXN_IMPORT_MODULE;
+    if (n_links && !(m->links = exn_calloc(n_links, sizeof *m->links)))
         return EXN_ERR_NOMEM;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_target_t *t = &m->def->targets[i];
-        exn_import_value_t *v = &m->imports[i];
+        exn_import_value_t *v = &imports[i];
+        memset(v, 0, sizeof *v);
         v->kind = EXN_EXTERN_FUNC;
         switch (t->kind) {
         case EXN_IMPORT_HOST:
@@ -122,10 +122,6 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
         }
     }
 
-    if (link_imports(p, m) != EXN_OK) {
-        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
-        return EXN_ERR_NOMEM;
-    }
     const ExtismCompiledPlugin *c = p->compiled;
     /* memory.max_pages caps each linear memory: checked against the instance, as the official
      * runtime does (a compiled plugin may be made from such a module) */
@@ -135,15 +131,29 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
                 m->def->name, info->memory_min, c->max_pages);
         return EXN_ERR_LOAD;
     }
+    /* the imports' values are needed while instantiating only: on the stack when few */
+    exn_import_value_t few[64], *imports = few;
+    if (info->n_imports > 64 && !(imports = exn_malloc(info->n_imports * sizeof *imports))) {
+        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
+        return EXN_ERR_NOMEM;
+    }
+    if (link_imports(p, m, imports) != EXN_OK) {
+        if (imports != few)
+            exn_free(imports);
+        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
+        return EXN_ERR_NOMEM;
+    }
     exn_instance_config_t config;
     memset(&config, 0, sizeof config);
-    config.imports = m->imports;
+    config.imports = imports;
     config.n_imports = info->n_imports;
     config.max_memory_bytes = (uint64_t)(c->has_max_pages ? c->max_pages : 65536) * 65536;
     config.interrupt = &p->call_state;
     config.userdata = p;
     char why[512];
     exn_status_t st = c->engine->instantiate(m->def->code, &config, &m->inst, why, sizeof why);
+    if (imports != few)
+        exn_free(imports);
     if (st) {
         exn_fmt(errbuf, errbuf_len, "module %s: %s", m->def->name, why);
         return st;

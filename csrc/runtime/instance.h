@@ -20,9 +20,8 @@ typedef struct exn_module {
     bool initialized;            /* its guest-runtime initialiser has run */
     int visit;                   /* instantiation: 0 not yet, 1 in progress, 2 done */
 
-    exn_link_t *links;           /* imports from other modules */
+    exn_link_t *links;           /* imports from other modules (their environments) */
     size_t n_links;
-    exn_import_value_t *imports; /* what each import of the module is given */
 } exn_module_t;
 
 /** Instantiate every module (imported modules first), link, run start functions. */

@@ -58,8 +58,8 @@ typedef struct {
     IM3Module module;    /* the clone, owned by the runtime once loaded */
     exn_vmem_t memory;   /* the linear memory (wasm3 patch 0001) */
     exn_vmem_t stack;    /* wasm3's value stack (patch 0053) */
-    w3_import_t *imports;
     char error[256];     /* why a function could not be compiled (returned by call) */
+    w3_import_t imports[]; /* one per function import (in the same allocation) */
 } w3_instance_t;
 
 static w3_code_t *code_of(exn_code_t *c)
@@ -333,7 +333,6 @@ static void w3_instance_free(exn_instance_t *i)
         m3_FreeEnvironment(inst->env);
     exn_vmem_free(&inst->memory);
     exn_vmem_free(&inst->stack);
-    exn_free(inst->imports);
     exn_free(inst);
 }
 
@@ -359,15 +358,13 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
                 info->n_imports);
         return EXN_ERR_MISUSE;
     }
-    w3_instance_t *inst = exn_calloc(1, sizeof *inst);
+    w3_instance_t *inst =
+        exn_calloc(1, sizeof *inst + (size_t)info->n_func_imports * sizeof *inst->imports);
     if (!inst)
         goto nomem;
     inst->base.engine = &exn_engine_wasm3;
     inst->base.code = c;
     inst->base.userdata = config->userdata;
-    if (info->n_func_imports &&
-        !(inst->imports = exn_calloc(info->n_func_imports, sizeof *inst->imports)))
-        goto nomem;
 
     /* the instance's own environment only pools its code pages (the module's function types
      * are the code's): instances on other threads never touch it */
