@@ -1,11 +1,13 @@
 /* api.c: the libextism C API (extism.h) on top of the exn_ core: the same names, types and
  * semantics as Extism runtime v1.13 (spec section 8.2), so existing C code and bindings work.
- * May call: plugin.h, json.h. */
+ * May call: runtime/ (plugin.h, compiled.h: the objects behind the API), kernel.h (a plugin's
+ * kernel context), json.h, watchdog.h (cancel). */
 #include <stdio.h>
 
-#include "runtime/compiled.h"
-#include "support/json.h"
 #include "kernel/kernel.h"
+#include "runtime/compiled.h"
+#include "runtime/plugin.h"
+#include "support/json.h"
 #include "support/watchdog.h"
 
 #ifndef EXN_VERSION
@@ -65,7 +67,7 @@ void extism_plugin_new_error_free(char *err)
 
 const uint8_t *extism_plugin_id(ExtismPlugin *plugin)
 {
-    return plugin ? plugin->id : NULL;
+    return plugin ? plugin->kernel.id : NULL;
 }
 
 bool extism_plugin_config(ExtismPlugin *plugin, const uint8_t *json, ExtismSize json_size)
@@ -142,7 +144,7 @@ bool extism_plugin_reset(ExtismPlugin *plugin)
     bool inside;
     if (!exn_plugin_hold(plugin, &inside))
         return false;
-    exn_kmem_reset(&plugin->kmem);
+    exn_kmem_reset(&plugin->kernel.kmem);
     plugin->output = NULL;
     plugin->output_len = 0;
     exn_plugin_unhold(plugin, inside);
@@ -152,7 +154,7 @@ bool extism_plugin_reset(ExtismPlugin *plugin)
 void extism_plugin_allow_http_response_headers(ExtismPlugin *plugin)
 {
     if (plugin)
-        plugin->http_headers_enabled = true;
+        plugin->kernel.http_headers_enabled = true;
 }
 
 const ExtismCancelHandle *extism_plugin_cancel_handle(const ExtismPlugin *plugin)

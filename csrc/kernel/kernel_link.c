@@ -1,6 +1,7 @@
-/* kernel_link.c: the one table of extism:host/env imports: name, wasm3 signature (letters:
+/* kernel_link.c: the one table of extism:host/env imports: name, signature (letters:
  * i = i32, I = i64, v = no result; "I(II)" is (i64, i64) -> i64) and implementation.
- * Every import name appears here and nowhere else (spec section 1.2 lists all 32). */
+ * Every import name appears here and nowhere else (spec section 1.2 lists all 32).
+ * May call: kernel.h (the imports it lists). */
 #include "kernel.h"
 
 static const exn_kernel_import_t table[] = {

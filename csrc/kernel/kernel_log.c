@@ -1,17 +1,19 @@
 /* kernel_log.c: the log_* and get_log_level imports (spec section 5) and the process-wide log
  * sink of the libextism API (extism_log_file, extism_log_custom, extism_log_drain).
  *
- * Levels are per plugin: a plugin with a logger of its own (exn_plugin_set_logger; the Python
- * binding routes it to the `logging` module) has its own threshold; others share the
- * process-wide sink, which is off until extism_log_file or extism_log_custom configures it.
+ * Levels are per plugin: a plugin with a logger of its own (exn_plugin_set_logger, which sets
+ * its kernel context's; the Python binding routes it to the `logging` module) has its own
+ * threshold; others share the process-wide sink, which is off until extism_log_file or
+ * extism_log_custom configures it.
  * get_log_level returns the threshold (EXN_LOG_OFF = i32::MAX when off), so PDKs skip
  * formatting messages nobody would see.
- * May call: os.h (time, global lock), kernel_mem.h through the plugin. */
+ * May call: kernel.h (the context), kernel_mem.h, os.h (time, global lock), json.h (UTF-8). */
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "support/json.h"
 #include "kernel.h"
+#include "support/json.h"
+#include "support/os.h"
 
 static const char *const level_names[] = {"TRACE", "DEBUG", "INFO", "WARN", "ERROR"};
 
@@ -167,42 +169,40 @@ void extism_log_drain(ExtismLogDrainFunctionType handler)
     exn_free(lines);
 }
 
-/* ---- per plugin ------------------------------------------------------------------------------ */
+/* ---- per context ------------------------------------------------------------------------------ */
 
-int32_t exn_plugin_log_level(ExtismPlugin *p)
+int32_t exn_kernel_log_level(exn_kernel_t *k)
 {
-    if (!p->log_fn)
+    if (!k->log_fn)
         return exn_log_global_level();
-    if (p->log_level != EXN_LOG_ASK)
-        return p->log_level;
-    if (p->call_log_level == EXN_LOG_ASK) {
-        int32_t level = p->log_fn(p->log_userdata, 0, NULL, 0);
-        p->call_log_level = level >= EXN_LOG_TRACE && level <= EXN_LOG_ERROR ? level : EXN_LOG_OFF;
+    if (k->log_level != EXN_LOG_ASK)
+        return k->log_level;
+    if (k->call_log_level == EXN_LOG_ASK) {
+        int32_t level = k->log_fn(k->log_userdata, 0, NULL, 0);
+        k->call_log_level = level >= EXN_LOG_TRACE && level <= EXN_LOG_ERROR ? level : EXN_LOG_OFF;
     }
-    return p->call_log_level;
+    return k->call_log_level;
 }
 
-void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn, void *userdata)
+void exn_kernel_set_logger(exn_kernel_t *k, int32_t level, exn_log_fn fn, void *userdata)
 {
-    if (!p)
-        return;
-    p->log_fn = fn;
-    p->log_userdata = userdata;
-    p->log_level = level;
-    p->call_log_level = EXN_LOG_ASK;
+    k->log_fn = fn;
+    k->log_userdata = userdata;
+    k->log_level = level;
+    k->call_log_level = EXN_LOG_ASK;
 }
 
-/* Hand a line to the plugin's logger or the process-wide sink; NULL, or the trap to return
- * when the plugin's logger asks to stop the guest. */
-static const void *deliver(ExtismPlugin *p, int32_t level, const char *msg, size_t len)
+/* Hand a line to the context's logger or the process-wide sink; NULL, or the trap to return
+ * when that logger asks to stop the guest. */
+static exn_trap_t deliver(exn_kernel_t *k, int32_t level, const char *msg, size_t len)
 {
-    if (!p->log_fn) {
-        exn_log_global_write(p->id, level, msg, len);
+    if (!k->log_fn) {
+        exn_log_global_write(k->id, level, msg, len);
         return NULL;
     }
-    if (p->log_fn(p->log_userdata, level, msg, len) == 0)
+    if (k->log_fn(k->log_userdata, level, msg, len) == 0)
         return NULL;
-    exn_fmt(p->trap_msg, sizeof p->trap_msg, "the log handler failed");
+    exn_fmt(k->trap_msg, sizeof k->trap_msg, "the log handler failed");
     return exn_trap_host;
 }
 
@@ -210,66 +210,60 @@ static const void *deliver(ExtismPlugin *p, int32_t level, const char *msg, size
  * invalid).  Otherwise msg must be 0 (empty) or a live block, else the call traps with
  * "invalid handle offset for log message: N".  Text that is not UTF-8 is replaced by an
  * error-level line saying so.  The block is freed. */
-static const void *log_at(IM3Runtime runtime, uint64_t *sp, int32_t level)
+static exn_trap_t log_at(const exn_caller_t *caller, uint64_t *sp, int32_t level)
 {
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    exn_kernel_t *k = exn_kernel_of(caller);
     uint64_t h = exn_arg_u64(sp, 0);
-    int32_t threshold = exn_plugin_log_level(p);
+    int32_t threshold = exn_kernel_log_level(k);
     if (threshold == EXN_LOG_OFF || level < threshold) {
-        exn_kmem_free_block(&p->kmem, h);
+        exn_kmem_free_block(&k->kmem, h);
         return NULL;
     }
     const uint8_t *msg;
     uint64_t len;
-    if (!exn_kernel_resolve(p, h, &msg, &len))
-        return exn_plugin_kernel_trap(p, "invalid handle offset for log message: %llu",
+    if (!exn_kernel_resolve(k, h, &msg, &len))
+        return exn_kernel_trap(k, "invalid handle offset for log message: %llu",
                                       (unsigned long long)h);
-    const void *trap = NULL;
+    exn_trap_t trap = NULL;
     if (exn_utf8_valid(msg, (size_t)len)) {
-        trap = deliver(p, level, (const char *)msg, (size_t)len);
+        trap = deliver(k, level, (const char *)msg, (size_t)len);
     } else {
         static const char bad[] = "unable to log message: it is not valid UTF-8";
         if (EXN_LOG_ERROR >= threshold)
-            trap = deliver(p, EXN_LOG_ERROR, bad, sizeof bad - 1);
+            trap = deliver(k, EXN_LOG_ERROR, bad, sizeof bad - 1);
     }
-    exn_kmem_free_block(&p->kmem, h);
+    exn_kmem_free_block(&k->kmem, h);
     return trap;
 }
 
 EXN_IMPORT(kernel_log_trace)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_TRACE);
+    return log_at(caller, sp, EXN_LOG_TRACE);
 }
 
 EXN_IMPORT(kernel_log_debug)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_DEBUG);
+    return log_at(caller, sp, EXN_LOG_DEBUG);
 }
 
 EXN_IMPORT(kernel_log_info)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_INFO);
+    return log_at(caller, sp, EXN_LOG_INFO);
 }
 
 EXN_IMPORT(kernel_log_warn)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_WARN);
+    return log_at(caller, sp, EXN_LOG_WARN);
 }
 
 EXN_IMPORT(kernel_log_error)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_ERROR);
+    return log_at(caller, sp, EXN_LOG_ERROR);
 }
 
 /* get_log_level() -> i32: the plugin's threshold: 0 trace ... 4 error, i32::MAX when off. */
 EXN_IMPORT(kernel_get_log_level)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u32(sp, (uint32_t)exn_plugin_log_level(exn_plugin_of(runtime)));
+    exn_ret_u32(sp, (uint32_t)exn_kernel_log_level(exn_kernel_of(caller)));
     return NULL;
 }

@@ -4,9 +4,10 @@
  * The numbers a plugin can observe follow the official kernel (first handle 77, 12-byte gaps
  * between blocks, bump allocation with first-fit reuse, growth by whole pages), so traces match
  * the official runtime byte for byte.  Unlike the official kernel, the allocator's bookkeeping
- * lives outside the plugin-writable bytes (a sorted block table): a plugin that scribbles over
- * block headers or the root record cannot corrupt the allocator or make the host read or write
- * outside the region.  Every offset and length from the guest is checked before use. */
+ * lives outside the plugin-writable bytes (a compact block table, ~2-3 bytes per small block):
+ * a plugin that scribbles over block headers or the root record cannot corrupt the allocator
+ * or make the host read or write outside the region.  alloc, free and length are O(1) or
+ * O(log n) in the number of blocks.  Every offset and length from the guest is checked before use. */
 #ifndef EXN_KERNEL_MEM_H
 #define EXN_KERNEL_MEM_H
 
@@ -22,12 +23,9 @@
 #define EXN_KMEM_SPLIT_MIN 128          /* a reused free block is split if this much is left */
 #define EXN_KMEM_MAX_BYTES ((uint64_t)1 << 32) /* a wasm32 memory cannot be larger */
 
-typedef struct {
-    uint64_t off;  /* the handle: offset of the block's data */
-    uint64_t size; /* capacity of the data area */
-    uint64_t used; /* bytes asked for: what length() returns */
-    bool live;
-} exn_kblock_t;
+/* The block table is kept in chunks of this many bytes of records (kernel_mem.c). */
+#define EXN_KMEM_CHUNK_BYTES 240
+typedef struct exn_kchunk exn_kchunk_t;
 
 typedef struct {
     exn_vmem_t vm;       /* backing bytes; vm.size >= mem_size */
@@ -39,8 +37,13 @@ typedef struct {
     uint64_t dirty_end;  /* every byte at or past this (and below mem_size) is zero;
                             EXN_KMEM_ROOT_END when nothing has been written */
 
-    exn_kblock_t *blocks; /* sorted by off */
-    size_t n_blocks, cap_blocks;
+    /* the block table (kernel_mem.c): chunks of records in address order, and a segment tree
+     * of each chunk's largest free block */
+    exn_kchunk_t **chunks; /* [n_chunks, cap_chunks): spare chunks (or NULL) */
+    uint32_t n_chunks, cap_chunks;
+    uint32_t *tree;        /* 2 * tree_cap nodes; leaf i at tree_cap + i */
+    uint32_t tree_cap;
+    bool tree_stale;       /* out of host memory while rebuilding: rebuild before use */
 
     uint64_t input, input_len;
     uint64_t output, output_len;

@@ -3,7 +3,6 @@
 #include "manifest.h"
 
 #include "support/codec.h"
-#include "http/http.h"
 #include "support/json.h"
 #include "support/os.h"
 
@@ -392,7 +391,8 @@ exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manife
     return st;
 }
 
-exn_status_t exn_manifest_load(exn_manifest_t *m, char *errbuf, size_t errbuf_len)
+exn_status_t exn_manifest_load(exn_manifest_t *m, exn_manifest_fetch_fn fetch,
+                               void *fetch_userdata, char *errbuf, size_t errbuf_len)
 {
     for (size_t i = 0; i < m->n_wasm; i++) {
         exn_manifest_wasm_t *w = &m->wasm[i];
@@ -405,8 +405,12 @@ exn_status_t exn_manifest_load(exn_manifest_t *m, char *errbuf, size_t errbuf_le
             }
         } else if (w->source == EXN_WASM_URL && !w->bytes) {
             char why[768];
-            exn_status_t st = exn_http_fetch_source(w->where, w->method, &w->headers, &w->bytes,
-                                                    &w->len, why, sizeof why);
+            exn_status_t st = EXN_ERR_MANIFEST;
+            if (fetch)
+                st = fetch(fetch_userdata, w->where, w->method, &w->headers, &w->bytes, &w->len,
+                           why, sizeof why);
+            else
+                exn_fmt(why, sizeof why, "url sources cannot be fetched here");
             if (st) {
                 exn_fmt(errbuf, errbuf_len, "wasm[%zu]: %s", i, why);
                 return st;

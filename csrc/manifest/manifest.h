@@ -4,8 +4,8 @@
  * exn_manifest_from_input classifies what a user passed to plugin creation: a wasm binary
  * becomes a one-module manifest; JSON text is parsed strictly (unknown fields are errors, as in
  * the official runtime) and every problem names its field ("wasm[1].hash: ...").  Module bytes
- * are then loaded (files read, base64 decoded, URLs fetched through the host's transport) and
- * checked against their sha256 before anything parses them. */
+ * are then loaded (files read, base64 decoded, URLs fetched by the caller's callback) and
+ * checked against their sha256 before anything parses them.  Knows nothing of HTTP or wasm. */
 #ifndef EXN_MANIFEST_H
 #define EXN_MANIFEST_H
 
@@ -64,9 +64,18 @@ EXN_INTERNAL exn_status_t exn_manifest_from_input(const uint8_t *data, size_t le
                                                   exn_manifest_t *out, char *errbuf,
                                                   size_t errbuf_len);
 
-/** Load every module's bytes and check its hash.  Returns EXN_OK, EXN_ERR_MANIFEST (unreadable
- *  source, hash mismatch naming both hashes), EXN_ERR_UNSUPPORTED or EXN_ERR_NOMEM. */
-EXN_INTERNAL exn_status_t exn_manifest_load(exn_manifest_t *m, char *errbuf, size_t errbuf_len);
+/* How url sources are fetched (the runtime passes http/'s exn_http_fetch_source): Returns
+ * EXN_OK and owned bytes (exn_free), or a status and a message. */
+typedef exn_status_t (*exn_manifest_fetch_fn)(void *userdata, const char *url, const char *method,
+                                              const exn_strmap_t *headers, uint8_t **out_bytes,
+                                              size_t *out_len, char *errbuf, size_t errbuf_len);
+
+/** Load every module's bytes (files read, url sources through `fetch`; NULL: they fail) and
+ *  check each hash.  Returns EXN_OK, EXN_ERR_MANIFEST (unreadable source, hash mismatch naming
+ *  both hashes), EXN_ERR_UNSUPPORTED or EXN_ERR_NOMEM. */
+EXN_INTERNAL exn_status_t exn_manifest_load(exn_manifest_t *m, exn_manifest_fetch_fn fetch,
+                                            void *fetch_userdata, char *errbuf,
+                                            size_t errbuf_len);
 
 EXN_INTERNAL void exn_manifest_free(exn_manifest_t *m);
 

@@ -1,12 +1,14 @@
 /* compiled.c: compiled plugins (compiled.h) - read the manifest once, load and hash-check the
- * modules, name them (spec 6.4), validate, scan and parse them, and resolve every import (host
- * functions first: they may replace kernel and WASI functions; then the kernel, WASI, and the
- * other modules by name).  One load error lists every unresolved import at once.
- * May call: manifest.h, validate.h, module_info.h, hostfn.h, kernel.h (the kernel's import
- * table), wasi/wasi.h (WASI's), wasm3.h (parsing). */
+ * modules, name them (spec 6.4), validate and describe them (once), compile them with the
+ * engine, and resolve every import (host functions first: they may replace kernel and WASI
+ * functions; then the kernel, WASI, and the other modules by name).  One load error lists every
+ * unresolved import at once.
+ * May call: manifest.h, validate.h, module_info.h, engine.h, hostfn.h, kernel.h (the kernel's
+ * import table), wasi/wasi.h (WASI's). */
 #include "compiled.h"
 
 #include "hostfn.h"
+#include "http/http.h"
 #include "kernel/kernel.h"
 #include "validate/validate.h"
 #include "wasi/wasi.h"
@@ -48,7 +50,7 @@ static void signature_text(const char *sig, char *buf, size_t buf_len)
 
 /* ---- import resolution ------------------------------------------------------------------- */
 
-/* wasm3 signature letters of a function type: "I(Ii)" is (i64, i32) -> i64. */
+/* Signature letters of a function type (kernel_link.c): "I(Ii)" is (i64, i32) -> i64. */
 static void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
 {
     size_t n = 0;
@@ -99,8 +101,11 @@ exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c, const exn_
     memset(&t, 0, sizeof t);
     if (im->kind != EXN_EXTERN_FUNC)
         return t;
-    if ((t.fn = exn_hostfn_find(c->fns, c->n_fns, im->module, im->name)) != NULL) {
+    size_t fn_index = exn_hostfn_find(c->fns, c->n_fns, im->module, im->name);
+    if (fn_index < c->n_fns) {
         t.kind = EXN_IMPORT_HOST;
+        t.fn = c->fns[fn_index];
+        t.fn_index = fn_index;
     } else if (strcmp(im->module, "extism:host/env") == 0) {
         if ((t.kernel = exn_kernel_find(im->name)) != NULL)
             t.kind = EXN_IMPORT_KERNEL;
@@ -120,15 +125,34 @@ exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c, const exn_
     return t;
 }
 
+/* A name of the description for a message: a NUL (kept as C0 80, module_info.h) as \0. */
+static void printable_name(const char *name, char *buf, size_t buf_len)
+{
+    size_t k = 0;
+    for (const char *c = name; *c && k + 3 < buf_len; c++) {
+        if ((unsigned char)c[0] == 0xC0 && (unsigned char)c[1] == 0x80) {
+            buf[k++] = '\\';
+            buf[k++] = '0';
+            c++;
+        } else {
+            buf[k++] = *c;
+        }
+    }
+    buf[k] = '\0';
+}
+
 /* Problems with one import, appended to errbuf; returns false if there is one. */
 static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *def,
                          const exn_import_t *im, const char *sep, bool *wasi_missing,
                          char *errbuf, size_t errbuf_len)
 {
+    char mod[256], nm[256];
+    printable_name(im->module, mod, sizeof mod);
+    printable_name(im->name, nm, sizeof nm);
     if (im->kind != EXN_EXTERN_FUNC) {
         static const char *const kinds[] = {"function", "table", "memory", "global"};
         append(errbuf, errbuf_len, "%s%s::%s (a %s import: only functions can be imported)", sep,
-               im->module, im->name, kinds[im->kind]);
+               mod, nm, kinds[im->kind]);
         return false;
     }
     const exn_functype_t *type = &def->info.types[im->type_index];
@@ -142,33 +166,33 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
             return true;
         exn_hostfn_format(t.fn, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the host function's is %s)",
-               sep, im->module, im->name, found, theirs);
+               sep, mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_KERNEL:
         if (strcmp(t.kernel->signature, want) == 0)
             return true;
         signature_text(t.kernel->signature, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)", sep,
-               im->module, im->name, found, theirs);
+               mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_WASI:
         if (strcmp(t.wasi->signature, want) == 0)
             return true;
         signature_text(t.wasi->signature, theirs, sizeof theirs);
         append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep,
-               im->module, im->name, found, theirs);
+               mod, nm, found, theirs);
         return false;
     case EXN_IMPORT_MODULE: {
         const exn_functype_t *ft = exn_module_func_type(&c->defs[t.module].info, t.index);
         if (!same_type(ft, type)) {
             exn_functype_format(ft, theirs, sizeof theirs);
             append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the export's is %s)",
-                   sep, im->module, im->name, found, theirs);
+                   sep, mod, nm, found, theirs);
             return false;
         }
         if (ft->n_params > EXN_MAX_LINK_VALUES || ft->n_results > EXN_MAX_LINK_VALUES) {
             append(errbuf, errbuf_len, "%s%s::%s (too many parameters or results)", sep,
-                   im->module, im->name);
+                   mod, nm);
             return false;
         }
         return true;
@@ -184,7 +208,7 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
         *wasi_missing = true;
     else if (module_named(c, im->module, def))
         why = " (that module exports no function of that name)";
-    append(errbuf, errbuf_len, "%s%s::%s%s", sep, im->module, im->name, why);
+    append(errbuf, errbuf_len, "%s%s::%s%s", sep, mod, nm, why);
     return false;
 }
 
@@ -207,16 +231,7 @@ static exn_status_t check_imports(const ExtismCompiledPlugin *c, char *errbuf, s
                                    "wasi=True in Python or with_wasi in C)");
     if (st != EXN_OK)
         return st;
-    /* memory.max_pages caps each linear memory: a larger initial size cannot load */
-    for (size_t k = 0; k < c->n_defs; k++) {
-        const exn_module_def_t *def = &c->defs[k];
-        if (c->has_max_pages && def->info.has_memory && def->info.memory_min > c->max_pages) {
-            exn_fmt(errbuf, errbuf_len,
-                    "module %s needs %u pages of memory at start but memory.max_pages is %u",
-                    def->name, def->info.memory_min, c->max_pages);
-            return EXN_ERR_LOAD;
-        }
-    }
+    /* (a memory larger at start than memory.max_pages fails to instantiate: instance.c) */
     if (errbuf && errbuf_len)
         errbuf[0] = '\0';
     return EXN_OK;
@@ -229,20 +244,6 @@ static bool reserved_name(const char *name)
     return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
 }
 
-/* wasm3's parse of a module, made once: every instance clones it (wasm3 patch 0050). */
-static exn_status_t parse(exn_module_def_t *def, char *why, size_t why_len)
-{
-    if (!(def->env = m3_NewEnvironment()))
-        return EXN_ERR_NOMEM;
-    M3Result r = m3_ParseModule(def->env, &def->parsed, def->wasm, (uint32_t)def->wasm_len);
-    if (r == m3Err_mallocFailed)
-        return EXN_ERR_NOMEM;
-    if (r) {
-        exn_fmt(why, why_len, "invalid wasm module: %s", r);
-        return EXN_ERR_LOAD;
-    }
-    return EXN_OK;
-}
 
 /* Where every import comes from, for instances to link without looking anything up. */
 static exn_status_t resolve_imports(ExtismCompiledPlugin *c)
@@ -311,11 +312,10 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
-        exn_status_t st = exn_validate(def->wasm, def->wasm_len, why, sizeof why);
+        exn_status_t st = exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
         if (st == EXN_OK)
-            st = exn_module_scan(def->wasm, def->wasm_len, &def->info, why, sizeof why);
-        if (st == EXN_OK)
-            st = parse(def, why, sizeof why);
+            st = c->engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
+                                    sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -352,7 +352,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
 
     EXN_TRY(exn_manifest_from_input(data, len, &manifest, errbuf, errbuf_len));
     have_manifest = true;
-    EXN_TRY(exn_manifest_load(&manifest, errbuf, errbuf_len));
+    EXN_TRY(exn_manifest_load(&manifest, exn_http_fetch_source, NULL, errbuf, errbuf_len));
 
     c = exn_calloc(1, sizeof *c);
     if (!c) {
@@ -361,6 +361,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     }
     c->refs = 1;
     c->with_wasi = with_wasi;
+    c->engine = &exn_engine_wasm3;
     if (n_functions) {
         if (!(c->fns = exn_malloc(n_functions * sizeof *c->fns))) {
             st = EXN_ERR_NOMEM;
@@ -405,31 +406,22 @@ cleanup:
 
 void exn_compiled_retain(ExtismCompiledPlugin *c)
 {
-#if defined(_MSC_VER) && !defined(__clang__)
-    _InterlockedIncrement(&c->refs);
-#else
-    __atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
-#endif
+    exn_ref_retain(&c->refs);
 }
 
 void exn_compiled_release(ExtismCompiledPlugin *c)
 {
-    if (!c)
-        return;
-#if defined(_MSC_VER) && !defined(__clang__)
-    long left = _InterlockedDecrement(&c->refs);
-#else
-    int left = __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
-#endif
-    if (left != 0)
+    if (!c || !exn_ref_release(&c->refs))
         return;
     for (size_t i = 0; i < c->n_defs; i++) {
+        /* the code first: it borrows the bytes and the description (no instance is left to
+         * borrow from it) */
+        if (c->defs[i].code)
+            c->engine->code_free(c->defs[i].code);
         exn_free(c->defs[i].name);
         exn_free(c->defs[i].wasm);
         exn_module_info_free(&c->defs[i].info);
         exn_free(c->defs[i].targets);
-        m3_FreeModule(c->defs[i].parsed); /* (no instance is left to borrow from it) */
-        m3_FreeEnvironment(c->defs[i].env);
     }
     exn_free(c->defs);
     for (size_t i = 0; i < c->n_fns; i++)

@@ -6,7 +6,8 @@
  * are serialized: the thread running one holds the plugin (p->holder); others wait within
  * their deadline, and a wait that would close a cycle between threads fails (deadlock), as
  * does a call re-entering a plugin already running on the same thread.
- * May call: compiled.h, instance.h, kernel.h (kernel memory), wasi/wasi.h, watchdog.h, os.h. */
+ * May call: compiled.h, instance.h, hostfn.h, engine.h, kernel.h (the kernel context: memory,
+ * vars, config, logging, HTTP), wasi/wasi.h, watchdog.h, os.h. */
 #include "plugin.h"
 
 #include <stdio.h>
@@ -15,13 +16,6 @@
 #include "kernel/kernel.h"
 #include "wasi/wasi.h"
 #include "support/watchdog.h"
-
-#include "m3_env.h"
-
-const char exn_trap_kernel[] = "[kernel]";
-const char exn_trap_host[] = "[host function failed]";
-const char exn_trap_exit[] = "[exit]";
-const char exn_trap_http[] = "[http]";
 
 #define KERNEL_PAGES_BEYOND_START 65520 /* with no max_pages: up to 4 GiB of kernel memory */
 
@@ -295,15 +289,6 @@ static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
     exn_plugin_set_errmsg(p, buf, strlen(buf));
 }
 
-const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    exn_vfmt(p->trap_msg, sizeof p->trap_msg, fmt, ap);
-    va_end(ap);
-    return exn_trap_kernel;
-}
-
 /* ---- creation --------------------------------------------------------------------------------- */
 
 /* Instantiate p's modules, running their start functions as the first call of the plugin:
@@ -360,23 +345,39 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     p->compiled = c;
     p->timeout_ns = c->timeout_ns;
     p->cancel.state = &p->call_state;
-    p->log_level = EXN_LOG_OFF;
-    p->call_log_level = EXN_LOG_ASK;
-    exn_strmap_init(&p->vars);
-    exn_strmap_init(&p->config);
-    exn_strmap_init(&p->http_headers);
-    for (size_t i = 0; i < c->config.cap; i++) {
-        const exn_strmap_entry_t *e = &c->config.slots[i];
-        if (e->key)
-            EXN_TRY(exn_strmap_set(&p->config, e->key, e->key_len, e->value, e->value_len));
-    }
-    if (exn_os_random(p->id, sizeof p->id) != 0) {
+    uint8_t id[16];
+    if (exn_os_random(id, sizeof id) != 0) {
         exn_fmt(errbuf, errbuf_len, "the system random number generator failed");
         st = EXN_ERR_NOMEM;
         goto cleanup;
     }
-    p->id[6] = (uint8_t)((p->id[6] & 0x0F) | 0x40); /* UUID version 4 */
-    p->id[8] = (uint8_t)((p->id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+    id[6] = (uint8_t)((id[6] & 0x0F) | 0x40); /* UUID version 4 */
+    id[8] = (uint8_t)((id[8] & 0x3F) | 0x80); /* RFC 4122 variant */
+
+    /* the kernel: 16 pages of memory at start, growing by at most max_pages pages (spec 7.4) */
+    exn_kernel_config_t kc;
+    memset(&kc, 0, sizeof kc);
+    uint64_t kernel_pages =
+        EXN_KMEM_INITIAL_PAGES + (c->has_max_pages ? c->max_pages : KERNEL_PAGES_BEYOND_START);
+    kc.memory_limit_bytes = kernel_pages * EXN_KMEM_PAGE;
+    kc.max_var_bytes = c->max_var_bytes;
+    kc.max_http_response_bytes = c->max_http_response_bytes;
+    kc.allowed_hosts = c->allowed_hosts;
+    kc.n_allowed_hosts = c->n_allowed_hosts;
+    kc.config = &c->config;
+    kc.call_state = &p->call_state;
+    kc.id = id;
+    EXN_TRY(exn_kernel_init(&p->kernel, &kc));
+    if (c->n_fns) {
+        if (!(p->host_envs = exn_calloc(c->n_fns, sizeof *p->host_envs))) {
+            st = EXN_ERR_NOMEM;
+            goto cleanup;
+        }
+        for (size_t i = 0; i < c->n_fns; i++) {
+            p->host_envs[i].fn = c->fns[i];
+            p->host_envs[i].kernel = &p->kernel;
+        }
+    }
 
     p->mods = exn_calloc(c->n_defs, sizeof *p->mods);
     p->order = exn_calloc(c->n_defs, sizeof *p->order);
@@ -390,14 +391,9 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     p->main = &p->mods[c->main];
 
     if (c->with_wasi)
-        EXN_TRY(exn_wasi_new(c->allowed_paths, c->n_allowed_paths, &p->wasi, errbuf, errbuf_len));
-    /* kernel memory: 16 pages at start, growing by at most max_pages pages (spec 7.4) */
-    uint64_t kernel_pages =
-        EXN_KMEM_INITIAL_PAGES + (c->has_max_pages ? c->max_pages : KERNEL_PAGES_BEYOND_START);
-    if (exn_kmem_init(&p->kmem, kernel_pages * EXN_KMEM_PAGE) != EXN_OK) {
-        st = EXN_ERR_NOMEM;
-        goto cleanup;
-    }
+        EXN_TRY(exn_wasi_new(c->allowed_paths, c->n_allowed_paths, &p->call_state,
+                             p->kernel.trap_msg, sizeof p->kernel.trap_msg, &p->wasi, errbuf,
+                             errbuf_len));
     EXN_TRY(instantiate_timed(p, errbuf, errbuf_len));
     EXN_TRY(exn_plugin_set_errmsg(p, "", 0));
     *out_plugin = p;
@@ -439,13 +435,11 @@ static void release(ExtismPlugin *p, bool all)
     p->mods = p->main = NULL;
     p->order = NULL;
     p->n_mods = 0;
-    if (all || !p->keep_kmem)
-        exn_kmem_free(&p->kmem);
-    exn_strmap_clear(&p->vars);
-    exn_strmap_clear(&p->config);
-    exn_strmap_clear(&p->http_headers);
+    exn_kernel_free(&p->kernel, all || !p->keep_kmem);
     exn_wasi_free(p->wasi);
     p->wasi = NULL;
+    exn_free(p->host_envs);
+    p->host_envs = NULL;
     if (all) {
         exn_compiled_release(p->compiled);
         p->compiled = NULL;
@@ -457,7 +451,11 @@ static void release(ExtismPlugin *p, bool all)
 
 void exn_current_plugin_keep_memory(ExtismCurrentPlugin *plugin)
 {
-    ExtismPlugin *p = (ExtismPlugin *)(void *)plugin;
+    /* a host function's ExtismCurrentPlugin is the kernel context of its plugin (hostfn.c),
+     * which plugins hold in place (p->kernel) */
+    ExtismPlugin *p = plugin ? (ExtismPlugin *)(void *)((char *)(void *)plugin -
+                                                       offsetof(ExtismPlugin, kernel))
+                             : NULL;
     if (p && exn_plugin_running_here(p)) /* (only the holder writes the plugin's fields) */
         p->keep_kmem = true;
 }
@@ -505,13 +503,15 @@ void extism_plugin_free(ExtismPlugin *p)
 /* ---- calls ------------------------------------------------------------------------------------ */
 
 /* Turn how the guest stopped into a status, a return code and a message (spec 3.2). */
-static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int32_t *rc)
+static exn_status_t classify(ExtismPlugin *p, exn_trap_t r, bool returns_i32,
+                             const uint64_t *result, int32_t *rc)
 {
-    exn_kmem_t *k = &p->kmem;
+    exn_kmem_t *k = &p->kernel.kmem;
     bool exited = r == exn_trap_exit;
+    if (exited)
+        p->exit_code = p->wasi ? exn_wasi_exit_code(p->wasi) : 0;
     if (!r) {
-        /* after a successful m3_Call the results are at the bottom of the runtime's stack */
-        *rc = returns_i32 ? *(const int32_t *)p->main->runtime->stack : 0;
+        *rc = returns_i32 ? (int32_t)exn_slot_u32(result) : 0;
     } else {
         *rc = exited ? p->exit_code : -1;
     }
@@ -535,15 +535,16 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     }
     if (r) {
         exn_status_t st = EXN_ERR_TRAP;
+        const char *msg = p->kernel.trap_msg; /* (WASI's imports write there too) */
         if (r == exn_trap_kernel) {
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
         } else if (r == exn_trap_host) {
             st = EXN_ERR_HOST;
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
         } else if (r == exn_trap_http) {
             st = EXN_ERR_HTTP;
-            exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
-        } else if (r == m3Err_trapInterrupted) {
+            exn_plugin_set_errmsg(p, msg, strlen(msg));
+        } else if (r == exn_trap_interrupted) {
             bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
             st = timeout ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
             *rc = 134;
@@ -559,16 +560,14 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     return *rc == 0 ? EXN_OK : EXN_ERR_GUEST;
 }
 
-/* Whether a call stopped with an error of the engine rather than a trap of the guest: wasm3
- * failed, e.g. to compile a function at its first call (lazily: a limit of wasm3, or a module
- * our validator accepts and wasm3 cannot compile).  A compilation that fails part-way has left
- * wasm3's runtime in a state nobody has tested: the next call starts from fresh instances. */
-static bool is_engine_error(M3Result r)
+/* Whether a call stopped with an error of the engine rather than a trap of the guest: the
+ * engine failed, e.g. to compile a function at its first call (lazily: a limit of the
+ * interpreter, or a module our validator accepts and it cannot compile).  A compilation that
+ * fails part-way has left the engine's instance in a state nobody has tested: the next call
+ * starts from fresh instances. */
+static bool is_engine_error(exn_trap_t r)
 {
-    if (!r || r == exn_trap_kernel || r == exn_trap_host || r == exn_trap_http ||
-        r == exn_trap_exit)
-        return false;
-    return strncmp(r, "[trap]", 6) != 0;
+    return r && !exn_trap_is_import(r) && !exn_trap_is_wasm(r);
 }
 
 /* The last call ran `_start` (or ended with an engine error): begin again from fresh instances,
@@ -579,8 +578,8 @@ static exn_status_t restart(ExtismPlugin *p)
     p->restart = false;
     p->last_export = NULL; /* (the table itself is unchanged, but be plain about it) */
     exn_instances_free(p);
-    exn_strmap_clear(&p->vars);
-    exn_kmem_reset(&p->kmem);
+    exn_strmap_clear(&p->kernel.vars);
+    exn_kmem_reset(&p->kernel.kmem);
     if (p->wasi)
         exn_wasi_reset(p->wasi);
     exn_status_t st = exn_instances_new(p, errbuf, sizeof errbuf);
@@ -625,50 +624,52 @@ static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *
         p->last_returns_i32 = t->n_results == 1;
     }
 
-    exn_kmem_reset(&p->kmem);
-    p->call_log_level = EXN_LOG_ASK;
-    p->host_context = host_context;
+    exn_kernel_t *k = &p->kernel;
+    exn_kmem_reset(&k->kmem);
+    k->call_log_level = EXN_LOG_ASK;
+    k->host_context = host_context;
     exn_instances_enter(p);
     const char *what = "";
     bool initialising = !p->initialized;
-    M3Result r = exn_instances_initialise(p, &what);
+    exn_trap_t r = initialising ? exn_instances_initialise(p, &what) : NULL;
     if (r) {
         int32_t ignored;
-        st = classify(p, r, false, &ignored);
+        st = classify(p, r, false, NULL, &ignored);
         if (st != EXN_OK) { /* (proc_exit(0) while initialising leaves a usable instance) */
             char reason[1024];
             exn_fmt(reason, sizeof reason, "initialising the plugin (%s): %s", what, p->errmsg);
             exn_plugin_set_errmsg(p, reason, strlen(reason));
             p->restart = true; /* try again on fresh instances */
-            p->host_context = NULL;
+            k->host_context = NULL;
             return st;
         }
     }
     if (initialising)
-        exn_kmem_reset(&p->kmem); /* what the initialisers allocated is gone, as for a call */
+        exn_kmem_reset(&k->kmem); /* what the initialisers allocated is gone, as for a call */
 
     if (input_len) {
         bool failed;
-        uint64_t h = exn_kmem_alloc_copy(&p->kmem, input, input_len, &failed);
+        uint64_t h = exn_kmem_alloc_copy(&k->kmem, input, input_len, &failed);
         if (failed) {
             set_errmsgf(p, "failed to allocate extism memory for %zu bytes of input", input_len);
             p->has_error = true;
-            p->host_context = NULL;
+            k->host_context = NULL;
             return EXN_ERR_NOMEM;
         }
-        p->kmem.input = h;
-        p->kmem.input_len = input_len;
+        k->kmem.input = h;
+        k->kmem.input_len = input_len;
     }
 
-    r = exn_module_call(p->main, e->index, 0, NULL);
-    p->host_context = NULL;
+    uint64_t result[1] = {0};
+    r = exn_module_call(p->main, e->index, result);
+    k->host_context = NULL;
     if (p->last_is_start || is_engine_error(r))
         p->restart = true;
 
-    st = classify(p, r, p->last_returns_i32, &out->rc);
-    if (p->kmem.output_len) {
-        p->output = exn_kmem_base(&p->kmem) + p->kmem.output;
-        p->output_len = p->kmem.output_len;
+    st = classify(p, r, p->last_returns_i32, result, &out->rc);
+    if (k->kmem.output_len) {
+        p->output = exn_kmem_base(&k->kmem) + k->kmem.output;
+        p->output_len = k->kmem.output_len;
     }
     return st;
 }
@@ -743,7 +744,7 @@ static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t
     self->running = &frame;
 
     p->exit_code = 0;
-    p->trap_msg[0] = '\0';
+    p->kernel.trap_msg[0] = '\0';
     p->has_error = false;
     p->output = NULL;
     p->output_len = 0;
@@ -760,7 +761,7 @@ static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t
         set_errmsgf(p, "the plugin is closed");
     } else {
         exn_deadline_t deadline = {0};
-        p->deadline_ns = deadline_ns;
+        p->kernel.deadline_ns = deadline_ns;
         if (timed && exn_watchdog_arm(&deadline, &p->call_state, running, deadline_ns)) {
             st = EXN_ERR_NOMEM;
             set_errmsgf(p, "cannot start the timeout thread");
@@ -769,7 +770,7 @@ static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t
             if (timed)
                 exn_watchdog_disarm(&deadline);
         }
-        p->deadline_ns = 0;
+        p->kernel.deadline_ns = 0;
     }
     exn_atomic_store_u32(&p->call_state, gen << EXN_CALL_GEN_SHIFT);
     out->output = p->output;
@@ -836,6 +837,23 @@ int32_t exn_plugin_exit_code(ExtismPlugin *p)
     return p ? p->exit_code : 0;
 }
 
+size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_t max)
+{
+    bool inside;
+    if (!p || (!funcs && max) || !exn_plugin_hold(p, &inside)) /* (close may free instances) */
+        return 0;
+    size_t n = 0;
+    exn_instance_t *inst = p->main ? p->main->inst : NULL;
+    if (inst) {
+        exn_frame_t frames[EXN_MAX_FRAMES];
+        n = inst->engine->backtrace(inst, frames, max < EXN_MAX_FRAMES ? max : EXN_MAX_FRAMES);
+        for (size_t i = 0; i < n; i++)
+            funcs[i] = frames[i].func;
+    }
+    exn_plugin_unhold(p, inside);
+    return n;
+}
+
 int exn_plugin_function_kind(ExtismPlugin *p, const char *name)
 {
     if (!p || !name || exn_atomic_load_u32(&p->closing))
@@ -861,11 +879,27 @@ exn_status_t exn_plugin_config_set(ExtismPlugin *p, const char *key, size_t key_
         return EXN_ERR_MISUSE;
     exn_status_t st = EXN_OK;
     if (value)
-        st = exn_strmap_set(&p->config, key ? key : "", key_len, value, value_len);
+        st = exn_strmap_set(&p->kernel.config, key ? key : "", key_len, value, value_len);
     else
-        exn_strmap_delete(&p->config, key ? key : "", key_len);
+        exn_strmap_delete(&p->kernel.config, key ? key : "", key_len);
     exn_plugin_unhold(p, inside);
     return st;
+}
+
+/* ---- what the contexts of the imports start from ------------------------------------------- */
+
+void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn, void *userdata)
+{
+    if (p)
+        exn_kernel_set_logger(&p->kernel, level, fn, userdata);
+}
+
+void exn_plugin_set_http_transport(ExtismPlugin *p, exn_http_transport_fn fn, void *userdata)
+{
+    if (p) {
+        p->kernel.transport = fn;
+        p->kernel.transport_userdata = userdata;
+    }
 }
 
 /* ---- WASI configuration ---------------------------------------------------------------------- */

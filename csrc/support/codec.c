@@ -1,4 +1,5 @@
-/* codec.c: base64 decoding and SHA-256 (FIPS 180-4), written for the manifest. */
+/* codec.c: base64 decoding and SHA-256 (FIPS 180-4), written for the manifest.
+ * May call: the allocator (internal.h). */
 #include "codec.h"
 
 static int b64val(unsigned char c)

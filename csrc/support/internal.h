@@ -1,6 +1,6 @@
 /* internal.h: what every file of the core shares and nothing more: fixed-width types, the
  * status codes (from the public header), symbol visibility, the allocator hook, the error-path
- * macro, a bounded formatter and two atomics.  No OS headers here (see os.h). */
+ * macro, a bounded formatter, atomics and reference counts.  No OS headers here (see os.h). */
 #ifndef EXN_INTERNAL_H
 #define EXN_INTERNAL_H
 
@@ -102,6 +102,32 @@ static inline bool exn_atomic_cas_u32(volatile uint32_t *p, uint32_t expect, uin
                                        __ATOMIC_ACQUIRE);
 }
 #endif
+
+/* ---- reference counts -----------------------------------------------------------------------
+ * Every reference-counted object of the core (compiled plugins, host functions) holds an
+ * exn_refcount_t, set to 1 by its creator.  Taking a reference needs no ordering; dropping one
+ * is acquire-release, so the thread that frees the object sees every write made through the
+ * other references. */
+typedef exn_atomic_int exn_refcount_t;
+
+static inline void exn_ref_retain(exn_refcount_t *refs)
+{
+#if defined(_MSC_VER) && !defined(__clang__)
+    _InterlockedIncrement(refs);
+#else
+    __atomic_add_fetch(refs, 1, __ATOMIC_RELAXED);
+#endif
+}
+
+/** Drop a reference; true when it was the last (the caller frees the object). */
+static inline bool exn_ref_release(exn_refcount_t *refs)
+{
+#if defined(_MSC_VER) && !defined(__clang__)
+    return _InterlockedDecrement(refs) == 0;
+#else
+    return __atomic_sub_fetch(refs, 1, __ATOMIC_ACQ_REL) == 0;
+#endif
+}
 
 /* ---- little-endian access to unaligned bytes (kernel memory is byte-addressed) -------------- */
 #if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__

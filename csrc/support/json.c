@@ -1,6 +1,7 @@
 /* json.c: strict recursive-descent JSON reader into an arena (see json.h).
  * Hostile input is expected: every read is bounds-checked, nesting is capped at MAX_DEPTH, and
- * sizes are checked before arithmetic. */
+ * sizes are checked before arithmetic.
+ * May call: the allocator (internal.h). */
 #include "json.h"
 
 #include <stdio.h>
@@ -321,24 +322,25 @@ static void *vec_push(vec_t *vec)
     return slot;
 }
 
+/* Copy the items into the arena; *out stays NULL for none.  The vector is the caller's to
+ * free, in every case. */
 static bool vec_finish(parser_t *p, vec_t *vec, void **out)
 {
     *out = NULL;
-    if (vec->count) {
-        *out = arena_alloc(p->doc, vec->count * vec->size);
-        if (!*out) {
-            exn_free(vec->items);
-            return fail(p, EXN_ERR_NOMEM, "");
-        }
-        memcpy(*out, vec->items, vec->count * vec->size);
-    }
-    exn_free(vec->items);
+    if (!vec->count)
+        return true;
+    if (!(*out = arena_alloc(p->doc, vec->count * vec->size)))
+        return fail(p, EXN_ERR_NOMEM, "");
+    memcpy(*out, vec->items, vec->count * vec->size);
     return true;
 }
 
+/* One cleanup label per parser: `ok` is set only on the way out of a complete container, and
+ * the items collected so far are freed on every path. */
 static bool parse_array(parser_t *p, exn_json_t *v, int depth)
 {
     vec_t vec = {NULL, 0, 0, sizeof(exn_json_t)};
+    bool ok = false;
     p->s++;
     skip_ws(p);
     if (p->s < p->end && *p->s == ']') {
@@ -347,13 +349,11 @@ static bool parse_array(parser_t *p, exn_json_t *v, int depth)
         for (;;) {
             exn_json_t *item = vec_push(&vec);
             if (!item) {
-                exn_free(vec.items);
-                return fail(p, EXN_ERR_NOMEM, "");
+                fail(p, EXN_ERR_NOMEM, "");
+                goto cleanup;
             }
-            if (!parse_value(p, item, depth + 1)) {
-                exn_free(vec.items);
-                return false;
-            }
+            if (!parse_value(p, item, depth + 1))
+                goto cleanup;
             skip_ws(p);
             if (p->s < p->end && *p->s == ',') {
                 p->s++;
@@ -363,18 +363,22 @@ static bool parse_array(parser_t *p, exn_json_t *v, int depth)
                 p->s++;
                 break;
             }
-            exn_free(vec.items);
-            return fail(p, EXN_ERR_MANIFEST, "expected ',' or ']'");
+            fail(p, EXN_ERR_MANIFEST, "expected ',' or ']'");
+            goto cleanup;
         }
     }
     v->kind = EXN_JSON_ARRAY;
     v->len = vec.count;
-    return vec_finish(p, &vec, (void **)&v->items);
+    ok = vec_finish(p, &vec, (void **)&v->items);
+cleanup:
+    exn_free(vec.items);
+    return ok;
 }
 
 static bool parse_object(parser_t *p, exn_json_t *v, int depth)
 {
     vec_t vec = {NULL, 0, 0, sizeof(exn_json_member_t)};
+    bool ok = false;
     p->s++;
     skip_ws(p);
     if (p->s < p->end && *p->s == '}') {
@@ -383,28 +387,24 @@ static bool parse_object(parser_t *p, exn_json_t *v, int depth)
         for (;;) {
             skip_ws(p);
             if (p->s >= p->end || *p->s != '"') {
-                exn_free(vec.items);
-                return fail(p, EXN_ERR_MANIFEST, "expected a string key");
+                fail(p, EXN_ERR_MANIFEST, "expected a string key");
+                goto cleanup;
             }
             exn_json_member_t *m = vec_push(&vec);
             if (!m) {
-                exn_free(vec.items);
-                return fail(p, EXN_ERR_NOMEM, "");
+                fail(p, EXN_ERR_NOMEM, "");
+                goto cleanup;
             }
-            if (!parse_string(p, &m->key, &m->key_len)) {
-                exn_free(vec.items);
-                return false;
-            }
+            if (!parse_string(p, &m->key, &m->key_len))
+                goto cleanup;
             skip_ws(p);
             if (p->s >= p->end || *p->s != ':') {
-                exn_free(vec.items);
-                return fail(p, EXN_ERR_MANIFEST, "expected ':'");
+                fail(p, EXN_ERR_MANIFEST, "expected ':'");
+                goto cleanup;
             }
             p->s++;
-            if (!parse_value(p, &m->value, depth + 1)) {
-                exn_free(vec.items);
-                return false;
-            }
+            if (!parse_value(p, &m->value, depth + 1))
+                goto cleanup;
             skip_ws(p);
             if (p->s < p->end && *p->s == ',') {
                 p->s++;
@@ -414,13 +414,16 @@ static bool parse_object(parser_t *p, exn_json_t *v, int depth)
                 p->s++;
                 break;
             }
-            exn_free(vec.items);
-            return fail(p, EXN_ERR_MANIFEST, "expected ',' or '}'");
+            fail(p, EXN_ERR_MANIFEST, "expected ',' or '}'");
+            goto cleanup;
         }
     }
     v->kind = EXN_JSON_OBJECT;
     v->len = vec.count;
-    return vec_finish(p, &vec, (void **)&v->members);
+    ok = vec_finish(p, &vec, (void **)&v->members);
+cleanup:
+    exn_free(vec.items);
+    return ok;
 }
 
 static bool parse_value(parser_t *p, exn_json_t *v, int depth)

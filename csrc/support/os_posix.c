@@ -1,5 +1,6 @@
 /* os_posix.c: os.h on POSIX systems (Linux, macOS, the BSDs).  One of the two files of the core
- * (with os_win32.c) that include operating-system headers. */
+ * (with os_win32.c) that include operating-system headers.
+ * May call: the operating system, internal.h. */
 #if !defined(_WIN32)
 
 #if defined(__linux__) && !defined(_GNU_SOURCE)

@@ -1,5 +1,6 @@
 /* os_win32.c: os.h on Windows.  One of the two files of the core (with os_posix.c) that include
- * operating-system headers. */
+ * operating-system headers.
+ * May call: the operating system, internal.h. */
 #if defined(_WIN32)
 
 #define WIN32_LEAN_AND_MEAN

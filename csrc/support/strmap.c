@@ -1,5 +1,6 @@
 /* strmap.c: open-addressing hash map of owned byte strings (see strmap.h).
- * Deletion uses backward shifting, so there are no tombstones. */
+ * Deletion uses backward shifting, so there are no tombstones.
+ * May call: the allocator (internal.h). */
 #include "strmap.h"
 
 static uint64_t hash_bytes(const char *s, size_t n)

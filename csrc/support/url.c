@@ -1,4 +1,5 @@
-/* url.c: splitting http(s) URLs and resolving redirect targets (RFC 3986 sections 3 and 5.2). */
+/* url.c: splitting http(s) URLs and resolving redirect targets (RFC 3986 sections 3 and 5.2).
+ * May call: the allocator (internal.h). */
 #include "url.h"
 
 #include <stdio.h>

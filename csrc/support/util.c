@@ -1,6 +1,7 @@
 /* util.c: the allocator hook and bounded formatting shared by the whole core (internal.h).
  * With EXN_TESTING defined, allocations can be made to fail on purpose
- * (exn_testing_fail_allocation_after) so tests can check every out-of-memory path. */
+ * (exn_testing_fail_allocation_after) so tests can check every out-of-memory path.
+ * May call: the C library. */
 #include <stdio.h>
 #include <stdlib.h>
 

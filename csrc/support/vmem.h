@@ -1,7 +1,8 @@
 /* vmem.h: a growable byte region whose untouched bytes read as zero and cost no resident memory.
  *
- * Backs both kinds of memory a plugin has: the wasm3 linear memory of each module (through the
- * M3MemoryAllocator hook of wasm3 patch 0001) and the Extism kernel memory.  Address space for
+ * Backs both kinds of memory a plugin has: the linear memory of each module (the interpreter
+ * engine gives it to wasm3 through the M3MemoryAllocator hook of wasm3 patch 0001) and the
+ * Extism kernel memory.  Address space for
  * the largest size the region may reach is reserved up front and committed as it grows, so on
  * 64-bit hosts the base never moves.  If the reservation cannot be made that large (32-bit
  * hosts), growth past it moves the region (copying only the committed bytes) - callers must

@@ -1,6 +1,6 @@
 /* watchdog.h: deadlines for plugin calls.  One process-wide thread sleeps until the earliest
- * armed deadline and then sets the interrupt bits of that call's state word (wasm3 patch 0004
- * stops the guest at its next loop iteration or function entry).  Calls without a deadline
+ * armed deadline and then sets the interrupt bits of that call's state word (the engine stops
+ * the guest at its next loop iteration or function entry: engine.h, interrupt).  Calls without a deadline
  * never touch it. */
 #ifndef EXN_WATCHDOG_H
 #define EXN_WATCHDOG_H
@@ -8,7 +8,7 @@
 #include "internal.h"
 
 /* Bits of a plugin's call-state word (plugin.h); the generation counts calls in the rest. */
-#define EXN_CALL_INTERRUPT 1u /* wasm3 stops the guest (bit 0, patch 0004) */
+#define EXN_CALL_INTERRUPT 1u /* the engine stops the guest (engine.h: interrupt bit 0) */
 #define EXN_CALL_RUNNING 2u
 #define EXN_CALL_TIMEOUT 4u /* the interrupt came from a deadline, not a cancel */
 #define EXN_CALL_GEN_SHIFT 3

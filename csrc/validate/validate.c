@@ -7,11 +7,15 @@
  * proposals (relaxed SIMD, threads, exceptions, memory64, GC and typed references, tail calls)
  * are refused as unsupported.
  *
- * Custom sections are skipped; the "name" section is read, leniently, only to name a function
- * in a message - a malformed one is no error.  Everything is read from the caller's bytes
- * through wasm_read.h; what is kept (the context of validate_code.h) is a few arrays whose
- * sizes are bounded by the sizes of the sections they come from.
- * May call: wasm_read.h, validate_code.h, the allocator. */
+ * Decode once: while it validates, it fills the module description (module_info.h) that
+ * the rest of the core uses - nothing decodes the module's sections again.
+ *
+ * Custom sections are not validated: a malformed one (a bad "name" section too) is no error;
+ * the "name" and "producers" sections are located for the description, and the "name" section
+ * is read, leniently, only to name a function in a message.  Everything is read from the
+ * caller's bytes through wasm_read.h; what the description keeps is bounded by the sizes of
+ * the sections it comes from.
+ * May call: wasm_read.h, validate_code.h, module_info.h, the allocator. */
 #include "validate.h"
 
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 
 typedef struct {
     exn_vctx_t c;
+    exn_module_info_t *info; /* the description being filled */
     exn_verror_t err;
     exn_wread_t r; /* the section being read */
     const uint8_t *base;
@@ -32,7 +37,6 @@ typedef struct {
     uint32_t n_func_decls;
     const uint8_t *func_sec_at, *count_sec_at; /* where the counts checked at the end were */
     bool has_code;
-    uint32_t n_datas;
     bool has_data;
     exn_vcode_t *code;
 } vmod_t;
@@ -40,19 +44,6 @@ typedef struct {
 static const char *const SECTION_NAMES[14] = {
     "custom", "type",    "import", "function", "table", "memory", "global",
     "export", "start", "element", "code",     "data",  "data count", "tag"};
-
-bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset, const char *fmt, ...)
-{
-    if (e->status == EXN_OK) {
-        e->status = status;
-        e->offset = offset;
-        va_list ap;
-        va_start(ap, fmt);
-        exn_vfmt(e->msg, sizeof e->msg, fmt, ap);
-        va_end(ap);
-    }
-    return false;
-}
 
 #define OFFSET(m, at) ((size_t)((at) - (m)->base))
 #define BAD(m, at, ...) exn_verror(&(m)->err, EXN_ERR_LOAD, OFFSET(m, at), __VA_ARGS__)
@@ -100,9 +91,63 @@ static bool grow(vmod_t *m, void *field, size_t n, size_t size)
     return true;
 }
 
+/* As grow, from n_old to n items, the new ones zeroed (so that a failure part-way leaves
+ * nothing for exn_module_info_free to trip on). */
+static bool grow_zero(vmod_t *m, void *field, size_t n_old, size_t n, size_t size)
+{
+    if (!grow(m, field, n, size))
+        return false;
+    if (n > n_old) {
+        uint8_t *p;
+        memcpy(&p, field, sizeof p);
+        memset(p + n_old * size, 0, (n - n_old) * size);
+    }
+    return true;
+}
+
+/* A name as the description keeps it: a C string, each NUL stored as C0 80 (module_info.h). */
+static bool c_name(vmod_t *m, const uint8_t *s, uint32_t n, char **out)
+{
+    size_t nuls = 0;
+    for (uint32_t i = 0; i < n; i++)
+        nuls += s[i] == '\0';
+    char *p = exn_malloc((size_t)n + nuls + 1);
+    if (!p)
+        return NOMEM(m);
+    size_t k = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (s[i] == '\0') {
+            p[k++] = (char)0xC0;
+            p[k++] = (char)0x80;
+        } else
+            p[k++] = (char)s[i];
+    }
+    p[k] = '\0';
+    *out = p;
+    return true;
+}
+
+/* The feature a value type of a signature, global or import needs (v128: SIMD). */
+static void ref_feature(vmod_t *m, uint8_t t)
+{
+    if (t == EXN_WASM_FUNCREF || t == EXN_WASM_EXTERNREF)
+        m->info->features |= EXN_FEATURE_REFERENCE_TYPES;
+    else if (t == EXN_WASM_V128)
+        m->info->features |= EXN_FEATURE_SIMD;
+}
+
+static exn_range_t range_of(const vmod_t *m, const uint8_t *from, const uint8_t *to)
+{
+    exn_range_t r = {(uint32_t)(from - m->base), (uint32_t)(to - from)};
+    return r;
+}
+
 static bool valtype(vmod_t *m, uint8_t *out)
 {
-    return u8(m, out) && exn_vcheck_valtype(&m->err, &m->c, m->r.p - 1, *out);
+    if (!u8(m, out) || !exn_vcheck_valtype(&m->err, &m->c, m->r.p - 1, *out))
+        return false;
+    ref_feature(m, *out);
+    return true;
 }
 
 static bool reftype(vmod_t *m, uint8_t *out)
@@ -116,7 +161,7 @@ static bool reftype(vmod_t *m, uint8_t *out)
     return BAD(m, m->r.p - 1, "malformed reference type 0x%02x", *out);
 }
 
-static bool limits(vmod_t *m, bool memory)
+static bool limits(vmod_t *m, bool memory, uint32_t *out_min, uint32_t *out_max, bool *out_has_max)
 {
     const uint8_t *at = m->r.p;
     uint8_t flags;
@@ -141,6 +186,9 @@ static bool limits(vmod_t *m, bool memory)
         return BAD(m, at, "memory size must be at most 65536 pages (4 GiB)");
     if (flags && min > max)
         return BAD(m, at, "size minimum %u must not be greater than the maximum %u", min, max);
+    *out_min = min;
+    *out_max = max;
+    *out_has_max = flags == 1;
     return true;
 }
 
@@ -170,12 +218,14 @@ static bool func_index(vmod_t *m, uint32_t *x, bool declares)
 }
 
 /* A constant expression of type `expect` (spec 3.3.10): in 2.0, one constant instruction and
- * `end`; global.get may read only imported, immutable globals. */
-static bool const_expr(vmod_t *m, uint8_t expect)
+ * `end`; global.get may read only imported, immutable globals.  Its bytes (`end` included) go
+ * to *out_range, its opcode to *out_op and a function or global index to *out_x. */
+static bool const_expr(vmod_t *m, uint8_t expect, exn_range_t *out_range, uint8_t *out_op,
+                       uint32_t *out_x)
 {
     const uint8_t *at = m->r.p;
     uint8_t op, t = 0;
-    uint32_t x;
+    uint32_t x = 0;
     int64_t k;
     const uint8_t *bytes;
     if (!u8(m, &op))
@@ -246,6 +296,11 @@ static bool const_expr(vmod_t *m, uint8_t expect)
     if (t != expect)
         return BAD(m, at, "type mismatch in constant expression: expected %s, found %s",
                    exn_valtype_name(expect), exn_valtype_name(t));
+    *out_range = range_of(m, at, m->r.p);
+    if (out_op)
+        *out_op = *at;
+    if (out_x)
+        *out_x = x;
     return true;
 }
 
@@ -253,8 +308,10 @@ static bool const_expr(vmod_t *m, uint8_t expect)
 
 static bool section_type(vmod_t *m)
 {
+    exn_module_info_t *info = m->info;
     uint32_t n;
-    if (!count(m, &n, 3) || !grow(m, &m->c.types, n, sizeof *m->c.types))
+    if (!count(m, &n, 3) || !grow(m, &m->c.types, n, sizeof *m->c.types) ||
+        !grow_zero(m, &info->types, 0, n, sizeof *info->types))
         return false;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = m->r.p;
@@ -276,35 +333,106 @@ static bool section_type(vmod_t *m)
             for (uint32_t j = 0; j < *counts[k]; j++) {
                 if (!exn_vcheck_valtype(&m->err, &m->c, *lists[k] + j, (*lists[k])[j]))
                     return false;
+                ref_feature(m, (*lists[k])[j]);
             }
         }
         if (t->n_params > EXN_VMAX_PARAMS || t->n_results > EXN_VMAX_RESULTS)
             return UNSUPPORTED(m, at, "type %u has %u parameters and %u results: more than %u is "
                                       "not supported by extism_native",
                                i, t->n_params, t->n_results, EXN_VMAX_PARAMS);
-        m->c.n_types++;
+        if (t->n_results > 1)
+            info->features |= EXN_FEATURE_MULTI_VALUE;
+        /* the description's copy: params then results */
+        exn_functype_t *d = &info->types[i];
+        if (!(d->types = exn_malloc((size_t)t->n_params + t->n_results)))
+            return NOMEM(m);
+        if (t->n_params)
+            memcpy(d->types, t->params, t->n_params);
+        if (t->n_results)
+            memcpy(d->types + t->n_params, t->results, t->n_results);
+        d->n_params = t->n_params;
+        d->n_results = t->n_results;
+        info->n_types = ++m->c.n_types;
     }
+    return true;
+}
+
+/* The context's function list is the description's (type index of every function). */
+static bool grow_funcs(vmod_t *m, size_t n)
+{
+    if (!grow(m, &m->info->func_type, n, sizeof *m->info->func_type))
+        return false;
+    m->c.funcs = m->info->func_type;
+    return true;
+}
+
+static bool add_memory(vmod_t *m, const uint8_t *at, uint32_t min, uint32_t max, bool has_max,
+                       bool imported)
+{
+    exn_module_info_t *info = m->info;
+    if (++m->c.n_mems > 1)
+        return BAD(m, at, "multiple memories");
+    if (!grow_zero(m, &info->memories, info->n_memories, (size_t)info->n_memories + 1,
+                   sizeof *info->memories))
+        return false;
+    exn_memtype_t *mt = &info->memories[info->n_memories++];
+    mt->min = min;
+    mt->max = max;
+    mt->has_max = has_max;
+    if (imported)
+        info->n_memory_imports++;
+    /* memory 0 */
+    info->has_memory = true;
+    info->memory_imported = imported;
+    info->memory_min = min;
+    info->memory_max = max;
+    info->memory_has_max = has_max;
+    return true;
+}
+
+static bool add_table(vmod_t *m, uint8_t t, uint32_t min, uint32_t max, bool has_max)
+{
+    exn_module_info_t *info = m->info;
+    if (!grow_zero(m, &info->tables, info->n_tables, (size_t)info->n_tables + 1,
+                   sizeof *info->tables))
+        return false;
+    exn_tabletype_t *tt = &info->tables[info->n_tables++];
+    tt->elem_type = t;
+    tt->min = min;
+    tt->max = max;
+    tt->has_max = has_max;
+    m->c.tables[m->c.n_tables++] = t;
+    if (m->c.n_tables > 1 || t == EXN_WASM_EXTERNREF)
+        info->features |= EXN_FEATURE_REFERENCE_TYPES;
     return true;
 }
 
 static bool section_import(vmod_t *m)
 {
     exn_vctx_t *c = &m->c;
+    exn_module_info_t *info = m->info;
     uint32_t n;
     /* at most n of each kind: room for all, trimmed by nothing (n is bounded by the section) */
-    if (!count(m, &n, 4) || !grow(m, &c->funcs, n, sizeof *c->funcs) ||
-        !grow(m, &c->tables, n, 1) ||
-        !grow(m, &c->globals, n, sizeof *c->globals))
+    if (!count(m, &n, 4) || !grow_funcs(m, n) || !grow(m, &c->tables, n, 1) ||
+        !grow(m, &c->globals, n, sizeof *c->globals) ||
+        !grow_zero(m, &info->imports, 0, n, sizeof *info->imports) ||
+        !grow_zero(m, &info->globals, 0, n, sizeof *info->globals))
         return false;
     for (uint32_t i = 0; i < n; i++) {
-        const uint8_t *name;
-        uint32_t name_len, x;
+        const uint8_t *module, *name;
+        uint32_t module_len, name_len, x, min, max;
+        bool has_max;
         uint8_t kind, t;
-        if (!exn_wread_name(&m->r, &name, &name_len) || !exn_wread_name(&m->r, &name, &name_len))
+        if (!exn_wread_name(&m->r, &module, &module_len) ||
+            !exn_wread_name(&m->r, &name, &name_len))
+            return false;
+        exn_import_t *im = &info->imports[info->n_imports++];
+        if (!c_name(m, module, module_len, &im->module) || !c_name(m, name, name_len, &im->name))
             return false;
         const uint8_t *at = m->r.p;
         if (!u8(m, &kind))
             return false;
+        im->kind = kind;
         switch (kind) {
         case EXN_EXTERN_FUNC:
             if (!u32(m, &x))
@@ -312,17 +440,22 @@ static bool section_import(vmod_t *m)
             if (x >= c->n_types)
                 return BAD(m, at + 1, "unknown type %u", x);
             c->funcs[c->n_funcs++] = x;
+            im->type_index = x;
             break;
         case EXN_EXTERN_TABLE:
-            if (!reftype(m, &t) || !limits(m, false))
+            if (!reftype(m, &t) || !limits(m, false, &min, &max, &has_max))
                 return false;
-            c->tables[c->n_tables++] = t;
+            im->type_index = c->n_tables;
+            if (!add_table(m, t, min, max, has_max))
+                return false;
+            info->n_table_imports++;
             break;
         case EXN_EXTERN_MEMORY:
-            if (!limits(m, true))
+            if (!limits(m, true, &min, &max, &has_max))
                 return false;
-            if (++c->n_mems > 1)
-                return BAD(m, at, "multiple memories");
+            im->type_index = c->n_mems;
+            if (!add_memory(m, at, min, max, has_max, true))
+                return false;
             break;
         case EXN_EXTERN_GLOBAL: {
             uint8_t mut;
@@ -330,6 +463,9 @@ static bool section_import(vmod_t *m)
                 return false;
             if (mut > 1)
                 return BAD(m, m->r.p - 1, "malformed mutability 0x%02x", mut);
+            im->type_index = c->n_globals;
+            info->globals[c->n_globals].type = t;
+            info->globals[c->n_globals].mut = mut;
             c->globals[c->n_globals].type = t;
             c->globals[c->n_globals++].mut = mut;
             break;
@@ -342,6 +478,8 @@ static bool section_import(vmod_t *m)
     }
     c->n_func_imports = c->n_funcs;
     c->n_global_imports = c->n_globals;
+    info->n_funcs = info->n_func_imports = c->n_funcs;
+    info->n_globals = info->n_global_imports = c->n_globals;
     return true;
 }
 
@@ -350,7 +488,7 @@ static bool section_function(vmod_t *m)
     exn_vctx_t *c = &m->c;
     const uint8_t *at0 = m->r.p;
     uint32_t n;
-    if (!count(m, &n, 1) || !grow(m, &c->funcs, (size_t)c->n_funcs + n, sizeof *c->funcs))
+    if (!count(m, &n, 1) || !grow_funcs(m, (size_t)c->n_funcs + n))
         return false;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = m->r.p;
@@ -361,6 +499,7 @@ static bool section_function(vmod_t *m)
             return BAD(m, at, "unknown type %u for function %u", x, c->n_funcs);
         c->funcs[c->n_funcs++] = x;
     }
+    m->info->n_funcs = c->n_funcs;
     m->n_func_decls = n;
     m->func_sec_at = at0;
     return true;
@@ -374,9 +513,11 @@ static bool section_table(vmod_t *m)
         return false;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t t;
-        if (!reftype(m, &t) || !limits(m, false))
+        uint32_t min, max;
+        bool has_max;
+        if (!reftype(m, &t) || !limits(m, false, &min, &max, &has_max) ||
+            !add_table(m, t, min, max, has_max))
             return false;
-        c->tables[c->n_tables++] = t;
     }
     return true;
 }
@@ -388,10 +529,11 @@ static bool section_memory(vmod_t *m)
         return false;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = m->r.p;
-        if (!limits(m, true))
+        uint32_t min, max;
+        bool has_max;
+        if (!limits(m, true, &min, &max, &has_max) ||
+            !add_memory(m, at, min, max, has_max, false))
             return false;
-        if (++m->c.n_mems > 1)
-            return BAD(m, at, "multiple memories");
     }
     return true;
 }
@@ -399,20 +541,29 @@ static bool section_memory(vmod_t *m)
 static bool section_global(vmod_t *m)
 {
     exn_vctx_t *c = &m->c;
+    exn_module_info_t *info = m->info;
     uint32_t n;
     if (!count(m, &n, 3) ||
-        !grow(m, &c->globals, (size_t)c->n_globals + n, sizeof *c->globals))
+        !grow(m, &c->globals, (size_t)c->n_globals + n, sizeof *c->globals) ||
+        !grow_zero(m, &info->globals, info->n_globals, (size_t)c->n_globals + n,
+                   sizeof *info->globals))
         return false;
     for (uint32_t i = 0; i < n; i++) {
         uint8_t t, mut;
+        exn_range_t init;
         if (!valtype(m, &t) || !u8(m, &mut))
             return false;
         if (mut > 1)
             return BAD(m, m->r.p - 1, "malformed mutability 0x%02x", mut);
-        if (!const_expr(m, t))
+        if (!const_expr(m, t, &init, NULL, NULL))
             return false;
+        exn_globaltype_t *g = &info->globals[c->n_globals];
+        g->type = t;
+        g->mut = mut;
+        g->init = init;
         c->globals[c->n_globals].type = t;
         c->globals[c->n_globals++].mut = mut;
+        info->n_globals = c->n_globals;
     }
     return true;
 }
@@ -431,11 +582,19 @@ static int cmp_name(const void *a, const void *b)
     return d ? d : (x->s < y->s ? -1 : x->s > y->s);
 }
 
+static int cmp_export(const void *a, const void *b)
+{
+    const exn_export_t *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : (int)x->kind - (int)y->kind;
+}
+
 static bool section_export(vmod_t *m)
 {
     const exn_vctx_t *c = &m->c;
+    exn_module_info_t *info = m->info;
     uint32_t n;
-    if (!count(m, &n, 3))
+    if (!count(m, &n, 3) || !grow_zero(m, &info->exports, 0, n, sizeof *info->exports))
         return false;
     name_t *names = n ? exn_malloc((size_t)n * sizeof *names) : NULL;
     if (n && !names)
@@ -473,6 +632,12 @@ static bool section_export(vmod_t *m)
             break;
         default: ok = BAD(m, at, "malformed export kind %u", kind); break;
         }
+        if (ok) {
+            exn_export_t *e = &info->exports[info->n_exports++];
+            e->kind = kind;
+            e->index = x;
+            ok = c_name(m, names[i].s, names[i].n, &e->name);
+        }
     }
     if (ok && n > 1) {
         /* sorting, not hashing: names chosen to collide cannot make it quadratic */
@@ -486,6 +651,9 @@ static bool section_export(vmod_t *m)
                 break;
             }
         }
+        /* the description's table, for lookups by name (exn_module_export) */
+        if (ok)
+            qsort(info->exports, n, sizeof *info->exports, cmp_export);
     }
     exn_free(names);
     return ok;
@@ -502,19 +670,24 @@ static bool section_start(vmod_t *m)
         return BAD(m, at, "start function %u must have type [] -> [], it has %u parameters and "
                           "%u results",
                    x, t->n_params, t->n_results);
+    m->info->has_start = true;
+    m->info->start = x;
     return true;
 }
 
 static bool section_element(vmod_t *m)
 {
     exn_vctx_t *c = &m->c;
+    exn_module_info_t *info = m->info;
     uint32_t n;
-    if (!count(m, &n, 2) || !grow(m, &c->elems, n, 1))
+    if (!count(m, &n, 2) || !grow(m, &c->elems, n, 1) ||
+        !grow_zero(m, &info->elems, 0, n, sizeof *info->elems))
         return false;
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *at = m->r.p;
         uint32_t flags, table = 0, items, x;
         uint8_t type = EXN_WASM_FUNCREF;
+        exn_elem_t *seg = &info->elems[info->n_elems++];
         if (!u32(m, &flags))
             return false;
         if (flags > 7)
@@ -523,19 +696,27 @@ static bool section_element(vmod_t *m)
          * declarative (else passive); bit 2: elements are expressions (else function indices).
          * Kinds other than 0 and 4 name the element type. */
         bool active = !(flags & 1), exprs = (flags & 4) != 0;
+        seg->mode = active ? EXN_SEGMENT_ACTIVE
+                    : (flags & 2) ? EXN_SEGMENT_DECLARATIVE
+                                  : EXN_SEGMENT_PASSIVE;
+        if (flags != 0)
+            info->features |= EXN_FEATURE_BULK_MEMORY;
+        if (seg->mode == EXN_SEGMENT_DECLARATIVE)
+            info->features |= EXN_FEATURE_REFERENCE_TYPES;
         if (active) {
             const uint8_t *table_at = m->r.p;
             if ((flags & 2) && !u32(m, &table))
                 return false;
             if (table >= c->n_tables)
                 return BAD(m, table_at, "unknown table %u in element segment %u", table, i);
-            if (!const_expr(m, EXN_WASM_I32))
+            if (!const_expr(m, EXN_WASM_I32, &seg->offset, NULL, NULL))
                 return false;
         }
         if (flags & 3) {
             if (exprs) {
                 if (!reftype(m, &type))
                     return false;
+                ref_feature(m, type == EXN_WASM_EXTERNREF ? type : 0);
             } else {
                 uint8_t kind;
                 if (!u8(m, &kind))
@@ -546,9 +727,28 @@ static bool section_element(vmod_t *m)
         }
         if (!count(m, &items, 1))
             return false;
+        seg->elem_type = type;
+        seg->table = table;
+        if (items && !(seg->items = exn_malloc((size_t)items * sizeof *seg->items)))
+            return NOMEM(m);
         for (uint32_t k = 0; k < items; k++) {
-            if (!(exprs ? const_expr(m, type) : func_index(m, &x, true)))
-                return false;
+            exn_elem_item_t *item = &seg->items[k];
+            memset(item, 0, sizeof *item);
+            if (!exprs) {
+                if (!func_index(m, &x, true))
+                    return false;
+                item->kind = EXN_ITEM_FUNC;
+                item->func = x;
+            } else {
+                uint8_t op;
+                if (!const_expr(m, type, &item->expr, &op, &x))
+                    return false;
+                item->kind = op == 0xD2 ? EXN_ITEM_FUNC : op == 0xD0 ? EXN_ITEM_NULL
+                                                                     : EXN_ITEM_EXPR;
+                if (op == 0xD2)
+                    item->func = x;
+            }
+            seg->n_items = k + 1;
         }
         if (active && c->tables[table] != type)
             return BAD(m, at, "type mismatch: element segment %u holds %s, table %u holds %s", i,
@@ -561,6 +761,7 @@ static bool section_element(vmod_t *m)
 static bool section_code(vmod_t *m)
 {
     const uint8_t *at = m->r.p;
+    exn_module_info_t *info = m->info;
     uint32_t n;
     if (!count(m, &n, 1))
         return false;
@@ -568,6 +769,8 @@ static bool section_code(vmod_t *m)
         return BAD(m, at, "function and code section have inconsistent lengths (%u functions, %u "
                           "bodies)",
                    m->n_func_decls, n);
+    if (!grow(m, &info->bodies, n, sizeof *info->bodies))
+        return false;
     m->code = exn_vcode_new();
     if (!m->code)
         return NOMEM(m);
@@ -580,15 +783,18 @@ static bool section_code(vmod_t *m)
         if (!exn_vcode_check(m->code, &m->c, m->func, body, body + size, &m->err))
             return false;
         m->func = NO_FUNC;
+        info->bodies[i] = range_of(m, body, body + size);
     }
+    info->features |= exn_vcode_features(m->code);
     return true;
 }
 
 static bool section_data(vmod_t *m)
 {
     const uint8_t *at = m->r.p;
+    exn_module_info_t *info = m->info;
     uint32_t n;
-    if (!count(m, &n, 2))
+    if (!count(m, &n, 2) || !grow_zero(m, &info->datas, 0, n, sizeof *info->datas))
         return false;
     if (m->c.has_data_count && n != m->c.data_count)
         return BAD(m, at, "data count and data section have inconsistent lengths (%u and %u)",
@@ -596,6 +802,7 @@ static bool section_data(vmod_t *m)
     for (uint32_t i = 0; i < n; i++) {
         const uint8_t *seg_at = m->r.p, *bytes;
         uint32_t flags, mem = 0, len;
+        exn_data_t *seg = &info->datas[i];
         if (!u32(m, &flags))
             return false;
         if (flags > 2)
@@ -606,13 +813,18 @@ static bool section_data(vmod_t *m)
                 return false;
             if (mem >= m->c.n_mems)
                 return BAD(m, mem_at, "unknown memory %u in data segment %u", mem, i);
-            if (!const_expr(m, EXN_WASM_I32))
+            if (!const_expr(m, EXN_WASM_I32, &seg->offset, NULL, NULL))
                 return false;
+        } else {
+            info->features |= EXN_FEATURE_BULK_MEMORY;
         }
         if (!u32(m, &len) || !exn_wread_bytes(&m->r, len, &bytes))
             return false;
+        seg->mode = flags == 1 ? EXN_SEGMENT_PASSIVE : EXN_SEGMENT_ACTIVE;
+        seg->memory = mem;
+        seg->bytes = range_of(m, bytes, bytes + len);
+        info->n_datas = i + 1;
     }
-    m->n_datas = n;
     return true;
 }
 
@@ -622,7 +834,14 @@ static bool section_custom(vmod_t *m)
     uint32_t len;
     if (!exn_wread_name(&m->r, &name, &len)) /* the name is part of the binary format */
         return false;
-    m->r.p = m->r.end; /* the contents are not: never an error */
+    /* the contents are not: never an error, only located for the description */
+    exn_range_t payload = range_of(m, m->r.p, m->r.end);
+    exn_module_info_t *info = m->info;
+    if (len == 4 && memcmp(name, "name", 4) == 0 && !info->name_section.len)
+        info->name_section = payload;
+    else if (len == 9 && memcmp(name, "producers", 9) == 0 && !info->producers_section.len)
+        info->producers_section = payload;
+    m->r.p = m->r.end;
     return true;
 }
 
@@ -644,6 +863,7 @@ static bool section(vmod_t *m, uint8_t id)
     case 12:
         m->c.has_data_count = true;
         m->count_sec_at = m->r.p;
+        m->info->features |= EXN_FEATURE_BULK_MEMORY;
         return u32(m, &m->c.data_count);
     default:
         return UNSUPPORTED(m, m->r.p, "the tag section (from the exception handling proposal) "
@@ -788,9 +1008,11 @@ static void validate_sections(vmod_t *m, const uint8_t *wasm, size_t len)
     }
 }
 
-exn_status_t exn_validate(const uint8_t *wasm, size_t len, char *why, size_t why_len)
+exn_status_t exn_validate_module(const uint8_t *wasm, size_t len, exn_module_info_t *info,
+                                 char *why, size_t why_len)
 {
     static const uint8_t magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
+    memset(info, 0, sizeof *info);
     if (len >= 4 && len < 8 && memcmp(wasm, magic, 4) == 0) {
         exn_fmt(why, why_len, "truncated WebAssembly module (%zu bytes)", len);
         return EXN_ERR_LOAD;
@@ -803,18 +1025,25 @@ exn_status_t exn_validate(const uint8_t *wasm, size_t len, char *why, size_t why
         exn_fmt(why, why_len, "unsupported WebAssembly binary version (only 1 is supported)");
         return EXN_ERR_LOAD;
     }
+    if (len > UINT32_MAX) { /* offsets in the description are 32-bit, as in wasm itself */
+        exn_fmt(why, why_len, "a module larger than 4 GiB is not supported (%zu bytes)", len);
+        return EXN_ERR_UNSUPPORTED;
+    }
     vmod_t m;
     memset(&m, 0, sizeof m);
     m.base = m.c.module = wasm;
+    m.info = info;
     m.func = NO_FUNC;
     m.section = NO_SECTION;
     validate_sections(&m, wasm, len);
     exn_status_t st = m.err.status;
-    if (st != EXN_OK)
+    if (st != EXN_OK) {
         format_error(&m, wasm, len, why, why_len);
+        exn_module_info_free(info);
+    }
     exn_vcode_free(m.code);
     exn_free(m.c.types);
-    exn_free(m.c.funcs);
+    /* (m.c.funcs is the description's) */
     exn_free(m.c.tables);
     exn_free(m.c.globals);
     exn_free(m.c.elems);
@@ -830,5 +1059,9 @@ exn_status_t exn_module_validate(const uint8_t *wasm, size_t len, char *errbuf, 
         exn_fmt(errbuf, errbuf_len, "wasm is NULL but len is %zu", len);
         return EXN_ERR_MISUSE;
     }
-    return exn_validate(wasm ? wasm : (const uint8_t *)"", len, errbuf, errbuf_len);
+    exn_module_info_t info;
+    exn_status_t st =
+        exn_validate_module(wasm ? wasm : (const uint8_t *)"", len, &info, errbuf, errbuf_len);
+    exn_module_info_free(&info);
+    return st;
 }

@@ -11,7 +11,7 @@
  * each distinct target frame once.  Local types are expanded into an array for at most
  * 4 bytes of array per body byte; indices past it are found by binary search over the
  * declarations, so a body declaring 2^32-1 locals costs nothing.
- * May call: wasm_read.h, module_info.h (type names), the allocator. */
+ * May call: wasm_read.h, module_info.h (type names), the allocator - nothing of validate.c. */
 #include "validate_code.h"
 
 #include <stdio.h>
@@ -56,6 +56,7 @@ struct exn_vcode {
     uint8_t *group_type;
     uint32_t groups_cap;
     uint64_t stamp; /* br_tables seen: 64 bits never wrap */
+    uint32_t features; /* EXN_FEATURE_* used by the bodies checked so far */
 };
 
 typedef struct {
@@ -480,6 +481,19 @@ static size_t off(const fv_t *v, const uint8_t *at)
     return (size_t)(at - v->c->module);
 }
 
+bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset, const char *fmt, ...)
+{
+    if (e->status == EXN_OK) {
+        e->status = status;
+        e->offset = offset;
+        va_list ap;
+        va_start(ap, fmt);
+        exn_vfmt(e->msg, sizeof e->msg, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
 #define FAIL(v, ...) exn_verror((v)->e, EXN_ERR_LOAD, off(v, (v)->op_at), __VA_ARGS__)
 #define FAIL_AT(v, at, ...) exn_verror((v)->e, EXN_ERR_LOAD, off(v, at), __VA_ARGS__)
 
@@ -712,6 +726,8 @@ static bool read_blocktype(fv_t *v, const uint8_t **params, uint32_t *np,
     if ((b & 0xC0) == 0x40) { /* a one-byte negative s33: a value type, [] -> [t] */
         if (!exn_vcheck_valtype(v->e, v->c, r->p, b))
             return false;
+        if (b == V128)
+            v->s->features |= EXN_FEATURE_SIMD;
         *results = r->p++; /* the type byte itself, inside the body */
         *nr = 1;
         return true;
@@ -725,6 +741,8 @@ static bool read_blocktype(fv_t *v, const uint8_t **params, uint32_t *np,
     if (x >= v->c->n_types)
         return FAIL_AT(v, at, "unknown type %u", (unsigned)x);
     const exn_vfunctype_t *t = &v->c->types[x];
+    if (t->n_params || t->n_results > 1)
+        v->s->features |= EXN_FEATURE_MULTI_VALUE;
     *params = t->params;
     *np = t->n_params;
     *results = t->results;
@@ -802,6 +820,10 @@ static bool read_locals(fv_t *v, const exn_vfunctype_t *ft)
             return false;
         if (!exn_vcheck_valtype(v->e, v->c, r->p - 1, t))
             return false;
+        if (t == FUNCREF || t == EXTERNREF)
+            s->features |= EXN_FEATURE_REFERENCE_TYPES;
+        else if (t == V128)
+            s->features |= EXN_FEATURE_SIMD;
         total += count;
         if (total > UINT32_MAX)
             return FAIL_AT(v, at, "too many locals");
@@ -882,10 +904,12 @@ static bool br_table(fv_t *v)
     frame_t *dflt = &v->s->frames[v->ch - 1 - depth];
     if (!pop_t(v, I32))
         return false;
-    /* In 2.0 every target must carry exactly the default's types (a value type matches only
-     * itself), even in unreachable code; then the stack is checked once, against the default.
-     * Each distinct target frame is compared once per br_table (the stamp), which keeps a
-     * table of many labels linear. */
+    /* Every target takes as many values as the default, and the operands must match each
+     * target's types (spec appendix A.3: push_vals(pop_vals(labels(l))) for each label): in
+     * unreachable code an operand the stack does not hold matches anything, so targets of
+     * different types are valid there (unreached-valid.wast), and nowhere else.  Each
+     * distinct target frame is checked once per br_table (the stamp), which keeps a table of
+     * many labels linear; the default is checked last, by popping. */
     uint64_t stamp = ++v->s->stamp;
     dflt->stamp = stamp;
     exn_wread_t again = exn_wread_init(labels, r->end);
@@ -899,11 +923,8 @@ static bool br_table(fv_t *v)
             return FAIL(v, "type mismatch in br_table: label %u takes %u value%s, the default "
                            "label %u",
                         depth, f->n_label, f->n_label == 1 ? "" : "s", dflt->n_label);
-        if (f->label != dflt->label && f->n_label &&
-            memcmp(f->label, dflt->label, f->n_label) != 0)
-            return FAIL(v, "type mismatch in br_table: label %u and the default label carry "
-                           "different types",
-                        depth);
+        if (f != dflt && !match_vals(v, f->label, f->n_label, false))
+            return false;
     }
     if (!pop_vals(v, dflt->label, dflt->n_label))
         return false;
@@ -937,6 +958,8 @@ static bool select_op(fv_t *v, bool typed)
             return FAIL_AT(v, at, "invalid result arity %u in select", n);
         if (!exn_wread_u8(&v->r, &t1) || !exn_vcheck_valtype(v->e, v->c, v->r.p - 1, t1))
             return false;
+        if (t1 == V128)
+            v->s->features |= EXN_FEATURE_SIMD;
         return pop_t(v, I32) && pop_t(v, t1) && pop_t(v, t1) && push(v, t1);
     }
     if (!pop_t(v, I32) || !pop_any(v, &t1) || !pop_any(v, &t2))
@@ -956,6 +979,9 @@ static bool prefixed_fc(fv_t *v)
     uint32_t sub, x, y;
     if (!exn_wread_u32(&v->r, &sub))
         return false;
+    v->s->features |= sub < 8    ? EXN_FEATURE_SAT_TRUNC
+                      : sub < 15 ? EXN_FEATURE_BULK_MEMORY
+                                 : EXN_FEATURE_REFERENCE_TYPES;
     if (sub < 8)
         return pop_t(v, TRUNC_SAT[sub][0]) && push(v, TRUNC_SAT[sub][1]);
     switch (sub) {
@@ -1019,6 +1045,7 @@ static bool prefixed_fd(fv_t *v)
     uint32_t sub;
     uint8_t lane;
     const uint8_t *bytes;
+    v->s->features |= EXN_FEATURE_SIMD;
     if (!exn_wread_u32(&v->r, &sub))
         return false;
     if (sub >= 0x100 && sub <= 0x113)
@@ -1072,6 +1099,8 @@ static bool check_expr(fv_t *v)
             const uint8_t *sig = NUMERIC[op - 0x45];
             if (!pop_t(v, sig[0]) || (sig[1] == 2 && !pop_t(v, sig[0])) || !push(v, sig[2]))
                 return false;
+            if (EXN_UNLIKELY(op >= 0xC0))
+                v->s->features |= EXN_FEATURE_SIGN_EXT;
             continue;
         }
         if (op >= 0x28 && op <= 0x3E) {
@@ -1172,7 +1201,10 @@ static bool check_expr(fv_t *v)
             ok = pop_any(v, &t);
             break;
         case 0x1B: ok = select_op(v, false); break;
-        case 0x1C: ok = select_op(v, true); break;
+        case 0x1C:
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
+            ok = select_op(v, true);
+            break;
         case 0x20: /* local.get */
             ok = local_type(v, &t) && push(v, t);
             break;
@@ -1197,9 +1229,11 @@ static bool check_expr(fv_t *v)
             ok = pop_t(v, c->globals[x].type);
             break;
         case 0x25: /* table.get */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             ok = table_index(v, &x) && pop_t(v, I32) && push(v, c->tables[x]);
             break;
         case 0x26: /* table.set */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             ok = table_index(v, &x) && pop_t(v, c->tables[x]) && pop_t(v, I32);
             break;
         case 0x3F: /* memory.size 0 */
@@ -1223,6 +1257,7 @@ static bool check_expr(fv_t *v)
             ok = exn_wread_bytes(r, op == 0x43 ? 4 : 8, &ps) && push(v, op == 0x43 ? F32 : F64);
             break;
         case 0xD0: /* ref.null t */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!exn_wread_u8(r, &t))
                 return false;
             if (t != FUNCREF && t != EXTERNREF) {
@@ -1233,6 +1268,7 @@ static bool check_expr(fv_t *v)
             ok = push(v, t);
             break;
         case 0xD1: /* ref.is_null */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!pop_any(v, &t))
                 return false;
             if (t != FUNCREF && t != EXTERNREF && t != T_UNKNOWN)
@@ -1241,6 +1277,7 @@ static bool check_expr(fv_t *v)
             ok = push(v, I32);
             break;
         case 0xD2: /* ref.func f */
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             if (!exn_wread_u32(r, &x))
                 return false;
             if (x >= c->n_funcs)
@@ -1290,6 +1327,11 @@ exn_vcode_t *exn_vcode_new(void)
     s->vals_cap = 1024;
     s->frames_cap = 64;
     return s;
+}
+
+uint32_t exn_vcode_features(const exn_vcode_t *s)
+{
+    return s->features;
 }
 
 void exn_vcode_free(exn_vcode_t *s)

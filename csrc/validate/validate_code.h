@@ -51,7 +51,8 @@ typedef struct {
     char msg[224];
 } exn_verror_t;
 
-/** Record an error unless one is recorded already; returns false (for `return fail(...)`). */
+/** Record an error unless one is recorded already; returns false (for `return fail(...)`).
+ *  (Defined in validate_code.c: validate.c calls validate_code.c, never the reverse.) */
 EXN_INTERNAL bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset,
                              const char *fmt, ...) EXN_PRINTF(4, 5);
 
@@ -97,6 +98,9 @@ typedef struct exn_vcode exn_vcode_t;
 /** Returns owned, free with exn_vcode_free; NULL when out of memory. */
 EXN_INTERNAL exn_vcode_t *exn_vcode_new(void);
 EXN_INTERNAL void exn_vcode_free(exn_vcode_t *v);
+
+/** The EXN_FEATURE_* (module_info.h) the bodies checked so far use. */
+EXN_INTERNAL uint32_t exn_vcode_features(const exn_vcode_t *v);
 
 /** Validate the body of function `func` (code section entry without its size: locals, then the
  *  expression), which must end exactly at `end`.  Returns true, or false with the error in `e`

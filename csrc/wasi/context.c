@@ -6,10 +6,8 @@
  * preopened at its guest path; a single file "host/f" mounted at "/g/name" appears as the
  * preopened directory "/g" holding exactly one entry, "name" (the directory really opened is
  * the file's host directory, but path.c lets the guest reach nothing in it but that file).
- * May call: sys.h (mounts, stdio), plugin.h (trap text), m3_env.h (memory of a runtime). */
+ * May call: sys.h (mounts, stdio), engine.h (the caller's memory, trap sentinels). */
 #include "context.h"
-
-#include "m3_env.h"
 
 static const char *const errno_names[] = {
     "ESUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
@@ -109,14 +107,18 @@ static exn_status_t set_guest(wasi_mount_t *m, const char *guest, bool file, cha
     return m->guest && m->file_guest ? EXN_OK : EXN_ERR_NOMEM;
 }
 
-exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths, exn_wasi_t **out,
-                          char *errbuf, size_t errbuf_len)
+exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths,
+                          volatile uint32_t *call_state, char *trap_msg, size_t trap_msg_len,
+                          exn_wasi_t **out, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     *out = NULL;
     exn_wasi_t *w = exn_calloc(1, sizeof *w);
     if (!w)
         return EXN_ERR_NOMEM;
+    w->call_state = call_state;
+    w->trap_msg = trap_msg;
+    w->trap_msg_len = trap_msg_len;
     for (int i = 0; i < 3; i++)
         w->out[i].mode = EXN_WASI_INHERIT;
     if (n_paths > WASI_MAX_FDS - 3) {
@@ -201,6 +203,11 @@ void exn_wasi_free(exn_wasi_t *w)
     free_strings(&w->env);
     exn_free(w->stdin_data);
     exn_free(w);
+}
+
+int32_t exn_wasi_exit_code(const exn_wasi_t *w)
+{
+    return w->exit_code;
 }
 
 void exn_wasi_reset(exn_wasi_t *w)
@@ -319,9 +326,9 @@ void exn_wasi_fd_close(wasi_fd_t *e)
 
 /* ---- stdio ----------------------------------------------------------------------------------- */
 
-const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, size_t len)
+exn_trap_t exn_wasi_output(exn_wasi_t *w, int which, const uint8_t *data, size_t len)
 {
-    const wasi_output_t *o = &p->wasi->out[which];
+    const wasi_output_t *o = &w->out[which];
     if (!len || o->mode == EXN_WASI_DISCARD)
         return NULL;
     if (o->mode == EXN_WASI_INHERIT) {
@@ -329,7 +336,7 @@ const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, siz
         return NULL;
     }
     if (o->fn(o->userdata, data, len) != 0) {
-        exn_fmt(p->trap_msg, sizeof p->trap_msg, "the WASI %s callback failed",
+        exn_fmt(w->trap_msg, w->trap_msg_len, "the WASI %s callback failed",
                 which == 1 ? "stdout" : "stderr");
         return exn_trap_host;
     }
@@ -338,14 +345,12 @@ const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, siz
 
 /* ---- guest memory ---------------------------------------------------------------------------- */
 
-wasi_mem_t exn_wasi_memory(IM3Runtime runtime)
+wasi_mem_t exn_wasi_memory(const exn_caller_t *caller)
 {
-    wasi_mem_t m = {NULL, 0};
-    if (runtime->memory.mallocated) {
-        uint32_t size = 0;
-        m.base = m3_GetMemory(runtime, &size, 0);
-        m.size = m.base ? size : 0;
-    }
+    wasi_mem_t m;
+    m.base = exn_instance_memory(caller->instance, &m.size);
+    if (!m.base)
+        m.size = 0;
     return m;
 }
 

@@ -8,10 +8,11 @@
 #ifndef EXN_WASI_CONTEXT_H
 #define EXN_WASI_CONTEXT_H
 
-#include "kernel/kernel.h"
-#include "abi.h"
-#include "sys.h"
-#include "wasi.h"
+#include "engine/engine.h"
+#include "support/watchdog.h"
+#include "wasi/abi.h"
+#include "wasi/sys.h"
+#include "wasi/wasi.h"
 
 /* at most this many open descriptors per plugin (then EMFILE) */
 #define WASI_MAX_FDS 4096
@@ -75,6 +76,12 @@ struct exn_wasi {
     uint8_t *stdin_data;
     size_t stdin_len, stdin_pos;
     wasi_output_t out[3]; /* [1] stdout, [2] stderr */
+
+    /* the call in progress (exn_wasi_new) */
+    volatile uint32_t *call_state; /* the interrupt word: a sleep stops when it is set */
+    char *trap_msg;                /* where to say why an import stopped the guest */
+    size_t trap_msg_len;
+    int32_t exit_code;             /* of proc_exit */
 };
 
 /* Rights a directory or a file can hold: what path_open grants is limited to these. */
@@ -103,11 +110,10 @@ struct exn_wasi {
 
 /* ---- the context and its descriptors (context.c) ----------------------------------------- */
 
-/** The WASI context of the plugin running on `runtime` (never NULL: WASI imports are only
- *  linked into plugins that have one). */
-static inline exn_wasi_t *exn_wasi_of(IM3Runtime runtime)
+/** The WASI context of the import being called (its environment). */
+static inline exn_wasi_t *exn_wasi_of(const exn_caller_t *caller)
 {
-    return exn_plugin_of(runtime)->wasi;
+    return (exn_wasi_t *)caller->env;
 }
 
 /** The open descriptor `fd`, or NULL (then the import answers WASI_EBADF). */
@@ -121,9 +127,9 @@ EXN_INTERNAL uint16_t exn_wasi_fd_add(exn_wasi_t *w, const wasi_fd_t *e, uint32_
 EXN_INTERNAL void exn_wasi_fd_close(wasi_fd_t *e);
 
 /** Give the plugin's stdout (fd 1) or stderr (fd 2) the bytes; returns NULL, or
- *  exn_trap_host when an output callback asked to stop the guest. */
-EXN_INTERNAL const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data,
-                                         size_t len);
+ *  exn_trap_host when an output callback asked to stop the guest (its text in trap_msg). */
+EXN_INTERNAL exn_trap_t exn_wasi_output(exn_wasi_t *w, int which, const uint8_t *data,
+                                        size_t len);
 
 /* ---- guest memory ------------------------------------------------------------------------- */
 
@@ -133,7 +139,7 @@ typedef struct {
     uint64_t size;
 } wasi_mem_t;
 
-EXN_INTERNAL wasi_mem_t exn_wasi_memory(IM3Runtime runtime);
+EXN_INTERNAL wasi_mem_t exn_wasi_memory(const exn_caller_t *caller);
 
 /** [off, off+len) lies inside memory (overflow-safe). */
 static inline bool wasi_in(wasi_mem_t m, uint64_t off, uint64_t len)
@@ -171,17 +177,17 @@ static inline void wasi_put_u64(uint8_t *p, uint64_t v)
 }
 
 /** Store a u32 result at guest address `off`: 0, or WASI_EFAULT if it does not fit. */
-static inline uint16_t wasi_store_u32(IM3Runtime runtime, uint64_t off, uint32_t v)
+static inline uint16_t wasi_store_u32(const exn_caller_t *caller, uint64_t off, uint32_t v)
 {
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, off, 4))
         return WASI_EFAULT;
     wasi_put_u32(m.base + off, v);
     return 0;
 }
-static inline uint16_t wasi_store_u64(IM3Runtime runtime, uint64_t off, uint64_t v)
+static inline uint16_t wasi_store_u64(const exn_caller_t *caller, uint64_t off, uint64_t v)
 {
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, off, 8))
         return WASI_EFAULT;
     wasi_put_u64(m.base + off, v);

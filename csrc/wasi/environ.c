@@ -1,7 +1,8 @@
 /* wasi/environ.c: environ_sizes_get and environ_get - the "KEY=value" strings the host
  * configured (exn_plugin_wasi_env; empty by default: the process's own environment is never
  * shown to the guest).  Same layout as args (args.c).
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "environ_get". */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "environ_get".
+ * May call: context.h, args.c's string-list helpers (imports.h). */
 #include "imports.h"
 
 /* environ_sizes_get(count: *u32, buf_size: *u32) -> errno
@@ -9,9 +10,8 @@
  * Errors: EFAULT - either pointer is outside memory (nothing is written). */
 EXN_IMPORT(wasi_environ_sizes_get)
 {
-    (void)ctx, (void)mem;
-    const wasi_strings_t *s = &exn_wasi_of(runtime)->env;
-    WASI_RETURN(sp, exn_wasi_strings_sizes(runtime, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
+    const wasi_strings_t *s = &exn_wasi_of(caller)->env;
+    WASI_RETURN(sp, exn_wasi_strings_sizes(caller, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
 }
 
 /* environ_get(environ: **u8, environ_buf: *u8) -> errno
@@ -20,7 +20,6 @@ EXN_IMPORT(wasi_environ_sizes_get)
  * Errors: EFAULT - either area is outside memory (nothing is written). */
 EXN_IMPORT(wasi_environ_get)
 {
-    (void)ctx, (void)mem;
-    const wasi_strings_t *s = &exn_wasi_of(runtime)->env;
-    WASI_RETURN(sp, exn_wasi_strings_get(runtime, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
+    const wasi_strings_t *s = &exn_wasi_of(caller)->env;
+    WASI_RETURN(sp, exn_wasi_strings_get(caller, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
 }

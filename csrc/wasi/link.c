@@ -1,7 +1,8 @@
-/* wasi/link.c: the one table of wasi_snapshot_preview1 imports: name, wasm3 signature
+/* wasi/link.c: the one table of wasi_snapshot_preview1 imports: name, signature
  * (i = i32, I = i64, v = no result: "i(iIi)" is (i32, i64, i32) -> i32) and implementation.
  * Every import name appears here and nowhere else; the table lists all 46 functions of the
- * WASI preview 1 definition (WebAssembly/WASI legacy/preview1/witx/wasi_snapshot_preview1.witx). */
+ * WASI preview 1 definition (WebAssembly/WASI legacy/preview1/witx/wasi_snapshot_preview1.witx).
+ * May call: imports.h (the imports it lists). */
 #include "imports.h"
 
 static const exn_wasi_import_t table[] = {

@@ -1,7 +1,9 @@
 /* wasi/proc.c: proc_exit and proc_raise.  proc_exit ends the Extism call, not the host
- * process: plugin.c's classify() turns the exit trap into success (code 0) or EXN_ERR_EXIT
- * with the code (the official runtime's rc, spec section 3.2); the instance stays usable.
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "proc_exit". */
+ * process: the runtime (plugin.c's classify()) turns the exit trap into success (code 0) or
+ * EXN_ERR_EXIT with the code (the official runtime's rc, spec section 3.2); the instance stays
+ * usable.
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "proc_exit".
+ * May call: context.h (the WASI context). */
 #include "imports.h"
 
 /* proc_exit(rval: u32) -> (does not return)
@@ -9,9 +11,7 @@
  * 500 and 0xffffffff is -1). */
 EXN_IMPORT(wasi_proc_exit)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
-    p->exit_code = (int32_t)exn_arg_u32(sp, 0);
+    exn_wasi_of(caller)->exit_code = (int32_t)exn_arg_u32(sp, 0);
     return exn_trap_exit;
 }
 
@@ -20,6 +20,6 @@ EXN_IMPORT(wasi_proc_exit)
  * Errors: ENOTSUP - always (as the official runtime answers). */
 EXN_IMPORT(wasi_proc_raise)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }

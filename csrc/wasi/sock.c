@@ -1,14 +1,15 @@
 /* wasi/sock.c: sock_accept, sock_recv, sock_send, sock_shutdown.  A plugin has no sockets
  * (preview 1 cannot create them and the host preopens none), so every call answers ENOTSUP;
  * the official runtime says ENOTSOCK for a descriptor that is not a socket.
- * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "sock_accept" and following. */
+ * Definition: WASI preview 1, wasi_snapshot_preview1.witx, "sock_accept" and following.
+ * May call: context.h. */
 #include "imports.h"
 
 /* sock_accept(fd: fd, flags: fdflags, result: *fd) -> errno
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_accept)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -17,7 +18,7 @@ EXN_IMPORT(wasi_sock_accept)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_recv)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -26,7 +27,7 @@ EXN_IMPORT(wasi_sock_recv)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_send)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -34,6 +35,6 @@ EXN_IMPORT(wasi_sock_send)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_shutdown)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }

@@ -4,7 +4,8 @@
  * Every lookup is an *at() call on a directory descriptor with O_NOFOLLOW/AT_SYMLINK_NOFOLLOW,
  * so the kernel never resolves more than one component and never follows a symbolic link for
  * us (path.c expands links itself, inside the sandbox).  Only POSIX.1-2008 calls are used, plus
- * posix_fallocate/posix_fadvise where they exist (not on macOS: emulated or accepted as hints). */
+ * posix_fallocate/posix_fadvise where they exist (not on macOS: emulated or accepted as hints).
+ * May call: the operating system, abi.h (errno values), the allocator. */
 #if !defined(_WIN32)
 
 #if defined(__linux__) && !defined(_GNU_SOURCE)

@@ -23,7 +23,8 @@
  *  - renaming a directory over an existing empty directory fails (Windows does not replace
  *    directories);
  *  - pread/pwrite move and restore the position (a synchronous handle has no positioned I/O
- *    that leaves it alone); a guest is single-threaded, so nothing sees the difference. */
+ *    that leaves it alone); a guest is single-threaded, so nothing sees the difference.
+ * May call: the operating system (kernel32, ntdll, bcrypt), abi.h, the allocator. */
 #if defined(_WIN32)
 
 #define WIN32_LEAN_AND_MEAN

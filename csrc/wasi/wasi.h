@@ -1,25 +1,31 @@
 /* wasi/wasi.h: WASI preview 1 (wasi_snapshot_preview1) for one plugin - what the rest of the
  * core sees of it: a per-plugin context, its configuration, and the import table.
  *
- * The imports are wasm3 raw functions (see kernel.h for the slot layout).  They reach the
- * plugin through exn_plugin_of(runtime) and its `wasi` member, and guest memory through
- * m3_GetMemory(runtime, ...) - always re-read, never kept across a call that can grow memory.
- * proc_exit(n) sets the plugin's exit_code and returns exn_trap_exit (plugin.h). */
+ * The imports are exn_hostcall_fn (engine/engine.h; kernel.h describes the slots).  They reach
+ * the WASI context through their caller, and guest memory through exn_instance_memory - always
+ * re-read, never kept across a call that can grow memory.  proc_exit(n) sets the exit code and
+ * returns exn_trap_exit (the code: exn_wasi_exit_code). */
 #ifndef EXN_WASI_H
 #define EXN_WASI_H
 
 #include "support/internal.h"
+#include "engine/engine.h"
 #include "manifest/manifest.h"
-
-#include "wasm3.h"
 
 typedef struct exn_wasi exn_wasi_t;
 
 /** Create the WASI context of a plugin: the directories of the manifest's allowed_paths are
- *  opened now (a missing one fails with EXN_ERR_MANIFEST naming it).  Returns EXN_OK,
- *  EXN_ERR_MANIFEST or EXN_ERR_NOMEM with a message in errbuf. */
+ *  opened now (a missing one fails with EXN_ERR_MANIFEST naming it).  `call_state` is the
+ *  interrupt word of its calls (support/watchdog.h: a sleep in poll_oneoff stops when it is
+ *  set) and `trap_msg` where its imports say why they stop the guest; both Borrowed, outliving
+ *  the context.  Returns EXN_OK, EXN_ERR_MANIFEST or EXN_ERR_NOMEM with a message in errbuf. */
 EXN_INTERNAL exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths,
-                                       exn_wasi_t **out, char *errbuf, size_t errbuf_len);
+                                       volatile uint32_t *call_state, char *trap_msg,
+                                       size_t trap_msg_len, exn_wasi_t **out, char *errbuf,
+                                       size_t errbuf_len);
+
+/** The code of the last proc_exit (the call ended with exn_trap_exit). */
+EXN_INTERNAL int32_t exn_wasi_exit_code(const exn_wasi_t *w);
 
 /** Free the context and close everything it opened (NULL is ignored). */
 EXN_INTERNAL void exn_wasi_free(exn_wasi_t *w);
@@ -39,8 +45,8 @@ EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode,
 
 typedef struct exn_wasi_import {
     const char *name;
-    const char *signature; /* wasm3 letters, as in kernel_link.c */
-    M3RawCall fn;
+    const char *signature; /* letters, as in kernel_link.c */
+    exn_hostcall_fn fn;
 } exn_wasi_import_t;
 
 /** The wasi_snapshot_preview1 import called `name`, or NULL. */

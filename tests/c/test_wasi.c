@@ -10,21 +10,13 @@
 
 #include "extism_native.h"
 
+#include "test_util.h"
+
 #if !defined(_WIN32)
 #include <unistd.h>
 
 void exn_testing_fail_allocation_after(long n);
 
-static int failures, checks;
-
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                          \
-    } while (0)
 
 static char dir[256];
 static char manifest[1024];
@@ -156,14 +148,13 @@ int main(void)
     test_creation();
     test_out_of_memory();
     teardown();
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures ? 1 : 0;
+    return test_report();
 }
 
 #else
 int main(void)
 {
-    printf("test_wasi: skipped on Windows, 0 failures\n");
-    return 0;
+    printf("test_wasi: skipped on Windows\n");
+    return test_report(); /* "0 checks, 0 failures" */
 }
 #endif

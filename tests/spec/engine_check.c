@@ -14,16 +14,8 @@
 #include "m3_env.h"
 #include "wasm3.h"
 
-static int checks, failures;
+#include "../c/test_util.h"
 
-#define CHECK(cond)                                                                                \
-    do {                                                                                           \
-        checks++;                                                                                  \
-        if (!(cond)) {                                                                             \
-            failures++;                                                                            \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond);              \
-        }                                                                                          \
-    } while (0)
 
 /* (module
  *   (global (export "fixed") i32 (i32.const 7))
@@ -122,6 +114,5 @@ int main(int argc, char **argv)
     }
     m3_FreeRuntime(rt);
     m3_FreeEnvironment(env);
-    printf("%d checks, %d failures\n", checks, failures);
-    return failures != 0;
+    return test_report();
 }

@@ -1,7 +1,7 @@
 /* spec_run.c: runs one script of the WebAssembly spec test suite, as converted by wast2json
  * (tests/spec/fetch.py), on our wasm3 build: the same exn_core library the plugins use, so the
- * same wasm3 patches, and every module goes through exn_validate and exn_module_scan first,
- * exactly as plugin loading does.  Test-only: the public API calls () -> i32 exports only.
+ * same wasm3 patches, and every module goes through exn_validate_module first (which describes
+ * it), exactly as plugin loading does.  Test-only: the public API calls () -> i32 exports only.
  *
  *     spec_run SCRIPT.json      prints one JSON line of counts (and failures on stderr)
  *
@@ -68,8 +68,8 @@ typedef struct {
     const char *dir; /* of the script, where the .wasm files are */
     instance_t *instances, *current;
     int passed, failed, skipped, rejected, accepted, text;
-    int by_validator;       /* of `rejected`: refused by exn_validate itself */
-    bool last_by_validator; /* the last instantiate failed in exn_validate */
+    int by_validator;       /* of `rejected`: refused by exn_validate_module itself */
+    bool last_by_validator; /* the last instantiate failed in exn_validate_module */
     int line;
     uintptr_t stack_limit;
     bool no_start; /* --load: never run guest code */
@@ -553,10 +553,9 @@ static const char *instantiate(runner_t *R, const char *file, instance_t **out, 
         goto fail;
     }
     *stage = STAGE_DECODE;
-    /* exactly as plugin loading (compiled.c): our validator, then the structure scan */
-    R->last_by_validator = exn_validate(in->bytes, len, why, why_len) != EXN_OK;
-    if (R->last_by_validator ||
-        exn_module_scan(in->bytes, len, &in->info, why, why_len) != EXN_OK) {
+    /* exactly as plugin loading (compiled.c): our validator, which describes the module */
+    R->last_by_validator = exn_validate_module(in->bytes, len, &in->info, why, why_len) != EXN_OK;
+    if (R->last_by_validator) {
         err = why;
         goto fail;
     }

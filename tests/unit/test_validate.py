@@ -365,9 +365,10 @@ INVALID = {
     "br_table arities differ": (fn(b"\x02\x7f\x41\x00\x0e\x01\x00\x01" + END + b"\x1a" + END),
                                 "type mismatch in br_table: label 0 takes 1 value, the default "
                                 "label 0"),
-    "br_table types differ after unreachable": (
-        fn(b"\x02\x7c\x02\x7d\x00\x41\x01\x0e\x02\x00\x01\x01" + END + b"\x1a\x44" + bytes(8) +
-           END + b"\x1a" + END), "label 0 and the default label carry different types"),
+    "br_table types differ with an operand": (  # the f32 operand cannot be the f64 of label 1
+        fn(b"\x02\x7c\x02\x7d\x00\x43" + bytes(4) + b"\x41\x01\x0e\x02\x00\x01\x01" + END +
+           b"\x1a\x44" + bytes(8) + END + b"\x1a" + END),
+        "type mismatch in br_table: expected f64, found f32"),
     "return value": (fn(b"\x42\x00\x0f" + END, results=[I32]),
                      "type mismatch in return: expected i32, found i64"),
     # unreachable code is typed too
@@ -638,6 +639,11 @@ VALID = {
         results=[I32, I64], types=[functype([I32, I64], [I32, I64])]),
     "calls with several results": fn(b"\x10\x01\x1a\x1a" + END,
                                      types=[functype([], [F32, F64])], funcs=[1]),
+    # unreached-valid.wast line 49 (issue 14 item 9): labels of different types, after
+    # unreachable: valid in 2.0 (no operand on the stack to disagree with either)
+    "br_table types differ after unreachable": fn(
+        b"\x02\x7c\x02\x7d\x00\x41\x01\x0e\x02\x00\x01\x01" + END + b"\x1a\x44" + bytes(8) +
+        END + b"\x1a" + END),
     "br_table with values": fn(b"\x02\x7f\x02\x7f\x41\x07\x41\x00\x0e\x02\x00\x01\x00" + END +
                                END + END, results=[I32]),
     "unreachable code is polymorphic": fn(

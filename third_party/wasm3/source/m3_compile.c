@@ -1169,8 +1169,11 @@ M3Result  Compile_ExtendedOpcode  (IM3Compilation o, m3opcode_t i_opcode)
     M3Result result = m3Err_none;
 
 _try {
-    u8 opcode;
-_   (Read_u8 (& opcode, & o->wasm, o->wasmEnd));             m3log (compile, d_indent " (FC: %" PRIi32 ")", get_indention_string (o), opcode);
+    // the sub-opcode is a u32 LEB128, which an encoder may pad (patch 0066): 0xFC 0x8A 0x00 is
+    // memory.copy as well as 0xFC 0x0A
+    u32 opcode;
+_   (ReadLEB_u32 (& opcode, & o->wasm, o->wasmEnd));         m3log (compile, d_indent " (FC: %" PRIi32 ")", get_indention_string (o), opcode);
+    _throwif (m3Err_unknownOpcode, opcode > 0xFF);
 
     i_opcode = (i_opcode << 8) | opcode;
 
@@ -3810,6 +3813,9 @@ _try {
 _   (ReadLEB_u32 (& size, & o->wasm, o->wasmEnd));                  d_m3Assert (size == (o->wasmEnd - o->wasm))
 
 _   (AcquireCompilationCodePage (o, & o->page));
+    // the page has room for the entry now (patch 0065), so `compiled` points at op_Entry and
+    // its function, never at a bridge to the next page: op_Call finds its callee there
+_   (BridgeToNewPageIfNecessary (o));
 
     pc_t pc = GetPagePC (o->page);
 

@@ -174,15 +174,15 @@ M3CodePageHeader;
 
 #define d_m3MaxSaneTypesCount               100000
 #define d_m3MaxSaneFunctionsCount           100000
-#define d_m3MaxSaneImportsCount             10000
-#define d_m3MaxSaneExportsCount             10000
+#define d_m3MaxSaneImportsCount             100000  // the JS API's limits (patch 0069)
+#define d_m3MaxSaneExportsCount             100000
 #define d_m3MaxSaneGlobalsCount             100000
 #define d_m3MaxSaneElementSegments          100000
 #define d_m3MaxSaneDataSegments             100000
 #define d_m3MaxSaneTableSize                100000
 #define d_m3MaxSaneTablesCount              100000
 #define d_m3MaxSaneUtf8Length               10000
-#define d_m3MaxSaneFunctionArgRetCount      1000    // still insane, but whatever
+#define d_m3MaxSaneFunctionArgRetCount      2000    // 1000 each (the JS API's), patch 0069
 
 #define d_externalKind_function             0
 #define d_externalKind_table                1

@@ -255,12 +255,38 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 
     if (not i_runtime->stackProvided)
         m3_Free (i_runtime->stack);
+    m3_Free (i_runtime->trapFrames);
     if (i_runtime->memoryAllocator.release)
     {
         if (i_runtime->memory.mallocated)
             i_runtime->memoryAllocator.release (i_runtime->memoryAllocator.userdata, i_runtime->memory.mallocated);
     }
     else m3_Free (i_runtime->memory.mallocated);
+}
+
+
+// A wasm function a trap unwinds (patch 0065): only on the trap path, nothing on the way in.
+// The first d_m3MaxTrapFrames are kept; an allocation failure keeps none; imports are not
+// wasm frames.
+void  RecordTrapFrame  (IM3Runtime io_runtime, IM3Function i_function)
+{
+    if (i_function->info and i_function->info->import.moduleUtf8)
+        return;
+    if (not io_runtime->trapFrames)
+    {
+        io_runtime->trapFrames = m3_AllocArray (IM3Function, d_m3MaxTrapFrames);
+        if (not io_runtime->trapFrames)
+            return;
+    }
+    if (io_runtime->numTrapFrames < d_m3MaxTrapFrames)
+        io_runtime->trapFrames [io_runtime->numTrapFrames++] = i_function;
+}
+
+
+uint32_t  m3_GetTrapFrames  (IM3Runtime i_runtime, IM3Function const ** o_frames)
+{
+    * o_frames = i_runtime->trapFrames;
+    return i_runtime->trapFrames ? i_runtime->numTrapFrames : 0;
 }
 
 
@@ -475,7 +501,7 @@ M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
 
     if (numPagesToAlloc <= memory->maxPages)
     {
-        size_t numPageBytes = numPagesToAlloc * d_m3MemPageSize;
+        size_t numPageBytes = (size_t) numPagesToAlloc * d_m3MemPageSize;   // 4 GiB (patch 0069)
 
 #if d_m3MaxLinearMemoryPages > 0
         _throwif("linear memory limitation exceeded", numPagesToAlloc > d_m3MaxLinearMemoryPages);
@@ -488,7 +514,7 @@ M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
 
         size_t numBytes = numPageBytes + sizeof (M3MemoryHeader);
 
-        size_t numPreviousBytes = memory->numPages * d_m3MemPageSize;
+        size_t numPreviousBytes = (size_t) memory->numPages * d_m3MemPageSize;
         if (numPreviousBytes)
             numPreviousBytes += sizeof (M3MemoryHeader);
 
@@ -740,7 +766,13 @@ _           (CompileFunction (function));
         IM3Module module = function->module;
         IM3Runtime runtime = module->runtime;
 
-_       ((M3Result) Call (function->compiled, (m3stack_t) runtime->stack, runtime->memory.mallocated, d_m3OpDefaultArgs));
+        runtime->numTrapFrames = 0;                 // patch 0065
+        result = (M3Result) Call (function->compiled, (m3stack_t) runtime->stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+        if (result)
+        {
+            RecordTrapFrame (runtime, function);    // patch 0065
+            _throw (result);
+        }
 
         io_module->startFunction = -1;
     }
@@ -1019,6 +1051,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1037,6 +1070,8 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 
@@ -1059,6 +1094,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1079,11 +1115,103 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 
 
     return r;
+}
+
+static inline bool IsSlot32 (u8 i_type)
+{
+    return i_type == c_m3Type_i32 or i_type == c_m3Type_f32;
+}
+
+// The arguments in io_slots [0 .. numArgs), the results back in io_slots [0 .. numRets), one
+// 64-bit value each: a 32-bit one in the low half, the high half zero (patch 0068).  No
+// pointer per argument.  The function is compiled (the caller made sure); lastCalled is not
+// kept (it serves m3_GetResults).  A v128 takes two values, of its bytes 0-7 and 8-15 read
+// as little-endian numbers (patch 0070), as it takes 16 bytes of the stack.
+
+// a v128's 16 bytes (wasm byte order) <-> two 64-bit values, bytes 0-7 first (patch 0070)
+static void V128ToSlots (uint64_t * o_slots, const void * i_bytes)
+{
+    const u8 * b = (const u8 *) i_bytes;
+    for (u32 h = 0; h < 2; ++h)
+    {
+        u64 v = 0;
+        for (u32 k = 8; k-- > 0;)
+            v = (v << 8) | b [8 * h + k];
+        o_slots [h] = v;
+    }
+}
+
+static void V128FromSlots (void * o_bytes, const uint64_t * i_slots)
+{
+    u8 * b = (u8 *) o_bytes;
+    for (u32 h = 0; h < 2; ++h)
+    {
+        u64 v = i_slots [h];
+        for (u32 k = 0; k < 8; ++k, v >>= 8)
+            b [8 * h + k] = (u8) v;
+    }
+}
+
+M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    IM3FuncType ftype = i_function->funcType;
+
+# if d_m3RecordBacktraces
+    ClearBacktrace (runtime);
+# endif
+
+    runtime->numTrapFrames = 0;                     // patch 0065
+    u64 * stack = (u64 *) runtime->stack;
+    u32 numRets = ftype->numRets;
+    u32 retSlots = numRets;                         // the arguments follow the results' slots
+    for (u32 i = 0; i < numRets; ++i)
+        retSlots += ftype->types [i] == c_m3Type_v128;
+    u64 * args = stack + retSlots;
+    for (u32 i = 0, k = 0; i < ftype->numArgs; ++i, ++k)
+    {
+        u8 type = ftype->types [numRets + i];
+        if (IsSlot32 (type))
+            * (u32 *) & args [k] = (u32) io_slots [k];  // as the stack holds it
+        else if (type == c_m3Type_v128)
+        {
+            V128FromSlots (& args [k], & io_slots [k]);
+            ++k;
+        }
+        else
+            args [k] = io_slots [k];
+    }
+
+    m3StackCheckInit();
+    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t) stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+    ReportNativeStackUsage ();
+
+    if (r)
+    {
+        RecordTrapFrame (runtime, i_function);      // patch 0065
+        return r;
+    }
+    for (u32 i = 0, k = 0; i < numRets; ++i, ++k)
+    {
+        u8 type = ftype->types [i];
+        if (IsSlot32 (type))
+            io_slots [k] = * (u32 *) & stack [k];
+        else if (type == c_m3Type_v128)
+        {
+            V128ToSlots (& io_slots [k], & stack [k]);
+            ++k;
+        }
+        else
+            io_slots [k] = stack [k];
+    }
+    return m3Err_none;
 }
 
 M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_argv[])
@@ -1102,6 +1230,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1121,6 +1250,8 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 

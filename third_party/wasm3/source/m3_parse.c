@@ -168,8 +168,9 @@ M3Result  ParseSection_Function  (IM3Module io_module, bytes_t i_bytes, cbytes_t
 _   (ReadLEB_u32 (& numFunctions, & i_bytes, i_end));                               m3log (parse, "** Function [%d]", numFunctions);
 
     _throwif("too many functions", numFunctions > d_m3MaxSaneFunctionsCount);
-
-    // TODO: prealloc functions
+    // every function's entries at once (patch 0067), not one realloc per function
+    _throwif(m3Err_wasmUnderrun, numFunctions > (u32) (i_end - i_bytes));
+_   (Module_ReserveFunctions (io_module, io_module->numFunctions + numFunctions));
 
     for (u32 i = 0; i < numFunctions; ++i)
     {
@@ -677,6 +678,7 @@ _       (Parse_InitExpr (io_module, & i_bytes, i_end));
 M3Result  ParseSection_Custom  (M3Module * io_module, bytes_t i_bytes, cbytes_t i_end)
 {
     M3Result result;
+    bool inContents = false;
 
     cstr_t name;
 _   (Read_utf8 (& name, & i_bytes, i_end));
@@ -685,6 +687,10 @@ _   (Read_utf8 (& name, & i_bytes, i_end));
         i_bytes = i_end;
 
     m3_Free (name);
+    name = NULL;
+    // past its name a custom section cannot make a module invalid: a malformed "name" section
+    // stops naming functions, nothing more (patch 0069)
+    inContents = true;
 
     while (i_bytes < i_end)
     {
@@ -727,7 +733,13 @@ _               (Read_utf8 (& name, & i_bytes, i_end));
         i_bytes = start + payloadLength;
     }
 
-    _catch: return result;
+    _catch:
+    if (result and inContents)
+    {
+        m3_Free (name);
+        result = m3Err_none;
+    }
+    return result;
 }
 
 
