@@ -1,0 +1,42 @@
+/* engine/native/cc.h: the C compiler the compiled tier runs: finding it, its identity (part of
+ * the cache key), and building the translator's files into a shared library.
+ *
+ * Which compiler: EXTISM_NATIVE_CC (a command, split at spaces: "clang", "zig cc",
+ * "/opt/gcc-13/bin/gcc -m64"), else the first of cc, gcc, clang on PATH, else the ziglang
+ * package through `python3 -m ziglang cc` (its Python found on PATH, or set with
+ * exn_ncc_set_python by an embedding that knows its interpreter).
+ *
+ * May call: support/ (codec for hashes), the OS's process functions (POSIX; Windows: the
+ * compiled tier is unavailable). */
+#ifndef EXN_NATIVE_CC_H
+#define EXN_NATIVE_CC_H
+
+#include "support/internal.h"
+
+typedef struct exn_ncc exn_ncc_t;
+
+/** The compiler, found once per process (thread-safe; the result is kept, found or not).
+ *  Returns NULL with the reason in errbuf when there is none.  Borrowed for the process. */
+EXN_INTERNAL const exn_ncc_t *exn_ncc_get(char *errbuf, size_t errbuf_len);
+
+/** SHA-256 (hex) of what identifies the compiler and the code it makes: its command, its
+ *  `--version` and `-dumpmachine` output, and the flags we give it. */
+EXN_INTERNAL const char *exn_ncc_identity(const exn_ncc_t *cc);
+
+/** Its first line of `--version`, for messages ("gcc (Debian 12.2.0-14) 12.2.0"). */
+EXN_INTERNAL const char *exn_ncc_name(const exn_ncc_t *cc);
+
+/** Compile `dir`/m0.c .. m<n_files-1>.c (they include `dir`/m.h), at most `jobs` compilers at
+ *  once, and link them into `dir`/out.so.  Returns EXN_OK, or EXN_ERR_UNSUPPORTED with the
+ *  compiler's first error lines in errbuf. */
+EXN_INTERNAL exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_files,
+                                        uint32_t jobs, char *errbuf, size_t errbuf_len);
+
+/** Processors available to this process (>= 1). */
+EXN_INTERNAL uint32_t exn_ncc_cpus(void);
+
+/** The Python interpreter to try `-m ziglang cc` with when no other compiler is found (copied;
+ *  before the first exn_ncc_get). */
+EXN_INTERNAL void exn_ncc_set_python(const char *path);
+
+#endif
