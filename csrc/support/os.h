@@ -22,6 +22,10 @@ EXN_INTERNAL int exn_os_commit(void *addr, size_t size);
  *  their memory back to the system.  Returns 0, or -1 if the caller must zero them itself. */
 EXN_INTERNAL int exn_os_zero_pages(void *addr, size_t size);
 
+/** Make the committed pages [addr, addr+size) (page-aligned) of a reservation inaccessible
+ *  again and give their memory back.  Returns 0, or -1 on failure. */
+EXN_INTERNAL int exn_os_decommit(void *addr, size_t size);
+
 /** Give back a whole reservation made by exn_os_reserve. */
 EXN_INTERNAL void exn_os_release(void *addr, size_t size);
 

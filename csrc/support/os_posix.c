@@ -57,6 +57,14 @@ int exn_os_zero_pages(void *addr, size_t size)
     return p == addr ? 0 : -1;
 }
 
+int exn_os_decommit(void *addr, size_t size)
+{
+    /* fresh inaccessible pages over the range: the old ones (and their memory) are gone */
+    void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                   -1, 0);
+    return p == addr ? 0 : -1;
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     munmap(addr, size);

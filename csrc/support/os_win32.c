@@ -27,6 +27,11 @@ int exn_os_zero_pages(void *addr, size_t size)
     return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : -1;
 }
 
+int exn_os_decommit(void *addr, size_t size)
+{
+    return VirtualFree(addr, size, MEM_DECOMMIT) ? 0 : -1;
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     (void)size;

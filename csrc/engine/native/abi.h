@@ -1,7 +1,7 @@
 /* engine/native/abi.h: the contract between the compiled tier's engine (native.c) and the C code
  * its translator writes (translate.c), which a C compiler turns into a shared library.
  *
- * The library holds only code: one C function per wasm function, `f<N>(ctx, params...)`, an
+ * The library holds only code: one C function per wasm function, `w<N>(ctx, params...)`, an
  * entry trampoline per function type (slots in, slots out), and one exported descriptor
  * (exn_ndesc_t, symbol EXN_NATIVE_DESC_SYMBOL).  Everything an instance owns - linear memory,
  * globals, tables, function references, segment state - is in the context (exn_nctx_t) that the

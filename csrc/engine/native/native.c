@@ -32,6 +32,7 @@
 #include "engine/native/abi.h"
 #include "engine/native/cache.h"
 #include "engine/native/cc.h"
+#include "engine/native/native.h"
 #include "engine/native/sys.h"
 #include "engine/native/translate.h"
 #include "support/codec.h"
@@ -611,6 +612,15 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
                 info->n_imports);
         return EXN_ERR_MISUSE;
     }
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        if (config->imports[i].kind != info->imports[i].kind ||
+            (info->imports[i].kind == EXN_EXTERN_FUNC ? !config->imports[i].fn
+                                                      : !config->imports[i].env)) {
+            exn_fmt(errbuf, errbuf_len, "import %u (%s::%s) given as the wrong kind", i,
+                    info->imports[i].module, info->imports[i].name);
+            return EXN_ERR_MISUSE;
+        }
+    }
     /* the instance, then a pointer back to it, then the context with its globals */
     size_t head = (sizeof(ninst_t) + sizeof(void *) + 15) / 16 * 16;
     size_t ctx_size = sizeof(exn_nctx_t) + (size_t)info->n_globals * sizeof(exn_nslot_t);
@@ -661,7 +671,18 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
 
     /* memory */
     if (info->n_memories) {
-        const exn_memtype_t *mt = &info->memories[0];
+        exn_memtype_t imported, *mt = &info->memories[0];
+        const exn_nmemory_import_t *mi = NULL;
+        for (uint32_t i = 0; i < info->n_imports && !mi; i++) {
+            if (info->imports[i].kind == EXN_EXTERN_MEMORY)
+                mi = config->imports[i].env;
+        }
+        if (mi) { /* a copy of the provider's memory: its size and maximum (native.h) */
+            imported.min = mi->pages;
+            imported.max = mi->max_pages;
+            imported.has_max = true;
+            mt = &imported;
+        }
         uint64_t max = mt->has_max && mt->max < MAX_PAGES ? mt->max : MAX_PAGES;
         uint64_t cfg = config->max_memory_bytes / WASM_PAGE;
         if (config->max_memory_bytes && cfg < max)
@@ -685,7 +706,11 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     }
 
     /* globals, in order (an initialiser may read the globals before it) */
-    for (uint32_t g = 0; g < info->n_globals; g++) {
+    for (uint32_t i = 0, g = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind == EXN_EXTERN_GLOBAL)
+            c->globals[g++].i64 = ((const exn_nglobal_import_t *)config->imports[i].env)->value;
+    }
+    for (uint32_t g = info->n_global_imports; g < info->n_globals; g++) {
         uint64_t v = 0;
         exn_const_eval(info, k->wasm, info->globals[g].init, (const uint64_t *)c->globals,
                               ref_func, I, &v);
@@ -693,8 +718,19 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     }
 
     /* tables, then element segments, then data segments (WebAssembly 2.0 order) */
-    for (uint32_t t = 0; t < info->n_tables; t++) {
+    for (uint32_t t = 0, i = 0; t < info->n_tables; t++) {
+        exn_tabletype_t imported;
         const exn_tabletype_t *tt = &info->tables[t];
+        if (t < info->n_table_imports) { /* a copy of the provider's table's size (native.h) */
+            while (info->imports[i].kind != EXN_EXTERN_TABLE)
+                i++;
+            const exn_ntable_import_t *ti = config->imports[i++].env;
+            imported = *tt;
+            imported.min = ti->size;
+            imported.max = ti->max;
+            imported.has_max = true;
+            tt = &imported;
+        }
         uint32_t max = tt->has_max && tt->max < MAX_TABLE ? tt->max : MAX_TABLE;
         if (tt->min > max) {
             exn_fmt(errbuf, errbuf_len, "table %u is larger than supported", t);

@@ -1,9 +1,9 @@
 /* translate.c: wasm -> C for the compiled tier (see translate.h; the conventions of the
  * generated code are abi.h's).
  *
- * One C function per wasm function, `f<N>(C *c, params...)`, returning its one result, or a
+ * One C function per wasm function, `w<N>(C *c, params...)`, returning its one result, or a
  * struct R<T> of them for several.  The operand stack lives in C locals named by type and depth
- * (`i3` is the i32 at depth 3; i/j/f/d/r for i32/i64/f32/f64/reference), as wasm2c does: a
+ * (`i3` is the i32 at depth 3; i/j/x/y/r for i32/i64/f32/f64/reference), as wasm2c does: a
  * block's results are then already where the code after it reads them, and a branch moves at
  * most its carried values.  Locals are `l<N>`.  Control flow is gotos to labels: `L<n>` starts
  * a loop, `B<n>` ends a block, `E<n>` starts an if's else part.  Code after an unconditional
@@ -109,7 +109,7 @@ static const char PRELUDE[] =
     "#define H __attribute__((visibility(\"hidden\")))\n"
     "#define UL(x) __builtin_expect(!!(x), 0)\n"
     "#define SI static inline __attribute__((always_inline))\n"
-    "typedef union { u32 i; u64 j; f32 f; f64 d; } S;\n"
+    "typedef union { u32 i; u64 j; f32 x; f64 y; } S;\n"
     "typedef struct C C;\n"
     "typedef struct { u32 type; void *fn; C *ctx; } FR;\n"
     "typedef struct { u64 *e; u32 size, max; } TB;\n"
@@ -149,6 +149,10 @@ static const char PRELUDE[] =
     "SI u32 f2b(f32 f) { u32 b; memcpy(&b, &f, 4); return b; }\n"
     "SI f64 b2d(u64 b) { f64 f; memcpy(&f, &b, 8); return f; }\n"
     "SI u64 d2b(f64 f) { u64 b; memcpy(&b, &f, 8); return b; }\n"
+    "SI u32 clz32(u32 a) { return a ? (u32)__builtin_clz(a) : 32u; }\n"
+    "SI u32 ctz32(u32 a) { return a ? (u32)__builtin_ctz(a) : 32u; }\n"
+    "SI u64 clz64(u64 a) { return a ? (u64)__builtin_clzll(a) : 64u; }\n"
+    "SI u64 ctz64(u64 a) { return a ? (u64)__builtin_ctzll(a) : 64u; }\n"
     "SI u32 rotl32(u32 a, u32 b) { b &= 31; return (a << b) | (a >> ((32 - b) & 31)); }\n"
     "SI u32 rotr32(u32 a, u32 b) { b &= 31; return (a >> b) | (a << ((32 - b) & 31)); }\n"
     "SI u64 rotl64(u64 a, u64 b) { b &= 63; return (a << b) | (a >> ((64 - b) & 63)); }\n"
@@ -227,8 +231,8 @@ static char letter(uint8_t t)
     switch (t) {
     case EXN_WASM_I32: return 'i';
     case EXN_WASM_I64: return 'j';
-    case EXN_WASM_F32: return 'f';
-    case EXN_WASM_F64: return 'd';
+    case EXN_WASM_F32: return 'x';
+    case EXN_WASM_F64: return 'y';
     case EXN_WASM_FUNCREF:
     case EXN_WASM_EXTERNREF: return 'r';
     default: return 0;
@@ -239,8 +243,8 @@ static const char *ctype(char l)
 {
     switch (l) {
     case 'i': return "u32";
-    case 'f': return "f32";
-    case 'd': return "f64";
+    case 'x': return "f32";
+    case 'y': return "f64";
     default: return "u64";
     }
 }
@@ -250,8 +254,8 @@ static unsigned used_bit(char l)
     switch (l) {
     case 'i': return 1;
     case 'j': return 2;
-    case 'f': return 4;
-    case 'd': return 8;
+    case 'x': return 4;
+    case 'y': return 8;
     default: return 16;
     }
 }
@@ -282,153 +286,156 @@ static void param_list(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t t,
     puts_(o, ")");
 }
 
-/* ---- numeric instructions: one template each ------------------------------------------------
- * @a, @b: the operands (first, second); @r: the result (at @a's depth). */
+/* ---- numeric instructions: one expression template each ----------------------------------------
+ * @a, @b: the operands (first, second).  `pure`: no trap, no side effect, so the result may stay
+ * an unevaluated expression (see "pending values" below). */
 typedef struct {
     char in1, in2, out;
+    bool pure;
     const char *tmpl;
 } numop_t;
 
 static const numop_t NUMOPS[0xC5 - 0x45] = {
-#define N(op, a, b, r, t) [(op) - 0x45] = {a, b, r, t}
-    N(0x45, 'i', 0, 'i', "@r = @a == 0;"),
-    N(0x46, 'i', 'i', 'i', "@r = @a == @b;"),
-    N(0x47, 'i', 'i', 'i', "@r = @a != @b;"),
-    N(0x48, 'i', 'i', 'i', "@r = (s32)@a < (s32)@b;"),
-    N(0x49, 'i', 'i', 'i', "@r = @a < @b;"),
-    N(0x4A, 'i', 'i', 'i', "@r = (s32)@a > (s32)@b;"),
-    N(0x4B, 'i', 'i', 'i', "@r = @a > @b;"),
-    N(0x4C, 'i', 'i', 'i', "@r = (s32)@a <= (s32)@b;"),
-    N(0x4D, 'i', 'i', 'i', "@r = @a <= @b;"),
-    N(0x4E, 'i', 'i', 'i', "@r = (s32)@a >= (s32)@b;"),
-    N(0x4F, 'i', 'i', 'i', "@r = @a >= @b;"),
-    N(0x50, 'j', 0, 'i', "@r = @a == 0;"),
-    N(0x51, 'j', 'j', 'i', "@r = @a == @b;"),
-    N(0x52, 'j', 'j', 'i', "@r = @a != @b;"),
-    N(0x53, 'j', 'j', 'i', "@r = (s64)@a < (s64)@b;"),
-    N(0x54, 'j', 'j', 'i', "@r = @a < @b;"),
-    N(0x55, 'j', 'j', 'i', "@r = (s64)@a > (s64)@b;"),
-    N(0x56, 'j', 'j', 'i', "@r = @a > @b;"),
-    N(0x57, 'j', 'j', 'i', "@r = (s64)@a <= (s64)@b;"),
-    N(0x58, 'j', 'j', 'i', "@r = @a <= @b;"),
-    N(0x59, 'j', 'j', 'i', "@r = (s64)@a >= (s64)@b;"),
-    N(0x5A, 'j', 'j', 'i', "@r = @a >= @b;"),
-    N(0x5B, 'f', 'f', 'i', "@r = @a == @b;"),
-    N(0x5C, 'f', 'f', 'i', "@r = @a != @b;"),
-    N(0x5D, 'f', 'f', 'i', "@r = @a < @b;"),
-    N(0x5E, 'f', 'f', 'i', "@r = @a > @b;"),
-    N(0x5F, 'f', 'f', 'i', "@r = @a <= @b;"),
-    N(0x60, 'f', 'f', 'i', "@r = @a >= @b;"),
-    N(0x61, 'd', 'd', 'i', "@r = @a == @b;"),
-    N(0x62, 'd', 'd', 'i', "@r = @a != @b;"),
-    N(0x63, 'd', 'd', 'i', "@r = @a < @b;"),
-    N(0x64, 'd', 'd', 'i', "@r = @a > @b;"),
-    N(0x65, 'd', 'd', 'i', "@r = @a <= @b;"),
-    N(0x66, 'd', 'd', 'i', "@r = @a >= @b;"),
-    N(0x67, 'i', 0, 'i', "@r = @a ? (u32)__builtin_clz(@a) : 32u;"),
-    N(0x68, 'i', 0, 'i', "@r = @a ? (u32)__builtin_ctz(@a) : 32u;"),
-    N(0x69, 'i', 0, 'i', "@r = (u32)__builtin_popcount(@a);"),
-    N(0x6A, 'i', 'i', 'i', "@r = @a + @b;"),
-    N(0x6B, 'i', 'i', 'i', "@r = @a - @b;"),
-    N(0x6C, 'i', 'i', 'i', "@r = @a * @b;"),
-    N(0x6D, 'i', 'i', 'i', "@r = DIVS32(@a, @b);"),
-    N(0x6E, 'i', 'i', 'i', "@r = DIVU32(@a, @b);"),
-    N(0x6F, 'i', 'i', 'i', "@r = REMS32(@a, @b);"),
-    N(0x70, 'i', 'i', 'i', "@r = REMU32(@a, @b);"),
-    N(0x71, 'i', 'i', 'i', "@r = @a & @b;"),
-    N(0x72, 'i', 'i', 'i', "@r = @a | @b;"),
-    N(0x73, 'i', 'i', 'i', "@r = @a ^ @b;"),
-    N(0x74, 'i', 'i', 'i', "@r = @a << (@b & 31);"),
-    N(0x75, 'i', 'i', 'i', "@r = (u32)((s32)@a >> (@b & 31));"),
-    N(0x76, 'i', 'i', 'i', "@r = @a >> (@b & 31);"),
-    N(0x77, 'i', 'i', 'i', "@r = rotl32(@a, @b);"),
-    N(0x78, 'i', 'i', 'i', "@r = rotr32(@a, @b);"),
-    N(0x79, 'j', 0, 'j', "@r = @a ? (u64)__builtin_clzll(@a) : 64u;"),
-    N(0x7A, 'j', 0, 'j', "@r = @a ? (u64)__builtin_ctzll(@a) : 64u;"),
-    N(0x7B, 'j', 0, 'j', "@r = (u64)__builtin_popcountll(@a);"),
-    N(0x7C, 'j', 'j', 'j', "@r = @a + @b;"),
-    N(0x7D, 'j', 'j', 'j', "@r = @a - @b;"),
-    N(0x7E, 'j', 'j', 'j', "@r = @a * @b;"),
-    N(0x7F, 'j', 'j', 'j', "@r = DIVS64(@a, @b);"),
-    N(0x80, 'j', 'j', 'j', "@r = DIVU64(@a, @b);"),
-    N(0x81, 'j', 'j', 'j', "@r = REMS64(@a, @b);"),
-    N(0x82, 'j', 'j', 'j', "@r = REMU64(@a, @b);"),
-    N(0x83, 'j', 'j', 'j', "@r = @a & @b;"),
-    N(0x84, 'j', 'j', 'j', "@r = @a | @b;"),
-    N(0x85, 'j', 'j', 'j', "@r = @a ^ @b;"),
-    N(0x86, 'j', 'j', 'j', "@r = @a << (@b & 63);"),
-    N(0x87, 'j', 'j', 'j', "@r = (u64)((s64)@a >> (@b & 63));"),
-    N(0x88, 'j', 'j', 'j', "@r = @a >> (@b & 63);"),
-    N(0x89, 'j', 'j', 'j', "@r = rotl64(@a, @b);"),
-    N(0x8A, 'j', 'j', 'j', "@r = rotr64(@a, @b);"),
-    N(0x8B, 'f', 0, 'f', "@r = b2f(f2b(@a) & 0x7FFFFFFFu);"),
-    N(0x8C, 'f', 0, 'f', "@r = b2f(f2b(@a) ^ 0x80000000u);"),
-    N(0x8D, 'f', 0, 'f', "@r = ceil32(@a);"),
-    N(0x8E, 'f', 0, 'f', "@r = floor32(@a);"),
-    N(0x8F, 'f', 0, 'f', "@r = trunc32(@a);"),
-    N(0x90, 'f', 0, 'f', "@r = near32(@a);"),
-    N(0x91, 'f', 0, 'f', "@r = __builtin_sqrtf(@a);"),
-    N(0x92, 'f', 'f', 'f', "@r = @a + @b;"),
-    N(0x93, 'f', 'f', 'f', "@r = @a - @b;"),
-    N(0x94, 'f', 'f', 'f', "@r = @a * @b;"),
-    N(0x95, 'f', 'f', 'f', "@r = @a / @b;"),
-    N(0x96, 'f', 'f', 'f', "@r = fmin32(@a, @b);"),
-    N(0x97, 'f', 'f', 'f', "@r = fmax32(@a, @b);"),
-    N(0x98, 'f', 'f', 'f', "@r = b2f((f2b(@a) & 0x7FFFFFFFu) | (f2b(@b) & 0x80000000u));"),
-    N(0x99, 'd', 0, 'd', "@r = b2d(d2b(@a) & 0x7FFFFFFFFFFFFFFFull);"),
-    N(0x9A, 'd', 0, 'd', "@r = b2d(d2b(@a) ^ 0x8000000000000000ull);"),
-    N(0x9B, 'd', 0, 'd', "@r = ceil64(@a);"),
-    N(0x9C, 'd', 0, 'd', "@r = floor64(@a);"),
-    N(0x9D, 'd', 0, 'd', "@r = trunc64(@a);"),
-    N(0x9E, 'd', 0, 'd', "@r = near64(@a);"),
-    N(0x9F, 'd', 0, 'd', "@r = __builtin_sqrt(@a);"),
-    N(0xA0, 'd', 'd', 'd', "@r = @a + @b;"),
-    N(0xA1, 'd', 'd', 'd', "@r = @a - @b;"),
-    N(0xA2, 'd', 'd', 'd', "@r = @a * @b;"),
-    N(0xA3, 'd', 'd', 'd', "@r = @a / @b;"),
-    N(0xA4, 'd', 'd', 'd', "@r = fmin64(@a, @b);"),
-    N(0xA5, 'd', 'd', 'd', "@r = fmax64(@a, @b);"),
-    N(0xA6, 'd', 'd', 'd',
-      "@r = b2d((d2b(@a) & 0x7FFFFFFFFFFFFFFFull) | (d2b(@b) & 0x8000000000000000ull));"),
-    N(0xA7, 'j', 0, 'i', "@r = (u32)@a;"),
-    N(0xA8, 'f', 0, 'i', "@r = I32_TRUNC_F32_S(@a);"),
-    N(0xA9, 'f', 0, 'i', "@r = I32_TRUNC_F32_U(@a);"),
-    N(0xAA, 'd', 0, 'i', "@r = I32_TRUNC_F64_S(@a);"),
-    N(0xAB, 'd', 0, 'i', "@r = I32_TRUNC_F64_U(@a);"),
-    N(0xAC, 'i', 0, 'j', "@r = (u64)(s64)(s32)@a;"),
-    N(0xAD, 'i', 0, 'j', "@r = (u64)@a;"),
-    N(0xAE, 'f', 0, 'j', "@r = I64_TRUNC_F32_S(@a);"),
-    N(0xAF, 'f', 0, 'j', "@r = I64_TRUNC_F32_U(@a);"),
-    N(0xB0, 'd', 0, 'j', "@r = I64_TRUNC_F64_S(@a);"),
-    N(0xB1, 'd', 0, 'j', "@r = I64_TRUNC_F64_U(@a);"),
-    N(0xB2, 'i', 0, 'f', "@r = (f32)(s32)@a;"),
-    N(0xB3, 'i', 0, 'f', "@r = (f32)@a;"),
-    N(0xB4, 'j', 0, 'f', "@r = (f32)(s64)@a;"),
-    N(0xB5, 'j', 0, 'f', "@r = (f32)@a;"),
-    N(0xB6, 'd', 0, 'f', "@r = (f32)@a;"),
-    N(0xB7, 'i', 0, 'd', "@r = (f64)(s32)@a;"),
-    N(0xB8, 'i', 0, 'd', "@r = (f64)@a;"),
-    N(0xB9, 'j', 0, 'd', "@r = (f64)(s64)@a;"),
-    N(0xBA, 'j', 0, 'd', "@r = (f64)@a;"),
-    N(0xBB, 'f', 0, 'd', "@r = (f64)@a;"),
-    N(0xBC, 'f', 0, 'i', "@r = f2b(@a);"),
-    N(0xBD, 'd', 0, 'j', "@r = d2b(@a);"),
-    N(0xBE, 'i', 0, 'f', "@r = b2f(@a);"),
-    N(0xBF, 'j', 0, 'd', "@r = b2d(@a);"),
-    N(0xC0, 'i', 0, 'i', "@r = (u32)(s32)(s8)@a;"),
-    N(0xC1, 'i', 0, 'i', "@r = (u32)(s32)(s16)@a;"),
-    N(0xC2, 'j', 0, 'j', "@r = (u64)(s64)(s8)@a;"),
-    N(0xC3, 'j', 0, 'j', "@r = (u64)(s64)(s16)@a;"),
-    N(0xC4, 'j', 0, 'j', "@r = (u64)(s64)(s32)@a;"),
-#undef N
+#define P(op, a, b, r, t) [(op) - 0x45] = {a, b, r, true, t}
+#define T(op, a, b, r, t) [(op) - 0x45] = {a, b, r, false, t}
+    P(0x45, 'i', 0, 'i', "(u32)(@a == 0)"),
+    P(0x46, 'i', 'i', 'i', "(u32)(@a == @b)"),
+    P(0x47, 'i', 'i', 'i', "(u32)(@a != @b)"),
+    P(0x48, 'i', 'i', 'i', "(u32)((s32)@a < (s32)@b)"),
+    P(0x49, 'i', 'i', 'i', "(u32)(@a < @b)"),
+    P(0x4A, 'i', 'i', 'i', "(u32)((s32)@a > (s32)@b)"),
+    P(0x4B, 'i', 'i', 'i', "(u32)(@a > @b)"),
+    P(0x4C, 'i', 'i', 'i', "(u32)((s32)@a <= (s32)@b)"),
+    P(0x4D, 'i', 'i', 'i', "(u32)(@a <= @b)"),
+    P(0x4E, 'i', 'i', 'i', "(u32)((s32)@a >= (s32)@b)"),
+    P(0x4F, 'i', 'i', 'i', "(u32)(@a >= @b)"),
+    P(0x50, 'j', 0, 'i', "(u32)(@a == 0)"),
+    P(0x51, 'j', 'j', 'i', "(u32)(@a == @b)"),
+    P(0x52, 'j', 'j', 'i', "(u32)(@a != @b)"),
+    P(0x53, 'j', 'j', 'i', "(u32)((s64)@a < (s64)@b)"),
+    P(0x54, 'j', 'j', 'i', "(u32)(@a < @b)"),
+    P(0x55, 'j', 'j', 'i', "(u32)((s64)@a > (s64)@b)"),
+    P(0x56, 'j', 'j', 'i', "(u32)(@a > @b)"),
+    P(0x57, 'j', 'j', 'i', "(u32)((s64)@a <= (s64)@b)"),
+    P(0x58, 'j', 'j', 'i', "(u32)(@a <= @b)"),
+    P(0x59, 'j', 'j', 'i', "(u32)((s64)@a >= (s64)@b)"),
+    P(0x5A, 'j', 'j', 'i', "(u32)(@a >= @b)"),
+    P(0x5B, 'x', 'x', 'i', "(u32)(@a == @b)"),
+    P(0x5C, 'x', 'x', 'i', "(u32)(@a != @b)"),
+    P(0x5D, 'x', 'x', 'i', "(u32)(@a < @b)"),
+    P(0x5E, 'x', 'x', 'i', "(u32)(@a > @b)"),
+    P(0x5F, 'x', 'x', 'i', "(u32)(@a <= @b)"),
+    P(0x60, 'x', 'x', 'i', "(u32)(@a >= @b)"),
+    P(0x61, 'y', 'y', 'i', "(u32)(@a == @b)"),
+    P(0x62, 'y', 'y', 'i', "(u32)(@a != @b)"),
+    P(0x63, 'y', 'y', 'i', "(u32)(@a < @b)"),
+    P(0x64, 'y', 'y', 'i', "(u32)(@a > @b)"),
+    P(0x65, 'y', 'y', 'i', "(u32)(@a <= @b)"),
+    P(0x66, 'y', 'y', 'i', "(u32)(@a >= @b)"),
+    P(0x67, 'i', 0, 'i', "clz32(@a)"),
+    P(0x68, 'i', 0, 'i', "ctz32(@a)"),
+    P(0x69, 'i', 0, 'i', "(u32)__builtin_popcount(@a)"),
+    P(0x6A, 'i', 'i', 'i', "@a + @b"),
+    P(0x6B, 'i', 'i', 'i', "@a - @b"),
+    P(0x6C, 'i', 'i', 'i', "@a * @b"),
+    T(0x6D, 'i', 'i', 'i', "DIVS32(@a, @b)"),
+    T(0x6E, 'i', 'i', 'i', "DIVU32(@a, @b)"),
+    T(0x6F, 'i', 'i', 'i', "REMS32(@a, @b)"),
+    T(0x70, 'i', 'i', 'i', "REMU32(@a, @b)"),
+    P(0x71, 'i', 'i', 'i', "@a & @b"),
+    P(0x72, 'i', 'i', 'i', "@a | @b"),
+    P(0x73, 'i', 'i', 'i', "@a ^ @b"),
+    P(0x74, 'i', 'i', 'i', "@a << (@b & 31)"),
+    P(0x75, 'i', 'i', 'i', "(u32)((s32)@a >> (@b & 31))"),
+    P(0x76, 'i', 'i', 'i', "@a >> (@b & 31)"),
+    P(0x77, 'i', 'i', 'i', "rotl32(@a, @b)"),
+    P(0x78, 'i', 'i', 'i', "rotr32(@a, @b)"),
+    P(0x79, 'j', 0, 'j', "clz64(@a)"),
+    P(0x7A, 'j', 0, 'j', "ctz64(@a)"),
+    P(0x7B, 'j', 0, 'j', "(u64)__builtin_popcountll(@a)"),
+    P(0x7C, 'j', 'j', 'j', "@a + @b"),
+    P(0x7D, 'j', 'j', 'j', "@a - @b"),
+    P(0x7E, 'j', 'j', 'j', "@a * @b"),
+    T(0x7F, 'j', 'j', 'j', "DIVS64(@a, @b)"),
+    T(0x80, 'j', 'j', 'j', "DIVU64(@a, @b)"),
+    T(0x81, 'j', 'j', 'j', "REMS64(@a, @b)"),
+    T(0x82, 'j', 'j', 'j', "REMU64(@a, @b)"),
+    P(0x83, 'j', 'j', 'j', "@a & @b"),
+    P(0x84, 'j', 'j', 'j', "@a | @b"),
+    P(0x85, 'j', 'j', 'j', "@a ^ @b"),
+    P(0x86, 'j', 'j', 'j', "@a << (@b & 63)"),
+    P(0x87, 'j', 'j', 'j', "(u64)((s64)@a >> (@b & 63))"),
+    P(0x88, 'j', 'j', 'j', "@a >> (@b & 63)"),
+    P(0x89, 'j', 'j', 'j', "rotl64(@a, @b)"),
+    P(0x8A, 'j', 'j', 'j', "rotr64(@a, @b)"),
+    P(0x8B, 'x', 0, 'x', "b2f(f2b(@a) & 0x7FFFFFFFu)"),
+    P(0x8C, 'x', 0, 'x', "b2f(f2b(@a) ^ 0x80000000u)"),
+    P(0x8D, 'x', 0, 'x', "ceil32(@a)"),
+    P(0x8E, 'x', 0, 'x', "floor32(@a)"),
+    P(0x8F, 'x', 0, 'x', "trunc32(@a)"),
+    P(0x90, 'x', 0, 'x', "near32(@a)"),
+    P(0x91, 'x', 0, 'x', "__builtin_sqrtf(@a)"),
+    P(0x92, 'x', 'x', 'x', "@a + @b"),
+    P(0x93, 'x', 'x', 'x', "@a - @b"),
+    P(0x94, 'x', 'x', 'x', "@a * @b"),
+    P(0x95, 'x', 'x', 'x', "@a / @b"),
+    P(0x96, 'x', 'x', 'x', "fmin32(@a, @b)"),
+    P(0x97, 'x', 'x', 'x', "fmax32(@a, @b)"),
+    P(0x98, 'x', 'x', 'x', "b2f((f2b(@a) & 0x7FFFFFFFu) | (f2b(@b) & 0x80000000u))"),
+    P(0x99, 'y', 0, 'y', "b2d(d2b(@a) & 0x7FFFFFFFFFFFFFFFull)"),
+    P(0x9A, 'y', 0, 'y', "b2d(d2b(@a) ^ 0x8000000000000000ull)"),
+    P(0x9B, 'y', 0, 'y', "ceil64(@a)"),
+    P(0x9C, 'y', 0, 'y', "floor64(@a)"),
+    P(0x9D, 'y', 0, 'y', "trunc64(@a)"),
+    P(0x9E, 'y', 0, 'y', "near64(@a)"),
+    P(0x9F, 'y', 0, 'y', "__builtin_sqrt(@a)"),
+    P(0xA0, 'y', 'y', 'y', "@a + @b"),
+    P(0xA1, 'y', 'y', 'y', "@a - @b"),
+    P(0xA2, 'y', 'y', 'y', "@a * @b"),
+    P(0xA3, 'y', 'y', 'y', "@a / @b"),
+    P(0xA4, 'y', 'y', 'y', "fmin64(@a, @b)"),
+    P(0xA5, 'y', 'y', 'y', "fmax64(@a, @b)"),
+    P(0xA6, 'y', 'y', 'y', "b2d((d2b(@a) & 0x7FFFFFFFFFFFFFFFull) | (d2b(@b) & 0x8000000000000000ull))"),
+    P(0xA7, 'j', 0, 'i', "(u32)@a"),
+    T(0xA8, 'x', 0, 'i', "I32_TRUNC_F32_S(@a)"),
+    T(0xA9, 'x', 0, 'i', "I32_TRUNC_F32_U(@a)"),
+    T(0xAA, 'y', 0, 'i', "I32_TRUNC_F64_S(@a)"),
+    T(0xAB, 'y', 0, 'i', "I32_TRUNC_F64_U(@a)"),
+    P(0xAC, 'i', 0, 'j', "(u64)(s64)(s32)@a"),
+    P(0xAD, 'i', 0, 'j', "(u64)@a"),
+    T(0xAE, 'x', 0, 'j', "I64_TRUNC_F32_S(@a)"),
+    T(0xAF, 'x', 0, 'j', "I64_TRUNC_F32_U(@a)"),
+    T(0xB0, 'y', 0, 'j', "I64_TRUNC_F64_S(@a)"),
+    T(0xB1, 'y', 0, 'j', "I64_TRUNC_F64_U(@a)"),
+    P(0xB2, 'i', 0, 'x', "(f32)(s32)@a"),
+    P(0xB3, 'i', 0, 'x', "(f32)@a"),
+    P(0xB4, 'j', 0, 'x', "(f32)(s64)@a"),
+    P(0xB5, 'j', 0, 'x', "(f32)@a"),
+    P(0xB6, 'y', 0, 'x', "(f32)@a"),
+    P(0xB7, 'i', 0, 'y', "(f64)(s32)@a"),
+    P(0xB8, 'i', 0, 'y', "(f64)@a"),
+    P(0xB9, 'j', 0, 'y', "(f64)(s64)@a"),
+    P(0xBA, 'j', 0, 'y', "(f64)@a"),
+    P(0xBB, 'x', 0, 'y', "(f64)@a"),
+    P(0xBC, 'x', 0, 'i', "f2b(@a)"),
+    P(0xBD, 'y', 0, 'j', "d2b(@a)"),
+    P(0xBE, 'i', 0, 'x', "b2f(@a)"),
+    P(0xBF, 'j', 0, 'y', "b2d(@a)"),
+    P(0xC0, 'i', 0, 'i', "(u32)(s32)(s8)@a"),
+    P(0xC1, 'i', 0, 'i', "(u32)(s32)(s16)@a"),
+    P(0xC2, 'j', 0, 'j', "(u64)(s64)(s8)@a"),
+    P(0xC3, 'j', 0, 'j', "(u64)(s64)(s16)@a"),
+    P(0xC4, 'j', 0, 'j', "(u64)(s64)(s32)@a"),
+#undef P
+#undef T
 };
 
-/* 0xFC 0..7: the saturating truncations */
+/* 0xFC 0..7: the saturating truncations (pure: they never trap) */
 static const numop_t SATOPS[8] = {
-    {'f', 0, 'i', "@r = sat_s32_f32(@a);"}, {'f', 0, 'i', "@r = sat_u32_f32(@a);"},
-    {'d', 0, 'i', "@r = sat_s32_f64(@a);"}, {'d', 0, 'i', "@r = sat_u32_f64(@a);"},
-    {'f', 0, 'j', "@r = sat_s64_f32(@a);"}, {'f', 0, 'j', "@r = sat_u64_f32(@a);"},
-    {'d', 0, 'j', "@r = sat_s64_f64(@a);"}, {'d', 0, 'j', "@r = sat_u64_f64(@a);"},
+    {'x', 0, 'i', true, "sat_s32_f32(@a)"}, {'x', 0, 'i', true, "sat_u32_f32(@a)"},
+    {'y', 0, 'i', true, "sat_s32_f64(@a)"}, {'y', 0, 'i', true, "sat_u32_f64(@a)"},
+    {'x', 0, 'j', true, "sat_s64_f32(@a)"}, {'x', 0, 'j', true, "sat_u64_f32(@a)"},
+    {'y', 0, 'j', true, "sat_s64_f64(@a)"}, {'y', 0, 'j', true, "sat_u64_f64(@a)"},
 };
 
 /* Loads 0x28..0x35 and stores 0x36..0x3E: value type, access size, expression. */
@@ -439,20 +446,31 @@ typedef struct {
 } memop_t;
 
 static const memop_t MEMOPS[0x3F - 0x28] = {
-    {'i', 4, "ld32"},       {'j', 8, "ld64"},        {'f', 4, "ldf"},
-    {'d', 8, "ldd"},        {'i', 1, "(u32)(s32)(s8)ld8"}, {'i', 1, "ld8"},
+    {'i', 4, "ld32"},       {'j', 8, "ld64"},        {'x', 4, "ldf"},
+    {'y', 8, "ldd"},        {'i', 1, "(u32)(s32)(s8)ld8"}, {'i', 1, "ld8"},
     {'i', 2, "(u32)(s32)(s16)ld16"}, {'i', 2, "ld16"}, {'j', 1, "(u64)(s64)(s8)ld8"},
     {'j', 1, "(u64)ld8"},   {'j', 2, "(u64)(s64)(s16)ld16"}, {'j', 2, "(u64)ld16"},
     {'j', 4, "(u64)(s64)(s32)ld32"}, {'j', 4, "(u64)ld32"},
     /* stores */
-    {'i', 4, "st32"},       {'j', 8, "st64"},        {'f', 4, "stf"},
-    {'d', 8, "std_"},       {'i', 1, "st8"},         {'i', 2, "st16"},
+    {'i', 4, "st32"},       {'j', 8, "st64"},        {'x', 4, "stf"},
+    {'y', 8, "std_"},       {'i', 1, "st8"},         {'i', 2, "st16"},
     {'j', 1, "st8"},        {'j', 2, "st16"},        {'j', 4, "st32"},
 };
 
-/* ---- translating one function ---------------------------------------------------------------- */
+/* ---- translating one function ----------------------------------------------------------------
+ * Pending values: a constant, a local.get, or a pure operation on pending values is not written
+ * to its stack variable at once but kept as C expression text, and written where it is used:
+ * `local.get 0; i32.const 8; i32.add; i32.load` becomes one statement `i0 = ld32(A(l0 + 8u, ...))`
+ * instead of four (half the text for the C compiler to read, the same machine code).  Such an
+ * expression reads only locals and constants: it cannot trap, has no effect, and gives the same
+ * value wherever it is evaluated until one of its locals is set - so a local.set/tee first
+ * writes out the pending values that read that local (a 64-bit mask per value says which,
+ * modulo 64), and every block boundary writes out all of them.  A trapping or effectful
+ * operation (division, load, call...) is always a statement, in wasm order. */
 
 enum { K_FUNC = 0x00, K_BLOCK = 0x02, K_LOOP = 0x03, K_IF = 0x04 };
+
+#define MAX_PENDING_TEXT 240 /* a longer expression is written out (keeps C expressions small) */
 
 typedef struct {
     uint8_t kind;
@@ -465,15 +483,25 @@ typedef struct {
 } frame_t;
 
 typedef struct {
+    char l;       /* type letter */
+    bool pend;    /* not written to its variable yet: `text` is its value */
+    bool is_const; /* pending integer constant `value` */
+    uint64_t value;
+    uint64_t mask; /* locals its text reads (bit = index % 64) */
+    uint32_t off; /* its text (NUL-terminated) in the function's text arena */
+} sval_t;
+
+typedef struct {
     const exn_module_info_t *info;
     const uint8_t *wasm;
     const uint32_t *ref_index; /* function -> its slot in ctx->refs, UINT32_MAX if none */
     bool bounds;
     exn_nbuf_t body;
+    exn_nbuf_t arena; /* texts of pending values */
+    exn_nbuf_t tmp;   /* an expression being built */
     exn_wread_t r;
-    /* operand stack: letter per depth; which letters each depth ever held */
-    char *stk;
-    uint8_t *used;
+    sval_t *stk;
+    uint8_t *used; /* per depth: which type letters its variables were written as */
     uint32_t h, stk_cap, max_h;
     frame_t *fr;
     uint32_t nfr, fr_cap;
@@ -502,27 +530,125 @@ static bool ft_fail(ft_t *t, exn_status_t st, const char *fmt, ...)
     return false;
 }
 
+static bool grow_stack(ft_t *t)
+{
+    if (t->h < t->stk_cap)
+        return true;
+    uint32_t cap = t->stk_cap ? t->stk_cap * 2 : 64;
+    sval_t *s = exn_realloc(t->stk, cap * sizeof *s);
+    if (!s)
+        return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+    t->stk = s;
+    uint8_t *u = exn_realloc(t->used, cap);
+    if (!u)
+        return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+    memset(u + t->stk_cap, 0, cap - t->stk_cap);
+    t->used = u;
+    t->stk_cap = cap;
+    return true;
+}
+
+/* Push a value written to its variable (the caller writes "<name> = ..." for it). */
 static bool push(ft_t *t, char l)
 {
-    if (t->h >= t->stk_cap) {
-        uint32_t cap = t->stk_cap ? t->stk_cap * 2 : 64;
-        char *s = exn_realloc(t->stk, cap);
-        if (!s)
-            return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
-        t->stk = s;
-        uint8_t *u = exn_realloc(t->used, cap);
-        if (!u)
-            return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
-        memset(u + t->stk_cap, 0, cap - t->stk_cap);
-        t->used = u;
-        t->stk_cap = cap;
-    }
-    t->stk[t->h] = l;
+    if (!grow_stack(t))
+        return false;
+    sval_t *v = &t->stk[t->h];
+    v->l = l;
+    v->pend = false;
+    v->is_const = false;
+    v->mask = 0;
+    v->off = 0;
     t->used[t->h] |= (uint8_t)used_bit(l);
     t->h++;
     if (t->h > t->max_h)
         t->max_h = t->h;
     return true;
+}
+
+/* Push a pending value whose text is `text` (n bytes). */
+static bool push_pend(ft_t *t, char l, const char *text, size_t n, uint64_t mask)
+{
+    if (!grow_stack(t))
+        return false;
+    uint32_t off = (uint32_t)t->arena.len;
+    exn_nbuf_put(&t->arena, text, n);
+    exn_nbuf_put(&t->arena, "", 1); /* the NUL, counted */
+    if (t->arena.failed)
+        return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+    sval_t *v = &t->stk[t->h];
+    v->l = l;
+    v->pend = true;
+    v->is_const = false;
+    v->mask = mask;
+    v->off = off;
+    t->h++;
+    if (t->h > t->max_h)
+        t->max_h = t->h;
+    return true;
+}
+
+static bool push_pendf(ft_t *t, char l, uint64_t mask, const char *fmt, ...) EXN_PRINTF(4, 5);
+static bool push_pendf(ft_t *t, char l, uint64_t mask, const char *fmt, ...)
+{
+    char text[96];
+    va_list ap;
+    va_start(ap, fmt);
+    exn_vfmt(text, sizeof text, fmt, ap);
+    va_end(ap);
+    return push_pend(t, l, text, strlen(text), mask);
+}
+
+/* Append depth d's value as an operand: its variable, or its pending text (parenthesised unless
+ * it is one token). */
+static void put_operand(ft_t *t, exn_nbuf_t *o, uint32_t d)
+{
+    const sval_t *v = &t->stk[d];
+    if (!v->pend) {
+        exn_nbuf_printf(o, "%c%u", v->l, d);
+        return;
+    }
+    const char *text = t->arena.data + v->off;
+    bool atom = true;
+    for (const char *p = text; *p && atom; p++)
+        atom = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+               *p == '_';
+    if (atom) {
+        puts_(o, text);
+    } else {
+        exn_nbuf_put(o, "(", 1);
+        puts_(o, text);
+        exn_nbuf_put(o, ")", 1);
+    }
+}
+
+/* Write out the pending value at depth d. */
+static void materialize(ft_t *t, uint32_t d)
+{
+    sval_t *v = &t->stk[d];
+    if (!v->pend)
+        return;
+    exn_nbuf_printf(&t->body, "%c%u = %s;\n", v->l, d, t->arena.data + v->off);
+    v->pend = false;
+    v->is_const = false;
+    v->mask = 0;
+    t->used[d] |= (uint8_t)used_bit(v->l);
+}
+
+static void materialize_all(ft_t *t)
+{
+    for (uint32_t d = 0; d < t->h; d++)
+        materialize(t, d);
+}
+
+/* Before local x is set: write out the pending values that read it. */
+static void materialize_local(ft_t *t, uint32_t x)
+{
+    uint64_t bit = (uint64_t)1 << (x & 63);
+    for (uint32_t d = 0; d < t->h; d++) {
+        if (t->stk[d].pend && (t->stk[d].mask & bit))
+            materialize(t, d);
+    }
 }
 
 static bool pop_n(ft_t *t, uint32_t n)
@@ -533,7 +659,7 @@ static bool pop_n(ft_t *t, uint32_t n)
     return true;
 }
 
-/* Reset the stack to `height` followed by the given value types. */
+/* Reset the stack to `height` (written values) followed by the given value types. */
 static bool set_stack(ft_t *t, uint32_t height, const uint8_t *types, uint32_t n)
 {
     t->h = height;
@@ -544,36 +670,70 @@ static bool set_stack(ft_t *t, uint32_t height, const uint8_t *types, uint32_t n
     return true;
 }
 
-#define V(t, d) (t)->stk[d], (unsigned)(d) /* for "%c%u" */
-
-static void emit_template(ft_t *t, const char *tmpl, uint32_t a, uint32_t b, uint32_t r, char rl)
+/* Expand template `tmpl` with operands at depths a, b into t->tmp. */
+static void expand(ft_t *t, const char *tmpl, uint32_t a, uint32_t b)
 {
-    exn_nbuf_t *o = &t->body;
+    exn_nbuf_t *o = &t->tmp;
+    o->len = 0;
     for (const char *p = tmpl; *p; p++) {
-        if (*p == '@' && (p[1] == 'a' || p[1] == 'b' || p[1] == 'r')) {
-            if (p[1] == 'a')
-                exn_nbuf_printf(o, "%c%u", V(t, a));
-            else if (p[1] == 'b')
-                exn_nbuf_printf(o, "%c%u", V(t, b));
-            else
-                exn_nbuf_printf(o, "%c%u", rl, r);
+        if (*p == '@' && (p[1] == 'a' || p[1] == 'b')) {
+            put_operand(t, o, p[1] == 'a' ? a : b);
             p++;
         } else {
             exn_nbuf_put(o, p, 1);
         }
     }
-    exn_nbuf_put(o, "\n", 1);
+    exn_nbuf_put(o, "", 0);
 }
 
-static bool numop(ft_t *t, const numop_t *op)
+/* The result of an operation whose text is in t->tmp, at depth `at` (the operands are popped):
+ * pending if it may be, else a statement. */
+static bool result(ft_t *t, char l, bool may_pend, uint64_t mask)
+{
+    if (t->tmp.failed)
+        return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+    if (may_pend && t->tmp.len <= MAX_PENDING_TEXT)
+        return push_pend(t, l, t->tmp.data, t->tmp.len, mask);
+    exn_nbuf_printf(&t->body, "%c%u = %s;\n", l, t->h, t->tmp.data ? t->tmp.data : "");
+    return push(t, l);
+}
+
+/* Division and remainder by a constant that is neither 0 nor (signed) -1 cannot trap: the
+ * plain C operation, pure. */
+static const char *const DIV_BY_CONST[8] = {
+    "(u32)((s32)@a / (s32)@b)", "@a / @b", "(u32)((s32)@a % (s32)@b)", "@a % @b",
+    "(u64)((s64)@a / (s64)@b)", "@a / @b", "(u64)((s64)@a % (s64)@b)", "@a % @b",
+};
+
+static bool numop_at(ft_t *t, const numop_t *op, uint8_t opcode)
 {
     uint32_t n = op->in2 ? 2 : 1;
     if (t->h < n)
         return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
     uint32_t a = t->h - n, b = t->h - 1;
-    emit_template(t, op->tmpl, a, b, a, op->out);
+    bool all_pend = t->stk[a].pend && t->stk[b].pend;
+    uint64_t mask = t->stk[a].mask | t->stk[b].mask;
+    const char *tmpl = op->tmpl;
+    bool pure = op->pure;
+    int div = opcode >= 0x6D && opcode <= 0x70 ? opcode - 0x6D
+              : opcode >= 0x7F && opcode <= 0x82 ? 4 + opcode - 0x7F
+                                                 : -1;
+    if (div >= 0 && t->stk[b].is_const && t->stk[b].value != 0) {
+        bool is_signed = (div & 1) == 0;
+        uint64_t minus1 = div < 4 ? 0xFFFFFFFFu : UINT64_MAX;
+        if (!is_signed || t->stk[b].value != minus1) {
+            tmpl = DIV_BY_CONST[div];
+            pure = true;
+        }
+    }
+    expand(t, tmpl, a, b);
     t->h -= n;
-    return push(t, op->out);
+    return result(t, op->out, pure && all_pend, mask);
+}
+
+static bool numop(ft_t *t, const numop_t *op)
+{
+    return numop_at(t, op, 0);
 }
 
 static bool read_u32(ft_t *t, uint32_t *out)
@@ -615,6 +775,8 @@ static bool read_blocktype(ft_t *t, const uint8_t **params, uint32_t *np, const 
     case EXN_WASM_F64: one = single[3]; break;
     case EXN_WASM_FUNCREF: one = single[4]; break;
     case EXN_WASM_EXTERNREF: one = single[5]; break;
+    case EXN_WASM_V128:
+        return ft_fail(t, EXN_ERR_UNSUPPORTED, "SIMD is not supported by the compiled tier");
     default: break;
     }
     if (one) {
@@ -668,16 +830,23 @@ static void emit_return(ft_t *t)
     if (n == 0) {
         puts_(o, "return;\n");
     } else if (n == 1) {
-        exn_nbuf_printf(o, "return %c%u;\n", V(t, base));
+        puts_(o, "return ");
+        put_operand(t, o, base);
+        puts_(o, ";\n");
     } else {
         exn_nbuf_printf(o, "{ R%u r_;", t->info->func_type[t->func]);
-        for (uint32_t i = 0; i < n; i++)
-            exn_nbuf_printf(o, " r_.a%u = %c%u;", i, V(t, base + i));
+        for (uint32_t i = 0; i < n; i++) {
+            exn_nbuf_printf(o, " r_.a%u = ", i);
+            put_operand(t, o, base + i);
+            puts_(o, ";");
+        }
         puts_(o, " return r_; }\n");
     }
 }
 
-/* A branch to frame `depth` (0 = innermost): move the carried values, then jump. */
+/* A branch to frame `depth` (0 = innermost): move the carried values, then jump.  The moves go
+ * up the stack: a destination is never a source of a later move (destinations are below
+ * their sources, and pending texts read only locals). */
 static bool emit_branch(ft_t *t, uint32_t depth)
 {
     if (depth >= t->nfr)
@@ -692,11 +861,14 @@ static bool emit_branch(ft_t *t, uint32_t depth)
         return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
     uint32_t from = t->h - n;
     for (uint32_t i = 0; i < n; i++) {
-        if (from + i != f->height + i)
-            exn_nbuf_printf(&t->body, "%c%u = %c%u; ", t->stk[from + i], f->height + i,
-                            V(t, from + i));
+        uint32_t src = from + i, dst = f->height + i;
+        if (src != dst || t->stk[src].pend) {
+            exn_nbuf_printf(&t->body, "%c%u = ", t->stk[src].l, dst);
+            put_operand(t, &t->body, src);
+            puts_(&t->body, "; ");
+        }
         /* the destination depth holds this type too (same variable name) */
-        t->used[f->height + i] |= (uint8_t)used_bit(t->stk[from + i]);
+        t->used[dst] |= (uint8_t)used_bit(t->stk[src].l);
     }
     if (f->kind == K_LOOP) {
         exn_nbuf_printf(&t->body, "goto L%u;\n", f->label);
@@ -817,6 +989,8 @@ static bool op_end(ft_t *t, bool *done)
         *done = true;
         return true;
     }
+    if (reachable_end)
+        materialize_all(t); /* the results, where the code after the block reads them */
     bool after = reachable_end;
     if (f->kind == K_IF && !f->has_else) {
         /* the false path skips the (empty) else: the params are the results */
@@ -842,6 +1016,7 @@ static bool op_else(ft_t *t)
     if (f->kind != K_IF || f->has_else)
         return ft_fail(t, EXN_ERR_LOAD, "else without if in function %u", t->func);
     if (!t->dead) {
+        materialize_all(t);
         f->label_used = true;
         exn_nbuf_printf(&t->body, "goto B%u;\n", f->label);
     }
@@ -850,6 +1025,30 @@ static bool op_else(ft_t *t)
     t->dead = false;
     t->dead_depth = 0;
     return set_stack(t, f->height, f->params, f->n_params);
+}
+
+/* Arguments of a call: ", a0, a1, ..." */
+static void put_args(ft_t *t, exn_nbuf_t *o, uint32_t base, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        puts_(o, ", ");
+        put_operand(t, o, base + i);
+    }
+}
+
+/* Results of a call at depth base: one is assigned directly ("x = call"), several come from the
+ * struct `t_`. */
+static bool call_results(ft_t *t, const exn_functype_t *ft, uint32_t base)
+{
+    exn_nbuf_t *o = &t->body;
+    for (uint32_t i = 0; i < ft->n_results; i++) {
+        char l = letter(ft->types[ft->n_params + i]);
+        if (ft->n_results > 1)
+            exn_nbuf_printf(o, " %c%u = t_.a%u;", l, base + i, i);
+        if (!push(t, l))
+            return false;
+    }
+    return true;
 }
 
 static bool op_call(ft_t *t, uint32_t callee)
@@ -867,19 +1066,12 @@ static bool op_call(ft_t *t, uint32_t callee)
         exn_nbuf_printf(o, "%c%u = ", letter(ft->types[ft->n_params]), base);
     else if (ft->n_results > 1)
         exn_nbuf_printf(o, "{ R%u t_ = ", ti);
-    exn_nbuf_printf(o, "f%u(c", callee);
-    for (uint32_t i = 0; i < ft->n_params; i++)
-        exn_nbuf_printf(o, ", %c%u", V(t, base + i));
+    exn_nbuf_printf(o, "w%u(c", callee);
+    put_args(t, o, base, ft->n_params);
     puts_(o, ");");
-    for (uint32_t i = 0; i < ft->n_results; i++) {
-        char l = letter(ft->types[ft->n_params + i]);
-        if (ft->n_results > 1)
-            exn_nbuf_printf(o, " %c%u = t_.a%u;", l, base + i, i);
-        if (!push(t, l))
-            return false;
-    }
-    puts_(o, ft->n_results > 1 ? " }\n" : "\n");
-    puts_(o, "RELOAD();\n");
+    if (!call_results(t, ft, base))
+        return false;
+    puts_(o, ft->n_results > 1 ? " }\nRELOAD();\n" : " RELOAD();\n");
     t->calls = true;
     return true;
 }
@@ -890,36 +1082,40 @@ static bool op_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
     if (ti >= info->n_types || table >= info->n_tables)
         return ft_fail(t, EXN_ERR_LOAD, "call_indirect out of range in function %u", t->func);
     const exn_functype_t *ft = &info->types[ti];
-    if (!pop_n(t, 1))
-        return false;
-    uint32_t idx = t->h;
-    if (!pop_n(t, ft->n_params))
-        return false;
-    uint32_t base = t->h;
+    if (t->h < ft->n_params + 1)
+        return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
+    uint32_t idx = t->h - 1, base = t->h - 1 - ft->n_params;
     exn_nbuf_t *o = &t->body;
+    exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", table);
+    put_operand(t, o, idx);
     exn_nbuf_printf(o,
-                    "{ TB *tb_ = &c->tables[%u]; u32 x_ = i%u; if (UL(x_ >= tb_->size)) TR(4);\n"
+                    "; if (UL(x_ >= tb_->size)) TR(4);\n"
                     "  FR *fr_ = (FR *)(uintptr_t)tb_->e[x_]; if (UL(!fr_)) TR(5);\n"
                     "  if (UL(fr_->type != c->types[%u])) TR(6);\n  ",
-                    table, idx, ti);
+                    ti);
     if (ft->n_results == 1)
         exn_nbuf_printf(o, "%c%u = ", letter(ft->types[ft->n_params]), base);
     else if (ft->n_results > 1)
         exn_nbuf_printf(o, "R%u t_ = ", ti);
     exn_nbuf_printf(o, "((T%u)fr_->fn)(fr_->ctx", ti);
-    for (uint32_t i = 0; i < ft->n_params; i++)
-        exn_nbuf_printf(o, ", %c%u", V(t, base + i));
+    put_args(t, o, base, ft->n_params);
     puts_(o, ");");
-    for (uint32_t i = 0; i < ft->n_results; i++) {
-        char l = letter(ft->types[ft->n_params + i]);
-        if (ft->n_results > 1)
-            exn_nbuf_printf(o, " %c%u = t_.a%u;", l, base + i, i);
-        if (!push(t, l))
-            return false;
-    }
+    t->h = base;
+    if (!call_results(t, ft, base))
+        return false;
     puts_(o, " }\nRELOAD();\n");
     t->calls = true;
     return true;
+}
+
+/* Three operands (d, s, n) at the top: their texts, comma-separated. */
+static void put3(ft_t *t, exn_nbuf_t *o, uint32_t h)
+{
+    put_operand(t, o, h - 3);
+    puts_(o, ", ");
+    put_operand(t, o, h - 2);
+    puts_(o, ", ");
+    put_operand(t, o, h - 1);
 }
 
 static bool op_fc(ft_t *t)
@@ -935,7 +1131,9 @@ static bool op_fc(ft_t *t)
     case 8: /* memory.init seg mem: (d, s, n) */
         if (!read_u32(t, &x) || !read_u32(t, &y) || !pop_n(t, 3))
             return false;
-        exn_nbuf_printf(o, "c->memory_init(c, %uu, i%u, i%u, i%u);\n", x, h - 3, h - 2, h - 1);
+        exn_nbuf_printf(o, "c->memory_init(c, %uu, ", x);
+        put3(t, o, h);
+        puts_(o, ");\n");
         return true;
     case 9:
         if (!read_u32(t, &x))
@@ -943,26 +1141,28 @@ static bool op_fc(ft_t *t)
         exn_nbuf_printf(o, "c->data_drop(c, %uu);\n", x);
         return true;
     case 10: /* memory.copy: (d, s, n) */
-        if (!read_u32(t, &x) || !read_u32(t, &y) || !pop_n(t, 3))
-            return false;
-        exn_nbuf_printf(o,
-                        "{ u64 z_ = c->mem_size; if (UL((u64)i%u + i%u > z_ || (u64)i%u + i%u > "
-                        "z_)) TR(2); if (i%u) memmove(m + i%u, m + i%u, i%u); }\n",
-                        h - 3, h - 1, h - 2, h - 1, h - 1, h - 3, h - 2, h - 1);
-        return true;
     case 11: /* memory.fill: (d, value, n) */
-        if (!read_u32(t, &x) || !pop_n(t, 3))
+        if (!read_u32(t, &x) || (sub == 10 && !read_u32(t, &y)) || !pop_n(t, 3))
             return false;
-        exn_nbuf_printf(o,
-                        "{ if (UL((u64)i%u + i%u > c->mem_size)) TR(2); if (i%u) memset(m + i%u, "
-                        "(int)(u8)i%u, i%u); }\n",
-                        h - 3, h - 1, h - 1, h - 3, h - 2, h - 1);
+        puts_(o, "{ u64 d_ = ");
+        put_operand(t, o, h - 3);
+        puts_(o, ", s_ = ");
+        put_operand(t, o, h - 2);
+        puts_(o, ", n_ = ");
+        put_operand(t, o, h - 1);
+        if (sub == 10)
+            puts_(o, "; if (UL(d_ + n_ > c->mem_size || s_ + n_ > c->mem_size)) TR(2); if (n_) "
+                     "memmove(m + d_, m + s_, n_); }\n");
+        else
+            puts_(o, "; if (UL(d_ + n_ > c->mem_size)) TR(2); if (n_) memset(m + d_, (int)(u8)s_, "
+                     "n_); }\n");
         return true;
     case 12: /* table.init seg table: (d, s, n) */
         if (!read_u32(t, &x) || !read_u32(t, &y) || !pop_n(t, 3))
             return false;
-        exn_nbuf_printf(o, "c->table_init(c, %uu, %uu, i%u, i%u, i%u);\n", y, x, h - 3, h - 2,
-                        h - 1);
+        exn_nbuf_printf(o, "c->table_init(c, %uu, %uu, ", y, x);
+        put3(t, o, h);
+        puts_(o, ");\n");
         return true;
     case 13:
         if (!read_u32(t, &x))
@@ -972,13 +1172,18 @@ static bool op_fc(ft_t *t)
     case 14: /* table.copy dst src: (d, s, n) */
         if (!read_u32(t, &x) || !read_u32(t, &y) || !pop_n(t, 3))
             return false;
-        exn_nbuf_printf(o, "c->table_copy(c, %uu, %uu, i%u, i%u, i%u);\n", x, y, h - 3, h - 2,
-                        h - 1);
+        exn_nbuf_printf(o, "c->table_copy(c, %uu, %uu, ", x, y);
+        put3(t, o, h);
+        puts_(o, ");\n");
         return true;
     case 15: /* table.grow: (init, n) -> old size */
         if (!read_u32(t, &x) || !pop_n(t, 2))
             return false;
-        exn_nbuf_printf(o, "i%u = c->table_grow(c, %uu, r%u, i%u);\n", h - 2, x, h - 2, h - 1);
+        exn_nbuf_printf(o, "i%u = c->table_grow(c, %uu, ", h - 2, x);
+        put_operand(t, o, h - 2);
+        puts_(o, ", ");
+        put_operand(t, o, h - 1);
+        puts_(o, ");\n");
         return push(t, 'i');
     case 16:
         if (!read_u32(t, &x))
@@ -988,7 +1193,9 @@ static bool op_fc(ft_t *t)
     case 17: /* table.fill: (i, value, n) */
         if (!read_u32(t, &x) || !pop_n(t, 3))
             return false;
-        exn_nbuf_printf(o, "c->table_fill(c, %uu, i%u, r%u, i%u);\n", x, h - 3, h - 2, h - 1);
+        exn_nbuf_printf(o, "c->table_fill(c, %uu, ", x);
+        put3(t, o, h);
+        puts_(o, ");\n");
         return true;
     default: return ft_fail(t, EXN_ERR_LOAD, "unknown 0xFC %u in function %u", sub, t->func);
     }
@@ -1002,21 +1209,25 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
     const uint8_t *ps, *rs;
     uint32_t np, nr;
     if (op >= 0x45 && op <= 0xC4)
-        return numop(t, &NUMOPS[op - 0x45]);
+        return numop_at(t, &NUMOPS[op - 0x45], op);
     if (op >= 0x28 && op <= 0x35) { /* loads */
         const memop_t *mo = &MEMOPS[op - 0x28];
         if (!read_memarg(t, &x) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "%c%u = %s(A(i%u, %uull, %u));\n", mo->t, h - 1, mo->fn, h - 1, x,
-                        mo->size);
+        exn_nbuf_printf(o, "%c%u = %s(A(", mo->t, h - 1, mo->fn);
+        put_operand(t, o, h - 1);
+        exn_nbuf_printf(o, ", %uull, %u));\n", x, mo->size);
         return push(t, mo->t);
     }
     if (op >= 0x36 && op <= 0x3E) { /* stores: (addr, value) */
         const memop_t *mo = &MEMOPS[op - 0x28];
         if (!read_memarg(t, &x) || !pop_n(t, 2))
             return false;
-        exn_nbuf_printf(o, "%s(A(i%u, %uull, %u), %c%u);\n", mo->fn, h - 2, x, mo->size,
-                        V(t, h - 1));
+        exn_nbuf_printf(o, "%s(A(", mo->fn);
+        put_operand(t, o, h - 2);
+        exn_nbuf_printf(o, ", %uull, %u), ", x, mo->size);
+        put_operand(t, o, h - 1);
+        puts_(o, ");\n");
         return true;
     }
     switch (op) {
@@ -1027,18 +1238,31 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
     case 0x01: return true;
     case 0x02:
     case 0x03:
-        if (!read_blocktype(t, &ps, &np, &rs, &nr) || !push_frame(t, op, ps, np, rs, nr))
+        if (!read_blocktype(t, &ps, &np, &rs, &nr))
+            return false;
+        materialize_all(t);
+        if (!push_frame(t, op, ps, np, rs, nr))
             return false;
         if (op == 0x03)
             exn_nbuf_printf(o, "L%u:; INTR();\n", t->fr[t->nfr - 1].label);
         return true;
-    case 0x04:
+    case 0x04: {
         if (!read_blocktype(t, &ps, &np, &rs, &nr) || !pop_n(t, 1))
             return false;
-        if (!push_frame(t, op, ps, np, rs, nr))
-            return false;
-        exn_nbuf_printf(o, "if (!i%u) goto E%u;\n", h - 1, t->fr[t->nfr - 1].label);
-        return true;
+        /* the condition's text, before the other values are written out */
+        t->tmp.len = 0;
+        put_operand(t, &t->tmp, h - 1);
+        exn_nbuf_put(&t->tmp, "", 0);
+        char *cond = t->tmp.failed ? NULL : exn_strndup(t->tmp.data, t->tmp.len);
+        if (!cond)
+            return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+        materialize_all(t);
+        bool ok = push_frame(t, op, ps, np, rs, nr);
+        if (ok)
+            exn_nbuf_printf(o, "if (!%s) goto E%u;\n", cond, t->fr[t->nfr - 1].label);
+        exn_free(cond);
+        return ok;
+    }
     case 0x05: return op_else(t);
     case 0x0B: return op_end(t, done);
     case 0x0C:
@@ -1049,7 +1273,9 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
     case 0x0D:
         if (!read_u32(t, &x) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "if (i%u) { ", h - 1);
+        puts_(o, "if (");
+        put_operand(t, o, h - 1);
+        puts_(o, ") { ");
         if (!emit_branch(t, x))
             return false;
         puts_(o, "}\n");
@@ -1058,7 +1284,9 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         uint32_t n;
         if (!read_u32(t, &n) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "switch (i%u) {\n", h - 1);
+        puts_(o, "switch (");
+        put_operand(t, o, h - 1);
+        puts_(o, ") {\n");
         for (uint64_t i = 0; i <= n; i++) {
             if (!read_u32(t, &x))
                 return false;
@@ -1079,7 +1307,7 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         return true;
     case 0x10: return read_u32(t, &x) && op_call(t, x);
     case 0x11: return read_u32(t, &x) && read_u32(t, &y) && op_call_indirect(t, x, y);
-    case 0x1A: return pop_n(t, 1);
+    case 0x1A: return pop_n(t, 1); /* a pending value is simply dropped: it has no effect */
     case 0x1B:
     case 0x1C: {
         if (op == 0x1C) {
@@ -1092,28 +1320,41 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
                     return false;
             }
         }
-        if (!pop_n(t, 3))
-            return false;
-        exn_nbuf_printf(o, "%c%u = i%u ? %c%u : %c%u;\n", V(t, h - 3), h - 1, V(t, h - 3),
-                        t->stk[h - 2], h - 2);
-        return push(t, t->stk[h - 3]);
+        if (t->h < 3)
+            return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
+        sval_t *a = &t->stk[h - 3], *b = &t->stk[h - 2], *cnd = &t->stk[h - 1];
+        bool pend = a->pend && b->pend && cnd->pend;
+        uint64_t mask = a->mask | b->mask | cnd->mask;
+        char l = a->l;
+        exn_nbuf_t *e = &t->tmp;
+        e->len = 0;
+        put_operand(t, e, h - 1);
+        puts_(e, " ? ");
+        put_operand(t, e, h - 3);
+        puts_(e, " : ");
+        put_operand(t, e, h - 2);
+        exn_nbuf_put(e, "", 0);
+        t->h -= 3;
+        return result(t, l, pend, mask);
     }
     case 0x20:
         if (!read_u32(t, &x))
             return false;
         if (x >= t->n_locals)
             return ft_fail(t, EXN_ERR_LOAD, "local out of range in function %u", t->func);
-        exn_nbuf_printf(o, "%c%u = l%u;\n", t->local_letter[x], h, x);
-        return push(t, t->local_letter[x]);
+        return push_pendf(t, t->local_letter[x], (uint64_t)1 << (x & 63), "l%u", x);
     case 0x21:
     case 0x22:
         if (!read_u32(t, &x) || !pop_n(t, 1))
             return false;
         if (x >= t->n_locals)
             return ft_fail(t, EXN_ERR_LOAD, "local out of range in function %u", t->func);
-        exn_nbuf_printf(o, "l%u = %c%u;\n", x, V(t, h - 1));
+        materialize_local(t, x); /* (the value set is popped: it is read before the write) */
+        exn_nbuf_printf(o, "l%u = ", x);
+        put_operand(t, o, h - 1);
+        puts_(o, ";\n");
         if (op == 0x22)
-            t->h++;
+            return push_pendf(t, t->local_letter[x], (uint64_t)1 << (x & 63), "l%u", x);
         return true;
     case 0x23:
     case 0x24: {
@@ -1122,30 +1363,33 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         if (x >= t->info->n_globals)
             return ft_fail(t, EXN_ERR_LOAD, "global out of range in function %u", t->func);
         char l = letter(t->info->globals[x].type);
+        char member = l == 'r' ? 'j' : l;
         if (op == 0x23) {
-            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, x, l == 'r' ? 'j' : l);
+            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, x, member);
             return push(t, l);
         }
         if (!pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "c->g[%u].%c = %c%u;\n", x, l == 'r' ? 'j' : l, V(t, h - 1));
+        exn_nbuf_printf(o, "c->g[%u].%c = ", x, member);
+        put_operand(t, o, h - 1);
+        puts_(o, ";\n");
         return true;
     }
     case 0x25:
         if (!read_u32(t, &x) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o,
-                        "{ TB *tb_ = &c->tables[%u]; if (UL(i%u >= tb_->size)) TR(3); r%u = "
-                        "tb_->e[i%u]; }\n",
-                        x, h - 1, h - 1, h - 1);
+        exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", x);
+        put_operand(t, o, h - 1);
+        exn_nbuf_printf(o, "; if (UL(x_ >= tb_->size)) TR(3); r%u = tb_->e[x_]; }\n", h - 1);
         return push(t, 'r');
     case 0x26:
         if (!read_u32(t, &x) || !pop_n(t, 2))
             return false;
-        exn_nbuf_printf(o,
-                        "{ TB *tb_ = &c->tables[%u]; if (UL(i%u >= tb_->size)) TR(3); tb_->e[i%u] "
-                        "= r%u; }\n",
-                        x, h - 2, h - 2, h - 1);
+        exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", x);
+        put_operand(t, o, h - 2);
+        puts_(o, "; if (UL(x_ >= tb_->size)) TR(3); tb_->e[x_] = ");
+        put_operand(t, o, h - 1);
+        puts_(o, "; }\n");
         return true;
     case 0x3F: {
         uint8_t b;
@@ -1158,22 +1402,30 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         uint8_t b;
         if (!read_u8(t, &b) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "i%u = c->memory_grow(c, i%u); RELOAD();\n", h - 1, h - 1);
+        exn_nbuf_printf(o, "i%u = c->memory_grow(c, ", h - 1);
+        put_operand(t, o, h - 1);
+        puts_(o, "); RELOAD();\n");
         return push(t, 'i');
     }
     case 0x41: {
         int64_t v;
         if (!exn_wread_sleb(&t->r, 32, &v))
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
-        exn_nbuf_printf(o, "i%u = %uu;\n", h, (unsigned)(uint32_t)v);
-        return push(t, 'i');
+        if (!push_pendf(t, 'i', 0, "%uu", (unsigned)(uint32_t)v))
+            return false;
+        t->stk[t->h - 1].is_const = true;
+        t->stk[t->h - 1].value = (uint32_t)v;
+        return true;
     }
     case 0x42: {
         int64_t v;
         if (!exn_wread_sleb(&t->r, 64, &v))
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
-        exn_nbuf_printf(o, "j%u = %lluull;\n", h, (unsigned long long)(uint64_t)v);
-        return push(t, 'j');
+        if (!push_pendf(t, 'j', 0, "%lluull", (unsigned long long)(uint64_t)v))
+            return false;
+        t->stk[t->h - 1].is_const = true;
+        t->stk[t->h - 1].value = (uint64_t)v;
+        return true;
     }
     case 0x43: {
         const uint8_t *b;
@@ -1181,37 +1433,33 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
         uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
                         (uint32_t)b[3] << 24;
-        exn_nbuf_printf(o, "f%u = b2f(0x%08Xu);\n", h, (unsigned)bits);
-        return push(t, 'f');
+        return push_pendf(t, 'x', 0, "b2f(0x%08Xu)", (unsigned)bits);
     }
     case 0x44: {
         const uint8_t *b;
         if (!exn_wread_bytes(&t->r, 8, &b))
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
-        uint64_t bits = exn_read_u64le(b);
-        exn_nbuf_printf(o, "d%u = b2d(0x%016llXull);\n", h, (unsigned long long)bits);
-        return push(t, 'd');
+        return push_pendf(t, 'y', 0, "b2d(0x%016llXull)", (unsigned long long)exn_read_u64le(b));
     }
     case 0xD0: {
         uint8_t b;
         if (!read_u8(t, &b))
             return false;
-        exn_nbuf_printf(o, "r%u = 0;\n", h);
-        return push(t, 'r');
+        return push_pendf(t, 'r', 0, "0ull");
     }
-    case 0xD1:
-        if (!pop_n(t, 1))
-            return false;
-        exn_nbuf_printf(o, "i%u = r%u == 0;\n", h - 1, h - 1);
-        return push(t, 'i');
+    case 0xD1: {
+        if (t->h < 1)
+            return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
+        numop_t is_null = {'r', 0, 'i', true, "(u32)(@a == 0)"};
+        return numop(t, &is_null);
+    }
     case 0xD2:
         if (!read_u32(t, &x))
             return false;
         if (x >= t->info->n_funcs || t->ref_index[x] == UINT32_MAX)
             return ft_fail(t, EXN_ERR_LOAD, "undeclared function reference in function %u",
                            t->func);
-        exn_nbuf_printf(o, "r%u = (u64)(uintptr_t)&c->refs[%u];\n", h, t->ref_index[x]);
-        return push(t, 'r');
+        return push_pendf(t, 'r', 0, "(u64)(uintptr_t)&c->refs[%u]", t->ref_index[x]);
     case 0xFC: return op_fc(t);
     case 0xFD:
         return ft_fail(t, EXN_ERR_UNSUPPORTED, "SIMD is not supported by the compiled tier");
@@ -1276,8 +1524,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     t->func = func;
     t->r = exn_wread_init(t->wasm + body.offset, t->wasm + body.offset + body.len);
     t->body.len = 0;
-    if (t->body.data)
-        t->body.data[0] = 0;
+    t->arena.len = 0;
     t->h = t->max_h = 0;
     t->nfr = 0;
     t->dead = false;
@@ -1320,7 +1567,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         }
         if (!op_live(t, op, &done))
             return false;
-        if (t->body.failed)
+        if (t->body.failed || t->arena.failed)
             return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
     }
     if (t->r.p != t->r.end)
@@ -1329,12 +1576,12 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     /* the function: signature, locals, operand variables, entry checks, body */
     exn_nbuf_printf(out, "#define FI %u\nH ", func);
     ret_type(out, info, ti);
-    exn_nbuf_printf(out, " f%u", func);
+    exn_nbuf_printf(out, " w%u", func);
     param_list(out, info, ti, true);
     puts_(out, " {\n");
     for (uint32_t i = ft->n_params; i < t->n_locals; i++)
         exn_nbuf_printf(out, "%s l%u = 0;\n", ctype(t->local_letter[i]), i);
-    static const char letters[5] = {'i', 'j', 'f', 'd', 'r'};
+    static const char letters[5] = {'i', 'j', 'x', 'y', 'r'};
     for (int k = 0; k < 5; k++) {
         bool any = false;
         for (uint32_t d = 0; d < t->max_h; d++) {
@@ -1432,9 +1679,9 @@ static void from_slot(exn_nbuf_t *o, char l, uint32_t k)
 {
     if (l == 'i')
         exn_nbuf_printf(o, "(u32)s[%u]", k);
-    else if (l == 'f')
+    else if (l == 'x')
         exn_nbuf_printf(o, "b2f((u32)s[%u])", k);
-    else if (l == 'd')
+    else if (l == 'y')
         exn_nbuf_printf(o, "b2d(s[%u])", k);
     else
         exn_nbuf_printf(o, "s[%u]", k);
@@ -1449,15 +1696,15 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
     uint32_t n = ft->n_params + ft->n_results;
     exn_nbuf_printf(o, "H ");
     ret_type(o, info, ti);
-    exn_nbuf_printf(o, " f%u", f);
+    exn_nbuf_printf(o, " w%u", f);
     param_list(o, info, ti, true);
     exn_nbuf_printf(o, " {\n  u64 s[%u];\n", n ? n : 1);
     for (uint32_t i = 0; i < ft->n_params; i++) {
         char l = letter(ft->types[i]);
         uint32_t k = ft->n_results + i;
-        if (l == 'f')
+        if (l == 'x')
             exn_nbuf_printf(o, "  s[%u] = f2b(l%u);\n", k, i);
-        else if (l == 'd')
+        else if (l == 'y')
             exn_nbuf_printf(o, "  s[%u] = d2b(l%u);\n", k, i);
         else
             exn_nbuf_printf(o, "  s[%u] = l%u;\n", k, i);
@@ -1502,9 +1749,9 @@ static void entry_trampoline(exn_nbuf_t *o, const exn_module_info_t *info, uint3
             exn_fmt(v, sizeof v, "r");
         else
             exn_fmt(v, sizeof v, "r.a%u", i);
-        if (l == 'f')
+        if (l == 'x')
             exn_nbuf_printf(o, "  s[%u] = f2b(%s);\n", i, v);
-        else if (l == 'd')
+        else if (l == 'y')
             exn_nbuf_printf(o, "  s[%u] = d2b(%s);\n", i, v);
         else
             exn_nbuf_printf(o, "  s[%u] = %s;\n", i, v);
@@ -1536,7 +1783,7 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds)
         uint32_t ti = info->func_type[f];
         puts_(o, "H ");
         ret_type(o, info, ti);
-        exn_nbuf_printf(o, " f%u", f);
+        exn_nbuf_printf(o, " w%u", f);
         param_list(o, info, ti, false);
         puts_(o, ";\n");
     }
@@ -1553,7 +1800,7 @@ static void descriptor(exn_nbuf_t *o, const exn_module_info_t *info, const exn_n
         entry_trampoline(o, info, ti);
     puts_(o, "static void *const FN[] = {\n");
     for (uint32_t f = 0; f < info->n_funcs; f++)
-        exn_nbuf_printf(o, "(void *)f%u,%s", f, f % 8 == 7 ? "\n" : " ");
+        exn_nbuf_printf(o, "(void *)w%u,%s", f, f % 8 == 7 ? "\n" : " ");
     puts_(o, "0};\nstatic const EN ENT[] = {\n");
     for (uint32_t ti = 0; ti < info->n_types; ti++)
         exn_nbuf_printf(o, "e%u,%s", ti, ti % 8 == 7 ? "\n" : " ");
@@ -1607,15 +1854,6 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
     if (info->n_memories > 1) {
         exn_fmt(errbuf, errbuf_len, "the module has %u memories", info->n_memories);
         return EXN_ERR_UNSUPPORTED;
-    }
-    for (uint32_t i = 0; i < info->n_imports; i++) {
-        if (info->imports[i].kind != EXN_EXTERN_FUNC) {
-            exn_fmt(errbuf, errbuf_len,
-                    "the module imports %s::%s, not a function (the compiled tier imports only "
-                    "functions)",
-                    info->imports[i].module, info->imports[i].name);
-            return EXN_ERR_UNSUPPORTED;
-        }
     }
     for (uint32_t ti = 0; ti < info->n_types; ti++) {
         const exn_functype_t *ft = &info->types[ti];
@@ -1703,6 +1941,8 @@ cleanup:
     if (st != EXN_OK)
         exn_native_trans_free(out);
     exn_nbuf_free(&t.body);
+    exn_nbuf_free(&t.arena);
+    exn_nbuf_free(&t.tmp);
     exn_free(t.stk);
     exn_free(t.used);
     exn_free(t.fr);
