@@ -5,7 +5,8 @@
  * -fno-math-errno lets sqrt be one instruction (nothing reads errno).  The generated code never
  * reads memory through a pointer of another type (memcpy only), so strict aliasing stays on.
  * -fno-stack-protector: the generated code has no arrays written by index but the import
- * stubs' slots.  -w: the generated code is not for people (unused labels and variables).
+ * stubs' slots.  -fno-optimize-sibling-calls: a tail call made a jump would never reach the
+ * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.  -w: the generated code is not for people (unused labels and variables).
  * May call: cc.h, sys.h, support/codec.h, support/os.h (the mutex). */
 #include "engine/native/cc.h"
 
@@ -24,8 +25,11 @@ struct exn_ncc {
     char name[160];
 };
 
-static const char *const FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fno-math-errno",
-                                    "-fno-stack-protector", "-fvisibility=hidden", "-w"};
+/* FLAGS[0], the optimisation level, can be changed with EXTISM_NATIVE_OPT (-O0..-O3, -Os) for
+ * experiments; it is part of the cache key (exn_ncc_profile). */
+static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fno-math-errno",
+                                    "-fno-stack-protector", "-fvisibility=hidden",
+                                    "-fno-optimize-sibling-calls", "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
 static exn_mutex_t *probe_lock;
@@ -33,6 +37,35 @@ static int state; /* 0: not probed, 1: found, 2: none */
 static exn_ncc_t found;
 static char none_why[400];
 static char *python_path;
+
+static const char *opt_level(void)
+{
+    static const char *const allowed[] = {"-O0", "-O1", "-O2", "-O3", "-Os"};
+    const char *env = exn_nsys_getenv("EXTISM_NATIVE_OPT");
+    for (size_t i = 0; env && i < sizeof allowed / sizeof allowed[0]; i++) {
+        if (strcmp(env, allowed[i]) == 0)
+            return allowed[i];
+    }
+    return "-O2";
+}
+
+const char *exn_ncc_profile(void)
+{
+    static EXN_THREAD_LOCAL char buf[256];
+    size_t n = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < N_FLAGS; i++) {
+        const char *f = i == 0 ? opt_level() : FLAGS[i];
+        size_t l = strlen(f);
+        if (n + l + 2 >= sizeof buf)
+            break;
+        memcpy(buf + n, f, l);
+        n += l;
+        buf[n++] = ' ';
+        buf[n] = 0;
+    }
+    return buf;
+}
 
 uint32_t exn_ncc_cpus(void)
 {
@@ -272,7 +305,7 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
             for (int k = 0; k < cc->argc; k++)
                 argv[n++] = cc->argv[k];
             for (size_t k = 0; k < N_FLAGS; k++)
-                argv[n++] = (char *)FLAGS[k];
+                argv[n++] = (char *)(k == 0 ? opt_level() : FLAGS[k]);
             exn_fmt(src, sizeof src, "%s/m%u.c", dir, started);
             exn_fmt(log, sizeof log, "%s/m%u.log", dir, started);
             argv[n++] = (char *)"-c";

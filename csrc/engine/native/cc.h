@@ -32,6 +32,10 @@ EXN_INTERNAL const char *exn_ncc_name(const exn_ncc_t *cc);
 EXN_INTERNAL exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_files,
                                         uint32_t jobs, char *errbuf, size_t errbuf_len);
 
+/** The flags given to the compiler, as text (part of the cache key: code built with other flags
+ *  is another entry).  Needs no compiler. */
+EXN_INTERNAL const char *exn_ncc_profile(void);
+
 /** Processors available to this process (>= 1). */
 EXN_INTERNAL uint32_t exn_ncc_cpus(void);
 

@@ -511,8 +511,8 @@ cleanup:
     return st;
 }
 
-static exn_status_t native_compile(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
-                                   exn_code_t **out, char *errbuf, size_t errbuf_len)
+exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
+                                unsigned flags, exn_code_t **out, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     *out = NULL;
@@ -542,8 +542,9 @@ static exn_status_t native_compile(const exn_module_info_t *info, const uint8_t 
     exn_sha256_hex(wasm, len, sha);
     {
         char text[512];
-        exn_fmt(text, sizeof text, "extism_native %s abi %d target %s %s module %s", EXN_VERSION,
-                EXN_NATIVE_ABI_VERSION, host_target(), k->bounds ? "bounds" : "guard", sha);
+        exn_fmt(text, sizeof text, "extism_native %s abi %d target %s %s flags %s module %s",
+                EXN_VERSION, EXN_NATIVE_ABI_VERSION, host_target(), k->bounds ? "bounds" : "guard",
+                exn_ncc_profile(), sha);
         exn_sha256_hex((const uint8_t *)text, strlen(text), key);
     }
     char dir[EXN_NCACHE_PATH], why[300];
@@ -554,6 +555,10 @@ static exn_status_t native_compile(const exn_module_info_t *info, const uint8_t 
             exn_nsys_dlclose(k->lib);
             k->lib = NULL;
         }
+    }
+    if (!k->lib && (flags & EXN_NATIVE_CACHED_ONLY)) {
+        exn_fmt(errbuf, errbuf_len, "not in the cache (%s)", have_dir ? why : "no cache");
+        EXN_TRY(EXN_ERR_NOT_FOUND);
     }
     if (!k->lib)
         EXN_TRY(build(k, sha, have_dir ? dir : NULL, key, errbuf, errbuf_len));
@@ -863,7 +868,31 @@ static size_t native_backtrace(exn_instance_t *inst, exn_frame_t *frames, size_t
 static exn_status_t compile_entry(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
                                   exn_code_t **out, char *errbuf, size_t errbuf_len)
 {
-    return native_compile(info, wasm, len, out, errbuf, errbuf_len);
+    return exn_native_compile(info, wasm, len, 0, out, errbuf, errbuf_len);
+}
+
+exn_status_t exn_native_probe(char *buf, size_t buf_len)
+{
+    const char *why;
+    if (!exn_nsys_available(&why)) {
+        exn_fmt(buf, buf_len, "%s", why);
+        return EXN_ERR_UNSUPPORTED;
+    }
+    const exn_ncc_t *cc = exn_ncc_get(buf, buf_len);
+    if (!cc)
+        return EXN_ERR_UNSUPPORTED;
+    exn_fmt(buf, buf_len, "%s", exn_ncc_name(cc));
+    return EXN_OK;
+}
+
+exn_status_t exn_native_cache_dir(char *buf, size_t buf_len)
+{
+    char why[300];
+    if (exn_ncache_dir(buf, buf_len, why, sizeof why) != 0) {
+        exn_fmt(buf, buf_len, "%s", why);
+        return EXN_ERR_UNSUPPORTED;
+    }
+    return EXN_OK;
 }
 
 const exn_engine_t exn_engine_native = {
