@@ -1,7 +1,8 @@
 /* engine/native/cc.c: the C compiler of the compiled tier (see cc.h).
  *
  * The flags: -O2 (see docs/RATIONALE.md for the measurements), -fPIC, and exact float semantics:
- * -ffp-contract=off (no fused multiply-add: wasm rounds every operation), no -ffast-math.
+ * -ffp-contract=off (no fused multiply-add: wasm rounds every operation), no -ffast-math,
+ * -fsignaling-nans (x - 0.0, x * 1.0, (float)(double)x must quiet a signaling NaN: not folded).
  * -fno-math-errno lets sqrt be one instruction (nothing reads errno).  The generated code never
  * reads memory through a pointer of another type (memcpy only), so strict aliasing stays on.
  * -fno-stack-protector: the generated code has no arrays written by index but the import
@@ -27,7 +28,8 @@ struct exn_ncc {
 
 /* FLAGS[0], the optimisation level, can be changed with EXTISM_NATIVE_OPT (-O0..-O3, -Os) for
  * experiments; it is part of the cache key (exn_ncc_profile). */
-static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fno-math-errno",
+static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fsignaling-nans",
+                                    "-fno-math-errno",
                                     "-fno-stack-protector", "-fvisibility=hidden",
                                     "-fno-optimize-sibling-calls", "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])

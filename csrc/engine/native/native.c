@@ -60,6 +60,7 @@ typedef struct {
     const exn_ndesc_t *desc;
     uint32_t *canon;     /* canonical id per type index */
     uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
+    uint32_t *import_of; /* per imported function: its index among all the imports */
     bool bounds;
 } ncode_t;
 
@@ -195,17 +196,18 @@ static void on_fault(void *addr)
     raise_trap(exn_trap_memory_oob, UINT32_MAX);
 }
 
-static void h_hostcall(exn_nctx_t *c, uint32_t import, uint64_t *slots)
+/* `func` is the imported function's index (imports of other kinds may come before it) */
+static void h_hostcall(exn_nctx_t *c, uint32_t func, uint64_t *slots)
 {
     ninst_t *I = inst_of(c);
-    const exn_import_value_t *iv = &I->imports[import];
+    const exn_import_value_t *iv = &I->imports[I->code->import_of[func]];
     exn_caller_t caller = {&I->base, iv->env};
     ncall_t *nc = current;
     nc->in_host++;
     exn_trap_t t = iv->fn(&caller, slots);
     nc->in_host--;
     if (t)
-        raise_trap(t, import);
+        raise_trap(t, func);
 }
 
 static uint32_t h_memory_grow(exn_nctx_t *c, uint32_t delta)
@@ -370,6 +372,7 @@ static void code_free(ncode_t *k)
     exn_nsys_dlclose(k->lib);
     exn_free(k->canon);
     exn_free(k->ref_index);
+    exn_free(k->import_of);
     exn_free(k);
 }
 
@@ -535,15 +538,20 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
 
     k->canon = exn_malloc((info->n_types ? info->n_types : 1) * sizeof *k->canon);
     k->ref_index = exn_malloc((info->n_funcs ? info->n_funcs : 1) * sizeof *k->ref_index);
-    if (!k->canon || !k->ref_index || !canon_ids(info, k->canon))
+    k->import_of = exn_malloc((info->n_func_imports ? info->n_func_imports : 1) * sizeof *k->import_of);
+    if (!k->canon || !k->ref_index || !k->import_of || !canon_ids(info, k->canon))
         EXN_TRY(EXN_ERR_NOMEM);
+    for (uint32_t i = 0, f = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind == EXN_EXTERN_FUNC && f < info->n_func_imports)
+            k->import_of[f++] = i;
+    }
 
     char sha[65], key[65];
     exn_sha256_hex(wasm, len, sha);
     {
-        char text[512];
-        exn_fmt(text, sizeof text, "extism_native %s abi %d target %s %s flags %s module %s",
-                EXN_VERSION, EXN_NATIVE_ABI_VERSION, host_target(), k->bounds ? "bounds" : "guard",
+        char text[640];
+        exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s flags %s module %s",
+                EXN_VERSION, exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
                 exn_ncc_profile(), sha);
         exn_sha256_hex((const uint8_t *)text, strlen(text), key);
     }

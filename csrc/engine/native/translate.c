@@ -29,6 +29,8 @@
 #include <stdlib.h>
 
 #include "engine/native/abi.h"
+#include "support/codec.h"
+#include "support/os.h"
 #include "validate/wasm_read.h"
 
 /* ---- text buffers ---------------------------------------------------------------------------- */
@@ -133,12 +135,12 @@ static const char PRELUDE[] =
     "  u32 n_funcs, n_types, n_refs; void *const *funcs; const EN *entries;\n"
     "  const u32 *ref_funcs; } D;\n"
     "#define TR(k) c->trap(c, (k), FI)\n"
-    "SI u32 ld8(const u8 *p) { return *p; }\n"
-    "SI u32 ld16(const u8 *p) { u16 v; memcpy(&v, p, 2); return v; }\n"
-    "SI u32 ld32(const u8 *p) { u32 v; memcpy(&v, p, 4); return v; }\n"
-    "SI u64 ld64(const u8 *p) { u64 v; memcpy(&v, p, 8); return v; }\n"
-    "SI f32 ldf(const u8 *p) { f32 v; memcpy(&v, p, 4); return v; }\n"
-    "SI f64 ldd(const u8 *p) { f64 v; memcpy(&v, p, 8); return v; }\n"
+    /* KEEP: with guard pages a load is its own bounds check, so it must happen even when its
+     * value is not used (the empty asm takes the value: the compiler cannot drop the load) */
+    "SI u32 ld8(const u8 *p) { u32 v = *p; KEEP(v); return v; }\n"
+    "SI u32 ld16(const u8 *p) { u16 v; memcpy(&v, p, 2); KEEP(v); return v; }\n"
+    "SI u32 ld32(const u8 *p) { u32 v; memcpy(&v, p, 4); KEEP(v); return v; }\n"
+    "SI u64 ld64(const u8 *p) { u64 v; memcpy(&v, p, 8); KEEP(v); return v; }\n"
     "SI void st8(u8 *p, u32 v) { *p = (u8)v; }\n"
     "SI void st16(u8 *p, u32 v) { u16 w = (u16)v; memcpy(p, &w, 2); }\n"
     "SI void st32(u8 *p, u32 v) { memcpy(p, &v, 4); }\n"
@@ -149,6 +151,8 @@ static const char PRELUDE[] =
     "SI u32 f2b(f32 f) { u32 b; memcpy(&b, &f, 4); return b; }\n"
     "SI f64 b2d(u64 b) { f64 f; memcpy(&f, &b, 8); return f; }\n"
     "SI u64 d2b(f64 f) { u64 b; memcpy(&b, &f, 8); return b; }\n"
+    "SI f32 ldf(const u8 *p) { return b2f(ld32(p)); }\n"
+    "SI f64 ldd(const u8 *p) { return b2d(ld64(p)); }\n"
     "SI u32 clz32(u32 a) { return a ? (u32)__builtin_clz(a) : 32u; }\n"
     "SI u32 ctz32(u32 a) { return a ? (u32)__builtin_ctz(a) : 32u; }\n"
     "SI u64 clz64(u64 a) { return a ? (u64)__builtin_clzll(a) : 64u; }\n"
@@ -167,6 +171,9 @@ static const char PRELUDE[] =
     "SI f64 fmax64(f64 a, f64 b) { if (a != a || b != b) return a + b;\n"
     "  if (a == b) return b2d(d2b(a) & d2b(b)); return a > b ? a : b; }\n"
     /* libm's rounding functions may return a signaling NaN unchanged; wasm wants it quiet */
+    /* a NaN through promote/demote comes out quiet even where the pair is folded away */
+    "SI f64 promote(f32 x) { return x != x ? (f64)(x + x) : (f64)x; }\n"
+    "SI f32 demote(f64 x) { return x != x ? (f32)(x + x) : (f32)x; }\n"
     "SI f32 ceil32(f32 x) { return x != x ? x + x : __builtin_ceilf(x); }\n"
     "SI f32 floor32(f32 x) { return x != x ? x + x : __builtin_floorf(x); }\n"
     "SI f32 trunc32(f32 x) { return x != x ? x + x : __builtin_truncf(x); }\n"
@@ -219,10 +226,12 @@ static const char PRELUDE[] =
 
 /* Memory addressing: `A(addr, offset, size)` is the host address of an access. */
 static const char PRELUDE_GUARD[] = "#define A(a, o, n) (m + (u64)(a) + (o))\n"
-                                    "#define RELOAD() ((void)0)\n";
+                                    "#define RELOAD() ((void)0)\n"
+                                    "#define KEEP(v) __asm__(\"\" : : \"r\"(v))\n";
 static const char PRELUDE_BOUNDS[] =
     "#define A(a, o, n) (UL((u64)(a) + (o) + (n) > ms) ? (TR(2), m) : m + (u64)(a) + (o))\n"
-    "#define RELOAD() (m = c->mem, ms = c->mem_size)\n";
+    "#define RELOAD() (m = c->mem, ms = c->mem_size)\n"
+    "#define KEEP(v) ((void)0)\n";
 
 /* ---- value types -------------------------------------------------------------------------------- */
 
@@ -411,12 +420,12 @@ static const numop_t NUMOPS[0xC5 - 0x45] = {
     P(0xB3, 'i', 0, 'x', "(f32)@a"),
     P(0xB4, 'j', 0, 'x', "(f32)(s64)@a"),
     P(0xB5, 'j', 0, 'x', "(f32)@a"),
-    P(0xB6, 'y', 0, 'x', "(f32)@a"),
+    P(0xB6, 'y', 0, 'x', "demote(@a)"),
     P(0xB7, 'i', 0, 'y', "(f64)(s32)@a"),
     P(0xB8, 'i', 0, 'y', "(f64)@a"),
     P(0xB9, 'j', 0, 'y', "(f64)(s64)@a"),
     P(0xBA, 'j', 0, 'y', "(f64)@a"),
-    P(0xBB, 'x', 0, 'y', "(f64)@a"),
+    P(0xBB, 'x', 0, 'y', "promote(@a)"),
     P(0xBC, 'x', 0, 'i', "f2b(@a)"),
     P(0xBD, 'y', 0, 'j', "d2b(@a)"),
     P(0xBE, 'i', 0, 'x', "b2f(@a)"),
@@ -1612,6 +1621,45 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     return true;
 }
 
+/* ---- the translator's identity ---------------------------------------------------------------- */
+
+/* Bump when the generated code changes in a way the texts hashed below do not show (the
+ * control-flow translation, pending values, ...): libraries of another translator are other
+ * cache entries. */
+#define TRANSLATOR_VERSION 1
+
+const char *exn_native_translator_id(void)
+{
+    static char id[65];
+    static int done;
+    if (__atomic_load_n(&done, __ATOMIC_ACQUIRE))
+        return id;
+    exn_nbuf_t b;
+    memset(&b, 0, sizeof b);
+    exn_nbuf_printf(&b, "translator %d abi %d\n", TRANSLATOR_VERSION, EXN_NATIVE_ABI_VERSION);
+    puts_(&b, PRELUDE);
+    puts_(&b, PRELUDE_GUARD);
+    puts_(&b, PRELUDE_BOUNDS);
+    for (size_t i = 0; i < sizeof NUMOPS / sizeof NUMOPS[0]; i++)
+        exn_nbuf_printf(&b, "%s\n", NUMOPS[i].tmpl ? NUMOPS[i].tmpl : "");
+    for (size_t i = 0; i < sizeof SATOPS / sizeof SATOPS[0]; i++)
+        exn_nbuf_printf(&b, "%s\n", SATOPS[i].tmpl);
+    for (size_t i = 0; i < sizeof DIV_BY_CONST / sizeof DIV_BY_CONST[0]; i++)
+        exn_nbuf_printf(&b, "%s\n", DIV_BY_CONST[i]);
+    for (size_t i = 0; i < sizeof MEMOPS / sizeof MEMOPS[0]; i++)
+        exn_nbuf_printf(&b, "%s %u\n", MEMOPS[i].fn, MEMOPS[i].size);
+    char tmp[65];
+    exn_sha256_hex((const uint8_t *)(b.data ? b.data : ""), b.len, tmp);
+    exn_nbuf_free(&b);
+    exn_os_global_lock(); /* racing first callers compute the same text */
+    if (!done) {
+        memcpy(id, tmp, sizeof id);
+        __atomic_store_n(&done, 1, __ATOMIC_RELEASE);
+    }
+    exn_os_global_unlock();
+    return id;
+}
+
 /* ---- the module ------------------------------------------------------------------------------ */
 
 /* ref.func f as a constant expression: f, or UINT32_MAX. */
@@ -1762,8 +1810,8 @@ static void entry_trampoline(exn_nbuf_t *o, const exn_module_info_t *info, uint3
 static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds)
 {
     puts_(o, "#ifndef M_H\n#define M_H\n");
-    puts_(o, PRELUDE);
     puts_(o, bounds ? PRELUDE_BOUNDS : PRELUDE_GUARD);
+    puts_(o, PRELUDE);
     /* result structs and function pointer types, per type */
     for (uint32_t ti = 0; ti < info->n_types; ti++) {
         const exn_functype_t *ft = &info->types[ti];

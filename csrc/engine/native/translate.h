@@ -46,6 +46,10 @@ EXN_INTERNAL exn_status_t exn_native_translate(const exn_module_info_t *info, co
                                                size_t errbuf_len);
 EXN_INTERNAL void exn_native_trans_free(exn_ntrans_out_t *out);
 
+/** SHA-256 (hex) identifying the code this translator writes (its version and its texts): part
+ *  of the cache key.  Borrowed, for the process. */
+EXN_INTERNAL const char *exn_native_translator_id(void);
+
 /** The functions with a funcref slot in each instance (exn_ndesc_t.ref_funcs), in the order the
  *  translator gives them: every function of an element segment, of a global's initialiser or
  *  exported (ref.func in code may only name those).  Returns an owned array (free with
