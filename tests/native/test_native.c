@@ -5,8 +5,8 @@
  * writable by others or of another format are rebuilt and never loaded (a planted library whose
  * constructor writes a marker file proves it was not loaded).
  *
- * Needs a C compiler (the tier's own); without one every test reports the reason and the
- * program exits 77 (skipped). */
+ * Needs a C compiler (the tier's own); without one it says why and exits 77 (skipped).
+ * `test_native --probe` only tells whether the tier is available (0) or not (77). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -424,8 +424,14 @@ static void test_cache(void)
     remove(evil);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "--probe") == 0) { /* is the tier available? */
+        char what[300];
+        exn_status_t st = exn_native_probe(what, sizeof what);
+        fprintf(stderr, "%s\n", what);
+        return st == EXN_OK ? 0 : 77;
+    }
     char tmpl[] = "/tmp/exn-native-test-XXXXXX";
     if (!mkdtemp(tmpl)) {
         perror("mkdtemp");

@@ -1610,8 +1610,8 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         if (frame > (1u << 20))
             frame = 1u << 20;
         exn_nbuf_printf(out,
-                        "if (UL((uintptr_t)__builtin_frame_address(0) < c->stack_limit + %lluu)) "
-                        "TR(10);\nINTR();\n",
+                        "{ char sp_; if (UL((uintptr_t)&sp_ < c->stack_limit + %lluu)) TR(10); }\n"
+                        "INTR();\n",
                         (unsigned long long)frame);
     }
     exn_nbuf_put(out, t->body.data ? t->body.data : "", t->body.len);
@@ -1626,7 +1626,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 1
+#define TRANSLATOR_VERSION 2
 
 const char *exn_native_translator_id(void)
 {
