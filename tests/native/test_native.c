@@ -191,6 +191,8 @@ static void test_behaviour(const char *mode)
     CHECK(call1(&a, "load", 65532, &r) == NULL && (uint32_t)r == 0x01020304);
     CHECK(call1(&a, "load", 65533, NULL) == exn_trap_memory_oob);
     CHECK(call1(&a, "store", 65536, NULL) == exn_trap_memory_oob);
+    /* the innermost frame of a memory trap (under guard pages: found from the fault's address) */
+    CHECK(E->backtrace(a.inst, fr, 4) == 1 && fr[0].func == export_index(&m, "store"));
     CHECK(call1(&a, "load", 0xFFFFFFFFu, NULL) == exn_trap_memory_oob);
     CHECK(call1(&a, "load_far", 0x20, NULL) == exn_trap_memory_oob);
     CHECK(call1(&a, "load", 0, &r) == NULL); /* still usable after the fault */

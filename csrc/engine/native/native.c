@@ -27,6 +27,7 @@
  * May call: engine.h, abi.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem, codec, os). */
 #include <setjmp.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include "engine/engine.h"
 #include "engine/native/abi.h"
@@ -53,6 +54,11 @@ static const char trap_bad_func[] = "[native] no such function";
 /* ---- code ------------------------------------------------------------------------------------ */
 
 typedef struct {
+    uintptr_t start;
+    uint32_t func;
+} fstart_t;
+
+typedef struct {
     const exn_module_info_t *info; /* borrowed: the runtime keeps it as long as the code */
     const uint8_t *wasm;
     size_t len;
@@ -62,6 +68,7 @@ typedef struct {
     uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
     uint32_t *import_of; /* per imported function: its index among all the imports */
     bool bounds;
+    fstart_t *starts; /* the functions by address, made on the first fault (func_at) */
 } ncode_t;
 
 typedef struct {
@@ -145,6 +152,7 @@ typedef struct ncall {
     ninst_t *inst;
     exn_trap_t trap;
     uint32_t func;
+    void *pc;    /* a fault's instruction (func unknown until looked up) */
     int in_host; /* a host function of this call is running */
 } ncall_t;
 
@@ -184,7 +192,7 @@ static EXN_NORETURN void h_trap(exn_nctx_t *c, uint32_t code, uint32_t func)
 
 /* A guard-page fault (sys.h): ours if it is inside the memory reservation of the instance this
  * thread runs guest code of, and no host function is running. */
-static void on_fault(void *addr)
+static void on_fault(void *addr, void *pc)
 {
     ncall_t *nc = current;
     if (!nc || nc->in_host)
@@ -193,7 +201,47 @@ static void on_fault(void *addr)
     uintptr_t a = (uintptr_t)addr, b = (uintptr_t)I->mem.base;
     if (!b || a < b || a - b >= I->mem.reserved)
         return;
+    nc->pc = pc; /* which function: looked up after the jump, outside the signal handler */
     raise_trap(exn_trap_memory_oob, UINT32_MAX);
+}
+
+static int cmp_fstart(const void *a, const void *b)
+{
+    const fstart_t *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* The function whose code holds `pc`: the one starting last at or before it (its library's
+ * functions sorted by address once, on the first fault that needs it).  UINT32_MAX if none. */
+static uint32_t func_at(ncode_t *k, uintptr_t pc)
+{
+    fstart_t *s = __atomic_load_n(&k->starts, __ATOMIC_ACQUIRE);
+    uint32_t n = k->desc->n_funcs;
+    if (!s) {
+        s = exn_malloc((n ? n : 1) * sizeof *s);
+        if (!s)
+            return UINT32_MAX;
+        for (uint32_t i = 0; i < n; i++) {
+            s[i].start = (uintptr_t)k->desc->funcs[i];
+            s[i].func = i;
+        }
+        qsort(s, n, sizeof *s, cmp_fstart);
+        fstart_t *expected = NULL;
+        if (!__atomic_compare_exchange_n(&k->starts, &expected, s, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            exn_free(s);
+            s = expected;
+        }
+    }
+    uint32_t lo = 0, hi = n; /* the first start past pc */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s[mid].start <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? s[lo - 1].func : UINT32_MAX;
 }
 
 /* `func` is the imported function's index (imports of other kinds may come before it) */
@@ -373,6 +421,7 @@ static void code_free(ncode_t *k)
     exn_free(k->canon);
     exn_free(k->ref_index);
     exn_free(k->import_of);
+    exn_free(k->starts);
     exn_free(k);
 }
 
@@ -813,14 +862,18 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
     nc.inst = I;
     nc.trap = NULL;
     nc.func = UINT32_MAX;
+    nc.pc = NULL;
     nc.in_host = 0;
     I->n_frames = 0;
     current = &nc;
     if (sigsetjmp(nc.jb, 0)) {
         volatile ncall_t *v = &nc;
         current = v->prev;
-        if (v->func != UINT32_MAX) {
-            I->frame.func = v->func;
+        uint32_t where = v->func;
+        if (where == UINT32_MAX && v->pc)
+            where = func_at(I->code, (uintptr_t)v->pc);
+        if (where != UINT32_MAX) {
+            I->frame.func = where;
             I->frame.offset = UINT32_MAX;
             I->frame.module = I->code;
             I->n_frames = 1;

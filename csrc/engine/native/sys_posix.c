@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "support/os.h"
@@ -389,7 +390,7 @@ void exn_nsys_dlclose(void *lib)
 
 /* ---- guard-page faults -------------------------------------------------------------------------- */
 
-static void (*fault_fn)(void *addr);
+static void (*fault_fn)(void *addr, void *pc);
 static struct sigaction previous[2]; /* SIGSEGV, SIGBUS */
 static bool installed;
 
@@ -413,16 +414,33 @@ static void chain(int sig, siginfo_t *info, void *uc)
     prev->sa_handler(sig);
 }
 
+/* The faulting instruction's address (for the trap's innermost frame), where we know how. */
+static void *fault_pc(void *uc)
+{
+#if defined(__linux__) && defined(__x86_64__) && defined(REG_RIP)
+    return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+#elif defined(__linux__) && defined(__aarch64__)
+    return (void *)((ucontext_t *)uc)->uc_mcontext.pc;
+#elif defined(__APPLE__) && defined(__x86_64__)
+    return (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__rip;
+#elif defined(__APPLE__) && defined(__aarch64__)
+    return (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__pc;
+#else
+    (void)uc;
+    return NULL;
+#endif
+}
+
 static void on_fault(int sig, siginfo_t *info, void *uc)
 {
     int saved = errno;
     if (fault_fn)
-        fault_fn(info->si_addr); /* does not return when the fault is a guest's */
+        fault_fn(info->si_addr, fault_pc(uc)); /* does not return when the fault is a guest's */
     errno = saved;
     chain(sig, info, uc);
 }
 
-int exn_nsys_fault_handler(void (*handler)(void *addr))
+int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc))
 {
     int rc = 0;
     exn_os_global_lock();
