@@ -14,15 +14,17 @@
  * copies are kept in step by EXN_NATIVE_ABI_VERSION and checked at load: the descriptor records
  * sizeof and the offset of the last field of the context as the compiled code saw them.
  *
- * May call: nothing (types only). */
+ * May call: engine.h (types only). */
 #ifndef EXN_NATIVE_ABI_H
 #define EXN_NATIVE_ABI_H
 
 #include <stdint.h>
 
+#include "engine/engine.h"
+
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 1
+#define EXN_NATIVE_ABI_VERSION 2
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -62,6 +64,13 @@ typedef struct {
     uint32_t size, max;
 } exn_ntable_t;
 
+/* One imported function as the import stubs call it: engine.h's host function and the caller it
+ * takes (the generated code sees the caller as two pointers, instance and env). */
+typedef struct {
+    exn_hostcall_fn fn;
+    exn_caller_t caller;
+} exn_nimport_t;
+
 #if defined(__GNUC__) || defined(__clang__)
 #define EXN_NORETURN __attribute__((noreturn))
 #else
@@ -78,9 +87,11 @@ typedef struct exn_nctx {
     exn_ntable_t *tables;
     const uint32_t *types; /* canonical id of each of the module's type indices */
     exn_nfunc_t *refs;     /* one per exn_ndesc_t.ref_funcs entry */
-    /* the engine's helpers; all but the first return normally or trap (never return) */
+    exn_nimport_t *imports; /* one per import of the module (kinds other than functions: unused) */
+    uint32_t in_host;       /* an import stub's host function is running (the fault handler) */
+    /* the engine's helpers; the trap helpers never return, the others return or trap */
     EXN_NORETURN void (*trap)(struct exn_nctx *c, uint32_t code, uint32_t func);
-    void (*hostcall)(struct exn_nctx *c, uint32_t import, uint64_t *slots);
+    EXN_NORETURN void (*raise)(struct exn_nctx *c, const char *trap, uint32_t func);
     uint32_t (*memory_grow)(struct exn_nctx *c, uint32_t delta_pages);
     void (*memory_init)(struct exn_nctx *c, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n);
     void (*data_drop)(struct exn_nctx *c, uint32_t seg);

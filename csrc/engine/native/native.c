@@ -51,6 +51,12 @@
 
 static const char trap_bad_func[] = "[native] no such function";
 
+/* the generated code's view of an import (translate.c: IM): a function and two pointers */
+_Static_assert(offsetof(exn_nimport_t, caller) == sizeof(void *) &&
+                   offsetof(exn_nimport_t, caller.env) == 2 * sizeof(void *) &&
+                   sizeof(exn_nimport_t) == 3 * sizeof(void *),
+               "exn_nimport_t is not laid out as translate.c's IM");
+
 /* ---- code ------------------------------------------------------------------------------------ */
 
 typedef struct {
@@ -66,7 +72,6 @@ typedef struct {
     const exn_ndesc_t *desc;
     uint32_t *canon;     /* canonical id per type index */
     uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
-    uint32_t *import_of; /* per imported function: its index among all the imports */
     bool bounds;
     fstart_t *starts; /* the functions by address, made on the first fault (func_at) */
 } ncode_t;
@@ -80,7 +85,7 @@ typedef struct {
     exn_ntable_t *tables;
     exn_nfunc_t *refs;
     uint8_t *data_dropped, *elem_dropped;
-    exn_import_value_t *imports;
+    exn_nimport_t *imports;
     exn_frame_t frame; /* the innermost frame of the last trap */
     size_t n_frames;
     exn_nctx_t *ctx; /* allocated with the instance, after it */
@@ -153,7 +158,6 @@ typedef struct ncall {
     exn_trap_t trap;
     uint32_t func;
     void *pc;    /* a fault's instruction (func unknown until looked up) */
-    int in_host; /* a host function of this call is running */
 } ncall_t;
 
 static EXN_THREAD_LOCAL ncall_t *current;
@@ -195,7 +199,7 @@ static EXN_NORETURN void h_trap(exn_nctx_t *c, uint32_t code, uint32_t func)
 static void on_fault(void *addr, void *pc)
 {
     ncall_t *nc = current;
-    if (!nc || nc->in_host)
+    if (!nc || nc->inst->ctx->in_host)
         return;
     ninst_t *I = nc->inst;
     uintptr_t a = (uintptr_t)addr, b = (uintptr_t)I->mem.base;
@@ -244,18 +248,10 @@ static uint32_t func_at(ncode_t *k, uintptr_t pc)
     return lo ? s[lo - 1].func : UINT32_MAX;
 }
 
-/* `func` is the imported function's index (imports of other kinds may come before it) */
-static void h_hostcall(exn_nctx_t *c, uint32_t func, uint64_t *slots)
+static EXN_NORETURN void h_raise(exn_nctx_t *c, const char *trap, uint32_t func)
 {
-    ninst_t *I = inst_of(c);
-    const exn_import_value_t *iv = &I->imports[I->code->import_of[func]];
-    exn_caller_t caller = {&I->base, iv->env};
-    ncall_t *nc = current;
-    nc->in_host++;
-    exn_trap_t t = iv->fn(&caller, slots);
-    nc->in_host--;
-    if (t)
-        raise_trap(t, func);
+    (void)c;
+    raise_trap(trap, func);
 }
 
 static uint32_t h_memory_grow(exn_nctx_t *c, uint32_t delta)
@@ -420,7 +416,6 @@ static void code_free(ncode_t *k)
     exn_nsys_dlclose(k->lib);
     exn_free(k->canon);
     exn_free(k->ref_index);
-    exn_free(k->import_of);
     exn_free(k->starts);
     exn_free(k);
 }
@@ -587,13 +582,8 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
 
     k->canon = exn_malloc((info->n_types ? info->n_types : 1) * sizeof *k->canon);
     k->ref_index = exn_malloc((info->n_funcs ? info->n_funcs : 1) * sizeof *k->ref_index);
-    k->import_of = exn_malloc((info->n_func_imports ? info->n_func_imports : 1) * sizeof *k->import_of);
-    if (!k->canon || !k->ref_index || !k->import_of || !canon_ids(info, k->canon))
+    if (!k->canon || !k->ref_index || !canon_ids(info, k->canon))
         EXN_TRY(EXN_ERR_NOMEM);
-    for (uint32_t i = 0, f = 0; i < info->n_imports; i++) {
-        if (info->imports[i].kind == EXN_EXTERN_FUNC && f < info->n_func_imports)
-            k->import_of[f++] = i;
-    }
 
     char sha[65], key[65];
     exn_sha256_hex(wasm, len, sha);
@@ -700,7 +690,7 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     c->interrupt = config->interrupt ? config->interrupt : &no_interrupt;
     c->types = k->canon;
     c->trap = h_trap;
-    c->hostcall = h_hostcall;
+    c->raise = h_raise;
     c->memory_grow = h_memory_grow;
     c->memory_init = h_memory_init;
     c->data_drop = h_data_drop;
@@ -711,11 +701,18 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     c->table_fill = h_table_fill;
 
     if (info->n_imports) {
-        I->imports = exn_malloc(info->n_imports * sizeof *I->imports);
+        I->imports = exn_calloc(info->n_imports, sizeof *I->imports);
         if (!I->imports)
             EXN_TRY(EXN_ERR_NOMEM);
-        memcpy(I->imports, config->imports, info->n_imports * sizeof *I->imports);
+        for (uint32_t i = 0; i < info->n_imports; i++) {
+            if (info->imports[i].kind != EXN_EXTERN_FUNC)
+                continue;
+            I->imports[i].fn = config->imports[i].fn;
+            I->imports[i].caller.instance = &I->base;
+            I->imports[i].caller.env = config->imports[i].env;
+        }
     }
+    c->imports = I->imports;
     I->data_dropped = exn_calloc(info->n_datas ? info->n_datas : 1, 1);
     I->elem_dropped = exn_calloc(info->n_elems ? info->n_elems : 1, 1);
     I->refs = exn_calloc(k->desc->n_refs ? k->desc->n_refs : 1, sizeof *I->refs);
@@ -863,7 +860,6 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
     nc.trap = NULL;
     nc.func = UINT32_MAX;
     nc.pc = NULL;
-    nc.in_host = 0;
     I->n_frames = 0;
     current = &nc;
     if (sigsetjmp(nc.jb, 0)) {

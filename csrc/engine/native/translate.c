@@ -115,11 +115,12 @@ static const char PRELUDE[] =
     "typedef struct C C;\n"
     "typedef struct { u32 type; void *fn; C *ctx; } FR;\n"
     "typedef struct { u64 *e; u32 size, max; } TB;\n"
+    "typedef struct { const char *(*fn)(const void *, u64 *); void *instance, *env; } IM;\n"
     "struct C {\n"
     "  u8 *mem; u64 mem_size; const volatile u32 *intr; uintptr_t stack_limit;\n"
-    "  TB *tables; const u32 *types; FR *refs;\n"
+    "  TB *tables; const u32 *types; FR *refs; IM *imports; u32 in_host;\n"
     "  __attribute__((noreturn)) void (*trap)(C *, u32, u32);\n"
-    "  void (*hostcall)(C *, u32, u64 *);\n"
+    "  __attribute__((noreturn)) void (*raise)(C *, const char *, u32);\n"
     "  u32 (*memory_grow)(C *, u32);\n"
     "  void (*memory_init)(C *, u32, u32, u32, u32);\n"
     "  void (*data_drop)(C *, u32);\n"
@@ -1626,7 +1627,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 2
+#define TRANSLATOR_VERSION 3
 
 const char *exn_native_translator_id(void)
 {
@@ -1757,7 +1758,19 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
         else
             exn_nbuf_printf(o, "  s[%u] = l%u;\n", k, i);
     }
-    exn_nbuf_printf(o, "  c->hostcall(c, %uu, s);\n", f);
+    uint32_t import = 0;
+    for (uint32_t i = 0, k = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind == EXN_EXTERN_FUNC && k++ == f) {
+            import = i;
+            break;
+        }
+    }
+    /* the host function straight from the stub: its result is the trap (or NULL) */
+    exn_nbuf_printf(o,
+                    "  IM *p = &c->imports[%u]; c->in_host++;\n"
+                    "  const char *t = p->fn(&p->instance, s);\n"
+                    "  c->in_host--; if (UL(t != 0)) c->raise(c, t, %uu);\n",
+                    import, f);
     if (ft->n_results == 1) {
         puts_(o, "  return ");
         from_slot(o, letter(ft->types[ft->n_params]), 0);
