@@ -144,6 +144,12 @@ EXTISM_API const char *exn_plugin_errmsg(ExtismPlugin *p);
 /** Exit code of the last call that ended in WASI proc_exit (0 otherwise). */
 EXTISM_API int32_t exn_plugin_exit_code(ExtismPlugin *p);
 
+/** Where the last call's trap happened: the wasm functions of the main module it unwound,
+ *  innermost first, by function index (imports count first).  Writes at most `max` to `funcs`
+ *  and returns how many it wrote: 0 after a call that did not trap inside wasm code.
+ *  Valid until the next call on `p`. */
+EXTISM_API size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_t max);
+
 /** 1 if `name` is a callable export (() -> () or () -> i32), 0 if there is no such function
  *  export, -1 if it is exported with another type. */
 EXTISM_API int exn_plugin_function_kind(ExtismPlugin *p, const char *name);

@@ -27,9 +27,10 @@
 /* ---- traps ----------------------------------------------------------------------------------
  * A trap is a pointer to a constant string (NULL: none).  Every engine reports the wasm traps
  * with these very pointers, so callers compare pointers and messages are the same on every
- * tier.  Import functions may return their own constant strings too (runtime/ defines the
- * kernel's, host functions' and WASI exit sentinels); engines pass any non-NULL value through
- * unchanged. */
+ * tier (engine/trap.c defines them).  Import functions return the sentinels below, or a wasm
+ * trap (exn_trap_interrupted when they notice a cancel or timeout); engines pass any non-NULL
+ * value through unchanged.  Anything else an engine returns is an engine failure (e.g. a
+ * function the interpreter could not compile), with its own text. */
 typedef const char *exn_trap_t;
 
 EXN_INTERNAL extern const char exn_trap_unreachable[];     /* "[trap] unreachable executed" */
@@ -45,9 +46,20 @@ EXN_INTERNAL extern const char exn_trap_stack_overflow[];  /* "[trap] stack over
 EXN_INTERNAL extern const char exn_trap_interrupted[];     /* "[trap] interrupted": interrupt word bit 0 */
 EXN_INTERNAL extern const char exn_trap_fuel[];            /* "[trap] all fuel consumed" */
 
-/* True for the traps above (the guest's own fault, or an interrupt), false for an import's
- * sentinel or an engine failure (e.g. a function the interpreter could not compile). */
+/* Sentinels of the imports: why an import stopped the guest.  The detail text is in the
+ * context of the import that returned it (kernel/, wasi/, runtime/hostfn.c). */
+EXN_INTERNAL extern const char exn_trap_kernel[]; /* "[kernel]": the kernel refused an operation */
+EXN_INTERNAL extern const char exn_trap_host[];   /* "[host function failed]" (a host function, a
+                                                   * logger or a WASI output callback) */
+EXN_INTERNAL extern const char exn_trap_exit[];   /* "[exit]": WASI proc_exit */
+EXN_INTERNAL extern const char exn_trap_http[];   /* "[http]": an HTTP request failed */
+
+/* True for the wasm traps above (the guest's own fault, or an interrupt), false for an
+ * import's sentinel or an engine failure (e.g. a function the interpreter could not compile). */
 EXN_INTERNAL bool exn_trap_is_wasm(exn_trap_t t);
+
+/* True for the import sentinels. */
+EXN_INTERNAL bool exn_trap_is_import(exn_trap_t t);
 
 /* One frame of the guest's stack at a trap, innermost first. */
 typedef struct {

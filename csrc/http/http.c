@@ -323,9 +323,9 @@ exn_status_t exn_http_fetch_source(const char *url, const char *method,
 
 /* ---- the imports ---------------------------------------------------------------------------- */
 
-static const void *http_fail(ExtismPlugin *p, const char *fmt, ...) EXN_PRINTF(2, 3);
+static exn_trap_t http_fail(ExtismPlugin *p, const char *fmt, ...) EXN_PRINTF(2, 3);
 
-static const void *http_fail(ExtismPlugin *p, const char *fmt, ...)
+static exn_trap_t http_fail(ExtismPlugin *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -336,7 +336,7 @@ static const void *http_fail(ExtismPlugin *p, const char *fmt, ...)
 
 /* Read the request description: {"url": str, "method": str|null, "headers": {str: str}|null};
  * other fields are ignored (older PDKs send fewer, some send more). */
-static const void *read_request(ExtismPlugin *p, const uint8_t *json, uint64_t len,
+static exn_trap_t read_request(ExtismPlugin *p, const uint8_t *json, uint64_t len,
                                 exn_json_doc_t **doc, const char **url, const char **method,
                                 exn_strmap_t *headers)
 {
@@ -385,8 +385,7 @@ static const void *read_request(ExtismPlugin *p, const uint8_t *json, uint64_t l
  * not allowed, fails, times out or its body is too large. */
 EXN_IMPORT(kernel_http_request)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint64_t req_h = exn_arg_u64(sp, 1), body_h = exn_arg_u64(sp, 2);
     const uint8_t *req, *body;
     uint64_t req_len, body_len;
@@ -401,7 +400,7 @@ EXN_IMPORT(kernel_http_request)
     exn_strmap_t headers;
     exn_strmap_init(&headers);
     const char *url = NULL, *method = NULL;
-    const void *trap = read_request(p, req, req_len, &doc, &url, &method, &headers);
+    exn_trap_t trap = read_request(p, req, req_len, &doc, &url, &method, &headers);
     exn_http_response_t resp;
     memset(&resp, 0, sizeof resp);
     exn_strmap_init(&resp.headers);
@@ -430,7 +429,7 @@ EXN_IMPORT(kernel_http_request)
                    sizeof p->trap_msg, &timeout)) {
             if (timeout) {
                 exn_call_interrupt(&p->call_state, EXN_CALL_TIMEOUT);
-                trap = m3Err_trapInterrupted;
+                trap = exn_trap_interrupted;
             } else {
                 trap = exn_trap_http;
             }
@@ -462,8 +461,7 @@ EXN_IMPORT(kernel_http_request)
  * a request that failed before a response. */
 EXN_IMPORT(kernel_http_status_code)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u32(sp, (uint32_t)exn_plugin_of(runtime)->http_status);
+    exn_ret_u32(sp, (uint32_t)exn_plugin_of(caller)->http_status);
     return NULL;
 }
 
@@ -471,8 +469,7 @@ EXN_IMPORT(kernel_http_status_code)
  * with a JSON object of the last response's headers ({} before any request). */
 EXN_IMPORT(kernel_http_headers)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     if (!p->http_headers_enabled) {
         exn_ret_u64(sp, 0);
         return NULL;

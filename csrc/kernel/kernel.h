@@ -1,21 +1,21 @@
 /* kernel.h: the extism:host/env imports (spec section 1.2), one C function per import, named
- * after it.  They are wasm3 raw functions: `sp` holds the result slot(s) first, then the
- * arguments, one 64-bit slot each; an i32 lives in the first 4 bytes of its slot.  A non-NULL
- * return stops the guest (see the exn_trap_* sentinels in plugin.h).  The import names and
- * signatures appear once, in the table of kernel_link.c. */
+ * after it.  They are exn_hostcall_fn (engine/engine.h): `sp` holds the result slot(s) first,
+ * then the arguments, one 64-bit slot each (an i32 in the low 32 bits).  A non-NULL return
+ * stops the guest (the exn_trap_* sentinels of engine.h).  The import names and signatures
+ * appear once, in the table of kernel_link.c. */
 #ifndef EXN_KERNEL_H
 #define EXN_KERNEL_H
 
+#include "engine/engine.h"
 #include "runtime/plugin.h"
 
-#define EXN_IMPORT(name)                                                                           \
-    EXN_INTERNAL const void *name(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp, void *mem)
+#define EXN_IMPORT(name) EXN_INTERNAL exn_trap_t name(const exn_caller_t *caller, uint64_t *sp)
 
-/* slot access that works on either endianness (wasm3 reads slots through typed pointers) */
-static inline uint64_t exn_arg_u64(const uint64_t *sp, int i) { return sp[i]; }
-static inline uint32_t exn_arg_u32(const uint64_t *sp, int i) { return *(const uint32_t *)&sp[i]; }
-static inline void exn_ret_u64(uint64_t *sp, uint64_t v) { sp[0] = v; }
-static inline void exn_ret_u32(uint64_t *sp, uint32_t v) { *(uint32_t *)&sp[0] = v; }
+/* slot access (engine.h): argument i, the result */
+static inline uint64_t exn_arg_u64(const uint64_t *sp, int i) { return exn_slot_u64(&sp[i]); }
+static inline uint32_t exn_arg_u32(const uint64_t *sp, int i) { return exn_slot_u32(&sp[i]); }
+static inline void exn_ret_u64(uint64_t *sp, uint64_t v) { exn_slot_set_u64(&sp[0], v); }
+static inline void exn_ret_u32(uint64_t *sp, uint32_t v) { exn_slot_set_u32(&sp[0], v); }
 
 /* kernel_mem.c */
 EXN_IMPORT(kernel_alloc);
@@ -64,12 +64,12 @@ EXN_IMPORT(kernel_http_headers);
 EXN_INTERNAL bool exn_kernel_resolve(ExtismPlugin *p, uint64_t h, const uint8_t **out_data,
                                      uint64_t *out_len);
 
-/** Look up an extism:host/env import.  Returns its wasm3 signature and implementation, or NULL
+/** Look up an extism:host/env import.  Returns its signature and implementation, or NULL
  *  if the kernel has no such function. */
 typedef struct exn_kernel_import {
     const char *name;
-    const char *signature; /* wasm3 letters: "I(I)" = (i64) -> i64 */
-    M3RawCall fn;
+    const char *signature; /* letters, result first: "I(I)" = (i64) -> i64 (i i32, I i64, v none) */
+    exn_hostcall_fn fn;
 } exn_kernel_import_t;
 
 EXN_INTERNAL const exn_kernel_import_t *exn_kernel_find(const char *name);

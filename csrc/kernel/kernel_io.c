@@ -7,16 +7,14 @@
 /* input_length() -> i64: length of the call's input (0 after the input block was freed). */
 EXN_IMPORT(kernel_input_length)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_plugin_of(runtime)->kmem.input_len);
+    exn_ret_u64(sp, exn_plugin_of(caller)->kmem.input_len);
     return NULL;
 }
 
 /* input_load_u8(i: i64) -> i32: byte i of the input, 0 past its end. */
 EXN_IMPORT(kernel_input_load_u8)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t i = exn_arg_u64(sp, 1);
     exn_ret_u32(sp, i < k->input_len ? k->vm.base[k->input + i] : 0);
     return NULL;
@@ -26,8 +24,7 @@ EXN_IMPORT(kernel_input_load_u8)
  * inside the input (no partial reads: PDKs read the tail with input_load_u8). */
 EXN_IMPORT(kernel_input_load_u64)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t i = exn_arg_u64(sp, 1);
     bool inside = k->input_len >= 8 && i <= k->input_len - 8;
     exn_ret_u64(sp, inside ? exn_read_u64le(k->vm.base + k->input + i) : 0);
@@ -37,8 +34,7 @@ EXN_IMPORT(kernel_input_load_u64)
 /* input_offset() -> i64: the handle of the input block (0 for an empty input). */
 EXN_IMPORT(kernel_input_offset)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_plugin_of(runtime)->kmem.input);
+    exn_ret_u64(sp, exn_plugin_of(caller)->kmem.input);
     return NULL;
 }
 
@@ -46,8 +42,7 @@ EXN_IMPORT(kernel_input_offset)
  * region; (0, 0) is ignored. */
 EXN_IMPORT(kernel_input_set)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t h = exn_arg_u64(sp, 0), len = exn_arg_u64(sp, 1);
     if (exn_kmem_in_region(k, h, len)) {
         k->input = h;
@@ -60,8 +55,7 @@ EXN_IMPORT(kernel_input_set)
  * the allocator's region (h need not be a block); otherwise the previous output stays. */
 EXN_IMPORT(kernel_output_set)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t h = exn_arg_u64(sp, 0), len = exn_arg_u64(sp, 1);
     if (exn_kmem_in_region(k, h, len)) {
         k->output = h;
@@ -73,15 +67,13 @@ EXN_IMPORT(kernel_output_set)
 /* output_length() -> i64 and output_offset() -> i64: read back the output registers. */
 EXN_IMPORT(kernel_output_length)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_plugin_of(runtime)->kmem.output_len);
+    exn_ret_u64(sp, exn_plugin_of(caller)->kmem.output_len);
     return NULL;
 }
 
 EXN_IMPORT(kernel_output_offset)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_plugin_of(runtime)->kmem.output);
+    exn_ret_u64(sp, exn_plugin_of(caller)->kmem.output);
     return NULL;
 }
 
@@ -89,8 +81,7 @@ EXN_IMPORT(kernel_output_offset)
  * outside the allocator's region is ignored; one inside it but not a block gives an empty text. */
 EXN_IMPORT(kernel_error_set)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t h = exn_arg_u64(sp, 0);
     if (h == 0 || exn_kmem_in_region(k, h, 1))
         k->error = h;
@@ -100,7 +91,6 @@ EXN_IMPORT(kernel_error_set)
 /* error_get() -> i64: the error handle (0 if none). */
 EXN_IMPORT(kernel_error_get)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_plugin_of(runtime)->kmem.error);
+    exn_ret_u64(sp, exn_plugin_of(caller)->kmem.error);
     return NULL;
 }

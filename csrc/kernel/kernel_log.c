@@ -194,7 +194,7 @@ void exn_plugin_set_logger(ExtismPlugin *p, int32_t level, exn_log_fn fn, void *
 
 /* Hand a line to the plugin's logger or the process-wide sink; NULL, or the trap to return
  * when the plugin's logger asks to stop the guest. */
-static const void *deliver(ExtismPlugin *p, int32_t level, const char *msg, size_t len)
+static exn_trap_t deliver(ExtismPlugin *p, int32_t level, const char *msg, size_t len)
 {
     if (!p->log_fn) {
         exn_log_global_write(p->id, level, msg, len);
@@ -210,9 +210,9 @@ static const void *deliver(ExtismPlugin *p, int32_t level, const char *msg, size
  * invalid).  Otherwise msg must be 0 (empty) or a live block, else the call traps with
  * "invalid handle offset for log message: N".  Text that is not UTF-8 is replaced by an
  * error-level line saying so.  The block is freed. */
-static const void *log_at(IM3Runtime runtime, uint64_t *sp, int32_t level)
+static exn_trap_t log_at(const exn_caller_t *caller, uint64_t *sp, int32_t level)
 {
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint64_t h = exn_arg_u64(sp, 0);
     int32_t threshold = exn_plugin_log_level(p);
     if (threshold == EXN_LOG_OFF || level < threshold) {
@@ -224,7 +224,7 @@ static const void *log_at(IM3Runtime runtime, uint64_t *sp, int32_t level)
     if (!exn_kernel_resolve(p, h, &msg, &len))
         return exn_plugin_kernel_trap(p, "invalid handle offset for log message: %llu",
                                       (unsigned long long)h);
-    const void *trap = NULL;
+    exn_trap_t trap = NULL;
     if (exn_utf8_valid(msg, (size_t)len)) {
         trap = deliver(p, level, (const char *)msg, (size_t)len);
     } else {
@@ -238,38 +238,32 @@ static const void *log_at(IM3Runtime runtime, uint64_t *sp, int32_t level)
 
 EXN_IMPORT(kernel_log_trace)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_TRACE);
+    return log_at(caller, sp, EXN_LOG_TRACE);
 }
 
 EXN_IMPORT(kernel_log_debug)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_DEBUG);
+    return log_at(caller, sp, EXN_LOG_DEBUG);
 }
 
 EXN_IMPORT(kernel_log_info)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_INFO);
+    return log_at(caller, sp, EXN_LOG_INFO);
 }
 
 EXN_IMPORT(kernel_log_warn)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_WARN);
+    return log_at(caller, sp, EXN_LOG_WARN);
 }
 
 EXN_IMPORT(kernel_log_error)
 {
-    (void)ctx, (void)mem;
-    return log_at(runtime, sp, EXN_LOG_ERROR);
+    return log_at(caller, sp, EXN_LOG_ERROR);
 }
 
 /* get_log_level() -> i32: the plugin's threshold: 0 trace ... 4 error, i32::MAX when off. */
 EXN_IMPORT(kernel_get_log_level)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u32(sp, (uint32_t)exn_plugin_log_level(exn_plugin_of(runtime)));
+    exn_ret_u32(sp, (uint32_t)exn_plugin_log_level(exn_plugin_of(caller)));
     return NULL;
 }

@@ -233,8 +233,7 @@ uint64_t exn_kmem_capacity(const exn_kmem_t *k)
 /* alloc(n: i64) -> i64: a block of exactly n bytes, 0 for n == 0 or when memory is full. */
 EXN_IMPORT(kernel_alloc)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     exn_ret_u64(sp, exn_kmem_alloc(&p->kmem, exn_arg_u64(sp, 1)));
     return NULL;
 }
@@ -242,16 +241,14 @@ EXN_IMPORT(kernel_alloc)
 /* free(h: i64): frees a live block; anything else (0, freed, interior, out of range) is ignored. */
 EXN_IMPORT(kernel_free)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_free_block(&exn_plugin_of(runtime)->kmem, exn_arg_u64(sp, 0));
+    exn_kmem_free_block(&exn_plugin_of(caller)->kmem, exn_arg_u64(sp, 0));
     return NULL;
 }
 
 /* length(h: i64) -> i64: the block's size, 0 if h is not the start of a live block. */
 EXN_IMPORT(kernel_length)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_kmem_length(&exn_plugin_of(runtime)->kmem, exn_arg_u64(sp, 1)));
+    exn_ret_u64(sp, exn_kmem_length(&exn_plugin_of(caller)->kmem, exn_arg_u64(sp, 1)));
     return NULL;
 }
 
@@ -259,14 +256,13 @@ EXN_IMPORT(kernel_length)
  * checking h; here it is the same exact lookup as length (equal on every valid handle). */
 EXN_IMPORT(kernel_length_unsafe)
 {
-    return kernel_length(runtime, ctx, sp, mem);
+    return kernel_length(caller, sp);
 }
 
 /* load_u8(addr: i64) -> i32 */
 EXN_IMPORT(kernel_load_u8)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t a = exn_arg_u64(sp, 1);
     exn_ret_u32(sp, exn_kmem_in_bounds(k, a, 1) ? k->vm.base[a] : 0);
     return NULL;
@@ -275,8 +271,7 @@ EXN_IMPORT(kernel_load_u8)
 /* load_u64(addr: i64) -> i64: little-endian, unaligned allowed. */
 EXN_IMPORT(kernel_load_u64)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t a = exn_arg_u64(sp, 1);
     exn_ret_u64(sp, exn_kmem_in_bounds(k, a, 8) ? exn_read_u64le(k->vm.base + a) : 0);
     return NULL;
@@ -285,8 +280,7 @@ EXN_IMPORT(kernel_load_u64)
 /* store_u8(addr: i64, byte: i32) */
 EXN_IMPORT(kernel_store_u8)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t a = exn_arg_u64(sp, 0);
     if (exn_kmem_in_bounds(k, a, 1)) {
         k->vm.base[a] = (uint8_t)exn_arg_u32(sp, 1);
@@ -298,8 +292,7 @@ EXN_IMPORT(kernel_store_u8)
 /* store_u64(addr: i64, value: i64) */
 EXN_IMPORT(kernel_store_u64)
 {
-    (void)ctx, (void)mem;
-    exn_kmem_t *k = &exn_plugin_of(runtime)->kmem;
+    exn_kmem_t *k = &exn_plugin_of(caller)->kmem;
     uint64_t a = exn_arg_u64(sp, 0);
     if (exn_kmem_in_bounds(k, a, 8)) {
         exn_write_u64le(k->vm.base + a, exn_arg_u64(sp, 1));
@@ -311,15 +304,14 @@ EXN_IMPORT(kernel_store_u64)
 /* reset(): frees every block and clears input, output and error. */
 EXN_IMPORT(kernel_reset)
 {
-    (void)ctx, (void)mem, (void)sp;
-    exn_kmem_reset(&exn_plugin_of(runtime)->kmem);
+    (void)sp;
+    exn_kmem_reset(&exn_plugin_of(caller)->kmem);
     return NULL;
 }
 
 /* memory_bytes() -> i64: the allocator's managed capacity (not the bytes in use). */
 EXN_IMPORT(kernel_memory_bytes)
 {
-    (void)ctx, (void)mem;
-    exn_ret_u64(sp, exn_kmem_capacity(&exn_plugin_of(runtime)->kmem));
+    exn_ret_u64(sp, exn_kmem_capacity(&exn_plugin_of(caller)->kmem));
     return NULL;
 }

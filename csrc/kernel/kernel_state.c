@@ -23,7 +23,7 @@ bool exn_kernel_resolve(ExtismPlugin *p, uint64_t h, const uint8_t **out_data, u
 }
 
 /* Resolve a key handle that must be UTF-8 text; traps with the official wording otherwise. */
-static const void *resolve_key(ExtismPlugin *p, const char *what, uint64_t h,
+static exn_trap_t resolve_key(ExtismPlugin *p, const char *what, uint64_t h,
                                const uint8_t **key, uint64_t *key_len)
 {
     if (!exn_kernel_resolve(p, h, key, key_len))
@@ -36,14 +36,14 @@ static const void *resolve_key(ExtismPlugin *p, const char *what, uint64_t h,
 
 /* Lookup shared by config_get and var_get: frees the key, returns a new block with a copy of
  * the value, or 0 if the key is missing or its value is empty (an empty block cannot exist). */
-static const void *map_get(IM3Runtime runtime, uint64_t *sp, exn_strmap_t *(*which)(ExtismPlugin *),
+static exn_trap_t map_get(const exn_caller_t *caller, uint64_t *sp, exn_strmap_t *(*which)(ExtismPlugin *),
                            const char *what)
 {
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint64_t h = exn_arg_u64(sp, 1);
     const uint8_t *key;
     uint64_t key_len;
-    const void *trap = resolve_key(p, what, h, &key, &key_len);
+    exn_trap_t trap = resolve_key(p, what, h, &key, &key_len);
     if (trap)
         return trap;
     const exn_strmap_entry_t *e = exn_strmap_get(which(p), (const char *)key, (size_t)key_len);
@@ -66,15 +66,13 @@ static exn_strmap_t *vars_of(ExtismPlugin *p) { return &p->vars; }
  * empty.  An invalid key handle traps: "invalid handle offset for config key: N". */
 EXN_IMPORT(kernel_config_get)
 {
-    (void)ctx, (void)mem;
-    return map_get(runtime, sp, config_of, "config key");
+    return map_get(caller, sp, config_of, "config key");
 }
 
 /* var_get(key: i64) -> i64: as config_get, over the plugin's vars. */
 EXN_IMPORT(kernel_var_get)
 {
-    (void)ctx, (void)mem;
-    return map_get(runtime, sp, vars_of, "var key");
+    return map_get(caller, sp, vars_of, "var key");
 }
 
 /* var_set(key: i64, value: i64): store a copy of the value under the key; value 0 deletes the
@@ -83,15 +81,14 @@ EXN_IMPORT(kernel_var_get)
  * including the one being replaced - would exceed max_var_bytes (the official accounting). */
 EXN_IMPORT(kernel_var_set)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint64_t kh = exn_arg_u64(sp, 0), vh = exn_arg_u64(sp, 1);
     uint64_t max = p->compiled->max_var_bytes;
     if (max == 0)
         return exn_plugin_kernel_trap(p, "Vars are disabled by this host");
     const uint8_t *key, *value;
     uint64_t key_len, value_len;
-    const void *trap = resolve_key(p, "var key", kh, &key, &key_len);
+    exn_trap_t trap = resolve_key(p, "var key", kh, &key, &key_len);
     if (trap)
         return trap;
     if (vh == 0) {

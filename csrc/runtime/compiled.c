@@ -1,9 +1,10 @@
 /* compiled.c: compiled plugins (compiled.h) - read the manifest once, load and hash-check the
- * modules, name them (spec 6.4), validate and describe them (once), parse them, and resolve every import (host
- * functions first: they may replace kernel and WASI functions; then the kernel, WASI, and the
- * other modules by name).  One load error lists every unresolved import at once.
- * May call: manifest.h, validate.h, module_info.h, hostfn.h, kernel.h (the kernel's import
- * table), wasi/wasi.h (WASI's), wasm3.h (parsing). */
+ * modules, name them (spec 6.4), validate and describe them (once), compile them with the
+ * engine, and resolve every import (host functions first: they may replace kernel and WASI
+ * functions; then the kernel, WASI, and the other modules by name).  One load error lists every
+ * unresolved import at once.
+ * May call: manifest.h, validate.h, module_info.h, engine.h, hostfn.h, kernel.h (the kernel's
+ * import table), wasi/wasi.h (WASI's). */
 #include "compiled.h"
 
 #include "hostfn.h"
@@ -48,7 +49,7 @@ static void signature_text(const char *sig, char *buf, size_t buf_len)
 
 /* ---- import resolution ------------------------------------------------------------------- */
 
-/* wasm3 signature letters of a function type: "I(Ii)" is (i64, i32) -> i64. */
+/* Signature letters of a function type (kernel_link.c): "I(Ii)" is (i64, i32) -> i64. */
 static void exn_type_signature(const exn_functype_t *t, char *buf, size_t buf_len)
 {
     size_t n = 0;
@@ -229,20 +230,6 @@ static bool reserved_name(const char *name)
     return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
 }
 
-/* wasm3's parse of a module, made once: every instance clones it (wasm3 patch 0050). */
-static exn_status_t parse(exn_module_def_t *def, char *why, size_t why_len)
-{
-    if (!(def->env = m3_NewEnvironment()))
-        return EXN_ERR_NOMEM;
-    M3Result r = m3_ParseModule(def->env, &def->parsed, def->wasm, (uint32_t)def->wasm_len);
-    if (r == m3Err_mallocFailed)
-        return EXN_ERR_NOMEM;
-    if (r) {
-        exn_fmt(why, why_len, "invalid wasm module: %s", r);
-        return EXN_ERR_LOAD;
-    }
-    return EXN_OK;
-}
 
 /* Where every import comes from, for instances to link without looking anything up. */
 static exn_status_t resolve_imports(ExtismCompiledPlugin *c)
@@ -313,7 +300,8 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
         char why[512];
         exn_status_t st = exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
         if (st == EXN_OK)
-            st = parse(def, why, sizeof why);
+            st = c->engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
+                                    sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -359,6 +347,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     }
     c->refs = 1;
     c->with_wasi = with_wasi;
+    c->engine = &exn_engine_wasm3;
     if (n_functions) {
         if (!(c->fns = exn_malloc(n_functions * sizeof *c->fns))) {
             st = EXN_ERR_NOMEM;
@@ -422,12 +411,14 @@ void exn_compiled_release(ExtismCompiledPlugin *c)
     if (left != 0)
         return;
     for (size_t i = 0; i < c->n_defs; i++) {
+        /* the code first: it borrows the bytes and the description (no instance is left to
+         * borrow from it) */
+        if (c->defs[i].code)
+            c->engine->code_free(c->defs[i].code);
         exn_free(c->defs[i].name);
         exn_free(c->defs[i].wasm);
         exn_module_info_free(&c->defs[i].info);
         exn_free(c->defs[i].targets);
-        m3_FreeModule(c->defs[i].parsed); /* (no instance is left to borrow from it) */
-        m3_FreeEnvironment(c->defs[i].env);
     }
     exn_free(c->defs);
     for (size_t i = 0; i < c->n_fns; i++)

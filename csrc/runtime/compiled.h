@@ -1,7 +1,7 @@
 /* compiled.h: a compiled plugin - everything about a plugin that does not change once it is
- * made and can be shared by any number of instances: the modules' bytes (validated, hashed,
- * scanned, parsed by wasm3), their names, where their imports come from, the host functions,
- * and the manifest's settings.
+ * made and can be shared by any number of instances: the modules' bytes (hashed, validated and
+ * described once), their names, their code (made by the engine), where their imports come
+ * from, the host functions, and the manifest's settings.
  *
  * It is reference counted: the creator holds one reference and every plugin made from it
  * another, so a compiled plugin may be freed while its plugins live on.  Immutable after
@@ -9,12 +9,11 @@
 #ifndef EXN_COMPILED_H
 #define EXN_COMPILED_H
 
-#include "support/internal.h"
+#include "engine/engine.h"
 #include "manifest/manifest.h"
-#include "validate/module_info.h"
+#include "support/internal.h"
 #include "support/strmap.h"
-
-#include "wasm3.h"
+#include "validate/module_info.h"
 
 /* Where an import of a module comes from (spec 3.5, 6.4). */
 typedef enum {
@@ -36,12 +35,11 @@ typedef struct {
 
 typedef struct {
     char *name;    /* the name other modules import it by; "main" for the main module */
-    uint8_t *wasm; /* wasm3 keeps pointers into these bytes while any instance lives */
+    uint8_t *wasm; /* the engine keeps pointers into these bytes while any instance lives */
     size_t wasm_len;
-    exn_module_info_t info;
+    exn_module_info_t info;       /* its description (the validator's) */
     exn_import_target_t *targets; /* where each import comes from (info.imports order) */
-    IM3Environment env;           /* the parsed module's function types */
-    IM3Module parsed;             /* parsed once, never loaded: instances clone it */
+    exn_code_t *code;             /* made once by the engine; instances share it */
 } exn_module_def_t;
 
 struct ExtismCompiledPlugin {
@@ -52,6 +50,7 @@ struct ExtismCompiledPlugin {
     ExtismFunction **fns; /* host functions (one reference each) */
     size_t n_fns;
     bool with_wasi;
+    const exn_engine_t *engine; /* what runs the modules */
 
     /* from the manifest */
     exn_strmap_t config; /* each plugin starts with a copy */
@@ -66,8 +65,8 @@ struct ExtismCompiledPlugin {
     size_t n_allowed_paths;
 };
 
-/** Read, load, hash-check, validate, scan and parse a plugin's modules and resolve every
- *  import.  Returns EXN_OK and a compiled plugin with one reference, or an error
+/** Read, load, hash-check and validate a plugin's modules, compile them with the engine and
+ *  resolve every import.  Returns EXN_OK and a compiled plugin with one reference, or an error
  *  status (EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED) with a message. */
 EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
                                            const ExtismFunction **functions, size_t n_functions,

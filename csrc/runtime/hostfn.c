@@ -1,10 +1,11 @@
-/* hostfn.c: user host functions - the libextism ExtismFunction API, the trampoline that wasm3
- * calls for every host-function import, and the ExtismCurrentPlugin API they use (spec 3.5).
+/* hostfn.c: user host functions - the libextism ExtismFunction API, the exn_hostcall_fn the
+ * engine calls for every host-function import, and the ExtismCurrentPlugin API they use
+ * (spec 3.5).
  *
  * A function is reference counted: its creator holds one reference (extism_function_free drops
  * it) and every plugin that links it holds one, so the same function may serve several plugins
  * and its free_user_data runs exactly once, when the last reference goes - also when plugin
- * creation fails.  wasm3 has no destroy hook for import user data; this file owns that.
+ * creation fails.  Engines have no destroy hook for import environments; this file owns that.
  * May call: plugin.h (the current plugin, kernel memory), module_info.h (types). */
 #include "hostfn.h"
 
@@ -82,17 +83,6 @@ static ExtismFunction *function_new(const char *name, const ExtismValType *input
     f->free_user_data = free_user_data;
     f->refs = 1;
 
-    /* the wasm3 signature: results (or v), then the parameters in parentheses */
-    size_t n = 0;
-    if (!n_outputs)
-        f->signature[n++] = 'v';
-    for (uint32_t i = 0; i < f->n_results; i++)
-        f->signature[n++] = type_letter(f->types[f->n_params + i]);
-    f->signature[n++] = '(';
-    for (uint32_t i = 0; i < f->n_params; i++)
-        f->signature[n++] = type_letter(f->types[i]);
-    f->signature[n++] = ')';
-    f->signature[n] = '\0';
     return f;
 }
 
@@ -188,18 +178,37 @@ void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len)
     exn_functype_format(&t, buf, buf_len);
 }
 
+/* Slots (engine.h): an i32 or f32 in the low 32 bits of its slot's value. */
+static int32_t slot_i32(const uint64_t *slot)
+{
+    return (int32_t)exn_slot_u32(slot);
+}
+
+static float slot_f32(const uint64_t *slot)
+{
+    uint32_t bits = exn_slot_u32(slot);
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+static void set_slot_f32(uint64_t *slot, float f)
+{
+    uint32_t bits;
+    memcpy(&bits, &f, sizeof bits);
+    exn_slot_set_u32(slot, bits);
+}
+
 /* The exn_host_fn convention: integers as int64, floats as the bits of a double. */
-static const void *call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, uint64_t *args)
+static exn_trap_t call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, uint64_t *args)
 {
     int64_t slots[2 * EXN_HOSTFN_MAX_VALUES];
     for (uint32_t i = 0; i < f->n_params; i++) {
         double d;
-        float fl;
         switch (f->types[i]) {
-        case ExtismValType_I32: slots[i] = *(int32_t *)&args[i]; break;
+        case ExtismValType_I32: slots[i] = slot_i32(&args[i]); break;
         case ExtismValType_F32:
-            memcpy(&fl, &args[i], sizeof fl);
-            d = fl;
+            d = slot_f32(&args[i]);
             memcpy(&slots[i], &d, sizeof d);
             break;
         default: slots[i] = (int64_t)args[i]; break; /* i64, and f64 bits as they are */
@@ -216,14 +225,11 @@ static const void *call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, u
     for (uint32_t i = 0; i < f->n_results; i++) {
         int64_t v = slots[f->n_params + i];
         double d;
-        float fl;
-        sp[i] = 0;
         switch (f->types[f->n_params + i]) {
-        case ExtismValType_I32: *(int32_t *)&sp[i] = (int32_t)v; break;
+        case ExtismValType_I32: exn_slot_set_u32(&sp[i], (uint32_t)v); break;
         case ExtismValType_F32:
             memcpy(&d, &v, sizeof d);
-            fl = (float)d;
-            memcpy(&sp[i], &fl, sizeof fl);
+            set_slot_f32(&sp[i], (float)d);
             break;
         default: sp[i] = (uint64_t)v; break;
         }
@@ -231,14 +237,12 @@ static const void *call_flat(ExtismFunction *f, ExtismPlugin *p, uint64_t *sp, u
     return NULL;
 }
 
-/* Every host-function import lands here.  wasm3 slots: results first, then the arguments, one
- * 64-bit slot each; an i32/f32 lives in the first 4 bytes of its slot. */
-const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp,
-                                  void *mem)
+/* Every host-function import lands here (its environment is the ExtismFunction).  Slots:
+ * results first, then the arguments, one 64-bit slot each (engine.h). */
+exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp)
 {
-    (void)mem;
-    ExtismFunction *f = ctx->userdata;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismFunction *f = caller->env;
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint64_t *args = sp + f->n_results;
     if (f->flat)
         return call_flat(f, p, sp, args);
@@ -246,8 +250,8 @@ const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint
     for (uint32_t i = 0; i < f->n_params; i++) {
         in[i].t = f->types[i];
         switch (f->types[i]) {
-        case ExtismValType_I32: in[i].v.i32 = *(int32_t *)&args[i]; break;
-        case ExtismValType_F32: memcpy(&in[i].v.f32, &args[i], sizeof(float)); break;
+        case ExtismValType_I32: in[i].v.i32 = slot_i32(&args[i]); break;
+        case ExtismValType_F32: in[i].v.f32 = slot_f32(&args[i]); break;
         case ExtismValType_F64: memcpy(&in[i].v.f64, &args[i], sizeof(double)); break;
         default: in[i].v.i64 = (int64_t)args[i]; break;
         }
@@ -265,14 +269,8 @@ const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint
     /* whatever the function left in each union is read with the declared type */
     for (uint32_t i = 0; i < f->n_results; i++) {
         switch (f->types[f->n_params + i]) {
-        case ExtismValType_I32:
-            sp[i] = 0;
-            *(int32_t *)&sp[i] = out[i].v.i32;
-            break;
-        case ExtismValType_F32:
-            sp[i] = 0;
-            memcpy(&sp[i], &out[i].v.f32, sizeof(float));
-            break;
+        case ExtismValType_I32: exn_slot_set_u32(&sp[i], (uint32_t)out[i].v.i32); break;
+        case ExtismValType_F32: set_slot_f32(&sp[i], out[i].v.f32); break;
         case ExtismValType_F64: memcpy(&sp[i], &out[i].v.f64, sizeof(double)); break;
         default: sp[i] = (uint64_t)out[i].v.i64; break;
         }

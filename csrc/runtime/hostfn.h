@@ -1,12 +1,11 @@
 /* hostfn.h: user host functions (spec section 3.5): the ExtismFunction object, how imports are
- * resolved against a plugin's functions, and the one generic trampoline from wasm3 to them. */
+ * resolved against a plugin's functions, and the one exn_hostcall_fn that calls them. */
 #ifndef EXN_HOSTFN_H
 #define EXN_HOSTFN_H
 
+#include "engine/engine.h"
 #include "support/internal.h"
 #include "validate/module_info.h"
-
-#include "wasm3.h"
 
 #define EXN_HOSTFN_MAX_VALUES 64 /* parameters or results of one host function */
 
@@ -20,7 +19,6 @@ struct ExtismFunction {
     exn_host_fn flat;
     void *user_data;
     void (*free_user_data)(void *);
-    char signature[2 * EXN_HOSTFN_MAX_VALUES + 4]; /* wasm3 letters, e.g. "I(Ii)" */
 };
 
 /** Take a reference (a plugin linking the function). */
@@ -40,9 +38,7 @@ EXN_INTERNAL bool exn_hostfn_matches(const ExtismFunction *f, const exn_functype
 /** Write `f`'s type like "(i64) -> (i64)". */
 EXN_INTERNAL void exn_hostfn_format(const ExtismFunction *f, char *buf, size_t buf_len);
 
-/** The wasm3 raw function that calls every host function (its user data is the
- *  ExtismFunction). */
-EXN_INTERNAL const void *exn_hostfn_trampoline(IM3Runtime runtime, IM3ImportContext ctx,
-                                               uint64_t *sp, void *mem);
+/** The import function of every host function (its environment is the ExtismFunction). */
+EXN_INTERNAL exn_trap_t exn_hostfn_call(const exn_caller_t *caller, uint64_t *sp);
 
 #endif

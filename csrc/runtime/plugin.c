@@ -15,13 +15,6 @@
 #include "wasi/wasi.h"
 #include "support/watchdog.h"
 
-#include "m3_env.h"
-
-const char exn_trap_kernel[] = "[kernel]";
-const char exn_trap_host[] = "[host function failed]";
-const char exn_trap_exit[] = "[exit]";
-const char exn_trap_http[] = "[http]";
-
 #define KERNEL_PAGES_BEYOND_START 65520 /* with no max_pages: up to 4 GiB of kernel memory */
 
 /* Plugins running on this thread, innermost first: detects a host function calling back into
@@ -74,7 +67,7 @@ static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
     exn_plugin_set_errmsg(p, buf, strlen(buf));
 }
 
-const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
+exn_trap_t exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -228,13 +221,13 @@ void extism_plugin_free(ExtismPlugin *p)
 /* ---- calls ------------------------------------------------------------------------------------ */
 
 /* Turn how the guest stopped into a status, a return code and a message (spec 3.2). */
-static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int32_t *rc)
+static exn_status_t classify(ExtismPlugin *p, exn_trap_t r, bool returns_i32,
+                             const uint64_t *result, int32_t *rc)
 {
     exn_kmem_t *k = &p->kmem;
     bool exited = r == exn_trap_exit;
     if (!r) {
-        /* after a successful m3_Call the results are at the bottom of the runtime's stack */
-        *rc = returns_i32 ? *(const int32_t *)p->main->runtime->stack : 0;
+        *rc = returns_i32 ? (int32_t)exn_slot_u32(result) : 0;
     } else {
         *rc = exited ? p->exit_code : -1;
     }
@@ -266,7 +259,7 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
         } else if (r == exn_trap_http) {
             st = EXN_ERR_HTTP;
             exn_plugin_set_errmsg(p, p->trap_msg, strlen(p->trap_msg));
-        } else if (r == m3Err_trapInterrupted) {
+        } else if (r == exn_trap_interrupted) {
             bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
             st = timeout ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
             *rc = 134;
@@ -282,16 +275,14 @@ static exn_status_t classify(ExtismPlugin *p, M3Result r, bool returns_i32, int3
     return *rc == 0 ? EXN_OK : EXN_ERR_GUEST;
 }
 
-/* Whether a call stopped with an error of the engine rather than a trap of the guest: wasm3
- * failed, e.g. to compile a function at its first call (lazily: a limit of wasm3, or a module
- * our validator accepts and wasm3 cannot compile).  A compilation that fails part-way has left
- * wasm3's runtime in a state nobody has tested: the next call starts from fresh instances. */
-static bool is_engine_error(M3Result r)
+/* Whether a call stopped with an error of the engine rather than a trap of the guest: the
+ * engine failed, e.g. to compile a function at its first call (lazily: a limit of the
+ * interpreter, or a module our validator accepts and it cannot compile).  A compilation that
+ * fails part-way has left the engine's instance in a state nobody has tested: the next call
+ * starts from fresh instances. */
+static bool is_engine_error(exn_trap_t r)
 {
-    if (!r || r == exn_trap_kernel || r == exn_trap_host || r == exn_trap_http ||
-        r == exn_trap_exit)
-        return false;
-    return strncmp(r, "[trap]", 6) != 0;
+    return r && !exn_trap_is_import(r) && !exn_trap_is_wasm(r);
 }
 
 /* The last call ran `_start` (or ended with an engine error): begin again from fresh instances,
@@ -354,10 +345,10 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     exn_instances_enter(p);
     const char *what = "";
     bool initialising = !p->initialized;
-    M3Result r = exn_instances_initialise(p, &what);
+    exn_trap_t r = initialising ? exn_instances_initialise(p, &what) : NULL;
     if (r) {
         int32_t ignored;
-        st = classify(p, r, false, &ignored);
+        st = classify(p, r, false, NULL, &ignored);
         if (st != EXN_OK) { /* (proc_exit(0) while initialising leaves a usable instance) */
             char reason[1024];
             exn_fmt(reason, sizeof reason, "initialising the plugin (%s): %s", what, p->errmsg);
@@ -401,7 +392,8 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
             return EXN_ERR_NOMEM;
         }
     }
-    r = exn_module_call(p->main, e->index, 0, NULL);
+    uint64_t result[1] = {0};
+    r = exn_module_call(p->main, e->index, result);
     if (timed)
         exn_watchdog_disarm(&deadline);
     p->deadline_ns = 0;
@@ -409,7 +401,7 @@ static exn_status_t call_locked(ExtismPlugin *p, const char *name, const uint8_t
     if (p->last_is_start || is_engine_error(r))
         p->restart = true;
 
-    st = classify(p, r, p->last_returns_i32, &out->rc);
+    st = classify(p, r, p->last_returns_i32, result, &out->rc);
     if (p->kmem.output_len) {
         p->output = exn_kmem_base(&p->kmem) + p->kmem.output;
         p->output_len = p->kmem.output_len;
@@ -490,6 +482,18 @@ const char *exn_plugin_errmsg(ExtismPlugin *p)
 int32_t exn_plugin_exit_code(ExtismPlugin *p)
 {
     return p ? p->exit_code : 0;
+}
+
+size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_t max)
+{
+    if (!p || p->closed || !p->main || !p->main->inst || (!funcs && max))
+        return 0;
+    exn_frame_t frames[EXN_MAX_FRAMES];
+    exn_instance_t *inst = p->main->inst;
+    size_t n = inst->engine->backtrace(inst, frames, max < EXN_MAX_FRAMES ? max : EXN_MAX_FRAMES);
+    for (size_t i = 0; i < n; i++)
+        funcs[i] = frames[i].func;
+    return n;
 }
 
 int exn_plugin_function_kind(ExtismPlugin *p, const char *name)

@@ -1,25 +1,17 @@
-/* plugin.h: the plugin object shared by the core's files: its wasm3 instance, kernel memory,
+/* plugin.h: the plugin object shared by the core's files: its instances, kernel memory,
  * vars, config, logging and the state of the call in progress. */
 #ifndef EXN_PLUGIN_H
 #define EXN_PLUGIN_H
 
 #include "compiled.h"
+#include "engine/engine.h"
 #include "instance.h"
-#include "support/internal.h"
 #include "kernel/kernel_mem.h"
-#include "validate/module_info.h"
+#include "support/internal.h"
 #include "support/os.h"
 #include "support/strmap.h"
 #include "support/vmem.h"
-
-#include "wasm3.h"
-
-/* Why a kernel import, host function or interrupt stopped the guest.  Their addresses are
- * returned to wasm3 as trap results; the text is in the plugin's trap message. */
-EXN_INTERNAL extern const char exn_trap_kernel[];  /* kernel refused: text in p->trap_msg */
-EXN_INTERNAL extern const char exn_trap_host[];    /* host function failed */
-EXN_INTERNAL extern const char exn_trap_exit[];    /* WASI proc_exit: code in p->exit_code */
-EXN_INTERNAL extern const char exn_trap_http[];    /* an HTTP request failed: text in trap_msg */
+#include "validate/module_info.h"
 
 /* The cancel handle of a plugin: the address of its call-state word. */
 struct ExtismCancelHandle {
@@ -28,7 +20,7 @@ struct ExtismCancelHandle {
 
 struct ExtismPlugin {
     exn_mutex_t *lock;        /* held for the whole of a call */
-    volatile uint32_t call_state; /* watchdog.h bits + generation; wasm3 reads bit 0 */
+    volatile uint32_t call_state; /* watchdog.h bits + generation; the engine reads bit 0 */
     ExtismCancelHandle cancel;
     uint64_t deadline_ns;     /* of the running call (0: none), for HTTP requests */
 
@@ -80,14 +72,14 @@ struct ExtismPlugin {
     uint64_t output_len;
 };
 
-/** The plugin that owns a wasm3 runtime (kernel imports use this). */
-static inline ExtismPlugin *exn_plugin_of(IM3Runtime runtime)
+/** The plugin an import is called for (the instances' userdata). */
+static inline ExtismPlugin *exn_plugin_of(const exn_caller_t *caller)
 {
-    return (ExtismPlugin *)m3_GetUserData(runtime);
+    return (ExtismPlugin *)exn_instance_userdata(caller->instance);
 }
 
 /** Record why a kernel import traps; returns exn_trap_kernel for the import to return. */
-EXN_INTERNAL const void *exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
+EXN_INTERNAL exn_trap_t exn_plugin_kernel_trap(ExtismPlugin *p, const char *fmt, ...)
     EXN_PRINTF(2, 3);
 
 /** True if a call of `p` is running on the calling thread (its lock is held here). */

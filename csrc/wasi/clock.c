@@ -9,10 +9,9 @@
  * Errors: EINVAL - unknown clock id; EFAULT - resolution is outside memory. */
 EXN_IMPORT(wasi_clock_res_get)
 {
-    (void)ctx, (void)mem;
     uint64_t ns = 0;
     uint16_t err = exn_sys_clock_res(exn_arg_u32(sp, 1), &ns);
-    WASI_RETURN(sp, err ? err : wasi_store_u64(runtime, exn_arg_u32(sp, 2), ns));
+    WASI_RETURN(sp, err ? err : wasi_store_u64(caller, exn_arg_u32(sp, 2), ns));
 }
 
 /* clock_time_get(id: clockid, precision: u64, time: *u64) -> errno
@@ -21,8 +20,7 @@ EXN_IMPORT(wasi_clock_res_get)
  * Errors: EINVAL - unknown clock id; EFAULT - time is outside memory. */
 EXN_IMPORT(wasi_clock_time_get)
 {
-    (void)ctx, (void)mem;
     uint64_t ns = 0;
     uint16_t err = exn_sys_clock_time(exn_arg_u32(sp, 1), &ns);
-    WASI_RETURN(sp, err ? err : wasi_store_u64(runtime, exn_arg_u32(sp, 3), ns));
+    WASI_RETURN(sp, err ? err : wasi_store_u64(caller, exn_arg_u32(sp, 3), ns));
 }

@@ -6,10 +6,8 @@
  * preopened at its guest path; a single file "host/f" mounted at "/g/name" appears as the
  * preopened directory "/g" holding exactly one entry, "name" (the directory really opened is
  * the file's host directory, but path.c lets the guest reach nothing in it but that file).
- * May call: sys.h (mounts, stdio), plugin.h (trap text), m3_env.h (memory of a runtime). */
+ * May call: sys.h (mounts, stdio), plugin.h (trap text), engine.h (the caller's memory). */
 #include "context.h"
-
-#include "m3_env.h"
 
 static const char *const errno_names[] = {
     "ESUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
@@ -319,7 +317,7 @@ void exn_wasi_fd_close(wasi_fd_t *e)
 
 /* ---- stdio ----------------------------------------------------------------------------------- */
 
-const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, size_t len)
+exn_trap_t exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, size_t len)
 {
     const wasi_output_t *o = &p->wasi->out[which];
     if (!len || o->mode == EXN_WASI_DISCARD)
@@ -338,14 +336,12 @@ const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data, siz
 
 /* ---- guest memory ---------------------------------------------------------------------------- */
 
-wasi_mem_t exn_wasi_memory(IM3Runtime runtime)
+wasi_mem_t exn_wasi_memory(const exn_caller_t *caller)
 {
-    wasi_mem_t m = {NULL, 0};
-    if (runtime->memory.mallocated) {
-        uint32_t size = 0;
-        m.base = m3_GetMemory(runtime, &size, 0);
-        m.size = m.base ? size : 0;
-    }
+    wasi_mem_t m;
+    m.base = exn_instance_memory(caller->instance, &m.size);
+    if (!m.base)
+        m.size = 0;
     return m;
 }
 

@@ -105,9 +105,9 @@ struct exn_wasi {
 
 /** The WASI context of the plugin running on `runtime` (never NULL: WASI imports are only
  *  linked into plugins that have one). */
-static inline exn_wasi_t *exn_wasi_of(IM3Runtime runtime)
+static inline exn_wasi_t *exn_wasi_of(const exn_caller_t *caller)
 {
-    return exn_plugin_of(runtime)->wasi;
+    return exn_plugin_of(caller)->wasi;
 }
 
 /** The open descriptor `fd`, or NULL (then the import answers WASI_EBADF). */
@@ -122,7 +122,7 @@ EXN_INTERNAL void exn_wasi_fd_close(wasi_fd_t *e);
 
 /** Give the plugin's stdout (fd 1) or stderr (fd 2) the bytes; returns NULL, or
  *  exn_trap_host when an output callback asked to stop the guest. */
-EXN_INTERNAL const void *exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data,
+EXN_INTERNAL exn_trap_t exn_wasi_output(ExtismPlugin *p, int which, const uint8_t *data,
                                          size_t len);
 
 /* ---- guest memory ------------------------------------------------------------------------- */
@@ -133,7 +133,7 @@ typedef struct {
     uint64_t size;
 } wasi_mem_t;
 
-EXN_INTERNAL wasi_mem_t exn_wasi_memory(IM3Runtime runtime);
+EXN_INTERNAL wasi_mem_t exn_wasi_memory(const exn_caller_t *caller);
 
 /** [off, off+len) lies inside memory (overflow-safe). */
 static inline bool wasi_in(wasi_mem_t m, uint64_t off, uint64_t len)
@@ -171,17 +171,17 @@ static inline void wasi_put_u64(uint8_t *p, uint64_t v)
 }
 
 /** Store a u32 result at guest address `off`: 0, or WASI_EFAULT if it does not fit. */
-static inline uint16_t wasi_store_u32(IM3Runtime runtime, uint64_t off, uint32_t v)
+static inline uint16_t wasi_store_u32(const exn_caller_t *caller, uint64_t off, uint32_t v)
 {
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, off, 4))
         return WASI_EFAULT;
     wasi_put_u32(m.base + off, v);
     return 0;
 }
-static inline uint16_t wasi_store_u64(IM3Runtime runtime, uint64_t off, uint64_t v)
+static inline uint16_t wasi_store_u64(const exn_caller_t *caller, uint64_t off, uint64_t v)
 {
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, off, 8))
         return WASI_EFAULT;
     wasi_put_u64(m.base + off, v);

@@ -9,9 +9,8 @@
  * Errors: EFAULT - either pointer is outside memory (nothing is written). */
 EXN_IMPORT(wasi_environ_sizes_get)
 {
-    (void)ctx, (void)mem;
-    const wasi_strings_t *s = &exn_wasi_of(runtime)->env;
-    WASI_RETURN(sp, exn_wasi_strings_sizes(runtime, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
+    const wasi_strings_t *s = &exn_wasi_of(caller)->env;
+    WASI_RETURN(sp, exn_wasi_strings_sizes(caller, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
 }
 
 /* environ_get(environ: **u8, environ_buf: *u8) -> errno
@@ -20,7 +19,6 @@ EXN_IMPORT(wasi_environ_sizes_get)
  * Errors: EFAULT - either area is outside memory (nothing is written). */
 EXN_IMPORT(wasi_environ_get)
 {
-    (void)ctx, (void)mem;
-    const wasi_strings_t *s = &exn_wasi_of(runtime)->env;
-    WASI_RETURN(sp, exn_wasi_strings_get(runtime, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
+    const wasi_strings_t *s = &exn_wasi_of(caller)->env;
+    WASI_RETURN(sp, exn_wasi_strings_get(caller, s, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2)));
 }

@@ -12,9 +12,9 @@
 #include "imports.h"
 
 /* the entry of an argument, or NULL with *err = EBADF */
-static wasi_fd_t *get(IM3Runtime runtime, uint32_t fd, uint16_t *err)
+static wasi_fd_t *get(const exn_caller_t *caller, uint32_t fd, uint16_t *err)
 {
-    wasi_fd_t *e = exn_wasi_fd(exn_wasi_of(runtime), fd);
+    wasi_fd_t *e = exn_wasi_fd(exn_wasi_of(caller), fd);
     *err = e ? 0 : WASI_EBADF;
     return e;
 }
@@ -75,7 +75,7 @@ static uint64_t read_stdin(exn_wasi_t *w, const exn_sys_iov_t *iov, uint32_t n)
 
 /* Hand the buffers to stdout or stderr, gathered into chunks of up to 64 KiB so that one
  * fd_write usually reaches a callback as one piece. */
-static const void *write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *iov, uint32_t n,
+static exn_trap_t write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *iov, uint32_t n,
                                uint64_t total)
 {
     enum { CHUNK = 64 * 1024 };
@@ -87,14 +87,14 @@ static const void *write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *
         buf = exn_malloc(total < CHUNK ? (size_t)total : CHUNK);
     if (!buf) { /* one buffer, or no memory for gathering: one piece per buffer */
         for (uint32_t i = 0; i < n; i++) {
-            const void *trap = exn_wasi_output(p, which, iov[i].base, iov[i].len);
+            exn_trap_t trap = exn_wasi_output(p, which, iov[i].base, iov[i].len);
             if (trap)
                 return trap;
         }
         return NULL;
     }
     size_t used = 0, cap = total < CHUNK ? (size_t)total : CHUNK;
-    const void *trap = NULL;
+    exn_trap_t trap = NULL;
     for (uint32_t i = 0; i < n && !trap; i++) {
         const uint8_t *src = iov[i].base;
         size_t left = iov[i].len;
@@ -125,16 +125,15 @@ static const void *write_stdio(ExtismPlugin *p, int which, const exn_sys_iov_t *
  * read.  Only the first 1024 buffers are used (a short read, as POSIX allows). */
 EXN_IMPORT(wasi_fd_read)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t n_iovs = exn_arg_u32(sp, 3), nread_off = exn_arg_u32(sp, 4);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (e->kind == WASI_FD_DIR || e->kind == WASI_FD_STDOUT || e->kind == WASI_FD_STDERR ||
         (e->kind == WASI_FD_FILE && need(e, WASI_RIGHT_FD_READ)))
         WASI_RETURN(sp, WASI_EBADF);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, nread_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
     exn_sys_iov_t *iov;
@@ -142,7 +141,7 @@ EXN_IMPORT(wasi_fd_read)
     if ((err = exn_wasi_iovecs(m, exn_arg_u32(sp, 2), &n_iovs, &iov, &total)) != 0)
         WASI_RETURN(sp, err);
     if (e->kind == WASI_FD_STDIN)
-        n = read_stdin(exn_wasi_of(runtime), iov, n_iovs);
+        n = read_stdin(exn_wasi_of(caller), iov, n_iovs);
     else
         err = exn_sys_read(e->h, iov, n_iovs, &n);
     exn_free(iov);
@@ -161,16 +160,15 @@ EXN_IMPORT(wasi_fd_read)
  * (EXN_ERR_HOST) instead of returning. */
 EXN_IMPORT(wasi_fd_write)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t n_iovs = exn_arg_u32(sp, 3), nwritten_off = exn_arg_u32(sp, 4);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (e->kind == WASI_FD_STDIN || e->kind == WASI_FD_DIR ||
         (e->kind == WASI_FD_FILE && need(e, WASI_RIGHT_FD_WRITE)))
         WASI_RETURN(sp, WASI_EBADF);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, nwritten_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
     exn_sys_iov_t *iov;
@@ -180,7 +178,7 @@ EXN_IMPORT(wasi_fd_write)
     if (e->kind == WASI_FD_FILE) {
         err = exn_sys_write(e->h, iov, n_iovs, &n);
     } else {
-        const void *trap = write_stdio(exn_plugin_of(runtime), e->kind == WASI_FD_STDOUT ? 1 : 2,
+        exn_trap_t trap = write_stdio(exn_plugin_of(caller), e->kind == WASI_FD_STDOUT ? 1 : 2,
                                        iov, n_iovs, total);
         if (trap) {
             exn_free(iov);
@@ -189,19 +187,19 @@ EXN_IMPORT(wasi_fd_write)
         n = total;
     }
     exn_free(iov);
-    m = exn_wasi_memory(runtime); /* (a callback ran: take the memory afresh) */
+    m = exn_wasi_memory(caller); /* (a callback ran: take the memory afresh) */
     if (!err && wasi_in(m, nwritten_off, 4))
         wasi_put_u32(m.base + nwritten_off, (uint32_t)n);
     WASI_RETURN(sp, err);
 }
 
 /* fd_pread / fd_pwrite share their checks: a file with FD_READ or FD_WRITE, and FD_SEEK */
-static uint16_t positioned(IM3Runtime runtime, uint64_t *sp, bool write)
+static uint16_t positioned(const exn_caller_t *caller, uint64_t *sp, bool write)
 {
     uint16_t err;
     uint32_t n_iovs = exn_arg_u32(sp, 3), result_off = exn_arg_u32(sp, 5);
     uint64_t offset = exn_arg_u64(sp, 4);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         return err;
     if (is_stdio(e))
@@ -210,7 +208,7 @@ static uint16_t positioned(IM3Runtime runtime, uint64_t *sp, bool write)
         return WASI_EBADF;
     if ((err = need(e, WASI_RIGHT_FD_SEEK)) != 0)
         return err;
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, result_off, 4))
         return WASI_EFAULT;
     exn_sys_iov_t *iov;
@@ -232,8 +230,7 @@ static uint16_t positioned(IM3Runtime runtime, uint64_t *sp, bool write)
  * beyond 2^63 - 1). */
 EXN_IMPORT(wasi_fd_pread)
 {
-    (void)ctx, (void)mem;
-    WASI_RETURN(sp, positioned(runtime, sp, false));
+    WASI_RETURN(sp, positioned(caller, sp, false));
 }
 
 /* fd_pwrite(fd: fd, iovs: *ciovec, iovs_len: u32, offset: u64, nwritten: *u32) -> errno
@@ -242,8 +239,7 @@ EXN_IMPORT(wasi_fd_pread)
  * FD_SEEK right; EFAULT, EINVAL - as fd_write. */
 EXN_IMPORT(wasi_fd_pwrite)
 {
-    (void)ctx, (void)mem;
-    WASI_RETURN(sp, positioned(runtime, sp, true));
+    WASI_RETURN(sp, positioned(caller, sp, true));
 }
 
 /* ---- position -------------------------------------------------------------------------------- */
@@ -257,11 +253,10 @@ EXN_IMPORT(wasi_fd_pwrite)
  * position); EFAULT - newoffset outside memory. */
 EXN_IMPORT(wasi_fd_seek)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     int64_t offset = (int64_t)exn_arg_u64(sp, 2);
     uint32_t whence = exn_arg_u32(sp, 3), result_off = exn_arg_u32(sp, 4);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (is_stdio(e))
@@ -273,7 +268,7 @@ EXN_IMPORT(wasi_fd_seek)
     bool tell = offset == 0 && whence == WASI_WHENCE_CUR;
     if (need(e, WASI_RIGHT_FD_SEEK) && !(tell && !need(e, WASI_RIGHT_FD_TELL)))
         WASI_RETURN(sp, WASI_ENOTCAPABLE);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, result_off, 8))
         WASI_RETURN(sp, WASI_EFAULT);
     uint64_t pos = 0;
@@ -288,10 +283,9 @@ EXN_IMPORT(wasi_fd_seek)
  * EFAULT. */
 EXN_IMPORT(wasi_fd_tell)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t result_off = exn_arg_u32(sp, 2);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (is_stdio(e))
@@ -300,7 +294,7 @@ EXN_IMPORT(wasi_fd_tell)
         WASI_RETURN(sp, WASI_EBADF);
     if ((err = need(e, WASI_RIGHT_FD_TELL)) != 0)
         WASI_RETURN(sp, err);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, result_off, 8))
         WASI_RETURN(sp, WASI_EFAULT);
     uint64_t pos = 0;
@@ -317,9 +311,8 @@ EXN_IMPORT(wasi_fd_tell)
  * Errors: EBADF - not open. */
 EXN_IMPORT(wasi_fd_close)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (e)
         exn_wasi_fd_close(e);
     WASI_RETURN(sp, err);
@@ -327,11 +320,10 @@ EXN_IMPORT(wasi_fd_close)
 
 /* fd_renumber(fd: fd, to: fd) -> errno
  * Moves descriptor `fd` to number `to`, closing what `to` was (dup2 and close).
- * Errors: EBADF - either one is not open (as the official runtime). */
+ * Errors: EBADF - either one is not open (as the official caller). */
 EXN_IMPORT(wasi_fd_renumber)
 {
-    (void)ctx, (void)mem;
-    exn_wasi_t *w = exn_wasi_of(runtime);
+    exn_wasi_t *w = exn_wasi_of(caller);
     uint32_t from = exn_arg_u32(sp, 1), to = exn_arg_u32(sp, 2);
     wasi_fd_t *a = exn_wasi_fd(w, from), *b = exn_wasi_fd(w, to);
     if (!a || !b)
@@ -353,16 +345,15 @@ EXN_IMPORT(wasi_fd_renumber)
  * Errors: EBADF - not open; EFAULT - stat outside memory. */
 EXN_IMPORT(wasi_fd_fdstat_get)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t out_off = exn_arg_u32(sp, 2);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     uint16_t flags = e->fdflags;
     if (!is_stdio(e) && exn_sys_get_fdflags(e->h, &flags) != 0)
         flags = 0;
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, out_off, WASI_FDSTAT_SIZE))
         WASI_RETURN(sp, WASI_EFAULT);
     uint8_t *p = m.base + out_off;
@@ -380,10 +371,9 @@ EXN_IMPORT(wasi_fd_fdstat_get)
  * ENOTCAPABLE - no FD_FDSTAT_SET_FLAGS right. */
 EXN_IMPORT(wasi_fd_fdstat_set_flags)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t flags = exn_arg_u32(sp, 2);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (flags & ~WASI_FDFLAGS_ALL)
@@ -406,10 +396,9 @@ EXN_IMPORT(wasi_fd_fdstat_set_flags)
  * Errors: EBADF - not open; ENOTCAPABLE - a right the descriptor does not have. */
 EXN_IMPORT(wasi_fd_fdstat_set_rights)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint64_t base = exn_arg_u64(sp, 2), inheriting = exn_arg_u64(sp, 3);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if ((base & ~e->rights_base) || (inheriting & ~e->rights_inheriting))
@@ -428,11 +417,10 @@ EXN_IMPORT(wasi_fd_fdstat_set_rights)
  * Errors: EBADF - not open; ENOTCAPABLE - no FD_FILESTAT_GET right; EFAULT. */
 EXN_IMPORT(wasi_fd_filestat_get)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t out_off = exn_arg_u32(sp, 2);
-    exn_wasi_t *w = exn_wasi_of(runtime);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    exn_wasi_t *w = exn_wasi_of(caller);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     exn_sys_stat_t st = {0};
@@ -442,7 +430,7 @@ EXN_IMPORT(wasi_fd_filestat_get)
             (err = exn_sys_fstat(e->h, &st)) != 0)
             WASI_RETURN(sp, err);
     }
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, out_off, WASI_FILESTAT_SIZE))
         WASI_RETURN(sp, WASI_EFAULT);
     put_filestat(m.base + out_off, &st);
@@ -456,9 +444,8 @@ EXN_IMPORT(wasi_fd_filestat_get)
  * beyond 2^63 - 1. */
 EXN_IMPORT(wasi_fd_filestat_set_size)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (is_stdio(e))
@@ -482,11 +469,10 @@ EXN_IMPORT(wasi_fd_filestat_set_size)
  * ENOTCAPABLE - no FD_FILESTAT_SET_TIMES right. */
 EXN_IMPORT(wasi_fd_filestat_set_times)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint32_t fst = exn_arg_u32(sp, 4);
-    exn_wasi_t *w = exn_wasi_of(runtime);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    exn_wasi_t *w = exn_wasi_of(caller);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (!valid_fst(fst))
@@ -509,11 +495,10 @@ EXN_IMPORT(wasi_fd_filestat_set_times)
  * offset + len beyond 2^64; ENOTCAPABLE - no FD_ADVISE right. */
 EXN_IMPORT(wasi_fd_advise)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint64_t offset = exn_arg_u64(sp, 2), len = exn_arg_u64(sp, 3);
     uint32_t advice = exn_arg_u32(sp, 4);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (advice > WASI_ADVICE_NOREUSE || len > UINT64_MAX - offset)
@@ -533,10 +518,9 @@ EXN_IMPORT(wasi_fd_advise)
  * no FD_ALLOCATE right. */
 EXN_IMPORT(wasi_fd_allocate)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
     uint64_t offset = exn_arg_u64(sp, 2), len = exn_arg_u64(sp, 3);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (is_stdio(e))
@@ -554,14 +538,14 @@ EXN_IMPORT(wasi_fd_allocate)
     WASI_RETURN(sp, exn_sys_allocate(e->h, offset, len));
 }
 
-static uint16_t sync_fd(IM3Runtime runtime, uint32_t fd, bool data_only)
+static uint16_t sync_fd(const exn_caller_t *caller, uint32_t fd, bool data_only)
 {
     uint16_t err;
-    wasi_fd_t *e = get(runtime, fd, &err);
+    wasi_fd_t *e = get(caller, fd, &err);
     if (!e)
         return err;
     if (is_stdio(e))
-        return WASI_EBADF; /* (as the official runtime) */
+        return WASI_EBADF; /* (as the official caller) */
     if ((err = need(e, data_only ? WASI_RIGHT_FD_DATASYNC : WASI_RIGHT_FD_SYNC)) != 0)
         return err;
     return exn_sys_sync(e->h, data_only);
@@ -573,8 +557,7 @@ static uint16_t sync_fd(IM3Runtime runtime, uint32_t fd, bool data_only)
  * the OS. */
 EXN_IMPORT(wasi_fd_sync)
 {
-    (void)ctx, (void)mem;
-    WASI_RETURN(sp, sync_fd(runtime, exn_arg_u32(sp, 1), false));
+    WASI_RETURN(sp, sync_fd(caller, exn_arg_u32(sp, 1), false));
 }
 
 /* fd_datasync(fd: fd) -> errno
@@ -583,8 +566,7 @@ EXN_IMPORT(wasi_fd_sync)
  * from the OS. */
 EXN_IMPORT(wasi_fd_datasync)
 {
-    (void)ctx, (void)mem;
-    WASI_RETURN(sp, sync_fd(runtime, exn_arg_u32(sp, 1), true));
+    WASI_RETURN(sp, sync_fd(caller, exn_arg_u32(sp, 1), true));
 }
 
 /* ---- preopens ------------------------------------------------------------------------------- */
@@ -598,13 +580,12 @@ EXN_IMPORT(wasi_fd_datasync)
  * Errors: EBADF - not open or not a preopened directory; EFAULT - buf outside memory. */
 EXN_IMPORT(wasi_fd_prestat_get)
 {
-    (void)ctx, (void)mem;
-    exn_wasi_t *w = exn_wasi_of(runtime);
+    exn_wasi_t *w = exn_wasi_of(caller);
     wasi_fd_t *e = exn_wasi_fd(w, exn_arg_u32(sp, 1));
     uint32_t out_off = exn_arg_u32(sp, 2);
     if (!e || !e->preopen)
         WASI_RETURN(sp, WASI_EBADF);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, out_off, WASI_PRESTAT_SIZE))
         WASI_RETURN(sp, WASI_EFAULT);
     uint8_t *p = m.base + out_off;
@@ -617,11 +598,10 @@ EXN_IMPORT(wasi_fd_prestat_get)
 /* fd_prestat_dir_name(fd: fd, path: *u8, path_len: u32) -> errno
  * Writes the guest path of a preopened directory (pr_name_len bytes, no NUL).
  * Errors: EBADF - not a preopened directory; ENAMETOOLONG - path_len is shorter than the
- * name (as the official runtime); EFAULT - the name does not fit in memory. */
+ * name (as the official caller); EFAULT - the name does not fit in memory. */
 EXN_IMPORT(wasi_fd_prestat_dir_name)
 {
-    (void)ctx, (void)mem;
-    exn_wasi_t *w = exn_wasi_of(runtime);
+    exn_wasi_t *w = exn_wasi_of(caller);
     wasi_fd_t *e = exn_wasi_fd(w, exn_arg_u32(sp, 1));
     uint32_t path_off = exn_arg_u32(sp, 2), path_len = exn_arg_u32(sp, 3);
     if (!e || !e->preopen)
@@ -630,7 +610,7 @@ EXN_IMPORT(wasi_fd_prestat_dir_name)
     size_t len = strlen(name);
     if (path_len < len)
         WASI_RETURN(sp, WASI_ENAMETOOLONG);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, path_off, len))
         WASI_RETURN(sp, WASI_EFAULT);
     memcpy(m.base + path_off, name, len);
@@ -721,20 +701,19 @@ static uint16_t take_listing(exn_wasi_t *w, wasi_fd_t *e)
  * EFAULT - buf or bufused outside memory; ENOMEM. */
 EXN_IMPORT(wasi_fd_readdir)
 {
-    (void)ctx, (void)mem;
     uint16_t err;
-    exn_wasi_t *w = exn_wasi_of(runtime);
+    exn_wasi_t *w = exn_wasi_of(caller);
     uint32_t buf_off = exn_arg_u32(sp, 2), buf_len = exn_arg_u32(sp, 3);
     uint64_t cookie = exn_arg_u64(sp, 4);
     uint32_t used_off = exn_arg_u32(sp, 5);
-    wasi_fd_t *e = get(runtime, exn_arg_u32(sp, 1), &err);
+    wasi_fd_t *e = get(caller, exn_arg_u32(sp, 1), &err);
     if (!e)
         WASI_RETURN(sp, err);
     if (e->kind != WASI_FD_DIR)
         WASI_RETURN(sp, WASI_EBADF); /* (the official runtime's answer; POSIX says ENOTDIR) */
     if ((err = need(e, WASI_RIGHT_FD_READDIR)) != 0)
         WASI_RETURN(sp, err);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, buf_off, buf_len) || !wasi_in(m, used_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
     if ((cookie == 0 || !e->listing) && (err = take_listing(w, e)) != 0)

@@ -2,7 +2,7 @@
  * named after it (wasi_fd_write implements fd_write).  They are wasm3 raw functions like the
  * kernel's (kernel.h: result slot first, then one 64-bit slot per argument); each returns
  * NULL, or a trap (exn_trap_exit for proc_exit, exn_trap_host when a stdout/stderr callback
- * stops the guest, m3Err_trapInterrupted when a sleep is cancelled).  The names and
+ * stops the guest, exn_trap_interrupted when a sleep is cancelled).  The names and
  * signatures appear once, in the table of link.c. */
 #ifndef EXN_WASI_IMPORTS_H
 #define EXN_WASI_IMPORTS_H
@@ -67,9 +67,9 @@ EXN_IMPORT(wasi_sock_send);
 EXN_IMPORT(wasi_sock_shutdown);
 
 /* args.c: args_* and environ_* hand out string lists the same way */
-EXN_INTERNAL uint16_t exn_wasi_strings_sizes(IM3Runtime runtime, const wasi_strings_t *s,
+EXN_INTERNAL uint16_t exn_wasi_strings_sizes(const exn_caller_t *caller, const wasi_strings_t *s,
                                              uint64_t count_off, uint64_t size_off);
-EXN_INTERNAL uint16_t exn_wasi_strings_get(IM3Runtime runtime, const wasi_strings_t *s,
+EXN_INTERNAL uint16_t exn_wasi_strings_get(const exn_caller_t *caller, const wasi_strings_t *s,
                                            uint64_t ptrs_off, uint64_t buf_off);
 
 /* the errno result of an import */

@@ -105,9 +105,9 @@ static bool valid_utf8(const uint8_t *s, size_t n)
 
 /* Check a guest string argument: in memory (EFAULT), not empty (ENOENT), not too long
  * (ENAMETOOLONG), no NUL (EINVAL), UTF-8 (EILSEQ); copied to out (NUL-terminated). */
-static uint16_t guest_string(IM3Runtime runtime, uint32_t off, uint32_t len, char *out)
+static uint16_t guest_string(const exn_caller_t *caller, uint32_t off, uint32_t len, char *out)
 {
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, off, len))
         return WASI_EFAULT;
     if (len == 0)
@@ -126,11 +126,11 @@ static uint16_t guest_string(IM3Runtime runtime, uint32_t off, uint32_t len, cha
 
 /* Start resolving the guest path [path_off, +path_len) from descriptor `dirfd`, which needs
  * `rights`.  Returns 0 and the walk in *out (free with walk_free), or an errno. */
-static uint16_t walk_begin(IM3Runtime runtime, uint32_t dirfd, uint32_t path_off,
+static uint16_t walk_begin(const exn_caller_t *caller, uint32_t dirfd, uint32_t path_off,
                            uint32_t path_len, uint64_t rights, walk_t **out)
 {
     *out = NULL;
-    exn_wasi_t *w = exn_wasi_of(runtime);
+    exn_wasi_t *w = exn_wasi_of(caller);
     const wasi_fd_t *e = exn_wasi_fd(w, dirfd);
     if (!e)
         return WASI_EBADF;
@@ -147,7 +147,7 @@ static uint16_t walk_begin(IM3Runtime runtime, uint32_t dirfd, uint32_t path_off
         return WASI_ENOMEM;
     }
     wk->cap = 16;
-    uint16_t err = guest_string(runtime, path_off, path_len, wk->path);
+    uint16_t err = guest_string(caller, path_off, path_len, wk->path);
     if (!err && wk->path[0] == '/')
         err = WASI_EPERM; /* absolute: outside every directory descriptor */
     if (err) {
@@ -338,7 +338,6 @@ static uint16_t walk_to(walk_t *wk, bool follow, int what)
  * EILSEQ, ENAMETOOLONG, EMFILE (4096 descriptors), ENOMEM. */
 EXN_IMPORT(wasi_path_open)
 {
-    (void)ctx, (void)mem;
     uint32_t dirfd = exn_arg_u32(sp, 1), dirflags = exn_arg_u32(sp, 2);
     uint32_t path_off = exn_arg_u32(sp, 3), path_len = exn_arg_u32(sp, 4);
     uint32_t oflags = exn_arg_u32(sp, 5);
@@ -352,10 +351,10 @@ EXN_IMPORT(wasi_path_open)
         needed |= WASI_RIGHT_PATH_CREATE_FILE;
     if (oflags & WASI_O_TRUNC)
         needed |= WASI_RIGHT_PATH_FILESTAT_SET_SIZE;
-    if (!wasi_in(exn_wasi_memory(runtime), out_off, 4))
+    if (!wasi_in(exn_wasi_memory(caller), out_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, dirfd, path_off, path_len, needed, &wk);
+    uint16_t err = walk_begin(caller, dirfd, path_off, path_len, needed, &wk);
     if (err)
         WASI_RETURN(sp, err);
 
@@ -415,7 +414,7 @@ EXN_IMPORT(wasi_path_open)
         exn_sys_close(h);
         WASI_RETURN(sp, err);
     }
-    WASI_RETURN(sp, wasi_store_u32(runtime, out_off, fd));
+    WASI_RETURN(sp, wasi_store_u32(caller, out_off, fd));
 }
 
 /* ---- metadata -------------------------------------------------------------------------------- */
@@ -427,12 +426,11 @@ EXN_IMPORT(wasi_path_open)
  * ENOENT, ELOOP, EFAULT, EILSEQ, EINVAL, ENAMETOOLONG - as path_open. */
 EXN_IMPORT(wasi_path_filestat_get)
 {
-    (void)ctx, (void)mem;
     uint32_t flags = exn_arg_u32(sp, 2), out_off = exn_arg_u32(sp, 5);
-    if (!wasi_in(exn_wasi_memory(runtime), out_off, WASI_FILESTAT_SIZE))
+    if (!wasi_in(exn_wasi_memory(caller), out_off, WASI_FILESTAT_SIZE))
         WASI_RETURN(sp, WASI_EFAULT);
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
                               WASI_RIGHT_PATH_FILESTAT_GET, &wk);
     exn_sys_stat_t st;
     if (!err && (err = walk_to(wk, flags & WASI_LOOKUP_SYMLINK_FOLLOW, LOOKUP)) == 0 &&
@@ -441,7 +439,7 @@ EXN_IMPORT(wasi_path_filestat_get)
         err = WASI_ENOTDIR;
     walk_free(wk);
     if (!err) {
-        wasi_mem_t m = exn_wasi_memory(runtime);
+        wasi_mem_t m = exn_wasi_memory(caller);
         uint8_t *p = m.base + out_off;
         memset(p, 0, WASI_FILESTAT_SIZE);
         wasi_put_u64(p + WASI_FILESTAT_DEV, st.dev);
@@ -464,7 +462,6 @@ EXN_IMPORT(wasi_path_filestat_get)
  * (PATH_FILESTAT_SET_TIMES) and the lookup errors of path_filestat_get. */
 EXN_IMPORT(wasi_path_filestat_set_times)
 {
-    (void)ctx, (void)mem;
     uint32_t flags = exn_arg_u32(sp, 2), fst = exn_arg_u32(sp, 7);
     uint64_t atim = exn_arg_u64(sp, 5), mtim = exn_arg_u64(sp, 6);
     if ((fst & ~WASI_FST_ALL) ||
@@ -472,7 +469,7 @@ EXN_IMPORT(wasi_path_filestat_set_times)
         (fst & (WASI_FST_MTIM | WASI_FST_MTIM_NOW)) == (WASI_FST_MTIM | WASI_FST_MTIM_NOW))
         WASI_RETURN(sp, WASI_EINVAL);
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
                               WASI_RIGHT_PATH_FILESTAT_SET_TIMES, &wk);
     if (!err && wk->start->readonly)
         err = WASI_EPERM;
@@ -490,9 +487,8 @@ EXN_IMPORT(wasi_path_filestat_set_times)
  * ENOTCAPABLE (PATH_CREATE_DIRECTORY); the lookup errors of path_open. */
 EXN_IMPORT(wasi_path_create_directory)
 {
-    (void)ctx, (void)mem;
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
                               WASI_RIGHT_PATH_CREATE_DIRECTORY, &wk);
     if (!err && wk->start->readonly)
         err = WASI_EPERM;
@@ -508,9 +504,8 @@ EXN_IMPORT(wasi_path_create_directory)
  * a "ro:" mount, outside the sandbox; ENOTCAPABLE (PATH_REMOVE_DIRECTORY); lookup errors. */
 EXN_IMPORT(wasi_path_remove_directory)
 {
-    (void)ctx, (void)mem;
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
                               WASI_RIGHT_PATH_REMOVE_DIRECTORY, &wk);
     if (!err && wk->start->readonly)
         err = WASI_EPERM;
@@ -526,9 +521,8 @@ EXN_IMPORT(wasi_path_remove_directory)
  * "ro:" mount, outside the sandbox; ENOTCAPABLE (PATH_UNLINK_FILE); lookup errors. */
 EXN_IMPORT(wasi_path_unlink_file)
 {
-    (void)ctx, (void)mem;
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
                               WASI_RIGHT_PATH_UNLINK_FILE, &wk);
     if (!err && wk->start->readonly)
         err = WASI_EPERM;
@@ -556,16 +550,15 @@ EXN_IMPORT(wasi_path_unlink_file)
  * path argument; lookup errors for new_path. */
 EXN_IMPORT(wasi_path_symlink)
 {
-    (void)ctx, (void)mem;
     char *target = exn_malloc(WASI_PATH_MAX + 1);
     if (!target)
         WASI_RETURN(sp, WASI_ENOMEM);
-    uint16_t err = guest_string(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), target);
+    uint16_t err = guest_string(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), target);
     if (!err && target[0] == '/')
         err = WASI_EPERM;
     walk_t *wk = NULL;
     if (!err)
-        err = walk_begin(runtime, exn_arg_u32(sp, 3), exn_arg_u32(sp, 4), exn_arg_u32(sp, 5),
+        err = walk_begin(caller, exn_arg_u32(sp, 3), exn_arg_u32(sp, 4), exn_arg_u32(sp, 5),
                          WASI_RIGHT_PATH_SYMLINK, &wk);
     if (!err && wk->start->readonly)
         err = WASI_EPERM;
@@ -580,18 +573,17 @@ EXN_IMPORT(wasi_path_symlink)
  * Writes the text of the symbolic link `path` (cut to buf_len bytes, no NUL) and its length
  * as written.
  * Errors: EINVAL - not a symbolic link; EPERM - the link's text is an absolute (host) path
- * (as the official runtime); ENOTCAPABLE (PATH_READLINK); EFAULT - buf or bufused outside
+ * (as the official caller); ENOTCAPABLE (PATH_READLINK); EFAULT - buf or bufused outside
  * memory; lookup errors. */
 EXN_IMPORT(wasi_path_readlink)
 {
-    (void)ctx, (void)mem;
     uint32_t buf_off = exn_arg_u32(sp, 4), buf_len = exn_arg_u32(sp, 5);
     uint32_t used_off = exn_arg_u32(sp, 6);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, buf_off, buf_len) || !wasi_in(m, used_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
     walk_t *wk;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
                               WASI_RIGHT_PATH_READLINK, &wk);
     char text[WASI_PATH_MAX + 1];
     size_t len = 0;
@@ -601,7 +593,7 @@ EXN_IMPORT(wasi_path_readlink)
         err = WASI_EPERM; /* an absolute link's text is a host path: not shown (as cap-std) */
     walk_free(wk);
     if (!err) {
-        m = exn_wasi_memory(runtime);
+        m = exn_wasi_memory(caller);
         if (len > buf_len)
             len = buf_len;
         memcpy(m.base + buf_off, text, len);
@@ -622,13 +614,12 @@ EXN_IMPORT(wasi_path_readlink)
  * PATH_LINK_TARGET on new_fd); lookup errors of either path. */
 EXN_IMPORT(wasi_path_link)
 {
-    (void)ctx, (void)mem;
     uint32_t old_flags = exn_arg_u32(sp, 2);
     walk_t *from = NULL, *to = NULL;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 3), exn_arg_u32(sp, 4),
                               WASI_RIGHT_PATH_LINK_SOURCE, &from);
     if (!err)
-        err = walk_begin(runtime, exn_arg_u32(sp, 5), exn_arg_u32(sp, 6), exn_arg_u32(sp, 7),
+        err = walk_begin(caller, exn_arg_u32(sp, 5), exn_arg_u32(sp, 6), exn_arg_u32(sp, 7),
                          WASI_RIGHT_PATH_LINK_TARGET, &to);
     if (!err && (from->start->readonly || to->start->readonly))
         err = WASI_EPERM;
@@ -652,12 +643,11 @@ EXN_IMPORT(wasi_path_link)
  * (PATH_RENAME_SOURCE on fd, PATH_RENAME_TARGET on new_fd); lookup errors. */
 EXN_IMPORT(wasi_path_rename)
 {
-    (void)ctx, (void)mem;
     walk_t *from = NULL, *to = NULL;
-    uint16_t err = walk_begin(runtime, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
+    uint16_t err = walk_begin(caller, exn_arg_u32(sp, 1), exn_arg_u32(sp, 2), exn_arg_u32(sp, 3),
                               WASI_RIGHT_PATH_RENAME_SOURCE, &from);
     if (!err)
-        err = walk_begin(runtime, exn_arg_u32(sp, 4), exn_arg_u32(sp, 5), exn_arg_u32(sp, 6),
+        err = walk_begin(caller, exn_arg_u32(sp, 4), exn_arg_u32(sp, 5), exn_arg_u32(sp, 6),
                          WASI_RIGHT_PATH_RENAME_TARGET, &to);
     if (!err && (from->start->readonly || to->start->readonly))
         err = WASI_EPERM;

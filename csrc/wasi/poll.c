@@ -82,13 +82,12 @@ static void fd_event(exn_wasi_t *w, const uint8_t *s, sub_t *out)
  * or unknown clock flags; EFAULT - in, out or nevents outside memory; ENOMEM. */
 EXN_IMPORT(wasi_poll_oneoff)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     uint32_t in_off = exn_arg_u32(sp, 1), out_off = exn_arg_u32(sp, 2);
     uint32_t n = exn_arg_u32(sp, 3), nevents_off = exn_arg_u32(sp, 4);
     if (n == 0)
         WASI_RETURN(sp, WASI_EINVAL);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, in_off, (uint64_t)n * WASI_SUBSCRIPTION_SIZE) ||
         !wasi_in(m, out_off, (uint64_t)n * WASI_EVENT_SIZE) || !wasi_in(m, nevents_off, 4))
         WASI_RETURN(sp, WASI_EFAULT);
@@ -129,7 +128,7 @@ EXN_IMPORT(wasi_poll_oneoff)
         while (now < earliest) {
             if (exn_atomic_load_u32(&p->call_state) & EXN_CALL_INTERRUPT) {
                 exn_free(subs);
-                return m3Err_trapInterrupted;
+                return exn_trap_interrupted;
             }
             uint64_t left = earliest - now;
             exn_sys_sleep(left < SLICE_NS ? left : SLICE_NS);
@@ -137,7 +136,7 @@ EXN_IMPORT(wasi_poll_oneoff)
         }
     }
 
-    m = exn_wasi_memory(runtime); /* (taken afresh after sleeping; it can only have grown) */
+    m = exn_wasi_memory(caller); /* (taken afresh after sleeping; it can only have grown) */
     uint32_t k = 0;
     for (uint32_t i = 0; i < n; i++) {
         const sub_t *u = &subs[i];

@@ -9,8 +9,7 @@
  * 500 and 0xffffffff is -1). */
 EXN_IMPORT(wasi_proc_exit)
 {
-    (void)ctx, (void)mem;
-    ExtismPlugin *p = exn_plugin_of(runtime);
+    ExtismPlugin *p = exn_plugin_of(caller);
     p->exit_code = (int32_t)exn_arg_u32(sp, 0);
     return exn_trap_exit;
 }
@@ -20,6 +19,6 @@ EXN_IMPORT(wasi_proc_exit)
  * Errors: ENOTSUP - always (as the official runtime answers). */
 EXN_IMPORT(wasi_proc_raise)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }

@@ -9,9 +9,8 @@
  * Errors: EFAULT - the buffer is outside memory; EIO - the OS generator failed. */
 EXN_IMPORT(wasi_random_get)
 {
-    (void)ctx, (void)mem;
     uint32_t buf = exn_arg_u32(sp, 1), len = exn_arg_u32(sp, 2);
-    wasi_mem_t m = exn_wasi_memory(runtime);
+    wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, buf, len))
         WASI_RETURN(sp, WASI_EFAULT);
     WASI_RETURN(sp, len && exn_os_random(m.base + buf, len) != 0 ? WASI_EIO : 0);

@@ -7,7 +7,7 @@
  * Always succeeds. */
 EXN_IMPORT(wasi_sched_yield)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     exn_sys_yield();
     WASI_RETURN(sp, 0);
 }

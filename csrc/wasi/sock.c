@@ -8,7 +8,7 @@
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_accept)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -17,7 +17,7 @@ EXN_IMPORT(wasi_sock_accept)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_recv)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -26,7 +26,7 @@ EXN_IMPORT(wasi_sock_recv)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_send)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }
 
@@ -34,6 +34,6 @@ EXN_IMPORT(wasi_sock_send)
  * Errors: ENOTSUP - always. */
 EXN_IMPORT(wasi_sock_shutdown)
 {
-    (void)ctx, (void)mem, (void)runtime;
+    (void)caller;
     WASI_RETURN(sp, WASI_ENOTSUP);
 }

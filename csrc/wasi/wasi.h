@@ -1,17 +1,16 @@
 /* wasi/wasi.h: WASI preview 1 (wasi_snapshot_preview1) for one plugin - what the rest of the
  * core sees of it: a per-plugin context, its configuration, and the import table.
  *
- * The imports are wasm3 raw functions (see kernel.h for the slot layout).  They reach the
- * plugin through exn_plugin_of(runtime) and its `wasi` member, and guest memory through
- * m3_GetMemory(runtime, ...) - always re-read, never kept across a call that can grow memory.
- * proc_exit(n) sets the plugin's exit_code and returns exn_trap_exit (plugin.h). */
+ * The imports are exn_hostcall_fn (engine/engine.h; kernel.h describes the slots).  They reach
+ * the WASI context through their caller, and guest memory through exn_instance_memory - always
+ * re-read, never kept across a call that can grow memory.  proc_exit(n) sets the exit code and
+ * returns exn_trap_exit. */
 #ifndef EXN_WASI_H
 #define EXN_WASI_H
 
 #include "support/internal.h"
+#include "engine/engine.h"
 #include "manifest/manifest.h"
-
-#include "wasm3.h"
 
 typedef struct exn_wasi exn_wasi_t;
 
@@ -39,8 +38,8 @@ EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode,
 
 typedef struct exn_wasi_import {
     const char *name;
-    const char *signature; /* wasm3 letters, as in kernel_link.c */
-    M3RawCall fn;
+    const char *signature; /* letters, as in kernel_link.c */
+    exn_hostcall_fn fn;
 } exn_wasi_import_t;
 
 /** The wasi_snapshot_preview1 import called `name`, or NULL. */

@@ -287,6 +287,31 @@ static void test_out_of_memory(void)
     free(wasm);
 }
 
+/* ---- where a trap happened ---------------------------------------------------------------- */
+
+static void test_trap_frames(void)
+{
+    size_t len;
+    uint8_t *wasm = read_plugin("edge", &len);
+    char err[512];
+    ExtismPlugin *p = NULL;
+    CHECK(exn_plugin_new(wasm, len, NULL, 0, false, &p, err, sizeof err) == EXN_OK);
+    exn_call_result_t out;
+    uint32_t funcs[8];
+    /* edge.wat: func 27 is "trap"; 34 "recurse" calls 33 ($recurse), which calls itself */
+    CHECK(exn_plugin_call(p, "trap", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_ERR_TRAP);
+    CHECK(exn_plugin_trap_frames(p, funcs, 8) == 1 && funcs[0] == 27);
+    CHECK(exn_plugin_call(p, "recurse", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) ==
+          EXN_ERR_TRAP);
+    CHECK(exn_plugin_trap_frames(p, funcs, 8) == 8 && funcs[0] == 33 && funcs[7] == 33);
+    CHECK(exn_plugin_trap_frames(p, funcs, 0) == 0);
+    CHECK(exn_plugin_call(p, "noop", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_OK);
+    CHECK(exn_plugin_trap_frames(p, funcs, 8) == 0);
+    CHECK(exn_plugin_trap_frames(NULL, funcs, 8) == 0);
+    extism_plugin_free(p);
+    free(wasm);
+}
+
 /* ---- host functions: user data is destroyed exactly once ----------------------------------- */
 
 static int destroyed;
@@ -366,6 +391,7 @@ int main(void)
     test_kmem();
     test_manifest();
     test_out_of_memory();
+    test_trap_frames();
     test_host_function_lifetime();
     printf("%d checks, %d failures\n", checks, failures);
     return failures ? 1 : 0;

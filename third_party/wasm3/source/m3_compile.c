@@ -3375,6 +3375,9 @@ _try {
 _   (ReadLEB_u32 (& size, & o->wasm, o->wasmEnd));                  d_m3Assert (size == (o->wasmEnd - o->wasm))
 
 _   (AcquireCompilationCodePage (o, & o->page));
+    // the page has room for the entry now (patch 0065), so `compiled` points at op_Entry and
+    // its function, never at a bridge to the next page: op_Call finds its callee there
+_   (BridgeToNewPageIfNecessary (o));
 
     pc_t pc = GetPagePC (o->page);
 

@@ -65,6 +65,10 @@
 #   define d_m3ProfilerSlotMask                 0xFFFF
 # endif
 
+# ifndef d_m3MaxTrapFrames
+#   define d_m3MaxTrapFrames                    64      // extism_native patch 0065
+# endif
+
 # ifndef d_m3RecordBacktraces
 #   define d_m3RecordBacktraces                 0
 # endif

@@ -338,11 +338,15 @@ M3Result  Read_opcode  (m3opcode_t * o_value, bytes_t  * io_bytes, cbytes_t i_en
 #ifndef d_m3EnableExtendedOpcodes
         if (UNLIKELY(opcode == 0xFC))
         {
-            if (ptr < i_end)
-            {
-                opcode = (opcode << 8) | (* ptr++);
-            }
-            else return m3Err_wasmUnderrun;
+            // the sub-opcode is a u32 LEB128, which an encoder may pad (patch 0066): 0xFC 0x8A
+            // 0x00 is memory.copy as well as 0xFC 0x0A
+            u32 sub;
+            M3Result result = ReadLEB_u32 (& sub, & ptr, i_end);
+            if (result)
+                return result;
+            if (sub > 0xFF)
+                return m3Err_unknownOpcode;
+            opcode = (opcode << 8) | sub;
         }
 #endif
         * o_value = opcode;

@@ -255,12 +255,38 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 
     if (not i_runtime->stackProvided)
         m3_Free (i_runtime->stack);
+    m3_Free (i_runtime->trapFrames);
     if (i_runtime->memoryAllocator.release)
     {
         if (i_runtime->memory.mallocated)
             i_runtime->memoryAllocator.release (i_runtime->memoryAllocator.userdata, i_runtime->memory.mallocated);
     }
     else m3_Free (i_runtime->memory.mallocated);
+}
+
+
+// A wasm function a trap unwinds (patch 0065): only on the trap path, nothing on the way in.
+// The first d_m3MaxTrapFrames are kept; an allocation failure keeps none; imports are not
+// wasm frames.
+void  RecordTrapFrame  (IM3Runtime io_runtime, IM3Function i_function)
+{
+    if (i_function->info and i_function->info->import.moduleUtf8)
+        return;
+    if (not io_runtime->trapFrames)
+    {
+        io_runtime->trapFrames = m3_AllocArray (IM3Function, d_m3MaxTrapFrames);
+        if (not io_runtime->trapFrames)
+            return;
+    }
+    if (io_runtime->numTrapFrames < d_m3MaxTrapFrames)
+        io_runtime->trapFrames [io_runtime->numTrapFrames++] = i_function;
+}
+
+
+uint32_t  m3_GetTrapFrames  (IM3Runtime i_runtime, IM3Function const ** o_frames)
+{
+    * o_frames = i_runtime->trapFrames;
+    return i_runtime->trapFrames ? i_runtime->numTrapFrames : 0;
 }
 
 
@@ -733,7 +759,13 @@ _           (CompileFunction (function));
         IM3Module module = function->module;
         IM3Runtime runtime = module->runtime;
 
-_       ((M3Result) Call (function->compiled, (m3stack_t) runtime->stack, runtime->memory.mallocated, d_m3OpDefaultArgs));
+        runtime->numTrapFrames = 0;                 // patch 0065
+        result = (M3Result) Call (function->compiled, (m3stack_t) runtime->stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+        if (result)
+        {
+            RecordTrapFrame (runtime, function);    // patch 0065
+            _throw (result);
+        }
 
         io_module->startFunction = -1;
     }
@@ -1003,6 +1035,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1021,6 +1054,8 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 
@@ -1043,6 +1078,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1062,11 +1098,45 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 
 
     return r;
+}
+
+// The arguments in io_slots [0 .. numArgs), the results back in io_slots [0 .. numRets), one
+// 64-bit slot each as the stack holds them (patch 0068): no conversion per argument, no
+// pointer per argument.  The function is compiled (the caller made sure); lastCalled is not
+// kept (it serves m3_GetResults).
+M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    IM3FuncType ftype = i_function->funcType;
+
+# if d_m3RecordBacktraces
+    ClearBacktrace (runtime);
+# endif
+
+    runtime->numTrapFrames = 0;                     // patch 0065
+    u64 * stack = (u64 *) runtime->stack;
+    for (u32 i = 0; i < ftype->numArgs; ++i)
+        stack [ftype->numRets + i] = io_slots [i];
+
+    m3StackCheckInit();
+    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t) stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+    ReportNativeStackUsage ();
+
+    if (r)
+    {
+        RecordTrapFrame (runtime, i_function);      // patch 0065
+        return r;
+    }
+    for (u32 i = 0; i < ftype->numRets; ++i)
+        io_slots [i] = stack [i];
+    return m3Err_none;
 }
 
 M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_argv[])
@@ -1085,6 +1155,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     ClearBacktrace (runtime);
 # endif
 
+    runtime->numTrapFrames = 0;                     // patch 0065
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1104,6 +1175,8 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     m3StackCheckInit();
     M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
     ReportNativeStackUsage ();
+    if (r)
+        RecordTrapFrame (runtime, i_function);      // patch 0065
 
     runtime->lastCalled = r ? NULL : i_function;
 

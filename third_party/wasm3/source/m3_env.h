@@ -138,6 +138,7 @@ typedef struct M3Module
 
     u32                     numFuncImports;
     u32                     numFunctions;
+    u32                     functionsAllocated; // entries of the two arrays below (patch 0067)
     M3Function *            functions;
     M3FunctionInfo *        functionInfo;           // numFunctions, parallel to functions; a clone borrows it (patch 0057)
     struct M3Constants *    constants;              // of the functions compiled so far (patch 0057)
@@ -172,6 +173,7 @@ M3Module;
 M3Result                    Module_AddGlobal            (IM3Module io_module, IM3Global * o_global, u8 i_type, bool i_mutable, bool i_isImported);
 
 M3Result                    Module_AddFunction          (IM3Module io_module, u32 i_typeIndex, IM3ImportInfo i_importInfo /* can be null */);
+M3Result                    Module_ReserveFunctions     (IM3Module io_module, u32 i_count);
 M3Result                    Module_AddTable             (IM3Module io_module, IM3Table * o_table);
 IM3Function                 Module_GetFunction          (IM3Module i_module, u32 i_functionIndex);
 void *                      Module_CopyConstants        (IM3Module io_module, const void * i_constants, size_t i_size);
@@ -227,6 +229,8 @@ typedef struct M3Runtime
     uintptr_t               nativeStackLimit;   // extism_native patch 0003: 0 = unchecked
     volatile uint32_t *     interrupt;          // extism_native patch 0004: bit 0 set = stop
     uint32_t                noInterrupt;        // what `interrupt` points to by default
+    IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
+    u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;
@@ -244,6 +248,7 @@ typedef struct M3Runtime
 M3Runtime;
 
 void                        InitRuntime                 (IM3Runtime io_runtime, u32 i_stackSizeInBytes);
+void                        RecordTrapFrame             (IM3Runtime io_runtime, IM3Function i_function);
 void                        Runtime_Release             (IM3Runtime io_runtime);
 
 M3Result                    ResizeMemory                (IM3Runtime io_runtime, u32 i_numPages);

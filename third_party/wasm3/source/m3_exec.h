@@ -732,6 +732,8 @@ d_m3Op  (SetGlobal_i64)
 }
 
 
+d_m3Op  (Entry);      // patch 0065: op_Call compares its callee's first operation with it
+
 d_m3Op  (Call)
 {
     pc_t callPC                 = immediate (pc_t);
@@ -748,6 +750,14 @@ d_m3Op  (Call)
     else
     {
         pushBacktraceFrame ();
+        // the callee unwound (patch 0065): a wasm function's code starts with op_Entry and
+        // its function (an import's with op_CallRawFunction: not a wasm frame).  Found from
+        // _pc, which the success path keeps anyway: nothing more lives across the call.
+        // (op_Call and op_Entry are both emitted by m3_compile.c: that file's copies of these
+        // static functions.)
+        pc_t callee = (pc_t) _pc [-2];
+        if (callee [0] == (void *) op_Entry)
+            RecordTrapFrame (m3MemRuntime (_mem), (IM3Function) callee [1]);
         forwardTrap (r);
     }
 }
@@ -788,6 +798,7 @@ d_m3Op  (CallIndirect)
                     else
                     {
                         pushBacktraceFrame ();
+                        RecordTrapFrame (m3MemRuntime (_mem), function);   // patch 0065
                         forwardTrap (r);
                     }
                 }

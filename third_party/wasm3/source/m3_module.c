@@ -160,7 +160,7 @@ _try {
     module->numFunctions = module->numTables = module->numElementSegments = 0;
 
 _   (CopyArray ((void **) & module->functions, i_template->functions, numFunctions, sizeof (M3Function)));
-    module->numFunctions = numFunctions;
+    module->numFunctions = module->functionsAllocated = numFunctions;
     for (u32 i = 0; i < numFunctions; ++i)
         module->functions [i].module = module;
 _   (CopyArray ((void **) & module->dataSegments, i_template->dataSegments, module->numDataSegments, sizeof (M3DataSegment)));
@@ -217,20 +217,37 @@ _try {
 }
 
 
+// Room for i_count functions in both arrays, the new entries zeroed (patch 0067).
+M3Result  Module_ReserveFunctions  (IM3Module io_module, u32 i_count)
+{
+    M3Result result = m3Err_none;
+
+_try {
+    u32 allocated = io_module->functionsAllocated;
+    if (i_count > allocated)
+    {
+        // both arrays grown before the count (patch 0057): a failure leaves them consistent
+        M3FunctionInfo * infos = m3_ReallocArray (M3FunctionInfo, io_module->functionInfo, i_count, allocated);
+        _throwifnull (infos);
+        io_module->functionInfo = infos;
+        M3Function * functions = m3_ReallocArray (M3Function, io_module->functions, i_count, allocated);
+        _throwifnull (functions);
+        io_module->functions = functions;
+        io_module->functionsAllocated = i_count;
+    }
+} _catch:
+    return result;
+}
+
+
 M3Result  Module_AddFunction  (IM3Module io_module, u32 i_typeIndex, IM3ImportInfo i_importInfo)
 {
     M3Result result = m3Err_none;
 
 _try {
 
-    // both arrays grown before the count (patch 0057): a failure leaves them consistent
     u32 index = io_module->numFunctions;
-    M3FunctionInfo * infos = m3_ReallocArray (M3FunctionInfo, io_module->functionInfo, index + 1, index);
-    _throwifnull (infos);
-    io_module->functionInfo = infos;
-    M3Function * functions = m3_ReallocArray (M3Function, io_module->functions, index + 1, index);
-    _throwifnull (functions);
-    io_module->functions = functions;
+_   (Module_ReserveFunctions (io_module, index + 1));
     io_module->numFunctions = index + 1;
 
     _throwif ("type sig index out of bounds", i_typeIndex >= io_module->numFuncTypes);

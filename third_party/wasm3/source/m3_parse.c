@@ -168,8 +168,9 @@ M3Result  ParseSection_Function  (IM3Module io_module, bytes_t i_bytes, cbytes_t
 _   (ReadLEB_u32 (& numFunctions, & i_bytes, i_end));                               m3log (parse, "** Function [%d]", numFunctions);
 
     _throwif("too many functions", numFunctions > d_m3MaxSaneFunctionsCount);
-
-    // TODO: prealloc functions
+    // every function's entries at once (patch 0067), not one realloc per function
+    _throwif(m3Err_wasmUnderrun, numFunctions > (u32) (i_end - i_bytes));
+_   (Module_ReserveFunctions (io_module, io_module->numFunctions + numFunctions));
 
     for (u32 i = 0; i < numFunctions; ++i)
     {

@@ -254,6 +254,12 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
 
     void *              m3_GetUserData              (IM3Runtime             i_runtime);
 
+    // Where the last trap happened (extism_native patch 0065): the wasm functions it unwound on
+    // this runtime, innermost first (at most d_m3MaxTrapFrames), valid until the next call.
+    // Recorded on the trap path only; a call through m3_Call* or m3_RunStart starts afresh.
+    uint32_t            m3_GetTrapFrames            (IM3Runtime             i_runtime,
+                                                     IM3Function const **   o_frames);
+
 
 //-------------------------------------------------------------------------------------------------------------------------------
 //  modules
@@ -349,6 +355,11 @@ d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // e
     M3Result            m3_CallVL                   (IM3Function i_function, va_list i_args);
     M3Result            m3_Call                     (IM3Function i_function, uint32_t i_argc, const void * i_argptrs[]);
     M3Result            m3_CallArgv                 (IM3Function i_function, uint32_t i_argc, const char * i_argv[]);
+    // Arguments and results in 64-bit slots, as wasm3's stack holds them (a 32-bit value in
+    // the first 4 bytes of its slot): the arguments in io_slots [0 .. argc), the results back
+    // in io_slots [0 .. retc) (extism_native patch 0068).  The function must be compiled;
+    // m3_GetResults does not apply (read the results from io_slots).
+    M3Result            m3_CallSlots                (IM3Function i_function, uint64_t * io_slots);
 
     M3Result            m3_GetResultsV              (IM3Function i_function, ...);
     M3Result            m3_GetResultsVL             (IM3Function i_function, va_list o_rets);

@@ -1,0 +1,451 @@
+/* engine/wasm3/engine_wasm3.c: the interpreter engine (exn_engine_wasm3, engine.h) on the
+ * vendored wasm3 (third_party/wasm3, with our patches).  The only code of the core that includes
+ * wasm3's headers.
+ *
+ * Code (exn_code_t): wasm3's parse of the module, made once (m3_ParseModule, patch 0067) and
+ * never loaded: every instance clones it (patch 0050) and borrows what parsing made (bytes,
+ * names, function types, segment descriptions).  The module is decoded a second time here,
+ * after the validator: docs/RATIONALE.md, "Why wasm3 parses the module again", says why.
+ *
+ * Instance: a wasm3 environment (its code pages) and runtime of its own, with linear memory
+ * and the value stack in vmem regions committed as the guest reaches them (patches 0001,
+ * 0053), the interrupt word of the config (patch 0004), and each function import linked by
+ * index (patch 0051) to a small trampoline that calls the exn_hostcall_fn with the instance
+ * and the import's environment.  Functions are compiled lazily, at their first call.
+ *
+ * Slots: wasm3 keeps an i32/f32 in the first 4 bytes of a 64-bit slot, engine.h in the low
+ * 32 bits of its value: the same bytes on a little-endian host; on a big-endian one this file
+ * converts at the boundary (calls in, imports out).
+ *
+ * Traps: wasm3's trap strings become engine.h's constants (trap_of); the functions a trap
+ * unwound are recorded by wasm3 patch 0065 (function indices only: wasm3 does not know the
+ * offset inside a function without a mapping per emitted operation, which it builds only with
+ * d_m3RecordBacktraces).
+ * May call: engine.h, validate/module_info.h, support/vmem.h, and wasm3 (wasm3.h, and the
+ * internals m3_env.h, m3_compile.h to compile and call a function by index). */
+#include "engine/engine.h"
+
+#include "support/vmem.h"
+
+#include "m3_compile.h"
+#include "m3_env.h"
+#include "wasm3.h"
+
+#define WASM_STACK_BYTES (1u << 20) /* wasm3 value stack per instance (untouched pages are free) */
+
+typedef struct {
+    const exn_module_info_t *info; /* the runtime's, alive as long as the code */
+    IM3Environment env;            /* the parse's function types */
+    IM3Module parsed;              /* parsed once, never loaded: instances clone it */
+    /* the bytes of linear memory every instance writes when it is made (its active data
+     * segments at constant offsets, from the lowest byte to the highest; keep_lo == keep_hi:
+     * none), offsets from the start of the data */
+    uint64_t keep_lo, keep_hi;
+} w3_code_t;
+
+/* A function import as wasm3 calls it: the exn_hostcall_fn and what it is called with. */
+typedef struct {
+    exn_caller_t caller;
+    exn_hostcall_fn fn;
+} w3_import_t;
+
+typedef struct {
+    exn_instance_t base; /* engine, code, userdata */
+    IM3Environment env;  /* this instance's code pages */
+    IM3Runtime runtime;
+    IM3Module module;    /* the clone, owned by the runtime once loaded */
+    exn_vmem_t memory;   /* the linear memory (wasm3 patch 0001) */
+    exn_vmem_t stack;    /* wasm3's value stack (patch 0053) */
+    w3_import_t *imports;
+} w3_instance_t;
+
+static w3_code_t *code_of(exn_code_t *c)
+{
+    return (w3_code_t *)(void *)c;
+}
+
+static w3_instance_t *instance_of(exn_instance_t *inst)
+{
+    return (w3_instance_t *)(void *)inst;
+}
+
+/* ---- traps ----------------------------------------------------------------------------- */
+
+/* wasm3's trap strings as engine.h's; import sentinels and engine failures unchanged. */
+static exn_trap_t trap_of(M3Result r)
+{
+    if (EXN_LIKELY(!r))
+        return NULL;
+    if (r == m3Err_trapOutOfBoundsMemoryAccess)
+        return exn_trap_memory_oob;
+    if (r == m3Err_trapUnreachable)
+        return exn_trap_unreachable;
+    if (r == m3Err_trapInterrupted)
+        return exn_trap_interrupted;
+    if (r == m3Err_trapStackOverflow)
+        return exn_trap_stack_overflow;
+    if (r == m3Err_trapDivisionByZero)
+        return exn_trap_div_zero;
+    if (r == m3Err_trapIntegerOverflow)
+        return exn_trap_int_overflow;
+    if (r == m3Err_trapIntegerConversion)
+        return exn_trap_conversion;
+    if (r == m3Err_trapIndirectCallTypeMismatch)
+        return exn_trap_indirect_type;
+    if (r == m3Err_trapTableIndexOutOfRange)
+        return exn_trap_undefined_element;
+    if (r == m3Err_trapTableElementIsNull)
+        return exn_trap_null_element;
+    if (r == m3Err_trapOutOfBoundsTableAccess)
+        return exn_trap_table_oob;
+    return r;
+}
+
+/* ---- slots ----------------------------------------------------------------------------------- */
+
+static bool is_32bit(u8 m3type)
+{
+    return m3type == c_m3Type_i32 || m3type == c_m3Type_f32;
+}
+
+#ifdef EXN_BIG_ENDIAN
+/* wasm3's 32-bit value in the first 4 bytes of a slot <-> engine.h's in the low 32 bits */
+static void slots_from_wasm3(uint64_t *slots, const u8 *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (is_32bit(types[i])) {
+            uint32_t v;
+            memcpy(&v, &slots[i], 4);
+            slots[i] = v;
+        }
+    }
+}
+
+static void slots_to_wasm3(uint64_t *slots, const u8 *types, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (is_32bit(types[i])) {
+            uint32_t v = (uint32_t)slots[i];
+            memcpy(&slots[i], &v, 4);
+        }
+    }
+}
+#endif
+
+/* Every function import lands here: results first in `sp`, then the parameters. */
+static const void *import_trampoline(IM3Runtime runtime, IM3ImportContext ctx, uint64_t *sp,
+                                     void *mem)
+{
+    (void)runtime, (void)mem;
+    const w3_import_t *im = ctx->userdata;
+#ifdef EXN_BIG_ENDIAN
+    IM3FuncType t = ctx->function->funcType;
+    slots_from_wasm3(sp + t->numRets, t->types + t->numRets, t->numArgs);
+    exn_trap_t trap = im->fn(&im->caller, sp);
+    slots_to_wasm3(sp, t->types, t->numRets);
+    return trap;
+#else
+    return im->fn(&im->caller, sp);
+#endif
+}
+
+/* ---- code ------------------------------------------------------------------------------------ */
+
+static void w3_code_free(exn_code_t *c)
+{
+    w3_code_t *code = code_of(c);
+    if (!code)
+        return;
+    m3_FreeModule(code->parsed); /* (no instance is left to borrow from it) */
+    if (code->env)
+        m3_FreeEnvironment(code->env);
+    exn_free(code);
+}
+
+/* The range of linear memory the active data segments at constant offsets write. */
+static void find_written_memory(w3_code_t *code, const uint8_t *wasm)
+{
+    const exn_module_info_t *info = code->info;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (uint32_t i = 0; i < info->n_datas; i++) {
+        const exn_data_t *d = &info->datas[i];
+        if (d->mode != EXN_SEGMENT_ACTIVE || d->memory != 0 || d->bytes.len == 0 ||
+            wasm[d->offset.offset] != 0x41 /* i32.const; global.get depends on the instance */)
+            continue;
+        uint64_t offset;
+        exn_const_eval(info, wasm, d->offset, NULL, NULL, NULL, &offset);
+        offset = (uint32_t)offset; /* an unsigned address */
+        if (lo > offset)
+            lo = offset;
+        if (hi < offset + d->bytes.len)
+            hi = offset + d->bytes.len;
+    }
+    code->keep_lo = lo < hi ? lo : 0;
+    code->keep_hi = lo < hi ? hi : 0;
+}
+
+static exn_status_t w3_compile(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
+                               exn_code_t **out, char *errbuf, size_t errbuf_len)
+{
+    *out = NULL;
+    if (len > UINT32_MAX) {
+        exn_fmt(errbuf, errbuf_len, "the interpreter cannot run a module larger than 4 GiB");
+        return EXN_ERR_UNSUPPORTED;
+    }
+    w3_code_t *code = exn_calloc(1, sizeof *code);
+    if (!code || !(code->env = m3_NewEnvironment())) {
+        exn_free(code);
+        exn_fmt(errbuf, errbuf_len, "out of memory compiling the module");
+        return EXN_ERR_NOMEM;
+    }
+    code->info = info;
+    M3Result r = m3_ParseModule(code->env, &code->parsed, wasm, (uint32_t)len);
+    if (r) {
+        code->parsed = NULL; /* (m3_ParseModule freed its partial module) */
+        w3_code_free((exn_code_t *)(void *)code);
+        if (r == m3Err_mallocFailed) {
+            exn_fmt(errbuf, errbuf_len, "out of memory compiling the module");
+            return EXN_ERR_NOMEM;
+        }
+        exn_fmt(errbuf, errbuf_len, "invalid wasm module: %s", r);
+        return EXN_ERR_LOAD;
+    }
+    find_written_memory(code, wasm);
+    *out = (exn_code_t *)(void *)code;
+    return EXN_OK;
+}
+
+/* ---- instances ------------------------------------------------------------------------------- */
+
+/* wasm3 patch 0001: linear memory lives in a vmem region, committed as the guest grows it.
+ * The region's limit was set from max_memory_bytes before the module was loaded. */
+static void *memory_resize(void *userdata, void *base, size_t old_bytes, size_t new_bytes,
+                           size_t max_bytes)
+{
+    (void)base, (void)old_bytes;
+    exn_vmem_t *vm = userdata;
+    /* reserve no more than the module may ever use; on a 32-bit host wasm3's max_bytes wraps
+     * for a maximum of 65536 pages (to less than new_bytes): no bound then */
+    if (!vm->base && max_bytes >= new_bytes && max_bytes < vm->limit)
+        vm->limit = max_bytes;
+    return exn_vmem_resize(vm, new_bytes) == EXN_OK ? vm->base : NULL;
+}
+
+static void memory_release(void *userdata, void *base)
+{
+    (void)base;
+    exn_vmem_free(userdata);
+}
+
+static void w3_instance_free(exn_instance_t *i)
+{
+    w3_instance_t *inst = instance_of(i);
+    if (!inst)
+        return;
+    if (inst->runtime)
+        m3_FreeRuntime(inst->runtime); /* frees the loaded module and its memory */
+    if (inst->env)
+        m3_FreeEnvironment(inst->env);
+    exn_vmem_free(&inst->memory);
+    exn_vmem_free(&inst->stack);
+    exn_free(inst->imports);
+    exn_free(inst);
+}
+
+static exn_status_t fail_m3(M3Result r, const char *what, char *errbuf, size_t errbuf_len)
+{
+    exn_fmt(errbuf, errbuf_len, "%s: %s", what, r);
+    return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
+}
+
+static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *config,
+                                   exn_instance_t **out, char *errbuf, size_t errbuf_len)
+{
+    w3_code_t *code = code_of(c);
+    const exn_module_info_t *info = code->info;
+    exn_status_t st = EXN_OK;
+    *out = NULL;
+    if (config->fuel) {
+        exn_fmt(errbuf, errbuf_len, "fuel limits are not supported by the interpreter");
+        return EXN_ERR_UNSUPPORTED;
+    }
+    if (config->n_imports != info->n_imports) {
+        exn_fmt(errbuf, errbuf_len, "%u imports given, the module has %u", config->n_imports,
+                info->n_imports);
+        return EXN_ERR_MISUSE;
+    }
+    w3_instance_t *inst = exn_calloc(1, sizeof *inst);
+    if (!inst)
+        goto nomem;
+    inst->base.engine = &exn_engine_wasm3;
+    inst->base.code = c;
+    inst->base.userdata = config->userdata;
+    if (info->n_func_imports &&
+        !(inst->imports = exn_calloc(info->n_func_imports, sizeof *inst->imports)))
+        goto nomem;
+
+    /* the instance's own environment only pools its code pages (the module's function types
+     * are the code's): instances on other threads never touch it */
+    inst->env = m3_NewEnvironment();
+    exn_vmem_init(&inst->stack, WASM_STACK_BYTES);
+    exn_vmem_keep(&inst->stack, 0, 1); /* its first page: every call writes it */
+    if (inst->env && exn_vmem_resize(&inst->stack, WASM_STACK_BYTES) == EXN_OK)
+        inst->runtime = m3_NewRuntimeWithStack(inst->env, inst->stack.base, WASM_STACK_BYTES,
+                                               inst);
+    if (!inst->runtime)
+        goto nomem;
+    uint64_t limit = config->max_memory_bytes + sizeof(void *) * 8; /* + wasm3's header */
+    exn_vmem_init(&inst->memory, limit < SIZE_MAX ? (size_t)limit : SIZE_MAX); /* 32-bit hosts */
+    /* the pages every instance writes stay resident when the region is cached (vmem.h): the
+     * next instance zeroes them by memset and copies its segments, where it would take a page
+     * fault per page */
+    size_t header = sizeof(M3MemoryHeader);
+    exn_vmem_keep(&inst->memory, 0, header);
+    if (code->keep_hi - code->keep_lo <= EXN_VMEM_KEEP_MAX && header + code->keep_hi <= SIZE_MAX)
+        exn_vmem_keep(&inst->memory, (size_t)(header + code->keep_lo),
+                      (size_t)(header + code->keep_hi));
+    M3MemoryAllocator allocator = {memory_resize, memory_release, &inst->memory};
+    m3_SetMemoryAllocator(inst->runtime, &allocator);
+    m3_SetInterruptFlag(inst->runtime, (volatile uint32_t *)config->interrupt);
+
+    IM3Module module = NULL;
+    M3Result r = m3_CloneModule(code->parsed, &module); /* wasm3 patch 0050 */
+    if (r) {
+        st = fail_m3(r, "cannot instantiate the module", errbuf, errbuf_len);
+        goto fail;
+    }
+    r = m3_LoadModule(inst->runtime, module); /* memory, tables, globals, segments */
+    if (r) {
+        m3_FreeModule(module);
+        st = fail_m3(r, "cannot instantiate the module", errbuf, errbuf_len);
+        goto fail;
+    }
+    inst->module = module;
+    /* function imports are the module's first functions, in import order (patch 0051) */
+    uint32_t f = 0;
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        const exn_import_value_t *v = &config->imports[i];
+        if (info->imports[i].kind != EXN_EXTERN_FUNC || v->kind != EXN_EXTERN_FUNC || !v->fn) {
+            exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): the interpreter links functions only",
+                    i, info->imports[i].module, info->imports[i].name);
+            st = EXN_ERR_UNSUPPORTED;
+            goto fail;
+        }
+        w3_import_t *im = &inst->imports[f];
+        im->caller.instance = &inst->base;
+        im->caller.env = v->env;
+        im->fn = v->fn;
+        r = m3_LinkRawFunctionAt(module, f++, import_trampoline, im);
+        if (r) {
+            st = fail_m3(r, "cannot link the imports", errbuf, errbuf_len);
+            goto fail;
+        }
+    }
+    *out = &inst->base;
+    return EXN_OK;
+
+nomem:
+    exn_fmt(errbuf, errbuf_len, "out of memory creating the wasm runtime");
+    st = EXN_ERR_NOMEM;
+fail:
+    w3_instance_free(inst ? &inst->base : NULL);
+    return st;
+}
+
+/* ---- running --------------------------------------------------------------------------------- */
+
+static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
+{
+    w3_instance_t *inst = instance_of(i);
+    IM3Function f = &inst->module->functions[func];
+    if (EXN_UNLIKELY(!f->compiled)) {
+        M3Result r = CompileFunction(f); /* lazily, at the first call */
+        if (r) {
+            inst->runtime->numTrapFrames = 0; /* (nothing ran) */
+            return r;
+        }
+    }
+    IM3FuncType t = f->funcType;
+#ifdef EXN_BIG_ENDIAN
+    slots_to_wasm3(slots, t->types + t->numRets, t->numArgs);
+#endif
+    M3Result r = m3_CallSlots(f, slots); /* wasm3 patch 0068 */
+    if (EXN_UNLIKELY(r))
+        return trap_of(r);
+#ifdef EXN_BIG_ENDIAN
+    slots_from_wasm3(slots, t->types, t->numRets);
+#else
+    for (uint32_t k = 0; k < t->numRets; k++) {
+        if (is_32bit(t->types[k]))
+            slots[k] = (uint32_t)slots[k]; /* (wasm3 wrote the low 4 bytes only) */
+    }
+#endif
+    return NULL;
+}
+
+static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)
+{
+    w3_instance_t *inst = instance_of(i);
+    *out_size = 0;
+    if (!inst->runtime->memory.mallocated)
+        return NULL;
+    uint32_t size = 0;
+    uint8_t *base = m3_GetMemory(inst->runtime, &size, 0);
+    *out_size = base ? size : 0;
+    return base;
+}
+
+static void w3_global_get(exn_instance_t *i, uint32_t index, uint64_t *slots)
+{
+    M3Global *g = &instance_of(i)->module->globals[index];
+    if (is_32bit(g->type)) {
+        uint32_t v;
+        memcpy(&v, &g->intValue, 4);
+        slots[0] = v;
+    } else {
+        memcpy(&slots[0], &g->intValue, 8);
+    }
+}
+
+static void w3_global_set(exn_instance_t *i, uint32_t index, const uint64_t *slots)
+{
+    M3Global *g = &instance_of(i)->module->globals[index];
+    if (is_32bit(g->type)) {
+        uint32_t v = (uint32_t)slots[0];
+        memcpy(&g->intValue, &v, 4);
+    } else {
+        memcpy(&g->intValue, &slots[0], 8);
+    }
+}
+
+static void w3_set_stack_limit(exn_instance_t *i, uintptr_t limit)
+{
+    m3_SetNativeStackLimit(instance_of(i)->runtime, limit);
+}
+
+static uint64_t w3_fuel_used(exn_instance_t *i)
+{
+    (void)i;
+    return 0; /* no fuel in the interpreter (instantiate refuses a fuel limit) */
+}
+
+static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
+{
+    IM3Function const *fs;
+    uint32_t n = m3_GetTrapFrames(instance_of(i)->runtime, &fs);
+    size_t k = 0;
+    for (; k < n && k < max; k++) {
+        IM3Module m = fs[k]->module;
+        const w3_instance_t *owner = m3_GetUserData(m->runtime);
+        frames[k].func = (uint32_t)(fs[k] - m->functions);
+        frames[k].offset = UINT32_MAX; /* (unknown: see the file comment) */
+        frames[k].module = owner ? owner->base.code : NULL;
+    }
+    return k;
+}
+
+const exn_engine_t exn_engine_wasm3 = {
+    "interp",         w3_compile,   w3_code_free,  w3_instantiate,     w3_instance_free, w3_call,
+    w3_memory,        w3_global_get, w3_global_set, w3_set_stack_limit, w3_fuel_used,
+    w3_backtrace,
+};

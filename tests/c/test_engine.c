@@ -1,0 +1,261 @@
+/* test_engine.c: the engine interface (csrc/engine/engine.h) from C, without the runtime, on
+ * every engine of the build: a module (tests/plugins/wat/engine_iface.wat) validated, compiled,
+ * instantiated with two imports and called - values of every type in and out (through the
+ * engine and through an import), linear memory and its limit, globals, each kind of trap with
+ * the very exn_trap_* pointer, the frames of a trap, interrupts, two instances of one code.
+ * Run by ctest; any failure exits non-zero. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/engine.h"
+#include "validate/validate.h"
+
+#include "test_util.h"
+
+/* ---- the imports --------------------------------------------------------------------------- */
+
+static int host_tag;
+static int echo_calls;
+
+/* echo4(i32, i64, f32, f64) -> (i32 + 1, i64 * 2, f32, f64), after checking what it is called
+ * with: the calling instance (and its memory) and the environment given at link time. */
+static exn_trap_t echo4(const exn_caller_t *caller, uint64_t *slots)
+{
+    echo_calls++;
+    CHECK(caller->env == &host_tag);
+    uint64_t size = 0;
+    uint8_t *mem = exn_instance_memory(caller->instance, &size);
+    CHECK(mem && size == 65536 && memcmp(mem + 100, "abc", 3) == 0);
+    uint64_t *params = slots + 4; /* results first */
+    slots[0] = exn_slot_u32(&params[0]) + 1u;
+    slots[1] = exn_slot_u64(&params[1]) * 2;
+    slots[2] = params[2];
+    slots[3] = params[3];
+    return NULL;
+}
+
+static exn_trap_t fail(const exn_caller_t *caller, uint64_t *slots)
+{
+    (void)caller, (void)slots;
+    return exn_trap_host;
+}
+
+/* ---- helpers -------------------------------------------------------------------------------- */
+
+static uint32_t export_index(const exn_module_info_t *info, const char *name)
+{
+    const exn_export_t *e = exn_module_export(info, name, EXN_EXTERN_FUNC);
+    CHECK(e != NULL);
+    return e ? e->index : 0;
+}
+
+static uint64_t f32_bits(float f)
+{
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+static uint64_t f64_bits(double d)
+{
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+typedef struct {
+    const exn_engine_t *engine;
+    const exn_module_info_t *info;
+    exn_code_t *code;
+    volatile uint32_t interrupt;
+} fixture_t;
+
+static exn_instance_t *instantiate(fixture_t *fx, uint64_t max_memory_bytes)
+{
+    exn_import_value_t imports[2] = {{EXN_EXTERN_FUNC, echo4, &host_tag},
+                                     {EXN_EXTERN_FUNC, fail, NULL}};
+    exn_instance_config_t config;
+    memset(&config, 0, sizeof config);
+    config.imports = imports;
+    config.n_imports = 2;
+    config.max_memory_bytes = max_memory_bytes;
+    config.interrupt = &fx->interrupt;
+    config.userdata = fx;
+    exn_instance_t *inst = NULL;
+    char why[256];
+    exn_status_t st = fx->engine->instantiate(fx->code, &config, &inst, why, sizeof why);
+    CHECK(st == EXN_OK && inst);
+    if (st != EXN_OK) {
+        fprintf(stderr, "  instantiate: %s\n", why);
+        exit(1);
+    }
+    CHECK(inst->engine == fx->engine && inst->code == fx->code &&
+          exn_instance_userdata(inst) == fx);
+    /* a stack limit a quarter of a MiB below here: deep recursion traps, never crashes */
+    volatile char here = 0;
+    fx->engine->set_stack_limit(inst, (uintptr_t)&here - 256 * 1024);
+    return inst;
+}
+
+/* ---- the tests ------------------------------------------------------------------------------ */
+
+static void test_values(fixture_t *fx, exn_instance_t *inst)
+{
+    const exn_engine_t *e = fx->engine;
+    uint64_t slots[4] = {0xFFFFFFFBu /* -5 */, (uint64_t)-1234567890123LL, f32_bits(1.5f),
+                         f64_bits(-2.25)};
+    CHECK(e->call(inst, export_index(fx->info, "id4"), slots) == NULL);
+    CHECK(slots[0] == 0xFFFFFFFBu); /* an i32 in the low 32 bits, the rest zero */
+    CHECK(slots[1] == (uint64_t)-1234567890123LL);
+    CHECK(slots[2] == f32_bits(1.5f) && slots[3] == f64_bits(-2.25));
+
+    uint64_t via[4] = {41, 21, f32_bits(-0.5f), f64_bits(1e300)};
+    int before = echo_calls;
+    CHECK(e->call(inst, export_index(fx->info, "via_host"), via) == NULL);
+    CHECK(echo_calls == before + 1);
+    CHECK(via[0] == 42 && via[1] == 42 && via[2] == f32_bits(-0.5f) && via[3] == f64_bits(1e300));
+
+    /* globals, imports count first (there are none) */
+    uint64_t g[1] = {0};
+    e->global_get(inst, 0, g);
+    CHECK(g[0] == 7);
+    g[0] = 9;
+    e->global_set(inst, 0, g);
+    g[0] = 0;
+    e->global_get(inst, 0, g);
+    CHECK(g[0] == 9);
+    e->global_get(inst, 1, g);
+    CHECK(g[0] == 0xFFFFFFFFu); /* i32 -1 */
+    e->global_get(inst, 2, g);
+    CHECK(g[0] == f32_bits(2.5f));
+    CHECK(e->fuel_used(inst) == 0);
+}
+
+static void test_memory(fixture_t *fx, exn_instance_t *inst, uint64_t max_pages)
+{
+    const exn_engine_t *e = fx->engine;
+    uint64_t size = 0;
+    uint8_t *mem = e->memory(inst, &size);
+    CHECK(mem && size == 65536 && memcmp(mem + 100, "abc", 3) == 0);
+    mem[200] = 0x5A;
+    uint64_t s[1] = {200};
+    CHECK(e->call(inst, export_index(fx->info, "load"), s) == NULL && s[0] == 0x5A);
+    s[0] = 1;
+    CHECK(e->call(inst, export_index(fx->info, "grow"), s) == NULL && s[0] == 1);
+    mem = e->memory(inst, &size);
+    CHECK(mem && size == 2 * 65536 && mem[200] == 0x5A);
+    /* past the module's maximum (4) or the config's: -1, and nothing changes */
+    s[0] = max_pages - 1;
+    CHECK(e->call(inst, export_index(fx->info, "grow"), s) == NULL && s[0] == 0xFFFFFFFFu);
+    CHECK(e->call(inst, export_index(fx->info, "size"), s) == NULL && s[0] == 2);
+    e->memory(inst, &size);
+    CHECK(size == 2 * 65536);
+}
+
+static void test_traps(fixture_t *fx, exn_instance_t *inst)
+{
+    const exn_engine_t *e = fx->engine;
+    const exn_module_info_t *info = fx->info;
+    uint64_t s[1] = {0};
+    exn_frame_t frames[EXN_MAX_FRAMES];
+
+    exn_trap_t t = e->call(inst, export_index(info, "outer"), s);
+    CHECK(t == exn_trap_unreachable && exn_trap_is_wasm(t));
+    size_t n = e->backtrace(inst, frames, EXN_MAX_FRAMES);
+    CHECK(n == 3); /* innermost first: $inner, $middle, outer */
+    CHECK(n >= 3 && frames[0].func == 7 && frames[1].func == 8 && frames[2].func == 9);
+    for (size_t i = 0; i < n; i++)
+        CHECK(frames[i].module == fx->code);
+    CHECK(e->backtrace(inst, frames, 1) == 1 && frames[0].func == 7);
+
+    s[0] = 0;
+    CHECK(e->call(inst, export_index(info, "div"), s) == exn_trap_div_zero);
+    s[0] = 2;
+    CHECK(e->call(inst, export_index(info, "div"), s) == NULL && s[0] == 0);
+    CHECK(e->backtrace(inst, frames, EXN_MAX_FRAMES) == 0); /* a call that returned */
+    CHECK(e->call(inst, export_index(info, "oob"), s) == exn_trap_memory_oob);
+    CHECK(e->call(inst, export_index(info, "call_null"), s) == exn_trap_null_element);
+    t = e->call(inst, export_index(info, "host_trap"), s);
+    CHECK(t == exn_trap_host && exn_trap_is_import(t) && !exn_trap_is_wasm(t));
+    n = e->backtrace(inst, frames, EXN_MAX_FRAMES);
+    CHECK(n == 1 && frames[0].func == export_index(info, "host_trap"));
+
+    t = e->call(inst, export_index(info, "recurse"), s);
+    CHECK(t == exn_trap_stack_overflow);
+    n = e->backtrace(inst, frames, EXN_MAX_FRAMES);
+    CHECK(n == EXN_MAX_FRAMES && frames[0].func == 13 && frames[n - 1].func == 13);
+
+    /* bit 0 of the interrupt word stops a loop; cleared, the instance runs again */
+    fx->interrupt = 1;
+    t = e->call(inst, export_index(info, "spin"), s);
+    CHECK(t == exn_trap_interrupted && exn_trap_is_wasm(t));
+    fx->interrupt = 0;
+    s[0] = 2;
+    CHECK(e->call(inst, export_index(info, "div"), s) == NULL);
+}
+
+static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t len)
+{
+    fixture_t fx;
+    memset(&fx, 0, sizeof fx);
+    fx.engine = engine;
+    exn_module_info_t info;
+    char why[256];
+    CHECK(exn_validate_module(wasm, len, &info, why, sizeof why) == EXN_OK);
+    fx.info = &info;
+    exn_status_t st = engine->compile(&info, wasm, len, &fx.code, why, sizeof why);
+    CHECK(st == EXN_OK);
+    if (st != EXN_OK) {
+        fprintf(stderr, "  %s: compile: %s\n", engine->name, why);
+        exn_module_info_free(&info);
+        return;
+    }
+    exn_instance_t *a = instantiate(&fx, 4 * 65536), *b = instantiate(&fx, 3 * 65536);
+    test_values(&fx, a);
+    test_memory(&fx, a, 4);
+    test_memory(&fx, b, 3); /* the config's limit, lower than the module's maximum */
+    test_traps(&fx, a);
+    /* the instances share nothing but the code */
+    uint64_t sa, sb;
+    uint8_t *ma = engine->memory(a, &sa), *mb = engine->memory(b, &sb);
+    ma[300] = 1;
+    mb[300] = 2;
+    CHECK(ma != mb && ma[300] == 1);
+    uint64_t g[1];
+    engine->global_get(b, 0, g);
+    CHECK(g[0] == 7); /* a's was set to 9 */
+    engine->instance_free(a);
+    engine->instance_free(b);
+
+    /* a fuel limit: the interpreter has none and says so */
+    exn_instance_config_t config;
+    memset(&config, 0, sizeof config);
+    exn_import_value_t imports[2] = {{EXN_EXTERN_FUNC, echo4, &host_tag},
+                                     {EXN_EXTERN_FUNC, fail, NULL}};
+    config.imports = imports;
+    config.n_imports = 2;
+    config.max_memory_bytes = 65536;
+    config.fuel = 1000;
+    exn_instance_t *c = NULL;
+    st = engine->instantiate(fx.code, &config, &c, why, sizeof why);
+    if (engine == &exn_engine_wasm3)
+        CHECK(st == EXN_ERR_UNSUPPORTED && strstr(why, "fuel") && !c);
+    if (c)
+        engine->instance_free(c);
+    engine->code_free(fx.code);
+    exn_module_info_free(&info);
+}
+
+int main(void)
+{
+    size_t len;
+    uint8_t *wasm = test_read_plugin("engine_iface", &len);
+    static const exn_engine_t *const engines[] = {&exn_engine_wasm3};
+    for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++) {
+        printf("engine %s\n", engines[i]->name);
+        test_engine(engines[i], wasm, len);
+    }
+    free(wasm);
+    return test_report();
+}
