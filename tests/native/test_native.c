@@ -222,6 +222,8 @@ static void test_behaviour(const char *mode)
 
     /* stack exhaustion is a trap, also for a tail call, and the instance lives on */
     CHECK(call1(&a, "recurse", 0, NULL) == exn_trap_stack_overflow);
+    CHECK(E->backtrace(a.inst, fr, 4) == 4 && fr[0].func == export_index(&m, "recurse") &&
+          fr[3].func == export_index(&m, "recurse"));
     CHECK(call1(&a, "tail", 0, NULL) == exn_trap_stack_overflow);
     CHECK(call3(&a, "add", 2, 3, 0, &r) == NULL && (uint32_t)r == 5);
 
@@ -243,6 +245,9 @@ static void test_behaviour(const char *mode)
     CHECK(call1(&a, "callback", 10, &r) == NULL && (uint32_t)r == 1015);
     other_func = "unreachable";
     CHECK(call1(&a, "callback", 10, NULL) == exn_trap_unreachable);
+    /* a's frames: the function that called the import (the stub is no frame) */
+    CHECK(E->backtrace(a.inst, fr, 4) == 1 && fr[0].func == export_index(&m, "callback"));
+    CHECK(E->backtrace(b.inst, fr, 4) == 1 && fr[0].func == export_index(&m, "unreachable"));
     other_func = "recurse"; /* the nested call exhausts the stack */
     CHECK(call1(&a, "callback", 10, NULL) == exn_trap_stack_overflow);
     other = NULL;

@@ -24,7 +24,7 @@
 
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 2
+#define EXN_NATIVE_ABI_VERSION 3
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -91,7 +91,8 @@ typedef struct exn_nctx {
     uint32_t in_host;       /* an import stub's host function is running (the fault handler) */
     /* the engine's helpers; the trap helpers never return, the others return or trap */
     EXN_NORETURN void (*trap)(struct exn_nctx *c, uint32_t code, uint32_t func);
-    EXN_NORETURN void (*raise)(struct exn_nctx *c, const char *trap, uint32_t func);
+    /* an import's trap; `ret`: the import stub's return address, in the function that called it */
+    EXN_NORETURN void (*raise)(struct exn_nctx *c, const char *trap, const void *ret);
     uint32_t (*memory_grow)(struct exn_nctx *c, uint32_t delta_pages);
     void (*memory_init)(struct exn_nctx *c, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n);
     void (*data_drop)(struct exn_nctx *c, uint32_t seg);

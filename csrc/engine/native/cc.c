@@ -7,7 +7,8 @@
  * reads memory through a pointer of another type (memcpy only), so strict aliasing stays on.
  * -fno-stack-protector: the generated code has no arrays written by index but the import
  * stubs' slots.  -fno-optimize-sibling-calls: a tail call made a jump would never reach the
- * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.  -w: the generated code is not for people (unused labels and variables).
+ * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.
+ * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).  -w: the generated code is not for people (unused labels and variables).
  * May call: cc.h, sys.h, support/codec.h, support/os.h (the mutex). */
 #include "engine/native/cc.h"
 
@@ -31,7 +32,8 @@ struct exn_ncc {
 static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fsignaling-nans",
                                     "-fno-math-errno",
                                     "-fno-stack-protector", "-fvisibility=hidden",
-                                    "-fno-optimize-sibling-calls", "-w"};
+                                    "-fno-optimize-sibling-calls", "-fno-omit-frame-pointer",
+                                    "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
 static exn_mutex_t *probe_lock;

@@ -86,7 +86,7 @@ typedef struct {
     exn_nfunc_t *refs;
     uint8_t *data_dropped, *elem_dropped;
     exn_nimport_t *imports;
-    exn_frame_t frame; /* the innermost frame of the last trap */
+    exn_frame_t frames[EXN_MAX_FRAMES]; /* of the last trap, innermost first */
     size_t n_frames;
     exn_nctx_t *ctx; /* allocated with the instance, after it */
 } ninst_t;
@@ -156,11 +156,39 @@ typedef struct ncall {
     struct ncall *prev;
     ninst_t *inst;
     exn_trap_t trap;
-    uint32_t func;
-    void *pc;    /* a fault's instruction (func unknown until looked up) */
+    uint32_t func;                 /* the trapping function when known (TR), else UINT32_MAX */
+    uint32_t n_raw;                /* code addresses of the trap's frames, innermost first */
+    uintptr_t raw[EXN_MAX_FRAMES]; /* (mapped to functions after the jump: func_at) */
 } ncall_t;
 
 static EXN_THREAD_LOCAL ncall_t *current;
+
+/* The trap's frames, as code addresses: `pc` (the faulting instruction; 0 if none), then the
+ * return addresses up the chain of frame records from `fp` (the generated code keeps frame
+ * pointers: [fp] is the caller's record, [fp + 1 word] the return address; the same on x86-64 and
+ * AArch64).  Runs in the trap helper or the signal handler, while the frames still exist: it only
+ * reads stack words between here and the engine call's own frame (`nc`, above every guest
+ * frame), each record above the last. */
+static void collect_frames(ncall_t *nc, uintptr_t pc, uintptr_t fp)
+{
+    volatile char here = 0;
+    uintptr_t lo = (uintptr_t)&here, hi = (uintptr_t)nc;
+    uint32_t n = 0;
+    if (pc)
+        nc->raw[n++] = pc;
+    while (n < EXN_MAX_FRAMES && fp >= lo && fp < hi - 2 * sizeof(uintptr_t) &&
+           (fp & (sizeof(uintptr_t) - 1)) == 0) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        if (rec[1] == 0)
+            break;
+        nc->raw[n++] = rec[1] - 1; /* (inside the call instruction: a call that ends a function
+                                    * returns to the start of the next) */
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    nc->n_raw = n;
+}
 
 static EXN_NORETURN void raise_trap(exn_trap_t t, uint32_t func)
 {
@@ -169,6 +197,13 @@ static EXN_NORETURN void raise_trap(exn_trap_t t, uint32_t func)
     nc->func = func;
     siglongjmp(nc->jb, 1);
 }
+
+/* A trap of a helper called by the generated code: frames from the helper's own record. */
+#define RAISE_HERE(t)                                                                              \
+    do {                                                                                           \
+        collect_frames(current, 0, (uintptr_t)__builtin_frame_address(0));                         \
+        raise_trap((t), UINT32_MAX);                                                               \
+    } while (0)
 
 static exn_trap_t trap_of(uint32_t code)
 {
@@ -191,12 +226,21 @@ static exn_trap_t trap_of(uint32_t code)
 static EXN_NORETURN void h_trap(exn_nctx_t *c, uint32_t code, uint32_t func)
 {
     (void)c;
+    collect_frames(current, 0, (uintptr_t)__builtin_frame_address(0));
     raise_trap(trap_of(code), func);
+}
+
+/* An import's trap: frames from the stub that called it (skipped when mapped: not a wasm
+ * function's code). */
+static EXN_NORETURN void h_raise(exn_nctx_t *c, const char *trap, const void *ret)
+{
+    (void)c, (void)ret;
+    RAISE_HERE(trap);
 }
 
 /* A guard-page fault (sys.h): ours if it is inside the memory reservation of the instance this
  * thread runs guest code of, and no host function is running. */
-static void on_fault(void *addr, void *pc)
+static void on_fault(void *addr, void *pc, void *fp)
 {
     ncall_t *nc = current;
     if (!nc || nc->inst->ctx->in_host)
@@ -205,7 +249,7 @@ static void on_fault(void *addr, void *pc)
     uintptr_t a = (uintptr_t)addr, b = (uintptr_t)I->mem.base;
     if (!b || a < b || a - b >= I->mem.reserved)
         return;
-    nc->pc = pc; /* which function: looked up after the jump, outside the signal handler */
+    collect_frames(nc, (uintptr_t)pc, (uintptr_t)fp);
     raise_trap(exn_trap_memory_oob, UINT32_MAX);
 }
 
@@ -215,19 +259,26 @@ static int cmp_fstart(const void *a, const void *b)
     return (x->start > y->start) - (x->start < y->start);
 }
 
-/* The function whose code holds `pc`: the one starting last at or before it (its library's
- * functions sorted by address once, on the first fault that needs it).  UINT32_MAX if none. */
+#define AT_ENTRY (UINT32_MAX - 1) /* an entry trampoline: the outermost guest frame is below */
+
+/* What holds code address `pc`: the function starting last at or before it (the library's
+ * functions and entry trampolines, sorted by address once, on the first trap that needs it),
+ * AT_ENTRY for an entry trampoline, UINT32_MAX if none. */
 static uint32_t func_at(ncode_t *k, uintptr_t pc)
 {
     fstart_t *s = __atomic_load_n(&k->starts, __ATOMIC_ACQUIRE);
-    uint32_t n = k->desc->n_funcs;
+    uint32_t n = k->desc->n_funcs + k->desc->n_types;
     if (!s) {
         s = exn_malloc((n ? n : 1) * sizeof *s);
         if (!s)
             return UINT32_MAX;
-        for (uint32_t i = 0; i < n; i++) {
+        for (uint32_t i = 0; i < k->desc->n_funcs; i++) {
             s[i].start = (uintptr_t)k->desc->funcs[i];
             s[i].func = i;
+        }
+        for (uint32_t i = 0; i < k->desc->n_types; i++) {
+            s[k->desc->n_funcs + i].start = (uintptr_t)k->desc->entries[i];
+            s[k->desc->n_funcs + i].func = AT_ENTRY;
         }
         qsort(s, n, sizeof *s, cmp_fstart);
         fstart_t *expected = NULL;
@@ -248,10 +299,29 @@ static uint32_t func_at(ncode_t *k, uintptr_t pc)
     return lo ? s[lo - 1].func : UINT32_MAX;
 }
 
-static EXN_NORETURN void h_raise(exn_nctx_t *c, const char *trap, uint32_t func)
+/* The frames of the trap the call `nc` ended with, into the instance. */
+static void record_frames(ninst_t *I, const volatile ncall_t *nc)
 {
-    (void)c;
-    raise_trap(trap, func);
+    ncode_t *k = I->code;
+    size_t n = 0;
+    for (uint32_t i = 0; i < nc->n_raw && n < EXN_MAX_FRAMES; i++) {
+        uint32_t f = func_at(k, nc->raw[i]);
+        if (f == AT_ENTRY || f == UINT32_MAX)
+            break;
+        if (f < k->info->n_func_imports)
+            continue; /* an import stub: not a frame of the guest */
+        I->frames[n].func = f;
+        I->frames[n].offset = UINT32_MAX;
+        I->frames[n].module = k;
+        n++;
+    }
+    if (n == 0 && nc->func != UINT32_MAX) { /* no frame records: the function that trapped */
+        I->frames[0].func = nc->func;
+        I->frames[0].offset = UINT32_MAX;
+        I->frames[0].module = k;
+        n = 1;
+    }
+    I->n_frames = n;
 }
 
 static uint32_t h_memory_grow(exn_nctx_t *c, uint32_t delta)
@@ -278,7 +348,7 @@ static void h_memory_init(exn_nctx_t *c, uint32_t seg, uint32_t dst, uint32_t sr
     const exn_data_t *d = &I->code->info->datas[seg];
     uint64_t len = I->data_dropped[seg] ? 0 : d->bytes.len;
     if ((uint64_t)src + n > len || (uint64_t)dst + n > c->mem_size)
-        raise_trap(exn_trap_memory_oob, UINT32_MAX);
+        RAISE_HERE(exn_trap_memory_oob);
     if (n)
         memcpy(c->mem + dst, I->code->wasm + d->bytes.offset + src, n);
 }
@@ -338,7 +408,7 @@ static void h_table_init(exn_nctx_t *c, uint32_t table, uint32_t seg, uint32_t d
     exn_ntable_t *t = &c->tables[table];
     uint64_t len = I->elem_dropped[seg] ? 0 : e->n_items;
     if ((uint64_t)src + n > len || (uint64_t)dst + n > t->size)
-        raise_trap(exn_trap_table_oob, UINT32_MAX);
+        RAISE_HERE(exn_trap_table_oob);
     for (uint32_t i = 0; i < n; i++)
         t->elems[dst + i] = elem_item(I, &e->items[src + i]);
 }
@@ -353,7 +423,7 @@ static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, 
 {
     exn_ntable_t *d = &c->tables[dt], *s = &c->tables[st];
     if ((uint64_t)src + n > s->size || (uint64_t)dst + n > d->size)
-        raise_trap(exn_trap_table_oob, UINT32_MAX);
+        RAISE_HERE(exn_trap_table_oob);
     if (n)
         memmove(d->elems + dst, s->elems + src, (size_t)n * sizeof *d->elems);
 }
@@ -362,7 +432,7 @@ static void h_table_fill(exn_nctx_t *c, uint32_t table, uint32_t at, uint64_t va
 {
     exn_ntable_t *t = &c->tables[table];
     if ((uint64_t)at + n > t->size)
-        raise_trap(exn_trap_table_oob, UINT32_MAX);
+        RAISE_HERE(exn_trap_table_oob);
     for (uint32_t i = 0; i < n; i++)
         t->elems[at + i] = value;
 }
@@ -859,21 +929,13 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
     nc.inst = I;
     nc.trap = NULL;
     nc.func = UINT32_MAX;
-    nc.pc = NULL;
+    nc.n_raw = 0;
     I->n_frames = 0;
     current = &nc;
     if (sigsetjmp(nc.jb, 0)) {
         volatile ncall_t *v = &nc;
         current = v->prev;
-        uint32_t where = v->func;
-        if (where == UINT32_MAX && v->pc)
-            where = func_at(I->code, (uintptr_t)v->pc);
-        if (where != UINT32_MAX) {
-            I->frame.func = where;
-            I->frame.offset = UINT32_MAX;
-            I->frame.module = I->code;
-            I->n_frames = 1;
-        }
+        record_frames(I, v);
         return v->trap;
     }
     d->entries[I->code->info->func_type[func]](I->ctx, d->funcs[func], slots);
@@ -916,10 +978,9 @@ static uint64_t native_fuel_used(exn_instance_t *inst)
 static size_t native_backtrace(exn_instance_t *inst, exn_frame_t *frames, size_t max)
 {
     ninst_t *I = (ninst_t *)inst;
-    if (!max || !I->n_frames)
-        return 0;
-    frames[0] = I->frame;
-    return 1;
+    size_t n = I->n_frames < max ? I->n_frames : max;
+    memcpy(frames, I->frames, n * sizeof *frames);
+    return n;
 }
 
 static exn_status_t compile_entry(const exn_module_info_t *info, const uint8_t *wasm, size_t len,

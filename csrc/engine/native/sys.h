@@ -76,10 +76,11 @@ EXN_INTERNAL void exn_nsys_dlclose(void *lib);
 /* ---- guard-page faults -------------------------------------------------------------------------- */
 
 /** Install (once per process) the SIGSEGV/SIGBUS handler: on a fault it calls `handler` with the
- *  faulting address and the instruction's (NULL where this file cannot read it); the handler
+ *  faulting address, the instruction's and the frame pointer register (both NULL where this file
+ *  cannot read them); the handler
  *  either does not return (it longjmps to the trapping call) or returns, and the fault goes to
  *  the handler installed before ours (or the default action).  Returns 0, or -1 if it could not
  *  be installed. */
-EXN_INTERNAL int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc));
+EXN_INTERNAL int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc, void *fp));
 
 #endif

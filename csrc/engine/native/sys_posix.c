@@ -390,7 +390,7 @@ void exn_nsys_dlclose(void *lib)
 
 /* ---- guard-page faults -------------------------------------------------------------------------- */
 
-static void (*fault_fn)(void *addr, void *pc);
+static void (*fault_fn)(void *addr, void *pc, void *fp);
 static struct sigaction previous[2]; /* SIGSEGV, SIGBUS */
 static bool installed;
 
@@ -414,33 +414,41 @@ static void chain(int sig, siginfo_t *info, void *uc)
     prev->sa_handler(sig);
 }
 
-/* The faulting instruction's address (for the trap's innermost frame), where we know how. */
-static void *fault_pc(void *uc)
+/* The faulting instruction's address and the frame pointer (for the trap's frames), where we
+ * know how to read them. */
+static void fault_regs(void *uc, void **pc, void **fp)
 {
 #if defined(__linux__) && defined(__x86_64__) && defined(REG_RIP)
-    return (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+    *pc = (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+    *fp = (void *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RBP];
 #elif defined(__linux__) && defined(__aarch64__)
-    return (void *)((ucontext_t *)uc)->uc_mcontext.pc;
+    *pc = (void *)((ucontext_t *)uc)->uc_mcontext.pc;
+    *fp = (void *)((ucontext_t *)uc)->uc_mcontext.regs[29];
 #elif defined(__APPLE__) && defined(__x86_64__)
-    return (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__rip;
+    *pc = (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__rip;
+    *fp = (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__rbp;
 #elif defined(__APPLE__) && defined(__aarch64__)
-    return (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__pc;
+    *pc = (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__pc;
+    *fp = (void *)((ucontext_t *)uc)->uc_mcontext->__ss.__fp;
 #else
     (void)uc;
-    return NULL;
+    *pc = *fp = NULL;
 #endif
 }
 
 static void on_fault(int sig, siginfo_t *info, void *uc)
 {
     int saved = errno;
-    if (fault_fn)
-        fault_fn(info->si_addr, fault_pc(uc)); /* does not return when the fault is a guest's */
+    if (fault_fn) {
+        void *pc, *fp;
+        fault_regs(uc, &pc, &fp);
+        fault_fn(info->si_addr, pc, fp); /* does not return when the fault is a guest's */
+    }
     errno = saved;
     chain(sig, info, uc);
 }
 
-int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc))
+int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc, void *fp))
 {
     int rc = 0;
     exn_os_global_lock();

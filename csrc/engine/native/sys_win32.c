@@ -120,7 +120,7 @@ void exn_nsys_dlclose(void *lib)
     (void)lib;
 }
 
-int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc))
+int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc, void *fp))
 {
     (void)handler;
     return -1;

@@ -120,7 +120,7 @@ static const char PRELUDE[] =
     "  u8 *mem; u64 mem_size; const volatile u32 *intr; uintptr_t stack_limit;\n"
     "  TB *tables; const u32 *types; FR *refs; IM *imports; u32 in_host;\n"
     "  __attribute__((noreturn)) void (*trap)(C *, u32, u32);\n"
-    "  __attribute__((noreturn)) void (*raise)(C *, const char *, u32);\n"
+    "  __attribute__((noreturn)) void (*raise)(C *, const char *, const void *);\n"
     "  u32 (*memory_grow)(C *, u32);\n"
     "  void (*memory_init)(C *, u32, u32, u32, u32);\n"
     "  void (*data_drop)(C *, u32);\n"
@@ -1627,7 +1627,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 3
+#define TRANSLATOR_VERSION 4
 
 const char *exn_native_translator_id(void)
 {
@@ -1743,7 +1743,9 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
     uint32_t ti = info->func_type[f];
     const exn_functype_t *ft = &info->types[ti];
     uint32_t n = ft->n_params + ft->n_results;
-    exn_nbuf_printf(o, "H ");
+    /* never inlined: its return address is in the function that called the import, which a
+     * trap of the host function names as its innermost frame */
+    exn_nbuf_printf(o, "H __attribute__((noinline)) ");
     ret_type(o, info, ti);
     exn_nbuf_printf(o, " w%u", f);
     param_list(o, info, ti, true);
@@ -1769,8 +1771,8 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
     exn_nbuf_printf(o,
                     "  IM *p = &c->imports[%u]; c->in_host++;\n"
                     "  const char *t = p->fn(&p->instance, s);\n"
-                    "  c->in_host--; if (UL(t != 0)) c->raise(c, t, %uu);\n",
-                    import, f);
+                    "  c->in_host--; if (UL(t != 0)) c->raise(c, t, __builtin_return_address(0));\n",
+                    import);
     if (ft->n_results == 1) {
         puts_(o, "  return ");
         from_slot(o, letter(ft->types[ft->n_params]), 0);
