@@ -1003,6 +1003,12 @@ exn_status_t exn_native_probe(char *buf, size_t buf_len)
     return EXN_OK;
 }
 
+const exn_engine_t *exn_native_engine_from_env(void)
+{
+    const char *tier = exn_nsys_getenv("EXTISM_NATIVE_TIER");
+    return tier && strcmp(tier, "native") == 0 ? &exn_engine_native : &exn_engine_wasm3;
+}
+
 exn_status_t exn_native_cache_dir(char *buf, size_t buf_len)
 {
     char why[300];

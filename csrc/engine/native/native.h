@@ -45,6 +45,11 @@ EXN_INTERNAL exn_status_t exn_native_compile(const exn_module_info_t *info, cons
  *  return what it found. */
 EXN_INTERNAL exn_status_t exn_native_probe(char *buf, size_t buf_len);
 
+/** The engine plugins should use by the environment (until the runtime's tiering is in place):
+ *  EXTISM_NATIVE_TIER=native: the compiled tier (compiling when the plugin is created, and
+ *  failing if it cannot); unset, "interp" or "auto": wasm3. */
+EXN_INTERNAL const exn_engine_t *exn_native_engine_from_env(void);
+
 /** The cache directory in use (created if needed) into buf; EXN_ERR_UNSUPPORTED with the reason
  *  when there is none (the tier then compiles every time). */
 EXN_INTERNAL exn_status_t exn_native_cache_dir(char *buf, size_t buf_len);
