@@ -85,7 +85,7 @@ HOSTS: dict = {
 CALLS = [
     Call("bench_cv_1m", OURS / "bench.wasm", "count_vowels", ABC_1M),
     Call("bench_echo_1m", OURS / "bench.wasm", "echo", ABC_1M),
-    Call("big_gen_run", ROOT / "bench" / "plugins" / "big_gen.wasm", "run", ABC_1M),
+    Call("big_gen_run", ROOT / "bench" / "plugins" / "big_gen.wasm", "run", TEXT_1K),
     Call("rust_cv_1k", REAL / "rust-code-functions.wasm", "count_vowels", TEXT_1K, True,
          "hello_world"),
     Call("rust_cv_64k", REAL / "rust-code-functions.wasm", "count_vowels", TEXT_1K * 64, True,

@@ -123,10 +123,15 @@ static void kept_pages(const exn_vmem_t *vm, size_t committed, exn_vmem_range_t 
 }
 
 /* Give back a region: cached when it is small enough, zeroed (but for its kept pages) and
- * there is room. */
+ * there is room.  A file mapped at its start (exn_vmem_map_image) becomes zero pages first:
+ * dropping such pages (exn_os_zero_pages) would show the file again, not zeros. */
 static void release_region(uint8_t *base, size_t reserved, size_t committed,
                            const exn_vmem_t *keep_of)
 {
+    if (keep_of && keep_of->mapped && exn_os_remap_zero(base, keep_of->mapped) != 0) {
+        exn_os_release(base, reserved);
+        return;
+    }
     cached_region_t region = {base, reserved, committed, {{0, 0}}};
     if (keep_of)
         kept_pages(keep_of, committed, region.keep);
@@ -236,6 +241,7 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
         return EXN_ERR_NOMEM;
 
     exn_vmem_t grown = *vm;
+    grown.mapped = 0; /* (a copy: the new region is anonymous memory) */
     grown.base = base;
     grown.size = committed;
     grown.reserved = reserve;
@@ -274,11 +280,23 @@ void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len)
     memset(vm->base + offset, 0, len);
 }
 
+exn_status_t exn_vmem_map_image(exn_vmem_t *vm, size_t len, intptr_t fd)
+{
+    if (!vm->base || len > vm->size || len % exn_os_page_size() != 0 || vm->mapped)
+        return EXN_ERR_UNSUPPORTED;
+    if (len == 0)
+        return EXN_OK;
+    if (exn_os_map_private(vm->base, len, fd) != 0)
+        return EXN_ERR_UNSUPPORTED;
+    vm->mapped = len;
+    return EXN_OK;
+}
+
 void exn_vmem_free(exn_vmem_t *vm)
 {
     if (vm->base)
         release_region(vm->base, vm->reserved, vm->size, vm);
     vm->base = NULL;
-    vm->size = vm->reserved = 0;
+    vm->size = vm->reserved = vm->mapped = 0;
     memset(vm->keep, 0, sizeof vm->keep);
 }

@@ -24,6 +24,7 @@ typedef struct {
     size_t reserved; /* bytes of address space held at base */
     size_t limit;    /* the region never grows past this many bytes */
     size_t fixed_reserve; /* 0, or exn_vmem_init_guarded's reservation */
+    size_t mapped;        /* bytes from base mapped from a file (exn_vmem_map_image) */
     /* ranges every owner of the region writes (exn_vmem_keep): when it is released to the
      * cache their pages stay resident, to be zeroed by memset when it is taken again */
     exn_vmem_range_t keep[EXN_VMEM_KEEP_RANGES];
@@ -52,6 +53,12 @@ EXN_INTERNAL exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size);
 EXN_INTERNAL void exn_vmem_keep(exn_vmem_t *vm, size_t from, size_t to);
 
 #define EXN_VMEM_KEEP_MAX ((size_t)256 * 1024)
+
+/** Make the region's first `len` bytes (committed, page-aligned length) a private copy-on-write
+ *  mapping of file `fd`'s first bytes: they read as the file without being copied, and cost
+ *  resident memory only where written.  Released, the range becomes zero pages again before the
+ *  region is reused.  Returns EXN_OK, or EXN_ERR_UNSUPPORTED (the caller copies instead). */
+EXN_INTERNAL exn_status_t exn_vmem_map_image(exn_vmem_t *vm, size_t len, intptr_t fd);
 
 /** Zero [offset, offset+len) of the committed region. */
 EXN_INTERNAL void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len);

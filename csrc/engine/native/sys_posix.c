@@ -364,6 +364,56 @@ void exn_nsys_remove(const char *path)
         (void)rmdir(path);
 }
 
+/* ---- memory images ----------------------------------------------------------------------------- */
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
+int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd)
+{
+    int fd = -1;
+#if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MFD_ALLOW_SEALING)
+    fd = memfd_create("extism_native_image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+#endif
+    if (fd < 0) {
+        const char *tmp = getenv("TMPDIR");
+        char path[PATH_MAX];
+        exn_fmt(path, sizeof path, "%s/extism_native_image-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        fd = mkstemp(path);
+        if (fd < 0)
+            return -1;
+        unlink(path); /* nobody else can open it; it lives while mapped or open */
+        (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t n = write(fd, data + done, len - done);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            close(fd);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    if (ftruncate(fd, (off_t)size) != 0) {
+        close(fd);
+        return -1;
+    }
+#if defined(__linux__) && defined(F_ADD_SEALS)
+    (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+#endif
+    *out_fd = fd;
+    return 0;
+}
+
+void exn_nsys_close(intptr_t fd)
+{
+    if (fd >= 0)
+        close((int)fd);
+}
+
 /* ---- shared libraries ------------------------------------------------------------------------- */
 
 void *exn_nsys_dlopen(const char *path, char *why, size_t why_len)

@@ -102,6 +102,17 @@ void exn_nsys_remove(const char *path)
     (void)path;
 }
 
+int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd)
+{
+    (void)data, (void)len, (void)size, (void)out_fd;
+    return -1;
+}
+
+void exn_nsys_close(intptr_t fd)
+{
+    (void)fd;
+}
+
 void *exn_nsys_dlopen(const char *path, char *why, size_t why_len)
 {
     (void)path;
