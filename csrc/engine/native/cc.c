@@ -9,12 +9,11 @@
  * stubs' slots.  -fno-optimize-sibling-calls: a tail call made a jump would never reach the
  * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.
  * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).  -w: the generated code is not for people (unused labels and variables).
- * May call: cc.h, sys.h, support/codec.h, support/os.h (the mutex). */
+ * May call: cc.h, sys.h, support/os.h (the mutex). */
 #include "engine/native/cc.h"
 
 #include "engine/native/abi.h"
 #include "engine/native/sys.h"
-#include "support/codec.h"
 #include "support/os.h"
 
 #define MAX_PREFIX 16
@@ -23,12 +22,11 @@
 struct exn_ncc {
     char *argv[MAX_PREFIX + 1]; /* the command, before our arguments */
     int argc;
-    char identity[65];
     char name[160];
 };
 
-/* FLAGS[0], the optimisation level, can be changed with EXTISM_NATIVE_OPT (-O0..-O3, -Os) for
- * experiments; it is part of the cache key (exn_ncc_profile). */
+/* FLAGS[0] is replaced by the optimisation level the caller chooses (exn_ncc_opt_level); the
+ * whole list is part of the cache key (exn_ncc_profile). */
 static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fsignaling-nans",
                                     "-fno-math-errno",
                                     "-fno-stack-protector", "-fvisibility=hidden",
@@ -42,7 +40,7 @@ static exn_ncc_t found;
 static char none_why[400];
 static char *python_path;
 
-static const char *opt_level(void)
+const char *exn_ncc_opt_level(uint64_t code_bytes)
 {
     static const char *const allowed[] = {"-O0", "-O1", "-O2", "-O3", "-Os"};
     const char *env = exn_nsys_getenv("EXTISM_NATIVE_OPT");
@@ -50,25 +48,26 @@ static const char *opt_level(void)
         if (strcmp(env, allowed[i]) == 0)
             return allowed[i];
     }
-    return "-O2";
+    /* -O1 runs the real plugins within a few percent of -O2 (docs/RATIONALE.md) and compiles
+     * in 60% of its time, which is what counts for large modules; small ones take -O2 */
+    return code_bytes <= EXN_NCC_O2_MAX_CODE ? "-O2" : "-O1";
 }
 
-const char *exn_ncc_profile(void)
+void exn_ncc_profile(const char *opt, char *buf, size_t buf_len)
 {
-    static EXN_THREAD_LOCAL char buf[256];
     size_t n = 0;
-    buf[0] = 0;
+    if (buf_len)
+        buf[0] = 0;
     for (size_t i = 0; i < N_FLAGS; i++) {
-        const char *f = i == 0 ? opt_level() : FLAGS[i];
+        const char *f = i == 0 ? opt : FLAGS[i];
         size_t l = strlen(f);
-        if (n + l + 2 >= sizeof buf)
+        if (n + l + 2 >= buf_len)
             break;
         memcpy(buf + n, f, l);
         n += l;
         buf[n++] = ' ';
         buf[n] = 0;
     }
-    return buf;
 }
 
 uint32_t exn_ncc_cpus(void)
@@ -150,34 +149,6 @@ static bool probe(exn_ncc_t *cc)
         return false;
     size_t line = strcspn(version, "\r\n");
     exn_fmt(cc->name, sizeof cc->name, "%.*s", (int)line, version);
-
-    /* identity: everything that changes the code it makes */
-    size_t cap = 4096, len = 0;
-    char *text = exn_malloc(cap);
-    if (!text)
-        return false;
-#define ADD(s)                                                                                     \
-    do {                                                                                           \
-        size_t n_ = strlen(s);                                                                     \
-        if (len + n_ + 2 < cap) {                                                                  \
-            memcpy(text + len, s, n_);                                                             \
-            len += n_;                                                                             \
-            text[len++] = '\n';                                                                    \
-        }                                                                                          \
-    } while (0)
-    char abi[32];
-    exn_fmt(abi, sizeof abi, "abi %d", EXN_NATIVE_ABI_VERSION);
-    ADD(abi);
-    ADD(path);
-    for (int i = 1; i < cc->argc; i++)
-        ADD(cc->argv[i]);
-    ADD(version);
-    ADD(machine);
-    for (size_t i = 0; i < N_FLAGS; i++)
-        ADD(FLAGS[i]);
-#undef ADD
-    exn_sha256_hex((const uint8_t *)text, len, cc->identity);
-    exn_free(text);
     return true;
 }
 
@@ -253,11 +224,6 @@ const exn_ncc_t *exn_ncc_get(char *errbuf, size_t errbuf_len)
     return &found;
 }
 
-const char *exn_ncc_identity(const exn_ncc_t *cc)
-{
-    return cc->identity;
-}
-
 const char *exn_ncc_name(const exn_ncc_t *cc)
 {
     return cc->name;
@@ -277,7 +243,7 @@ static void log_excerpt(const char *path, char *errbuf, size_t errbuf_len, const
 }
 
 exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_files, uint32_t jobs,
-                           char *errbuf, size_t errbuf_len)
+                           const char *opt, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     if (jobs < 1)
@@ -309,7 +275,7 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
             for (int k = 0; k < cc->argc; k++)
                 argv[n++] = cc->argv[k];
             for (size_t k = 0; k < N_FLAGS; k++)
-                argv[n++] = (char *)(k == 0 ? opt_level() : FLAGS[k]);
+                argv[n++] = (char *)(k == 0 ? opt : FLAGS[k]);
             exn_fmt(src, sizeof src, "%s/m%u.c", dir, started);
             exn_fmt(log, sizeof log, "%s/m%u.log", dir, started);
             argv[n++] = (char *)"-c";

@@ -640,7 +640,7 @@ static void make_image(ncode_t *k)
 }
 
 static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, const char *key,
-                          char *errbuf, size_t errbuf_len)
+                          const char *opt, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     exn_ntrans_out_t tr;
@@ -673,7 +673,7 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
         exn_fmt(errbuf, errbuf_len, "cannot write the translated module to %s", tmp);
         EXN_TRY(EXN_ERR_UNSUPPORTED);
     }
-    EXN_TRY(exn_ncc_build(cc, tmp, tr.n_files, cpus, errbuf, errbuf_len));
+    EXN_TRY(exn_ncc_build(cc, tmp, tr.n_files, cpus, opt, errbuf, errbuf_len));
     exn_fmt(so, sizeof so, "%s/out.so", tmp);
     char why[300];
     if (cache_dir && exn_ncache_store(cache_dir, key, so, exn_ncc_name(cc)) == 0) {
@@ -725,13 +725,18 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     if (!k->canon || !k->ref_index || !canon_ids(info, k->canon))
         EXN_TRY(EXN_ERR_NOMEM);
 
-    char sha[65], key[65];
+    char sha[65], key[65], profile[300];
+    uint64_t code_bytes = 0;
+    for (uint32_t i = 0; i + info->n_func_imports < info->n_funcs; i++)
+        code_bytes += info->bodies[i].len;
+    const char *opt = exn_ncc_opt_level(code_bytes);
+    exn_ncc_profile(opt, profile, sizeof profile);
     exn_sha256_hex(wasm, len, sha);
     {
-        char text[640];
+        char text[800];
         exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s flags %s module %s",
                 EXN_VERSION, exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
-                exn_ncc_profile(), sha);
+                profile, sha);
         exn_sha256_hex((const uint8_t *)text, strlen(text), key);
     }
     char dir[EXN_NCACHE_PATH], why[300];
@@ -748,7 +753,7 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
         EXN_TRY(EXN_ERR_NOT_FOUND);
     }
     if (!k->lib)
-        EXN_TRY(build(k, sha, have_dir ? dir : NULL, key, errbuf, errbuf_len));
+        EXN_TRY(build(k, sha, have_dir ? dir : NULL, key, opt, errbuf, errbuf_len));
 
     make_image(k);
 
