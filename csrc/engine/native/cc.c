@@ -40,6 +40,23 @@ static exn_ncc_t found;
 static char none_why[400];
 static char *python_path;
 
+/* EXTISM_NATIVE_SANITIZE=undefined (or any -fsanitize list): the generated code is built with
+ * the sanitizers too, to check in tests that it has no undefined behaviour.  The host program
+ * must carry the sanitizer runtime (a sanitizer build).  "" when unset or not a plain list. */
+static const char *sanitize_flag(void)
+{
+    static EXN_THREAD_LOCAL char buf[128];
+    const char *env = exn_nsys_getenv("EXTISM_NATIVE_SANITIZE");
+    if (!env || !*env || strlen(env) > 80)
+        return "";
+    for (const char *p = env; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || *p == ',' || *p == '-'))
+            return "";
+    }
+    exn_fmt(buf, sizeof buf, "-fsanitize=%s", env);
+    return buf;
+}
+
 const char *exn_ncc_opt_level(uint64_t code_bytes)
 {
     static const char *const allowed[] = {"-O0", "-O1", "-O2", "-O3", "-Os"};
@@ -58,8 +75,8 @@ void exn_ncc_profile(const char *opt, char *buf, size_t buf_len)
     size_t n = 0;
     if (buf_len)
         buf[0] = 0;
-    for (size_t i = 0; i < N_FLAGS; i++) {
-        const char *f = i == 0 ? opt : FLAGS[i];
+    for (size_t i = 0; i <= N_FLAGS; i++) {
+        const char *f = i == 0 ? opt : i < N_FLAGS ? FLAGS[i] : sanitize_flag();
         size_t l = strlen(f);
         if (n + l + 2 >= buf_len)
             break;
@@ -270,12 +287,17 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
     }
     while (waited < n_files) {
         while (started < n_files && started - waited < jobs && failed_file < 0) {
-            char *argv[MAX_PREFIX + N_FLAGS + 8];
+            char *argv[MAX_PREFIX + N_FLAGS + 10];
             int n = 0;
             for (int k = 0; k < cc->argc; k++)
                 argv[n++] = cc->argv[k];
             for (size_t k = 0; k < N_FLAGS; k++)
                 argv[n++] = (char *)(k == 0 ? opt : FLAGS[k]);
+            const char *san = sanitize_flag();
+            if (*san) {
+                argv[n++] = (char *)san;
+                argv[n++] = (char *)"-fno-sanitize-recover=all";
+            }
             exn_fmt(src, sizeof src, "%s/m%u.c", dir, started);
             exn_fmt(log, sizeof log, "%s/m%u.log", dir, started);
             argv[n++] = (char *)"-c";
@@ -306,7 +328,7 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
         goto cleanup;
     }
     {
-        size_t cap = (size_t)cc->argc + n_files + 8;
+        size_t cap = (size_t)cc->argc + n_files + 9;
         char **argv = exn_calloc(cap, sizeof *argv);
         if (!argv) {
             st = EXN_ERR_NOMEM;
@@ -319,6 +341,9 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
         exn_fmt(out, sizeof out, "%s/out.so", dir);
         exn_fmt(log, sizeof log, "%s/link.log", dir);
         argv[n++] = (char *)"-shared";
+        const char *san = sanitize_flag();
+        if (*san)
+            argv[n++] = (char *)san;
         argv[n++] = (char *)"-o";
         argv[n++] = out;
         for (uint32_t i = 0; i < n_files; i++)
