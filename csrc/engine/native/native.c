@@ -3,15 +3,17 @@
  * compile: the module's key (cache.h) -> a verified cached library, or translate (translate.c),
  * build with the C compiler (cc.c, files compiled in parallel), store, load.  The library holds
  * only code (abi.h); the code object adds the canonical type ids and which function has a
- * funcref slot.  instantiate: a context (abi.h's exn_nctx_t) with the instance's memory,
- * globals, tables, funcrefs and the engine's helpers, segments applied.  call: a jump buffer,
+ * funcref slot, and the image of memory 0 (make_image).  instantiate: a context (abi.h's
+ * exn_nctx_t) with the instance's memory (the image mapped copy-on-write, or the segments
+ * copied), globals, tables, funcrefs, imports and the engine's helpers.  call: a jump buffer,
  * then the entry trampoline of the function's type.
  *
  * Traps: the generated code calls ctx->trap (or a helper traps); both longjmp to the innermost
  * engine call of this thread (`current`), which returns the trap.  Calls nest - a host function
  * may call another instance - and each restores the one it interrupted.  A trap never crosses
  * host frames: a trap in a nested call returns to its host function, which returns it as its
- * own result, and the outer hostcall helper traps in turn.
+ * own result, and the outer import stub traps in turn (ctx->raise).  Before the jump, the trap's
+ * frames are read from the chain of frame records the generated code keeps (collect_frames).
  *
  * Bounds: on 64-bit POSIX hosts each memory reserves 8 GiB + a page (every u32 address + u32
  * offset lands inside) with only its size accessible; an access past it faults, and the fault
@@ -24,7 +26,8 @@
  * every function that calls (leaf functions use a bounded frame); interrupt: *ctx->intr bit 0 at
  * those entries and at every loop header.
  *
- * May call: engine.h, abi.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem, codec, os). */
+ * May call: engine.h, abi.h, native.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem,
+ * codec, os), validate/wasm_read.h (data segment offsets). */
 #include <setjmp.h>
 #include <stddef.h>
 #include <stdlib.h>
