@@ -36,6 +36,10 @@ import fetch  # noqa: E402
 import test_spec  # noqa: E402
 
 
+# Scripts the compiled tier does not run yet, and why.
+NOT_ON_NATIVE = {"simd": "SIMD (v128): the compiled tier refuses such modules for now"}
+
+
 def _build(build: Path, targets: List[str]) -> Dict[str, Path]:
     cmake = test_spec._cmake()
     gen = ["-G", "Ninja"] if shutil.which("ninja") else []
@@ -75,7 +79,7 @@ def _failures(exe: Path, env: Dict[str, str]) -> Dict[str, List[str]]:
     os.environ.update(env)
     try:
         for entry in manifest["files"]:
-            if entry["status"] != "ok":
+            if entry["status"] != "ok" or entry["name"].split(".")[0] in NOT_ON_NATIVE:
                 continue
             r = test_spec.run_file(exe, cache / entry["json"], entry["name"])
             lines = list(r.failures)
