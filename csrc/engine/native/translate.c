@@ -153,6 +153,11 @@ static const char PRELUDE[] =
     "SI f64 b2d(u64 b) { f64 f; memcpy(&f, &b, 8); return f; }\n"
     "SI u64 d2b(f64 f) { u64 b; memcpy(&b, &f, 8); return b; }\n"
     "SI f32 ldf(const u8 *p) { return b2f(ld32(p)); }\n"
+    /* a float constant the optimiser cannot see: +-0.0 and +-1.0, with which LLVM folds x + -0.0,
+     * x - 0.0, x * 1.0, x / -1.0... away even for a signaling NaN x, which wasm wants quieted
+     * (gcc does not fold them with -fsignaling-nans) */
+    "SI f32 opq32(u32 b) { __asm__(\"\" : \"+r\"(b)); return b2f(b); }\n"
+    "SI f64 opq64(u64 b) { __asm__(\"\" : \"+r\"(b)); return b2d(b); }\n"
     "SI f64 ldd(const u8 *p) { return b2d(ld64(p)); }\n"
     "SI u32 clz32(u32 a) { return a ? (u32)__builtin_clz(a) : 32u; }\n"
     "SI u32 ctz32(u32 a) { return a ? (u32)__builtin_ctz(a) : 32u; }\n"
@@ -1443,13 +1448,17 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
         uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
                         (uint32_t)b[3] << 24;
-        return push_pendf(t, 'x', 0, "b2f(0x%08Xu)", (unsigned)bits);
+        return push_pendf(t, 'x', 0, "%s(0x%08Xu)", (bits & 0x7FFFFFFFu) == 0 ||
+                          (bits & 0x7FFFFFFFu) == 0x3F800000u ? "opq32" : "b2f", (unsigned)bits);
     }
     case 0x44: {
         const uint8_t *b;
         if (!exn_wread_bytes(&t->r, 8, &b))
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
-        return push_pendf(t, 'y', 0, "b2d(0x%016llXull)", (unsigned long long)exn_read_u64le(b));
+        uint64_t bits = exn_read_u64le(b), mag = bits & 0x7FFFFFFFFFFFFFFFull;
+        return push_pendf(t, 'y', 0, "%s(0x%016llXull)",
+                          mag == 0 || mag == 0x3FF0000000000000ull ? "opq64" : "b2d",
+                          (unsigned long long)bits);
     }
     case 0xD0: {
         uint8_t b;
@@ -1627,7 +1636,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 4
+#define TRANSLATOR_VERSION 5
 
 const char *exn_native_translator_id(void)
 {
