@@ -13,7 +13,9 @@
  * operations convert to the signed type only to compare, divide or shift right (conversions
  * that GCC and Clang define as modular), shift counts are masked, division, remainder and
  * float->int truncation check their operands first and trap (TR(code) calls ctx->trap, which
- * never returns).  Memory is read and written with memcpy on `m + (u64)addr + offset` (any
+ * never returns).  A signaling NaN must come out of arithmetic quieted: gcc keeps x * 1.0 with
+ * -fsignaling-nans, clang folds it regardless, so +-0.0 and +-1.0 constants are hidden from the
+ * optimiser (opq32/opq64).  Memory is read and written with memcpy on `m + (u64)addr + offset` (any
  * alignment; never a typed pointer); floats cross to integers by memcpy.  Float min/max,
  * nearest/ceil/floor/trunc of NaN follow wasm (NaN in -> NaN out, quieted; -0 < +0).  The
  * generated code must be compiled without -ffast-math and with -ffp-contract=off (cc.c).
