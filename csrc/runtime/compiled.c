@@ -3,10 +3,11 @@
  * engine, and resolve every import (host functions first: they may replace kernel and WASI
  * functions; then the kernel, WASI, and the other modules by name).  One load error lists every
  * unresolved import at once.
- * May call: manifest.h, validate.h, module_info.h, engine.h, hostfn.h, kernel.h (the kernel's
- * import table), wasi/wasi.h (WASI's). */
+ * May call: manifest.h, validate.h, module_info.h, engine.h, engine/native/native.h (which engine),
+ * hostfn.h, kernel.h (the kernel's import table), wasi/wasi.h (WASI's). */
 #include "compiled.h"
 
+#include "engine/native/native.h"
 #include "hostfn.h"
 #include "http/http.h"
 #include "kernel/kernel.h"
@@ -361,7 +362,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     }
     c->refs = 1;
     c->with_wasi = with_wasi;
-    c->engine = &exn_engine_wasm3;
+    c->engine = exn_native_engine_from_env(); /* (EXTISM_NATIVE_TIER: until tiering exists) */
     if (n_functions) {
         if (!(c->fns = exn_malloc(n_functions * sizeof *c->fns))) {
             st = EXN_ERR_NOMEM;

@@ -101,13 +101,90 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
     h[7] += hh;
 }
 
+/* x86's SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen) do the rounds and the
+ * message schedule in hardware: about 1.5 GB/s against 0.1 GB/s for sha256_block, which
+ * matters for the compiled tier's cache key (the SHA-256 of a 2 MB module on every load). */
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) &&    \
+    !defined(EXN_NO_SHA_NI)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+
+static bool cpu_has_sha_ni(void)
+{
+    static int known; /* 0 unknown, 1 no, 2 yes; racing threads store the same value */
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (!k) {
+        unsigned a, b, c, d;
+        bool yes = false;
+        if (__get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19)) && (c & (1u << 9)) &&
+            __get_cpuid_count(7, 0, &a, &b, &c, &d))
+            yes = (b >> 29) & 1; /* SHA; SSE4.1 and SSSE3 checked above */
+        k = yes ? 2 : 1;
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
+    }
+    return k == 2;
+}
+
+/* `n` 64-byte blocks.  The state lives as ABEF and CDGH halves, the form the round instruction
+ * takes; each group of four rounds computes the message words four groups ahead. */
+__attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks_ni(uint32_t h[8],
+                                                                         const uint8_t *p,
+                                                                         size_t n)
+{
+    const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);   /* A B C D */
+    __m128i state1 = _mm_loadu_si128((const __m128i *)&h[4]); /* E F G H */
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);                      /* C D A B */
+    state1 = _mm_shuffle_epi32(state1, 0x1B);                /* H G F E */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);        /* A B E F */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);             /* C D G H */
+    for (; n > 0; n--, p += 64) {
+        __m128i save0 = state0, save1 = state1, w[4];
+        /* unrolled: w[] must live in registers */
+#if defined(__clang__)
+#pragma clang loop unroll(full)
+#else
+#pragma GCC unroll 16
+#endif
+        for (int i = 0; i < 16; i++) {
+            if (i < 4)
+                w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)), bswap);
+            __m128i msg = _mm_add_epi32(w[i & 3], _mm_loadu_si128((const __m128i *)&K[4 * i]));
+            state1 = _mm_sha256rnds2_epu32(state1, state0, msg);
+            if (i >= 3 && i < 15) { /* the words of group i + 1 */
+                __m128i t7 = _mm_alignr_epi8(w[i & 3], w[(i + 3) & 3], 4);
+                w[(i + 1) & 3] = _mm_sha256msg2_epu32(_mm_add_epi32(w[(i + 1) & 3], t7), w[i & 3]);
+            }
+            msg = _mm_shuffle_epi32(msg, 0x0E);
+            state0 = _mm_sha256rnds2_epu32(state0, state1, msg);
+            if (i >= 1 && i < 13) /* the first part of the words of group i + 3 */
+                w[(i + 3) & 3] = _mm_sha256msg1_epu32(w[(i + 3) & 3], w[i & 3]);
+        }
+        state0 = _mm_add_epi32(state0, save0);
+        state1 = _mm_add_epi32(state1, save1);
+    }
+    tmp = _mm_shuffle_epi32(state0, 0x1B);       /* F E B A */
+    state1 = _mm_shuffle_epi32(state1, 0xB1);    /* D C H G */
+    state0 = _mm_blend_epi16(tmp, state1, 0xF0); /* D C B A */
+    state1 = _mm_alignr_epi8(state1, tmp, 8);    /* H G F E */
+    _mm_storeu_si128((__m128i *)&h[0], state0);
+    _mm_storeu_si128((__m128i *)&h[4], state1);
+}
+#endif
+
 void exn_sha256_hex(const uint8_t *data, size_t len, char out_hex[65])
 {
     uint32_t h[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     size_t full = len / 64 * 64;
-    for (size_t i = 0; i < full; i += 64)
-        sha256_block(h, data + i);
+#ifdef HAVE_SHA_NI
+    if (full && cpu_has_sha_ni())
+        sha256_blocks_ni(h, data, full / 64);
+    else
+#endif
+        for (size_t i = 0; i < full; i += 64)
+            sha256_block(h, data + i);
     uint8_t tail[128] = {0};
     size_t rest = len - full;
     if (rest)

@@ -22,6 +22,19 @@ EXN_INTERNAL int exn_os_commit(void *addr, size_t size);
  *  their memory back to the system.  Returns 0, or -1 if the caller must zero them itself. */
 EXN_INTERNAL int exn_os_zero_pages(void *addr, size_t size);
 
+/** Make the committed pages [addr, addr+size) (page-aligned) of a reservation inaccessible
+ *  again and give their memory back.  Returns 0, or -1 on failure. */
+EXN_INTERNAL int exn_os_decommit(void *addr, size_t size);
+
+/** Map the first `size` bytes (page-aligned) of file `fd` privately (copy-on-write) over the
+ *  committed pages [addr, addr+size) of a reservation: their reads see the file, their writes
+ *  stay private.  Returns 0, or -1 (the range is unchanged) where it cannot (Windows). */
+EXN_INTERNAL int exn_os_map_private(void *addr, size_t size, intptr_t fd);
+
+/** Replace [addr, addr+size) (page-aligned) by fresh private zero pages, readable and writable,
+ *  whatever was mapped there (a file mapped by exn_os_map_private included).  0 or -1. */
+EXN_INTERNAL int exn_os_remap_zero(void *addr, size_t size);
+
 /** Give back a whole reservation made by exn_os_reserve. */
 EXN_INTERNAL void exn_os_release(void *addr, size_t size);
 

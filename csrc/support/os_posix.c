@@ -58,6 +58,27 @@ int exn_os_zero_pages(void *addr, size_t size)
     return p == addr ? 0 : -1;
 }
 
+int exn_os_decommit(void *addr, size_t size)
+{
+    /* fresh inaccessible pages over the range: the old ones (and their memory) are gone */
+    void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
+                   -1, 0);
+    return p == addr ? 0 : -1;
+}
+
+int exn_os_map_private(void *addr, size_t size, intptr_t fd)
+{
+    void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, (int)fd, 0);
+    return p == addr ? 0 : -1;
+}
+
+int exn_os_remap_zero(void *addr, size_t size)
+{
+    void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+                   -1, 0);
+    return p == addr ? 0 : -1;
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     munmap(addr, size);

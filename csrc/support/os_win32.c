@@ -28,6 +28,22 @@ int exn_os_zero_pages(void *addr, size_t size)
     return VirtualAlloc(addr, size, MEM_COMMIT, PAGE_READWRITE) ? 0 : -1;
 }
 
+int exn_os_decommit(void *addr, size_t size)
+{
+    return VirtualFree(addr, size, MEM_DECOMMIT) ? 0 : -1;
+}
+
+int exn_os_map_private(void *addr, size_t size, intptr_t fd)
+{
+    (void)addr, (void)size, (void)fd;
+    return -1; /* (VirtualAlloc2/MapViewOfFile3 placeholders could; the copy is used instead) */
+}
+
+int exn_os_remap_zero(void *addr, size_t size)
+{
+    return exn_os_zero_pages(addr, size);
+}
+
 void exn_os_release(void *addr, size_t size)
 {
     (void)size;

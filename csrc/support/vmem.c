@@ -123,10 +123,15 @@ static void kept_pages(const exn_vmem_t *vm, size_t committed, exn_vmem_range_t 
 }
 
 /* Give back a region: cached when it is small enough, zeroed (but for its kept pages) and
- * there is room. */
+ * there is room.  A file mapped at its start (exn_vmem_map_image) becomes zero pages first:
+ * dropping such pages (exn_os_zero_pages) would show the file again, not zeros. */
 static void release_region(uint8_t *base, size_t reserved, size_t committed,
                            const exn_vmem_t *keep_of)
 {
+    if (keep_of && keep_of->mapped && exn_os_remap_zero(base, keep_of->mapped) != 0) {
+        exn_os_release(base, reserved);
+        return;
+    }
     cached_region_t region = {base, reserved, committed, {{0, 0}}};
     if (keep_of)
         kept_pages(keep_of, committed, region.keep);
@@ -153,6 +158,13 @@ void exn_vmem_init(exn_vmem_t *vm, size_t limit)
     vm->limit = limit;
 }
 
+void exn_vmem_init_guarded(exn_vmem_t *vm, size_t limit, size_t reserve)
+{
+    memset(vm, 0, sizeof *vm);
+    vm->limit = limit < reserve ? limit : reserve;
+    vm->fixed_reserve = reserve;
+}
+
 /* Commit [vm->size, target) of the current reservation. */
 static int commit_to(exn_vmem_t *vm, size_t target)
 {
@@ -169,7 +181,8 @@ static int commit_to(exn_vmem_t *vm, size_t target)
 
 exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
 {
-    if (new_size <= vm->size)
+    /* (a guarded region is reserved even at size 0: its guard pages must exist) */
+    if (new_size <= vm->size && (vm->base || !vm->fixed_reserve))
         return EXN_OK;
     if (new_size > vm->limit)
         return EXN_ERR_NOMEM;
@@ -177,6 +190,8 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
     size_t want = new_size + COMMIT_CHUNK < new_size ? new_size : new_size + COMMIT_CHUNK;
     if (want > vm->limit)
         want = vm->limit;
+    if (vm->fixed_reserve)
+        want = new_size; /* guard pages: nothing past the size may be accessible */
 
     if (vm->base && new_size <= vm->reserved)
         return commit_to(vm, want) == 0 || commit_to(vm, new_size) == 0 ? EXN_OK : EXN_ERR_NOMEM;
@@ -188,6 +203,11 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
     size_t minimum = round_up(new_size, page);
     if (reserve < minimum)
         reserve = minimum;
+    if (vm->fixed_reserve) {
+        if (vm->base)
+            return EXN_ERR_NOMEM; /* (cannot happen: new_size <= limit <= reserved) */
+        reserve = minimum = round_up(vm->fixed_reserve, page);
+    }
     uint8_t *base = NULL;
     size_t committed = 0;
     cached_region_t cached;
@@ -197,6 +217,16 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
         /* the last owner's kept pages are still resident with its bytes */
         for (size_t i = 0; i < EXN_VMEM_KEEP_RANGES; i++)
             memset(base + cached.keep[i].from, 0, cached.keep[i].to - cached.keep[i].from);
+        size_t exact = round_up(new_size, page);
+        if (vm->fixed_reserve && committed > exact) {
+            /* guard pages start at the size: make the rest of the last owner's pages
+             * inaccessible again */
+            if (exn_os_decommit(base + exact, committed - exact) != 0) {
+                exn_os_release(base, reserve);
+                return EXN_ERR_NOMEM;
+            }
+            committed = exact;
+        }
     }
     while (!base && reserve >= minimum) {
         base = exn_os_reserve(reserve);
@@ -211,6 +241,7 @@ exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size)
         return EXN_ERR_NOMEM;
 
     exn_vmem_t grown = *vm;
+    grown.mapped = 0; /* (a copy: the new region is anonymous memory) */
     grown.base = base;
     grown.size = committed;
     grown.reserved = reserve;
@@ -249,11 +280,23 @@ void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len)
     memset(vm->base + offset, 0, len);
 }
 
+exn_status_t exn_vmem_map_image(exn_vmem_t *vm, size_t len, intptr_t fd)
+{
+    if (!vm->base || len > vm->size || len % exn_os_page_size() != 0 || vm->mapped)
+        return EXN_ERR_UNSUPPORTED;
+    if (len == 0)
+        return EXN_OK;
+    if (exn_os_map_private(vm->base, len, fd) != 0)
+        return EXN_ERR_UNSUPPORTED;
+    vm->mapped = len;
+    return EXN_OK;
+}
+
 void exn_vmem_free(exn_vmem_t *vm)
 {
     if (vm->base)
         release_region(vm->base, vm->reserved, vm->size, vm);
     vm->base = NULL;
-    vm->size = vm->reserved = 0;
+    vm->size = vm->reserved = vm->mapped = 0;
     memset(vm->keep, 0, sizeof vm->keep);
 }

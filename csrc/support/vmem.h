@@ -24,6 +24,8 @@ typedef struct {
     size_t size;     /* bytes usable: [base, base+size) */
     size_t reserved; /* bytes of address space held at base */
     size_t limit;    /* the region never grows past this many bytes */
+    size_t fixed_reserve; /* 0, or exn_vmem_init_guarded's reservation */
+    size_t mapped;        /* bytes from base mapped from a file (exn_vmem_map_image) */
     /* ranges every owner of the region writes (exn_vmem_keep): when it is released to the
      * cache their pages stay resident, to be zeroed by memset when it is taken again */
     exn_vmem_range_t keep[EXN_VMEM_KEEP_RANGES];
@@ -31,6 +33,14 @@ typedef struct {
 
 /** Prepare an empty region that may grow up to `limit` bytes (nothing is reserved yet). */
 EXN_INTERNAL void exn_vmem_init(exn_vmem_t *vm, size_t limit);
+
+/** Prepare an empty region for a linear memory protected by guard pages: its first resize
+ *  reserves exactly `reserve` bytes (>= limit; failing rather than reserving less), so the base
+ *  never moves, and the region commits exactly the bytes asked for (rounded up to the page
+ *  size): every byte from the size to the end of the reservation stays inaccessible, and an
+ *  access there faults.  The compiled tier reserves 8 GiB + a page for a wasm32 memory, where
+ *  any address plus offset of an access lands. */
+EXN_INTERNAL void exn_vmem_init_guarded(exn_vmem_t *vm, size_t limit, size_t reserve);
 
 /** Grow the region to at least `new_size` bytes; new bytes read as zero.  Shrinking is a no-op.
  *  Returns EXN_OK, or EXN_ERR_NOMEM (past `limit`, or the OS refused) leaving it unchanged. */
@@ -44,6 +54,12 @@ EXN_INTERNAL exn_status_t exn_vmem_resize(exn_vmem_t *vm, size_t new_size);
 EXN_INTERNAL void exn_vmem_keep(exn_vmem_t *vm, size_t from, size_t to);
 
 #define EXN_VMEM_KEEP_MAX ((size_t)256 * 1024)
+
+/** Make the region's first `len` bytes (committed, page-aligned length) a private copy-on-write
+ *  mapping of file `fd`'s first bytes: they read as the file without being copied, and cost
+ *  resident memory only where written.  Released, the range becomes zero pages again before the
+ *  region is reused.  Returns EXN_OK, or EXN_ERR_UNSUPPORTED (the caller copies instead). */
+EXN_INTERNAL exn_status_t exn_vmem_map_image(exn_vmem_t *vm, size_t len, intptr_t fd);
 
 /** Zero [offset, offset+len) of the committed region. */
 EXN_INTERNAL void exn_vmem_zero(exn_vmem_t *vm, size_t offset, size_t len);

@@ -205,6 +205,11 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
     CHECK(exn_validate_module(wasm, len, &info, why, sizeof why) == EXN_OK);
     fx.info = &info;
     exn_status_t st = engine->compile(&info, wasm, len, &fx.code, why, sizeof why);
+    if (st == EXN_ERR_UNSUPPORTED && engine == &exn_engine_native) {
+        printf("  skipped: %s\n", why);
+        exn_module_info_free(&info);
+        return;
+    }
     CHECK(st == EXN_OK);
     if (st != EXN_OK) {
         fprintf(stderr, "  %s: compile: %s\n", engine->name, why);
@@ -239,8 +244,7 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
     config.fuel = 1000;
     exn_instance_t *c = NULL;
     st = engine->instantiate(fx.code, &config, &c, why, sizeof why);
-    if (engine == &exn_engine_wasm3)
-        CHECK(st == EXN_ERR_UNSUPPORTED && strstr(why, "fuel") && !c);
+    CHECK(st == EXN_ERR_UNSUPPORTED && strstr(why, "fuel") && !c); /* no engine has fuel yet */
     if (c)
         engine->instance_free(c);
     engine->code_free(fx.code);
@@ -318,7 +322,8 @@ int main(void)
 {
     size_t len;
     uint8_t *wasm = test_read_plugin("engine_iface", &len);
-    static const exn_engine_t *const engines[] = {&exn_engine_wasm3};
+    /* the compiled tier skips itself where it cannot compile (no C compiler) */
+    static const exn_engine_t *const engines[] = {&exn_engine_wasm3, &exn_engine_native};
     for (size_t i = 0; i < sizeof engines / sizeof engines[0]; i++) {
         printf("engine %s\n", engines[i]->name);
         test_engine(engines[i], wasm, len);

@@ -5,6 +5,7 @@ byte by byte; the others are WAT plugins in tests/plugins/wat/engine_*.wat."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 from typing import Callable, List, Optional, Sequence
@@ -200,6 +201,12 @@ def nested_blocks(depth: int) -> bytes:
     return module([FUNC_I32], [0], [body], [("run", 0, 0)])
 
 
+# limits of wasm3's compiler: the compiled tier compiles these modules (and runs them)
+WASM3_ONLY = pytest.mark.skipif(os.environ.get("EXTISM_NATIVE_TIER") == "native",
+                                reason="a limit of wasm3's compiler; the compiled tier has none")
+
+
+@WASM3_ONLY
 @pytest.mark.parametrize("stack_size", STACKS)
 def test_deeply_nested_blocks_do_not_overflow_the_compiler(stack_size):
     def go() -> object:
@@ -413,6 +420,7 @@ def test_a_call_site_whose_callee_fails_to_compile_fails_again_cleanly(raw_wasm3
     assert len(lines) == 3 and all("stack height" in line for line in lines), lines
 
 
+@WASM3_ONLY
 def test_an_engine_error_re_instantiates_the_plugin_a_trap_does_not():
     with extism.Plugin(uncompilable_callee()) as plugin:
         plugin.call("bump")  # 0: fresh instances

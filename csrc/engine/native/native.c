@@ -1,0 +1,1118 @@
+/* engine/native/native.c: the compiled tier - engine.h's interface over machine code.
+ *
+ * compile: the module's key (cache.h) -> a verified cached library, or translate (translate.c),
+ * build with the C compiler (cc.c, files compiled in parallel), store, load.  The library holds
+ * only code (abi.h); the code object adds the canonical type ids and which function has a
+ * funcref slot, and the image of memory 0 (make_image).  instantiate: a context (abi.h's
+ * exn_nctx_t) with the instance's memory (the image mapped copy-on-write, or the segments
+ * copied), globals, tables, funcrefs, imports and the engine's helpers.  call: a jump buffer,
+ * then the entry trampoline of the function's type.
+ *
+ * Traps: the generated code calls ctx->trap (or a helper traps); both longjmp to the innermost
+ * engine call of this thread (`current`), which returns the trap.  Calls nest - a host function
+ * may call another instance - and each restores the one it interrupted.  A trap never crosses
+ * host frames: a trap in a nested call returns to its host function, which returns it as its
+ * own result, and the outer import stub traps in turn (ctx->raise).  Before the jump, the trap's
+ * frames are read from the chain of frame records the generated code keeps (collect_frames).
+ *
+ * Bounds: on 64-bit POSIX hosts each memory reserves 8 GiB + a page (every u32 address + u32
+ * offset lands inside) with only its size accessible; an access past it faults, and the fault
+ * handler (sys.h) longjmps with the out-of-bounds trap when the fault is inside the memory of the
+ * instance running on this thread and no host function is running (otherwise the fault goes to
+ * the handler before ours).  Elsewhere, or with EXTISM_NATIVE_BOUNDS=checks, the generated code
+ * compares every access with the size.
+ *
+ * Stack: the generated code compares its frame address with ctx->stack_limit at the entry of
+ * every function that calls (leaf functions use a bounded frame); interrupt: *ctx->intr bit 0 at
+ * those entries and at every loop header.
+ *
+ * May call: engine.h, abi.h, native.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem,
+ * codec, os), validate/wasm_read.h (data segment offsets). */
+#include <setjmp.h>
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "engine/engine.h"
+#include "engine/native/abi.h"
+#include "engine/native/cache.h"
+#include "engine/native/cc.h"
+#include "engine/native/native.h"
+#include "engine/native/sys.h"
+#include "engine/native/translate.h"
+#include "support/codec.h"
+#include "support/os.h"
+#include "support/vmem.h"
+#include "validate/wasm_read.h"
+
+#ifndef EXN_VERSION
+#define EXN_VERSION "dev"
+#endif
+
+#define WASM_PAGE ((uint64_t)65536)
+#define MAX_PAGES ((uint64_t)65536)
+#define GUARD_RESERVE (((size_t)1 << 33) + 65536) /* u32 + u32 + the widest access */
+#define MAX_TABLE ((uint32_t)10000000)           /* wasm3's limit on table size */
+
+static const char trap_bad_func[] = "[native] no such function";
+
+/* the generated code's view of an import (translate.c: IM): a function and two pointers */
+_Static_assert(offsetof(exn_nimport_t, caller) == sizeof(void *) &&
+                   offsetof(exn_nimport_t, caller.env) == 2 * sizeof(void *) &&
+                   sizeof(exn_nimport_t) == 3 * sizeof(void *),
+               "exn_nimport_t is not laid out as translate.c's IM");
+
+/* ---- code ------------------------------------------------------------------------------------ */
+
+typedef struct {
+    uintptr_t start;
+    uint32_t func;
+} fstart_t;
+
+typedef struct {
+    const exn_module_info_t *info; /* borrowed: the runtime keeps it as long as the code */
+    const uint8_t *wasm;
+    size_t len;
+    void *lib;
+    const exn_ndesc_t *desc;
+    uint32_t *canon;     /* canonical id per type index */
+    uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
+    bool bounds;
+    fstart_t *starts; /* the functions by address, made on the first fault (func_at) */
+    intptr_t image_fd; /* memory 0 after its active data segments, mapped copy-on-write into each
+                        * instance (-1: none; segments are copied) */
+    size_t image_len;
+} ncode_t;
+
+typedef struct {
+    exn_instance_t base;
+    ncode_t *code;
+    exn_vmem_t mem;
+    bool has_memory;
+    uint64_t max_pages;
+    exn_ntable_t *tables;
+    exn_nfunc_t *refs;
+    uint8_t *data_dropped, *elem_dropped;
+    exn_nimport_t *imports;
+    exn_frame_t frames[EXN_MAX_FRAMES]; /* of the last trap, innermost first */
+    size_t n_frames;
+    exn_nctx_t *ctx; /* allocated with the instance, after it */
+} ninst_t;
+
+static ninst_t *inst_of(exn_nctx_t *c)
+{
+    return *((ninst_t **)c - 1);
+}
+
+/* ---- canonical function types: equal signatures, equal ids (process-wide) -------------------- */
+
+typedef struct {
+    uint32_t np, nr;
+    uint8_t *types;
+} sig_t;
+
+static sig_t *sigs;
+static uint32_t n_sigs, cap_sigs;
+
+static bool canon_ids(const exn_module_info_t *info, uint32_t *out)
+{
+    bool ok = true;
+    exn_os_global_lock();
+    for (uint32_t t = 0; t < info->n_types && ok; t++) {
+        const exn_functype_t *ft = &info->types[t];
+        uint32_t n = ft->n_params + ft->n_results, id = UINT32_MAX;
+        for (uint32_t i = 0; i < n_sigs; i++) {
+            if (sigs[i].np == ft->n_params && sigs[i].nr == ft->n_results &&
+                (n == 0 || memcmp(sigs[i].types, ft->types, n) == 0)) {
+                id = i;
+                break;
+            }
+        }
+        if (id == UINT32_MAX) {
+            if (n_sigs == cap_sigs) {
+                uint32_t cap = cap_sigs ? cap_sigs * 2 : 64;
+                sig_t *s = exn_realloc(sigs, cap * sizeof *s);
+                if (!s) {
+                    ok = false;
+                    break;
+                }
+                sigs = s;
+                cap_sigs = cap;
+            }
+            uint8_t *copy = exn_malloc(n ? n : 1);
+            if (!copy) {
+                ok = false;
+                break;
+            }
+            if (n)
+                memcpy(copy, ft->types, n);
+            sigs[n_sigs].np = ft->n_params;
+            sigs[n_sigs].nr = ft->n_results;
+            sigs[n_sigs].types = copy;
+            id = n_sigs++;
+        }
+        out[t] = id;
+    }
+    exn_os_global_unlock();
+    return ok;
+}
+
+/* ---- traps and calls ------------------------------------------------------------------------- */
+
+typedef struct ncall {
+    sigjmp_buf jb;
+    struct ncall *prev;
+    ninst_t *inst;
+    exn_trap_t trap;
+    uint32_t func;                 /* the trapping function when known (TR), else UINT32_MAX */
+    uint32_t n_raw;                /* code addresses of the trap's frames, innermost first */
+    uintptr_t raw[EXN_MAX_FRAMES]; /* (mapped to functions after the jump: func_at) */
+} ncall_t;
+
+static EXN_THREAD_LOCAL ncall_t *current;
+
+/* The trap's frames, as code addresses: `pc` (the faulting instruction; 0 if none), then the
+ * return addresses up the chain of frame records from `fp` (the generated code keeps frame
+ * pointers: [fp] is the caller's record, [fp + 1 word] the return address; the same on x86-64 and
+ * AArch64).  Runs in the trap helper or the signal handler, while the frames still exist: it only
+ * reads stack words between here and the engine call's own frame (`nc`, above every guest
+ * frame), each record above the last. */
+static void collect_frames(ncall_t *nc, uintptr_t pc, uintptr_t fp)
+{
+    volatile char here = 0;
+    uintptr_t lo = (uintptr_t)&here, hi = (uintptr_t)nc;
+    uint32_t n = 0;
+    if (pc)
+        nc->raw[n++] = pc;
+    while (n < EXN_MAX_FRAMES && fp >= lo && fp < hi - 2 * sizeof(uintptr_t) &&
+           (fp & (sizeof(uintptr_t) - 1)) == 0) {
+        const uintptr_t *rec = (const uintptr_t *)fp;
+        if (rec[1] == 0)
+            break;
+        nc->raw[n++] = rec[1] - 1; /* (inside the call instruction: a call that ends a function
+                                    * returns to the start of the next) */
+        if (rec[0] <= fp)
+            break;
+        fp = rec[0];
+    }
+    nc->n_raw = n;
+}
+
+static EXN_NORETURN void raise_trap(exn_trap_t t, uint32_t func)
+{
+    ncall_t *nc = current;
+    nc->trap = t;
+    nc->func = func;
+    siglongjmp(nc->jb, 1);
+}
+
+/* A trap of a helper called by the generated code: frames from the helper's own record. */
+#define RAISE_HERE(t)                                                                              \
+    do {                                                                                           \
+        collect_frames(current, 0, (uintptr_t)__builtin_frame_address(0));                         \
+        raise_trap((t), UINT32_MAX);                                                               \
+    } while (0)
+
+static exn_trap_t trap_of(uint32_t code)
+{
+    switch (code) {
+    case EXN_NTRAP_UNREACHABLE: return exn_trap_unreachable;
+    case EXN_NTRAP_MEMORY_OOB: return exn_trap_memory_oob;
+    case EXN_NTRAP_TABLE_OOB: return exn_trap_table_oob;
+    case EXN_NTRAP_UNDEFINED_ELEMENT: return exn_trap_undefined_element;
+    case EXN_NTRAP_NULL_ELEMENT: return exn_trap_null_element;
+    case EXN_NTRAP_INDIRECT_TYPE: return exn_trap_indirect_type;
+    case EXN_NTRAP_DIV_ZERO: return exn_trap_div_zero;
+    case EXN_NTRAP_INT_OVERFLOW: return exn_trap_int_overflow;
+    case EXN_NTRAP_CONVERSION: return exn_trap_conversion;
+    case EXN_NTRAP_STACK_OVERFLOW: return exn_trap_stack_overflow;
+    case EXN_NTRAP_INTERRUPTED: return exn_trap_interrupted;
+    default: return exn_trap_unreachable;
+    }
+}
+
+static EXN_NORETURN void h_trap(exn_nctx_t *c, uint32_t code, uint32_t func)
+{
+    (void)c;
+    collect_frames(current, 0, (uintptr_t)__builtin_frame_address(0));
+    raise_trap(trap_of(code), func);
+}
+
+/* An import's trap: frames from the stub that called it (skipped when mapped: not a wasm
+ * function's code). */
+static EXN_NORETURN void h_raise(exn_nctx_t *c, const char *trap, const void *ret)
+{
+    (void)c, (void)ret;
+    RAISE_HERE(trap);
+}
+
+/* A guard-page fault (sys.h): ours if it is inside the memory reservation of the instance this
+ * thread runs guest code of, and no host function is running. */
+static void on_fault(void *addr, void *pc, void *fp)
+{
+    ncall_t *nc = current;
+    if (!nc || nc->inst->ctx->in_host)
+        return;
+    ninst_t *I = nc->inst;
+    uintptr_t a = (uintptr_t)addr, b = (uintptr_t)I->mem.base;
+    if (!b || a < b || a - b >= I->mem.reserved)
+        return;
+    collect_frames(nc, (uintptr_t)pc, (uintptr_t)fp);
+    raise_trap(exn_trap_memory_oob, UINT32_MAX);
+}
+
+static int cmp_fstart(const void *a, const void *b)
+{
+    const fstart_t *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+#define AT_ENTRY (UINT32_MAX - 1) /* an entry trampoline: the outermost guest frame is below */
+
+/* What holds code address `pc`: the function starting last at or before it (the library's
+ * functions and entry trampolines, sorted by address once, on the first trap that needs it),
+ * AT_ENTRY for an entry trampoline, UINT32_MAX if none. */
+static uint32_t func_at(ncode_t *k, uintptr_t pc)
+{
+    fstart_t *s = __atomic_load_n(&k->starts, __ATOMIC_ACQUIRE);
+    uint32_t n = k->desc->n_funcs + k->desc->n_types;
+    if (!s) {
+        s = exn_malloc((n ? n : 1) * sizeof *s);
+        if (!s)
+            return UINT32_MAX;
+        for (uint32_t i = 0; i < k->desc->n_funcs; i++) {
+            s[i].start = (uintptr_t)k->desc->funcs[i];
+            s[i].func = i;
+        }
+        for (uint32_t i = 0; i < k->desc->n_types; i++) {
+            s[k->desc->n_funcs + i].start = (uintptr_t)k->desc->entries[i];
+            s[k->desc->n_funcs + i].func = AT_ENTRY;
+        }
+        qsort(s, n, sizeof *s, cmp_fstart);
+        fstart_t *expected = NULL;
+        if (!__atomic_compare_exchange_n(&k->starts, &expected, s, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            exn_free(s);
+            s = expected;
+        }
+    }
+    uint32_t lo = 0, hi = n; /* the first start past pc */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (s[mid].start <= pc)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? s[lo - 1].func : UINT32_MAX;
+}
+
+/* The frames of the trap the call `nc` ended with, into the instance. */
+static void record_frames(ninst_t *I, const volatile ncall_t *nc)
+{
+    ncode_t *k = I->code;
+    size_t n = 0;
+    for (uint32_t i = 0; i < nc->n_raw && n < EXN_MAX_FRAMES; i++) {
+        uint32_t f = func_at(k, nc->raw[i]);
+        if (f == AT_ENTRY || f == UINT32_MAX)
+            break;
+        if (f < k->info->n_func_imports)
+            continue; /* an import stub: not a frame of the guest */
+        I->frames[n].func = f;
+        I->frames[n].offset = UINT32_MAX;
+        I->frames[n].module = k;
+        n++;
+    }
+    if (n == 0 && nc->func != UINT32_MAX) { /* no frame records: the function that trapped */
+        I->frames[0].func = nc->func;
+        I->frames[0].offset = UINT32_MAX;
+        I->frames[0].module = k;
+        n = 1;
+    }
+    I->n_frames = n;
+}
+
+static uint32_t h_memory_grow(exn_nctx_t *c, uint32_t delta)
+{
+    ninst_t *I = inst_of(c);
+    uint64_t old = c->mem_size / WASM_PAGE;
+    if (!I->has_memory)
+        return UINT32_MAX;
+    if (delta == 0)
+        return (uint32_t)old;
+    if (old + delta > I->max_pages)
+        return UINT32_MAX;
+    uint64_t size = (old + delta) * WASM_PAGE;
+    if (exn_vmem_resize(&I->mem, (size_t)size) != EXN_OK)
+        return UINT32_MAX;
+    c->mem = I->mem.base;
+    c->mem_size = size;
+    return (uint32_t)old;
+}
+
+static void h_memory_init(exn_nctx_t *c, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n)
+{
+    ninst_t *I = inst_of(c);
+    const exn_data_t *d = &I->code->info->datas[seg];
+    uint64_t len = I->data_dropped[seg] ? 0 : d->bytes.len;
+    if ((uint64_t)src + n > len || (uint64_t)dst + n > c->mem_size)
+        RAISE_HERE(exn_trap_memory_oob);
+    if (n)
+        memcpy(c->mem + dst, I->code->wasm + d->bytes.offset + src, n);
+}
+
+static void h_data_drop(exn_nctx_t *c, uint32_t seg)
+{
+    inst_of(c)->data_dropped[seg] = 1;
+}
+
+static uint64_t ref_func(void *userdata, uint32_t func)
+{
+    ninst_t *I = userdata;
+    uint32_t r = I->code->ref_index[func];
+    return r == UINT32_MAX ? 0 : (uint64_t)(uintptr_t)&I->refs[r];
+}
+
+static uint64_t elem_item(ninst_t *I, const exn_elem_item_t *it)
+{
+    switch (it->kind) {
+    case EXN_ITEM_FUNC: return ref_func(I, it->func);
+    case EXN_ITEM_NULL: return 0;
+    default: {
+        uint64_t v;
+        exn_const_eval(I->code->info, I->code->wasm, it->expr, (const uint64_t *)I->ctx->globals, ref_func,
+                              I, &v);
+        return v;
+    }
+    }
+}
+
+static uint32_t h_table_grow(exn_nctx_t *c, uint32_t table, uint64_t init, uint32_t delta)
+{
+    ninst_t *I = inst_of(c);
+    exn_ntable_t *t = &c->tables[table];
+    uint32_t old = t->size;
+    if (delta == 0)
+        return old;
+    if ((uint64_t)old + delta > t->max)
+        return UINT32_MAX;
+    uint32_t size = old + delta;
+    uint64_t *e = exn_realloc(t->elems, (size_t)size * sizeof *e);
+    if (!e)
+        return UINT32_MAX;
+    for (uint32_t i = old; i < size; i++)
+        e[i] = init;
+    t->elems = e;
+    t->size = size;
+    (void)I;
+    return old;
+}
+
+static void h_table_init(exn_nctx_t *c, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src,
+                         uint32_t n)
+{
+    ninst_t *I = inst_of(c);
+    const exn_elem_t *e = &I->code->info->elems[seg];
+    exn_ntable_t *t = &c->tables[table];
+    uint64_t len = I->elem_dropped[seg] ? 0 : e->n_items;
+    if ((uint64_t)src + n > len || (uint64_t)dst + n > t->size)
+        RAISE_HERE(exn_trap_table_oob);
+    for (uint32_t i = 0; i < n; i++)
+        t->elems[dst + i] = elem_item(I, &e->items[src + i]);
+}
+
+static void h_elem_drop(exn_nctx_t *c, uint32_t seg)
+{
+    inst_of(c)->elem_dropped[seg] = 1;
+}
+
+static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, uint32_t src,
+                         uint32_t n)
+{
+    exn_ntable_t *d = &c->tables[dt], *s = &c->tables[st];
+    if ((uint64_t)src + n > s->size || (uint64_t)dst + n > d->size)
+        RAISE_HERE(exn_trap_table_oob);
+    if (n)
+        memmove(d->elems + dst, s->elems + src, (size_t)n * sizeof *d->elems);
+}
+
+static void h_table_fill(exn_nctx_t *c, uint32_t table, uint32_t at, uint64_t value, uint32_t n)
+{
+    exn_ntable_t *t = &c->tables[table];
+    if ((uint64_t)at + n > t->size)
+        RAISE_HERE(exn_trap_table_oob);
+    for (uint32_t i = 0; i < n; i++)
+        t->elems[at + i] = value;
+}
+
+/* ---- compile ---------------------------------------------------------------------------------- */
+
+static bool guard_pages_default(void)
+{
+#if UINTPTR_MAX > 0xFFFFFFFFu && !defined(_WIN32)
+    const char *env = exn_nsys_getenv("EXTISM_NATIVE_BOUNDS");
+    return !(env && strcmp(env, "checks") == 0);
+#else
+    return false;
+#endif
+}
+
+/* The target this library runs on (a cached library must have been built for it). */
+static const char *host_target(void)
+{
+    return
+#if defined(__x86_64__) || defined(_M_X64)
+        "x86_64"
+#elif defined(__aarch64__) || defined(_M_ARM64)
+        "aarch64"
+#elif defined(__i386__) || defined(_M_IX86)
+        "i386"
+#elif defined(__arm__)
+        "arm"
+#elif defined(__riscv)
+        "riscv"
+#else
+        "other"
+#endif
+        "-"
+#if defined(__APPLE__)
+        "darwin"
+#elif defined(__linux__)
+        "linux"
+#elif defined(_WIN32)
+        "windows"
+#else
+        "unix"
+#endif
+        ;
+}
+
+static void code_free(ncode_t *k)
+{
+    if (!k)
+        return;
+    exn_nsys_close(k->image_fd);
+    exn_nsys_dlclose(k->lib);
+    exn_free(k->canon);
+    exn_free(k->ref_index);
+    exn_free(k->starts);
+    exn_free(k);
+}
+
+static void native_code_free(exn_code_t *code)
+{
+    code_free((ncode_t *)code);
+}
+
+/* Check the descriptor of a loaded library against the module. */
+static bool check_desc(ncode_t *k, const char *sha, char *why, size_t why_len)
+{
+    const exn_ndesc_t *d = exn_nsys_dlsym(k->lib, EXN_NATIVE_DESC_SYMBOL);
+    const exn_module_info_t *info = k->info;
+    if (!d) {
+        exn_fmt(why, why_len, "no descriptor");
+        return false;
+    }
+    if (d->abi_version != EXN_NATIVE_ABI_VERSION || d->ctx_size != sizeof(exn_nctx_t) ||
+        d->ctx_last != offsetof(exn_nctx_t, table_fill)) {
+        exn_fmt(why, why_len, "descriptor of another version");
+        return false;
+    }
+    if (strcmp(d->module_sha256, sha) != 0 || d->n_funcs != info->n_funcs ||
+        d->n_types != info->n_types || (d->bounds_checks != 0) != k->bounds) {
+        exn_fmt(why, why_len, "descriptor of another module");
+        return false;
+    }
+    uint32_t n_refs;
+    bool nomem;
+    uint32_t *refs = exn_native_ref_funcs(info, k->wasm, &n_refs, &nomem);
+    bool same = !nomem && n_refs == d->n_refs &&
+                (n_refs == 0 || memcmp(refs, d->ref_funcs, n_refs * sizeof *refs) == 0);
+    exn_free(refs);
+    if (!same) {
+        exn_fmt(why, why_len, nomem ? "out of memory" : "descriptor of another module");
+        return false;
+    }
+    k->desc = d;
+    return true;
+}
+
+/* Write the translation into dir (m.h, m<i>.c). */
+static bool write_sources(const char *dir, const exn_ntrans_out_t *tr)
+{
+    char path[EXN_NCACHE_PATH];
+    exn_fmt(path, sizeof path, "%s/m.h", dir);
+    if (exn_nsys_write_file(path, tr->header.data, tr->header.len) != 0)
+        return false;
+    for (uint32_t i = 0; i < tr->n_files; i++) {
+        exn_fmt(path, sizeof path, "%s/m%u.c", dir, i);
+        if (exn_nsys_write_file(path, tr->files[i].data, tr->files[i].len) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void remove_build(const char *dir, uint32_t n_files)
+{
+    char path[EXN_NCACHE_PATH];
+    static const char *const fixed[] = {"m.h", "out.so", "out.so.sum", "link.log"};
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+        exn_fmt(path, sizeof path, "%s/%s", dir, fixed[i]);
+        exn_nsys_remove(path);
+    }
+    for (uint32_t i = 0; i < n_files; i++) {
+        static const char *const ext[] = {"c", "o", "log"};
+        for (size_t e = 0; e < 3; e++) {
+            exn_fmt(path, sizeof path, "%s/m%u.%s", dir, i, ext[e]);
+            exn_nsys_remove(path);
+        }
+    }
+    exn_nsys_remove(dir);
+}
+
+/* How many files, for `cpus` compilers: enough to keep them busy, no more (each file parses
+ * the whole header). */
+static uint32_t files_for(uint64_t code_bytes, uint32_t cpus)
+{
+    if (code_bytes < 64 * 1024)
+        return 1;
+    return cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+}
+
+#define IMAGE_MIN ((size_t)32 * 1024) /* below this, copying the segments costs less */
+
+/* Memory 0 as its active data segments leave it, in a file every instance maps copy-on-write
+ * (exn_vmem_map_image): no copy at instantiation, and the pages no instance writes stay shared
+ * (a 2 MB QuickJS plugin has 1.4 MB of data in 10000 segments).  Only for a memory of the module
+ * itself whose segments all sit at constant offsets inside its initial size; otherwise (or if
+ * anything fails) instances copy the segments as before. */
+/* A constant expression that is exactly `i32.const c`: c (as unsigned) in *out. */
+static bool const_i32(const uint8_t *wasm, exn_range_t expr, uint64_t *out)
+{
+    exn_wread_t r = exn_wread_init(wasm + expr.offset, wasm + expr.offset + expr.len);
+    uint8_t op = 0, end = 0;
+    int64_t v;
+    if (!exn_wread_u8(&r, &op) || op != 0x41 || !exn_wread_sleb(&r, 32, &v) ||
+        !exn_wread_u8(&r, &end) || end != 0x0B || r.p != r.end)
+        return false;
+    *out = (uint32_t)v;
+    return true;
+}
+
+static void make_image(ncode_t *k)
+{
+    const exn_module_info_t *info = k->info;
+    if (!info->n_memories || info->n_memory_imports || !info->n_datas)
+        return;
+    uint64_t size = info->memories[0].min * WASM_PAGE, end = 0;
+    for (uint32_t s = 0; s < info->n_datas; s++) {
+        const exn_data_t *d = &info->datas[s];
+        if (d->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        uint64_t off;
+        if (d->memory != 0 || !const_i32(k->wasm, d->offset, &off))
+            return;
+        if (off + d->bytes.len > size)
+            return; /* instantiation fails: the copying path says so */
+        if (off + d->bytes.len > end)
+            end = off + d->bytes.len;
+    }
+    size_t page = exn_os_page_size();
+    size_t len = (size_t)((end + page - 1) / page * page);
+    /* EXTISM_NATIVE_IMAGE_MIN: another threshold, for tests (0: every module that can) */
+    const char *env = exn_nsys_getenv("EXTISM_NATIVE_IMAGE_MIN");
+    size_t min = env && *env ? (size_t)strtoull(env, NULL, 10) : IMAGE_MIN;
+    if (len == 0 || len < min || len > size)
+        return;
+    uint8_t *img = exn_calloc(1, (size_t)end);
+    if (!img)
+        return;
+    for (uint32_t s = 0; s < info->n_datas; s++) { /* in order: a later segment wins */
+        const exn_data_t *d = &info->datas[s];
+        if (d->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        uint64_t off = 0;
+        const_i32(k->wasm, d->offset, &off);
+        memcpy(img + off, k->wasm + d->bytes.offset, d->bytes.len);
+    }
+    intptr_t fd;
+    if (exn_nsys_image_file(img, (size_t)end, len, &fd) == 0) {
+        k->image_fd = fd;
+        k->image_len = len;
+    }
+    exn_free(img);
+}
+
+static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, const char *key,
+                          const char *opt, char *errbuf, size_t errbuf_len)
+{
+    exn_status_t st = EXN_OK;
+    exn_ntrans_out_t tr;
+    memset(&tr, 0, sizeof tr);
+    char tmp[EXN_NCACHE_PATH] = "", so[EXN_NCACHE_PATH];
+    bool have_tmp = false;
+
+    const exn_ncc_t *cc = exn_ncc_get(errbuf, errbuf_len);
+    if (!cc)
+        return EXN_ERR_UNSUPPORTED;
+    uint32_t cpus = exn_ncc_cpus();
+    uint64_t code_bytes = 0;
+    for (uint32_t i = 0; i + k->info->n_func_imports < k->info->n_funcs; i++)
+        code_bytes += k->info->bodies[i].len;
+    exn_ntrans_opts_t opts = {files_for(code_bytes, cpus), k->bounds, sha};
+    EXN_TRY(exn_native_translate(k->info, k->wasm, &opts, &tr, errbuf, errbuf_len));
+
+    if (cache_dir && exn_nsys_temp_dir(cache_dir, tmp, sizeof tmp) == 0) {
+        have_tmp = true;
+    } else {
+        const char *t = exn_nsys_getenv("TMPDIR");
+        if (exn_nsys_temp_dir(t && *t ? t : "/tmp", tmp, sizeof tmp) != 0) {
+            exn_fmt(errbuf, errbuf_len, "cannot make a build directory");
+            EXN_TRY(EXN_ERR_UNSUPPORTED);
+        }
+        have_tmp = true;
+        cache_dir = NULL; /* built outside the cache: not stored */
+    }
+    if (!write_sources(tmp, &tr)) {
+        exn_fmt(errbuf, errbuf_len, "cannot write the translated module to %s", tmp);
+        EXN_TRY(EXN_ERR_UNSUPPORTED);
+    }
+    EXN_TRY(exn_ncc_build(cc, tmp, tr.n_files, cpus, opt, errbuf, errbuf_len));
+    exn_fmt(so, sizeof so, "%s/out.so", tmp);
+    char why[300];
+    if (cache_dir && exn_ncache_store(cache_dir, key, so, exn_ncc_name(cc)) == 0) {
+        k->lib = exn_ncache_load(cache_dir, key, why, sizeof why);
+    } else {
+        k->lib = exn_nsys_dlopen(so, why, sizeof why); /* stays mapped after its file goes */
+    }
+    if (!k->lib) {
+        exn_fmt(errbuf, errbuf_len, "cannot load the compiled module: %s", why);
+        EXN_TRY(EXN_ERR_UNSUPPORTED);
+    }
+    if (!check_desc(k, sha, why, sizeof why)) {
+        exn_fmt(errbuf, errbuf_len, "the compiled module is wrong: %s", why);
+        EXN_TRY(EXN_ERR_UNSUPPORTED);
+    }
+
+cleanup:
+    if (have_tmp)
+        remove_build(tmp, tr.n_files ? tr.n_files : 16);
+    exn_native_trans_free(&tr);
+    return st;
+}
+
+exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
+                                unsigned flags, exn_code_t **out, char *errbuf, size_t errbuf_len)
+{
+    exn_status_t st = EXN_OK;
+    *out = NULL;
+    const char *why_not;
+    if (!exn_nsys_available(&why_not)) {
+        exn_fmt(errbuf, errbuf_len, "%s", why_not);
+        return EXN_ERR_UNSUPPORTED;
+    }
+    if (info->features & EXN_FEATURE_SIMD) {
+        exn_fmt(errbuf, errbuf_len, "the module uses SIMD, which the compiled tier does not support yet");
+        return EXN_ERR_UNSUPPORTED;
+    }
+    ncode_t *k = exn_calloc(1, sizeof *k);
+    if (!k)
+        return EXN_ERR_NOMEM;
+    k->image_fd = -1;
+    k->wasm = wasm;
+    k->len = len;
+    k->bounds = !guard_pages_default();
+    k->info = info;
+
+    k->canon = exn_malloc((info->n_types ? info->n_types : 1) * sizeof *k->canon);
+    k->ref_index = exn_malloc((info->n_funcs ? info->n_funcs : 1) * sizeof *k->ref_index);
+    if (!k->canon || !k->ref_index || !canon_ids(info, k->canon))
+        EXN_TRY(EXN_ERR_NOMEM);
+
+    char sha[65], key[65], profile[300];
+    uint64_t code_bytes = 0;
+    for (uint32_t i = 0; i + info->n_func_imports < info->n_funcs; i++)
+        code_bytes += info->bodies[i].len;
+    const char *opt = exn_ncc_opt_level(code_bytes);
+    exn_ncc_profile(opt, profile, sizeof profile);
+    exn_sha256_hex(wasm, len, sha);
+    {
+        char text[800];
+        exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s flags %s module %s",
+                EXN_VERSION, exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
+                profile, sha);
+        exn_sha256_hex((const uint8_t *)text, strlen(text), key);
+    }
+    char dir[EXN_NCACHE_PATH], why[300];
+    bool have_dir = exn_ncache_dir(dir, sizeof dir, why, sizeof why) == 0;
+    if (have_dir) {
+        k->lib = exn_ncache_load(dir, key, why, sizeof why);
+        if (k->lib && !check_desc(k, sha, why, sizeof why)) {
+            exn_nsys_dlclose(k->lib);
+            k->lib = NULL;
+        }
+    }
+    if (!k->lib && (flags & EXN_NATIVE_CACHED_ONLY)) {
+        exn_fmt(errbuf, errbuf_len, "not in the cache (%s)", have_dir ? why : "no cache");
+        EXN_TRY(EXN_ERR_NOT_FOUND);
+    }
+    if (!k->lib)
+        EXN_TRY(build(k, sha, have_dir ? dir : NULL, key, opt, errbuf, errbuf_len));
+
+    make_image(k);
+
+    /* funcref slots */
+    memset(k->ref_index, 0xFF, (info->n_funcs ? info->n_funcs : 1) * sizeof *k->ref_index);
+    for (uint32_t i = 0; i < k->desc->n_refs; i++)
+        k->ref_index[k->desc->ref_funcs[i]] = i;
+
+cleanup:
+    if (st != EXN_OK) {
+        if (st == EXN_ERR_NOMEM)
+            exn_fmt(errbuf, errbuf_len, "out of memory");
+        code_free(k);
+        return st;
+    }
+    *out = (exn_code_t *)k;
+    return EXN_OK;
+}
+
+/* ---- instances ------------------------------------------------------------------------------- */
+
+static void native_instance_free(exn_instance_t *inst)
+{
+    ninst_t *I = (ninst_t *)inst;
+    if (!I)
+        return;
+    exn_vmem_free(&I->mem);
+    if (I->tables) {
+        for (uint32_t t = 0; t < I->code->info->n_tables; t++)
+            exn_free(I->tables[t].elems);
+    }
+    exn_free(I->tables);
+    exn_free(I->refs);
+    exn_free(I->data_dropped);
+    exn_free(I->elem_dropped);
+    exn_free(I->imports);
+    exn_free(I);
+}
+
+static const volatile uint32_t no_interrupt;
+
+static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_config_t *config,
+                                       exn_instance_t **out, char *errbuf, size_t errbuf_len)
+{
+    ncode_t *k = (ncode_t *)code;
+    const exn_module_info_t *info = k->info;
+    exn_status_t st = EXN_OK;
+    *out = NULL;
+    if (config->fuel) {
+        exn_fmt(errbuf, errbuf_len, "fuel is not supported by the compiled tier");
+        return EXN_ERR_UNSUPPORTED;
+    }
+    if (config->n_imports != info->n_imports) {
+        exn_fmt(errbuf, errbuf_len, "%u imports given, the module has %u", config->n_imports,
+                info->n_imports);
+        return EXN_ERR_MISUSE;
+    }
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        if (config->imports[i].kind != info->imports[i].kind ||
+            (info->imports[i].kind == EXN_EXTERN_FUNC ? !config->imports[i].fn
+                                                      : !config->imports[i].env)) {
+            exn_fmt(errbuf, errbuf_len, "import %u (%s::%s) given as the wrong kind", i,
+                    info->imports[i].module, info->imports[i].name);
+            return EXN_ERR_MISUSE;
+        }
+    }
+    /* the instance, then a pointer back to it, then the context with its globals */
+    size_t head = (sizeof(ninst_t) + sizeof(void *) + 15) / 16 * 16;
+    size_t ctx_size = sizeof(exn_nctx_t) + (size_t)info->n_globals * sizeof(exn_nslot_t);
+    uint8_t *block = exn_calloc(1, head + ctx_size);
+    if (!block)
+        return EXN_ERR_NOMEM;
+    ninst_t *I = (ninst_t *)block;
+    exn_nctx_t *c = (exn_nctx_t *)(block + head);
+    *((ninst_t **)c - 1) = I;
+    I->base.engine = &exn_engine_native;
+    I->base.code = code;
+    I->base.userdata = config->userdata;
+    I->code = k;
+    I->ctx = c;
+    c->interrupt = config->interrupt ? config->interrupt : &no_interrupt;
+    c->types = k->canon;
+    c->trap = h_trap;
+    c->raise = h_raise;
+    c->memory_grow = h_memory_grow;
+    c->memory_init = h_memory_init;
+    c->data_drop = h_data_drop;
+    c->table_grow = h_table_grow;
+    c->table_init = h_table_init;
+    c->elem_drop = h_elem_drop;
+    c->table_copy = h_table_copy;
+    c->table_fill = h_table_fill;
+
+    if (info->n_imports) {
+        I->imports = exn_calloc(info->n_imports, sizeof *I->imports);
+        if (!I->imports)
+            EXN_TRY(EXN_ERR_NOMEM);
+        for (uint32_t i = 0; i < info->n_imports; i++) {
+            if (info->imports[i].kind != EXN_EXTERN_FUNC)
+                continue;
+            I->imports[i].fn = config->imports[i].fn;
+            I->imports[i].caller.instance = &I->base;
+            I->imports[i].caller.env = config->imports[i].env;
+        }
+    }
+    c->imports = I->imports;
+    I->data_dropped = exn_calloc(info->n_datas ? info->n_datas : 1, 1);
+    I->elem_dropped = exn_calloc(info->n_elems ? info->n_elems : 1, 1);
+    I->refs = exn_calloc(k->desc->n_refs ? k->desc->n_refs : 1, sizeof *I->refs);
+    I->tables = exn_calloc(info->n_tables ? info->n_tables : 1, sizeof *I->tables);
+    if (!I->data_dropped || !I->elem_dropped || !I->refs || !I->tables)
+        EXN_TRY(EXN_ERR_NOMEM);
+    c->refs = I->refs;
+    c->tables = I->tables;
+    for (uint32_t i = 0; i < k->desc->n_refs; i++) {
+        uint32_t f = k->desc->ref_funcs[i];
+        I->refs[i].type = k->canon[info->func_type[f]];
+        I->refs[i].fn = k->desc->funcs[f];
+        I->refs[i].ctx = c;
+    }
+
+    /* memory */
+    if (info->n_memories) {
+        exn_memtype_t imported, *mt = &info->memories[0];
+        const exn_nmemory_import_t *mi = NULL;
+        for (uint32_t i = 0; i < info->n_imports && !mi; i++) {
+            if (info->imports[i].kind == EXN_EXTERN_MEMORY)
+                mi = config->imports[i].env;
+        }
+        if (mi) { /* a copy of the provider's memory: its size and maximum (native.h) */
+            imported.min = mi->pages;
+            imported.max = mi->max_pages;
+            imported.has_max = true;
+            mt = &imported;
+        }
+        uint64_t max = mt->has_max && mt->max < MAX_PAGES ? mt->max : MAX_PAGES;
+        uint64_t cfg = config->max_memory_bytes / WASM_PAGE;
+        if (config->max_memory_bytes && cfg < max)
+            max = cfg;
+        if (mt->min > max) {
+            exn_fmt(errbuf, errbuf_len,
+                    "the module's memory needs %llu pages, more than the %llu allowed",
+                    (unsigned long long)mt->min, (unsigned long long)max);
+            EXN_TRY(EXN_ERR_LOAD);
+        }
+        I->has_memory = true;
+        I->max_pages = max;
+        if (k->bounds)
+            exn_vmem_init(&I->mem, (size_t)(max * WASM_PAGE));
+        else
+            exn_vmem_init_guarded(&I->mem, (size_t)(max * WASM_PAGE), GUARD_RESERVE);
+        if (exn_vmem_resize(&I->mem, (size_t)(mt->min * WASM_PAGE)) != EXN_OK)
+            EXN_TRY(EXN_ERR_NOMEM);
+        c->mem = I->mem.base;
+        c->mem_size = mt->min * WASM_PAGE;
+    }
+
+    /* globals, in order (an initialiser may read the globals before it) */
+    for (uint32_t i = 0, g = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind == EXN_EXTERN_GLOBAL)
+            c->globals[g++].i64 = ((const exn_nglobal_import_t *)config->imports[i].env)->value;
+    }
+    for (uint32_t g = info->n_global_imports; g < info->n_globals; g++) {
+        uint64_t v = 0;
+        exn_const_eval(info, k->wasm, info->globals[g].init, (const uint64_t *)c->globals,
+                              ref_func, I, &v);
+        c->globals[g].i64 = v;
+    }
+
+    /* tables, then element segments, then data segments (WebAssembly 2.0 order) */
+    for (uint32_t t = 0, i = 0; t < info->n_tables; t++) {
+        exn_tabletype_t imported;
+        const exn_tabletype_t *tt = &info->tables[t];
+        if (t < info->n_table_imports) { /* a copy of the provider's table's size (native.h) */
+            while (info->imports[i].kind != EXN_EXTERN_TABLE)
+                i++;
+            const exn_ntable_import_t *ti = config->imports[i++].env;
+            imported = *tt;
+            imported.min = ti->size;
+            imported.max = ti->max;
+            imported.has_max = true;
+            tt = &imported;
+        }
+        uint32_t max = tt->has_max && tt->max < MAX_TABLE ? tt->max : MAX_TABLE;
+        if (tt->min > max) {
+            exn_fmt(errbuf, errbuf_len, "table %u is larger than supported", t);
+            EXN_TRY(EXN_ERR_LOAD);
+        }
+        I->tables[t].elems = exn_calloc(tt->min ? tt->min : 1, sizeof(uint64_t));
+        if (!I->tables[t].elems)
+            EXN_TRY(EXN_ERR_NOMEM);
+        I->tables[t].size = tt->min;
+        I->tables[t].max = max;
+    }
+    for (uint32_t s = 0; s < info->n_elems; s++) {
+        const exn_elem_t *e = &info->elems[s];
+        if (e->mode == EXN_SEGMENT_PASSIVE)
+            continue;
+        I->elem_dropped[s] = 1;
+        if (e->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        uint64_t off = 0;
+        exn_const_eval(info, k->wasm, e->offset, (const uint64_t *)c->globals, ref_func, I, &off);
+        exn_ntable_t *t = &I->tables[e->table];
+        if ((uint64_t)(uint32_t)off + e->n_items > t->size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_table_oob);
+            EXN_TRY(EXN_ERR_LOAD);
+        }
+        for (uint32_t i = 0; i < e->n_items; i++)
+            t->elems[(uint32_t)off + i] = elem_item(I, &e->items[i]);
+    }
+    bool imaged = k->image_fd >= 0 && exn_vmem_map_image(&I->mem, k->image_len, k->image_fd) == EXN_OK;
+    for (uint32_t s = 0; s < info->n_datas; s++) {
+        const exn_data_t *d = &info->datas[s];
+        if (d->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        I->data_dropped[s] = 1;
+        if (imaged)
+            continue; /* (already in place: make_image checked every segment fits) */
+        uint64_t off = 0;
+        exn_const_eval(info, k->wasm, d->offset, (const uint64_t *)c->globals, ref_func, I, &off);
+        if ((uint64_t)(uint32_t)off + d->bytes.len > c->mem_size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_memory_oob);
+            EXN_TRY(EXN_ERR_LOAD);
+        }
+        if (d->bytes.len)
+            memcpy(c->mem + (uint32_t)off, k->wasm + d->bytes.offset, d->bytes.len);
+    }
+    if (!k->bounds && exn_nsys_fault_handler(on_fault) != 0) {
+        exn_fmt(errbuf, errbuf_len, "cannot install the guard-page fault handler");
+        EXN_TRY(EXN_ERR_UNSUPPORTED);
+    }
+
+cleanup:
+    if (st != EXN_OK) {
+        if (st == EXN_ERR_NOMEM)
+            exn_fmt(errbuf, errbuf_len, "out of memory");
+        native_instance_free(&I->base);
+        return st;
+    }
+    *out = &I->base;
+    return EXN_OK;
+}
+
+static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slots)
+{
+    ninst_t *I = (ninst_t *)inst;
+    const exn_ndesc_t *d = I->code->desc;
+    if (func >= d->n_funcs)
+        return trap_bad_func;
+    ncall_t nc;
+    nc.prev = current;
+    nc.inst = I;
+    nc.trap = NULL;
+    nc.func = UINT32_MAX;
+    nc.n_raw = 0;
+    I->n_frames = 0;
+    current = &nc;
+    if (sigsetjmp(nc.jb, 0)) {
+        volatile ncall_t *v = &nc;
+        current = v->prev;
+        record_frames(I, v);
+        return v->trap;
+    }
+    d->entries[I->code->info->func_type[func]](I->ctx, d->funcs[func], slots);
+    current = nc.prev;
+    return NULL;
+}
+
+static uint8_t *native_memory(exn_instance_t *inst, uint64_t *out_size)
+{
+    ninst_t *I = (ninst_t *)inst;
+    *out_size = I->has_memory ? I->ctx->mem_size : 0;
+    return I->has_memory ? I->ctx->mem : NULL;
+}
+
+static void native_global_get(exn_instance_t *inst, uint32_t index, uint64_t *slots)
+{
+    ninst_t *I = (ninst_t *)inst;
+    if (index < I->code->info->n_globals)
+        slots[0] = I->ctx->globals[index].i64;
+}
+
+static void native_global_set(exn_instance_t *inst, uint32_t index, const uint64_t *slots)
+{
+    ninst_t *I = (ninst_t *)inst;
+    if (index < I->code->info->n_globals)
+        I->ctx->globals[index].i64 = slots[0];
+}
+
+static void native_set_stack_limit(exn_instance_t *inst, uintptr_t limit)
+{
+    ((ninst_t *)inst)->ctx->stack_limit = limit;
+}
+
+static uint64_t native_fuel_used(exn_instance_t *inst)
+{
+    (void)inst;
+    return 0;
+}
+
+static size_t native_backtrace(exn_instance_t *inst, exn_frame_t *frames, size_t max)
+{
+    ninst_t *I = (ninst_t *)inst;
+    size_t n = I->n_frames < max ? I->n_frames : max;
+    memcpy(frames, I->frames, n * sizeof *frames);
+    return n;
+}
+
+static exn_status_t compile_entry(const exn_module_info_t *info, const uint8_t *wasm, size_t len,
+                                  exn_code_t **out, char *errbuf, size_t errbuf_len)
+{
+    return exn_native_compile(info, wasm, len, 0, out, errbuf, errbuf_len);
+}
+
+exn_status_t exn_native_probe(char *buf, size_t buf_len)
+{
+    const char *why;
+    if (!exn_nsys_available(&why)) {
+        exn_fmt(buf, buf_len, "%s", why);
+        return EXN_ERR_UNSUPPORTED;
+    }
+    const exn_ncc_t *cc = exn_ncc_get(buf, buf_len);
+    if (!cc)
+        return EXN_ERR_UNSUPPORTED;
+    exn_fmt(buf, buf_len, "%s", exn_ncc_name(cc));
+    return EXN_OK;
+}
+
+const exn_engine_t *exn_native_engine_from_env(void)
+{
+    const char *tier = exn_nsys_getenv("EXTISM_NATIVE_TIER");
+    return tier && strcmp(tier, "native") == 0 ? &exn_engine_native : &exn_engine_wasm3;
+}
+
+exn_status_t exn_native_cache_dir(char *buf, size_t buf_len)
+{
+    char why[300];
+    if (exn_ncache_dir(buf, buf_len, why, sizeof why) != 0) {
+        exn_fmt(buf, buf_len, "%s", why);
+        return EXN_ERR_UNSUPPORTED;
+    }
+    return EXN_OK;
+}
+
+const exn_engine_t exn_engine_native = {
+    "native",
+    compile_entry,
+    native_code_free,
+    native_instantiate,
+    native_instance_free,
+    native_call,
+    native_memory,
+    native_global_get,
+    native_global_set,
+    native_set_stack_limit,
+    native_fuel_used,
+    native_backtrace,
+};

@@ -1,0 +1,94 @@
+/* engine/native/sys.h: the operating-system services of the compiled tier - running the C
+ * compiler, the private cache directory and its files, loading shared libraries, and turning
+ * faults in guard pages into traps.  sys_posix.c implements them; on Windows (sys_win32.c)
+ * the tier is unavailable for now and every function fails.  These two are the only files of
+ * engine/native/ that include OS headers.
+ *
+ * Functions returning int return 0 on success and -1 on failure, with a reason in `why` when
+ * they take one.
+ * May call: the allocator. */
+#ifndef EXN_NATIVE_SYS_H
+#define EXN_NATIVE_SYS_H
+
+#include "support/internal.h"
+
+/* Whether this build has the compiled tier at all (false: every function below fails). */
+EXN_INTERNAL bool exn_nsys_available(const char **why);
+
+/* ---- processes ------------------------------------------------------------------------------ */
+
+/** Start argv[0] (searched on PATH) with stdout and stderr to the file `out_path` (created or
+ *  truncated, 0600), or discarded when NULL.  *out_pid identifies it for exn_nsys_wait. */
+EXN_INTERNAL int exn_nsys_spawn(char *const argv[], const char *out_path, intptr_t *out_pid);
+
+/** Wait for a process of exn_nsys_spawn: its exit status (0-255), or -1 (killed, or failure). */
+EXN_INTERNAL int exn_nsys_wait(intptr_t pid);
+
+/** Run argv and capture its stdout (at most out_len - 1 bytes, NUL-terminated; stderr is
+ *  discarded).  Returns its exit status, or -1. */
+EXN_INTERNAL int exn_nsys_capture(char *const argv[], char *out, size_t out_len);
+
+/** The full path of executable `name` on PATH (or `name` itself if it has a '/' and is
+ *  executable) into out.  Returns 0, or -1 if not found. */
+EXN_INTERNAL int exn_nsys_which(const char *name, char *out, size_t out_len);
+
+/** dev, inode, size and modification time of the file at `path` (symlinks followed) as text. */
+EXN_INTERNAL int exn_nsys_file_id(const char *path, char *out, size_t out_len);
+
+EXN_INTERNAL uint32_t exn_nsys_cpus(void);
+
+/** The value of environment variable `name`, or NULL (borrowed). */
+EXN_INTERNAL const char *exn_nsys_getenv(const char *name);
+
+/* ---- the private cache directory -------------------------------------------------------------- */
+
+/** The default cache directory of this user (without creating it): $XDG_CACHE_HOME/extism_native
+ *  or ~/.cache/extism_native; ~/Library/Caches/extism_native on macOS. */
+EXN_INTERNAL int exn_nsys_default_cache_dir(char *out, size_t out_len);
+
+/** Create directory `path` (and missing parents, 0700) if needed; then check it is a directory
+ *  (not a symlink) owned by this user that no one else can write. */
+EXN_INTERNAL int exn_nsys_private_dir(const char *path, char *why, size_t why_len);
+
+/** Make a fresh private directory `base`/tmp-XXXXXX; its path into out. */
+EXN_INTERNAL int exn_nsys_temp_dir(const char *base, char *out, size_t out_len);
+
+/** Read a whole file that must be a regular file (not a symlink) owned by this user and not
+ *  writable by group or others.  Returns an owned buffer (exn_free) in *out_data. */
+EXN_INTERNAL int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len,
+                                       char *why, size_t why_len);
+
+/** Write a file (created 0600, truncated) with `data`. */
+EXN_INTERNAL int exn_nsys_write_file(const char *path, const void *data, size_t len);
+
+/** Atomically replace `to` by `from` (same directory). */
+EXN_INTERNAL int exn_nsys_rename(const char *from, const char *to);
+
+/** Remove a file, or an empty directory (missing: no error). */
+EXN_INTERNAL void exn_nsys_remove(const char *path);
+
+/* ---- memory images ----------------------------------------------------------------------------- */
+
+/** A new anonymous file holding `data` (`len` bytes), zero-extended to `size` bytes and then
+ *  read-only where the system can seal it (Linux memfd); elsewhere an unlinked temporary file.
+ *  Returns its descriptor in *out_fd (close with exn_nsys_close). */
+EXN_INTERNAL int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd);
+EXN_INTERNAL void exn_nsys_close(intptr_t fd);
+
+/* ---- shared libraries ------------------------------------------------------------------------- */
+
+EXN_INTERNAL void *exn_nsys_dlopen(const char *path, char *why, size_t why_len);
+EXN_INTERNAL void *exn_nsys_dlsym(void *lib, const char *name);
+EXN_INTERNAL void exn_nsys_dlclose(void *lib);
+
+/* ---- guard-page faults -------------------------------------------------------------------------- */
+
+/** Install (once per process) the SIGSEGV/SIGBUS handler: on a fault it calls `handler` with the
+ *  faulting address, the instruction's and the frame pointer register (both NULL where this file
+ *  cannot read them); the handler
+ *  either does not return (it longjmps to the trapping call) or returns, and the fault goes to
+ *  the handler installed before ours (or the default action).  Returns 0, or -1 if it could not
+ *  be installed. */
+EXN_INTERNAL int exn_nsys_fault_handler(void (*handler)(void *addr, void *pc, void *fp));
+
+#endif
