@@ -98,6 +98,64 @@ EXTISM_API exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
                                                 ExtismCompiledPlugin **out_compiled, char *errbuf,
                                                 size_t errbuf_len);
 
+/** Execution tiers: what runs a plugin's code (README "Tiers", docs/RATIONALE.md). */
+typedef enum {
+    EXN_TIER_DEFAULT = 0, /* the environment's EXTISM_NATIVE_TIER (auto, interp, native), else auto */
+    EXN_TIER_AUTO = 1,    /* start on the interpreter at once (on compiled code at once when the
+                           * cache has it); once the plugin's calls have run EXTISM_NATIVE_HOT_MS
+                           * (default 100) ms of guest code, compile in the background; then new
+                           * instances use the compiled code and existing ones move to it at
+                           * their next call.  Without a C compiler (or for a module the
+                           * compiled tier cannot run) everything stays on the interpreter */
+    EXN_TIER_INTERP = 2,  /* the interpreter only */
+    EXN_TIER_NATIVE = 3   /* compiled code only: compile now (or load from the cache) and wait;
+                           * creation fails with EXN_ERR_UNSUPPORTED when it cannot */
+} exn_tier_t;
+
+/** Options of exn_compiled_plugin_new_with_options; zero-initialise, then set `size`. */
+typedef struct {
+    uint32_t size; /* sizeof(exn_compile_options_t): later versions append fields */
+    int32_t tier;  /* exn_tier_t */
+} exn_compile_options_t;
+
+/** As exn_compiled_plugin_new, with options (NULL: the defaults). */
+EXTISM_API exn_status_t exn_compiled_plugin_new_with_options(
+    const uint8_t *data, size_t len, const ExtismFunction **functions, size_t n_functions,
+    bool with_wasi, const exn_compile_options_t *options, ExtismCompiledPlugin **out_compiled,
+    char *errbuf, size_t errbuf_len);
+
+/** Where a compiled plugin stands (exn_compiled_plugin_tier). */
+typedef enum {
+    EXN_TIER_STATE_INTERP = 0,    /* on the interpreter for good (why: the reason) */
+    EXN_TIER_STATE_WATCHING = 1,  /* auto: on the interpreter, compiling once it is hot */
+    EXN_TIER_STATE_COMPILING = 2, /* auto: compiling in the background */
+    EXN_TIER_STATE_NATIVE = 3     /* compiled code: new instances use it, existing ones move to
+                                   * it at their next call (if they can: why) */
+} exn_tier_state_t;
+
+/** The tier state of a compiled plugin (exn_tier_state_t), and in `why` (may be NULL) a
+ *  sentence on how it got there ("tier=interp", "no C compiler found: ...").
+ *  Threads: any. */
+EXTISM_API int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why,
+                                        size_t why_len);
+
+/** Auto tier: start compiling now instead of when the plugin is hot, and wait until the
+ *  compiled code is ready for at most `timeout_ns` (0: do not wait; EXN_TIMEOUT_NONE: as long
+ *  as it takes).  Returns EXN_OK (compiled code ready), EXN_ERR_TIMEOUT (still compiling),
+ *  EXN_ERR_UNSUPPORTED (the compiled tier cannot run it here, or the plugin was made with
+ *  tier interp: the reason in errbuf).  Threads: any. */
+EXTISM_API exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled,
+                                                           int64_t timeout_ns, char *errbuf,
+                                                           size_t errbuf_len);
+
+/** The engine running a plugin's instances now: "interp" or "native" (NULL: closed). */
+EXTISM_API const char *exn_plugin_engine(ExtismPlugin *p);
+
+/** Whether the compiled tier can work in this process: EXN_OK and the C compiler it uses in
+ *  buf, or EXN_ERR_UNSUPPORTED and the reason.  The first call looks for the compiler (runs
+ *  it, ~10 ms).  Threads: any. */
+EXTISM_API exn_status_t exn_native_available(char *buf, size_t buf_len);
+
 /** A new instance of a compiled plugin: its own memory, globals, vars, config copy and kernel
  *  memory, sharing the compiled plugin's modules and functions (the compiled plugin may be
  *  freed before it).  Returns EXN_OK, EXN_ERR_LOAD (a start function failed), _TIMEOUT (a

@@ -7,6 +7,7 @@
 #include "kernel/kernel.h"
 #include "runtime/compiled.h"
 #include "runtime/plugin.h"
+#include "runtime/tiering.h"
 #include "support/json.h"
 #include "support/watchdog.h"
 
@@ -225,6 +226,59 @@ exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
         exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
         return EXN_ERR_MISUSE;
     }
-    return exn_compiled_new(data, len, functions, n_functions, with_wasi, out_compiled, errbuf,
-                            errbuf_len);
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT,
+                            out_compiled, errbuf, errbuf_len);
+}
+
+exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t len,
+                                                  const ExtismFunction **functions,
+                                                  size_t n_functions, bool with_wasi,
+                                                  const exn_compile_options_t *options,
+                                                  ExtismCompiledPlugin **out_compiled,
+                                                  char *errbuf, size_t errbuf_len)
+{
+    if (!out_compiled) {
+        exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
+        return EXN_ERR_MISUSE;
+    }
+    *out_compiled = NULL;
+    int tier = EXN_TIER_DEFAULT;
+    if (options) {
+        if (options->size < sizeof *options) {
+            exn_fmt(errbuf, errbuf_len, "options->size is %u, at least %zu expected",
+                    options->size, sizeof *options);
+            return EXN_ERR_MISUSE;
+        }
+        tier = options->tier;
+    }
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, tier, out_compiled,
+                            errbuf, errbuf_len);
+}
+
+int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why, size_t why_len)
+{
+    if (!compiled) {
+        exn_fmt(why, why_len, "no compiled plugin");
+        return EXN_TIER_STATE_INTERP;
+    }
+    uint32_t s = exn_tier_state(compiled);
+    if (why && why_len)
+        exn_tier_why(compiled, why, why_len);
+    return (int)s;
+}
+
+exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled,
+                                                int64_t timeout_ns, char *errbuf,
+                                                size_t errbuf_len)
+{
+    if (!compiled) {
+        exn_fmt(errbuf, errbuf_len, "no compiled plugin");
+        return EXN_ERR_MISUSE;
+    }
+    return exn_tier_compile_now(compiled, timeout_ns, errbuf, errbuf_len);
+}
+
+exn_status_t exn_native_available(char *buf, size_t buf_len)
+{
+    return exn_tier_available(buf, buf_len);
 }

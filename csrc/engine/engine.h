@@ -163,6 +163,11 @@ struct exn_engine {
      *  Borrowed: valid until guest code runs again or the memory grows. */
     uint8_t *(*memory)(exn_instance_t *inst, uint64_t *out_size);
 
+    /** Grow linear memory 0 by `delta` pages, as memory.grow does (within the instance's
+     *  max_memory_bytes and the module's maximum): the old size in pages, or UINT32_MAX.
+     *  (The runtime moves a plugin's state from one engine's instance to another's with it.) */
+    uint32_t (*memory_grow)(exn_instance_t *inst, uint32_t delta);
+
     /** Global `index` (imports count first): read into / write from `slots` (1 or 2 slots). */
     void (*global_get)(exn_instance_t *inst, uint32_t index, uint64_t *slots);
     void (*global_set)(exn_instance_t *inst, uint32_t index, const uint64_t *slots);

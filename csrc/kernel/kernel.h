@@ -142,6 +142,10 @@ EXN_INTERNAL int32_t exn_log_global_level(void);
 EXN_INTERNAL void exn_log_global_write(const uint8_t id[16], int32_t level, const char *msg,
                                        size_t len);
 
+/* A line of the runtime itself (not of a guest) to the process-wide sink, if `level` passes
+ * its threshold: target extism_native::runtime, the nil plugin id. */
+EXN_INTERNAL void exn_log_runtime(int32_t level, const char *msg);
+
 /** The threshold the guest sees (asks the context's logger at most once per call). */
 EXN_INTERNAL int32_t exn_kernel_log_level(exn_kernel_t *k);
 

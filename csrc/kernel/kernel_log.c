@@ -71,7 +71,8 @@ int32_t exn_log_global_level(void)
     return exn_atomic_load(&sink.level);
 }
 
-void exn_log_global_write(const uint8_t id[16], int32_t level, const char *msg, size_t len)
+static void global_write(const char *target, const uint8_t id[16], int32_t level,
+                         const char *msg, size_t len)
 {
     char stamp[40], uuid[37];
     exn_os_utc_timestamp(stamp, sizeof stamp);
@@ -88,21 +89,33 @@ void exn_log_global_write(const uint8_t id[16], int32_t level, const char *msg, 
         len = INT32_MAX;
     exn_os_global_lock();
     if (sink.kind == SINK_FILE && sink.file) {
-        fprintf(sink.file, "%s %5s extism::pdk: %.*s plugin=\"%s\"\n", stamp, name, (int)len, msg,
-                uuid);
+        fprintf(sink.file, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target, (int)len,
+                msg, uuid);
         fflush(sink.file);
     } else if (sink.kind == SINK_BUFFER) {
         size_t need = strlen(stamp) + len + 96;
         char *line = exn_malloc(need);
         if (line) {
             /* each line ends with a newline, as libextism's do */
-            exn_fmt(line, need, "%s %5s extism::pdk: %.*s plugin=\"%s\"\n", stamp, name,
+            exn_fmt(line, need, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target,
                     (int)len, msg, uuid);
             if (!push_line_locked(line))
                 exn_free(line); /* out of memory: the line is dropped */
         }
     }
     exn_os_global_unlock();
+}
+
+void exn_log_global_write(const uint8_t id[16], int32_t level, const char *msg, size_t len)
+{
+    global_write("extism::pdk", id, level, msg, len);
+}
+
+void exn_log_runtime(int32_t level, const char *msg)
+{
+    static const uint8_t none[16];
+    if (level >= exn_log_global_level())
+        global_write("extism_native::runtime", none, level, msg, strlen(msg));
 }
 
 static void close_sink_locked(void)

@@ -3,14 +3,14 @@
  * engine, and resolve every import (host functions first: they may replace kernel and WASI
  * functions; then the kernel, WASI, and the other modules by name).  One load error lists every
  * unresolved import at once.
- * May call: manifest.h, validate.h, module_info.h, engine.h, engine/native/native.h (which engine),
+ * May call: manifest.h, validate.h, module_info.h, engine.h, tiering.h (which engine),
  * hostfn.h, kernel.h (the kernel's import table), wasi/wasi.h (WASI's). */
 #include "compiled.h"
 
-#include "engine/native/native.h"
 #include "hostfn.h"
 #include "http/http.h"
 #include "kernel/kernel.h"
+#include "tiering.h"
 #include "validate/validate.h"
 #include "wasi/wasi.h"
 
@@ -314,9 +314,6 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
         exn_module_def_t *def = &c->defs[i];
         char why[512];
         exn_status_t st = exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
-        if (st == EXN_OK)
-            st = c->engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
-                                    sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -329,7 +326,8 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
 }
 
 exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
-                              size_t n_functions, bool with_wasi, ExtismCompiledPlugin **out,
+                              size_t n_functions, bool with_wasi, int tier,
+                              ExtismCompiledPlugin **out,
                               char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
@@ -362,7 +360,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     }
     c->refs = 1;
     c->with_wasi = with_wasi;
-    c->engine = exn_native_engine_from_env(); /* (EXTISM_NATIVE_TIER: until tiering exists) */
+    c->engine = &exn_engine_wasm3; /* (until exn_tier_setup has chosen) */
     if (n_functions) {
         if (!(c->fns = exn_malloc(n_functions * sizeof *c->fns))) {
             st = EXN_ERR_NOMEM;
@@ -392,6 +390,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
 
     EXN_TRY(take_modules(c, &manifest, errbuf, errbuf_len));
     EXN_TRY(check_imports(c, errbuf, errbuf_len));
+    EXN_TRY(exn_tier_setup(c, tier, errbuf, errbuf_len));
     EXN_TRY(resolve_imports(c));
     *out = c;
     c = NULL;
@@ -414,11 +413,10 @@ void exn_compiled_release(ExtismCompiledPlugin *c)
 {
     if (!c || !exn_ref_release(&c->refs))
         return;
+    /* the code first: it borrows the bytes and the description (no instance is left to
+     * borrow from it) */
+    exn_tier_free(c);
     for (size_t i = 0; i < c->n_defs; i++) {
-        /* the code first: it borrows the bytes and the description (no instance is left to
-         * borrow from it) */
-        if (c->defs[i].code)
-            c->engine->code_free(c->defs[i].code);
         exn_free(c->defs[i].name);
         exn_free(c->defs[i].wasm);
         exn_module_info_free(&c->defs[i].info);

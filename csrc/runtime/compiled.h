@@ -5,7 +5,7 @@
  *
  * It is reference counted: the creator holds one reference and every plugin made from it
  * another, so a compiled plugin may be freed while its plugins live on.  Immutable after
- * creation, so instances on different threads may share it. */
+ * creation (but for its tier, tiering.h), so instances on different threads may share it. */
 #ifndef EXN_COMPILED_H
 #define EXN_COMPILED_H
 
@@ -41,6 +41,8 @@ typedef struct {
     exn_module_info_t info;       /* its description (the validator's) */
     exn_import_target_t *targets; /* where each import comes from (info.imports order) */
     exn_code_t *code;             /* made once by the engine; instances share it */
+    exn_code_t *ncode;            /* auto tier: the compiled tier's code, made in the background
+                                   * (tiering.h); NULL until then */
 } exn_module_def_t;
 
 struct ExtismCompiledPlugin {
@@ -51,7 +53,13 @@ struct ExtismCompiledPlugin {
     ExtismFunction **fns; /* host functions (one reference each) */
     size_t n_fns;
     bool with_wasi;
-    const exn_engine_t *engine; /* what runs the modules */
+    const exn_engine_t *engine; /* what made `code` (tiering.h picks what runs the modules) */
+
+    /* tiering (tiering.h): the only fields that change after creation */
+    int tier;                     /* EXN_TIER_AUTO, _INTERP or _NATIVE */
+    volatile uint32_t tier_state; /* EXN_TIER_STATE_* */
+    volatile uint64_t tier_hot_ns; /* guest time counted on the interpreter (auto) */
+    char tier_why[600];           /* how it got to its state (under the global lock) */
 
     /* from the manifest */
     exn_strmap_t config; /* each plugin starts with a copy */
@@ -67,11 +75,11 @@ struct ExtismCompiledPlugin {
 };
 
 /** Read, load, hash-check and validate a plugin's modules, compile them with the engine and
- *  resolve every import.  Returns EXN_OK and a compiled plugin with one reference, or an error
+ *  resolve every import; `tier` is an exn_tier_t (tiering.h).  Returns EXN_OK and a compiled plugin with one reference, or an error
  *  status (EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED) with a message. */
 EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
                                            const ExtismFunction **functions, size_t n_functions,
-                                           bool with_wasi, ExtismCompiledPlugin **out,
+                                           bool with_wasi, int tier, ExtismCompiledPlugin **out,
                                            char *errbuf, size_t errbuf_len);
 
 #define EXN_MAX_LINK_VALUES 128 /* parameters/results of a function imported from a module */

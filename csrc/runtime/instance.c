@@ -4,12 +4,13 @@
  * one can be provided with the right type); a function another module of the manifest exports
  * is wrapped as an exn_hostcall_fn (module_call); start functions and initialisers run through
  * the engine's `call`.
- * May call: compiled.h, engine.h, hostfn.h, kernel.h, wasi/wasi.h, plugin.h, os.h. */
+ * May call: compiled.h, engine.h, hostfn.h, kernel.h, wasi/wasi.h, plugin.h, tiering.h, os.h. */
 #include "instance.h"
 
 #include "hostfn.h"
 #include "kernel/kernel.h"
 #include "plugin.h"
+#include "tiering.h"
 #include "support/os.h"
 #include "wasi/wasi.h"
 
@@ -64,14 +65,20 @@ void exn_instances_free(ExtismPlugin *p)
 
 /* What each import of m is given, in `imports` (the compiled plugin resolved and type-checked
  * them once).  The engine keeps what it needs of them; the links to other modules stay in m. */
-static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m, exn_import_value_t *imports)
+static exn_status_t link_imports(ExtismPlugin *p, const exn_module_t *m,
+                                 exn_import_value_t *imports, exn_link_t **out_links,
+                                 size_t *out_n_links)
 {
     const exn_module_info_t *info = &m->def->info;
     size_t n_links = 0;
+    exn_link_t *links = NULL;
+    *out_links = NULL;
+    *out_n_links = 0;
     for (uint32_t i = 0; i < info->n_imports; i++)
         n_links += m->def->targets[i].kind == EXN_IMPORT_MODULE;
-    if (n_links && !(m->links = exn_calloc(n_links, sizeof *m->links)))
+    if (n_links && !(links = exn_calloc(n_links, sizeof *links)))
         return EXN_ERR_NOMEM;
+    n_links = 0;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_target_t *t = &m->def->targets[i];
         exn_import_value_t *v = &imports[i];
@@ -91,7 +98,7 @@ static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m, exn_import_va
             v->env = p->wasi;
             break;
         case EXN_IMPORT_MODULE: {
-            exn_link_t *link = &m->links[m->n_links++];
+            exn_link_t *link = &links[n_links++];
             link->kernel = &p->kernel;
             link->target = &p->mods[t->module];
             link->index = t->index;
@@ -102,7 +109,51 @@ static exn_status_t link_imports(ExtismPlugin *p, exn_module_t *m, exn_import_va
         case EXN_IMPORT_NONE: break; /* not reached: creation checked every import */
         }
     }
+    *out_links = links;
+    *out_n_links = n_links;
     return EXN_OK;
+}
+
+/* A new instance of m's module with `engine` and `code`, its imports linked (its links in
+ * *out_links); runs no guest code. */
+static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m,
+                                 const exn_engine_t *engine, exn_code_t *code,
+                                 exn_instance_t **out, exn_link_t **out_links,
+                                 size_t *out_n_links, char *errbuf, size_t errbuf_len)
+{
+    const ExtismCompiledPlugin *c = p->compiled;
+    const exn_module_info_t *info = &m->def->info;
+    *out = NULL;
+    /* the imports' values are needed while instantiating only: on the stack when few */
+    exn_import_value_t few[64], *imports = few;
+    if (info->n_imports > 64 && !(imports = exn_malloc(info->n_imports * sizeof *imports))) {
+        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
+        return EXN_ERR_NOMEM;
+    }
+    if (link_imports(p, m, imports, out_links, out_n_links) != EXN_OK) {
+        if (imports != few)
+            exn_free(imports);
+        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
+        return EXN_ERR_NOMEM;
+    }
+    exn_instance_config_t config;
+    memset(&config, 0, sizeof config);
+    config.imports = imports;
+    config.n_imports = info->n_imports;
+    config.max_memory_bytes = (uint64_t)(c->has_max_pages ? c->max_pages : 65536) * 65536;
+    config.interrupt = &p->call_state;
+    config.userdata = p;
+    char why[512];
+    exn_status_t st = engine->instantiate(code, &config, out, why, sizeof why);
+    if (imports != few)
+        exn_free(imports);
+    if (st) {
+        exn_free(*out_links);
+        *out_links = NULL;
+        *out_n_links = 0;
+        exn_fmt(errbuf, errbuf_len, "module %s: %s", m->def->name, why);
+    }
+    return st;
 }
 
 static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
@@ -131,33 +182,12 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
                 m->def->name, info->memory_min, c->max_pages);
         return EXN_ERR_LOAD;
     }
-    /* the imports' values are needed while instantiating only: on the stack when few */
-    exn_import_value_t few[64], *imports = few;
-    if (info->n_imports > 64 && !(imports = exn_malloc(info->n_imports * sizeof *imports))) {
-        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
-        return EXN_ERR_NOMEM;
-    }
-    if (link_imports(p, m, imports) != EXN_OK) {
-        if (imports != few)
-            exn_free(imports);
-        exn_fmt(errbuf, errbuf_len, "out of memory linking module %s", m->def->name);
-        return EXN_ERR_NOMEM;
-    }
-    exn_instance_config_t config;
-    memset(&config, 0, sizeof config);
-    config.imports = imports;
-    config.n_imports = info->n_imports;
-    config.max_memory_bytes = (uint64_t)(c->has_max_pages ? c->max_pages : 65536) * 65536;
-    config.interrupt = &p->call_state;
-    config.userdata = p;
-    char why[512];
-    exn_status_t st = c->engine->instantiate(m->def->code, &config, &m->inst, why, sizeof why);
-    if (imports != few)
-        exn_free(imports);
-    if (st) {
-        exn_fmt(errbuf, errbuf_len, "module %s: %s", m->def->name, why);
+    exn_code_t *code;
+    const exn_engine_t *engine = exn_tier_pick(c, m->def, &code);
+    exn_status_t st = new_instance(p, m, engine, code, &m->inst, &m->links, &m->n_links, errbuf,
+                                   errbuf_len);
+    if (st)
         return st;
-    }
     if (p->stack_limit) /* the instances made before this one have it */
         m->inst->engine->set_stack_limit(m->inst, p->stack_limit);
     if (info->has_start) {
@@ -188,7 +218,96 @@ exn_status_t exn_instances_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
     }
     p->initialized = false;
     p->stack_limit = 0;
+    const ExtismCompiledPlugin *c = p->compiled;
+    p->tier_watch = c->tier == EXN_TIER_AUTO && p->main->inst->engine != &exn_engine_native &&
+                    exn_tier_state(c) != EXN_TIER_STATE_INTERP;
     return EXN_OK;
+}
+
+/* ---- moving to compiled code ----------------------------------------------------------------- */
+
+/* Copy what a call may have changed in `from` (memory 0 and the globals) into `to`, a new
+ * instance of the same module. */
+static bool copy_state(const exn_module_info_t *info, exn_instance_t *from, exn_instance_t *to)
+{
+    uint64_t from_size, to_size;
+    const uint8_t *src = from->engine->memory(from, &from_size);
+    to->engine->memory(to, &to_size);
+    if (from_size > to_size) {
+        uint64_t delta = (from_size - to_size) / 65536;
+        if (delta > UINT32_MAX || to->engine->memory_grow(to, (uint32_t)delta) == UINT32_MAX)
+            return false;
+    }
+    uint8_t *dst = to->engine->memory(to, &to_size);
+    if (to_size != from_size)
+        return false;
+    if (from_size)
+        memcpy(dst, src, (size_t)from_size);
+    for (uint32_t g = 0; g < info->n_globals; g++) {
+        uint64_t slots[2] = {0, 0};
+        from->engine->global_get(from, g, slots);
+        to->engine->global_set(to, g, slots);
+    }
+    return true;
+}
+
+bool exn_instances_to_native(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
+{
+    size_t n = p->n_mods;
+    for (size_t i = 0; i < n; i++) {
+        const exn_module_t *m = &p->mods[i];
+        if (!m->inst || m->inst->engine == &exn_engine_native)
+            continue;
+        if (!m->def->ncode) {
+            exn_fmt(errbuf, errbuf_len, "module %s has no compiled code", m->def->name);
+            return false;
+        }
+        if (m->def->info.changes_tables) {
+            exn_fmt(errbuf, errbuf_len,
+                    "module %s changes its tables or drops segments: its instances stay on the "
+                    "interpreter (new ones use compiled code)", m->def->name);
+            return false;
+        }
+    }
+    typedef struct {
+        exn_instance_t *inst;
+        exn_link_t *links;
+        size_t n_links;
+    } moved_t;
+    moved_t *to = exn_calloc(n ? n : 1, sizeof *to);
+    if (!to) {
+        exn_fmt(errbuf, errbuf_len, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < n; i++) {
+        exn_module_t *m = &p->mods[i];
+        if (!m->inst || m->inst->engine == &exn_engine_native)
+            continue;
+        ok = new_instance(p, m, &exn_engine_native, m->def->ncode, &to[i].inst, &to[i].links,
+                          &to[i].n_links, errbuf, errbuf_len) == EXN_OK;
+        if (ok && !(ok = copy_state(&m->def->info, m->inst, to[i].inst)))
+            exn_fmt(errbuf, errbuf_len, "module %s: cannot grow the new memory", m->def->name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        exn_module_t *m = &p->mods[i];
+        if (!to[i].inst)
+            continue;
+        if (!ok) {
+            to[i].inst->engine->instance_free(to[i].inst);
+            exn_free(to[i].links);
+            continue;
+        }
+        m->inst->engine->instance_free(m->inst);
+        exn_free(m->links);
+        m->inst = to[i].inst;
+        m->links = to[i].links;
+        m->n_links = to[i].n_links;
+        if (p->stack_limit)
+            m->inst->engine->set_stack_limit(m->inst, p->stack_limit);
+    }
+    exn_free(to);
+    return ok;
 }
 
 /* ---- running guest code ------------------------------------------------------------------- */

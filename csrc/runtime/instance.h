@@ -27,6 +27,13 @@ typedef struct exn_module {
 /** Instantiate every module (imported modules first), link, run start functions. */
 EXN_INTERNAL exn_status_t exn_instances_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len);
 
+/** Auto tier, between calls, once the compiled plugin's compiled code is ready: move every
+ *  module's instance from the interpreter to it (new instances with the old ones' memory and
+ *  globals; start functions and initialisers do not run again).  All or nothing: false, and
+ *  why in errbuf, when a module cannot move (its code changes tables or drops segments: that
+ *  state cannot be carried over) - the plugin then stays on the interpreter. */
+EXN_INTERNAL bool exn_instances_to_native(ExtismPlugin *p, char *errbuf, size_t errbuf_len);
+
 /** Drop every instance (the modules' bytes and infos stay, for exn_instances_new again). */
 EXN_INTERNAL void exn_instances_free(ExtismPlugin *p);
 

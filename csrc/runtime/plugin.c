@@ -6,7 +6,7 @@
  * are serialized: the thread running one holds the plugin (p->holder); others wait within
  * their deadline, and a wait that would close a cycle between threads fails (deadlock), as
  * does a call re-entering a plugin already running on the same thread.
- * May call: compiled.h, instance.h, hostfn.h, engine.h, kernel.h (the kernel context: memory,
+ * May call: compiled.h, instance.h, tiering.h, hostfn.h, engine.h, kernel.h (the kernel context: memory,
  * vars, config, logging, HTTP), wasi/wasi.h, watchdog.h, os.h. */
 #include "plugin.h"
 
@@ -14,6 +14,7 @@
 
 #include "hostfn.h"
 #include "kernel/kernel.h"
+#include "tiering.h"
 #include "wasi/wasi.h"
 #include "support/watchdog.h"
 
@@ -417,7 +418,8 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     }
     *out_plugin = NULL;
     exn_status_t st =
-        exn_compiled_new(data, len, functions, n_functions, with_wasi, &c, errbuf, errbuf_len);
+        exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, &c, errbuf,
+                         errbuf_len);
     if (st == EXN_OK)
         st = exn_plugin_new_from_compiled(c, out_plugin, errbuf, errbuf_len);
     exn_compiled_release(c); /* the plugin holds its own reference */
@@ -624,6 +626,19 @@ static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *
         p->last_returns_i32 = t->n_results == 1;
     }
 
+    bool count = false; /* guest time, for the auto tier */
+    if (EXN_UNLIKELY(p->tier_watch)) {
+        uint32_t tier = exn_tier_state(p->compiled);
+        if (tier == EXN_TIER_STATE_NATIVE) {
+            char why[512]; /* (a plugin that cannot move goes on on the interpreter) */
+            p->tier_watch = false;
+            exn_instances_to_native(p, why, sizeof why);
+        } else {
+            p->tier_watch = tier != EXN_TIER_STATE_INTERP;
+            count = tier == EXN_TIER_STATE_WATCHING;
+        }
+    }
+
     exn_kernel_t *k = &p->kernel;
     exn_kmem_reset(&k->kmem);
     k->call_log_level = EXN_LOG_ASK;
@@ -661,7 +676,10 @@ static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *
     }
 
     uint64_t result[1] = {0};
+    uint64_t t0 = count ? exn_os_coarse_ns() : 0;
     r = exn_module_call(p->main, e->index, result);
+    if (count)
+        exn_tier_account(p->compiled, exn_os_coarse_ns() - t0);
     k->host_context = NULL;
     if (p->last_is_start || is_engine_error(r))
         p->restart = true;
@@ -852,6 +870,16 @@ size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_t max)
     }
     exn_plugin_unhold(p, inside);
     return n;
+}
+
+const char *exn_plugin_engine(ExtismPlugin *p)
+{
+    bool inside;
+    if (!p || !exn_plugin_hold(p, &inside)) /* (close may free instances) */
+        return NULL;
+    const char *name = p->main && p->main->inst ? p->main->inst->engine->name : NULL;
+    exn_plugin_unhold(p, inside);
+    return name;
 }
 
 int exn_plugin_function_kind(ExtismPlugin *p, const char *name)

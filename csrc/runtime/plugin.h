@@ -54,6 +54,8 @@ struct ExtismPlugin {
     bool restart;             /* re-instantiate first: the last call was to `_start`, or ended
                                * with an engine error (is_engine_error) */
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
+    bool tier_watch;          /* auto tier, instances on the interpreter: count guest time,
+                               * move to compiled code when it is ready (tiering.h) */
 
     /* the last call */
     int32_t exit_code;        /* of a WASI proc_exit */

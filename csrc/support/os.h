@@ -52,6 +52,10 @@ EXN_INTERNAL void exn_os_utc_timestamp(char *buf, size_t buf_len);
 /** Monotonic clock in nanoseconds. */
 EXN_INTERNAL uint64_t exn_os_monotonic_ns(void);
 
+/** A cheap monotonic clock in nanoseconds, coarse (a few ms per tick where the platform has
+ *  one): sums of many short intervals measured with it are still right on average. */
+EXN_INTERNAL uint64_t exn_os_coarse_ns(void);
+
 /** Lowest usable address of the calling thread's native stack (the stack grows down towards it),
  *  or 0 if the platform cannot tell. */
 EXN_INTERNAL uintptr_t exn_os_stack_low(void);

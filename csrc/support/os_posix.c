@@ -161,6 +161,17 @@ uint64_t exn_os_monotonic_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+uint64_t exn_os_coarse_ns(void)
+{
+#ifdef CLOCK_MONOTONIC_COARSE
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#else
+    return exn_os_monotonic_ns();
+#endif
+}
+
 uintptr_t exn_os_stack_low(void)
 {
 #if defined(__APPLE__)

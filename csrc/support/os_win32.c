@@ -82,6 +82,11 @@ void exn_os_utc_timestamp(char *buf, size_t buf_len)
             t.wHour, t.wMinute, t.wSecond, t.wMilliseconds);
 }
 
+uint64_t exn_os_coarse_ns(void)
+{
+    return (uint64_t)GetTickCount64() * 1000000u;
+}
+
 uint64_t exn_os_monotonic_ns(void)
 {
     static LARGE_INTEGER freq;

@@ -117,6 +117,10 @@ typedef struct {
 #define EXN_FEATURE_MULTI_MEMORY (1u << 6)
 #define EXN_FEATURE_TAIL_CALL (1u << 7)
 #define EXN_FEATURE_EXTENDED_CONST (1u << 8)
+/* Not a feature: the code changes a table or drops a segment (table.set, .grow, .fill, .copy,
+ * .init, elem.drop, data.drop): state besides memory and globals that the runtime cannot move
+ * from one engine's instance to another's (exn_module_info_t.changes_tables). */
+#define EXN_CODE_CHANGES_TABLES (1u << 31)
 
 /* The module description: everything about a module the rest of the core needs, decoded once
  * by the validator (exn_validate_module) and never again.  Offsets point into the module's
@@ -149,6 +153,7 @@ typedef struct {
                                     * no error, readers must check what they read */
     exn_range_t producers_section; /* the first "producers" custom section's payload */
     uint32_t features;             /* EXN_FEATURE_* */
+    bool changes_tables;           /* EXN_CODE_CHANGES_TABLES: see there */
     /* memory 0, for the many callers that need only that */
     bool has_memory, memory_imported, memory_has_max;
     uint32_t memory_min, memory_max;

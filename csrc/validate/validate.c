@@ -785,7 +785,9 @@ static bool section_code(vmod_t *m)
         m->func = NO_FUNC;
         info->bodies[i] = range_of(m, body, body + size);
     }
-    info->features |= exn_vcode_features(m->code);
+    uint32_t features = exn_vcode_features(m->code);
+    info->changes_tables = (features & EXN_CODE_CHANGES_TABLES) != 0;
+    info->features |= features & ~EXN_CODE_CHANGES_TABLES;
     return true;
 }
 

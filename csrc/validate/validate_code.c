@@ -984,6 +984,8 @@ static bool prefixed_fc(fv_t *v)
                                  : EXN_FEATURE_REFERENCE_TYPES;
     if (sub < 8)
         return pop_t(v, TRUNC_SAT[sub][0]) && push(v, TRUNC_SAT[sub][1]);
+    if (sub == 9 || (sub >= 12 && sub <= 17 && sub != 16)) /* drops, table changes */
+        v->s->features |= EXN_CODE_CHANGES_TABLES;
     switch (sub) {
     case 8: /* memory.init data 0 */
         return data_index(v) && zero_byte(v) && need_memory(v) && pop3_i32(v);
@@ -1233,7 +1235,7 @@ static bool check_expr(fv_t *v)
             ok = table_index(v, &x) && pop_t(v, I32) && push(v, c->tables[x]);
             break;
         case 0x26: /* table.set */
-            v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
+            v->s->features |= EXN_FEATURE_REFERENCE_TYPES | EXN_CODE_CHANGES_TABLES;
             ok = table_index(v, &x) && pop_t(v, c->tables[x]) && pop_t(v, I32);
             break;
         case 0x3F: /* memory.size 0 */

@@ -40,7 +40,7 @@ from .host_function import (
 )
 from .http import HttpRequest, HttpResponse
 from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
-from .plugin import CancelHandle, CompiledPlugin, Plugin
+from .plugin import CancelHandle, CompiledPlugin, Plugin, native_available
 from .pool import PluginPool
 from .wasi import WASI
 
@@ -106,6 +106,7 @@ __all__ = [
     "extism_version",
     "get_include",
     "library_path",
+    "native_available",
     "set_log_custom",
     "set_log_file",
 ]

@@ -159,6 +159,46 @@ def _functions(functions: Optional[Iterable[Any]]) -> List[Any]:
     return funcs
 
 
+_TIERS = {"auto": 1, "interp": 2, "native": 3}
+_TIER_STATES = ("interp", "watching", "compiling", "native")
+
+
+def _tier_options(tier: Optional[str]) -> Any:
+    """exn_compile_options_t for `tier` (None: the environment's choice)."""
+    if tier is None:
+        return _NULL
+    if tier not in _TIERS:
+        raise ValueError(f"tier must be 'auto', 'interp' or 'native', not {tier!r}")
+    options = ffi.new("exn_compile_options_t *")
+    options.size = ffi.sizeof("exn_compile_options_t")
+    options.tier = _TIERS[tier]
+    return options
+
+
+def _plugin_new_with_tier(data: bytes, fn_ptrs: Any, n_fns: int, with_wasi: bool, tier: str,
+                          out: Any, errbuf: Any) -> int:
+    """exn_plugin_new with a tier: a compiled plugin of its own, then its instance."""
+    compiled = ffi.new("ExtismCompiledPlugin **")
+    status = lib.exn_compiled_plugin_new_with_options(data, len(data), fn_ptrs, n_fns,
+                                                      with_wasi, _tier_options(tier), compiled,
+                                                      errbuf, _ERRBUF)
+    if status:
+        return int(status)
+    try:
+        return int(lib.exn_plugin_new_from_compiled(compiled[0], out, errbuf, _ERRBUF))
+    finally:
+        lib.extism_compiled_plugin_free(compiled[0])  # the plugin holds its own reference
+
+
+def native_available() -> Tuple[bool, str]:
+    """Whether the native (compiled) tier works in this process: ``(True, "gcc (Debian
+    12.2.0-14) 12.2.0")`` with the C compiler it uses, or ``(False, reason)``.  The first call
+    looks for the compiler (runs it: ~10 ms)."""
+    buf = ffi.new("char[]", _ERRBUF)
+    ok = lib.exn_native_available(buf, _ERRBUF) == 0
+    return ok, ffi.string(buf).decode("utf-8", "replace")
+
+
 class CompiledPlugin:
     """A plugin read, checked and validated once, from which instances are cheap to make.
 
@@ -170,24 +210,33 @@ class CompiledPlugin:
         plugin: as for :class:`Plugin` (bytes, a path, a manifest).
         wasi: ``True`` or a :class:`WASI` (the default options of its instances).
         functions: host functions every instance links.
+        tier: what runs the code (README "Tiers"): ``"auto"`` (the interpreter at once,
+            compiled code once the plugin is hot and a C compiler compiled it in the
+            background, or at once from the cache), ``"interp"`` (the interpreter only) or
+            ``"native"`` (compiled code only: compile now or load from the cache, and wait;
+            :class:`UnsupportedError` when it cannot).  Default: the environment variable
+            ``EXTISM_NATIVE_TIER``, else ``"auto"``.
 
     A compiled plugin pickles as what it was made from (see :meth:`__reduce__`); unpickling
     reads, checks and validates it again.
     """
 
     def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
-                 functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None) -> None:
+                 functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
+                 tier: Optional[str] = None) -> None:
         data, default_name = _source_bytes(plugin)
         self.name = name or default_name
         self.functions = _functions(functions)
         self.wasi = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
         self.size = len(data)
+        self._tier = tier
         out = ffi.new("ExtismCompiledPlugin **")
         errbuf = ffi.new("char[]", _ERRBUF)
         fn_ptrs = (ffi.new("ExtismFunction *[]", [f.pointer for f in self.functions])
                    if self.functions else _NULL)
-        status = lib.exn_compiled_plugin_new(data, len(data), fn_ptrs, len(self.functions),
-                                             self.wasi is not None, out, errbuf, _ERRBUF)
+        status = lib.exn_compiled_plugin_new_with_options(
+            data, len(data), fn_ptrs, len(self.functions), self.wasi is not None,
+            _tier_options(tier), out, errbuf, _ERRBUF)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_compiled_plugin_free, size=len(data))
@@ -197,6 +246,46 @@ class CompiledPlugin:
     def pointer(self) -> Any:
         """The underlying ExtismCompiledPlugin* (for the C API)."""
         return self._ptr
+
+    @property
+    def tier(self) -> str:
+        """Where the compiled plugin stands: ``"native"`` (compiled code: new instances use
+        it, existing ones move to it at their next call), ``"compiling"`` (in the background),
+        ``"watching"`` (auto: on the interpreter, compiled once its calls have run
+        ``EXTISM_NATIVE_HOT_MS`` of guest code) or ``"interp"`` (the interpreter for good:
+        :attr:`tier_reason` says why)."""
+        return _TIER_STATES[lib.exn_compiled_plugin_tier(self._ptr, _NULL, 0)]
+
+    @property
+    def tier_reason(self) -> str:
+        """How the compiled plugin got to its :attr:`tier` ("tier interp", "the compiled tier
+        is not available (no C compiler found ...)", "compiled code from the cache", ...)."""
+        buf = ffi.new("char[]", _ERRBUF)
+        lib.exn_compiled_plugin_tier(self._ptr, buf, _ERRBUF)
+        return ffi.string(buf).decode("utf-8", "replace")
+
+    def compile_native(self, timeout: Optional[float] = None) -> bool:
+        """Compile for the native tier now (auto tier) instead of once the plugin is hot, and
+        wait for it for at most ``timeout`` seconds (``None``: as long as it takes; ``0``: do
+        not wait).  The instances move to the compiled code at their next call.
+
+        Returns:
+            True when the compiled code is ready, False if it is still compiling.
+
+        Raises:
+            UnsupportedError: the compiled tier cannot run this plugin here (no C compiler, a
+                feature it lacks, or ``tier="interp"``); the message says why.
+        """
+        ns = -2 if timeout is None else max(0, int(timeout * 1e9))
+        errbuf = ffi.new("char[]", _ERRBUF)
+        status = lib.exn_compiled_plugin_compile_native(self._ptr, ns, errbuf, _ERRBUF)
+        if status == lib.EXN_ERR_TIMEOUT:
+            return False
+        if status:
+            reason = ffi.string(errbuf).decode("utf-8", "replace")
+            raise errors.UnsupportedError(
+                f"cannot compile {self.name!r} for the native tier: {reason}")
+        return True
 
     def instantiate(self, **kwargs: Any) -> "Plugin":
         """A new :class:`Plugin` instance (keyword arguments as for Plugin)."""
@@ -221,7 +310,7 @@ class CompiledPlugin:
         if self.wasi is not None:
             _pickling.check(f"the WASI options of {what}", self.wasi)
         return (_compiled_plugin, (_data_for(self._data, protocol), self.wasi or False,
-                                   self.functions, self.name))
+                                   self.functions, self.name, self._tier))
 
     def __copy__(self) -> "CompiledPlugin":
         return self  # nothing in it changes after creation
@@ -242,9 +331,9 @@ def _data_for(data: bytes, protocol: Any) -> Any:
 
 
 def _compiled_plugin(data: Any, wasi: Union[bool, WASI], functions: List[Any],
-                     name: str) -> CompiledPlugin:
+                     name: str, tier: Optional[str] = None) -> CompiledPlugin:
     """Unpickle a CompiledPlugin."""
-    return CompiledPlugin(bytes(data), wasi, functions, name=name)
+    return CompiledPlugin(bytes(data), wasi, functions, name=name, tier=tier)
 
 
 def _plugin(source: Any, config: Mapping[str, Optional[str]], kwargs: Dict[str, Any]) -> "Plugin":
@@ -276,6 +365,8 @@ class Plugin:
             default :func:`extism_native.http.default_transport`.  Whatever it is, requests
             are only made to the manifest's ``allowed_hosts``.
         http_response_headers: let the guest read response headers (``http_headers``).
+        tier: ``"auto"``, ``"interp"`` or ``"native"``, as for :class:`CompiledPlugin` (not
+            with a CompiledPlugin, which has its own).
 
     Raises:
         ManifestError: invalid manifest or unreadable source.
@@ -297,7 +388,7 @@ class Plugin:
                  logger: Optional[LogTarget] = None,
                  log_level: Union[str, int, None] = None,
                  http_transport: Optional[Transport] = None,
-                 http_response_headers: bool = False) -> None:
+                 http_response_headers: bool = False, tier: Optional[str] = None) -> None:
         self._ptr: Any = None
         self._pool: List[Any] = []
         self._id: Optional[uuid.UUID] = None
@@ -307,6 +398,8 @@ class Plugin:
         self._made: Dict[str, Any] = {
             "wasi": wasi, "logger": logger, "log_level": log_level,
             "http_transport": http_transport, "http_response_headers": http_response_headers}
+        if tier is not None:
+            self._made["tier"] = tier
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
         threshold = None if log_level is None else level_code(log_level)
@@ -323,6 +416,8 @@ class Plugin:
                                 "instances")
             if wasi and not plugin.wasi:
                 raise errors.UsageError("this CompiledPlugin was compiled without WASI")
+            if tier is not None:
+                raise TypeError("the tier belongs to the CompiledPlugin, not to its instances")
             wasi_options = wasi if isinstance(wasi, WASI) else plugin.wasi
             self.name = name or plugin.name
             size = plugin.size
@@ -337,8 +432,12 @@ class Plugin:
             fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
             wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
             size = len(data)
-            status = lib.exn_plugin_new(data, size, fn_ptrs, len(funcs),
-                                        wasi_options is not None, out, errbuf, _ERRBUF)
+            if tier is None:
+                status = lib.exn_plugin_new(data, size, fn_ptrs, len(funcs),
+                                            wasi_options is not None, out, errbuf, _ERRBUF)
+            else:
+                status = _plugin_new_with_tier(data, fn_ptrs, len(funcs),
+                                               wasi_options is not None, tier, out, errbuf)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
@@ -482,6 +581,18 @@ class Plugin:
             except Exception:
                 pass
             raise
+
+    @property
+    def tier(self) -> str:
+        """What runs this plugin's code now: ``"interp"`` or ``"native"`` (the auto tier moves
+        a plugin to ``"native"`` at the call after its compiled code is ready)."""
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError("the plugin is closed")
+        name = lib.exn_plugin_engine(ptr)
+        if name == _NULL:
+            raise errors.UsageError("the plugin is closed")
+        return ffi.string(name).decode("ascii")
 
     @property
     def id(self) -> uuid.UUID:

@@ -1033,6 +1033,11 @@ static uint8_t *native_memory(exn_instance_t *inst, uint64_t *out_size)
     return I->has_memory ? I->ctx->mem : NULL;
 }
 
+static uint32_t native_memory_grow(exn_instance_t *inst, uint32_t delta)
+{
+    return h_memory_grow(((ninst_t *)inst)->ctx, delta);
+}
+
 static void native_global_get(exn_instance_t *inst, uint32_t index, uint64_t *slots)
 {
     ninst_t *I = (ninst_t *)inst;
@@ -1110,6 +1115,7 @@ const exn_engine_t exn_engine_native = {
     native_instance_free,
     native_call,
     native_memory,
+    native_memory_grow,
     native_global_get,
     native_global_set,
     native_set_stack_limit,

@@ -1,6 +1,7 @@
 /* engine/native/sys_posix.c: sys.h on POSIX systems (Linux, macOS, the BSDs).  With
  * sys_win32.c the only file of engine/native/ that includes OS headers; it compiles to nothing
- * on Windows. */
+ * on Windows.
+ * May call: sys.h, support/os.h (the monotonic clock), the C library and POSIX. */
 #if !defined(_WIN32)
 
 #if defined(__linux__) && !defined(_GNU_SOURCE)

@@ -1,7 +1,8 @@
 /* engine/native/sys_win32.c: sys.h on Windows, where the compiled tier is not available yet
  * (it needs CreateProcess for the compiler, LoadLibrary, and a vectored exception handler or
  * explicit bounds checks): every function fails, exn_nsys_available says why, and plugins run
- * on wasm3. */
+ * on wasm3.
+ * May call: sys.h. */
 #if defined(_WIN32)
 
 #include "engine/native/sys.h"

@@ -503,6 +503,18 @@ static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)
     return mem && mem->length ? (uint8_t *)(mem + 1) : NULL; /* (the data follows the header) */
 }
 
+static uint32_t w3_memory_grow(exn_instance_t *i, uint32_t delta)
+{
+    w3_instance_t *inst = instance_of(i);
+    M3Memory *mem = &inst->runtime->memory;
+    uint32_t old = mem->numPages;
+    if (delta > mem->maxPages || old > mem->maxPages - delta)
+        return UINT32_MAX;
+    if (delta && ResizeMemory(inst->runtime, old + delta) != m3Err_none)
+        return UINT32_MAX;
+    return old;
+}
+
 /* a v128's bytes (wasm byte order) <-> two slots, bytes 0-7 first, each little-endian */
 static void v128_to_slots(uint64_t *slots, const uint8_t *bytes)
 {
@@ -578,6 +590,6 @@ static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
 
 const exn_engine_t exn_engine_wasm3 = {
     "interp",         w3_compile,   w3_code_free,  w3_instantiate,     w3_instance_free, w3_call,
-    w3_memory,        w3_global_get, w3_global_set, w3_set_stack_limit, w3_fuel_used,
+    w3_memory,        w3_memory_grow, w3_global_get, w3_global_set, w3_set_stack_limit, w3_fuel_used,
     w3_backtrace,
 };
