@@ -148,6 +148,15 @@ EXTISM_API exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin 
                                                            int64_t timeout_ns, char *errbuf,
                                                            size_t errbuf_len);
 
+/** Compile a wasm module (bytes, not a manifest) for the compiled tier and store it in its
+ *  cache, so that plugins made from it later in any process start on compiled code (the auto
+ *  tier) - ahead of time, e.g. in a build step (`python -m extism_native compile`).  Imports
+ *  need not be resolvable.  On success the cache entry's origin ("compiled in 2.3 s",
+ *  "already in the cache") is in errbuf.  Returns EXN_OK, EXN_ERR_LOAD (invalid module),
+ *  EXN_ERR_UNSUPPORTED (the compiled tier cannot run it here: why), EXN_ERR_NOMEM. */
+EXTISM_API exn_status_t exn_native_precompile(const uint8_t *wasm, size_t len, char *errbuf,
+                                              size_t errbuf_len);
+
 /** The engine running a plugin's instances now: "interp" or "native" (NULL: closed). */
 EXTISM_API const char *exn_plugin_engine(ExtismPlugin *p);
 

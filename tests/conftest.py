@@ -13,6 +13,18 @@ from typing import List
 
 import pytest
 
+# The native tier's cache: one of the test session's own unless the caller chose one (CI's
+# native job does), so a run neither reads nor fills the user's cache and every run starts the
+# same way: in the default (auto) tier every plugin starts on the interpreter and those that
+# get hot compile in the background and move.
+if not os.environ.get("EXTISM_NATIVE_CACHE_DIR"):
+    import atexit
+    import tempfile
+
+    _cache = tempfile.mkdtemp(prefix="extism-native-test-cache-")
+    os.environ["EXTISM_NATIVE_CACHE_DIR"] = _cache
+    atexit.register(shutil.rmtree, _cache, True)
+
 # EXN_TEST_PLUGINS points the tests at another build of the plugins (tests/plugins/build.py)
 PLUGINS = Path(os.environ.get("EXN_TEST_PLUGINS", Path(__file__).parent / "plugins" / "wasm"))
 

@@ -278,6 +278,16 @@ exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled,
     return exn_tier_compile_now(compiled, timeout_ns, errbuf, errbuf_len);
 }
 
+exn_status_t exn_native_precompile(const uint8_t *wasm, size_t len, char *errbuf,
+                                   size_t errbuf_len)
+{
+    if (!wasm && len) {
+        exn_fmt(errbuf, errbuf_len, "wasm is NULL");
+        return EXN_ERR_MISUSE;
+    }
+    return exn_tier_precompile(wasm, len, errbuf, errbuf_len);
+}
+
 exn_status_t exn_native_available(char *buf, size_t buf_len)
 {
     return exn_tier_available(buf, buf_len);

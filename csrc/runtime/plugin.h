@@ -56,6 +56,8 @@ struct ExtismPlugin {
     bool closed;              /* exn_plugin_close ran: only the object itself is left */
     bool tier_watch;          /* auto tier, instances on the interpreter: count guest time,
                                * move to compiled code when it is ready (tiering.h) */
+    uint32_t tier_calls;      /* calls while watching; 1 in tier_mask + 1 is timed */
+    uint32_t tier_mask;
 
     /* the last call */
     int32_t exit_code;        /* of a WASI proc_exit */

@@ -1,6 +1,6 @@
 /* tiering.c: which engine runs a compiled plugin's code, and the background compilation of
  * the auto tier (tiering.h).
- * May call: compiled.h, engine.h, engine/native/native.h, kernel.h, os.h. */
+ * May call: compiled.h, engine.h, engine/native/native.h, kernel.h, os.h, validate.h. */
 #include "tiering.h"
 
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 #include "extism_native.h"
 #include "kernel/kernel.h"
 #include "support/os.h"
+#include "validate/validate.h"
 
 #define DEFAULT_HOT_MS 100
 
@@ -54,11 +55,6 @@ static void publish(ExtismCompiledPlugin *c, uint32_t state)
     exn_atomic_store_u32(&c->tier_state, state);
     exn_os_global_broadcast_plugins();
     exn_os_global_unlock();
-}
-
-uint32_t exn_tier_state(const ExtismCompiledPlugin *c)
-{
-    return exn_atomic_load_u32((volatile uint32_t *)&c->tier_state);
 }
 
 void exn_tier_why(ExtismCompiledPlugin *c, char *buf, size_t buf_len)
@@ -282,4 +278,29 @@ exn_status_t exn_tier_compile_now(ExtismCompiledPlugin *c, int64_t timeout_ns, c
 exn_status_t exn_tier_available(char *buf, size_t buf_len)
 {
     return exn_native_probe(buf, buf_len);
+}
+
+exn_status_t exn_tier_precompile(const uint8_t *wasm, size_t len, char *errbuf,
+                                 size_t errbuf_len)
+{
+    exn_module_info_t info;
+    memset(&info, 0, sizeof info);
+    exn_status_t st = exn_validate_module(wasm, len, &info, errbuf, errbuf_len);
+    if (st == EXN_OK) {
+        exn_code_t *code = NULL;
+        if (exn_native_compile(&info, wasm, len, EXN_NATIVE_CACHED_ONLY, &code, errbuf,
+                               errbuf_len) == EXN_OK) {
+            exn_fmt(errbuf, errbuf_len, "already in the cache");
+        } else {
+            uint64_t t0 = exn_os_monotonic_ns();
+            st = exn_native_compile(&info, wasm, len, 0, &code, errbuf, errbuf_len);
+            if (st == EXN_OK)
+                exn_fmt(errbuf, errbuf_len, "compiled in %.1f s",
+                        (double)(exn_os_monotonic_ns() - t0) / 1e9);
+        }
+        if (code)
+            exn_engine_native.code_free(code);
+    }
+    exn_module_info_free(&info);
+    return st;
 }

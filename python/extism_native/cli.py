@@ -31,6 +31,8 @@ the outputs are separated by newlines) and errors to stderr as one line (a trace
 ====== ==============================================================================
 
 The plugin's own codes overlap with the others: the message on stderr tells them apart.
+``compile MODULE...`` fills the native tier's cache (exit 0, 65 for a module that is not valid
+wasm, 69 when the native tier cannot run one here).
 ``info`` exits 0; ``install-extism-sys`` and ``uninstall-extism-sys`` exit 0 on success and 1
 with a one-line message otherwise (e.g. a real ``extism_sys`` is in the way).
 """
@@ -69,6 +71,8 @@ EXIT_INTERNAL = 70
 """Exit status for an internal error (sysexits EX_SOFTWARE)."""
 EXIT_OUTPUT = 74
 """Exit status when the output cannot be written, e.g. a closed pipe (sysexits EX_IOERR)."""
+EXIT_UNAVAILABLE = 69
+"""compile: the native tier cannot run a module here (sysexits EX_UNAVAILABLE)."""
 
 _PROG = "python -m extism_native"
 _LEVELS = ("trace", "debug", "info", "warn", "error", "off")
@@ -143,9 +147,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="print how long each call took to stderr")
     call.add_argument("--print-manifest", action="store_true",
                       help="print the manifest that would be loaded, and exit")
+    call.add_argument("--tier", choices=("auto", "interp", "native"), default=None,
+                      help="what runs the code: auto (default, or EXTISM_NATIVE_TIER), the "
+                           "interpreter, or compiled code (compiled now, or from the cache)")
     call.add_argument("-v", "--verbose", action="store_true",
                       help="tracebacks on errors, and what is being done")
     call.set_defaults(run=_cmd_call)
+
+    comp = sub.add_parser(
+        "compile", help="compile .wasm modules for the native tier, into its cache",
+        description="Compile each MODULE (a .wasm file) to machine code with the C compiler "
+                    "and store it in the native tier's cache (EXTISM_NATIVE_CACHE_DIR, else "
+                    "the user's cache directory), so that plugins made from it in any process "
+                    "start on compiled code.  Exit status 0 when every module is in the "
+                    "cache, 65 when one is not valid wasm, 69 when the native tier cannot "
+                    "run one here.")
+    comp.add_argument("modules", nargs="+", metavar="MODULE", help="a .wasm file")
+    comp.set_defaults(run=_cmd_compile)
 
     info = sub.add_parser("info", help="version and where the C API is installed",
                           description="Print the version, the C header directory and the "
@@ -403,7 +421,7 @@ def _cmd_call(args: argparse.Namespace) -> int:
     try:
         plugin = Plugin(manifest, wasi=args.wasi, logger=_log_to_stderr,
                         log_level=args.log_level,
-                        http_response_headers=args.http_response_headers)
+                        http_response_headers=args.http_response_headers, tier=args.tier)
     except errors.LinkError as exc:
         # the core's hint names the Python and C switches: here it is the --wasi option
         hint = "wasi=True in Python or with_wasi in C"
@@ -433,6 +451,26 @@ def _cmd_call(args: argparse.Namespace) -> int:
 
 
 # ---- info and the shim ------------------------------------------------------------------------
+
+
+def _cmd_compile(args: argparse.Namespace) -> int:
+    from ._native import ffi, lib
+
+    status = 0
+    for path in args.modules:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise _InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+        errbuf = ffi.new("char[]", 2048)
+        st = lib.exn_native_precompile(data, len(data), errbuf, 2048)
+        text = ffi.string(errbuf).decode("utf-8", "replace")
+        if st == 0:
+            print(f"{path}: {text}")
+        else:
+            print(f"{path}: {text}", file=sys.stderr)
+            status = max(status, EXIT_LOAD if st == lib.EXN_ERR_LOAD else EXIT_UNAVAILABLE)
+    return status
 
 
 def _cmd_info(args: argparse.Namespace) -> int:

@@ -201,3 +201,34 @@ def test_without_a_compiler_everything_runs_interpreted(tmp_path):
     assert "native:" in out.stdout
     log = out.stdout.split("log:", 1)[1]
     assert log.count("EXTISM_NATIVE_CC") == 1, out.stdout  # one INFO line says why
+
+
+@needs_compiler
+def test_compile_command_fills_the_cache(tmp_path):
+    env = {"EXTISM_NATIVE_CACHE_DIR": str(tmp_path / "c")}
+    cmd = [sys.executable, "-m", "extism_native", "compile", str(WASM / "tier_state.wasm")]
+    first = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                           env=dict(os.environ, **env))
+    assert first.returncode == 0, first.stderr
+    assert "compiled in" in first.stdout
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=600,
+                            env=dict(os.environ, **env))
+    assert second.returncode == 0 and "already in the cache" in second.stdout
+    out = run_python(f"""
+        import extism_native as ext
+        print(ext.CompiledPlugin(open({str(WASM / 'tier_state.wasm')!r}, 'rb').read()).tier)
+        """, **env)
+    assert out.stdout.strip() == "native", out.stderr
+
+
+def test_compile_command_refuses_what_it_cannot_compile(tmp_path):
+    bad = tmp_path / "bad.wasm"
+    bad.write_bytes(b"\0asm\1\0\0\0\x99")
+    env = dict(os.environ, EXTISM_NATIVE_CACHE_DIR=str(tmp_path / "c"))
+    out = subprocess.run([sys.executable, "-m", "extism_native", "compile", str(bad)],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 65 and "bad.wasm" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "extism_native", "compile",
+                          str(WASM / "simd_ops.wasm")],
+                         capture_output=True, text=True, timeout=600, env=env)
+    assert out.returncode == 69 and "SIMD" in out.stderr, out.stderr
