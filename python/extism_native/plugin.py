@@ -262,7 +262,7 @@ class CompiledPlugin:
         is not available (no C compiler found ...)", "compiled code from the cache", ...)."""
         buf = ffi.new("char[]", _ERRBUF)
         lib.exn_compiled_plugin_tier(self._ptr, buf, _ERRBUF)
-        return ffi.string(buf).decode("utf-8", "replace")
+        return str(ffi.string(buf).decode("utf-8", "replace"))
 
     def compile_native(self, timeout: Optional[float] = None) -> bool:
         """Compile for the native tier now (auto tier) instead of once the plugin is hot, and
@@ -592,7 +592,7 @@ class Plugin:
         name = lib.exn_plugin_engine(ptr)
         if name == _NULL:
             raise errors.UsageError("the plugin is closed")
-        return ffi.string(name).decode("ascii")
+        return str(ffi.string(name).decode("ascii"))
 
     @property
     def id(self) -> uuid.UUID:
