@@ -310,6 +310,10 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
         last->name = main_name;
         c->main = c->n_defs - 1;
     }
+    /* compiled code of every module in the cache: the modules were validated when it was made
+     * (tiering.h); otherwise each is validated and described now */
+    if (exn_tier_from_cache(c))
+        return EXN_OK;
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
@@ -388,9 +392,10 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     manifest.allowed_paths = NULL;
     manifest.n_allowed_paths = 0;
 
+    EXN_TRY(exn_tier_resolve(c, tier, errbuf, errbuf_len));
     EXN_TRY(take_modules(c, &manifest, errbuf, errbuf_len));
     EXN_TRY(check_imports(c, errbuf, errbuf_len));
-    EXN_TRY(exn_tier_setup(c, tier, errbuf, errbuf_len));
+    EXN_TRY(exn_tier_setup(c, errbuf, errbuf_len));
     EXN_TRY(resolve_imports(c));
     *out = c;
     c = NULL;

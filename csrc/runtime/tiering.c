@@ -83,25 +83,8 @@ static exn_status_t compile_all(ExtismCompiledPlugin *c, const exn_engine_t *eng
     return EXN_OK;
 }
 
-/* auto: every module from the compiled tier's cache, or none (false). */
-static bool all_cached(ExtismCompiledPlugin *c)
-{
-    for (size_t i = 0; i < c->n_defs; i++) {
-        exn_module_def_t *def = &c->defs[i];
-        char why[512];
-        if (exn_native_compile(&def->info, def->wasm, def->wasm_len, EXN_NATIVE_CACHED_ONLY,
-                               &def->code, why, sizeof why) != EXN_OK) {
-            for (size_t j = 0; j < i; j++) {
-                exn_engine_native.code_free(c->defs[j].code);
-                c->defs[j].code = NULL;
-            }
-            return false;
-        }
-    }
-    return true;
-}
-
-exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, int tier, char *errbuf, size_t errbuf_len)
+exn_status_t exn_tier_resolve(ExtismCompiledPlugin *c, int tier, char *errbuf,
+                              size_t errbuf_len)
 {
     if (tier == EXN_TIER_DEFAULT)
         tier = tier_from_env();
@@ -110,17 +93,54 @@ exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, int tier, char *errbuf, siz
         return EXN_ERR_MISUSE;
     }
     c->tier = tier;
+    return EXN_OK;
+}
+
+bool exn_tier_from_cache(ExtismCompiledPlugin *c)
+{
+    if (c->tier == EXN_TIER_INTERP)
+        return false;
+    size_t i = 0, decoded = 0;
+    char why[512];
+    for (; decoded < c->n_defs; decoded++) {
+        exn_module_def_t *def = &c->defs[decoded];
+        if (exn_validate_module_flags(def->wasm, def->wasm_len, EXN_VALIDATE_SKIP_BODIES,
+                                      &def->info, why, sizeof why) != EXN_OK)
+            break;
+    }
+    if (decoded == c->n_defs) {
+        for (; i < c->n_defs; i++) {
+            exn_module_def_t *def = &c->defs[i];
+            if (exn_native_compile(&def->info, def->wasm, def->wasm_len, EXN_NATIVE_CACHED_ONLY,
+                                   &def->code, why, sizeof why) != EXN_OK)
+                break;
+        }
+        if (i == c->n_defs) {
+            c->engine = &exn_engine_native;
+            c->tier_state = EXN_TIER_STATE_NATIVE;
+            exn_fmt(c->tier_why, sizeof c->tier_why, "compiled code from the cache");
+            return true;
+        }
+    }
+    for (size_t j = 0; j < i; j++) {
+        exn_engine_native.code_free(c->defs[j].code);
+        c->defs[j].code = NULL;
+    }
+    for (size_t j = 0; j < decoded; j++)
+        exn_module_info_free(&c->defs[j].info);
+    return false;
+}
+
+exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, char *errbuf, size_t errbuf_len)
+{
+    int tier = c->tier;
+    if (c->engine == &exn_engine_native && c->tier_state == EXN_TIER_STATE_NATIVE)
+        return EXN_OK; /* (exn_tier_from_cache) */
     if (tier == EXN_TIER_NATIVE) {
         c->engine = &exn_engine_native;
         c->tier_state = EXN_TIER_STATE_NATIVE;
         exn_fmt(c->tier_why, sizeof c->tier_why, "tier native");
         return compile_all(c, c->engine, errbuf, errbuf_len);
-    }
-    if (tier == EXN_TIER_AUTO && all_cached(c)) {
-        c->engine = &exn_engine_native;
-        c->tier_state = EXN_TIER_STATE_NATIVE;
-        exn_fmt(c->tier_why, sizeof c->tier_why, "compiled code from the cache");
-        return EXN_OK;
     }
     c->engine = &exn_engine_wasm3;
     c->tier_state = EXN_TIER_STATE_INTERP;

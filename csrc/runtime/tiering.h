@@ -21,10 +21,23 @@
 #include "compiled.h"
 #include "support/internal.h"
 
-/** Pick the engine for `tier` (EXN_TIER_*; DEFAULT reads EXTISM_NATIVE_TIER) and compile every
- *  module of c (validated) with it.  Errors as exn_compiled_new (EXN_ERR_UNSUPPORTED for tier
- *  native when the compiled tier cannot run a module here). */
-EXN_INTERNAL exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, int tier, char *errbuf,
+/** c->tier from `tier` (EXN_TIER_*; DEFAULT reads EXTISM_NATIVE_TIER); EXN_ERR_MISUSE for an
+ *  unknown value. */
+EXN_INTERNAL exn_status_t exn_tier_resolve(ExtismCompiledPlugin *c, int tier, char *errbuf,
+                                           size_t errbuf_len);
+
+/** Tiers auto and native, before validation: when the compiled tier's cache has every module
+ *  of c, describe them without type-checking their code again (EXN_VALIDATE_SKIP_BODIES: they
+ *  passed validation when the code was made, and the cache key covers the module's bytes and
+ *  our version) and take that code: true, c runs on the compiled tier.  Otherwise false and
+ *  nothing changed (a module that does not even decode is left to full validation, which
+ *  says why). */
+EXN_INTERNAL bool exn_tier_from_cache(ExtismCompiledPlugin *c);
+
+/** Pick the engine for c->tier and compile every module of c (validated) with it, unless
+ *  exn_tier_from_cache did.  Errors as exn_compiled_new (EXN_ERR_UNSUPPORTED for tier native
+ *  when the compiled tier cannot run a module here). */
+EXN_INTERNAL exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, char *errbuf,
                                          size_t errbuf_len);
 
 /** Free the modules' code of both tiers (the compiled plugin is being freed). */

@@ -154,6 +154,8 @@ typedef struct {
     exn_range_t producers_section; /* the first "producers" custom section's payload */
     uint32_t features;             /* EXN_FEATURE_* */
     bool changes_tables;           /* EXN_CODE_CHANGES_TABLES: see there */
+    bool bodies_unchecked;         /* EXN_VALIDATE_SKIP_BODIES: the two fields above do not
+                                    * describe the code (validate.h) */
     /* memory 0, for the many callers that need only that */
     bool has_memory, memory_imported, memory_has_max;
     uint32_t memory_min, memory_max;

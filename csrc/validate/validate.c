@@ -38,6 +38,7 @@ typedef struct {
     const uint8_t *func_sec_at, *count_sec_at; /* where the counts checked at the end were */
     bool has_code;
     bool has_data;
+    bool skip_bodies; /* EXN_VALIDATE_SKIP_BODIES */
     exn_vcode_t *code;
 } vmod_t;
 
@@ -780,7 +781,8 @@ static bool section_code(vmod_t *m)
         if (!u32(m, &size) || !exn_wread_bytes(&m->r, size, &body))
             return false;
         m->func = m->c.n_func_imports + i;
-        if (!exn_vcode_check(m->code, &m->c, m->func, body, body + size, &m->err))
+        if (!m->skip_bodies &&
+            !exn_vcode_check(m->code, &m->c, m->func, body, body + size, &m->err))
             return false;
         m->func = NO_FUNC;
         info->bodies[i] = range_of(m, body, body + size);
@@ -1013,6 +1015,12 @@ static void validate_sections(vmod_t *m, const uint8_t *wasm, size_t len)
 exn_status_t exn_validate_module(const uint8_t *wasm, size_t len, exn_module_info_t *info,
                                  char *why, size_t why_len)
 {
+    return exn_validate_module_flags(wasm, len, 0, info, why, why_len);
+}
+
+exn_status_t exn_validate_module_flags(const uint8_t *wasm, size_t len, unsigned flags,
+                                       exn_module_info_t *info, char *why, size_t why_len)
+{
     static const uint8_t magic[8] = {0, 'a', 's', 'm', 1, 0, 0, 0};
     memset(info, 0, sizeof *info);
     if (len >= 4 && len < 8 && memcmp(wasm, magic, 4) == 0) {
@@ -1037,6 +1045,8 @@ exn_status_t exn_validate_module(const uint8_t *wasm, size_t len, exn_module_inf
     m.info = info;
     m.func = NO_FUNC;
     m.section = NO_SECTION;
+    m.skip_bodies = (flags & EXN_VALIDATE_SKIP_BODIES) != 0;
+    info->bodies_unchecked = m.skip_bodies;
     validate_sections(&m, wasm, len);
     exn_status_t st = m.err.status;
     if (st != EXN_OK) {

@@ -25,4 +25,17 @@ EXN_INTERNAL exn_status_t exn_validate_module(const uint8_t *bytes, size_t len,
                                               exn_module_info_t *out_info, char *errbuf,
                                               size_t errbuf_len);
 
+/* exn_validate_module_flags */
+#define EXN_VALIDATE_SKIP_BODIES 1u /* decode and check every section, but do not type-check the
+                                     * function bodies (only located): for a module known to
+                                     * have passed validation before - the compiled tier's cache
+                                     * has its code.  The description then lacks what only code
+                                     * shows (`features` of the code, `changes_tables`) and says
+                                     * so (`bodies_unchecked`) */
+
+/** exn_validate_module with EXN_VALIDATE_* flags. */
+EXN_INTERNAL exn_status_t exn_validate_module_flags(const uint8_t *bytes, size_t len,
+                                                    unsigned flags, exn_module_info_t *out_info,
+                                                    char *errbuf, size_t errbuf_len);
+
 #endif

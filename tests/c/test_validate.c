@@ -278,8 +278,44 @@ static void test_public_api(void)
     CHECK(exn_module_validate(NULL, 3, why, sizeof why) == EXN_ERR_MISUSE);
 }
 
+/* EXN_VALIDATE_SKIP_BODIES: sections are still checked, bodies are not (and say so). */
+static void test_skip_bodies(void)
+{
+    /* (func (result i32) (i64.const 0)): a body that does not type-check; one with a table.set
+     * (changes_tables) that does */
+    static const uint8_t bad_body[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01,
+                                       0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03, 0x02, 0x01,
+                                       0x00, 0x0a, 0x06, 0x01, 0x04, 0x00, 0x42, 0x00, 0x0b};
+    static const uint8_t table_set[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, 0x01,
+                                        0x04, 0x01, 0x60, 0x00, 0x00, 0x03, 0x02, 0x01, 0x00,
+                                        0x04, 0x04, 0x01, 0x70, 0x00, 0x01, 0x0a, 0x0a, 0x01,
+                                        0x08, 0x00, 0x41, 0x00, 0xd0, 0x70, 0x26, 0x00, 0x0b};
+    static const uint8_t bad_section[] = {0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+                                          0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f, 0x03,
+                                          0x02, 0x01, 0x05};
+    char why[256];
+    exn_module_info_t info;
+    CHECK(exn_validate_module(bad_body, sizeof bad_body, &info, why, sizeof why) == EXN_ERR_LOAD);
+    CHECK(exn_validate_module_flags(bad_body, sizeof bad_body, EXN_VALIDATE_SKIP_BODIES, &info,
+                                    why, sizeof why) == EXN_OK);
+    CHECK(info.bodies_unchecked && info.n_funcs == 1 && info.bodies[0].len == 4);
+    exn_module_info_free(&info);
+    CHECK(exn_validate_module(table_set, sizeof table_set, &info, why, sizeof why) == EXN_OK);
+    CHECK(info.changes_tables && !info.bodies_unchecked);
+    CHECK(info.features & EXN_FEATURE_REFERENCE_TYPES);
+    exn_module_info_free(&info);
+    CHECK(exn_validate_module_flags(table_set, sizeof table_set, EXN_VALIDATE_SKIP_BODIES, &info,
+                                    why, sizeof why) == EXN_OK);
+    CHECK(!info.changes_tables && info.bodies_unchecked);
+    exn_module_info_free(&info);
+    /* a function section naming type 5 of 1: refused either way */
+    CHECK(exn_validate_module_flags(bad_section, sizeof bad_section, EXN_VALIDATE_SKIP_BODIES,
+                                    &info, why, sizeof why) == EXN_ERR_LOAD);
+}
+
 int main(void)
 {
+    test_skip_bodies();
     test_leb();
     test_names();
     test_description();

@@ -87,6 +87,7 @@ def test_auto_moves_a_live_instance_with_its_state():
     again = ext.CompiledPlugin(STATE)
     assert again.tier == "native"
     assert "cache" in again.tier_reason
+    assert count(ext.Plugin(again)) == (1, 1, 4, 0x5A, 42)
 
 
 @needs_compiler
