@@ -6,6 +6,7 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 
 from ._logging import CustomLogger, set_log_custom, set_log_file
 from ._native import lib as _lib
+from .backtrace import Frame
 from .c_api import get_include, library_path
 from .current_plugin import CurrentPlugin, Memory, Val, ValType
 from .errors import (
@@ -38,6 +39,7 @@ from .host_function import (
     TypeInferredFunction,
     host_fn,
 )
+from ._inspect import inspect_module
 from .http import HttpRequest, HttpResponse
 from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
 from .plugin import CancelHandle, CompiledPlugin, Plugin
@@ -96,6 +98,8 @@ __all__ = [
     "PluginLoadError",
     "PluginPool",
     "Trap",
+    "Frame",
+    "inspect_module",
     "UnsupportedError",
     "UsageError",
     "WASI",
