@@ -4,6 +4,7 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 ``import extism_native as extism``.  See README.md for the guide and the differences.
 """
 
+from ._inspect import inspect_module
 from ._logging import CustomLogger, set_log_custom, set_log_file
 from ._native import lib as _lib
 from .backtrace import Frame
@@ -39,7 +40,6 @@ from .host_function import (
     TypeInferredFunction,
     host_fn,
 )
-from ._inspect import inspect_module
 from .http import HttpRequest, HttpResponse
 from .manifest import Manifest, MemoryOptions, Wasm, WasmData, WasmPath, WasmUrl
 from .plugin import CancelHandle, CompiledPlugin, Plugin

@@ -259,7 +259,7 @@ class _Parser:
             self.binder(self.fn_sig)
         elif tag == "D":
             self.emit("dyn ")
-            self.binder(lambda: self.sep_list(self.dyn_trait, " + ") and None)
+            self.binder(self.dyn_bounds)
             if not self.eat("L"):
                 raise _Invalid
             lt = self.integer_62()
@@ -272,6 +272,9 @@ class _Parser:
             self.pos -= 1
             self.path(False)
         self.depth -= 1
+
+    def dyn_bounds(self) -> None:
+        self.sep_list(self.dyn_trait, " + ")
 
     def fn_sig(self) -> None:
         unsafe = self.eat("U")

@@ -18,7 +18,8 @@ producing toolchain, which tier of this build can run it): see :func:`inspect_mo
 
 ``call`` writes the output bytes to stdout as they are (no newline added; with ``--loop N``
 the outputs are separated by newlines) and errors to stderr as one line (a traceback too with
-``--verbose``); after a trap, the wasm backtrace follows that line, one frame per line.  Its exit status (see :func:`exit_status`):
+``--verbose``); after a trap, the wasm backtrace follows that line, one frame per line.
+Its exit status (see :func:`exit_status`):
 
 ====== ==============================================================================
 0      success

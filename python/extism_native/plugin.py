@@ -30,9 +30,9 @@ from typing import (
 
 from . import _pickling, errors
 from ._callbacks import PluginContext
-from .backtrace import read_frames
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
+from .backtrace import read_frames
 from .host_function import Function
 from .http import Transport
 from .wasi import WASI
