@@ -30,6 +30,8 @@ import string
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence
 
+from ._demangle_v0 import demangle_v0
+
 __all__ = ["Frame", "demangle", "format_backtrace"]
 
 HEADER = "error while executing at wasm backtrace:"
@@ -130,7 +132,7 @@ def demangle(symbol: str, *, hash: bool = True) -> str:
     out: Optional[str]
     out, suffix = _legacy(s, hash)
     if out is None:
-        out, suffix = _v0(s, hash)
+        out, suffix = demangle_v0(s, hash)
     if out is None:
         return symbol
     if suffix and not (suffix.startswith(".") and all(c in _SYMBOL_CHARS for c in suffix)):
@@ -212,8 +214,3 @@ def _legacy_element(rest: str) -> str:
     out.append(rest)
     return "".join(out)
 
-
-def _v0(s: str, keep_hash: bool) -> "tuple[Optional[str], str]":
-    from ._demangle_v0 import demangle_v0
-
-    return demangle_v0(s, keep_hash)

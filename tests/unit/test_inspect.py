@@ -199,3 +199,13 @@ def test_cli_errors(tmp_path):
     out = subprocess.run([sys.executable, "-m", "extism_native", "inspect", "-", "--json"],
                          input=wasm("backtrace"), capture_output=True, timeout=120)
     assert out.returncode == 0 and json.loads(out.stdout)["module_name"] == "traps"
+
+
+def test_large_description():
+    # 3000 exports: the JSON is larger than the first buffer inspect_module tries (64 KiB)
+    from test_backtrace import _named_module
+
+    names = [f"function_with_a_rather_long_name_{i}" for i in range(3000)]
+    info = en.inspect_module(_named_module(names))
+    assert len(info["exports"]) == 3000 and len(json.dumps(info)) > 1 << 16
+    assert info["callable"] == sorted(f"f{i}" for i in range(3000))
