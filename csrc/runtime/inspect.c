@@ -4,15 +4,18 @@
  * from the validator's description (decoded once, validate/module_info.h) and the custom
  * sections it kept (validate/names.h); nothing is compiled or instantiated.
  * May call: validate.h, module_info.h, names.h, engine/native/native.h (exn_native_probe),
- * support/json.h (the string builder). */
+ * kernel/kernel.h and wasi/wasi.h (which imports they provide), support/json.h (the string
+ * builder). */
 #include <stdio.h>
 #include <string.h>
 
 #include "engine/native/native.h"
+#include "kernel/kernel.h"
 #include "support/json.h"
 #include "validate/module_info.h"
 #include "validate/names.h"
 #include "validate/validate.h"
+#include "wasi/wasi.h"
 
 static const struct {
     uint32_t bit;
@@ -61,6 +64,50 @@ static void put_functype(exn_sb_t *sb, const exn_module_info_t *info, uint32_t t
     char sig[1024];
     exn_functype_format(&info->types[type_index], sig, sizeof sig);
     put_str(sb, sig, strlen(sig));
+}
+
+/* Whether the signature letters of the kernel and WASI link tables ("I(Ii)": result first, then
+ * the parameters; v for none; i I f F for i32 i64 f32 f64) describe function type `t`. */
+static bool signature_is(const char *sig, const exn_functype_t *t)
+{
+    static const uint8_t types[] = {EXN_WASM_I32, EXN_WASM_I64, EXN_WASM_F32, EXN_WASM_F64};
+    const char *letters = "iIfF";
+    const char *open = strchr(sig, '(');
+    if (open != sig + 1 || t->n_results > 1 || (t->n_results == 0 && sig[0] != 'v'))
+        return false;
+    if (t->n_results == 1) {
+        const char *at = strchr(letters, sig[0]);
+        if (!at || types[at - letters] != t->types[t->n_params])
+            return false;
+    }
+    uint32_t i = 0;
+    for (const char *c = open + 1; *c && *c != ')'; c++, i++) {
+        const char *at = strchr(letters, *c);
+        if (!at || i >= t->n_params || types[at - letters] != t->types[i])
+            return false;
+    }
+    return i == t->n_params;
+}
+
+/* For an import of the kernel or WASI: whether this build provides it (name and type), as
+ * linking will check; -1 for other imports. */
+static int provided(const exn_module_info_t *info, const exn_import_t *im)
+{
+    if (im->kind != EXN_EXTERN_FUNC)
+        return -1;
+    const char *sig = NULL;
+    if (strcmp(im->module, "extism:host/env") == 0) {
+        const exn_kernel_import_t *k = exn_kernel_find(im->name);
+        sig = k ? k->signature : NULL;
+    } else if (strcmp(im->module, "wasi_snapshot_preview1") == 0) {
+        const exn_wasi_import_t *w = exn_wasi_find(im->name);
+        sig = w ? w->signature : NULL;
+    } else if (strcmp(im->module, "wasi_unstable") == 0) {
+        return 0;
+    } else {
+        return -1;
+    }
+    return sig && signature_is(sig, &info->types[im->type_index]) ? 1 : 0;
 }
 
 /* producers: fields arrive in order, each value with its field's name; a field is opened when
@@ -129,6 +176,9 @@ static void describe(exn_sb_t *sb, const exn_module_info_t *info, const uint8_t 
             put_u64(sb, func++);
             put(sb, ",\"type\":");
             put_functype(sb, info, im->type_index);
+            int have = provided(info, im);
+            if (have >= 0)
+                put(sb, have ? ",\"provided\":true" : ",\"provided\":false");
         } else if (im->kind == EXN_EXTERN_MEMORY) {
             put(sb, ",\"memory\":");
             put_u64(sb, mem++);

@@ -34,8 +34,10 @@ def inspect_module(wasm: bytes) -> Dict[str, Any]:
     ``producers`` (the ``producers`` section: field -> list of ``[name, version]``; None if
     the module has none), ``module_name``, ``functions`` (defined functions), ``start``,
     ``size`` (bytes) and ``runs`` (``{"interp": True, "native": bool, "native_reason": ...,
-    "needs_wasi": bool, "host_functions": [...]}``: which engine of this build can run it, and
-    what a plugin made from it must be given).
+    "needs_wasi": bool, "host_functions": [...], "unresolved": [...]}``: which engine of this
+    build can run it, what a plugin made from it must be given, and the kernel and WASI imports
+    this build does not provide (by name or type): a plugin cannot be made from a module with
+    any).  Each kernel and WASI import has ``provided`` too.
 
     Raises:
         InvalidModuleError: the bytes are not a valid module.
@@ -72,6 +74,8 @@ def inspect_module(wasm: bytes) -> Dict[str, Any]:
         "needs_wasi": bool(groups["wasi"]),
         "host_functions": [f"{im['module']}::{im['name']}" for im in groups["host"]
                            if im["kind"] == "func"],
+        "unresolved": [f"{im['module']}::{im['name']}" for im in groups["kernel"] + groups["wasi"]
+                       if im.get("provided") is False],
     }
     return info
 
@@ -150,4 +154,6 @@ def format_report(info: Dict[str, Any], name: str = "") -> str:
         needs.append(f"{len(runs['host_functions'])} host function(s): "
                      + ", ".join(runs["host_functions"]))
     add(f"  needs: {'; '.join(needs)}" if needs else "  needs: nothing beyond the kernel")
+    if runs["unresolved"]:
+        add("  cannot link here, not provided by this build: " + ", ".join(runs["unresolved"]))
     return "\n".join(lines)

@@ -60,6 +60,8 @@ def test_every_plugin(path: Path):
                for im in groups["host"])
     assert info["runs"]["interp"] is True
     assert info["runs"]["needs_wasi"] == bool(groups["wasi"])
+    assert all(isinstance(im["provided"], bool) for im in groups["kernel"] + groups["wasi"]
+               if im["kind"] == "func")
     if "simd" in info["features"]:
         assert info["runs"]["native"] is False and "SIMD" in info["runs"]["native_reason"]
 
@@ -74,13 +76,16 @@ def test_every_plugin(path: Path):
         plugin = en.Plugin({"wasm": [{"data": data}], "timeout_ms": 2000},
                            wasi=info["runs"]["needs_wasi"], functions=[_stub(im) for im in host])
     except en.LinkError as exc:
-        # a module importing other modules of a manifest, or kernel functions it names wrongly
-        assert path.name.startswith("link_") or "unresolved" in str(exc), exc
+        # a module importing other modules of a manifest, or what this build does not provide
+        assert path.name.startswith("link_") or info["runs"]["unresolved"], exc
+        for name in info["runs"]["unresolved"]:
+            assert name in str(exc)
         return
     except (en.PluginLoadError, en.CallTimeoutError) as exc:
         # start functions that trap or hang are the point of some test plugins
         assert path.name.startswith(("init_", "hang_")), exc
         return
+    assert info["runs"]["unresolved"] == []
     with plugin:
         exported = {e["name"] for e in info["exports"] if e["kind"] == "func"}
         callable_ = set(info["callable"])
@@ -119,6 +124,11 @@ def test_our_plugins_facts():
     assert traps["memories"] == [{"min": 1, "max": None, "imported": False,
                                   "exports": ["memory"]}]
     assert traps["functions"] == 11 and traps["start"] is None
+    missing = en.inspect_module(wasm("link_missing"))
+    # (a kernel function that does not exist, and alloc with the wrong type)
+    assert missing["runs"]["unresolved"] == ["extism:host/env::no_such_kernel_function",
+                                             "extism:host/env::alloc"]
+    assert [im["provided"] for im in missing["imports"]["wasi"]] == [True]
     assert "simd" in en.inspect_module(wasm("simd_ops"))["features"]
     stripped = en.inspect_module(wasm("rust_plugin"))
     assert stripped["producers"] is None and stripped["module_name"] is None
