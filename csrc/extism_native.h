@@ -256,6 +256,46 @@ EXTISM_API int32_t exn_plugin_exit_code(ExtismPlugin *p);
  *  Valid until the next call on `p`. */
 EXTISM_API size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_t max);
 
+/** One frame of a trap's backtrace (exn_plugin_trap_backtrace). */
+typedef struct {
+    uint32_t func;      /* function index in its module (imports count first) */
+    uint32_t offset;    /* byte offset of the instruction in the module's bytes, or UINT32_MAX
+                         * when the engine does not know it (neither engine records it yet) */
+    const char *module; /* the manifest's name of the module: "main" for the main module */
+    const char *module_name; /* the module's own name from its "name" section, or NULL */
+    size_t module_name_len;  /* (UTF-8, not NUL-terminated) */
+    const char *func_name;   /* the function's name from the "name" section, as stored (a
+                              * mangled symbol for Rust or C++), or NULL */
+    size_t func_name_len;    /* (UTF-8, not NUL-terminated) */
+} exn_trap_frame_t;
+
+/** The backtrace of the last call's trap: the wasm frames it unwound, innermost first, with
+ *  the names the modules' "name" sections give them.  Writes at most `max` frames and returns
+ *  how many it wrote: 0 after a call that did not trap inside wasm code.  The names are looked
+ *  up here (linear in the size of the name section): call it after a trap, not per call.
+ *  Ownership: the strings are Borrowed (valid until extism_plugin_free: they point into the
+ *  compiled plugin's modules); the frames are those of the last call (the next call on `p`
+ *  replaces them).  Threads: as exn_plugin_trap_frames. */
+EXTISM_API size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames,
+                                            size_t max);
+
+/** Describe WebAssembly bytes as JSON, for `python -m extism_native inspect`: after validating
+ *  them (as exn_module_validate), an object with "imports" (module, name, kind, type),
+ *  "exports" (name, kind, type; "callable" for a function export a plugin call can use),
+ *  "memories" (min and max pages, max null when unbounded, imported, exports), "features"
+ *  (the post-MVP features the code uses: "simd", "bulk-memory", ...), "producers" (the
+ *  producers section: field -> [[name, version], ...], null if absent or malformed),
+ *  "module_name", "functions" (defined), "start" and "tiers" ("interp": true; "native": whether
+ *  the compiled tier can run it here, "native_reason" why not).
+ *  Writes the JSON (or, on failure, the message) NUL-terminated into `buf` when it fits, and
+ *  its length without the NUL to *out_len: when *out_len >= buf_len, call again with a buffer
+ *  of *out_len + 1 bytes.
+ *  Returns EXN_OK, EXN_ERR_LOAD or _UNSUPPORTED (as exn_module_validate), _NOMEM, or
+ *  EXN_ERR_MISUSE (wasm NULL with len not 0, out_len NULL).
+ *  Ownership: borrows `wasm` for the duration of the call.  Threads: any. */
+EXTISM_API exn_status_t exn_module_inspect(const uint8_t *wasm, size_t len, char *buf,
+                                           size_t buf_len, size_t *out_len);
+
 /** 1 if `name` is a callable export (() -> () or () -> i32), 0 if there is no such function
  *  export, -1 if it is exported with another type. */
 EXTISM_API int exn_plugin_function_kind(ExtismPlugin *p, const char *name);

@@ -4,8 +4,10 @@ A superset of the official ``extism`` package's API: code written for it runs wi
 ``import extism_native as extism``.  See README.md for the guide and the differences.
 """
 
+from ._inspect import inspect_module
 from ._logging import CustomLogger, set_log_custom, set_log_file
 from ._native import lib as _lib
+from .backtrace import Frame
 from .c_api import get_include, library_path
 from .current_plugin import CurrentPlugin, Memory, Val, ValType
 from .errors import (
@@ -96,6 +98,8 @@ __all__ = [
     "PluginLoadError",
     "PluginPool",
     "Trap",
+    "Frame",
+    "inspect_module",
     "UnsupportedError",
     "UsageError",
     "WASI",

@@ -8,13 +8,18 @@ Commands::
         [--allow-path HOST[:GUEST]]... [--timeout MS] [--log-level L] [--manifest]
         [--memory-max PAGES] [--var-max BYTES] [--http-response-max BYTES]
         [--http-response-headers] [--loop N] [--time] [--print-manifest] [--verbose]
+    python -m extism_native inspect PLUGIN [--json]
     python -m extism_native info [--include | --library | --cflags | --libs]
     python -m extism_native install-extism-sys [--target DIR | --user] [--force]
     python -m extism_native uninstall-extism-sys [--target DIR | --user]
 
+``inspect`` describes a module (imports by kind, callable exports, memory, features, the
+producing toolchain, which tier of this build can run it): see :func:`inspect_module`.
+
 ``call`` writes the output bytes to stdout as they are (no newline added; with ``--loop N``
 the outputs are separated by newlines) and errors to stderr as one line (a traceback too with
-``--verbose``).  Its exit status (see :func:`exit_status`):
+``--verbose``); after a trap, the wasm backtrace follows that line, one frame per line.
+Its exit status (see :func:`exit_status`):
 
 ====== ==============================================================================
 0      success
@@ -164,6 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
                     "run one here.")
     comp.add_argument("modules", nargs="+", metavar="MODULE", help="a .wasm file")
     comp.set_defaults(run=_cmd_compile)
+
+    insp = sub.add_parser(
+        "inspect", help="describe a wasm module: imports, exports, memory, features, ...",
+        description="Describe the WebAssembly module PLUGIN: its imports grouped as the Extism "
+                    "kernel (extism:host/env), WASI and host functions; the exports a plugin "
+                    "call can use, with their types; its memory (min/max pages, exported?); "
+                    "the Wasm features its code uses (SIMD, bulk memory, reference types, "
+                    "multi-value, ...); the toolchain that produced it (its 'producers' "
+                    "section); and whether this build can run it, on which tier (interp: "
+                    "every valid module; native: the compiled tier, when a C compiler is "
+                    "found and the module has no SIMD).  Exit status 0, 65 if PLUGIN is not "
+                    "a valid module, 66 if it cannot be read.")
+    insp.add_argument("plugin", metavar="PLUGIN", help="a .wasm file ('-' for stdin)")
+    insp.add_argument("--json", action="store_true",
+                      help="print the description as JSON (the dict inspect_module returns)")
+    insp.set_defaults(run=_cmd_inspect)
 
     info = sub.add_parser("info", help="version and where the C API is installed",
                           description="Print the version, the C header directory and the "
@@ -450,6 +471,33 @@ def _cmd_call(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- inspect ----------------------------------------------------------------------------------
+
+
+def _cmd_inspect(args: argparse.Namespace) -> int:
+    from . import errors
+    from ._inspect import format_report, inspect_module
+
+    try:
+        if args.plugin == "-":
+            data = sys.stdin.buffer.read()
+        else:
+            data = Path(args.plugin).read_bytes()
+    except OSError as exc:
+        raise _InputError(f"cannot read {args.plugin}: {exc.strerror or exc}") from None
+    try:
+        info = inspect_module(data)
+    except (errors.InvalidModuleError, errors.UnsupportedError) as exc:
+        raise _LoadFailure(f"{args.plugin}: {exc}") from None
+    text = json.dumps(info, indent=2) if args.json else format_report(info, args.plugin)
+    try:
+        print(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        raise _OutputError(f"cannot write the output: {exc.strerror or exc}") from None
+    return 0
+
+
 # ---- info and the shim ------------------------------------------------------------------------
 
 
@@ -541,6 +589,7 @@ def _silence_stdout() -> None:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    from . import errors
     from ._shim import ShimError
 
     parser = build_parser()
@@ -560,7 +609,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             message = f"internal error: {type(exc).__name__}: {exc}"
         else:
             message = str(exc)
+        frames = getattr(exc, "frames", None)
+        if frames and isinstance(exc, errors.Trap):
+            # the message on one line, then the wasm backtrace as the official runtime prints it
+            message = Exception.__str__(exc)
         print(f"{_PROG.split()[-1]}: error: {_one_line(message)}", file=sys.stderr, flush=True)
+        if frames and isinstance(exc, errors.Trap):
+            from .backtrace import format_backtrace
+
+            print(format_backtrace(frames), file=sys.stderr, flush=True)
         if isinstance(exc, _OutputError):
             _silence_stdout()
         return status

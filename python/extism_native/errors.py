@@ -26,7 +26,10 @@ Failures are told apart by class::
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type
+
+if TYPE_CHECKING:
+    from .backtrace import Frame
 
 
 class Error(Exception):
@@ -100,13 +103,30 @@ class Trap(CallError):
     """The guest trapped (unreachable, out-of-bounds access, ...) or the Extism kernel refused
     an operation (invalid handle, var store full, ...).
 
+    ``str(trap)`` is the message followed by the wasm backtrace, when there is one, as the
+    official runtime formats it (see :mod:`extism_native.backtrace`).
+
     Attributes:
         reason: the trap or refusal, without the call context.
+        frames: the wasm frames the trap unwound, innermost first (a list of
+            :class:`~extism_native.backtrace.Frame`; empty when the trap did not happen inside
+            wasm code).
     """
 
-    def __init__(self, message: str, function_name: str = "", reason: str = "") -> None:
+    def __init__(self, message: str, function_name: str = "", reason: str = "",
+                 frames: Sequence["Frame"] = ()) -> None:
         super().__init__(message, function_name)
         self.reason = reason
+        self.frames: List["Frame"] = list(frames)
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        frames = getattr(self, "frames", None)  # (absent on an object made without __init__)
+        if not frames:
+            return text
+        from .backtrace import format_backtrace
+
+        return f"{text}\n{format_backtrace(frames)}"
 
 
 class ExitError(CallError):

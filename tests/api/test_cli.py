@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -83,6 +84,11 @@ def test_exit_status_mirrors_the_plugin(func, data, status):
     out = call("kitchen", func, "--input", data)
     assert out.returncode == status
     assert out.stdout == b""
+    if func == "trap":  # the error line, then the wasm backtrace (tests/unit/test_backtrace.py)
+        lines = out.stderr.decode().splitlines()
+        assert lines[1] == "error while executing at wasm backtrace:", lines
+        assert len(lines) > 2 and all(re.match(r" {2,4}\d+: ", x) for x in lines[2:]), lines
+        out.stderr = "\n".join(lines[:1]).encode()
     line = error_line(out)
     assert f"calling {func!r}" in line
     assert "Traceback" not in out.stderr.decode()

@@ -539,6 +539,103 @@ static void test_host_function_lifetime(void)
     free(wasm);
 }
 
+/* exn_plugin_trap_backtrace: frames named from the name section (backtrace.wat), and a name
+ * section damaged at every byte position: names go missing, nothing else happens */
+static bool name_is(const char *s, size_t len, const char *want)
+{
+    return s && len == strlen(want) && memcmp(s, want, len) == 0;
+}
+
+static bool in_bytes(const uint8_t *hay, size_t hay_len, const char *s, size_t len)
+{
+    for (size_t i = 0; len <= hay_len && i <= hay_len - len; i++)
+        if (memcmp(hay + i, s, len) == 0)
+            return true;
+    return false;
+}
+
+static void test_trap_backtrace(void)
+{
+    size_t len;
+    uint8_t *wasm = test_read_plugin("backtrace", &len);
+    char err[512];
+    ExtismPlugin *p = NULL;
+    CHECK(exn_plugin_new(wasm, len, NULL, 0, false, &p, err, sizeof err) == EXN_OK);
+    exn_call_result_t out;
+    exn_trap_frame_t f[8];
+    CHECK(exn_plugin_call(p, "trap", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_ERR_TRAP);
+    CHECK(exn_plugin_trap_backtrace(p, f, 8) == 5);
+    CHECK(f[0].func == 1 && name_is(f[0].func_name, f[0].func_name_len, "leaf_unreachable"));
+    CHECK(f[1].func == 4 && name_is(f[1].func_name, f[1].func_name_len, "middle"));
+    CHECK(f[2].func == 5 && f[2].func_name == NULL && f[2].func_name_len == 0);
+    CHECK(name_is(f[0].module_name, f[0].module_name_len, "traps"));
+    CHECK(strcmp(f[0].module, "main") == 0 && f[0].offset == UINT32_MAX);
+    CHECK(exn_plugin_trap_backtrace(p, f, 2) == 2);
+    CHECK(exn_plugin_trap_backtrace(p, NULL, 8) == 0 && exn_plugin_trap_backtrace(NULL, f, 8) == 0);
+    CHECK(exn_plugin_call(p, "ok", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) == EXN_OK);
+    CHECK(exn_plugin_trap_backtrace(p, f, 8) == 0);
+    extism_plugin_free(p);
+
+    /* the name section is the last section: damage each of its bytes in turn */
+    size_t at = len;
+    for (size_t i = 0; i + 5 <= len; i++)
+        if (memcmp(wasm + i, "\x04name", 5) == 0)
+            at = i + 5;
+    CHECK(at < len);
+    uint8_t *copy = malloc(len);
+    CHECK(copy != NULL);
+    for (size_t i = at; copy && i < len; i++) {
+        static const uint8_t values[] = {0x00, 0x7F, 0x80, 0xFF};
+        for (size_t v = 0; v < sizeof values; v++) {
+            memcpy(copy, wasm, len);
+            copy[i] = values[v];
+            p = NULL;
+            if (exn_plugin_new(copy, len, NULL, 0, false, &p, err, sizeof err) != EXN_OK)
+                continue; /* (custom sections are not validated, but its size may be damaged) */
+            CHECK(exn_plugin_call(p, "trap", NULL, 0, NULL, EXN_TIMEOUT_DEFAULT, &out) ==
+                  EXN_ERR_TRAP);
+            size_t n = exn_plugin_trap_backtrace(p, f, 8);
+            CHECK(n == 5);
+            for (size_t k = 0; k < n; k++) {
+                /* a name found is bytes of the damaged name section (the plugin's copy of
+                 * them: reading past its end would show under the sanitizers) */
+                CHECK(f[k].func_name == NULL ||
+                      in_bytes(copy + at, len - at, f[k].func_name, f[k].func_name_len));
+                CHECK(f[k].module_name == NULL ||
+                      in_bytes(copy + at, len - at, f[k].module_name, f[k].module_name_len));
+            }
+            extism_plugin_free(p);
+        }
+    }
+    free(copy);
+    free(wasm);
+}
+
+/* exn_module_inspect: the JSON, the two-call protocol, errors */
+static void test_module_inspect(void)
+{
+    size_t len, need = 0;
+    uint8_t *wasm = test_read_plugin("inspect_features", &len);
+    char small[4];
+    CHECK(exn_module_inspect(wasm, len, small, sizeof small, &need) == EXN_OK);
+    CHECK(need > sizeof small && small[0] == '\0');
+    char *buf = malloc(need + 1);
+    CHECK(buf != NULL);
+    size_t got = 0;
+    CHECK(buf && exn_module_inspect(wasm, len, buf, need + 1, &got) == EXN_OK && got == need);
+    CHECK(buf && strstr(buf, "\"features\":[\"bulk-memory\",\"multi-value\"]") != NULL);
+    CHECK(buf && strstr(buf, "\"memories\":[{\"min\":2,\"max\":5,\"imported\":false,"
+                             "\"exports\":[\"a\",\"b\"]}]") != NULL);
+    CHECK(buf && strstr(buf, "\"module_name\":\"features\"") != NULL);
+    free(buf);
+    char msg[256];
+    CHECK(exn_module_inspect((const uint8_t *)"\0asm", 4, msg, sizeof msg, &got) == EXN_ERR_LOAD);
+    CHECK(got == strlen(msg) && got > 0);
+    CHECK(exn_module_inspect(NULL, 3, msg, sizeof msg, &got) == EXN_ERR_MISUSE);
+    CHECK(exn_module_inspect(wasm, len, msg, sizeof msg, NULL) == EXN_ERR_MISUSE);
+    free(wasm);
+}
+
 int main(void)
 {
     test_base64();
@@ -551,6 +648,8 @@ int main(void)
     test_manifest();
     test_out_of_memory();
     test_trap_frames();
+    test_trap_backtrace();
+    test_module_inspect();
     test_host_function_lifetime();
     return test_report();
 }

@@ -33,6 +33,8 @@ CLANG = ["clang", "--target=wasm32-wasi", "--sysroot=/usr", "-mexec-model=reacto
 RUSTC = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-unknown-unknown",
          "--crate-type", "cdylib", "-C", "opt-level=s", "-C", "panic=abort", "-C", "strip=symbols",
          "-C", "debuginfo=0"]
+# no_std Rust that keeps its "name" section (symbols for wasm backtraces) and "producers" section
+RUSTC_NAMED = [a if a != "strip=symbols" else "strip=debuginfo" for a in RUSTC]
 # WASI programs: a C command (main through _start) and Rust std for wasm32-wasi
 CLANG_COMMAND = [a for a in CLANG if a != "-mexec-model=reactor"]
 RUSTC_WASI = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-wasi", "-C", "opt-level=s",
@@ -47,6 +49,13 @@ def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
                          lambda o: CLANG + ["-o", str(o), "c/kitchen.c"], "clang"),
         "rust_plugin.wasm": (["rust/plugin.rs", "rust/pdk.rs"],
                              lambda o: RUSTC + ["rust/plugin.rs", "-o", str(o)], "rustc"),
+        "backtrace_rust.wasm": (["rust/backtrace.rs", "rust/pdk.rs"],
+                                lambda o: RUSTC_NAMED + ["rust/backtrace.rs", "-o", str(o)],
+                                "rustc"),
+        "backtrace_rust_v0.wasm": (["rust/backtrace.rs", "rust/pdk.rs"],
+                                   lambda o: RUSTC_NAMED + ["-C", "symbol-mangling-version=v0",
+                                                            "rust/backtrace.rs", "-o", str(o)],
+                                   "rustc"),
         "wasi_cmd.wasm": (["c/wasi_cmd.c"],
                           lambda o: CLANG_COMMAND + ["-o", str(o), "c/wasi_cmd.c"], "clang"),
         "wasi_reactor.wasm": (["c/wasi_reactor.c", "c/extism_pdk.h"],

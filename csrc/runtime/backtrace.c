@@ -1,0 +1,57 @@
+/* backtrace.c: a trap's backtrace for people (exn_plugin_trap_backtrace, extism_native.h):
+ * the frames the engine recorded (engine.h, backtrace), each mapped to the module of the
+ * manifest it belongs to and named from that module's "name" section (validate/names.h).
+ * Runs only when asked, after a trap: the call path never looks at names.
+ * May call: plugin.h (holding the plugin), instance.h, compiled.h, engine.h,
+ * validate/names.h. */
+#include "engine/engine.h"
+#include "instance.h"
+#include "plugin.h"
+#include "validate/names.h"
+
+/* The module definition whose engine code is `code`, or NULL. */
+static const exn_module_def_t *def_of(const ExtismCompiledPlugin *c, const void *code)
+{
+    for (size_t i = 0; i < c->n_defs; i++)
+        if (c->defs[i].code && (const void *)c->defs[i].code == code)
+            return &c->defs[i];
+    return NULL;
+}
+
+size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames, size_t max)
+{
+    bool inside;
+    if (!p || (!frames && max) || !exn_plugin_hold(p, &inside)) /* (close may free instances) */
+        return 0;
+    size_t n = 0;
+    exn_instance_t *inst = p->main ? p->main->inst : NULL;
+    if (inst) {
+        exn_frame_t raw[EXN_MAX_FRAMES];
+        size_t got = inst->engine->backtrace(inst, raw, max < EXN_MAX_FRAMES ? max : EXN_MAX_FRAMES);
+        for (size_t i = 0; i < got; i++) {
+            const exn_module_def_t *def = def_of(p->compiled, raw[i].module);
+            if (!def) /* (a frame of code this plugin does not know: not expected) */
+                continue;
+            exn_trap_frame_t *f = &frames[n++];
+            const uint8_t *name;
+            uint32_t len;
+            f->func = raw[i].func;
+            f->offset = raw[i].offset;
+            f->module = def->name;
+            f->module_name = NULL;
+            f->module_name_len = 0;
+            if (exn_names_module(&def->info, def->wasm, &name, &len)) {
+                f->module_name = (const char *)name;
+                f->module_name_len = len;
+            }
+            f->func_name = NULL;
+            f->func_name_len = 0;
+            if (exn_names_function(&def->info, def->wasm, raw[i].func, &name, &len)) {
+                f->func_name = (const char *)name;
+                f->func_name_len = len;
+            }
+        }
+    }
+    exn_plugin_unhold(p, inside);
+    return n;
+}
