@@ -9,12 +9,16 @@
 #include "plugin.h"
 #include "validate/names.h"
 
-/* The module definition whose engine code is `code`, or NULL. */
+/* The module definition whose engine code is `code` (of either tier: an instance moved to
+ * compiled code runs the module's `ncode`, tiering.h), or NULL. */
 static const exn_module_def_t *def_of(const ExtismCompiledPlugin *c, const void *code)
 {
-    for (size_t i = 0; i < c->n_defs; i++)
-        if (c->defs[i].code && (const void *)c->defs[i].code == code)
-            return &c->defs[i];
+    for (size_t i = 0; i < c->n_defs; i++) {
+        const exn_module_def_t *d = &c->defs[i];
+        if ((d->code && (const void *)d->code == code) ||
+            (d->ncode && (const void *)d->ncode == code))
+            return d;
+    }
     return NULL;
 }
 

@@ -233,3 +233,16 @@ def test_compile_command_refuses_what_it_cannot_compile(tmp_path):
                           str(WASM / "simd_ops.wasm")],
                          capture_output=True, text=True, timeout=600, env=env)
     assert out.returncode == 69 and "SIMD" in out.stderr, out.stderr
+
+
+@needs_compiler
+def test_a_moved_instance_keeps_its_trap_frames():
+    compiled = ext.CompiledPlugin((WASM / "backtrace.wasm").read_bytes(), tier="auto")
+    plugin = ext.Plugin(compiled)
+    assert plugin.call("ok", b"") == b""
+    assert compiled.compile_native(timeout=300)
+    with pytest.raises(ext.Trap) as info:
+        plugin.call("trap", b"")  # moves, then traps on compiled code
+    assert plugin.tier == "native"
+    assert [f.func_index for f in info.value.frames] == [1, 4, 5, 6, 8]
+    assert info.value.frames[0].func_name == "leaf_unreachable"
