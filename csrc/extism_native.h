@@ -222,6 +222,8 @@ typedef struct {
                            * (what extism_plugin_error gives; possibly empty), else 0 */
     uint8_t *buf_;        /* private */
     size_t cap_;          /* private */
+    void *frames_;        /* private: the trap's frames (exn_call_frames) */
+    size_t n_frames_;     /* private */
 } exn_call_t;
 
 /** exn_plugin_call for bindings that call often: returns the output length (>= 0) when the
@@ -278,6 +280,12 @@ typedef struct {
  *  replaces them).  Threads: as exn_plugin_trap_frames. */
 EXTISM_API size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames,
                                             size_t max);
+
+/** After an exn_call that failed with EXN_ERR_TRAP: its backtrace (as exn_plugin_trap_backtrace
+ *  gives it), copied while the call still held the plugin, so another thread's call cannot
+ *  replace it first.  Sets *out (Borrowed from `c`: valid until its next exn_call or
+ *  exn_call_release) and returns how many frames; 0 after any other outcome. */
+EXTISM_API size_t exn_call_frames(const exn_call_t *c, const exn_trap_frame_t **out);
 
 /** Describe WebAssembly bytes as JSON, for `python -m extism_native inspect`: after validating
  *  them (as exn_module_validate), an object with "imports" (module, name, kind, type),

@@ -27,6 +27,13 @@ size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames, size
     bool inside;
     if (!p || (!frames && max) || !exn_plugin_hold(p, &inside)) /* (close may free instances) */
         return 0;
+    size_t n = exn_plugin_backtrace_held(p, frames, max);
+    exn_plugin_unhold(p, inside);
+    return n;
+}
+
+size_t exn_plugin_backtrace_held(ExtismPlugin *p, exn_trap_frame_t *frames, size_t max)
+{
     size_t n = 0;
     exn_instance_t *inst = p->main ? p->main->inst : NULL;
     if (inst) {
@@ -56,6 +63,5 @@ size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames, size
             }
         }
     }
-    exn_plugin_unhold(p, inside);
     return n;
 }

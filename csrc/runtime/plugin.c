@@ -799,6 +799,13 @@ static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t
     out->output = p->output;
     out->output_len = p->output_len;
     if (copy) {
+        copy->n_frames_ = 0;
+        if (st == EXN_ERR_TRAP) {
+            if (!copy->frames_)
+                copy->frames_ = exn_malloc(EXN_MAX_FRAMES * sizeof(exn_trap_frame_t));
+            if (copy->frames_)
+                copy->n_frames_ = exn_plugin_backtrace_held(p, copy->frames_, EXN_MAX_FRAMES);
+        }
         copy->has_error = p->has_error;
         if (st != EXN_OK)
             copy_out(copy, p->errmsg, strlen(p->errmsg));
@@ -845,7 +852,17 @@ void exn_call_release(exn_call_t *c)
         c->buf_ = NULL;
         c->cap_ = 0;
         c->output = NULL;
+        exn_free(c->frames_);
+        c->frames_ = NULL;
+        c->n_frames_ = 0;
     }
+}
+
+size_t exn_call_frames(const exn_call_t *c, const exn_trap_frame_t **out)
+{
+    if (out)
+        *out = c ? c->frames_ : NULL;
+    return c && c->status == EXN_ERR_TRAP ? c->n_frames_ : 0;
 }
 
 /* ---- accessors -------------------------------------------------------------------------------- */

@@ -79,6 +79,10 @@ EXN_INTERNAL bool exn_plugin_hold(ExtismPlugin *p, bool *inside);
 EXN_INTERNAL void exn_plugin_unhold(ExtismPlugin *p, bool inside);
 
 /** Replace the error text (Copied). */
+/** exn_plugin_trap_backtrace with `p` held by the caller (backtrace.c). */
+EXN_INTERNAL size_t exn_plugin_backtrace_held(ExtismPlugin *p, exn_trap_frame_t *frames,
+                                              size_t max);
+
 EXN_INTERNAL exn_status_t exn_plugin_set_errmsg(ExtismPlugin *p, const char *text, size_t len);
 
 #endif

@@ -83,7 +83,18 @@ def read_frames(ffi: Any, lib: Any, ptr: Any) -> List[Frame]:
     """The frames of the last call's trap of plugin ``ptr`` (an ``ExtismPlugin *``)."""
     cap = 64  # EXN_MAX_FRAMES: what the engines keep
     raw = ffi.new("exn_trap_frame_t[]", cap)
-    n = lib.exn_plugin_trap_backtrace(ptr, raw, cap)
+    return _frames(ffi, raw, lib.exn_plugin_trap_backtrace(ptr, raw, cap))
+
+
+def read_call_frames(ffi: Any, lib: Any, call_state: Any) -> List[Frame]:
+    """The frames of the trap of the exn_call made with ``call_state`` (copied by C while the
+    call held its plugin: no other thread's call can have replaced them)."""
+    out = ffi.new("exn_trap_frame_t **")
+    n = lib.exn_call_frames(call_state, out)
+    return _frames(ffi, out[0], n)
+
+
+def _frames(ffi: Any, raw: Any, n: int) -> List[Frame]:
     frames = []
     for i in range(n):
         f = raw[i]

@@ -32,7 +32,7 @@ from . import _pickling, errors
 from ._callbacks import PluginContext
 from ._logging import LogTarget, global_sink_configured, level_code
 from ._native import ffi, lib
-from .backtrace import read_frames
+from .backtrace import read_call_frames
 from .host_function import Function
 from .http import Transport
 from .wasi import WASI
@@ -619,8 +619,8 @@ class Plugin:
         text = cs.output
         detail = ffi.string(text).decode("utf-8", "replace") if text != _NULL else ""
         exc = errors.call_error(cs.status, function_name, detail, cs.rc, bool(cs.has_error))
-        if isinstance(exc, errors.Trap) and self._ptr is not None:
-            exc.frames = read_frames(ffi, lib, self._ptr)  # (named only now, on a trap)
+        if isinstance(exc, errors.Trap):
+            exc.frames = read_call_frames(ffi, lib, cs)  # (named only now, on a trap)
         ctx = self._ctx
         raised = ctx.take_error() if ctx is not None else None
         if raised is not None:

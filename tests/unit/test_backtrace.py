@@ -277,3 +277,26 @@ def test_cli_prints_the_backtrace():
     assert lines[0] == "extism_native: error: calling 'trap': trap: unreachable executed"
     assert lines[1:] == [HEADER] + [f"    {i}: {t}" for i, t in
                                     enumerate(["traps!leaf_unreachable"] + OUTER)]
+
+
+def test_frames_belong_to_their_own_call_when_threads_share_a_plugin():
+    # the frames are copied while the call still holds the plugin: another thread's trap in
+    # between cannot replace them
+    import threading
+
+    plugin = en.Plugin(wasm("backtrace"))
+    wrong = []
+
+    def worker(func, data, expected):
+        for _ in range(300):
+            got = [f.func_index for f in trap_of(plugin, func, data).frames]
+            if got != expected:
+                wrong.append((func, got))
+
+    threads = [threading.Thread(target=worker, args=("trap", b"", [1, 4, 5, 6, 8])),
+               threading.Thread(target=worker, args=("deep", b"ab", [7, 7, 7, 9]))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not wrong, wrong[:5]
