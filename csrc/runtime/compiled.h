@@ -60,6 +60,7 @@ struct ExtismCompiledPlugin {
     volatile uint32_t tier_state; /* EXN_TIER_STATE_* */
     volatile uint64_t tier_hot_ns; /* guest time counted on the interpreter (auto) */
     char tier_why[600];           /* how it got to its state (under the global lock) */
+    struct ExtismCompiledPlugin *tier_next; /* in the list of those compiling (tiering.c) */
 
     /* from the manifest */
     exn_strmap_t config; /* each plugin starts with a copy */

@@ -48,13 +48,38 @@ static void set_why(ExtismCompiledPlugin *c, const char *text)
     exn_os_global_unlock();
 }
 
+/* Compiled plugins whose background compilation runs (under the global lock): a child process
+ * made by fork() has none of those threads, so it puts them back to WATCHING (after_fork). */
+static ExtismCompiledPlugin *compiling;
+static exn_mutex_t *one_at_a_time; /* made under the global lock */
+
 /* Publish a new state (release: `ncode` written before NATIVE is seen) and wake waiters. */
 static void publish(ExtismCompiledPlugin *c, uint32_t state)
 {
     exn_os_global_lock();
+    for (ExtismCompiledPlugin **at = &compiling; *at; at = &(*at)->tier_next) {
+        if (*at == c) {
+            *at = c->tier_next;
+            break;
+        }
+    }
     exn_atomic_store_u32(&c->tier_state, state);
     exn_os_global_broadcast_plugins();
     exn_os_global_unlock();
+}
+
+/* In the child after fork(), alone: the compilations of the parent's threads are not running
+ * here.  Their compiled plugins watch again (the next hot call or compile_native starts one of
+ * this process; the parent's thread's reference is lost: they are never freed here), and the
+ * lock those threads may have held is replaced. */
+static void after_fork(void)
+{
+    exn_os_global_reinit(); /* (a compilation thread may have held it) */
+    for (ExtismCompiledPlugin *c = compiling; c; c = c->tier_next)
+        exn_atomic_store_u32(&c->tier_state, EXN_TIER_STATE_WATCHING);
+    compiling = NULL;
+    if (one_at_a_time)
+        one_at_a_time = exn_os_mutex_new(); /* (the old one may be locked for ever) */
 }
 
 void exn_tier_why(ExtismCompiledPlugin *c, char *buf, size_t buf_len)
@@ -189,14 +214,14 @@ const exn_engine_t *exn_tier_pick(const ExtismCompiledPlugin *c, const exn_modul
 
 /* ---- the background compilation ------------------------------------------------------------ */
 
-static exn_mutex_t *one_at_a_time; /* made under the global lock, never freed */
 static volatile uint32_t logged_unavailable;
 
 /* The thread: compile every module with the compiled tier, publish the code or the reason. */
 static void compile_job(void *arg)
 {
     ExtismCompiledPlugin *c = arg;
-    exn_os_mutex_lock(one_at_a_time);
+    exn_mutex_t *lock = one_at_a_time; /* (only a child after fork replaces it) */
+    exn_os_mutex_lock(lock);
     char why[512];
     exn_status_t st = exn_native_probe(why, sizeof why);
     if (st != EXN_OK) {
@@ -238,7 +263,7 @@ static void compile_job(void *arg)
         }
         exn_free(codes);
     }
-    exn_os_mutex_unlock(one_at_a_time);
+    exn_os_mutex_unlock(lock);
     exn_compiled_release(c);
 }
 
@@ -248,8 +273,12 @@ static bool start(ExtismCompiledPlugin *c)
     if (!exn_atomic_cas_u32(&c->tier_state, EXN_TIER_STATE_WATCHING, EXN_TIER_STATE_COMPILING))
         return false;
     exn_os_global_lock();
-    if (!one_at_a_time)
+    if (!one_at_a_time) {
         one_at_a_time = exn_os_mutex_new();
+        exn_os_atfork_child(after_fork);
+    }
+    c->tier_next = compiling;
+    compiling = c;
     exn_os_global_unlock();
     exn_compiled_retain(c); /* the thread's */
     if (!one_at_a_time || exn_os_thread_start(compile_job, c) != 0) {

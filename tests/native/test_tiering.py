@@ -246,3 +246,25 @@ def test_a_moved_instance_keeps_its_trap_frames():
     assert plugin.tier == "native"
     assert [f.func_index for f in info.value.frames] == [1, 4, 5, 6, 8]
     assert info.value.frames[0].func_name == "leaf_unreachable"
+
+
+@needs_compiler
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork() here")
+def test_a_child_forked_during_a_compilation_compiles_again(tmp_path):
+    out = run_python(f"""
+        import os, struct, extism_native as ext
+        compiled = ext.CompiledPlugin(open({str(WASM / 'tier_state.wasm')!r}, 'rb').read())
+        plugin = ext.Plugin(compiled)
+        plugin.call("count")
+        assert compiled.compile_native(timeout=0) is False   # started, not done
+        pid = os.fork()
+        if pid == 0:  # the compiling thread is not here: it must not wait for it for ever
+            ok = compiled.compile_native(timeout=120)
+            counts = struct.unpack("<5Q", plugin.call("count"))
+            os._exit(0 if ok and plugin.tier == "native" and counts[0] == 2 else 3)
+        _, status = os.waitpid(pid, 0)
+        assert compiled.compile_native(timeout=120)
+        print(os.waitstatus_to_exitcode(status), plugin.call("count") and plugin.tier)
+        """, EXTISM_NATIVE_CACHE_DIR=str(tmp_path / "c"))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "native"]

@@ -213,6 +213,14 @@ static void find(void)
     state = 2;
 }
 
+/* In the child after fork(), alone: a thread of the parent may have held the probe's lock (its
+ * search then starts again here if it had not finished). */
+static void after_fork(void)
+{
+    if (probe_lock)
+        probe_lock = exn_os_mutex_new();
+}
+
 const exn_ncc_t *exn_ncc_get(char *errbuf, size_t errbuf_len)
 {
     const char *why;
@@ -221,8 +229,10 @@ const exn_ncc_t *exn_ncc_get(char *errbuf, size_t errbuf_len)
         return NULL;
     }
     exn_os_global_lock();
-    if (!probe_lock)
+    if (!probe_lock) {
         probe_lock = exn_os_mutex_new();
+        exn_os_atfork_child(after_fork);
+    }
     exn_mutex_t *m = probe_lock;
     exn_os_global_unlock();
     if (!m) {
