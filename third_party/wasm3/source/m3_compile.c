@@ -3536,6 +3536,11 @@ _       (Read_opcode (& opcode, & o->wasm, o->wasmEnd));                log_opco
             case c_waOp_refNull: case c_waOp_refFunc:       // patch 0010
             case c_waOp_simd:                               // v128.const only (patch 0070)
                 break;
+            case 0x6a: case 0x6b: case 0x6c:                // i32/i64 add, sub, mul: extended
+            case 0x7c: case 0x7d: case 0x7e:                // constant expressions (patch 0071)
+                if (not o->page)                            // parsing: the constants pushed
+                    continue;                               // nothing (no immediates to skip)
+                _throw(m3Err_restictedOpcode);              // EvaluateConstant computes them
             default:
                 _throw(m3Err_restictedOpcode);
             }
