@@ -815,6 +815,77 @@ d_m3Op  (CallIndirect)
 }
 
 
+// Tail calls (return_call, return_call_indirect; patch 0072).  The callee replaces the caller:
+// its arguments, which the compiler put at stackOffset (after the result slots) as for a call,
+// move down to the caller's own argument slots, and the callee starts in the caller's frame.
+// A wasm callee's op_Entry is not run (it would nest a native call per tail call): what it
+// does - the value-stack check, the interrupt check, locals zeroed, constants copied - is done
+// here, and the callee's code continues after op_Entry as a jump, so a chain of tail calls
+// grows neither the value stack nor the native stack.  An import's code (op_CallRawFunction)
+// is jumped to as it is.  The callee's op_Return returns to whoever called the caller.  In a
+// trap's frames the caller is named for the callee (op_Call records the function it called).
+static inline
+m3ret_t  TailCall  (IM3Function i_function, i32 i_stackOffset, i32 i_retSlots, i32 i_argSlots, d_m3OpSig)
+{
+    if (UNLIKELY (not i_function->compiled))
+    {
+        m3ret_t r = CompileFunction (i_function);
+        if (r)
+            newTrap (r);
+    }
+    pc_t code = i_function->compiled;
+    m3slot_t * frame = (m3slot_t *) _sp;
+    memmove (frame + i_retSlots, frame + i_stackOffset + i_retSlots, (size_t) i_argSlots * sizeof (m3slot_t));
+    if (code [0] == (void *) op_Entry)
+    {
+        if (UNLIKELY (not ((void *) (_sp + i_function->maxStackSlots) < _mem->maxStack)))
+            newTrap (m3Err_trapStackOverflow);
+        if (UNLIKELY (* _mem->interrupt & 1))
+            newTrap (m3Err_trapInterrupted);
+        u8 * stack = (u8 *) (frame + i_function->numRetAndArgSlots);
+        memset (stack, 0x0, i_function->numLocalBytes);
+        stack += i_function->numLocalBytes;
+        if (i_function->constants)
+            memcpy (stack, i_function->constants, i_function->numConstantBytes);
+        d_m3ClearRegisters
+        jumpOp (code + 2);          // op_Entry and its function
+    }
+    jumpOp (code);
+}
+
+
+d_m3Op  (ReturnCall)
+{
+    IM3Function function        = immediate (IM3Function);
+    i32 stackOffset             = immediate (i32);
+    i32 retSlots                = immediate (i32);
+    i32 argSlots                = immediate (i32);
+
+    return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
+}
+
+
+d_m3Op  (ReturnCallIndirect)
+{
+    u32 tableIndex              = slot (u32);
+    IM3Table table              = immediate (IM3Table);
+    IM3FuncType type            = immediate (IM3FuncType);
+    i32 stackOffset             = immediate (i32);
+    i32 retSlots                = immediate (i32);
+    i32 argSlots                = immediate (i32);
+
+    if (UNLIKELY (tableIndex >= table->size))
+        newTrap (m3Err_trapTableIndexOutOfRange);
+    IM3Function function = (IM3Function) (uintptr_t) table->elements [tableIndex];
+    if (UNLIKELY (not function))
+        newTrap (m3Err_trapTableElementIsNull);
+    if (UNLIKELY (type != function->funcType and not AreFuncTypesEqual (type, function->funcType)))
+        newTrap (m3Err_trapIndirectCallTypeMismatch);
+
+    return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
+}
+
+
 d_m3Op  (CallRawFunction)
 {
     d_m3TracePrepare
