@@ -319,7 +319,8 @@ static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range
         return BAD(m, at, "type mismatch: empty constant expression, expected %s",
                    exn_valtype_name(expect));
     if (sp > 1)
-        return BAD(m, at, "type mismatch: constant expression leaves %u values", sp);
+        return BAD(m, at, "type mismatch: constant expression leaves more than one value (%u)",
+                   sp);
     if (stack[0] != expect)
         return BAD(m, at, "type mismatch in constant expression: expected %s, found %s",
                    exn_valtype_name(expect), exn_valtype_name(stack[0]));
