@@ -3,9 +3,9 @@
  * and validates the module (spec 3.4: types, imports, functions, tables, memories, globals,
  * exports, start function, element and data segments, constant expressions), handing each
  * function body to validate_code.c.  The 2.0 feature set: MVP, multi-value, sign extension,
- * non-trapping conversions, bulk memory, reference types, fixed-width SIMD (v128).  Later
- * proposals (relaxed SIMD, threads, exceptions, memory64, GC and typed references, tail calls)
- * are refused as unsupported.
+ * non-trapping conversions, bulk memory, reference types, fixed-width SIMD (v128); and from 3.0
+ * extended constant expressions and tail calls.  Other proposals (relaxed SIMD, threads,
+ * exceptions, memory64, GC and typed references, multi-memory) are refused as unsupported.
  *
  * Decode once: while it validates, it fills the module description (module_info.h) that
  * the rest of the core uses - nothing decodes the module's sections again.
@@ -272,8 +272,10 @@ static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range
             if (!u32(m, &x))
                 return false;
             if (x >= n_readable)
-                return BAD(m, op_at, "unknown global %u (a constant expression may read only "
-                                     "imported globals and globals defined before it)", x);
+                return BAD(m, op_at,
+                           "unknown global %u (a constant expression may read only "
+                           "imported globals and globals defined before it)",
+                           x);
             if (m->c.globals[x].mut)
                 return BAD(m, op_at, "constant expression required: global %u is mutable", x);
             if (x >= m->c.n_global_imports)
@@ -285,21 +287,28 @@ static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range
             if (!u32(m, &sub))
                 return false;
             if (sub != 12)
-                return BAD(m, op_at, "constant expression required (opcode 0xfd %u is not "
-                                     "constant)", sub);
+                return BAD(m, op_at, "constant expression required (opcode 0xfd %u is not constant)",
+                           sub);
             if (!exn_wread_bytes(&m->r, 16, &bytes))
                 return false;
             t = EXN_WASM_V128;
             break;
         }
-        case 0x6A: case 0x6B: case 0x6C: /* i32.add, sub, mul (extended constant expressions) */
-        case 0x7C: case 0x7D: case 0x7E: { /* i64.add, sub, mul */
+        case 0x6A:
+        case 0x6B:
+        case 0x6C: /* i32.add, sub, mul (extended constant expressions) */
+        case 0x7C:
+        case 0x7D:
+        case 0x7E: { /* i64.add, sub, mul */
             uint8_t want = op < 0x70 ? EXN_WASM_I32 : EXN_WASM_I64;
             if (sp < 2 || stack[sp - 1] != want || stack[sp - 2] != want)
-                return BAD(m, op_at, "type mismatch in constant expression: %s.%s expects two "
-                                     "%s operands", exn_valtype_name(want),
-                           (op == 0x6A || op == 0x7C) ? "add" : (op == 0x6B || op == 0x7D) ? "sub"
-                                                                                          : "mul",
+                return BAD(m, op_at,
+                           "type mismatch in constant expression: %s.%s expects two "
+                           "%s operands",
+                           exn_valtype_name(want),
+                           (op == 0x6A || op == 0x7C)   ? "add"
+                           : (op == 0x6B || op == 0x7D) ? "sub"
+                                                        : "mul",
                            exn_valtype_name(want));
             m->info->features |= EXN_FEATURE_EXTENDED_CONST;
             sp -= 2;
@@ -311,16 +320,17 @@ static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range
                        op);
         }
         if (sp == CONST_MAX)
-            return UNSUPPORTED(m, op_at, "a constant expression stacking more than %u values is "
-                                         "not supported by extism_native", CONST_MAX);
+            return UNSUPPORTED(m, op_at,
+                               "a constant expression stacking more than %u values is "
+                               "not supported by extism_native",
+                               CONST_MAX);
         stack[sp++] = t;
     }
     if (sp == 0)
         return BAD(m, at, "type mismatch: empty constant expression, expected %s",
                    exn_valtype_name(expect));
     if (sp > 1)
-        return BAD(m, at, "type mismatch: constant expression leaves more than one value (%u)",
-                   sp);
+        return BAD(m, at, "type mismatch: constant expression leaves more than one value (%u)", sp);
     if (stack[0] != expect)
         return BAD(m, at, "type mismatch in constant expression: expected %s, found %s",
                    exn_valtype_name(expect), exn_valtype_name(stack[0]));
@@ -400,8 +410,9 @@ static bool add_memory(vmod_t *m, const uint8_t *at, uint32_t min, uint32_t max,
     exn_module_info_t *info = m->info;
     if (++m->c.n_mems > 1) {
         m->info->features |= EXN_FEATURE_MULTI_MEMORY;
-        return UNSUPPORTED(m, at, "multiple memories (from the multi-memory proposal) are not "
-                                  "supported by extism_native");
+        return UNSUPPORTED(m, at,
+                           "multiple memories (from the multi-memory proposal) are not "
+                           "supported by extism_native");
     }
     if (!grow_zero(m, &info->memories, info->n_memories, (size_t)info->n_memories + 1,
                    sizeof *info->memories))

@@ -1,8 +1,8 @@
-/* validate_code.c: validation of function bodies - WebAssembly 2.0, sections 3.3
- * ("Instructions", validation) and 5.4 ("Instructions", binary format) - by the algorithm of
- * the spec's appendix A.3 ("Validation Algorithm"): an operand stack of value types and a
- * control stack of frames, with the unknown type standing for anything in code after an
- * unconditional branch.  Decoding and type checking are one pass over the bytes.
+/* validate_code.c: validation of function bodies - WebAssembly 2.0 (and 3.0's tail calls),
+ * sections 3.3 ("Instructions", validation) and 5.4 ("Instructions", binary format) - by the
+ * algorithm of the spec's appendix A.3 ("Validation Algorithm"): an operand stack of value
+ * types and a control stack of frames, with the unknown type standing for anything in code
+ * after an unconditional branch.  Decoding and type checking are one pass over the bytes.
  *
  * Hostile input: iterative (no recursion on nesting depth); every read is bounds-checked
  * (wasm_read.h); the stacks are buffers reused across bodies, the operand stack bounded by
@@ -457,8 +457,8 @@ _Static_assert(sizeof MEMOPS / sizeof MEMOPS[0] == 0x3F - 0x28, "one row per opc
 static const char *op_feature(uint8_t op)
 {
     switch (op) {
-    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19: case 0x1F:
-        return "exception handling";
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19:
+    case 0x1F: return "exception handling";
     case 0x14: case 0x15: case 0xD4: case 0xD5: case 0xD6: return "typed function references";
     case 0xD3: case 0xFB: return "GC";
     case 0xFE: return "threads";
@@ -940,7 +940,8 @@ static bool memarg_align(fv_t *v, uint32_t *align)
     if (*align >= 64 && *align < 128)
         return exn_verror(v->e, EXN_ERR_UNSUPPORTED, off(v, v->op_at),
                           "a memory index in %s (from the multi-memory proposal) is not "
-                          "supported by extism_native", op_name(v));
+                          "supported by extism_native",
+                          op_name(v));
     return true;
 }
 
@@ -1225,8 +1226,10 @@ static bool check_expr(fv_t *v)
                 if (y >= c->n_types)
                     return FAIL(v, "unknown type %u in return_call_indirect", y);
                 if (c->tables[x] != FUNCREF)
-                    return FAIL(v, "type mismatch in return_call_indirect: table %u holds %s, "
-                                   "not funcref", x, tname(c->tables[x]));
+                    return FAIL(v,
+                                "type mismatch in return_call_indirect: table %u holds %s, "
+                                "not funcref",
+                                x, tname(c->tables[x]));
                 ft = &c->types[y];
                 if (!pop_t(v, I32))
                     return false;
@@ -1236,8 +1239,10 @@ static bool check_expr(fv_t *v)
             f = &v->s->frames[0];
             if (ft->n_results != f->n_results ||
                 (ft->n_results && memcmp(ft->results, f->results, ft->n_results) != 0))
-                return FAIL(v, "type mismatch in %s: the callee's results differ from the "
-                               "function's", op_name(v));
+                return FAIL(v,
+                            "type mismatch in %s: the callee's results differ from the "
+                            "function's",
+                            op_name(v));
             ok = pop_vals(v, ft->params, ft->n_params);
             if (ok)
                 set_unreachable(v);

@@ -530,8 +530,8 @@ typedef struct {
     char *local_letter;
     uint32_t n_locals;
     bool calls; /* the function calls (it can recurse: check the stack) */
-    bool tail_module; /* the module has tail calls: functions are split (see "tail calls") */
-    bool self_tail;   /* the function tail-calls itself (a jump to T_) */
+    bool tail_module;    /* the module has tail calls: functions are split (see "tail calls") */
+    bool self_tail;      /* the function tail-calls itself (a jump to T_) */
     uint32_t tail_slots; /* slots of the tail-call buffer (tail_slots_of) */
     char *errbuf;
     size_t errbuf_len;
@@ -1706,8 +1706,7 @@ static void results_to_slots(exn_nbuf_t *o, const exn_functype_t *ft)
 }
 
 /* w<f>: runs b<f>, then the tail calls it asked for; the last one's results are the result. */
-static void tail_wrapper(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f,
-                         uint32_t slots)
+static void tail_wrapper(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f, uint32_t slots)
 {
     uint32_t ti = info->func_type[f];
     const exn_functype_t *ft = &info->types[ti];
@@ -1760,7 +1759,8 @@ static void tail_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f,
 static void foreign_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t ti)
 {
     const exn_functype_t *ft = &info->types[ti];
-    exn_nbuf_printf(o, "H void tf%u(C *c) {\n  u64 *s = c->ts; FR *fr_ = (FR *)(uintptr_t)s[%u];\n  ",
+    exn_nbuf_printf(o,
+                    "H void tf%u(C *c) {\n  u64 *s = c->ts; FR *fr_ = (FR *)(uintptr_t)s[%u];\n  ",
                     ti, ft->n_params);
     if (ft->n_results == 1)
         exn_nbuf_printf(o, "%s r_ = ", ctype(letter(ft->types[ft->n_params])));

@@ -179,8 +179,8 @@ static void find_written_memory(w3_code_t *code, const uint8_t *wasm)
             continue;
         /* only `i32.const c end`: global.get (also inside an extended constant expression)
          * depends on the instance */
-        exn_wread_t r = exn_wread_init(wasm + d->offset.offset,
-                                       wasm + d->offset.offset + d->offset.len);
+        exn_wread_t r =
+            exn_wread_init(wasm + d->offset.offset, wasm + d->offset.offset + d->offset.len);
         uint8_t op = 0, end = 0;
         int64_t k;
         if (!exn_wread_u8(&r, &op) || op != 0x41 || !exn_wread_sleb(&r, 32, &k) ||
