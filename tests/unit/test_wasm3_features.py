@@ -74,7 +74,7 @@ def tail_module() -> bytes:
     return wasm("wasm3_tail_call")
 
 
-@pytest.mark.parametrize("fn", ["self", "mutual", "indirect", "early", "import", "args"])
+@pytest.mark.parametrize("fn", ["self", "mutual", "indirect", "early", "import", "args", "top"])
 def test_tail_calls(tier, tail_module, fn):
     with extism.Plugin(tail_module) as plugin:
         plugin.call(fn, b"12345")
