@@ -47,7 +47,7 @@ def tier(request, monkeypatch, native_cache) -> Iterator[str]:
     yield request.param
 
 
-# ---- extended constant expressions ---------------------------------------------------------------
+# ---- extended constant expressions ---------------------------------------------------------
 
 
 @pytest.mark.parametrize("fn", ["globals", "data", "elems"])
@@ -66,7 +66,7 @@ def test_extended_constants_in_every_instance(tier):
             plugin.call("data", b"")
 
 
-# ---- tail calls ------------------------------------------------------------------------------------
+# ---- tail calls ----------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +98,7 @@ def test_endless_tail_recursion_times_out(tier, tail_module):
         plugin.call("self", b"")
 
 
-# ---- multi-memory ---------------------------------------------------------------------------------
+# ---- multi-memory --------------------------------------------------------------------------
 
 
 def test_multi_memory_is_refused_by_name(tier):
