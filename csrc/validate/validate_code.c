@@ -457,8 +457,8 @@ _Static_assert(sizeof MEMOPS / sizeof MEMOPS[0] == 0x3F - 0x28, "one row per opc
 static const char *op_feature(uint8_t op)
 {
     switch (op) {
-    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19:
-    case 0x1F: return "exception handling";
+    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19: case 0x1F:
+        return "exception handling";
     case 0x14: case 0x15: case 0xD4: case 0xD5: case 0xD6: return "typed function references";
     case 0xD3: case 0xFB: return "GC";
     case 0xFE: return "threads";
