@@ -3,9 +3,9 @@
  * and validates the module (spec 3.4: types, imports, functions, tables, memories, globals,
  * exports, start function, element and data segments, constant expressions), handing each
  * function body to validate_code.c.  The 2.0 feature set: MVP, multi-value, sign extension,
- * non-trapping conversions, bulk memory, reference types, fixed-width SIMD (v128).  Later
- * proposals (relaxed SIMD, threads, exceptions, memory64, GC and typed references, tail calls)
- * are refused as unsupported.
+ * non-trapping conversions, bulk memory, reference types, fixed-width SIMD (v128); and from 3.0
+ * extended constant expressions and tail calls.  Other proposals (relaxed SIMD, threads,
+ * exceptions, memory64, GC and typed references, multi-memory) are refused as unsupported.
  *
  * Decode once: while it validates, it fills the module description (module_info.h) that
  * the rest of the core uses - nothing decodes the module's sections again.
@@ -218,88 +218,126 @@ static bool func_index(vmod_t *m, uint32_t *x, bool declares)
     return true;
 }
 
-/* A constant expression of type `expect` (spec 3.3.10): in 2.0, one constant instruction and
- * `end`; global.get may read only imported, immutable globals.  Its bytes (`end` included) go
- * to *out_range, its opcode to *out_op and a function or global index to *out_x. */
-static bool const_expr(vmod_t *m, uint8_t expect, exn_range_t *out_range, uint8_t *out_op,
-                       uint32_t *out_x)
+/* A constant expression of type `expect` (spec 3.3.10; WebAssembly 3.0 extends it): constant
+ * instructions and `end`, leaving one value of that type.  Constant instructions: t.const,
+ * ref.null, ref.func, v128.const, global.get of an immutable global that is imported or (3.0)
+ * defined before (`n_readable`: the number of globals it may read), and (extended constant
+ * expressions) i32/i64 add, sub and mul.  Its bytes (`end` included) go to *out_range; for an
+ * expression of one instruction, its opcode to *out_op (0 otherwise) and a function or global
+ * index to *out_x. */
+#define CONST_MAX 32 /* operands an expression may stack up (exn_const_eval's limit too) */
+
+static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range_t *out_range,
+                       uint8_t *out_op, uint32_t *out_x)
 {
     const uint8_t *at = m->r.p;
-    uint8_t op, t = 0;
-    uint32_t x = 0;
-    int64_t k;
-    const uint8_t *bytes;
-    if (!u8(m, &op))
-        return false;
-    switch (op) {
-    case 0x41: /* i32.const */
-        if (!exn_wread_sleb(&m->r, 32, &k))
+    uint8_t stack[CONST_MAX];
+    uint32_t sp = 0, n_ops = 0, x = 0;
+    for (;;) {
+        const uint8_t *op_at = m->r.p;
+        uint8_t op, t = 0;
+        int64_t k;
+        const uint8_t *bytes;
+        if (!u8(m, &op))
             return false;
-        t = EXN_WASM_I32;
-        break;
-    case 0x42: /* i64.const */
-        if (!exn_wread_sleb(&m->r, 64, &k))
-            return false;
-        t = EXN_WASM_I64;
-        break;
-    case 0x43: /* f32.const */
-    case 0x44: /* f64.const */
-        if (!exn_wread_bytes(&m->r, op == 0x43 ? 4 : 8, &bytes))
-            return false;
-        t = op == 0x43 ? EXN_WASM_F32 : EXN_WASM_F64;
-        break;
-    case 0xD0: /* ref.null t */
-        if (!reftype(m, &t))
-            return false;
-        break;
-    case 0xD2: /* ref.func f */
-        if (!func_index(m, &x, true))
-            return false;
-        t = EXN_WASM_FUNCREF;
-        break;
-    case 0x23: /* global.get g */
-        if (!u32(m, &x))
-            return false;
-        if (x >= m->c.n_global_imports)
-            return BAD(m, at, "unknown global %u (constant expressions may read imported "
-                              "globals only)", x);
-        if (m->c.globals[x].mut)
-            return BAD(m, at, "constant expression required: global %u is mutable", x);
-        t = m->c.globals[x].type;
-        break;
-    case 0x0B:
+        if (op == 0x0B)
+            break;
+        n_ops++;
+        switch (op) {
+        case 0x41: /* i32.const */
+            if (!exn_wread_sleb(&m->r, 32, &k))
+                return false;
+            t = EXN_WASM_I32;
+            break;
+        case 0x42: /* i64.const */
+            if (!exn_wread_sleb(&m->r, 64, &k))
+                return false;
+            t = EXN_WASM_I64;
+            break;
+        case 0x43: /* f32.const */
+        case 0x44: /* f64.const */
+            if (!exn_wread_bytes(&m->r, op == 0x43 ? 4 : 8, &bytes))
+                return false;
+            t = op == 0x43 ? EXN_WASM_F32 : EXN_WASM_F64;
+            break;
+        case 0xD0: /* ref.null t */
+            if (!reftype(m, &t))
+                return false;
+            break;
+        case 0xD2: /* ref.func f */
+            if (!func_index(m, &x, true))
+                return false;
+            t = EXN_WASM_FUNCREF;
+            break;
+        case 0x23: /* global.get g */
+            if (!u32(m, &x))
+                return false;
+            if (x >= n_readable)
+                return BAD(m, op_at,
+                           "unknown global %u (a constant expression may read only "
+                           "imported globals and globals defined before it)",
+                           x);
+            if (m->c.globals[x].mut)
+                return BAD(m, op_at, "constant expression required: global %u is mutable", x);
+            if (x >= m->c.n_global_imports)
+                m->info->features |= EXN_FEATURE_EXTENDED_CONST;
+            t = m->c.globals[x].type;
+            break;
+        case 0xFD: { /* v128.const: 0xFD 12, then 16 bytes */
+            uint32_t sub;
+            if (!u32(m, &sub))
+                return false;
+            if (sub != 12)
+                return BAD(m, op_at, "constant expression required (opcode 0xfd %u is not constant)",
+                           sub);
+            if (!exn_wread_bytes(&m->r, 16, &bytes))
+                return false;
+            t = EXN_WASM_V128;
+            break;
+        }
+        case 0x6A:
+        case 0x6B:
+        case 0x6C: /* i32.add, sub, mul (extended constant expressions) */
+        case 0x7C:
+        case 0x7D:
+        case 0x7E: { /* i64.add, sub, mul */
+            uint8_t want = op < 0x70 ? EXN_WASM_I32 : EXN_WASM_I64;
+            if (sp < 2 || stack[sp - 1] != want || stack[sp - 2] != want)
+                return BAD(m, op_at,
+                           "type mismatch in constant expression: %s.%s expects two "
+                           "%s operands",
+                           exn_valtype_name(want),
+                           (op == 0x6A || op == 0x7C)   ? "add"
+                           : (op == 0x6B || op == 0x7D) ? "sub"
+                                                        : "mul",
+                           exn_valtype_name(want));
+            m->info->features |= EXN_FEATURE_EXTENDED_CONST;
+            sp -= 2;
+            t = want;
+            break;
+        }
+        default:
+            return BAD(m, op_at, "constant expression required (opcode 0x%02x is not constant)",
+                       op);
+        }
+        if (sp == CONST_MAX)
+            return UNSUPPORTED(m, op_at,
+                               "a constant expression stacking more than %u values is "
+                               "not supported by extism_native",
+                               CONST_MAX);
+        stack[sp++] = t;
+    }
+    if (sp == 0)
         return BAD(m, at, "type mismatch: empty constant expression, expected %s",
                    exn_valtype_name(expect));
-    case 0xFD: { /* v128.const: 0xFD 12, then 16 bytes */
-        uint32_t sub;
-        if (!u32(m, &sub))
-            return false;
-        if (sub != 12)
-            return BAD(m, at, "constant expression required (opcode 0xfd %u is not constant)",
-                       sub);
-        if (!exn_wread_bytes(&m->r, 16, &bytes))
-            return false;
-        t = EXN_WASM_V128;
-        break;
-    }
-    default:
-        return BAD(m, at, "constant expression required (opcode 0x%02x is not constant)", op);
-    }
-    const uint8_t *end_at = m->r.p;
-    if (!u8(m, &op))
-        return false;
-    if (op != 0x0B) {
-        if (op == 0x41 || op == 0x42 || op == 0x43 || op == 0x44 || op == 0xD0 || op == 0xD2 ||
-            op == 0x23 || op == 0xFD)
-            return BAD(m, end_at, "type mismatch: constant expression leaves more than one value");
-        return BAD(m, end_at, "constant expression required (opcode 0x%02x is not constant)", op);
-    }
-    if (t != expect)
+    if (sp > 1)
+        return BAD(m, at, "type mismatch: constant expression leaves more than one value (%u)", sp);
+    if (stack[0] != expect)
         return BAD(m, at, "type mismatch in constant expression: expected %s, found %s",
-                   exn_valtype_name(expect), exn_valtype_name(t));
+                   exn_valtype_name(expect), exn_valtype_name(stack[0]));
     *out_range = range_of(m, at, m->r.p);
     if (out_op)
-        *out_op = *at;
+        *out_op = n_ops == 1 ? *at : 0;
     if (out_x)
         *out_x = x;
     return true;
@@ -371,8 +409,12 @@ static bool add_memory(vmod_t *m, const uint8_t *at, uint32_t min, uint32_t max,
                        bool imported)
 {
     exn_module_info_t *info = m->info;
-    if (++m->c.n_mems > 1)
-        return BAD(m, at, "multiple memories");
+    if (++m->c.n_mems > 1) {
+        m->info->features |= EXN_FEATURE_MULTI_MEMORY;
+        return UNSUPPORTED(m, at,
+                           "multiple memories (from the multi-memory proposal) are not "
+                           "supported by extism_native");
+    }
     if (!grow_zero(m, &info->memories, info->n_memories, (size_t)info->n_memories + 1,
                    sizeof *info->memories))
         return false;
@@ -556,7 +598,7 @@ static bool section_global(vmod_t *m)
             return false;
         if (mut > 1)
             return BAD(m, m->r.p - 1, "malformed mutability 0x%02x", mut);
-        if (!const_expr(m, t, &init, NULL, NULL))
+        if (!const_expr(m, t, c->n_globals, &init, NULL, NULL))
             return false;
         exn_globaltype_t *g = &info->globals[c->n_globals];
         g->type = t;
@@ -710,7 +752,7 @@ static bool section_element(vmod_t *m)
                 return false;
             if (table >= c->n_tables)
                 return BAD(m, table_at, "unknown table %u in element segment %u", table, i);
-            if (!const_expr(m, EXN_WASM_I32, &seg->offset, NULL, NULL))
+            if (!const_expr(m, EXN_WASM_I32, m->c.n_globals, &seg->offset, NULL, NULL))
                 return false;
         }
         if (flags & 3) {
@@ -742,7 +784,7 @@ static bool section_element(vmod_t *m)
                 item->func = x;
             } else {
                 uint8_t op;
-                if (!const_expr(m, type, &item->expr, &op, &x))
+                if (!const_expr(m, type, c->n_globals, &item->expr, &op, &x))
                     return false;
                 item->kind = op == 0xD2 ? EXN_ITEM_FUNC : op == 0xD0 ? EXN_ITEM_NULL
                                                                      : EXN_ITEM_EXPR;
@@ -817,7 +859,7 @@ static bool section_data(vmod_t *m)
                 return false;
             if (mem >= m->c.n_mems)
                 return BAD(m, mem_at, "unknown memory %u in data segment %u", mem, i);
-            if (!const_expr(m, EXN_WASM_I32, &seg->offset, NULL, NULL))
+            if (!const_expr(m, EXN_WASM_I32, m->c.n_globals, &seg->offset, NULL, NULL))
                 return false;
         } else {
             info->features |= EXN_FEATURE_BULK_MEMORY;

@@ -1,8 +1,8 @@
-/* validate_code.c: validation of function bodies - WebAssembly 2.0, sections 3.3
- * ("Instructions", validation) and 5.4 ("Instructions", binary format) - by the algorithm of
- * the spec's appendix A.3 ("Validation Algorithm"): an operand stack of value types and a
- * control stack of frames, with the unknown type standing for anything in code after an
- * unconditional branch.  Decoding and type checking are one pass over the bytes.
+/* validate_code.c: validation of function bodies - WebAssembly 2.0 (and 3.0's tail calls),
+ * sections 3.3 ("Instructions", validation) and 5.4 ("Instructions", binary format) - by the
+ * algorithm of the spec's appendix A.3 ("Validation Algorithm"): an operand stack of value
+ * types and a control stack of frames, with the unknown type standing for anything in code
+ * after an unconditional branch.  Decoding and type checking are one pass over the bytes.
  *
  * Hostile input: iterative (no recursion on nesting depth); every read is bounds-checked
  * (wasm_read.h); the stacks are buffers reused across bodies, the operand stack bounded by
@@ -459,7 +459,6 @@ static const char *op_feature(uint8_t op)
     switch (op) {
     case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19: case 0x1F:
         return "exception handling";
-    case 0x12: case 0x13: return "tail call";
     case 0x14: case 0x15: case 0xD4: case 0xD5: case 0xD6: return "typed function references";
     case 0xD3: case 0xFB: return "GC";
     case 0xFE: return "threads";
@@ -932,11 +931,25 @@ static bool br_table(fv_t *v)
     return true;
 }
 
+/* A memarg's alignment field with bit 6 set announces a memory index (the multi-memory
+ * proposal's encoding; in 2.0 it is an alignment larger than natural, also refused). */
+static bool memarg_align(fv_t *v, uint32_t *align)
+{
+    if (!exn_wread_u32(&v->r, align))
+        return false;
+    if (*align >= 64 && *align < 128)
+        return exn_verror(v->e, EXN_ERR_UNSUPPORTED, off(v, v->op_at),
+                          "a memory index in %s (from the multi-memory proposal) is not "
+                          "supported by extism_native",
+                          op_name(v));
+    return true;
+}
+
 static bool memop(fv_t *v, uint8_t op)
 {
     const uint8_t *m = MEMOPS[op - 0x28];
     uint32_t align, offset;
-    if (!exn_wread_u32(&v->r, &align) || !exn_wread_u32(&v->r, &offset) || !need_memory(v))
+    if (!memarg_align(v, &align) || !exn_wread_u32(&v->r, &offset) || !need_memory(v))
         return false;
     if (align > m[0])
         return FAIL(v, "alignment must not be larger than natural in %s (2^%u > %u bytes)",
@@ -1034,7 +1047,7 @@ static bool lane_index(fv_t *v, uint8_t lanes, uint8_t *out)
 static bool simd_memarg(fv_t *v, uint8_t natural)
 {
     uint32_t align, offset;
-    if (!exn_wread_u32(&v->r, &align) || !exn_wread_u32(&v->r, &offset) || !need_memory(v))
+    if (!memarg_align(v, &align) || !exn_wread_u32(&v->r, &offset) || !need_memory(v))
         return false;
     return align <= natural ||
            FAIL(v, "alignment must not be larger than natural in %s (2^%u > %u bytes)", op_name(v),
@@ -1197,6 +1210,44 @@ static bool check_expr(fv_t *v)
             const exn_vfunctype_t *ft = &c->types[y];
             ok = pop_t(v, I32) && pop_vals(v, ft->params, ft->n_params) &&
                  push_vals(v, ft->results, ft->n_results);
+            break;
+        }
+        case 0x12:   /* return_call f (tail calls) */
+        case 0x13: { /* return_call_indirect type table */
+            const exn_vfunctype_t *ft;
+            uint32_t y = 0;
+            if (op == 0x12) {
+                if (!exn_wread_u32(r, &x))
+                    return false;
+                if (x >= c->n_funcs)
+                    return FAIL(v, "unknown function %u in return_call", x);
+                ft = &c->types[c->funcs[x]];
+            } else {
+                if (!exn_wread_u32(r, &y) || !table_index(v, &x))
+                    return false;
+                if (y >= c->n_types)
+                    return FAIL(v, "unknown type %u in return_call_indirect", y);
+                if (c->tables[x] != FUNCREF)
+                    return FAIL(v,
+                                "type mismatch in return_call_indirect: table %u holds %s, "
+                                "not funcref",
+                                x, tname(c->tables[x]));
+                ft = &c->types[y];
+                if (!pop_t(v, I32))
+                    return false;
+            }
+            v->s->features |= EXN_FEATURE_TAIL_CALL;
+            /* the callee's results are the caller's (spec 3.0, 3.3.8.11) */
+            f = &v->s->frames[0];
+            if (ft->n_results != f->n_results ||
+                (ft->n_results && memcmp(ft->results, f->results, ft->n_results) != 0))
+                return FAIL(v,
+                            "type mismatch in %s: the callee's results differ from the "
+                            "function's",
+                            op_name(v));
+            ok = pop_vals(v, ft->params, ft->n_params);
+            if (ok)
+                set_unreachable(v);
             break;
         }
         case 0x1A: /* drop */

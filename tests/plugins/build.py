@@ -42,6 +42,20 @@ RUSTC_WASI = ["/usr/bin/rustc", "--edition", "2021", "--target", "wasm32-wasi", 
 WAT2WASM = ["wat2wasm", "--debug-names"]
 
 
+def wat_flags(wat: Path) -> List[str]:
+    """Extra wat2wasm options a WAT source asks for on its first line, e.g.
+    `;; wat2wasm: --enable-tail-call` (proposals wabt does not enable by default)."""
+    first = wat.read_text().split("\n", 1)[0]
+    prefix = ";; wat2wasm:"
+    if not first.startswith(prefix):
+        return []
+    flags = first[len(prefix):].split()
+    bad = [f for f in flags if not f.startswith("--enable-") and f != "--no-check"]
+    if bad:
+        sys.exit(f"{wat.name}: only --enable-* and --no-check may be given, not {bad}")
+    return flags
+
+
 def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
     """output name -> (sources, command building it at the given path, toolchain)."""
     out: Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]] = {
@@ -67,8 +81,9 @@ def targets() -> Dict[str, Tuple[List[str], Callable[[Path], List[str]], str]]:
     }
     for wat in sorted((HERE / "wat").glob("*.wat")):
         rel = f"wat/{wat.name}"
-        out[wat.stem + ".wasm"] = ([rel], lambda o, rel=rel: WAT2WASM + [rel, "-o", str(o)],
-                                   "wat2wasm")
+        flags = wat_flags(wat)
+        out[wat.stem + ".wasm"] = ([rel], lambda o, rel=rel, flags=flags:
+                                   WAT2WASM + flags + [rel, "-o", str(o)], "wat2wasm")
     return out
 
 

@@ -24,7 +24,7 @@
 
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 3
+#define EXN_NATIVE_ABI_VERSION 4
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -104,6 +104,10 @@ typedef struct exn_nctx {
                        uint32_t src, uint32_t n);
     void (*table_fill)(struct exn_nctx *c, uint32_t table, uint32_t at, uint64_t value,
                        uint32_t n);
+    /* tail calls (translate.c, "tail calls"): the callee's thunk a body asked for, and the
+     * buffer of the wrapper running the chain; only the generated code touches them */
+    void (*tail)(struct exn_nctx *c);
+    uint64_t *tail_slots;
     exn_nslot_t globals[]; /* one slot per global, imports first */
 } exn_nctx_t;
 
@@ -115,7 +119,7 @@ typedef void (*exn_nentry_fn)(exn_nctx_t *c, void *fn, uint64_t *slots);
 typedef struct {
     uint32_t abi_version; /* EXN_NATIVE_ABI_VERSION */
     uint32_t ctx_size;    /* sizeof(exn_nctx_t) as the generated code saw it */
-    uint32_t ctx_last;    /* offsetof(exn_nctx_t, table_fill) as the generated code saw it */
+    uint32_t ctx_last;    /* offsetof(exn_nctx_t, tail_slots) as the generated code saw it */
     uint32_t bounds_checks; /* 1: explicit bounds checks; 0: relies on guard pages */
     char module_sha256[65]; /* of the module's bytes, hex */
     uint32_t n_funcs, n_types, n_refs;

@@ -513,7 +513,7 @@ static bool check_desc(ncode_t *k, const char *sha, char *why, size_t why_len)
         return false;
     }
     if (d->abi_version != EXN_NATIVE_ABI_VERSION || d->ctx_size != sizeof(exn_nctx_t) ||
-        d->ctx_last != offsetof(exn_nctx_t, table_fill)) {
+        d->ctx_last != offsetof(exn_nctx_t, tail_slots)) {
         exn_fmt(why, why_len, "descriptor of another version");
         return false;
     }

@@ -131,6 +131,7 @@ static const char PRELUDE[] =
     "  void (*elem_drop)(C *, u32);\n"
     "  void (*table_copy)(C *, u32, u32, u32, u32, u32);\n"
     "  void (*table_fill)(C *, u32, u32, u64, u32);\n"
+    "  void (*tail)(C *); u64 *ts;\n"
     "  S g[];\n"
     "};\n"
     "typedef void (*EN)(C *, void *, u64 *);\n"
@@ -529,6 +530,9 @@ typedef struct {
     char *local_letter;
     uint32_t n_locals;
     bool calls; /* the function calls (it can recurse: check the stack) */
+    bool tail_module;    /* the module has tail calls: functions are split (see "tail calls") */
+    bool self_tail;      /* the function tail-calls itself (a jump to T_) */
+    uint32_t tail_slots; /* slots of the tail-call buffer (tail_slots_of) */
     char *errbuf;
     size_t errbuf_len;
     exn_status_t st;
@@ -937,7 +941,9 @@ static bool skip_immediates(ft_t *t, uint8_t op)
         }
         return true;
     }
-    case 0x11: return read_u32(t, &x) && read_u32(t, &x);
+    case 0x11:
+    case 0x13: return read_u32(t, &x) && read_u32(t, &x);
+    case 0x12: return read_u32(t, &x);
     case 0x1C: {
         uint32_t n;
         if (!read_u32(t, &n))
@@ -1122,6 +1128,124 @@ static bool op_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
         return false;
     puts_(o, " }\nRELOAD();\n");
     t->calls = true;
+    return true;
+}
+
+/* ---- tail calls ---------------------------------------------------------------------------------
+ * In a module with tail calls every defined function f is split: b<f> is its body, w<f> (what
+ * every caller, table entry and export calls) a wrapper that runs it and then any tail calls it
+ * asked for, one after the other, and t<f> a thunk that runs b<f> with its arguments from the
+ * context's tail slots.  A tail call to another function does not call it: it writes the
+ * arguments to c->ts (the buffer of the wrapper running the chain), sets c->tail to the callee's
+ * thunk and returns; the wrapper's loop calls the thunk, whose b<g> may again ask for one, and
+ * takes the last results from the buffer.  So a chain of tail calls of any length uses one
+ * wrapper frame and one body frame at a time, whatever the C compiler does with calls in tail
+ * position.  A function tail-calling itself assigns its parameters and jumps to its start.
+ * return_call_indirect to a function of this instance goes through its thunk (TCR, by its slot
+ * in c->refs); to another instance's, through tf<type>, which calls that instance's wrapper (so
+ * a chain that alternates between instances nests one wrapper per switch).  c->tail is set only
+ * between a body's request and its return to the loop, where nothing can trap. */
+
+/* Slot `k` of the tail buffer `s` <- value text `v` of type letter l. */
+static void to_slot(exn_nbuf_t *o, char l, uint32_t k, const char *v)
+{
+    if (l == 'x')
+        exn_nbuf_printf(o, "s[%u] = f2b(%s);", k, v);
+    else if (l == 'y')
+        exn_nbuf_printf(o, "s[%u] = d2b(%s);", k, v);
+    else
+        exn_nbuf_printf(o, "s[%u] = %s;", k, v);
+}
+
+/* The top n_params operands (at `base`) into the tail buffer. */
+static void args_to_slots(ft_t *t, exn_nbuf_t *o, const exn_functype_t *ft, uint32_t base)
+{
+    puts_(o, "u64 *s = c->ts;");
+    for (uint32_t i = 0; i < ft->n_params; i++) {
+        exn_nbuf_t *tmp = &t->tmp;
+        tmp->len = 0;
+        put_operand(t, tmp, base + i);
+        puts_(o, " ");
+        to_slot(o, letter(ft->types[i]), i, tmp->data ? tmp->data : "");
+    }
+}
+
+/* A body's return after asking for a tail call: its results are the callee's, in the buffer. */
+static void dummy_return(ft_t *t)
+{
+    uint32_t ti = t->info->func_type[t->func];
+    const exn_functype_t *ft = &t->info->types[ti];
+    exn_nbuf_t *o = &t->body;
+    if (ft->n_results == 0)
+        puts_(o, "return;\n");
+    else if (ft->n_results == 1)
+        puts_(o, "return 0;\n");
+    else
+        exn_nbuf_printf(o, "{ R%u r_; memset(&r_, 0, sizeof r_); return r_; }\n", ti);
+}
+
+static bool op_return_call(ft_t *t, uint32_t callee)
+{
+    const exn_module_info_t *info = t->info;
+    if (callee >= info->n_funcs)
+        return ft_fail(t, EXN_ERR_LOAD, "tail call to a missing function in function %u", t->func);
+    const exn_functype_t *ft = &info->types[info->func_type[callee]];
+    if (!pop_n(t, ft->n_params))
+        return false;
+    uint32_t base = t->h;
+    exn_nbuf_t *o = &t->body;
+    t->calls = true;
+    t->dead = true;
+    if (callee == t->func) {
+        /* the arguments first (they may read the parameters), then a fresh frame */
+        puts_(o, "{");
+        for (uint32_t i = 0; i < ft->n_params; i++) {
+            exn_nbuf_printf(o, " %s a%u_ = ", ctype(letter(ft->types[i])), i);
+            put_operand(t, o, base + i);
+            puts_(o, ";");
+        }
+        for (uint32_t i = 0; i < ft->n_params; i++)
+            exn_nbuf_printf(o, " l%u = a%u_;", i, i);
+        for (uint32_t i = ft->n_params; i < t->n_locals; i++)
+            exn_nbuf_printf(o, " l%u = 0;", i);
+        puts_(o, " INTR(); goto T_; }\n");
+        t->self_tail = true;
+        return true;
+    }
+    puts_(o, "{ ");
+    args_to_slots(t, o, ft, base);
+    exn_nbuf_printf(o, " c->tail = t%u; }\n", callee);
+    dummy_return(t);
+    return true;
+}
+
+static bool op_return_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
+{
+    const exn_module_info_t *info = t->info;
+    if (ti >= info->n_types || table >= info->n_tables)
+        return ft_fail(t, EXN_ERR_LOAD, "return_call_indirect out of range in function %u",
+                       t->func);
+    const exn_functype_t *ft = &info->types[ti];
+    if (t->h < ft->n_params + 1)
+        return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
+    uint32_t idx = t->h - 1, base = t->h - 1 - ft->n_params;
+    exn_nbuf_t *o = &t->body;
+    exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", table);
+    put_operand(t, o, idx);
+    exn_nbuf_printf(o,
+                    "; if (UL(x_ >= tb_->size)) TR(4);\n"
+                    "  FR *fr_ = (FR *)(uintptr_t)tb_->e[x_]; if (UL(!fr_)) TR(5);\n"
+                    "  if (UL(fr_->type != c->types[%u])) TR(6);\n  ",
+                    ti);
+    args_to_slots(t, o, ft, base);
+    exn_nbuf_printf(o,
+                    "\n  if (fr_->ctx == c) c->tail = TCR[fr_ - c->refs];\n"
+                    "  else { s[%u] = (u64)(uintptr_t)fr_; c->tail = tf%u; } }\n",
+                    ft->n_params, ti);
+    t->h = base;
+    t->calls = true;
+    t->dead = true;
+    dummy_return(t);
     return true;
 }
 
@@ -1324,6 +1448,8 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         return true;
     case 0x10: return read_u32(t, &x) && op_call(t, x);
     case 0x11: return read_u32(t, &x) && read_u32(t, &y) && op_call_indirect(t, x, y);
+    case 0x12: return read_u32(t, &x) && op_return_call(t, x);
+    case 0x13: return read_u32(t, &x) && read_u32(t, &y) && op_return_call_indirect(t, x, y);
     case 0x1A: return pop_n(t, 1); /* a pending value is simply dropped: it has no effect */
     case 0x1B:
     case 0x1C: {
@@ -1535,6 +1661,119 @@ static bool read_locals(ft_t *t, const exn_functype_t *ft)
     return true;
 }
 
+static void from_slot(exn_nbuf_t *o, char l, uint32_t k);
+
+/* The tail buffer's size for a module: a call's arguments (and, for another instance's
+ * function, its exn_nfunc_t) or its results. */
+static uint32_t tail_slots_of(const exn_module_info_t *info)
+{
+    uint32_t n = 1;
+    for (uint32_t ti = 0; ti < info->n_types; ti++) {
+        const exn_functype_t *ft = &info->types[ti];
+        if (ft->n_params + 1 > n)
+            n = ft->n_params + 1;
+        if (ft->n_results > n)
+            n = ft->n_results;
+    }
+    return n;
+}
+
+/* Call text "<fn>(c, s...)" of function type ti with its arguments from the tail buffer. */
+static void call_from_slots(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t ti,
+                            const char *fn, const char *ctx)
+{
+    const exn_functype_t *ft = &info->types[ti];
+    exn_nbuf_printf(o, "%s(%s", fn, ctx);
+    for (uint32_t i = 0; i < ft->n_params; i++) {
+        puts_(o, ", ");
+        from_slot(o, letter(ft->types[i]), i);
+    }
+    puts_(o, ")");
+}
+
+/* Results r_ of type ti into the tail buffer s. */
+static void results_to_slots(exn_nbuf_t *o, const exn_functype_t *ft)
+{
+    for (uint32_t i = 0; i < ft->n_results; i++) {
+        char v[16];
+        if (ft->n_results == 1)
+            exn_fmt(v, sizeof v, "r_");
+        else
+            exn_fmt(v, sizeof v, "r_.a%u", i);
+        puts_(o, " ");
+        to_slot(o, letter(ft->types[ft->n_params + i]), i, v);
+    }
+}
+
+/* w<f>: runs b<f>, then the tail calls it asked for; the last one's results are the result. */
+static void tail_wrapper(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f, uint32_t slots)
+{
+    uint32_t ti = info->func_type[f];
+    const exn_functype_t *ft = &info->types[ti];
+    puts_(o, "H ");
+    ret_type(o, info, ti);
+    exn_nbuf_printf(o, " w%u", f);
+    param_list(o, info, ti, true);
+    exn_nbuf_printf(o, " {\n  u64 s[%u]; u64 *os_ = c->ts; c->ts = s;\n  ", slots);
+    if (ft->n_results == 1)
+        exn_nbuf_printf(o, "%s r_ = ", ctype(letter(ft->types[ft->n_params])));
+    else if (ft->n_results > 1)
+        exn_nbuf_printf(o, "R%u r_ = ", ti);
+    exn_nbuf_printf(o, "b%u(c", f);
+    for (uint32_t i = 0; i < ft->n_params; i++)
+        exn_nbuf_printf(o, ", l%u", i);
+    puts_(o, ");\n  if (UL(c->tail != 0)) {\n"
+             "    do { void (*t_)(C *) = c->tail; c->tail = 0; t_(c); } while (c->tail);\n");
+    for (uint32_t i = 0; i < ft->n_results; i++) {
+        if (ft->n_results == 1)
+            puts_(o, "    r_ = ");
+        else
+            exn_nbuf_printf(o, "    r_.a%u = ", i);
+        from_slot(o, letter(ft->types[ft->n_params + i]), i);
+        puts_(o, ";\n");
+    }
+    puts_(o, "  }\n  c->ts = os_;\n");
+    puts_(o, ft->n_results ? "  return r_;\n}\n" : "}\n");
+}
+
+/* t<f>: function f (`kind` 'b': a body, 'w': an import stub) with its arguments from the tail
+ * buffer, its results back there unless it asked for a tail call in turn. */
+static void tail_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f, char kind)
+{
+    uint32_t ti = info->func_type[f];
+    const exn_functype_t *ft = &info->types[ti];
+    char fn[16];
+    exn_fmt(fn, sizeof fn, "%c%u", kind, f);
+    exn_nbuf_printf(o, "H void t%u(C *c) {\n  u64 *s = c->ts;\n  ", f);
+    if (ft->n_results == 1)
+        exn_nbuf_printf(o, "%s r_ = ", ctype(letter(ft->types[ft->n_params])));
+    else if (ft->n_results > 1)
+        exn_nbuf_printf(o, "R%u r_ = ", ti);
+    call_from_slots(o, info, ti, fn, "c");
+    puts_(o, ";\n  if (!c->tail) {");
+    results_to_slots(o, ft);
+    puts_(o, " }\n  (void)s;\n}\n");
+}
+
+/* tf<ti>: a function of type ti of another instance (its exn_nfunc_t after the arguments). */
+static void foreign_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t ti)
+{
+    const exn_functype_t *ft = &info->types[ti];
+    exn_nbuf_printf(o,
+                    "H void tf%u(C *c) {\n  u64 *s = c->ts; FR *fr_ = (FR *)(uintptr_t)s[%u];\n  ",
+                    ti, ft->n_params);
+    if (ft->n_results == 1)
+        exn_nbuf_printf(o, "%s r_ = ", ctype(letter(ft->types[ft->n_params])));
+    else if (ft->n_results > 1)
+        exn_nbuf_printf(o, "R%u r_ = ", ti);
+    char fn[32];
+    exn_fmt(fn, sizeof fn, "((T%u)fr_->fn)", ti);
+    call_from_slots(o, info, ti, fn, "fr_->ctx");
+    puts_(o, ";\n ");
+    results_to_slots(o, ft);
+    puts_(o, "\n  (void)s;\n}\n");
+}
+
 /* Translate defined function `func` into `out`. */
 static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 {
@@ -1552,6 +1791,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     t->dead_depth = 0;
     t->next_label = 0;
     t->calls = false;
+    t->self_tail = false;
     if (t->stk_cap)
         memset(t->used, 0, t->stk_cap);
     if (!read_locals(t, ft))
@@ -1597,7 +1837,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     /* the function: signature, locals, operand variables, entry checks, body */
     exn_nbuf_printf(out, "#define FI %u\nH ", func);
     ret_type(out, info, ti);
-    exn_nbuf_printf(out, " w%u", func);
+    exn_nbuf_printf(out, " %c%u", t->tail_module ? 'b' : 'w', func);
     param_list(out, info, ti, true);
     puts_(out, " {\n");
     for (uint32_t i = ft->n_params; i < t->n_locals; i++)
@@ -1626,8 +1866,15 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
                         "INTR();\n",
                         (unsigned long long)frame);
     }
+    if (t->self_tail)
+        puts_(out, "T_:;\n");
     exn_nbuf_put(out, t->body.data ? t->body.data : "", t->body.len);
-    puts_(out, "}\n#undef FI\n");
+    puts_(out, "}\n");
+    if (t->tail_module) {
+        tail_wrapper(out, info, func, t->tail_slots);
+        tail_thunk(out, info, func, 'b');
+    }
+    puts_(out, "#undef FI\n");
     if (out->failed || t->body.failed)
         return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
     return true;
@@ -1638,7 +1885,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 5
+#define TRANSLATOR_VERSION 6
 
 const char *exn_native_translator_id(void)
 {
@@ -1853,13 +2100,23 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds)
         param_list(o, info, ti, false);
         puts_(o, ";\n");
     }
+    bool tail = (info->features & EXN_FEATURE_TAIL_CALL) != 0;
     for (uint32_t f = 0; f < info->n_funcs; f++) {
         uint32_t ti = info->func_type[f];
-        puts_(o, "H ");
-        ret_type(o, info, ti);
-        exn_nbuf_printf(o, " w%u", f);
-        param_list(o, info, ti, false);
-        puts_(o, ";\n");
+        for (int k = 0; k < (tail && f >= info->n_func_imports ? 2 : 1); k++) {
+            puts_(o, "H ");
+            ret_type(o, info, ti);
+            exn_nbuf_printf(o, " %c%u", k ? 'b' : 'w', f);
+            param_list(o, info, ti, false);
+            puts_(o, ";\n");
+        }
+        if (tail)
+            exn_nbuf_printf(o, "H void t%u(C *);\n", f);
+    }
+    if (tail) {
+        for (uint32_t ti = 0; ti < info->n_types; ti++)
+            exn_nbuf_printf(o, "H void tf%u(C *);\n", ti);
+        puts_(o, "H extern void (*const TCR[])(C *);\n");
     }
     puts_(o, "#endif\n");
 }
@@ -1872,6 +2129,16 @@ static void descriptor(exn_nbuf_t *o, const exn_module_info_t *info, const exn_n
         import_stub(o, info, f);
     for (uint32_t ti = 0; ti < info->n_types; ti++)
         entry_trampoline(o, info, ti);
+    if (info->features & EXN_FEATURE_TAIL_CALL) { /* (see "tail calls") */
+        for (uint32_t f = 0; f < info->n_func_imports; f++)
+            tail_thunk(o, info, f, 'w');
+        for (uint32_t ti = 0; ti < info->n_types; ti++)
+            foreign_thunk(o, info, ti);
+        puts_(o, "H void (*const TCR[])(C *) = {\n");
+        for (uint32_t i = 0; i < n_refs; i++)
+            exn_nbuf_printf(o, "t%u,%s", refs[i], i % 8 == 7 ? "\n" : " ");
+        puts_(o, "0};\n");
+    }
     puts_(o, "static void *const FN[] = {\n");
     for (uint32_t f = 0; f < info->n_funcs; f++)
         exn_nbuf_printf(o, "(void *)w%u,%s", f, f % 8 == 7 ? "\n" : " ");
@@ -1884,7 +2151,7 @@ static void descriptor(exn_nbuf_t *o, const exn_module_info_t *info, const exn_n
     puts_(o, "0};\n");
     exn_nbuf_printf(o,
                     "__attribute__((visibility(\"default\"))) const D " EXN_NATIVE_DESC_SYMBOL
-                    " = {%d, sizeof(C), offsetof(C, table_fill), %d, \"%s\", %uu, %uu, %uu, FN, "
+                    " = {%d, sizeof(C), offsetof(C, ts), %d, \"%s\", %uu, %uu, %uu, FN, "
                     "ENT, RF};\n",
                     EXN_NATIVE_ABI_VERSION, opts->bounds_checks ? 1 : 0, opts->module_sha256,
                     info->n_funcs, info->n_types, n_refs);
@@ -1987,6 +2254,8 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
     t.wasm = wasm;
     t.ref_index = ref_index;
     t.bounds = opts->bounds_checks;
+    t.tail_module = (info->features & EXN_FEATURE_TAIL_CALL) != 0;
+    t.tail_slots = tail_slots_of(info);
     t.errbuf = errbuf;
     t.errbuf_len = errbuf_len;
     for (uint32_t i = 0; i < n_defined; i++) {

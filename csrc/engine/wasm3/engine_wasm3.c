@@ -175,12 +175,18 @@ static void find_written_memory(w3_code_t *code, const uint8_t *wasm)
     uint64_t lo = UINT64_MAX, hi = 0;
     for (uint32_t i = 0; i < info->n_datas; i++) {
         const exn_data_t *d = &info->datas[i];
-        if (d->mode != EXN_SEGMENT_ACTIVE || d->memory != 0 || d->bytes.len == 0 ||
-            wasm[d->offset.offset] != 0x41 /* i32.const; global.get depends on the instance */)
+        if (d->mode != EXN_SEGMENT_ACTIVE || d->memory != 0 || d->bytes.len == 0)
             continue;
-        uint64_t offset;
-        exn_const_eval(info, wasm, d->offset, NULL, NULL, NULL, &offset);
-        offset = (uint32_t)offset; /* an unsigned address */
+        /* only `i32.const c end`: global.get (also inside an extended constant expression)
+         * depends on the instance */
+        exn_wread_t r =
+            exn_wread_init(wasm + d->offset.offset, wasm + d->offset.offset + d->offset.len);
+        uint8_t op = 0, end = 0;
+        int64_t k;
+        if (!exn_wread_u8(&r, &op) || op != 0x41 || !exn_wread_sleb(&r, 32, &k) ||
+            !exn_wread_u8(&r, &end) || end != 0x0B || r.p != r.end)
+            continue;
+        uint64_t offset = (uint32_t)k; /* an unsigned address */
         if (lo > offset)
             lo = offset;
         if (hi < offset + d->bytes.len)

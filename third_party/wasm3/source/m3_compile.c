@@ -1764,6 +1764,74 @@ _   (EmitOp         (o, op_CallIndirect));
 }
 
 
+// return_call f, return_call_indirect type table (patch 0072): the arguments are placed as for
+// a call, then op_ReturnCall(Indirect) moves them into this function's frame and continues in
+// the callee (m3_exec.h, TailCall).  Nothing after it runs: the stack becomes polymorphic.
+M3Result  Compile_ReturnCall  (IM3Compilation o, m3opcode_t i_opcode)
+{
+    M3Result result;
+
+_try {
+    bool indirect = i_opcode == 0x13;
+    u32 index, tableIndex = 0;
+_   (ReadLEB_u32 (& index, & o->wasm, o->wasmEnd));
+    if (indirect)
+_       (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
+
+    if (not IsStackPolymorphic (o))
+    {
+        IM3Function function = NULL;
+        IM3Table table = NULL;
+        IM3FuncType type;
+        u16 tableIndexSlot = 0;
+        if (indirect)
+        {
+            _throwif ("return_call_indirect table index out of range", tableIndex >= o->module->numTables);
+            table = & o->module->tables [tableIndex];
+            _throwif (m3Err_typeMismatch, table->type != c_m3Type_funcref);
+            _throwif ("function call type index out of range", index >= o->module->numFuncTypes);
+            type = o->module->funcTypes [index];
+            if (IsStackTopInRegister (o))
+_               (PreserveRegisterIfOccupied (o, c_m3Type_i32));
+            tableIndexSlot = GetStackTopSlotNumber (o);
+        }
+        else
+        {
+            function = Module_GetFunction (o->module, index);
+            _throwif (m3Err_functionLookupFailed, not function);
+            _throwif (ErrorCompile (m3Err_functionImportMissing, o, "'%s.%s'", GetFunctionImportModuleName (function), m3_GetFunctionName (function)),
+                      not function->module);
+            type = function->funcType;
+        }
+
+        u16 stackOffset;
+_       (CompileCallArgsAndReturn (o, & stackOffset, type, indirect));
+
+        if (indirect)
+        {
+_           (EmitOp         (o, op_ReturnCallIndirect));
+            EmitSlotOffset  (o, tableIndexSlot);
+            EmitPointer     (o, table);
+            EmitPointer     (o, type);
+        }
+        else
+        {
+_           (EmitOp         (o, op_ReturnCall));
+            EmitPointer     (o, function);
+        }
+        EmitSlotOffset  (o, stackOffset);
+        EmitSlotOffset  (o, GetFuncTypeIoSlots (type, true));
+        EmitSlotOffset  (o, GetFuncTypeIoSlots (type, false));
+    }
+
+    // (the results CompileCallArgsAndReturn pushed are dropped with everything else)
+_   (SetStackPolymorphic (o));
+
+} _catch:
+    return result;
+}
+
+
 //-- tables (patch 0011) ------------------------------------------------------------------------------
 
 static
@@ -3201,8 +3269,8 @@ const M3OpInfo c_operations [] =
     M3OP( "return",              0, any,    d_logOp (Return),                   Compile_Return ),       // 0x0f
     M3OP( "call",                0, any,    d_logOp (Call),                     Compile_Call ),         // 0x10
     M3OP( "call_indirect",       0, any,    d_logOp (CallIndirect),             Compile_CallIndirect ), // 0x11
-    M3OP( "return_call",         0, any,    d_emptyOpList,                      Compile_Call ),         // 0x12 TODO: Optimize
-    M3OP( "return_call_indirect",0, any,    d_emptyOpList,                      Compile_CallIndirect ), // 0x13
+    M3OP( "return_call",         0, any,    d_emptyOpList,                      Compile_ReturnCall ),   // 0x12 (patch 0072)
+    M3OP( "return_call_indirect",0, any,    d_emptyOpList,                      Compile_ReturnCall ),   // 0x13
 
     M3OP_RESERVED,  M3OP_RESERVED,                                                                      // 0x14 - 0x15
     M3OP_RESERVED,  M3OP_RESERVED, M3OP_RESERVED, M3OP_RESERVED,                                        // 0x16 - 0x19
@@ -3536,6 +3604,11 @@ _       (Read_opcode (& opcode, & o->wasm, o->wasmEnd));                log_opco
             case c_waOp_refNull: case c_waOp_refFunc:       // patch 0010
             case c_waOp_simd:                               // v128.const only (patch 0070)
                 break;
+            case 0x6a: case 0x6b: case 0x6c:                // i32/i64 add, sub, mul: extended
+            case 0x7c: case 0x7d: case 0x7e:                // constant expressions (patch 0071)
+                if (not o->page)                            // parsing: the constants pushed
+                    continue;                               // nothing (no immediates to skip)
+                _throw(m3Err_restictedOpcode);              // EvaluateConstant computes them
             default:
                 _throw(m3Err_restictedOpcode);
             }

@@ -327,9 +327,79 @@ void  m3_FreeRuntime  (IM3Runtime i_runtime)
 // The constant expressions modules nearly always have - one constant of the expected type, or a
 // function reference, then end - evaluated without compiling them (patch 0054).  Returns false
 // for anything else, which EvaluateExpression compiles and runs.
+// An extended constant expression (WebAssembly 3.0): i32/i64 constants, global.get of an i32/i64
+// global (imported, or defined before: already evaluated) and i32/i64 add, sub, mul, leaving one
+// value of the expected type (patch 0071).  The validator checked the types; a mismatch here
+// returns false (the compiler then refuses the expression), never a wrong value.
+static
+bool  EvaluateExtendedConstant  (IM3Module i_module, void * o_expressed, u8 i_type, bytes_t * io_bytes, cbytes_t i_end)
+{
+    enum { c_maxDepth = 32 };
+    u64 values [c_maxDepth];
+    u8 types [c_maxDepth];
+    u32 depth = 0;
+    bytes_t bytes = * io_bytes;
+    for (;;)
+    {
+        u8 opcode;
+        if (Read_u8 (& opcode, & bytes, i_end))
+            return false;
+        if (opcode == c_waOp_end)
+            break;
+        u64 value;
+        u8 type;
+        switch (opcode)
+        {
+            case 0x41: { i32 v; if (ReadLEB_i32 (& v, & bytes, i_end)) return false; value = (u32) v; type = c_m3Type_i32; break; }
+            case 0x42: { i64 v; if (ReadLEB_i64 (& v, & bytes, i_end)) return false; value = (u64) v; type = c_m3Type_i64; break; }
+            case c_waOp_getGlobal:
+            {
+                u32 index;
+                if (ReadLEB_u32 (& index, & bytes, i_end) or index >= i_module->numGlobals)
+                    return false;
+                M3Global * g = & i_module->globals [index];
+                if (g->isMutable or (g->type != c_m3Type_i32 and g->type != c_m3Type_i64))
+                    return false;
+                type = g->type;
+                value = type == c_m3Type_i32 ? (u64) (u32) g->intValue : (u64) g->intValue;
+                break;
+            }
+            case 0x6a: case 0x6b: case 0x6c: case 0x7c: case 0x7d: case 0x7e:
+            {
+                type = opcode < 0x70 ? c_m3Type_i32 : c_m3Type_i64;
+                if (depth < 2 or types [depth - 1] != type or types [depth - 2] != type)
+                    return false;
+                u64 a = values [depth - 2], b = values [depth - 1];
+                depth -= 2;
+                value = (opcode == 0x6a or opcode == 0x7c) ? a + b : (opcode == 0x6b or opcode == 0x7d) ? a - b : a * b;
+                if (type == c_m3Type_i32)
+                    value = (u32) value;
+                break;
+            }
+            default: return false;
+        }
+        if (depth == c_maxDepth)
+            return false;
+        values [depth] = value;
+        types [depth++] = type;
+    }
+    if (depth != 1 or types [0] != i_type)
+        return false;
+    if (i_type == c_m3Type_i32)
+        * (u32 *) o_expressed = (u32) values [0];
+    else
+        * (u64 *) o_expressed = values [0];
+    * io_bytes = bytes;
+    return true;
+}
+
 static
 bool  EvaluateConstant  (IM3Module i_module, void * o_expressed, u8 i_type, bytes_t * io_bytes, cbytes_t i_end)
 {
+    if ((i_type == c_m3Type_i32 or i_type == c_m3Type_i64) and
+        EvaluateExtendedConstant (i_module, o_expressed, i_type, io_bytes, i_end))
+        return true;
+
     bytes_t bytes = * io_bytes;
     u8 opcode;
     u64 value = 0;

@@ -232,6 +232,7 @@ typedef struct M3Runtime
     uint32_t                noInterrupt;        // what `interrupt` points to by default
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
+    IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;

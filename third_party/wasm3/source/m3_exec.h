@@ -815,6 +815,69 @@ d_m3Op  (CallIndirect)
 }
 
 
+// Tail calls (return_call, return_call_indirect; patch 0072).  The callee replaces the caller:
+// its arguments, which the compiler put at stackOffset (after the result slots) as for a call,
+// move down to the caller's own argument slots, and the callee runs in the caller's frame.  A
+// wasm callee is not called from here: op_ReturnCall returns m3Err_tailCall, which unwinds the
+// caller's operations back to the op_Entry that started the frame, and op_Entry runs the callee
+// (runtime->tailCallee) in the same frame - so a chain of tail calls of any length grows neither
+// the value stack nor the native stack, whether or not the C compiler turns the operations'
+// calls into jumps.  An import's code (op_CallRawFunction) is called as it is (it returns).  The
+// callee's op_Return returns to whoever called the caller.  In a trap's frames the caller is
+// named for the callee (op_Call records the function it called).
+static inline
+m3ret_t  TailCall  (IM3Function i_function, i32 i_stackOffset, i32 i_retSlots, i32 i_argSlots, d_m3OpSig)
+{
+    if (UNLIKELY (not i_function->compiled))
+    {
+        m3ret_t r = CompileFunction (i_function);
+        if (r)
+            newTrap (r);
+    }
+    pc_t code = i_function->compiled;
+    m3slot_t * frame = (m3slot_t *) _sp;
+    memmove (frame + i_retSlots, frame + i_stackOffset + i_retSlots, (size_t) i_argSlots * sizeof (m3slot_t));
+    if (code [0] == (void *) op_Entry)
+    {
+        m3MemRuntime (_mem)->tailCallee = i_function;
+        return m3Err_tailCall;
+    }
+    jumpOp (code);
+}
+
+
+d_m3Op  (ReturnCall)
+{
+    IM3Function function        = immediate (IM3Function);
+    i32 stackOffset             = immediate (i32);
+    i32 retSlots                = immediate (i32);
+    i32 argSlots                = immediate (i32);
+
+    return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
+}
+
+
+d_m3Op  (ReturnCallIndirect)
+{
+    u32 tableIndex              = slot (u32);
+    IM3Table table              = immediate (IM3Table);
+    IM3FuncType type            = immediate (IM3FuncType);
+    i32 stackOffset             = immediate (i32);
+    i32 retSlots                = immediate (i32);
+    i32 argSlots                = immediate (i32);
+
+    if (UNLIKELY (tableIndex >= table->size))
+        newTrap (m3Err_trapTableIndexOutOfRange);
+    IM3Function function = (IM3Function) (uintptr_t) table->elements [tableIndex];
+    if (UNLIKELY (not function))
+        newTrap (m3Err_trapTableElementIsNull);
+    if (UNLIKELY (type != function->funcType and not AreFuncTypesEqual (type, function->funcType)))
+        newTrap (m3Err_trapIndirectCallTypeMismatch);
+
+    return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
+}
+
+
 d_m3Op  (CallRawFunction)
 {
     d_m3TracePrepare
@@ -1197,6 +1260,30 @@ d_m3Op  (Entry)
 #endif
 
         m3ret_t r = nextOpImpl ();
+
+        // a tail call (patch 0072): the callee's arguments are in place; run it in this frame
+        while (UNLIKELY (r == m3Err_tailCall))
+        {
+            _mem = memory->mallocated;
+            function = m3MemRuntime (_mem)->tailCallee;
+            if (UNLIKELY (not ((void *) (_sp + function->maxStackSlots) < _mem->maxStack)))
+                r = m3Err_trapStackOverflow;
+            else if (UNLIKELY (* _mem->interrupt & 1))
+                r = m3Err_trapInterrupted;
+            else
+            {
+                stack = (u8 *) ((m3slot_t *) _sp + function->numRetAndArgSlots);
+                memset (stack, 0x0, function->numLocalBytes);
+                stack += function->numLocalBytes;
+                if (function->constants)
+                    memcpy (stack, function->constants, function->numConstantBytes);
+                d_m3ClearRegisters
+                pc_t code = function->compiled + 2;     // after op_Entry and its function
+                r = jumpOpImpl (code);
+                continue;
+            }
+            pushBacktraceFrame ();
+        }
 
 #if d_m3EnableStrace >= 2
         trace_rt->callDepth--;

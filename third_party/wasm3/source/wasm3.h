@@ -182,6 +182,7 @@ d_m3ErrorConst  (trapAbort,                     "[trap] program called abort")
 d_m3ErrorConst  (trapUnreachable,               "[trap] unreachable executed")
 d_m3ErrorConst  (trapStackOverflow,             "[trap] stack overflow")
 d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // extism_native patch 0004
+d_m3ErrorConst  (tailCall,                      "[internal] tail call")     // patch 0072: never leaves op_Entry
 
 
 //-------------------------------------------------------------------------------------------------------------------------------
