@@ -116,6 +116,10 @@ typedef enum {
 typedef struct {
     uint32_t size; /* sizeof(exn_compile_options_t): later versions append fields */
     int32_t tier;  /* exn_tier_t */
+    uint64_t fuel; /* 0: none; else the fuel budget of every call of its plugins: one unit per
+                    * entry of a wasm function and per entry of a loop (the first and each
+                    * branch back), the same on both tiers; a call that needs more fails
+                    * with EXN_ERR_TRAP, "fuel" in its message (exn_plugin_fuel_used) */
 } exn_compile_options_t;
 
 /** As exn_compiled_plugin_new, with options (NULL: the defaults). */
@@ -132,6 +136,12 @@ typedef enum {
     EXN_TIER_STATE_NATIVE = 3     /* compiled code: new instances use it, existing ones move to
                                    * it at their next call (if they can: why) */
 } exn_tier_state_t;
+
+/** Fuel (exn_compile_options_t.fuel): the units the plugin's last call used (0 without fuel;
+ *  the whole budget when the call ran out), and the budget of each call (0: none).  Read them
+ *  between calls, on the thread that made the last one. */
+EXTISM_API uint64_t exn_plugin_fuel_used(const ExtismPlugin *p);
+EXTISM_API uint64_t exn_plugin_fuel_limit(const ExtismPlugin *p);
 
 /** The tier state of a compiled plugin (exn_tier_state_t), and in `why` (may be NULL) a
  *  sentence on how it got there ("tier=interp", "no C compiler found: ...").

@@ -54,11 +54,21 @@ ExtismPlugin *extism_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize 
                                                 ExtismSize n_functions, bool with_wasi,
                                                 uint64_t fuel_limit, char **errmsg)
 {
-    (void)wasm, (void)wasm_size, (void)functions, (void)n_functions, (void)with_wasi;
-    (void)fuel_limit;
-    give_error(errmsg, "Unable to compile Extism plugin: ",
-               "fuel limits are not supported by extism_native");
-    return NULL;
+    char err[2048];
+    ExtismCompiledPlugin *c = NULL;
+    ExtismPlugin *p = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (wasm_size > SIZE_MAX) {
+        give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
+        return NULL;
+    }
+    if (exn_compiled_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi,
+                         EXN_TIER_DEFAULT, fuel_limit, &c, err, sizeof err) != EXN_OK ||
+        exn_plugin_new_from_compiled(c, &p, err, sizeof err) != EXN_OK)
+        give_error(errmsg, "Unable to compile Extism plugin: ", err);
+    exn_compiled_release(c); /* the plugin holds its own reference */
+    return p;
 }
 
 void extism_plugin_new_error_free(char *err)
@@ -193,11 +203,18 @@ extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_
                                            ExtismSize n_functions, bool with_wasi,
                                            uint64_t fuel_limit, char **errmsg)
 {
-    (void)wasm, (void)wasm_size, (void)functions, (void)n_functions, (void)with_wasi;
-    (void)fuel_limit;
-    give_error(errmsg, "Unable to compile Extism plugin: ",
-               "fuel limits are not supported by extism_native");
-    return NULL;
+    char err[2048];
+    ExtismCompiledPlugin *c = NULL;
+    if (errmsg)
+        *errmsg = NULL;
+    if (wasm_size > SIZE_MAX) {
+        give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
+        return NULL;
+    }
+    if (exn_compiled_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi,
+                         EXN_TIER_DEFAULT, fuel_limit, &c, err, sizeof err) != EXN_OK)
+        give_error(errmsg, "Unable to compile Extism plugin: ", err);
+    return c;
 }
 
 void extism_compiled_plugin_free(ExtismCompiledPlugin *compiled)
@@ -226,7 +243,7 @@ exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
         exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
         return EXN_ERR_MISUSE;
     }
-    return exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT,
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, 0,
                             out_compiled, errbuf, errbuf_len);
 }
 
@@ -243,16 +260,20 @@ exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t le
     }
     *out_compiled = NULL;
     int tier = EXN_TIER_DEFAULT;
+    uint64_t fuel = 0;
     if (options) {
-        if (options->size < sizeof *options) {
+        /* the first version had size and tier; fuel came after */
+        if (options->size < offsetof(exn_compile_options_t, fuel)) {
             exn_fmt(errbuf, errbuf_len, "options->size is %u, at least %zu expected",
-                    options->size, sizeof *options);
+                    options->size, offsetof(exn_compile_options_t, fuel));
             return EXN_ERR_MISUSE;
         }
         tier = options->tier;
+        if (options->size >= offsetof(exn_compile_options_t, fuel) + sizeof options->fuel)
+            fuel = options->fuel;
     }
-    return exn_compiled_new(data, len, functions, n_functions, with_wasi, tier, out_compiled,
-                            errbuf, errbuf_len);
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, tier, fuel,
+                            out_compiled, errbuf, errbuf_len);
 }
 
 int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why, size_t why_len)

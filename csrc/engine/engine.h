@@ -120,8 +120,14 @@ typedef struct {
     uint32_t n_imports;
     uint64_t max_memory_bytes;  /* linear memory may not grow past this (manifest max_pages) */
     const volatile uint32_t *interrupt; /* bit 0 set: stop at the next loop iteration or call */
-    uint64_t fuel;              /* 0: unlimited; else the instruction budget of each call
-                                 * (an engine without fuel refuses it: EXN_ERR_UNSUPPORTED) */
+    int64_t *fuel;              /* NULL: no fuel.  Else the fuel left, a word the runtime
+                                 * owns (shared by a plugin's instances, refilled per call):
+                                 * every entry of a wasm function (call, call_indirect, tail
+                                 * call, the outermost call) and every entry of a loop (the
+                                 * first and each branch back) takes one unit, and the guest
+                                 * traps with exn_trap_fuel when it would go below zero.
+                                 * Imports and the host cost nothing.  The compiled tier needs
+                                 * code made with fuel (exn_native_compile, EXN_NATIVE_FUEL) */
     void *userdata;             /* the runtime's, returned by exn_instance_userdata */
 } exn_instance_config_t;
 
@@ -174,9 +180,6 @@ struct exn_engine {
 
     /** Before guest code runs on this thread: the lowest native stack address it may use. */
     void (*set_stack_limit)(exn_instance_t *inst, uintptr_t limit);
-
-    /** Fuel used by the last call (0 when fuel is off). */
-    uint64_t (*fuel_used)(exn_instance_t *inst);
 
     /** The guest frames of the last trap, innermost first; returns how many (<= max). */
     size_t (*backtrace)(exn_instance_t *inst, exn_frame_t *frames, size_t max);

@@ -330,7 +330,7 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
 }
 
 exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
-                              size_t n_functions, bool with_wasi, int tier,
+                              size_t n_functions, bool with_wasi, int tier, uint64_t fuel,
                               ExtismCompiledPlugin **out,
                               char *errbuf, size_t errbuf_len)
 {
@@ -364,6 +364,7 @@ exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunct
     }
     c->refs = 1;
     c->with_wasi = with_wasi;
+    c->fuel = fuel;
     c->engine = &exn_engine_wasm3; /* (until exn_tier_setup has chosen) */
     if (n_functions) {
         if (!(c->fns = exn_malloc(n_functions * sizeof *c->fns))) {

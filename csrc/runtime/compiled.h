@@ -53,6 +53,8 @@ struct ExtismCompiledPlugin {
     ExtismFunction **fns; /* host functions (one reference each) */
     size_t n_fns;
     bool with_wasi;
+    uint64_t fuel; /* the fuel budget of each call (0: no fuel); its compiled-tier code
+                    * counts fuel (EXN_NATIVE_FUEL) */
     const exn_engine_t *engine; /* what made `code` (tiering.h picks what runs the modules) */
 
     /* tiering (tiering.h): the only fields that change after creation */
@@ -76,11 +78,13 @@ struct ExtismCompiledPlugin {
 };
 
 /** Read, load, hash-check and validate a plugin's modules, compile them with the engine and
- *  resolve every import; `tier` is an exn_tier_t (tiering.h).  Returns EXN_OK and a compiled plugin with one reference, or an error
+ *  resolve every import; `tier` is an exn_tier_t (tiering.h), `fuel` the budget of a call
+ *  (0: none).  Returns EXN_OK and a compiled plugin with one reference, or an error
  *  status (EXN_ERR_MANIFEST, _LOAD, _LINK, _NOMEM, _MISUSE, _UNSUPPORTED) with a message. */
 EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
                                            const ExtismFunction **functions, size_t n_functions,
-                                           bool with_wasi, int tier, ExtismCompiledPlugin **out,
+                                           bool with_wasi, int tier, uint64_t fuel,
+                                           ExtismCompiledPlugin **out,
                                            char *errbuf, size_t errbuf_len);
 
 #define EXN_MAX_LINK_VALUES 128 /* parameters/results of a function imported from a module */

@@ -292,6 +292,28 @@ static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
 
 /* ---- creation --------------------------------------------------------------------------------- */
 
+/* A call's budget (no-op without fuel). */
+static void refill_fuel(ExtismPlugin *p)
+{
+    uint64_t fuel = p->compiled->fuel;
+    p->fuel_left = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+}
+
+uint64_t exn_plugin_fuel_used(const ExtismPlugin *p)
+{
+    if (!p || !p->compiled || !p->compiled->fuel)
+        return 0;
+    uint64_t fuel = p->compiled->fuel > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX
+                                                             : p->compiled->fuel;
+    /* (the engines take a unit, then trap below zero: left ends at -1 when it ran out) */
+    return fuel - (uint64_t)(p->fuel_left > 0 ? p->fuel_left : 0);
+}
+
+uint64_t exn_plugin_fuel_limit(const ExtismPlugin *p)
+{
+    return p && p->compiled ? p->compiled->fuel : 0;
+}
+
 /* Instantiate p's modules, running their start functions as the first call of the plugin:
  * under the manifest's timeout, and stopped by a cancel (the call state is running). */
 static exn_status_t instantiate_timed(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
@@ -345,6 +367,7 @@ exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *c, ExtismPlugin 
     exn_compiled_retain(c);
     p->compiled = c;
     p->timeout_ns = c->timeout_ns;
+    refill_fuel(p);
     p->cancel.state = &p->call_state;
     uint8_t id[16];
     if (exn_os_random(id, sizeof id) != 0) {
@@ -418,7 +441,7 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
     }
     *out_plugin = NULL;
     exn_status_t st =
-        exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, &c, errbuf,
+        exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, 0, &c, errbuf,
                          errbuf_len);
     if (st == EXN_OK)
         st = exn_plugin_new_from_compiled(c, out_plugin, errbuf, errbuf_len);
@@ -546,6 +569,10 @@ static exn_status_t classify(ExtismPlugin *p, exn_trap_t r, bool returns_i32,
         } else if (r == exn_trap_http) {
             st = EXN_ERR_HTTP;
             exn_plugin_set_errmsg(p, msg, strlen(msg));
+        } else if (r == exn_trap_fuel) {
+            *rc = -1; /* (as the official runtime) */
+            set_errmsgf(p, "plugin ran out of fuel (all %llu units of the budget used)",
+                        (unsigned long long)p->compiled->fuel);
         } else if (r == exn_trap_interrupted) {
             bool timeout = exn_atomic_load_u32(&p->call_state) & EXN_CALL_TIMEOUT;
             st = timeout ? EXN_ERR_TIMEOUT : EXN_ERR_CANCELLED;
@@ -598,6 +625,7 @@ static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *
                               size_t input_len, void *host_context, exn_call_result_t *out)
 {
     exn_status_t st;
+    refill_fuel(p);
     if (p->restart && (st = restart(p)) != EXN_OK)
         return st;
 

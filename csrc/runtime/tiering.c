@@ -89,14 +89,25 @@ void exn_tier_why(ExtismCompiledPlugin *c, char *buf, size_t buf_len)
     exn_os_global_unlock();
 }
 
+/* The compiled tier's code of c: with fuel, the translation that counts it (the same units as
+ * the interpreter's, so a plugin with fuel may move between the tiers like any other). */
+static unsigned native_flags(const ExtismCompiledPlugin *c)
+{
+    return c->fuel ? EXN_NATIVE_FUEL : 0;
+}
+
 static exn_status_t compile_all(ExtismCompiledPlugin *c, const exn_engine_t *engine,
                                 char *errbuf, size_t errbuf_len)
 {
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
-        exn_status_t st = engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
-                                          sizeof why);
+        exn_status_t st =
+            engine == &exn_engine_native
+                ? exn_native_compile(&def->info, def->wasm, def->wasm_len, native_flags(c),
+                                     &def->code, why, sizeof why)
+                : engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
+                                  sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -136,7 +147,8 @@ bool exn_tier_from_cache(ExtismCompiledPlugin *c)
     if (decoded == c->n_defs) {
         for (; i < c->n_defs; i++) {
             exn_module_def_t *def = &c->defs[i];
-            if (exn_native_compile(&def->info, def->wasm, def->wasm_len, EXN_NATIVE_CACHED_ONLY,
+            if (exn_native_compile(&def->info, def->wasm, def->wasm_len,
+                                   EXN_NATIVE_CACHED_ONLY | native_flags(c),
                                    &def->code, why, sizeof why) != EXN_OK)
                 break;
         }
@@ -239,8 +251,8 @@ static void compile_job(void *arg)
         st = codes ? EXN_OK : EXN_ERR_NOMEM;
         for (; st == EXN_OK && i < c->n_defs; i++) {
             exn_module_def_t *def = &c->defs[i];
-            st = exn_native_compile(&def->info, def->wasm, def->wasm_len, 0, &codes[i], why,
-                                    sizeof why);
+            st = exn_native_compile(&def->info, def->wasm, def->wasm_len, native_flags(c),
+                                    &codes[i], why, sizeof why);
         }
         if (st == EXN_OK) {
             for (i = 0; i < c->n_defs; i++)

@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int wasi = 0; wasi < 2; wasi++) {
         ExtismCompiledPlugin *c = NULL;
         ExtismPlugin *p = NULL;
-        if (exn_compiled_new(data, size, NULL, 0, wasi != 0, EXN_TIER_INTERP, &c, errbuf,
+        if (exn_compiled_new(data, size, NULL, 0, wasi != 0, EXN_TIER_INTERP, 0, &c, errbuf,
                              sizeof errbuf) != EXN_OK)
             continue;
         if (c->timeout_ns == 0)

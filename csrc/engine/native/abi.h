@@ -24,7 +24,7 @@
 
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 4
+#define EXN_NATIVE_ABI_VERSION 5
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -39,6 +39,7 @@
 #define EXN_NTRAP_CONVERSION 9
 #define EXN_NTRAP_STACK_OVERFLOW 10
 #define EXN_NTRAP_INTERRUPTED 11
+#define EXN_NTRAP_FUEL 12
 
 /* A global's storage: one 8-byte slot, read as the global's type (little-endian hosts only, so
  * an i32/f32 is the low half, as in engine.h's slots). */
@@ -108,6 +109,9 @@ typedef struct exn_nctx {
      * buffer of the wrapper running the chain; only the generated code touches them */
     void (*tail)(struct exn_nctx *c);
     uint64_t *tail_slots;
+    /* fuel (code translated with it only): the word the runtime refills per call; one unit per
+     * function entry and loop entry (engine.h, exn_instance_config_t.fuel) */
+    int64_t *fuel;
     exn_nslot_t globals[]; /* one slot per global, imports first */
 } exn_nctx_t;
 
@@ -121,6 +125,7 @@ typedef struct {
     uint32_t ctx_size;    /* sizeof(exn_nctx_t) as the generated code saw it */
     uint32_t ctx_last;    /* offsetof(exn_nctx_t, tail_slots) as the generated code saw it */
     uint32_t bounds_checks; /* 1: explicit bounds checks; 0: relies on guard pages */
+    uint32_t fuel;          /* 1: the code counts fuel (ctx->fuel) */
     char module_sha256[65]; /* of the module's bytes, hex */
     uint32_t n_funcs, n_types, n_refs;
     void *const *funcs;              /* n_funcs: every function, imports (stubs) included */

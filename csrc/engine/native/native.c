@@ -77,6 +77,7 @@ typedef struct {
     uint32_t *canon;     /* canonical id per type index */
     uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
     bool bounds;
+    bool fuel;   /* translated with fuel (EXN_NATIVE_FUEL) */
     fstart_t *starts; /* the functions by address, made on the first fault (func_at) */
     intptr_t image_fd; /* memory 0 after its active data segments, mapped copy-on-write into each
                         * instance (-1: none; segments are copied) */
@@ -88,6 +89,7 @@ typedef struct {
     ncode_t *code;
     exn_vmem_t mem;
     bool has_memory;
+    int64_t no_fuel; /* ctx->fuel without a budget */
     uint64_t max_pages;
     exn_ntable_t *tables;
     exn_nfunc_t *refs;
@@ -226,6 +228,7 @@ static exn_trap_t trap_of(uint32_t code)
     case EXN_NTRAP_CONVERSION: return exn_trap_conversion;
     case EXN_NTRAP_STACK_OVERFLOW: return exn_trap_stack_overflow;
     case EXN_NTRAP_INTERRUPTED: return exn_trap_interrupted;
+    case EXN_NTRAP_FUEL: return exn_trap_fuel;
     default: return exn_trap_unreachable;
     }
 }
@@ -518,7 +521,8 @@ static bool check_desc(ncode_t *k, const char *sha, char *why, size_t why_len)
         return false;
     }
     if (strcmp(d->module_sha256, sha) != 0 || d->n_funcs != info->n_funcs ||
-        d->n_types != info->n_types || (d->bounds_checks != 0) != k->bounds) {
+        d->n_types != info->n_types || (d->bounds_checks != 0) != k->bounds ||
+        (d->fuel != 0) != k->fuel) {
         exn_fmt(why, why_len, "descriptor of another module");
         return false;
     }
@@ -658,7 +662,7 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
     uint64_t code_bytes = 0;
     for (uint32_t i = 0; i + k->info->n_func_imports < k->info->n_funcs; i++)
         code_bytes += k->info->bodies[i].len;
-    exn_ntrans_opts_t opts = {files_for(code_bytes, cpus), k->bounds, sha};
+    exn_ntrans_opts_t opts = {files_for(code_bytes, cpus), k->bounds, sha, k->fuel};
     EXN_TRY(exn_native_translate(k->info, k->wasm, &opts, &tr, errbuf, errbuf_len));
 
     if (cache_dir && exn_nsys_temp_dir(cache_dir, tmp, sizeof tmp) == 0) {
@@ -721,6 +725,7 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     k->wasm = wasm;
     k->len = len;
     k->bounds = !guard_pages_default();
+    k->fuel = (flags & EXN_NATIVE_FUEL) != 0;
     k->info = info;
 
     k->canon = exn_malloc((info->n_types ? info->n_types : 1) * sizeof *k->canon);
@@ -737,9 +742,9 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     exn_sha256_hex(wasm, len, sha);
     {
         char text[800];
-        exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s flags %s module %s",
+        exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s%s flags %s module %s",
                 EXN_VERSION, exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
-                profile, sha);
+                k->fuel ? " fuel" : "", profile, sha);
         exn_sha256_hex((const uint8_t *)text, strlen(text), key);
     }
     char dir[EXN_NCACHE_PATH], why[300];
@@ -805,8 +810,9 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     const exn_module_info_t *info = k->info;
     exn_status_t st = EXN_OK;
     *out = NULL;
-    if (config->fuel) {
-        exn_fmt(errbuf, errbuf_len, "fuel is not supported by the compiled tier");
+    if (config->fuel && !k->fuel) {
+        exn_fmt(errbuf, errbuf_len, "fuel: this compiled code does not count it (made without "
+                "EXN_NATIVE_FUEL)");
         return EXN_ERR_UNSUPPORTED;
     }
     if (config->n_imports != info->n_imports) {
@@ -838,6 +844,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     I->code = k;
     I->ctx = c;
     c->interrupt = config->interrupt ? config->interrupt : &no_interrupt;
+    I->no_fuel = INT64_MAX; /* code with fuel, no budget: never runs out */
+    c->fuel = config->fuel ? config->fuel : &I->no_fuel;
     c->types = k->canon;
     c->trap = h_trap;
     c->raise = h_raise;
@@ -1057,12 +1065,6 @@ static void native_set_stack_limit(exn_instance_t *inst, uintptr_t limit)
     ((ninst_t *)inst)->ctx->stack_limit = limit;
 }
 
-static uint64_t native_fuel_used(exn_instance_t *inst)
-{
-    (void)inst;
-    return 0;
-}
-
 static size_t native_backtrace(exn_instance_t *inst, exn_frame_t *frames, size_t max)
 {
     ninst_t *I = (ninst_t *)inst;
@@ -1119,6 +1121,5 @@ const exn_engine_t exn_engine_native = {
     native_global_get,
     native_global_set,
     native_set_stack_limit,
-    native_fuel_used,
     native_backtrace,
 };

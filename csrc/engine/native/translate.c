@@ -131,11 +131,11 @@ static const char PRELUDE[] =
     "  void (*elem_drop)(C *, u32);\n"
     "  void (*table_copy)(C *, u32, u32, u32, u32, u32);\n"
     "  void (*table_fill)(C *, u32, u32, u64, u32);\n"
-    "  void (*tail)(C *); u64 *ts;\n"
+    "  void (*tail)(C *); u64 *ts; s64 *fuel;\n"
     "  S g[];\n"
     "};\n"
     "typedef void (*EN)(C *, void *, u64 *);\n"
-    "typedef struct { u32 abi, ctx_size, ctx_last, bounds; char sha[65];\n"
+    "typedef struct { u32 abi, ctx_size, ctx_last, bounds, fuel; char sha[65];\n"
     "  u32 n_funcs, n_types, n_refs; void *const *funcs; const EN *entries;\n"
     "  const u32 *ref_funcs; } D;\n"
     "#define TR(k) c->trap(c, (k), FI)\n"
@@ -531,6 +531,7 @@ typedef struct {
     uint32_t n_locals;
     bool calls; /* the function calls (it can recurse: check the stack) */
     bool tail_module;    /* the module has tail calls: functions are split (see "tail calls") */
+    bool fuel;           /* count fuel: INTR() at every function's entry, not only callers' */
     bool self_tail;      /* the function tail-calls itself (a jump to T_) */
     uint32_t tail_slots; /* slots of the tail-call buffer (tail_slots_of) */
     char *errbuf;
@@ -1856,6 +1857,8 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     }
     puts_(out, "u8 *m = c->mem; u64 ms = c->mem_size; const volatile u32 *ip = c->intr;\n"
                "(void)m; (void)ms; (void)ip;\n");
+    if (t->fuel)
+        puts_(out, "s64 *fp = c->fuel;\n");
     if (t->calls) {
         /* the frame's own size, roughly, past the address compared */
         uint64_t frame = ((uint64_t)t->n_locals + t->max_h) * 8 + 256;
@@ -1865,6 +1868,8 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
                         "{ char sp_; if (UL((uintptr_t)&sp_ < c->stack_limit + %lluu)) TR(10); }\n"
                         "INTR();\n",
                         (unsigned long long)frame);
+    } else if (t->fuel) {
+        puts_(out, "INTR();\n"); /* (a leaf function's entry costs fuel too) */
     }
     if (t->self_tail)
         puts_(out, "T_:;\n");
@@ -2080,11 +2085,16 @@ static void entry_trampoline(exn_nbuf_t *o, const exn_module_info_t *info, uint3
     puts_(o, "  (void)s;\n}\n");
 }
 
-static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds)
+static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds, bool fuel)
 {
     puts_(o, "#ifndef M_H\n#define M_H\n");
     puts_(o, bounds ? PRELUDE_BOUNDS : PRELUDE_GUARD);
     puts_(o, PRELUDE);
+    /* fuel: INTR() marks exactly the points that charge it, loop entries and function entries
+     * (every function's, with fuel: see translate_func), so it takes a unit there too */
+    if (fuel)
+        puts_(o, "#undef INTR\n#define INTR() { if (UL(*ip & 1)) TR(11); "
+                 "if (UL(--*fp < 0)) TR(12); }\n");
     /* result structs and function pointer types, per type */
     for (uint32_t ti = 0; ti < info->n_types; ti++) {
         const exn_functype_t *ft = &info->types[ti];
@@ -2151,9 +2161,10 @@ static void descriptor(exn_nbuf_t *o, const exn_module_info_t *info, const exn_n
     puts_(o, "0};\n");
     exn_nbuf_printf(o,
                     "__attribute__((visibility(\"default\"))) const D " EXN_NATIVE_DESC_SYMBOL
-                    " = {%d, sizeof(C), offsetof(C, ts), %d, \"%s\", %uu, %uu, %uu, FN, "
+                    " = {%d, sizeof(C), offsetof(C, ts), %d, %d, \"%s\", %uu, %uu, %uu, FN, "
                     "ENT, RF};\n",
-                    EXN_NATIVE_ABI_VERSION, opts->bounds_checks ? 1 : 0, opts->module_sha256,
+                    EXN_NATIVE_ABI_VERSION, opts->bounds_checks ? 1 : 0, opts->fuel ? 1 : 0,
+                    opts->module_sha256,
                     info->n_funcs, info->n_types, n_refs);
 }
 
@@ -2236,7 +2247,7 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
         EXN_TRY(EXN_ERR_NOMEM);
     out->n_files = n_files;
 
-    header(&out->header, info, opts->bounds_checks);
+    header(&out->header, info, opts->bounds_checks, opts->fuel);
     for (uint32_t i = 0; i < n_files; i++)
         puts_(&out->files[i], "#include \"m.h\"\n");
     descriptor(&out->files[0], info, opts, refs, n_refs);
@@ -2254,6 +2265,7 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
     t.wasm = wasm;
     t.ref_index = ref_index;
     t.bounds = opts->bounds_checks;
+    t.fuel = opts->fuel;
     t.tail_module = (info->features & EXN_FEATURE_TAIL_CALL) != 0;
     t.tail_slots = tail_slots_of(info);
     t.errbuf = errbuf;

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t n_files;          /* .c files wanted (>= 1) */
     bool bounds_checks;        /* explicit checks on every access (else: guard pages) */
     const char *module_sha256; /* hex, recorded in the descriptor */
+    bool fuel;                 /* count fuel (abi.h, exn_nctx_t.fuel) */
 } exn_ntrans_opts_t;
 
 typedef struct {

@@ -88,6 +88,8 @@ static exn_trap_t trap_of(M3Result r)
         return exn_trap_unreachable;
     if (r == m3Err_trapInterrupted)
         return exn_trap_interrupted;
+    if (r == m3Err_trapFuel)
+        return exn_trap_fuel;
     if (r == m3Err_trapStackOverflow)
         return exn_trap_stack_overflow;
     if (r == m3Err_trapDivisionByZero)
@@ -358,10 +360,6 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
     const exn_module_info_t *info = code->info;
     exn_status_t st = EXN_OK;
     *out = NULL;
-    if (config->fuel) {
-        exn_fmt(errbuf, errbuf_len, "fuel limits are not supported by the interpreter");
-        return EXN_ERR_UNSUPPORTED;
-    }
     if (config->n_imports != info->n_imports) {
         exn_fmt(errbuf, errbuf_len, "%u imports given, the module has %u", config->n_imports,
                 info->n_imports);
@@ -398,6 +396,8 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
     M3MemoryAllocator allocator = {memory_resize, memory_release, &inst->memory};
     m3_SetMemoryAllocator(inst->runtime, &allocator);
     m3_SetInterruptFlag(inst->runtime, (volatile uint32_t *)config->interrupt);
+    /* before any function is compiled: the instance's code counts fuel (patch 0073) */
+    m3_SetFuel(inst->runtime, config->fuel);
 
     IM3Module module = NULL;
     M3Result r = m3_CloneModule(code->parsed, &module); /* wasm3 patch 0050 */
@@ -573,12 +573,6 @@ static void w3_set_stack_limit(exn_instance_t *i, uintptr_t limit)
     m3_SetNativeStackLimit(instance_of(i)->runtime, limit);
 }
 
-static uint64_t w3_fuel_used(exn_instance_t *i)
-{
-    (void)i;
-    return 0; /* no fuel in the interpreter (instantiate refuses a fuel limit) */
-}
-
 static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
 {
     IM3Function const *fs;
@@ -596,6 +590,6 @@ static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
 
 const exn_engine_t exn_engine_wasm3 = {
     "interp",         w3_compile,   w3_code_free,  w3_instantiate,     w3_instance_free, w3_call,
-    w3_memory,        w3_memory_grow, w3_global_get, w3_global_set, w3_set_stack_limit, w3_fuel_used,
+    w3_memory,        w3_memory_grow, w3_global_get, w3_global_set, w3_set_stack_limit,
     w3_backtrace,
 };

@@ -2186,7 +2186,7 @@ _                       (CopyStackIndexToSlot (o, newSlot, i));
             }
         }
 
-_       (EmitOp (o, op_Loop));
+_       (EmitOp (o, o->runtime and o->runtime->fuel ? op_LoopFuel : op_Loop));     // patch 0073
     }
     else
     {
@@ -3929,7 +3929,7 @@ _   (ReserveConstants (o));
 
     o->block.blockStackIndex = o->stackFirstDynamicIndex = o->stackIndex;                           m3log (compile, "start stack index: %d",
                                                                                                           (u32) o->stackFirstDynamicIndex);
-_   (EmitOp (o, op_Entry));
+_   (EmitOp (o, o->runtime and o->runtime->fuel ? op_EntryFuel : op_Entry));       // patch 0073
     EmitPointer (o, io_function);
 
 _   (CompileBlockStatements (o));

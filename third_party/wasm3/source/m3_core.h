@@ -144,6 +144,7 @@ typedef struct M3MemoryHeader
     size_t          length;
     uintptr_t       nativeStackLimit;   // extism_native patch 0003: copy of runtime->nativeStackLimit
     volatile uint32_t * interrupt;      // extism_native patch 0004: copy of runtime->interrupt
+    int64_t *       fuel;               // extism_native patch 0073: copy of runtime->fuel
 }
 M3MemoryHeader;
 

@@ -298,6 +298,14 @@ void  m3_SetInterruptFlag  (IM3Runtime io_runtime, volatile uint32_t * io_flag)
 }
 
 
+void  m3_SetFuel  (IM3Runtime io_runtime, int64_t * io_fuel)
+{
+    io_runtime->fuel = io_fuel;
+    if (io_runtime->memory.mallocated)
+        io_runtime->memory.mallocated->fuel = io_fuel;
+}
+
+
 void  m3_SetNativeStackLimit  (IM3Runtime io_runtime, uintptr_t i_lowestAddress)
 {
     io_runtime->nativeStackLimit = i_lowestAddress;
@@ -614,6 +622,7 @@ M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
         memory->mallocated->maxStack = (m3slot_t *) io_runtime->stack + io_runtime->numStackSlots;
         memory->mallocated->nativeStackLimit = io_runtime->nativeStackLimit;
         memory->mallocated->interrupt = io_runtime->interrupt;
+        memory->mallocated->fuel = io_runtime->fuel;
 
         m3log (runtime, "resized old: %p; mem: %p; length: %zu; pages: %d", oldMallocated, memory->mallocated, memory->mallocated->length, memory->numPages);
     }

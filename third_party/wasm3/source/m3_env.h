@@ -230,6 +230,7 @@ typedef struct M3Runtime
     uintptr_t               nativeStackLimit;   // extism_native patch 0003: 0 = unchecked
     volatile uint32_t *     interrupt;          // extism_native patch 0004: bit 0 set = stop
     uint32_t                noInterrupt;        // what `interrupt` points to by default
+    int64_t *               fuel;               // extism_native patch 0073: NULL = no fuel
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
     IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry

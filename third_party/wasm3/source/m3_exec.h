@@ -733,6 +733,8 @@ d_m3Op  (SetGlobal_i64)
 
 
 d_m3Op  (Entry);      // patch 0065: op_Call compares its callee's first operation with it
+d_m3Op  (EntryFuel); // patch 0073: op_Entry after taking a unit of fuel
+#define IsEntryOp(op)  ((op) == (void *) op_Entry or (op) == (void *) op_EntryFuel)
 
 d_m3Op  (Call)
 {
@@ -756,7 +758,7 @@ d_m3Op  (Call)
         // (op_Call and op_Entry are both emitted by m3_compile.c: that file's copies of these
         // static functions.)
         pc_t callee = (pc_t) _pc [-2];
-        if (callee [0] == (void *) op_Entry)
+        if (IsEntryOp (callee [0]))
             RecordTrapFrame (m3MemRuntime (_mem), (IM3Function) callee [1]);
         forwardTrap (r);
     }
@@ -837,7 +839,7 @@ m3ret_t  TailCall  (IM3Function i_function, i32 i_stackOffset, i32 i_retSlots, i
     pc_t code = i_function->compiled;
     m3slot_t * frame = (m3slot_t *) _sp;
     memmove (frame + i_retSlots, frame + i_stackOffset + i_retSlots, (size_t) i_argSlots * sizeof (m3slot_t));
-    if (code [0] == (void *) op_Entry)
+    if (IsEntryOp (code [0]))
     {
         m3MemRuntime (_mem)->tailCallee = i_function;
         return m3Err_tailCall;
@@ -1270,6 +1272,9 @@ d_m3Op  (Entry)
                 r = m3Err_trapStackOverflow;
             else if (UNLIKELY (* _mem->interrupt & 1))
                 r = m3Err_trapInterrupted;
+            else if (UNLIKELY (function->compiled [0] == (void *) op_EntryFuel) and
+                     UNLIKELY (-- * _mem->fuel < 0))    // patch 0073: the callee's entry
+                r = m3Err_trapFuel;
             else
             {
                 stack = (u8 *) ((m3slot_t *) _sp + function->numRetAndArgSlots);
@@ -1348,6 +1353,45 @@ d_m3Op  (Loop)
         r = m3Err_trapInterrupted;
 
     forwardTrap (r);
+}
+
+
+// patch 0073: op_Loop and op_Entry with fuel, emitted instead of them when the runtime has a
+// fuel word (m3_SetFuel): one unit per loop entry (the first and every branch back) and per
+// function entry
+d_m3Op  (LoopFuel)
+{
+    d_m3TracePrepare
+
+    d_m3ClearRegisters
+
+    m3ret_t r;
+
+    IM3Memory memory = m3MemInfo (_mem);
+    volatile uint32_t * interrupt = _mem->interrupt;
+    int64_t * fuel = _mem->fuel;
+
+    do
+    {
+        if (UNLIKELY (-- * fuel < 0))
+            newTrap (m3Err_trapFuel);
+        r = nextOpImpl ();
+        _mem = memory->mallocated;
+    }
+    while (r == _pc and LIKELY (not (* interrupt & 1)));
+
+    if (UNLIKELY (r == _pc))
+        r = m3Err_trapInterrupted;
+
+    forwardTrap (r);
+}
+
+
+d_m3Op  (EntryFuel)
+{
+    if (UNLIKELY (-- * _mem->fuel < 0))
+        newTrap (m3Err_trapFuel);
+    return op_Entry (d_m3OpAllArgs);
 }
 
 

@@ -183,6 +183,7 @@ d_m3ErrorConst  (trapUnreachable,               "[trap] unreachable executed")
 d_m3ErrorConst  (trapStackOverflow,             "[trap] stack overflow")
 d_m3ErrorConst  (trapInterrupted,               "[trap] interrupted")       // extism_native patch 0004
 d_m3ErrorConst  (tailCall,                      "[internal] tail call")     // patch 0072: never leaves op_Entry
+d_m3ErrorConst  (trapFuel,                      "[trap] all fuel consumed") // extism_native patch 0073
 
 
 //-------------------------------------------------------------------------------------------------------------------------------
@@ -253,6 +254,15 @@ d_m3ErrorConst  (tailCall,                      "[internal] tail call")     // p
     // NULL restores the runtime's own (never set) word.
     void                m3_SetInterruptFlag         (IM3Runtime             io_runtime,
                                                      volatile uint32_t *    io_flag);
+
+    // Fuel (extism_native patch 0073): with a fuel word, functions compiled afterwards take one
+    // unit from *io_fuel at every entry of a wasm function (calls, indirect and tail calls, the
+    // outermost call) and at every entry of a loop (its first and every branch back to it), and
+    // trap with m3Err_trapFuel when it goes below zero.  Set it before any function is compiled
+    // (code compiled without fuel never counts); the word must outlive the runtime.  Without
+    // one (NULL, the default) the code is the same as without this patch.
+    void                m3_SetFuel                  (IM3Runtime             io_runtime,
+                                                     int64_t *              io_fuel);
 
     void *              m3_GetUserData              (IM3Runtime             i_runtime);
 
