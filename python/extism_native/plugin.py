@@ -164,25 +164,39 @@ _TIERS = {"auto": 1, "interp": 2, "native": 3}
 _TIER_STATES = ("interp", "watching", "compiling", "native")
 
 
-def _tier_options(tier: Optional[str]) -> Any:
-    """exn_compile_options_t for `tier` (None: the environment's choice)."""
-    if tier is None:
+def _check_fuel(fuel: Optional[int]) -> Optional[int]:
+    """`fuel` as given to Plugin/CompiledPlugin: None, or a budget of 1 to 2**63 - 1 units."""
+    if fuel is None:
+        return None
+    if isinstance(fuel, bool) or not isinstance(fuel, int):
+        raise TypeError(f"fuel must be an int or None, not {type(fuel).__name__}")
+    if not 0 < fuel < 2**63:
+        raise ValueError(f"fuel must be from 1 to 2**63 - 1 units, not {fuel}")
+    return fuel
+
+
+def _tier_options(tier: Optional[str], fuel: Optional[int] = None) -> Any:
+    """exn_compile_options_t for `tier` (None: the environment's choice) and `fuel` (None:
+    none)."""
+    if tier is None and fuel is None:
         return _NULL
-    if tier not in _TIERS:
+    if tier is not None and tier not in _TIERS:
         raise ValueError(f"tier must be 'auto', 'interp' or 'native', not {tier!r}")
     options = ffi.new("exn_compile_options_t *")
     options.size = ffi.sizeof("exn_compile_options_t")
-    options.tier = _TIERS[tier]
+    options.tier = _TIERS[tier] if tier is not None else 0  # (0: EXN_TIER_DEFAULT)
+    options.fuel = fuel or 0
     return options
 
 
-def _plugin_new_with_tier(data: bytes, fn_ptrs: Any, n_fns: int, with_wasi: bool, tier: str,
-                          out: Any, errbuf: Any) -> int:
-    """exn_plugin_new with a tier: a compiled plugin of its own, then its instance."""
+def _plugin_new_with_tier(data: bytes, fn_ptrs: Any, n_fns: int, with_wasi: bool,
+                          tier: Optional[str], out: Any, errbuf: Any,
+                          fuel: Optional[int] = None) -> int:
+    """exn_plugin_new with a tier or fuel: a compiled plugin of its own, then its instance."""
     compiled = ffi.new("ExtismCompiledPlugin **")
     status = lib.exn_compiled_plugin_new_with_options(data, len(data), fn_ptrs, n_fns,
-                                                      with_wasi, _tier_options(tier), compiled,
-                                                      errbuf, _ERRBUF)
+                                                      with_wasi, _tier_options(tier, fuel),
+                                                      compiled, errbuf, _ERRBUF)
     if status:
         return int(status)
     try:
@@ -217,6 +231,9 @@ class CompiledPlugin:
             ``"native"`` (compiled code only: compile now or load from the cache, and wait;
             :class:`UnsupportedError` when it cannot).  Default: the environment variable
             ``EXTISM_NATIVE_TIER``, else ``"auto"``.
+        fuel: the budget of every call of its plugins, in units of one wasm function entry or
+            loop entry (README "Limits, timeouts, cancel"), the same on both tiers; a call that
+            needs more raises :class:`Trap` ("plugin ran out of fuel").  Default: no budget.
 
     A compiled plugin pickles as what it was made from (see :meth:`__reduce__`); unpickling
     reads, checks and validates it again.
@@ -224,7 +241,8 @@ class CompiledPlugin:
 
     def __init__(self, plugin: PluginSource, wasi: Union[bool, WASI] = False,
                  functions: Optional[Iterable[Any]] = None, *, name: Optional[str] = None,
-                 tier: Optional[str] = None) -> None:
+                 tier: Optional[str] = None, fuel: Optional[int] = None) -> None:
+        self.fuel = _check_fuel(fuel)
         data, default_name = _source_bytes(plugin)
         self.name = name or default_name
         self.functions = _functions(functions)
@@ -237,7 +255,7 @@ class CompiledPlugin:
                    if self.functions else _NULL)
         status = lib.exn_compiled_plugin_new_with_options(
             data, len(data), fn_ptrs, len(self.functions), self.wasi is not None,
-            _tier_options(tier), out, errbuf, _ERRBUF)
+            _tier_options(tier, self.fuel), out, errbuf, _ERRBUF)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_compiled_plugin_free, size=len(data))
@@ -311,7 +329,7 @@ class CompiledPlugin:
         if self.wasi is not None:
             _pickling.check(f"the WASI options of {what}", self.wasi)
         return (_compiled_plugin, (_data_for(self._data, protocol), self.wasi or False,
-                                   self.functions, self.name, self._tier))
+                                   self.functions, self.name, self._tier, self.fuel))
 
     def __copy__(self) -> "CompiledPlugin":
         return self  # nothing in it changes after creation
@@ -332,9 +350,10 @@ def _data_for(data: bytes, protocol: Any) -> Any:
 
 
 def _compiled_plugin(data: Any, wasi: Union[bool, WASI], functions: List[Any],
-                     name: str, tier: Optional[str] = None) -> CompiledPlugin:
+                     name: str, tier: Optional[str] = None,
+                     fuel: Optional[int] = None) -> CompiledPlugin:
     """Unpickle a CompiledPlugin."""
-    return CompiledPlugin(bytes(data), wasi, functions, name=name, tier=tier)
+    return CompiledPlugin(bytes(data), wasi, functions, name=name, tier=tier, fuel=fuel)
 
 
 def _plugin(source: Any, config: Mapping[str, Optional[str]], kwargs: Dict[str, Any]) -> "Plugin":
@@ -368,6 +387,8 @@ class Plugin:
         http_response_headers: let the guest read response headers (``http_headers``).
         tier: ``"auto"``, ``"interp"`` or ``"native"``, as for :class:`CompiledPlugin` (not
             with a CompiledPlugin, which has its own).
+        fuel: the budget of each call, as for :class:`CompiledPlugin` (not with a
+            CompiledPlugin, which has its own); :attr:`fuel_used` tells what a call used.
 
     Raises:
         ManifestError: invalid manifest or unreadable source.
@@ -389,7 +410,8 @@ class Plugin:
                  logger: Optional[LogTarget] = None,
                  log_level: Union[str, int, None] = None,
                  http_transport: Optional[Transport] = None,
-                 http_response_headers: bool = False, tier: Optional[str] = None) -> None:
+                 http_response_headers: bool = False, tier: Optional[str] = None,
+                 fuel: Optional[int] = None) -> None:
         self._ptr: Any = None
         self._pool: List[Any] = []
         self._id: Optional[uuid.UUID] = None
@@ -401,6 +423,9 @@ class Plugin:
             "http_transport": http_transport, "http_response_headers": http_response_headers}
         if tier is not None:
             self._made["tier"] = tier
+        fuel = _check_fuel(fuel)
+        if fuel is not None:
+            self._made["fuel"] = fuel
         if config is not None and not isinstance(config, Mapping):
             raise TypeError(f"config must be a mapping of str to str, not {type(config).__name__}")
         threshold = None if log_level is None else level_code(log_level)
@@ -419,6 +444,9 @@ class Plugin:
                 raise errors.UsageError("this CompiledPlugin was compiled without WASI")
             if tier is not None:
                 raise TypeError("the tier belongs to the CompiledPlugin, not to its instances")
+            if fuel is not None:
+                raise TypeError("fuel belongs to the CompiledPlugin, not to its instances "
+                                "(CompiledPlugin(..., fuel=N))")
             wasi_options = wasi if isinstance(wasi, WASI) else plugin.wasi
             self.name = name or plugin.name
             size = plugin.size
@@ -433,12 +461,12 @@ class Plugin:
             fn_ptrs = ffi.new("ExtismFunction *[]", [f.pointer for f in funcs]) if funcs else _NULL
             wasi_options = wasi if isinstance(wasi, WASI) else (WASI() if wasi else None)
             size = len(data)
-            if tier is None:
+            if tier is None and fuel is None:
                 status = lib.exn_plugin_new(data, size, fn_ptrs, len(funcs),
                                             wasi_options is not None, out, errbuf, _ERRBUF)
             else:
                 status = _plugin_new_with_tier(data, fn_ptrs, len(funcs),
-                                               wasi_options is not None, tier, out, errbuf)
+                                               wasi_options is not None, tier, out, errbuf, fuel)
         if status:
             raise errors.load_error(status, ffi.string(errbuf).decode("utf-8", "replace"))
         self._ptr = ffi.gc(out[0], lib.extism_plugin_free, size=size + (1 << 16))
@@ -582,6 +610,24 @@ class Plugin:
             except Exception:
                 pass
             raise
+
+    @property
+    def fuel(self) -> Optional[int]:
+        """The fuel budget of each call (None: no budget)."""
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError("the plugin is closed")
+        return int(lib.exn_plugin_fuel_limit(ptr)) or None
+
+    @property
+    def fuel_used(self) -> int:
+        """The fuel the last call used (0 without a budget; the whole budget when it ran out):
+        one unit per wasm function entry and loop entry, the same on both tiers.  Read it
+        after the call, on the thread that made it."""
+        ptr = self._ptr
+        if ptr is None:
+            raise errors.UsageError("the plugin is closed")
+        return int(lib.exn_plugin_fuel_used(ptr))
 
     @property
     def tier(self) -> str:

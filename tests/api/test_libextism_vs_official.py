@@ -32,8 +32,6 @@ DIFFERENCES = {
     # after extism_plugin_reset the official runtime still reports the old output length (its
     # data pointer then points into freed kernel memory); ours reports no output
     "reset": ([True, 0], [True, 12]),
-    # wasm3 has no fuel metering
-    "fuel": ([True, PREFIX + "fuel limits are not supported by extism_native"], [False, None]),
 }
 
 
@@ -106,13 +104,26 @@ def observe(api: Api) -> Dict[str, Any]:
     f["compiled_garbage"] = [c == ffi.NULL, ffi.string(err[0]).decode().startswith(PREFIX)]
     lib.extism_plugin_new_error_free(err[0])
     lib.extism_plugin_new_error_free(ffi.NULL)
-    fuel = lib.extism_plugin_new_with_fuel_limit(kitchen, len(kitchen), ffi.NULL, 0, False,
-                                                 1_000_000, err)
-    f["fuel"] = [fuel == ffi.NULL, ffi.string(err[0]).decode() if fuel == ffi.NULL else None]
-    if fuel == ffi.NULL:
-        lib.extism_plugin_new_error_free(err[0])
-    else:
+    # fuel (the units differ: wasmtime counts operators, we count function and loop entries;
+    # both budgets are ample for spin(10) and run out in `loop br 0`)
+    fuel = lib.extism_plugin_new_with_fuel_limit(spin, len(spin), ffi.NULL, 0, False, 100_000,
+                                                 err)
+    f["fuel"] = [fuel != ffi.NULL]
+    if fuel != ffi.NULL:
+        rc, e = api.call(fuel, "forever")
+        f["fuel"] += [rc, e is not None and "ran out of fuel" in e]
+        rc, e = api.call(fuel, "spin", (10).to_bytes(8, "little"))
+        f["fuel"] += [rc, e, api.output(fuel)]
         lib.extism_plugin_free(fuel)
+    compiled = lib.extism_compiled_plugin_new_with_fuel_limit(spin, len(spin), ffi.NULL, 0,
+                                                              False, 100_000, err)
+    f["fuel"].append(compiled != ffi.NULL)
+    if compiled != ffi.NULL:
+        fuel = lib.extism_plugin_new_from_compiled(compiled, err)
+        rc, e = api.call(fuel, "forever")
+        f["fuel"] += [rc, e is not None and "ran out of fuel" in e]
+        lib.extism_plugin_free(fuel)
+        lib.extism_compiled_plugin_free(compiled)
 
     # -- one plugin: id, config, exports, the call matrix, reset
     p, msg = api.new(kitchen)
@@ -279,6 +290,7 @@ def test_our_facts_without_the_official_runtime():
     this runs where the official runtime is not installed)."""
     f = observe(Api(_extism_sys.ffi, _extism_sys.lib))
     assert f["new_garbage"] == [True, True] and f["compiled_garbage"] == [True, True]
+    assert f["fuel"] == [True, -1, True, 0, None, (10).to_bytes(8, "little"), True, -1, True]
     assert f["id"] == [True, 4, 2]
     assert f["config"] == ["aeiouAEIOU", [True, "xy"], [False, "xy"], [False, "xy"],
                            [True, "aeiouAEIOU"], [False, "aeiouAEIOU"], [False, "aeiouAEIOU"],
