@@ -233,6 +233,15 @@ static const char PRELUDE[] =
     "SATU(sat_u64_f64, u64, f64, 18446744073709551616.0, 0xFFFFFFFFFFFFFFFFull)\n"
     "#define INTR() if (UL(*ip & 1)) TR(11)\n";
 
+/* Fuel (translated with opts->fuel; header and translate_func say how it is counted). */
+static const char PRELUDE_FUEL[] =
+    "#undef INTR\n#define INTR() { if (UL(*ip & 1)) TR(11); if (UL(FTAKE())) TR(12); }\n"
+    "#undef TR\n#define TR(k) (FSYNC(), c->trap(c, (k), FI))\n";
+static const char FUEL_CALLER[] = "#define FTAKE() (--*fp < 0)\n#define FSYNC() ((void)0)\n";
+static const char FUEL_LEAF[] = "#define FTAKE() (--fl < 0)\n#define FSYNC() (*fp = fl)\n";
+static const char FUEL_CALLER_ENTRY[] = "s64 *fp = c->fuel;\n";
+static const char FUEL_LEAF_ENTRY[] = "s64 *fp = c->fuel; s64 fl = *fp;\n";
+
 /* Memory addressing: `A(addr, offset, size)` is the host address of an access. */
 static const char PRELUDE_GUARD[] = "#define A(a, o, n) (m + (u64)(a) + (o))\n"
                                     "#define RELOAD() ((void)0)\n"
@@ -849,6 +858,8 @@ static void emit_return(ft_t *t)
     const exn_functype_t *ft = &t->info->types[t->info->func_type[t->func]];
     uint32_t n = ft->n_results, base = t->h - n;
     exn_nbuf_t *o = &t->body;
+    if (t->fuel)
+        puts_(o, "FSYNC(); ");
     if (n == 0) {
         puts_(o, "return;\n");
     } else if (n == 1) {
@@ -1177,6 +1188,8 @@ static void dummy_return(ft_t *t)
     uint32_t ti = t->info->func_type[t->func];
     const exn_functype_t *ft = &t->info->types[ti];
     exn_nbuf_t *o = &t->body;
+    if (t->fuel)
+        puts_(o, "FSYNC(); ");
     if (ft->n_results == 0)
         puts_(o, "return;\n");
     else if (ft->n_results == 1)
@@ -1836,6 +1849,8 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         return ft_fail(t, EXN_ERR_LOAD, "function %u: code after its end", func);
 
     /* the function: signature, locals, operand variables, entry checks, body */
+    if (t->fuel)
+        puts_(out, t->calls ? FUEL_CALLER : FUEL_LEAF);
     exn_nbuf_printf(out, "#define FI %u\nH ", func);
     ret_type(out, info, ti);
     exn_nbuf_printf(out, " %c%u", t->tail_module ? 'b' : 'w', func);
@@ -1858,7 +1873,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     puts_(out, "u8 *m = c->mem; u64 ms = c->mem_size; const volatile u32 *ip = c->intr;\n"
                "(void)m; (void)ms; (void)ip;\n");
     if (t->fuel)
-        puts_(out, "s64 *fp = c->fuel;\n");
+        puts_(out, t->calls ? FUEL_CALLER_ENTRY : FUEL_LEAF_ENTRY);
     if (t->calls) {
         /* the frame's own size, roughly, past the address compared */
         uint64_t frame = ((uint64_t)t->n_locals + t->max_h) * 8 + 256;
@@ -1879,7 +1894,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         tail_wrapper(out, info, func, t->tail_slots);
         tail_thunk(out, info, func, 'b');
     }
-    puts_(out, "#undef FI\n");
+    puts_(out, t->fuel ? "#undef FI\n#undef FTAKE\n#undef FSYNC\n" : "#undef FI\n");
     if (out->failed || t->body.failed)
         return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
     return true;
@@ -1904,6 +1919,11 @@ const char *exn_native_translator_id(void)
     puts_(&b, PRELUDE);
     puts_(&b, PRELUDE_GUARD);
     puts_(&b, PRELUDE_BOUNDS);
+    puts_(&b, PRELUDE_FUEL); /* (with FSYNC() before every return of a function with fuel) */
+    puts_(&b, FUEL_CALLER);
+    puts_(&b, FUEL_LEAF);
+    puts_(&b, FUEL_CALLER_ENTRY);
+    puts_(&b, FUEL_LEAF_ENTRY);
     for (size_t i = 0; i < sizeof NUMOPS / sizeof NUMOPS[0]; i++)
         exn_nbuf_printf(&b, "%s\n", NUMOPS[i].tmpl ? NUMOPS[i].tmpl : "");
     for (size_t i = 0; i < sizeof SATOPS / sizeof SATOPS[0]; i++)
@@ -2091,10 +2111,13 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds, bo
     puts_(o, bounds ? PRELUDE_BOUNDS : PRELUDE_GUARD);
     puts_(o, PRELUDE);
     /* fuel: INTR() marks exactly the points that charge it, loop entries and function entries
-     * (every function's, with fuel: see translate_func), so it takes a unit there too */
+     * (every function's, with fuel: see translate_func), so it takes a unit there too
+     * (FTAKE).  A function that calls nothing counts in a local, `fl` (a register in its hot
+     * loops), read from the context's word at its entry and written back at its returns and
+     * traps (FSYNC); one that calls counts in the word itself (its callees do too).  Each
+     * function defines FTAKE and FSYNC for itself (translate_func) */
     if (fuel)
-        puts_(o, "#undef INTR\n#define INTR() { if (UL(*ip & 1)) TR(11); "
-                 "if (UL(--*fp < 0)) TR(12); }\n");
+        puts_(o, PRELUDE_FUEL);
     /* result structs and function pointer types, per type */
     for (uint32_t ti = 0; ti < info->n_types; ti++) {
         const exn_functype_t *ft = &info->types[ti];

@@ -8,7 +8,9 @@
  * noop workloads), then calls count_vowels on the alphabet repeated 40,330 times (1 MiB)
  * 4 times and noop 10,000 times through the public libextism API.  `hotloop PLUGIN FUNC N`
  * calls FUNC (no input) N times instead, `hotloop PLUGIN FUNC N 1m` with that 1 MiB as input
- * (tests/plugins/wasm/simd_bench.wasm: sum_simd vs sum_scalar, count_simd vs count_scalar). */
+ * (tests/plugins/wasm/simd_bench.wasm: sum_simd vs sum_scalar, count_simd vs count_scalar).
+ * With HOTLOOP_FUEL=N in the environment the plugin has a fuel budget of N per call
+ * (extism_plugin_new_with_fuel_limit), to measure what counting fuel costs. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,7 +30,10 @@ int main(int argc, char **argv)
     size_t n = fread(wasm, 1, sizeof wasm, f);
     fclose(f);
     char *err = NULL;
-    ExtismPlugin *p = extism_plugin_new(wasm, n, NULL, 0, false, &err);
+    const char *fuel = getenv("HOTLOOP_FUEL");
+    ExtismPlugin *p = fuel ? extism_plugin_new_with_fuel_limit(wasm, n, NULL, 0, false,
+                                                               strtoull(fuel, NULL, 10), &err)
+                           : extism_plugin_new(wasm, n, NULL, 0, false, &err);
     if (!p) {
         fprintf(stderr, "%s\n", err);
         return 1;
