@@ -100,8 +100,10 @@ EXTISM_API ExtismPlugin *extism_plugin_new(const uint8_t *wasm, ExtismSize wasm_
                                            ExtismSize n_functions, bool with_wasi,
                                            char **errmsg);
 
-/** As extism_plugin_new with a per-call fuel limit.  wasm3 has no fuel metering: this always
- *  fails with "fuel limits are not supported by extism_native". */
+/** As extism_plugin_new with a per-call fuel limit (0: none): every call may use fuel_limit
+ *  units, one per entry of a wasm function and per entry of a loop (not wasmtime's units),
+ *  the same on both tiers; a call that needs more fails with rc -1 and "plugin ran out of
+ *  fuel" (exn_plugin_fuel_used tells what the last call used). */
 EXTISM_API ExtismPlugin *extism_plugin_new_with_fuel_limit(const uint8_t *wasm,
                                                            ExtismSize wasm_size,
                                                            const ExtismFunction **functions,
@@ -181,7 +183,8 @@ EXTISM_API ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm,
                                                             ExtismSize n_functions,
                                                             bool with_wasi, char **errmsg);
 
-/** Always fails: fuel limits are not supported (see extism_plugin_new_with_fuel_limit). */
+/** As extism_compiled_plugin_new with a per-call fuel limit for every plugin made from it
+ *  (see extism_plugin_new_with_fuel_limit). */
 EXTISM_API ExtismCompiledPlugin *
 extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_size,
                                            const ExtismFunction **functions,
