@@ -571,11 +571,15 @@ static void remove_build(const char *dir, uint32_t n_files)
 
 /* How many files, for `cpus` compilers: enough to keep them busy, no more (each file parses
  * the whole header). */
-static uint32_t files_for(uint64_t code_bytes, uint32_t cpus)
+/* How many C files: one per CPU (they compile in parallel), and at least one per 4096
+ * functions (a compiler's time grows faster than a file's functions); one for small code. */
+static uint32_t files_for(uint64_t code_bytes, uint32_t n_funcs, uint32_t cpus)
 {
-    if (code_bytes < 64 * 1024)
-        return 1;
-    return cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+    uint32_t by_funcs = n_funcs / 4096 + 1;
+    uint32_t n = code_bytes < 64 * 1024 ? 1 : cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+    if (by_funcs > n)
+        n = by_funcs > 64 ? 64 : by_funcs;
+    return n;
 }
 
 #define IMAGE_MIN ((size_t)32 * 1024) /* below this, copying the segments costs less */
@@ -658,7 +662,7 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
     uint64_t code_bytes = 0;
     for (uint32_t i = 0; i + k->info->n_func_imports < k->info->n_funcs; i++)
         code_bytes += k->info->bodies[i].len;
-    exn_ntrans_opts_t opts = {files_for(code_bytes, cpus), k->bounds, sha};
+    exn_ntrans_opts_t opts = {files_for(code_bytes, k->info->n_funcs, cpus), k->bounds, sha};
     EXN_TRY(exn_native_translate(k->info, k->wasm, &opts, &tr, errbuf, errbuf_len));
 
     if (cache_dir && exn_nsys_temp_dir(cache_dir, tmp, sizeof tmp) == 0) {
@@ -728,7 +732,7 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     uint64_t code_bytes = 0;
     for (uint32_t i = 0; i + info->n_func_imports < info->n_funcs; i++)
         code_bytes += info->bodies[i].len;
-    const char *opt = exn_ncc_opt_level(code_bytes);
+    const char *opt = exn_ncc_opt_level(code_bytes, info->n_funcs);
     exn_ncc_profile(opt, profile, sizeof profile);
     exn_sha256_hex(wasm, len, sha);
     {
