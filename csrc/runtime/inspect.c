@@ -258,14 +258,9 @@ static void describe(exn_sb_t *sb, const exn_module_info_t *info, const uint8_t 
         put(sb, "null");
 
     /* which engine can run it: the interpreter runs every valid module; the compiled tier
-     * needs its compiler here and no SIMD (exn_native_compile refuses SIMD modules) */
+     * needs its compiler here */
     char why[512];
     bool native = exn_native_probe(why, sizeof why) == EXN_OK;
-    if (native && (info->features & EXN_FEATURE_SIMD)) {
-        native = false;
-        snprintf(why, sizeof why, "the module uses SIMD, which the compiled tier does not "
-                                  "support yet");
-    }
     put(sb, ",\"tiers\":{\"interp\":true,\"native\":");
     put(sb, native ? "true" : "false");
     put(sb, native ? ",\"native_compiler\":" : ",\"native_reason\":");

@@ -183,19 +183,11 @@ exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, char *errbuf, size_t errbuf
     c->tier_state = EXN_TIER_STATE_INTERP;
     if (tier == EXN_TIER_INTERP) {
         exn_fmt(c->tier_why, sizeof c->tier_why, "tier interp");
-    } else {
-        bool simd = false;
-        for (size_t i = 0; i < c->n_defs; i++)
-            simd |= (c->defs[i].info.features & EXN_FEATURE_SIMD) != 0;
-        if (simd) {
-            exn_fmt(c->tier_why, sizeof c->tier_why,
-                    "the module uses SIMD, which the compiled tier does not support yet");
-        } else {
-            c->tier_state = EXN_TIER_STATE_WATCHING;
-            exn_fmt(c->tier_why, sizeof c->tier_why,
-                    "on the interpreter until its calls have run %llu ms of guest code",
-                    (unsigned long long)(hot_ns_threshold() / 1000000u));
-        }
+    } else { /* (what the compiled tier cannot run, its compilation will say) */
+        c->tier_state = EXN_TIER_STATE_WATCHING;
+        exn_fmt(c->tier_why, sizeof c->tier_why,
+                "on the interpreter until its calls have run %llu ms of guest code",
+                (unsigned long long)(hot_ns_threshold() / 1000000u));
     }
     return compile_all(c, c->engine, errbuf, errbuf_len);
 }

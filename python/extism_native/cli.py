@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "multi-value, ...); the toolchain that produced it (its 'producers' "
                     "section); and whether this build can run it, on which tier (interp: "
                     "every valid module; native: the compiled tier, when a C compiler is "
-                    "found and the module has no SIMD).  Exit status 0, 65 if PLUGIN is not "
+                    "found).  Exit status 0, 65 if PLUGIN is not "
                     "a valid module, 66 if it cannot be read.")
     insp.add_argument("plugin", metavar="PLUGIN", help="a .wasm file ('-' for stdin)")
     insp.add_argument("--json", action="store_true",

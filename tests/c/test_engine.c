@@ -276,8 +276,8 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
 }
 
 /* v128 values (tests/plugins/wat/engine_simd.wat): two slots each, bytes 0-7 then 8-15 of the
- * vector as little-endian numbers, among the other values of a call and in globals.  An
- * engine without SIMD refuses the module at compile, naming SIMD. */
+ * vector as little-endian numbers, among the other values of a call and in globals, on both
+ * engines (the compiled tier skips itself where it has no C compiler). */
 static void test_simd(const exn_engine_t *engine, const uint8_t *wasm, size_t len)
 {
     exn_module_info_t info;
@@ -286,11 +286,9 @@ static void test_simd(const exn_engine_t *engine, const uint8_t *wasm, size_t le
     CHECK(info.features & EXN_FEATURE_SIMD);
     exn_code_t *code = NULL;
     exn_status_t st = engine->compile(&info, wasm, len, &code, why, sizeof why);
-    if (engine != &exn_engine_wasm3) { /* (the compiled tier has no SIMD) */
-        CHECK(st == EXN_ERR_UNSUPPORTED && strstr(why, "SIMD") && !code);
-        printf("  simd: %s\n", why);
-        if (code)
-            engine->code_free(code);
+    /* (no C compiler here; a refusal naming SIMD is a failure) */
+    if (st == EXN_ERR_UNSUPPORTED && engine == &exn_engine_native && !strstr(why, "SIMD")) {
+        printf("  simd: skipped: %s\n", why);
         exn_module_info_free(&info);
         return;
     }

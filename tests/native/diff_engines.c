@@ -175,8 +175,9 @@ static bool run_module(const char *file, uintptr_t limit, int *calls)
         const exn_functype_t *t = exn_module_func_type(&info, f);
         if (t->n_params > MAX_VALUES || t->n_results > MAX_VALUES)
             continue;
-        uint64_t s0[MAX_VALUES], s1[MAX_VALUES];
-        for (uint32_t i = 0; i < t->n_params; i++) {
+        /* engine.h's slots: a v128 takes two (its bytes 0-7 and 8-15) */
+        uint64_t s0[2 * MAX_VALUES + 1] = {0}, s1[2 * MAX_VALUES + 1] = {0};
+        for (uint32_t i = 0, k = 0; i < t->n_params; i++) {
             uint8_t ty = t->types[i];
             uint64_t v = ty == EXN_WASM_FUNCREF || ty == EXN_WASM_EXTERNREF ? 0
                          : (f + i) % 3 == 0                                ? 0
@@ -184,7 +185,12 @@ static bool run_module(const char *file, uintptr_t limit, int *calls)
                                                                            : 0xFFFFFFFFFFFFFFF0ull;
             if (ty == EXN_WASM_I32 || ty == EXN_WASM_F32)
                 v = (uint32_t)v;
-            s0[i] = s1[i] = v;
+            s0[k] = s1[k] = v;
+            k++;
+            if (ty == EXN_WASM_V128) {
+                s0[k] = s1[k] = 0x8000000180FF7F01ull * (f + i + 1); /* mixed lanes */
+                k++;
+            }
         }
         exn_trap_t t0 = call_timed(&sides[0], f, s0, limit);
         exn_trap_t t1 = call_timed(&sides[1], f, s1, limit);
@@ -201,11 +207,15 @@ static bool run_module(const char *file, uintptr_t limit, int *calls)
         if (t0 == exn_trap_interrupted || t0 == exn_trap_stack_overflow)
             break;
         if (!t0) {
-            for (uint32_t i = 0; i < t->n_results; i++) {
+            for (uint32_t i = 0, k = 0; i < t->n_results; i++, k++) {
                 uint8_t ty = t->types[t->n_params + i];
-                if (!same_value(ty, s0[i], s1[i]))
-                    diff(file, f, "result %u (%s): wasm3 0x%" PRIx64 ", native 0x%" PRIx64, i,
-                         exn_valtype_name(ty), s0[i], s1[i]);
+                if (!same_value(ty, s0[k], s1[k]) ||
+                    (ty == EXN_WASM_V128 && s0[k + 1] != s1[k + 1]))
+                    diff(file, f,
+                         "result %u (%s): wasm3 0x%" PRIx64 "(%" PRIx64 "), native 0x%" PRIx64
+                         "(%" PRIx64 ")",
+                         i, exn_valtype_name(ty), s0[k], s0[k + 1], s1[k], s1[k + 1]);
+                k += ty == EXN_WASM_V128;
             }
         }
         uint64_t z0 = 0, z1 = 0;
@@ -223,7 +233,7 @@ static bool run_module(const char *file, uintptr_t limit, int *calls)
             uint64_t g0[2] = {0, 0}, g1[2] = {0, 0};
             sides[0].e->global_get(sides[0].inst, g, g0);
             sides[1].e->global_get(sides[1].inst, g, g1);
-            if (!same_value(info.globals[g].type, g0[0], g1[0]))
+            if (!same_value(info.globals[g].type, g0[0], g1[0]) || g0[1] != g1[1])
                 diff(file, f, "global %u: wasm3 0x%" PRIx64 ", native 0x%" PRIx64, g, g0[0], g1[0]);
         }
         if (sides[0].host_calls != sides[1].host_calls)

@@ -41,10 +41,13 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--batch", type=int, default=50)
     ap.add_argument("--mutate", action="store_true", help="mutated spec-suite modules")
+    ap.add_argument("--only", default="",
+                    help="with --mutate: only the scripts whose name contains this (e.g. simd)")
     ap.add_argument("--crashes", type=Path, default=fetch.default_cache() / "diffs")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    corpus = sorted((fetch.default_cache() / "json").glob("*/*.wasm")) if args.mutate else []
+    corpus = sorted(p for p in (fetch.default_cache() / "json").glob("*/*.wasm")
+                    if args.only in p.parent.name) if args.mutate else []
     if args.mutate and not corpus:
         print("no modules: run tests/spec/fetch.py first", file=sys.stderr)
         return 2

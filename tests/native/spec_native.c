@@ -33,6 +33,10 @@ typedef struct {
     uint64_t bits;
     int nan; /* expected only: 1 canonical, 2 arithmetic */
     bool any_ref; /* expected only: a non-null reference of unknown identity */
+    uint8_t v128[16];     /* a v128: its bytes in wasm order */
+    uint8_t lane_bits;    /* a v128: the width of its lanes in the script (8 .. 64) */
+    bool lane_float;      /* a v128: f32x4 or f64x2 lanes */
+    uint8_t lane_nan[16]; /* expected only: the NaN pattern of each float lane, as `nan` */
 } value_t;
 
 typedef struct instance instance_t;
@@ -103,6 +107,66 @@ static uint8_t type_of(const char *s)
     return 0;
 }
 
+/* A v128: {"type": "v128", "lane_type": "i8".."f64", "value": [lane, ...]}, each lane a
+ * decimal bit pattern or (expected float lanes only) "nan:canonical" / "nan:arithmetic". */
+static bool parse_v128(const exn_json_t *j, value_t *out)
+{
+    const exn_json_t *lt = exn_json_get(j, "lane_type"), *v = exn_json_get(j, "value");
+    if (!lt || lt->kind != EXN_JSON_STRING || !v || v->kind != EXN_JSON_ARRAY ||
+        strlen(lt->str) < 2 || (lt->str[0] != 'i' && lt->str[0] != 'f'))
+        return false;
+    unsigned bits = (unsigned)atoi(lt->str + 1);
+    if ((bits != 8 && bits != 16 && bits != 32 && bits != 64) || v->len != 128 / bits)
+        return false;
+    out->lane_bits = (uint8_t)bits;
+    out->lane_float = lt->str[0] == 'f';
+    for (size_t i = 0; i < v->len; i++) {
+        const exn_json_t *lane = &v->items[i];
+        if (lane->kind != EXN_JSON_STRING)
+            return false;
+        uint64_t x = 0;
+        if (out->lane_float && strcmp(lane->str, "nan:canonical") == 0)
+            out->lane_nan[i] = 1;
+        else if (out->lane_float && strcmp(lane->str, "nan:arithmetic") == 0)
+            out->lane_nan[i] = 2;
+        else {
+            char *end;
+            x = strtoull(lane->str, &end, 10);
+            if (*end)
+                return false;
+        }
+        for (unsigned k = 0; k < bits / 8; k++) /* little-endian lanes */
+            out->v128[i * bits / 8 + k] = (uint8_t)(x >> (8 * k));
+    }
+    return true;
+}
+
+static bool v128_match(const value_t *want, const uint8_t *got)
+{
+    unsigned n = want->lane_bits / 8;
+    for (unsigned i = 0; i < 16 / n; i++) {
+        uint64_t g = 0;
+        for (unsigned k = 0; k < n; k++)
+            g |= (uint64_t)got[i * n + k] << (8 * k);
+        if (want->lane_nan[i]) {
+            uint64_t quiet = n == 4 ? 0x7FC00000u : 0x7FF8000000000000ull;
+            uint64_t mag = n == 4 ? 0x7FFFFFFFu : 0x7FFFFFFFFFFFFFFFull;
+            if (want->lane_nan[i] == 1 ? (g & mag) != quiet : (g & quiet) != quiet)
+                return false;
+        } else if (memcmp(got + i * n, want->v128 + i * n, n) != 0)
+            return false;
+    }
+    return true;
+}
+
+static void format_v128(char *buf, size_t len, const uint8_t *b)
+{
+    exn_fmt(buf, len,
+            "v128:%02x%02x%02x%02x %02x%02x%02x%02x %02x%02x%02x%02x %02x%02x%02x%02x (bytes)",
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+            b[14], b[15]);
+}
+
 /* A JSON value {"type": T, "value": V}.  Integers and floats are decimal bit patterns; a
  * reference is "null" or a number (externref N is our host value N + 1, so that null is 0). */
 static bool parse_value(const exn_json_t *j, value_t *out)
@@ -112,7 +176,7 @@ static bool parse_value(const exn_json_t *j, value_t *out)
     if (!t || t->kind != EXN_JSON_STRING || !(out->type = type_of(t->str)))
         return false;
     if (out->type == EXN_WASM_V128)
-        return false;
+        return parse_v128(j, out);
     if (!v) {
         /* an expected (ref.func) or (ref.extern) without identity */
         out->any_ref = out->type == EXN_WASM_FUNCREF || out->type == EXN_WASM_EXTERNREF;
@@ -359,6 +423,7 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                 uint64_t v[2] = {0, 0};
                 E->global_get(from->inst, e->index, v);
                 link->global.value = v[0]; /* a copy: nothing is shared yet (native.h) */
+                link->global.value_hi = v[1];
             }
             iv->env = &link->global;
         } else if (im->kind == EXN_EXTERN_MEMORY) {
@@ -502,6 +567,7 @@ typedef struct {
     uint32_t n;
     uint8_t types[MAX_VALUES];
     uint64_t bits[MAX_VALUES];
+    uint8_t v128[MAX_VALUES][16]; /* the v128 results (two slots each: bytes 0-7, 8-15) */
 } outcome_t;
 
 static const char *str_of(const exn_json_t *obj, const char *key)
@@ -547,6 +613,7 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         E->global_get(in->inst, e->index, v);
         out->n = 1;
         out->types[0] = in->info.globals[e->index].type;
+        memcpy(out->v128[0], v, 16);
         out->bits[0] = out->types[0] == EXN_WASM_I32 || out->types[0] == EXN_WASM_F32
                            ? (uint32_t)v[0]
                            : v[0];
@@ -560,18 +627,17 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
     if (!args || args->kind != EXN_JSON_ARRAY || args->len != t->n_params ||
         t->n_params > MAX_VALUES || t->n_results > MAX_VALUES)
         return "argument count mismatch";
-    for (uint32_t i = 0; i < t->n_params + t->n_results; i++) {
-        if (t->types[i] == EXN_WASM_V128) {
-            *skip = true;
-            return "vector type in the signature";
-        }
-    }
-    uint64_t slots[MAX_VALUES];
-    for (uint32_t i = 0; i < t->n_params; i++) {
+    /* engine.h's slots: a v128 takes two (bytes 0-7, 8-15, little-endian host) */
+    uint64_t slots[2 * MAX_VALUES];
+    for (uint32_t i = 0, k = 0; i < t->n_params; i++) {
         value_t v;
         if (!parse_value(&args->items[i], &v) || v.type != t->types[i])
             return "bad argument";
-        slots[i] = v.bits;
+        if (v.type == EXN_WASM_V128) {
+            memcpy(&slots[k], v.v128, 16);
+            k += 2;
+        } else
+            slots[k++] = v.bits;
     }
     E->set_stack_limit(in->inst, R->stack_limit);
     exn_trap_t r = E->call(in->inst, e->index, slots);
@@ -580,11 +646,17 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         return NULL;
     }
     out->n = t->n_results;
-    for (uint32_t i = 0; i < t->n_results; i++) {
+    for (uint32_t i = 0, k = 0; i < t->n_results; i++) {
         out->types[i] = t->types[t->n_params + i];
+        if (out->types[i] == EXN_WASM_V128) {
+            memcpy(out->v128[i], &slots[k], 16);
+            k += 2;
+            continue;
+        }
         out->bits[i] = out->types[i] == EXN_WASM_I32 || out->types[i] == EXN_WASM_F32
-                           ? (uint32_t)slots[i]
-                           : slots[i];
+                           ? (uint32_t)slots[k]
+                           : slots[k];
+        k++;
     }
     return NULL;
 }
@@ -649,10 +721,17 @@ static void cmd_assert_return(runner_t *R, const exn_json_t *cmd)
             R->skipped++;
             return;
         }
-        if (!values_match(&want, o.types[i], o.bits[i])) {
-            char got[64], exp[64];
-            format_value(got, sizeof got, o.types[i], o.bits[i]);
-            if (want.nan)
+        bool v128 = o.types[i] == EXN_WASM_V128;
+        if (v128 ? want.type != EXN_WASM_V128 || !v128_match(&want, o.v128[i])
+                 : !values_match(&want, o.types[i], o.bits[i])) {
+            char got[96], exp[96];
+            if (v128)
+                format_v128(got, sizeof got, o.v128[i]);
+            else
+                format_value(got, sizeof got, o.types[i], o.bits[i]);
+            if (want.type == EXN_WASM_V128)
+                format_v128(exp, sizeof exp, want.v128);
+            else if (want.nan)
                 exn_fmt(exp, sizeof exp, "nan:%s", want.nan == 1 ? "canonical" : "arithmetic");
             else
                 format_value(exp, sizeof exp, want.type, want.bits);

@@ -42,13 +42,26 @@
 #define EXN_NTRAP_FUEL 12
 
 /* A global's storage: one 8-byte slot, read as the global's type (little-endian hosts only, so
- * an i32/f32 is the low half, as in engine.h's slots). */
+ * an i32/f32 is the low half, as in engine.h's slots); a v128 global takes two consecutive
+ * slots (bytes 0-7, 8-15), so the globals' slots are numbered by exn_nglobal_slot. */
 typedef union {
     uint32_t i32;
     uint64_t i64;
     float f32;
     double f64;
 } exn_nslot_t;
+
+/* The first slot of global `g` (imports count first): one slot per global before it, two for a
+ * v128 (the layout of exn_const_eval's globals). */
+static inline uint32_t exn_nglobal_slot(const exn_module_info_t *info, uint32_t g)
+{
+    if (!(info->features & EXN_FEATURE_SIMD))
+        return g;
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < g && i < info->n_globals; i++)
+        k += info->globals[i].type == EXN_WASM_V128 ? 2 : 1;
+    return k;
+}
 
 struct exn_nctx;
 

@@ -30,12 +30,14 @@ EXN_INTERNAL exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, ui
                                         uint32_t jobs, const char *opt, char *errbuf,
                                         size_t errbuf_len);
 
-/* Modules with at most this many bytes of code are compiled at -O2, larger ones at -O1. */
+/* Modules with at most this many bytes of code (each function counting 128 bytes more) are
+ * compiled at -O2, larger ones at -O1. */
 #define EXN_NCC_O2_MAX_CODE ((uint64_t)256 * 1024)
 
-/** The optimisation level for a module of `code_bytes` bytes of function bodies ("-O1"...), or
+/** The optimisation level for a module of `code_bytes` bytes of function bodies and `n_funcs`
+ *  functions ("-O1"...), or
  *  EXTISM_NATIVE_OPT's (-O0..-O3, -Os) for experiments. */
-EXN_INTERNAL const char *exn_ncc_opt_level(uint64_t code_bytes);
+EXN_INTERNAL const char *exn_ncc_opt_level(uint64_t code_bytes, uint32_t n_funcs);
 
 /** The flags given to the compiler with level `opt`, as text into buf (part of the cache key:
  *  code built with other flags is another entry).  Needs no compiler. */

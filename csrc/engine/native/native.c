@@ -575,11 +575,15 @@ static void remove_build(const char *dir, uint32_t n_files)
 
 /* How many files, for `cpus` compilers: enough to keep them busy, no more (each file parses
  * the whole header). */
-static uint32_t files_for(uint64_t code_bytes, uint32_t cpus)
+/* How many C files: one per CPU (they compile in parallel), and at least one per 4096
+ * functions (a compiler's time grows faster than a file's functions); one for small code. */
+static uint32_t files_for(uint64_t code_bytes, uint32_t n_funcs, uint32_t cpus)
 {
-    if (code_bytes < 64 * 1024)
-        return 1;
-    return cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+    uint32_t by_funcs = n_funcs / 4096 + 1;
+    uint32_t n = code_bytes < 64 * 1024 ? 1 : cpus < 1 ? 1 : cpus > 16 ? 16 : cpus;
+    if (by_funcs > n)
+        n = by_funcs > 64 ? 64 : by_funcs;
+    return n;
 }
 
 #define IMAGE_MIN ((size_t)32 * 1024) /* below this, copying the segments costs less */
@@ -662,7 +666,8 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
     uint64_t code_bytes = 0;
     for (uint32_t i = 0; i + k->info->n_func_imports < k->info->n_funcs; i++)
         code_bytes += k->info->bodies[i].len;
-    exn_ntrans_opts_t opts = {files_for(code_bytes, cpus), k->bounds, sha, k->fuel};
+    exn_ntrans_opts_t opts = {files_for(code_bytes, k->info->n_funcs, cpus), k->bounds, sha,
+                              k->fuel};
     EXN_TRY(exn_native_translate(k->info, k->wasm, &opts, &tr, errbuf, errbuf_len));
 
     if (cache_dir && exn_nsys_temp_dir(cache_dir, tmp, sizeof tmp) == 0) {
@@ -714,10 +719,6 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
         exn_fmt(errbuf, errbuf_len, "%s", why_not);
         return EXN_ERR_UNSUPPORTED;
     }
-    if (info->features & EXN_FEATURE_SIMD) {
-        exn_fmt(errbuf, errbuf_len, "the module uses SIMD, which the compiled tier does not support yet");
-        return EXN_ERR_UNSUPPORTED;
-    }
     ncode_t *k = exn_calloc(1, sizeof *k);
     if (!k)
         return EXN_ERR_NOMEM;
@@ -737,7 +738,7 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     uint64_t code_bytes = 0;
     for (uint32_t i = 0; i + info->n_func_imports < info->n_funcs; i++)
         code_bytes += info->bodies[i].len;
-    const char *opt = exn_ncc_opt_level(code_bytes);
+    const char *opt = exn_ncc_opt_level(code_bytes, info->n_funcs);
     exn_ncc_profile(opt, profile, sizeof profile);
     exn_sha256_hex(wasm, len, sha);
     {
@@ -828,10 +829,24 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
                     info->imports[i].module, info->imports[i].name);
             return EXN_ERR_MISUSE;
         }
+        /* host functions take 64-bit slots: no engine links a v128 through them (engine.h) */
+        const exn_functype_t *ft = info->imports[i].kind == EXN_EXTERN_FUNC
+                                       ? &info->types[info->imports[i].type_index]
+                                       : NULL;
+        for (uint32_t v = 0; ft && v < ft->n_params + ft->n_results; v++) {
+            if (ft->types[v] == EXN_WASM_V128) {
+                exn_fmt(errbuf, errbuf_len,
+                        "cannot link the imports: import %u (%s::%s): v128 values cannot be "
+                        "passed to or from a host function",
+                        i, info->imports[i].module, info->imports[i].name);
+                return EXN_ERR_LOAD;
+            }
+        }
     }
     /* the instance, then a pointer back to it, then the context with its globals */
     size_t head = (sizeof(ninst_t) + sizeof(void *) + 15) / 16 * 16;
-    size_t ctx_size = sizeof(exn_nctx_t) + (size_t)info->n_globals * sizeof(exn_nslot_t);
+    size_t ctx_size =
+        sizeof(exn_nctx_t) + (size_t)exn_nglobal_slot(info, info->n_globals) * sizeof(exn_nslot_t);
     uint8_t *block = exn_calloc(1, head + ctx_size);
     if (!block)
         return EXN_ERR_NOMEM;
@@ -922,16 +937,23 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         c->mem_size = mt->min * WASM_PAGE;
     }
 
-    /* globals, in order (an initialiser may read the globals before it) */
-    for (uint32_t i = 0, g = 0; i < info->n_imports; i++) {
-        if (info->imports[i].kind == EXN_EXTERN_GLOBAL)
-            c->globals[g++].i64 = ((const exn_nglobal_import_t *)config->imports[i].env)->value;
+    /* globals, in order (an initialiser may read the globals before it); a v128 in two slots */
+    for (uint32_t i = 0, g = 0, slot = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind != EXN_EXTERN_GLOBAL)
+            continue;
+        const exn_nglobal_import_t *gi = config->imports[i].env;
+        c->globals[slot++].i64 = gi->value;
+        if (info->globals[g++].type == EXN_WASM_V128)
+            c->globals[slot++].i64 = gi->value_hi;
     }
-    for (uint32_t g = info->n_global_imports; g < info->n_globals; g++) {
-        uint64_t v = 0;
+    for (uint32_t g = info->n_global_imports, slot = exn_nglobal_slot(info, g); g < info->n_globals;
+         g++) {
+        uint64_t v[2] = {0, 0};
         exn_const_eval(info, k->wasm, info->globals[g].init, (const uint64_t *)c->globals,
-                              ref_func, I, &v);
-        c->globals[g].i64 = v;
+                              ref_func, I, v);
+        c->globals[slot++].i64 = v[0];
+        if (info->globals[g].type == EXN_WASM_V128)
+            c->globals[slot++].i64 = v[1];
     }
 
     /* tables, then element segments, then data segments (WebAssembly 2.0 order) */
@@ -1049,15 +1071,25 @@ static uint32_t native_memory_grow(exn_instance_t *inst, uint32_t delta)
 static void native_global_get(exn_instance_t *inst, uint32_t index, uint64_t *slots)
 {
     ninst_t *I = (ninst_t *)inst;
-    if (index < I->code->info->n_globals)
-        slots[0] = I->ctx->globals[index].i64;
+    const exn_module_info_t *info = I->code->info;
+    if (index >= info->n_globals)
+        return;
+    uint32_t k = exn_nglobal_slot(info, index);
+    slots[0] = I->ctx->globals[k].i64;
+    if (info->globals[index].type == EXN_WASM_V128)
+        slots[1] = I->ctx->globals[k + 1].i64;
 }
 
 static void native_global_set(exn_instance_t *inst, uint32_t index, const uint64_t *slots)
 {
     ninst_t *I = (ninst_t *)inst;
-    if (index < I->code->info->n_globals)
-        I->ctx->globals[index].i64 = slots[0];
+    const exn_module_info_t *info = I->code->info;
+    if (index >= info->n_globals)
+        return;
+    uint32_t k = exn_nglobal_slot(info, index);
+    I->ctx->globals[k].i64 = slots[0];
+    if (info->globals[index].type == EXN_WASM_V128)
+        I->ctx->globals[k + 1].i64 = slots[1];
 }
 
 static void native_set_stack_limit(exn_instance_t *inst, uintptr_t limit)

@@ -14,7 +14,8 @@
 #include "engine/engine.h"
 
 typedef struct {
-    uint64_t value; /* one slot (engine.h) */
+    uint64_t value;    /* one slot (engine.h) */
+    uint64_t value_hi; /* a v128's second slot (bytes 8-15) */
 } exn_nglobal_import_t;
 
 typedef struct {
@@ -36,7 +37,7 @@ typedef struct {
  *  checking the library, dlopen) or EXN_ERR_NOT_FOUND - so a plugin can start on compiled code
  *  when it can, and on wasm3 (compiling in the background) when it cannot.  Otherwise as
  *  compile: translate, build, store in the cache (seconds to minutes), EXN_ERR_UNSUPPORTED with
- *  the reason when the tier cannot run the module here (no compiler, SIMD, Windows...). */
+ *  the reason when the tier cannot run the module here (no compiler, Windows...). */
 EXN_INTERNAL exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wasm,
                                              size_t len, unsigned flags, exn_code_t **out,
                                              char *errbuf, size_t errbuf_len);

@@ -251,6 +251,152 @@ static const char PRELUDE_BOUNDS[] =
     "#define RELOAD() (m = c->mem, ms = c->mem_size)\n"
     "#define KEEP(v) ((void)0)\n";
 
+/* Fixed-width SIMD, in modules that use it (after PRELUDE): a v128 is a GCC/Clang vector `V`
+ * (two u64 lanes), viewed through the other lane types by casts (bit copies); on the
+ * little-endian hosts the tier runs on, lane i of a view is lane i of wasm.  Integer lanes are
+ * computed unsigned (wrapping) and signed only to compare or shift right; + - * / of float lanes
+ * are the host's IEEE operations (a NaN result is the canonical or a quieted operand NaN, as
+ * wasm allows); min/max give the canonical NaN for a NaN operand and order -0 < +0; pmin/pmax
+ * select an operand as it is; rounding and conversions go lane by lane through the scalar
+ * helpers of PRELUDE (same NaN and saturation rules as the scalar instructions).  A constant
+ * (vc) passes through an empty asm, so that Clang cannot fold x * 1.0 (see opq32).  KEEPV:
+ * KEEP for a vector (guard pages: a load must happen even if its value is unused). */
+static const char PRELUDE_SIMD[] =
+    "#define VT(n, t) typedef t n __attribute__((vector_size(16)));\n"
+    "VT(V8, u8) VT(S8, s8) VT(V16, u16) VT(S16, s16) VT(V32, u32) VT(S32, s32)\n"
+    "VT(V64, u64) VT(S64, s64) VT(F4, f32) VT(F2, f64) VT(VC, char)\n"
+    "typedef V64 V;\n"
+    "#if defined(__x86_64__) || defined(__i386__)\n"
+    "#define VR \"x\"\n"
+    "#elif defined(__aarch64__)\n"
+    "#define VR \"w\"\n"
+    "#else\n"
+    "#define VR \"m\"\n"
+    "#endif\n"
+    "SI V vc(u64 lo, u64 hi) { V v = {lo, hi}; __asm__(\"\" : \"+\" VR(v)); return v; }\n"
+    "SI V ldv(const u8 *p) { V v; memcpy(&v, p, 16); KEEPV(v); return v; }\n"
+    "SI void stv(u8 *p, V v) { memcpy(p, &v, 16); }\n"
+    "SI V vgl(const S *g) { V v; memcpy(&v, g, 16); return v; }\n"
+    "SI void vgs(S *g, V v) { memcpy(g, &v, 16); }\n"
+    "SI V vsl(const u64 *s) { V v; memcpy(&v, s, 16); return v; }\n"
+    "SI V lz64(u64 x) { V v = {x, 0}; return v; }\n"
+    "SI V sp8(u32 x) { return (V)((V8){0} + (u8)x); }\n"
+    "SI V sp16(u32 x) { return (V)((V16){0} + (u16)x); }\n"
+    "SI V sp32(u32 x) { return (V)((V32){0} + x); }\n"
+    "SI V sp64(u64 x) { V v = {x, x}; return v; }\n"
+    "SI V rl8(V v, int i, u32 x) { V8 r = (V8)v; r[i] = (u8)x; return (V)r; }\n"
+    "SI V rl16(V v, int i, u32 x) { V16 r = (V16)v; r[i] = (u16)x; return (V)r; }\n"
+    "SI V rl32(V v, int i, u32 x) { V32 r = (V32)v; r[i] = x; return (V)r; }\n"
+    "SI V rl64(V v, int i, u64 x) { v[i] = x; return v; }\n"
+    "SI u32 anyt(V v) { return (v[0] | v[1]) != 0; }\n"
+    "#define ALLT(n, T) SI u32 n(V v) { V m = (V)((T)v == 0); return (m[0] | m[1]) == 0; }\n"
+    "ALLT(allt8, V8) ALLT(allt16, V16) ALLT(allt32, V32) ALLT(allt64, V64)\n"
+    "#define BM(n, T, N) SI u32 n(V v) { T a = (T)v; u32 r = 0; \\\n"
+    "  for (int i = 0; i < N; i++) r |= (u32)(a[i] < 0) << i; return r; }\n"
+    "#if defined(__SSE2__)\n"
+    "SI u32 bm8(V v) { return (u32)__builtin_ia32_pmovmskb128((VC)v); }\n"
+    "#else\n"
+    "BM(bm8, S8, 16)\n"
+    "#endif\n"
+    "BM(bm16, S16, 8) BM(bm32, S32, 4) BM(bm64, S64, 2)\n"
+    "#if defined(__clang__) || __GNUC__ >= 12\n"
+    "#define SHUF(a, b, ...) ((V)__builtin_shufflevector((V8)(a), (V8)(b), __VA_ARGS__))\n"
+    "#else\n"
+    "SI V shuf_(V a, V b, const u8 *k) { V8 x = (V8)a, y = (V8)b, r;\n"
+    "  for (int i = 0; i < 16; i++) r[i] = k[i] < 16 ? x[k[i]] : y[k[i] & 15];\n"
+    "  return (V)r; }\n"
+    "#define SHUF(a, b, ...) shuf_((a), (b), (const u8[16]){__VA_ARGS__})\n"
+    "#endif\n"
+    "SI V swz(V a, V s) { V8 x = (V8)a, k = (V8)s, r;\n"
+    "  for (int i = 0; i < 16; i++) r[i] = k[i] < 16 ? x[k[i] & 15] : 0;\n"
+    "  return (V)r; }\n"
+    "SI V popc8(V v) { V8 x = (V8)v; x = x - ((x >> 1) & 0x55);\n"
+    "  x = (x & 0x33) + ((x >> 2) & 0x33); return (V)((x + (x >> 4)) & 0x0F); }\n"
+    "#define ABS(n, U, T, B) SI V n(V v) { U m = (U)((T)v >> (B)); \\\n"
+    "  return (V)(((U)v ^ m) - m); }\n"
+    "ABS(abs8, V8, S8, 7) ABS(abs16, V16, S16, 15) ABS(abs32, V32, S32, 31)\n"
+    "ABS(abs64, V64, S64, 63)\n"
+    "#define MM(n, T, OP) SI V n(V a, V b) { T x = (T)a, y = (T)b, m = (T)(x OP y); \\\n"
+    "  return (V)((x & m) | (y & ~m)); }\n"
+    "MM(min8s, S8, <) MM(min8u, V8, <) MM(max8s, S8, >) MM(max8u, V8, >)\n"
+    "MM(min16s, S16, <) MM(min16u, V16, <) MM(max16s, S16, >) MM(max16u, V16, >)\n"
+    "MM(min32s, S32, <) MM(min32u, V32, <) MM(max32s, S32, >) MM(max32u, V32, >)\n"
+    "#define SAT(w, U, T, B, K) \\\n"
+    "SI V adds##w##u(V a, V b) { U x = (U)a, y = (U)b, s = x + y; \\\n"
+    "  return (V)(s | (U)(s < x)); } \\\n"
+    "SI V subs##w##u(V a, V b) { U x = (U)a, y = (U)b; \\\n"
+    "  return (V)((x - y) & (U)(x >= y)); } \\\n"
+    "SI V adds##w##s(V a, V b) { U x = (U)a, y = (U)b, s = x + y; \\\n"
+    "  U o = (U)((T)((s ^ x) & (s ^ y)) < 0), k = (U)((T)x >> (B)) ^ (K); \\\n"
+    "  return (V)((s & ~o) | (k & o)); } \\\n"
+    "SI V subs##w##s(V a, V b) { U x = (U)a, y = (U)b, s = x - y; \\\n"
+    "  U o = (U)((T)((x ^ y) & (x ^ s)) < 0), k = (U)((T)x >> (B)) ^ (K); \\\n"
+    "  return (V)((s & ~o) | (k & o)); } \\\n"
+    "SI V avgr##w(V a, V b) { U x = (U)a, y = (U)b; return (V)((x | y) - ((x ^ y) >> 1)); }\n"
+    "SAT(8, V8, S8, 7, 0x7F) SAT(16, V16, S16, 15, 0x7FFF)\n"
+    "SI V q15(V a, V b) { S16 x = (S16)a, y = (S16)b, r;\n"
+    "  for (int i = 0; i < 8; i++) { s32 p = ((s32)x[i] * y[i] + 0x4000) >> 15;\n"
+    "    r[i] = (s16)(p > 32767 ? 32767 : p); }\n"
+    "  return (V)r; }\n"
+    "#define NAR(n, D, T, N, LO, HI) SI V n(V a, V b) { T x = (T)a, y = (T)b; D r; \\\n"
+    "  for (int i = 0; i < N; i++) { r[i] = x[i] < LO ? LO : x[i] > HI ? HI : x[i]; \\\n"
+    "    r[i + N] = y[i] < LO ? LO : y[i] > HI ? HI : y[i]; } return (V)r; }\n"
+    "NAR(nar8s, S8, S16, 8, -128, 127) NAR(nar8u, V8, S16, 8, 0, 255)\n"
+    "NAR(nar16s, S16, S32, 4, -32768, 32767) NAR(nar16u, V16, S32, 4, 0, 65535)\n"
+    "#define EXT(n, D, T, N, H) SI V n(V v) { T a = (T)v; D r; \\\n"
+    "  for (int i = 0; i < N; i++) r[i] = a[i + H]; return (V)r; }\n"
+    "EXT(e8sl, S16, S8, 8, 0) EXT(e8sh, S16, S8, 8, 8)\n"
+    "EXT(e8ul, V16, V8, 8, 0) EXT(e8uh, V16, V8, 8, 8)\n"
+    "EXT(e16sl, S32, S16, 4, 0) EXT(e16sh, S32, S16, 4, 4)\n"
+    "EXT(e16ul, V32, V16, 4, 0) EXT(e16uh, V32, V16, 4, 4)\n"
+    "EXT(e32sl, S64, S32, 2, 0) EXT(e32sh, S64, S32, 2, 2)\n"
+    "EXT(e32ul, V64, V32, 2, 0) EXT(e32uh, V64, V32, 2, 2)\n"
+    "#define EXM(n, D, T, W, N, H) SI V n(V a, V b) { T x = (T)a, y = (T)b; D r; \\\n"
+    "  for (int i = 0; i < N; i++) r[i] = (W)x[i + H] * (W)y[i + H]; return (V)r; }\n"
+    "EXM(m8sl, S16, S8, s16, 8, 0) EXM(m8sh, S16, S8, s16, 8, 8)\n"
+    "EXM(m8ul, V16, V8, u16, 8, 0) EXM(m8uh, V16, V8, u16, 8, 8)\n"
+    "EXM(m16sl, S32, S16, s32, 4, 0) EXM(m16sh, S32, S16, s32, 4, 4)\n"
+    "EXM(m16ul, V32, V16, u32, 4, 0) EXM(m16uh, V32, V16, u32, 4, 4)\n"
+    "EXM(m32sl, S64, S32, s64, 2, 0) EXM(m32sh, S64, S32, s64, 2, 2)\n"
+    "EXM(m32ul, V64, V32, u64, 2, 0) EXM(m32uh, V64, V32, u64, 2, 2)\n"
+    "SI V pw8s(V v) { V16 u = (V16)v;\n"
+    "  return (V)((V16)((S16)(u << 8) >> 8) + (V16)((S16)u >> 8)); }\n"
+    "SI V pw8u(V v) { V16 u = (V16)v; return (V)((u & 0xFF) + (u >> 8)); }\n"
+    "SI V pw16s(V v) { V32 u = (V32)v;\n"
+    "  return (V)((V32)((S32)(u << 16) >> 16) + (V32)((S32)u >> 16)); }\n"
+    "SI V pw16u(V v) { V32 u = (V32)v; return (V)((u & 0xFFFF) + (u >> 16)); }\n"
+    "SI V dot16(V a, V b) { S16 x = (S16)a, y = (S16)b; V32 r;\n"
+    "  for (int i = 0; i < 4; i++)\n"
+    "    r[i] = (u32)((s32)x[2 * i] * y[2 * i]) + (u32)((s32)x[2 * i + 1] * y[2 * i + 1]);\n"
+    "  return (V)r; }\n"
+    "#define FMM(n, F, U, OP, EQ, NAN) SI V n(V a, V b) { F x = (F)a, y = (F)b; \\\n"
+    "  U u = (U)a, w = (U)b, q = (U)(x != x) | (U)(y != y); \\\n"
+    "  return (V)(((U)(x OP y) & u) | ((U)(y OP x) & w) | ((U)(x == y) & (u EQ w)) | \\\n"
+    "             (q & NAN)); }\n"
+    "FMM(fmin4, F4, V32, <, |, 0x7FC00000u) FMM(fmax4, F4, V32, >, &, 0x7FC00000u)\n"
+    "FMM(fmin2, F2, V64, <, |, 0x7FF8000000000000ull)\n"
+    "FMM(fmax2, F2, V64, >, &, 0x7FF8000000000000ull)\n"
+    "#define PMM(n, F, U, L, R) SI V n(V a, V b) { F x = (F)a, y = (F)b; \\\n"
+    "  U m = (U)(L < R); return (V)((m & (U)b) | (~m & (U)a)); }\n"
+    "PMM(pmin4, F4, V32, y, x) PMM(pmax4, F4, V32, x, y)\n"
+    "PMM(pmin2, F2, V64, y, x) PMM(pmax2, F2, V64, x, y)\n"
+    "#define FMAP(n, F, N, E) SI V n(V v) { F x = (F)v; \\\n"
+    "  for (int i = 0; i < N; i++) x[i] = E(x[i]); return (V)x; }\n"
+    "FMAP(ceil4, F4, 4, ceil32) FMAP(floor4, F4, 4, floor32)\n"
+    "FMAP(trunc4, F4, 4, trunc32) FMAP(near4, F4, 4, near32)\n"
+    "FMAP(ceil2, F2, 2, ceil64) FMAP(floor2, F2, 2, floor64)\n"
+    "FMAP(trunc2, F2, 2, trunc64) FMAP(near2, F2, 2, near64)\n"
+    "FMAP(sqrt4, F4, 4, __builtin_sqrtf) FMAP(sqrt2, F2, 2, __builtin_sqrt)\n"
+    "#define CVT(n, D, T, N, E) SI V n(V v) { T a = (T)v; D r = {0}; \\\n"
+    "  for (int i = 0; i < N; i++) r[i] = E(a[i]); return (V)r; }\n"
+    "CVT(cvt4s, F4, S32, 4, (f32)) CVT(cvt4u, F4, V32, 4, (f32))\n"
+    "CVT(tsat4s, V32, F4, 4, sat_s32_f32) CVT(tsat4u, V32, F4, 4, sat_u32_f32)\n"
+    "CVT(tsat2s, V32, F2, 2, sat_s32_f64) CVT(tsat2u, V32, F2, 2, sat_u32_f64)\n"
+    "CVT(cvl2s, F2, S32, 2, (f64)) CVT(cvl2u, F2, V32, 2, (f64))\n"
+    "CVT(dem2, F4, F2, 2, demote) CVT(prom2, F2, F4, 2, promote)\n";
+static const char PRELUDE_SIMD_GUARD[] = "#define KEEPV(v) __asm__(\"\" : : VR(v))\n";
+static const char PRELUDE_SIMD_BOUNDS[] = "#define KEEPV(v) ((void)0)\n";
+
 /* ---- value types -------------------------------------------------------------------------------- */
 
 static char letter(uint8_t t)
@@ -262,6 +408,7 @@ static char letter(uint8_t t)
     case EXN_WASM_F64: return 'y';
     case EXN_WASM_FUNCREF:
     case EXN_WASM_EXTERNREF: return 'r';
+    case EXN_WASM_V128: return 'v';
     default: return 0;
     }
 }
@@ -269,6 +416,7 @@ static char letter(uint8_t t)
 static const char *ctype(char l)
 {
     switch (l) {
+    case 'v': return "V";
     case 'i': return "u32";
     case 'x': return "f32";
     case 'y': return "f64";
@@ -283,6 +431,7 @@ static unsigned used_bit(char l)
     case 'j': return 2;
     case 'x': return 4;
     case 'y': return 8;
+    case 'v': return 32;
     default: return 16;
     }
 }
@@ -785,8 +934,10 @@ static bool read_u8(ft_t *t, uint8_t *out)
 static bool read_blocktype(ft_t *t, const uint8_t **params, uint32_t *np, const uint8_t **results,
                            uint32_t *nr)
 {
-    static const uint8_t single[6][1] = {{EXN_WASM_I32}, {EXN_WASM_I64}, {EXN_WASM_F32},
-                                         {EXN_WASM_F64}, {EXN_WASM_FUNCREF}, {EXN_WASM_EXTERNREF}};
+    static const uint8_t single[7][1] = {{EXN_WASM_I32},     {EXN_WASM_I64},
+                                         {EXN_WASM_F32},     {EXN_WASM_F64},
+                                         {EXN_WASM_FUNCREF}, {EXN_WASM_EXTERNREF},
+                                         {EXN_WASM_V128}};
     if (t->r.p >= t->r.end)
         return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
     uint8_t b = *t->r.p;
@@ -806,8 +957,7 @@ static bool read_blocktype(ft_t *t, const uint8_t **params, uint32_t *np, const 
     case EXN_WASM_F64: one = single[3]; break;
     case EXN_WASM_FUNCREF: one = single[4]; break;
     case EXN_WASM_EXTERNREF: one = single[5]; break;
-    case EXN_WASM_V128:
-        return ft_fail(t, EXN_ERR_UNSUPPORTED, "SIMD is not supported by the compiled tier");
+    case EXN_WASM_V128: one = single[6]; break;
     default: break;
     }
     if (one) {
@@ -919,6 +1069,8 @@ static bool read_memarg(ft_t *t, uint32_t *offset)
     return read_u32(t, &align) && read_u32(t, offset);
 }
 
+static bool skip_simd(ft_t *t);
+
 /* Skip the immediates of an instruction in dead code.  Returns false on malformed input. */
 static bool skip_immediates(ft_t *t, uint8_t op)
 {
@@ -1007,7 +1159,7 @@ static bool skip_immediates(ft_t *t, uint8_t op)
         if (op >= 0x28 && op <= 0x3E)
             return read_memarg(t, &x);
         if (op == 0xFD)
-            return ft_fail(t, EXN_ERR_UNSUPPORTED, "SIMD is not supported by the compiled tier");
+            return skip_simd(t);
         return true; /* no immediates */
     }
 }
@@ -1158,9 +1310,22 @@ static bool op_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
  * a chain that alternates between instances nests one wrapper per switch).  c->tail is set only
  * between a body's request and its return to the loop, where nothing can trap. */
 
+/* The slot of value i of `types` in a buffer of slots: a v128 takes two. */
+static uint32_t slot_at(const uint8_t *types, uint32_t i)
+{
+    uint32_t k = 0;
+    for (uint32_t j = 0; j < i; j++)
+        k += types[j] == EXN_WASM_V128 ? 2 : 1;
+    return k;
+}
+
 /* Slot `k` of the tail buffer `s` <- value text `v` of type letter l. */
 static void to_slot(exn_nbuf_t *o, char l, uint32_t k, const char *v)
 {
+    if (l == 'v') { /* two slots */
+        exn_nbuf_printf(o, "vgs((S *)(s + %u), %s);", k, v);
+        return;
+    }
     if (l == 'x')
         exn_nbuf_printf(o, "s[%u] = f2b(%s);", k, v);
     else if (l == 'y')
@@ -1178,7 +1343,7 @@ static void args_to_slots(ft_t *t, exn_nbuf_t *o, const exn_functype_t *ft, uint
         tmp->len = 0;
         put_operand(t, tmp, base + i);
         puts_(o, " ");
-        to_slot(o, letter(ft->types[i]), i, tmp->data ? tmp->data : "");
+        to_slot(o, letter(ft->types[i]), slot_at(ft->types, i), tmp->data ? tmp->data : "");
     }
 }
 
@@ -1193,7 +1358,7 @@ static void dummy_return(ft_t *t)
     if (ft->n_results == 0)
         puts_(o, "return;\n");
     else if (ft->n_results == 1)
-        puts_(o, "return 0;\n");
+        puts_(o, letter(ft->types[ft->n_params]) == 'v' ? "return (V){0};\n" : "return 0;\n");
     else
         exn_nbuf_printf(o, "{ R%u r_; memset(&r_, 0, sizeof r_); return r_; }\n", ti);
 }
@@ -1221,7 +1386,7 @@ static bool op_return_call(ft_t *t, uint32_t callee)
         for (uint32_t i = 0; i < ft->n_params; i++)
             exn_nbuf_printf(o, " l%u = a%u_;", i, i);
         for (uint32_t i = ft->n_params; i < t->n_locals; i++)
-            exn_nbuf_printf(o, " l%u = 0;", i);
+            exn_nbuf_printf(o, " l%u = %s;", i, t->local_letter[i] == 'v' ? "(V){0}" : "0");
         puts_(o, " INTR(); goto T_; }\n");
         t->self_tail = true;
         return true;
@@ -1255,7 +1420,7 @@ static bool op_return_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
     exn_nbuf_printf(o,
                     "\n  if (fr_->ctx == c) c->tail = TCR[fr_ - c->refs];\n"
                     "  else { s[%u] = (u64)(uintptr_t)fr_; c->tail = tf%u; } }\n",
-                    ft->n_params, ti);
+                    slot_at(ft->types, ft->n_params), ti);
     t->h = base;
     t->calls = true;
     t->dead = true;
@@ -1354,6 +1519,404 @@ static bool op_fc(ft_t *t)
         return true;
     default: return ft_fail(t, EXN_ERR_LOAD, "unknown 0xFC %u in function %u", sub, t->func);
     }
+}
+
+/* ---- fixed-width SIMD (0xFD) --------------------------------------------------------------------
+ * One expression template per instruction, by its opcode after the prefix (the validator's
+ * table, csrc/validate/validate_code.c, names them): @a @b @c the v128/scalar operands in
+ * order, @p the host address of a memory access (A(addr, offset, size)), # the lane index.
+ * Everything but the memory accesses is pure (no trap, no effect): it may stay pending. */
+enum {
+    SV_NONE,
+    SV_LOAD,       /* memarg: [i32] -> [v128] */
+    SV_STORE,      /* memarg: [i32 v128] -> [] */
+    SV_LOAD_LANE,  /* memarg lane: [i32 v128] -> [v128] */
+    SV_STORE_LANE, /* memarg lane: [i32 v128] -> [] */
+    SV_CONST,      /* 16 bytes */
+    SV_SHUFFLE,    /* 16 lane indices */
+    SV_SPLAT,      /* [t] -> [v128] */
+    SV_EXTRACT,    /* lane: [v128] -> [t] */
+    SV_REPLACE,    /* lane: [v128 t] -> [v128] */
+    SV_UNARY,      /* [v128] -> [v128] */
+    SV_BINARY,     /* [v128 v128] -> [v128], and the shifts [v128 i32] -> [v128] */
+    SV_TERNARY,    /* [v128 v128 v128] -> [v128] */
+    SV_TEST,       /* [v128] -> [i32] */
+};
+
+typedef struct {
+    uint8_t shape;
+    char scalar;  /* splat/extract/replace: the scalar's type letter */
+    uint8_t size; /* memory: the access size in bytes; lanes: the lane count */
+    const char *tmpl;
+} simdop_t;
+
+#define SVL(op, size, t) [op] = {SV_LOAD, 0, size, t}
+#define SVU(op, t) [op] = {SV_UNARY, 0, 0, t}
+#define SVB(op, t) [op] = {SV_BINARY, 0, 0, t}
+#define SVT(op, t) [op] = {SV_TEST, 'i', 0, t}
+#define SVCMP(op, T, U)                                                                            \
+    SVB(op, "(V)((" U ")@a == (" U ")@b)"), SVB(op + 1, "(V)((" U ")@a != (" U ")@b)"),            \
+        SVB(op + 2, "(V)((" T ")@a < (" T ")@b)"), SVB(op + 3, "(V)((" U ")@a < (" U ")@b)"),      \
+        SVB(op + 4, "(V)((" T ")@a > (" T ")@b)"), SVB(op + 5, "(V)((" U ")@a > (" U ")@b)"),      \
+        SVB(op + 6, "(V)((" T ")@a <= (" T ")@b)"), SVB(op + 7, "(V)((" U ")@a <= (" U ")@b)"),    \
+        SVB(op + 8, "(V)((" T ")@a >= (" T ")@b)"), SVB(op + 9, "(V)((" U ")@a >= (" U ")@b)")
+#define SVFCMP(op, F)                                                                              \
+    SVB(op, "(V)((" F ")@a == (" F ")@b)"), SVB(op + 1, "(V)((" F ")@a != (" F ")@b)"),            \
+        SVB(op + 2, "(V)((" F ")@a < (" F ")@b)"), SVB(op + 3, "(V)((" F ")@a > (" F ")@b)"),      \
+        SVB(op + 4, "(V)((" F ")@a <= (" F ")@b)"), SVB(op + 5, "(V)((" F ")@a >= (" F ")@b)")
+#define SVSHIFT(op, U, T, M)                                                                       \
+    SVB(op, "(V)((" U ")@a << (@b & " M "))"), SVB(op + 1, "(V)((" T ")@a >> (@b & " M "))"),      \
+        SVB(op + 2, "(V)((" U ")@a >> (@b & " M "))")
+#define SVFARITH(op, F)                                                                            \
+    SVB(op, "(V)((" F ")@a + (" F ")@b)"), SVB(op + 1, "(V)((" F ")@a - (" F ")@b)"),              \
+        SVB(op + 2, "(V)((" F ")@a * (" F ")@b)"), SVB(op + 3, "(V)((" F ")@a / (" F ")@b)")
+
+static const simdop_t SIMDOPS[256] = {
+    SVL(0x00, 16, "ldv(@p)"),
+    SVL(0x01, 8, "e8sl(lz64(ld64(@p)))"),
+    SVL(0x02, 8, "e8ul(lz64(ld64(@p)))"),
+    SVL(0x03, 8, "e16sl(lz64(ld64(@p)))"),
+    SVL(0x04, 8, "e16ul(lz64(ld64(@p)))"),
+    SVL(0x05, 8, "e32sl(lz64(ld64(@p)))"),
+    SVL(0x06, 8, "e32ul(lz64(ld64(@p)))"),
+    SVL(0x07, 1, "sp8(ld8(@p))"),
+    SVL(0x08, 2, "sp16(ld16(@p))"),
+    SVL(0x09, 4, "sp32(ld32(@p))"),
+    SVL(0x0A, 8, "sp64(ld64(@p))"),
+    [0x0B] = {SV_STORE, 0, 16, "stv(@p, @a)"},
+    [0x0C] = {SV_CONST, 0, 0, "vc"},
+    [0x0D] = {SV_SHUFFLE, 0, 0, "SHUF"},
+    SVB(0x0E, "swz(@a, @b)"),
+    [0x0F] = {SV_SPLAT, 'i', 0, "sp8(@a)"},
+    [0x10] = {SV_SPLAT, 'i', 0, "sp16(@a)"},
+    [0x11] = {SV_SPLAT, 'i', 0, "sp32(@a)"},
+    [0x12] = {SV_SPLAT, 'j', 0, "sp64(@a)"},
+    [0x13] = {SV_SPLAT, 'x', 0, "sp32(f2b(@a))"},
+    [0x14] = {SV_SPLAT, 'y', 0, "sp64(d2b(@a))"},
+    [0x15] = {SV_EXTRACT, 'i', 16, "(u32)(s32)((S8)@a)[#]"},
+    [0x16] = {SV_EXTRACT, 'i', 16, "(u32)((V8)@a)[#]"},
+    [0x17] = {SV_REPLACE, 'i', 16, "rl8(@a, #, @b)"},
+    [0x18] = {SV_EXTRACT, 'i', 8, "(u32)(s32)((S16)@a)[#]"},
+    [0x19] = {SV_EXTRACT, 'i', 8, "(u32)((V16)@a)[#]"},
+    [0x1A] = {SV_REPLACE, 'i', 8, "rl16(@a, #, @b)"},
+    [0x1B] = {SV_EXTRACT, 'i', 4, "((V32)@a)[#]"},
+    [0x1C] = {SV_REPLACE, 'i', 4, "rl32(@a, #, @b)"},
+    [0x1D] = {SV_EXTRACT, 'j', 2, "((V64)@a)[#]"},
+    [0x1E] = {SV_REPLACE, 'j', 2, "rl64(@a, #, @b)"},
+    [0x1F] = {SV_EXTRACT, 'x', 4, "b2f(((V32)@a)[#])"},
+    [0x20] = {SV_REPLACE, 'x', 4, "rl32(@a, #, f2b(@b))"},
+    [0x21] = {SV_EXTRACT, 'y', 2, "b2d(((V64)@a)[#])"},
+    [0x22] = {SV_REPLACE, 'y', 2, "rl64(@a, #, d2b(@b))"},
+    SVCMP(0x23, "S8", "V8"),
+    SVCMP(0x2D, "S16", "V16"),
+    SVCMP(0x37, "S32", "V32"),
+    SVFCMP(0x41, "F4"),
+    SVFCMP(0x47, "F2"),
+    SVU(0x4D, "~@a"),
+    SVB(0x4E, "@a & @b"),
+    SVB(0x4F, "@a & ~@b"),
+    SVB(0x50, "@a | @b"),
+    SVB(0x51, "@a ^ @b"),
+    [0x52] = {SV_TERNARY, 0, 0, "(@a & @c) | (@b & ~@c)"},
+    SVT(0x53, "anyt(@a)"),
+    [0x54] = {SV_LOAD_LANE, 0, 1, "rl8(@a, #, ld8(@p))"},
+    [0x55] = {SV_LOAD_LANE, 0, 2, "rl16(@a, #, ld16(@p))"},
+    [0x56] = {SV_LOAD_LANE, 0, 4, "rl32(@a, #, ld32(@p))"},
+    [0x57] = {SV_LOAD_LANE, 0, 8, "rl64(@a, #, ld64(@p))"},
+    [0x58] = {SV_STORE_LANE, 0, 1, "st8(@p, ((V8)@a)[#])"},
+    [0x59] = {SV_STORE_LANE, 0, 2, "st16(@p, ((V16)@a)[#])"},
+    [0x5A] = {SV_STORE_LANE, 0, 4, "st32(@p, ((V32)@a)[#])"},
+    [0x5B] = {SV_STORE_LANE, 0, 8, "st64(@p, ((V64)@a)[#])"},
+    SVL(0x5C, 4, "lz64(ld32(@p))"),
+    SVL(0x5D, 8, "lz64(ld64(@p))"),
+    SVU(0x5E, "dem2(@a)"),
+    SVU(0x5F, "prom2(@a)"),
+    SVU(0x60, "abs8(@a)"),
+    SVU(0x61, "(V)(0 - (V8)@a)"),
+    SVU(0x62, "popc8(@a)"),
+    SVT(0x63, "allt8(@a)"),
+    SVT(0x64, "bm8(@a)"),
+    SVB(0x65, "nar8s(@a, @b)"),
+    SVB(0x66, "nar8u(@a, @b)"),
+    SVU(0x67, "ceil4(@a)"),
+    SVU(0x68, "floor4(@a)"),
+    SVU(0x69, "trunc4(@a)"),
+    SVU(0x6A, "near4(@a)"),
+    SVSHIFT(0x6B, "V8", "S8", "7"),
+    SVB(0x6E, "(V)((V8)@a + (V8)@b)"),
+    SVB(0x6F, "adds8s(@a, @b)"),
+    SVB(0x70, "adds8u(@a, @b)"),
+    SVB(0x71, "(V)((V8)@a - (V8)@b)"),
+    SVB(0x72, "subs8s(@a, @b)"),
+    SVB(0x73, "subs8u(@a, @b)"),
+    SVU(0x74, "ceil2(@a)"),
+    SVU(0x75, "floor2(@a)"),
+    SVB(0x76, "min8s(@a, @b)"),
+    SVB(0x77, "min8u(@a, @b)"),
+    SVB(0x78, "max8s(@a, @b)"),
+    SVB(0x79, "max8u(@a, @b)"),
+    SVU(0x7A, "trunc2(@a)"),
+    SVB(0x7B, "avgr8(@a, @b)"),
+    SVU(0x7C, "pw8s(@a)"),
+    SVU(0x7D, "pw8u(@a)"),
+    SVU(0x7E, "pw16s(@a)"),
+    SVU(0x7F, "pw16u(@a)"),
+    SVU(0x80, "abs16(@a)"),
+    SVU(0x81, "(V)(0 - (V16)@a)"),
+    SVB(0x82, "q15(@a, @b)"),
+    SVT(0x83, "allt16(@a)"),
+    SVT(0x84, "bm16(@a)"),
+    SVB(0x85, "nar16s(@a, @b)"),
+    SVB(0x86, "nar16u(@a, @b)"),
+    SVU(0x87, "e8sl(@a)"),
+    SVU(0x88, "e8sh(@a)"),
+    SVU(0x89, "e8ul(@a)"),
+    SVU(0x8A, "e8uh(@a)"),
+    SVSHIFT(0x8B, "V16", "S16", "15"),
+    SVB(0x8E, "(V)((V16)@a + (V16)@b)"),
+    SVB(0x8F, "adds16s(@a, @b)"),
+    SVB(0x90, "adds16u(@a, @b)"),
+    SVB(0x91, "(V)((V16)@a - (V16)@b)"),
+    SVB(0x92, "subs16s(@a, @b)"),
+    SVB(0x93, "subs16u(@a, @b)"),
+    SVU(0x94, "near2(@a)"),
+    SVB(0x95, "(V)((V16)@a * (V16)@b)"),
+    SVB(0x96, "min16s(@a, @b)"),
+    SVB(0x97, "min16u(@a, @b)"),
+    SVB(0x98, "max16s(@a, @b)"),
+    SVB(0x99, "max16u(@a, @b)"),
+    SVB(0x9B, "avgr16(@a, @b)"),
+    SVB(0x9C, "m8sl(@a, @b)"),
+    SVB(0x9D, "m8sh(@a, @b)"),
+    SVB(0x9E, "m8ul(@a, @b)"),
+    SVB(0x9F, "m8uh(@a, @b)"),
+    SVU(0xA0, "abs32(@a)"),
+    SVU(0xA1, "(V)(0 - (V32)@a)"),
+    SVT(0xA3, "allt32(@a)"),
+    SVT(0xA4, "bm32(@a)"),
+    SVU(0xA7, "e16sl(@a)"),
+    SVU(0xA8, "e16sh(@a)"),
+    SVU(0xA9, "e16ul(@a)"),
+    SVU(0xAA, "e16uh(@a)"),
+    SVSHIFT(0xAB, "V32", "S32", "31"),
+    SVB(0xAE, "(V)((V32)@a + (V32)@b)"),
+    SVB(0xB1, "(V)((V32)@a - (V32)@b)"),
+    SVB(0xB5, "(V)((V32)@a * (V32)@b)"),
+    SVB(0xB6, "min32s(@a, @b)"),
+    SVB(0xB7, "min32u(@a, @b)"),
+    SVB(0xB8, "max32s(@a, @b)"),
+    SVB(0xB9, "max32u(@a, @b)"),
+    SVB(0xBA, "dot16(@a, @b)"),
+    SVB(0xBC, "m16sl(@a, @b)"),
+    SVB(0xBD, "m16sh(@a, @b)"),
+    SVB(0xBE, "m16ul(@a, @b)"),
+    SVB(0xBF, "m16uh(@a, @b)"),
+    SVU(0xC0, "abs64(@a)"),
+    SVU(0xC1, "0 - @a"),
+    SVT(0xC3, "allt64(@a)"),
+    SVT(0xC4, "bm64(@a)"),
+    SVU(0xC7, "e32sl(@a)"),
+    SVU(0xC8, "e32sh(@a)"),
+    SVU(0xC9, "e32ul(@a)"),
+    SVU(0xCA, "e32uh(@a)"),
+    SVSHIFT(0xCB, "V64", "S64", "63"),
+    SVB(0xCE, "@a + @b"),
+    SVB(0xD1, "@a - @b"),
+    SVB(0xD5, "@a * @b"),
+    SVB(0xD6, "(V)(@a == @b)"),
+    SVB(0xD7, "(V)(@a != @b)"),
+    SVB(0xD8, "(V)((S64)@a < (S64)@b)"),
+    SVB(0xD9, "(V)((S64)@a > (S64)@b)"),
+    SVB(0xDA, "(V)((S64)@a <= (S64)@b)"),
+    SVB(0xDB, "(V)((S64)@a >= (S64)@b)"),
+    SVB(0xDC, "m32sl(@a, @b)"),
+    SVB(0xDD, "m32sh(@a, @b)"),
+    SVB(0xDE, "m32ul(@a, @b)"),
+    SVB(0xDF, "m32uh(@a, @b)"),
+    SVU(0xE0, "(V)((V32)@a & 0x7FFFFFFFu)"),
+    SVU(0xE1, "(V)((V32)@a ^ 0x80000000u)"),
+    SVU(0xE3, "sqrt4(@a)"),
+    SVFARITH(0xE4, "F4"),
+    SVB(0xE8, "fmin4(@a, @b)"),
+    SVB(0xE9, "fmax4(@a, @b)"),
+    SVB(0xEA, "pmin4(@a, @b)"),
+    SVB(0xEB, "pmax4(@a, @b)"),
+    SVU(0xEC, "@a & 0x7FFFFFFFFFFFFFFFull"),
+    SVU(0xED, "@a ^ 0x8000000000000000ull"),
+    SVU(0xEF, "sqrt2(@a)"),
+    SVFARITH(0xF0, "F2"),
+    SVB(0xF4, "fmin2(@a, @b)"),
+    SVB(0xF5, "fmax2(@a, @b)"),
+    SVB(0xF6, "pmin2(@a, @b)"),
+    SVB(0xF7, "pmax2(@a, @b)"),
+    SVU(0xF8, "tsat4s(@a)"),
+    SVU(0xF9, "tsat4u(@a)"),
+    SVU(0xFA, "cvt4s(@a)"),
+    SVU(0xFB, "cvt4u(@a)"),
+    SVU(0xFC, "tsat2s(@a)"),
+    SVU(0xFD, "tsat2u(@a)"),
+    SVU(0xFE, "cvl2s(@a)"),
+    SVU(0xFF, "cvl2u(@a)"),
+};
+
+#undef SVL
+#undef SVU
+#undef SVB
+#undef SVT
+#undef SVCMP
+#undef SVFCMP
+#undef SVSHIFT
+#undef SVFARITH
+
+/* Instruction 0xFD `sub`, or a failure naming it (an opcode the compiled tier does not know,
+ * e.g. relaxed SIMD, is refused as unsupported: never guessed). */
+static const simdop_t *simd_op(ft_t *t, uint32_t sub)
+{
+    if (sub < 256 && SIMDOPS[sub].shape != SV_NONE)
+        return &SIMDOPS[sub];
+    ft_fail(t, EXN_ERR_UNSUPPORTED,
+            "function %u: SIMD instruction 0xfd %u is not supported by the compiled tier", t->func,
+            sub);
+    return NULL;
+}
+
+/* The immediates of `op` after its opcode: memarg (offset), lane, 16 bytes.  */
+static bool simd_immediates(ft_t *t, const simdop_t *op, uint32_t *offset, uint32_t *lane,
+                            const uint8_t **bytes)
+{
+    uint8_t b = 0;
+    *offset = 0;
+    *lane = 0;
+    *bytes = NULL;
+    switch (op->shape) {
+    case SV_LOAD:
+    case SV_STORE: return read_memarg(t, offset);
+    case SV_LOAD_LANE:
+    case SV_STORE_LANE:
+        if (!read_memarg(t, offset) || !read_u8(t, &b))
+            return false;
+        *lane = b & (16u / op->size - 1); /* (validated: in range) */
+        return true;
+    case SV_EXTRACT:
+    case SV_REPLACE:
+        if (!read_u8(t, &b))
+            return false;
+        *lane = b & (op->size - 1u);
+        return true;
+    case SV_CONST:
+    case SV_SHUFFLE:
+        if (!exn_wread_bytes(&t->r, 16, bytes))
+            return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
+        return true;
+    default: return true;
+    }
+}
+
+/* Expand a SIMD template into t->tmp: operands at depths d[0..2], the address operand at depth
+ * `addr` with `offset` and `size`, lane `lane`. */
+static void simd_expand(ft_t *t, const char *tmpl, const uint32_t *d, uint32_t addr,
+                        uint32_t offset, uint32_t size, uint32_t lane)
+{
+    exn_nbuf_t *o = &t->tmp;
+    o->len = 0;
+    for (const char *p = tmpl; *p; p++) {
+        if (*p == '@' && p[1] >= 'a' && p[1] <= 'c') {
+            put_operand(t, o, d[p[1] - 'a']);
+            p++;
+        } else if (*p == '@' && p[1] == 'p') {
+            puts_(o, "A(");
+            put_operand(t, o, addr);
+            exn_nbuf_printf(o, ", %uull, %u)", offset, size);
+            p++;
+        } else if (*p == '#') {
+            exn_nbuf_printf(o, "%u", lane);
+        } else {
+            exn_nbuf_put(o, p, 1);
+        }
+    }
+    exn_nbuf_put(o, "", 0);
+}
+
+static bool op_simd(ft_t *t)
+{
+    uint32_t sub = 0, offset, lane;
+    const uint8_t *bytes;
+    if (!read_u32(t, &sub))
+        return false;
+    const simdop_t *op = simd_op(t, sub);
+    if (!op || !simd_immediates(t, op, &offset, &lane, &bytes))
+        return false;
+    uint32_t h = t->h, n;
+    switch (op->shape) {
+    case SV_CONST:
+        return push_pendf(t, 'v', 0, "vc(0x%016llXull, 0x%016llXull)",
+                          (unsigned long long)exn_read_u64le(bytes),
+                          (unsigned long long)exn_read_u64le(bytes + 8));
+    case SV_LOAD:
+    case SV_SPLAT:
+    case SV_EXTRACT:
+    case SV_UNARY:
+    case SV_TEST: n = 1; break;
+    case SV_TERNARY: n = 3; break;
+    default: n = 2; break;
+    }
+    if (h < n)
+        return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
+    uint32_t d[3] = {h - n, h - n + 1, h - n + 2};
+    bool all_pend = true;
+    uint64_t mask = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        all_pend = all_pend && t->stk[d[i]].pend;
+        mask |= t->stk[d[i]].mask;
+    }
+    exn_nbuf_t *o = &t->body;
+    switch (op->shape) {
+    case SV_LOAD: /* (addr) */
+        simd_expand(t, op->tmpl, d, d[0], offset, op->size, 0);
+        t->h -= n;
+        return result(t, 'v', false, 0);
+    case SV_LOAD_LANE: { /* (addr, v) */
+        uint32_t v[1] = {d[1]};
+        simd_expand(t, op->tmpl, v, d[0], offset, op->size, lane);
+        t->h -= n;
+        return result(t, 'v', false, 0);
+    }
+    case SV_STORE:
+    case SV_STORE_LANE: { /* (addr, v) */
+        uint32_t v[1] = {d[1]};
+        simd_expand(t, op->tmpl, v, d[0], offset, op->size, lane);
+        if (t->tmp.failed)
+            return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
+        exn_nbuf_printf(o, "%s;\n", t->tmp.data);
+        t->h -= n;
+        return true;
+    }
+    case SV_SHUFFLE: {
+        char tmpl[128];
+        unsigned k[16];
+        for (int i = 0; i < 16; i++)
+            k[i] = bytes[i] & 31u; /* (validated: < 32) */
+        exn_fmt(tmpl, sizeof tmpl,
+                "SHUF(@a, @b, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u, %u)",
+                k[0], k[1], k[2], k[3], k[4], k[5], k[6], k[7], k[8], k[9], k[10], k[11], k[12],
+                k[13], k[14], k[15]);
+        simd_expand(t, tmpl, d, 0, 0, 0, 0);
+        break;
+    }
+    default: simd_expand(t, op->tmpl, d, 0, 0, 0, lane); break;
+    }
+    t->h -= n;
+    char out = op->shape == SV_EXTRACT || op->shape == SV_TEST ? op->scalar : 'v';
+    return result(t, out, all_pend, mask);
+}
+
+static bool skip_simd(ft_t *t)
+{
+    uint32_t sub = 0, offset, lane;
+    const uint8_t *bytes;
+    const simdop_t *op;
+    return read_u32(t, &sub) && (op = simd_op(t, sub)) != NULL &&
+           simd_immediates(t, op, &offset, &lane, &bytes);
 }
 
 /* One instruction in live code. */
@@ -1521,13 +2084,26 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
             return ft_fail(t, EXN_ERR_LOAD, "global out of range in function %u", t->func);
         char l = letter(t->info->globals[x].type);
         char member = l == 'r' ? 'j' : l;
+        uint32_t k = exn_nglobal_slot(t->info, x); /* (a v128 takes two slots) */
+        if (l == 'v') {
+            if (op == 0x23) {
+                exn_nbuf_printf(o, "v%u = vgl(&c->g[%u]);\n", h, k);
+                return push(t, l);
+            }
+            if (!pop_n(t, 1))
+                return false;
+            exn_nbuf_printf(o, "vgs(&c->g[%u], ", k);
+            put_operand(t, o, h - 1);
+            puts_(o, ");\n");
+            return true;
+        }
         if (op == 0x23) {
-            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, x, member);
+            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, k, member);
             return push(t, l);
         }
         if (!pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "c->g[%u].%c = ", x, member);
+        exn_nbuf_printf(o, "c->g[%u].%c = ", k, member);
         put_operand(t, o, h - 1);
         puts_(o, ";\n");
         return true;
@@ -1622,8 +2198,7 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
                            t->func);
         return push_pendf(t, 'r', 0, "(u64)(uintptr_t)&c->refs[%u]", t->ref_index[x]);
     case 0xFC: return op_fc(t);
-    case 0xFD:
-        return ft_fail(t, EXN_ERR_UNSUPPORTED, "SIMD is not supported by the compiled tier");
+    case 0xFD: return op_simd(t);
     default:
         return ft_fail(t, EXN_ERR_LOAD, "unknown opcode 0x%02X in function %u", op, t->func);
     }
@@ -1684,10 +2259,12 @@ static uint32_t tail_slots_of(const exn_module_info_t *info)
     uint32_t n = 1;
     for (uint32_t ti = 0; ti < info->n_types; ti++) {
         const exn_functype_t *ft = &info->types[ti];
-        if (ft->n_params + 1 > n)
-            n = ft->n_params + 1;
-        if (ft->n_results > n)
-            n = ft->n_results;
+        uint32_t np = slot_at(ft->types, ft->n_params); /* (a v128 takes two) */
+        uint32_t nr = slot_at(ft->types + ft->n_params, ft->n_results);
+        if (np + 1 > n)
+            n = np + 1;
+        if (nr > n)
+            n = nr;
     }
     return n;
 }
@@ -1700,7 +2277,7 @@ static void call_from_slots(exn_nbuf_t *o, const exn_module_info_t *info, uint32
     exn_nbuf_printf(o, "%s(%s", fn, ctx);
     for (uint32_t i = 0; i < ft->n_params; i++) {
         puts_(o, ", ");
-        from_slot(o, letter(ft->types[i]), i);
+        from_slot(o, letter(ft->types[i]), slot_at(ft->types, i));
     }
     puts_(o, ")");
 }
@@ -1715,7 +2292,7 @@ static void results_to_slots(exn_nbuf_t *o, const exn_functype_t *ft)
         else
             exn_fmt(v, sizeof v, "r_.a%u", i);
         puts_(o, " ");
-        to_slot(o, letter(ft->types[ft->n_params + i]), i, v);
+        to_slot(o, letter(ft->types[ft->n_params + i]), slot_at(ft->types + ft->n_params, i), v);
     }
 }
 
@@ -1743,7 +2320,7 @@ static void tail_wrapper(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t 
             puts_(o, "    r_ = ");
         else
             exn_nbuf_printf(o, "    r_.a%u = ", i);
-        from_slot(o, letter(ft->types[ft->n_params + i]), i);
+        from_slot(o, letter(ft->types[ft->n_params + i]), slot_at(ft->types + ft->n_params, i));
         puts_(o, ";\n");
     }
     puts_(o, "  }\n  c->ts = os_;\n");
@@ -1775,7 +2352,7 @@ static void foreign_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t
     const exn_functype_t *ft = &info->types[ti];
     exn_nbuf_printf(o,
                     "H void tf%u(C *c) {\n  u64 *s = c->ts; FR *fr_ = (FR *)(uintptr_t)s[%u];\n  ",
-                    ti, ft->n_params);
+                    ti, slot_at(ft->types, ft->n_params));
     if (ft->n_results == 1)
         exn_nbuf_printf(o, "%s r_ = ", ctype(letter(ft->types[ft->n_params])));
     else if (ft->n_results > 1)
@@ -1857,9 +2434,10 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     param_list(out, info, ti, true);
     puts_(out, " {\n");
     for (uint32_t i = ft->n_params; i < t->n_locals; i++)
-        exn_nbuf_printf(out, "%s l%u = 0;\n", ctype(t->local_letter[i]), i);
-    static const char letters[5] = {'i', 'j', 'x', 'y', 'r'};
-    for (int k = 0; k < 5; k++) {
+        exn_nbuf_printf(out, "%s l%u = %s;\n", ctype(t->local_letter[i]), i,
+                        t->local_letter[i] == 'v' ? "{0}" : "0");
+    static const char letters[6] = {'i', 'j', 'x', 'y', 'r', 'v'};
+    for (int k = 0; k < 6; k++) {
         bool any = false;
         for (uint32_t d = 0; d < t->max_h; d++) {
             if (t->used[d] & used_bit(letters[k])) {
@@ -1905,7 +2483,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 6
+#define TRANSLATOR_VERSION 7
 
 const char *exn_native_translator_id(void)
 {
@@ -1919,6 +2497,12 @@ const char *exn_native_translator_id(void)
     puts_(&b, PRELUDE);
     puts_(&b, PRELUDE_GUARD);
     puts_(&b, PRELUDE_BOUNDS);
+    puts_(&b, PRELUDE_SIMD_GUARD);
+    puts_(&b, PRELUDE_SIMD_BOUNDS);
+    puts_(&b, PRELUDE_SIMD);
+    for (size_t i = 0; i < sizeof SIMDOPS / sizeof SIMDOPS[0]; i++)
+        exn_nbuf_printf(&b, "%u %u %s\n", SIMDOPS[i].shape, SIMDOPS[i].size,
+                        SIMDOPS[i].tmpl ? SIMDOPS[i].tmpl : "");
     puts_(&b, PRELUDE_FUEL); /* (with FSYNC() before every return of a function with fuel) */
     puts_(&b, FUEL_CALLER);
     puts_(&b, FUEL_LEAF);
@@ -2006,10 +2590,12 @@ uint32_t *exn_native_ref_funcs(const exn_module_info_t *info, const uint8_t *was
     return list;
 }
 
-/* The value of type letter `l` in slot s[k]. */
+/* The value of type letter `l` in slot s[k] (a v128: s[k], s[k + 1]). */
 static void from_slot(exn_nbuf_t *o, char l, uint32_t k)
 {
-    if (l == 'i')
+    if (l == 'v')
+        exn_nbuf_printf(o, "vsl(s + %u)", k);
+    else if (l == 'i')
         exn_nbuf_printf(o, "(u32)s[%u]", k);
     else if (l == 'x')
         exn_nbuf_printf(o, "b2f((u32)s[%u])", k);
@@ -2032,6 +2618,14 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
     ret_type(o, info, ti);
     exn_nbuf_printf(o, " w%u", f);
     param_list(o, info, ti, true);
+    for (uint32_t i = 0; i < n; i++) {
+        if (ft->types[i] == EXN_WASM_V128) {
+            /* no engine links such an import (engine.h; native.c refuses it at instantiation):
+             * the stub is never called */
+            exn_nbuf_printf(o, " {\n  c->trap(c, %u, %u);\n}\n", EXN_NTRAP_UNREACHABLE, f);
+            return;
+        }
+    }
     exn_nbuf_printf(o, " {\n  u64 s[%u];\n", n ? n : 1);
     for (uint32_t i = 0; i < ft->n_params; i++) {
         char l = letter(ft->types[i]);
@@ -2083,12 +2677,15 @@ static void entry_trampoline(exn_nbuf_t *o, const exn_module_info_t *info, uint3
     else if (ft->n_results > 1)
         exn_nbuf_printf(o, "R%u r = ", ti);
     exn_nbuf_printf(o, "((T%u)fn)(c", ti);
-    for (uint32_t i = 0; i < ft->n_params; i++) {
+    /* slots in engine.h's layout: a v128 takes two */
+    for (uint32_t i = 0, k = 0; i < ft->n_params; i++) {
+        char l = letter(ft->types[i]);
         puts_(o, ", ");
-        from_slot(o, letter(ft->types[i]), i);
+        from_slot(o, l, k);
+        k += l == 'v' ? 2 : 1;
     }
     puts_(o, ");\n");
-    for (uint32_t i = 0; i < ft->n_results; i++) {
+    for (uint32_t i = 0, k = 0; i < ft->n_results; i++) {
         char l = letter(ft->types[ft->n_params + i]);
         char v[16];
         if (ft->n_results == 1)
@@ -2096,11 +2693,14 @@ static void entry_trampoline(exn_nbuf_t *o, const exn_module_info_t *info, uint3
         else
             exn_fmt(v, sizeof v, "r.a%u", i);
         if (l == 'x')
-            exn_nbuf_printf(o, "  s[%u] = f2b(%s);\n", i, v);
+            exn_nbuf_printf(o, "  s[%u] = f2b(%s);\n", k, v);
         else if (l == 'y')
-            exn_nbuf_printf(o, "  s[%u] = d2b(%s);\n", i, v);
+            exn_nbuf_printf(o, "  s[%u] = d2b(%s);\n", k, v);
+        else if (l == 'v')
+            exn_nbuf_printf(o, "  memcpy(s + %u, &%s, 16);\n", k, v);
         else
-            exn_nbuf_printf(o, "  s[%u] = %s;\n", i, v);
+            exn_nbuf_printf(o, "  s[%u] = %s;\n", k, v);
+        k += l == 'v' ? 2 : 1;
     }
     puts_(o, "  (void)s;\n}\n");
 }
@@ -2110,6 +2710,10 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds, bo
     puts_(o, "#ifndef M_H\n#define M_H\n");
     puts_(o, bounds ? PRELUDE_BOUNDS : PRELUDE_GUARD);
     puts_(o, PRELUDE);
+    if (info->features & EXN_FEATURE_SIMD) {
+        puts_(o, bounds ? PRELUDE_SIMD_BOUNDS : PRELUDE_SIMD_GUARD);
+        puts_(o, PRELUDE_SIMD);
+    }
     /* fuel: INTR() marks exactly the points that charge it, loop entries and function entries
      * (every function's, with fuel: see translate_func), so it takes a unit there too
      * (FTAKE).  A function that calls nothing counts in a local, `fl` (a register in its hot
@@ -2222,10 +2826,6 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
     ft_t t;
     memset(&t, 0, sizeof t);
 
-    if (info->features & EXN_FEATURE_SIMD) {
-        exn_fmt(errbuf, errbuf_len, "the module uses SIMD, which the compiled tier does not support yet");
-        return EXN_ERR_UNSUPPORTED;
-    }
     if (info->n_memories > 1) {
         exn_fmt(errbuf, errbuf_len, "the module has %u memories", info->n_memories);
         return EXN_ERR_UNSUPPORTED;

@@ -38,8 +38,9 @@ typedef struct {
     uint64_t code_bytes; /* wasm code bytes translated, for the caller's choices */
 } exn_ntrans_out_t;
 
-/** Translate the module.  Returns EXN_OK, EXN_ERR_NOMEM, or EXN_ERR_UNSUPPORTED (SIMD, more
- *  than one memory, a function of more than 50000 locals) with the reason in errbuf.  On success
+/** Translate the module.  Returns EXN_OK, EXN_ERR_NOMEM, or EXN_ERR_UNSUPPORTED (an instruction
+ *  it does not know, e.g. relaxed SIMD, named; more than one memory, a function of more than
+ *  50000 locals) with the reason in errbuf.  On success
  *  `out` is owned by the caller: free with exn_native_trans_free. */
 EXN_INTERNAL exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *wasm,
                                                const exn_ntrans_opts_t *opts,
