@@ -29,6 +29,18 @@
  * May call: engine.h, abi.h, native.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem,
  * codec, os), validate/wasm_read.h (data segment offsets). */
 #include <setjmp.h>
+
+/* Jumps out of a trap: sigsetjmp without saving the signal mask (a system call per guest call
+ * otherwise); Windows, where the tier does not run yet (sys_win32.c), has plain setjmp. */
+#if defined(_WIN32)
+typedef jmp_buf ntrap_jmp_t;
+#define NTRAP_SETJMP(b) setjmp(b)
+#define NTRAP_LONGJMP(b) longjmp(b, 1)
+#else
+typedef sigjmp_buf ntrap_jmp_t;
+#define NTRAP_SETJMP(b) sigsetjmp(b, 0)
+#define NTRAP_LONGJMP(b) siglongjmp(b, 1)
+#endif
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -50,7 +62,8 @@
 
 #define WASM_PAGE ((uint64_t)65536)
 #define MAX_PAGES ((uint64_t)65536)
-#define GUARD_RESERVE (((size_t)1 << 33) + 65536) /* u32 + u32 + the widest access */
+/* u32 + u32 + the widest access; guard pages only on 64-bit hosts (guard_pages_default) */
+#define GUARD_RESERVE ((size_t)(((uint64_t)1 << 33) + 65536))
 #define MAX_TABLE ((uint32_t)10000000)           /* wasm3's limit on table size */
 
 static const char trap_bad_func[] = "[native] no such function";
@@ -161,7 +174,7 @@ static bool canon_ids(const exn_module_info_t *info, uint32_t *out)
 /* ---- traps and calls ------------------------------------------------------------------------- */
 
 typedef struct ncall {
-    sigjmp_buf jb;
+    ntrap_jmp_t jb;
     struct ncall *prev;
     ninst_t *inst;
     exn_trap_t trap;
@@ -204,7 +217,7 @@ static EXN_NORETURN void raise_trap(exn_trap_t t, uint32_t func)
     ncall_t *nc = current;
     nc->trap = t;
     nc->func = func;
-    siglongjmp(nc->jb, 1);
+    NTRAP_LONGJMP(nc->jb);
 }
 
 /* A trap of a helper called by the generated code: frames from the helper's own record. */
@@ -1045,7 +1058,7 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
     nc.n_raw = 0;
     I->n_frames = 0;
     current = &nc;
-    if (sigsetjmp(nc.jb, 0)) {
+    if (NTRAP_SETJMP(nc.jb)) {
         volatile ncall_t *v = &nc;
         current = v->prev;
         record_frames(I, v);
