@@ -119,6 +119,7 @@ def plugins_for_equality():
         ("tail calls, self", wasm("wasm3_tail_call"), [], False, "self", b""),
         ("tail calls, mutual", wasm("wasm3_tail_call"), [], False, "mutual", b""),
         ("tail calls, indirect", wasm("wasm3_tail_call"), [], False, "indirect", b""),
+        ("SIMD", wasm("simd_bench"), [], False, "count_simd", bytes(range(256)) * 256),
     ]
 
 
