@@ -25,11 +25,11 @@ def hello_world(x: int) -> int:
 
 
 WORKLOADS = [
-    ("bench.wat count_vowels 1 MiB", PLUGINS / "bench.wasm", [], "count_vowels", TEXT),
-    ("kitchen.c count_vowels 1 MiB", PLUGINS / "kitchen.wasm", [], "count_vowels", TEXT),
-    ("kitchen.c reverse 1 MiB", PLUGINS / "kitchen.wasm", [], "reverse", TEXT),
+    ("bench.wat count_vowels 1 MiB", PLUGINS / "bench.wasm", [], False, "count_vowels", TEXT),
+    ("kitchen.c count_vowels 1 MiB", PLUGINS / "kitchen.wasm", [], False, "count_vowels", TEXT),
+    ("kitchen.c reverse 1 MiB", PLUGINS / "kitchen.wasm", [], False, "reverse", TEXT),
     ("rust-code-functions count_vowels 64 KiB", SHARED / "rust-code-functions.wasm",
-     [hello_world], "count_vowels", TEXT[:1 << 16]),
+     [hello_world], True, "count_vowels", TEXT[:1 << 16]),
 ]
 
 
@@ -46,14 +46,15 @@ def per_call(plugin: ext.Plugin, export: str, data: bytes, rounds: int) -> float
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 21
     print(f"{'workload':42} {'tier':7} {'no fuel':>10} {'fuel':>10} {'cost':>7} {'fuel used':>12}")
-    for name, path, functions, export, data in WORKLOADS:
+    for name, path, functions, wasi, export, data in WORKLOADS:
         if not path.exists():
             continue
         wasm = path.read_bytes()
         for tier in ("interp", "native"):
             try:
-                plain = ext.Plugin(wasm, functions=functions, tier=tier)
-                fueled = ext.Plugin(wasm, functions=functions, tier=tier, fuel=2**62)
+                plain = ext.Plugin(wasm, functions=functions, wasi=wasi, tier=tier)
+                fueled = ext.Plugin(wasm, functions=functions, wasi=wasi, tier=tier,
+                                   fuel=2**62)
             except ext.UnsupportedError as e:
                 print(f"{name:42} {tier:7} unsupported: {e}")
                 continue
