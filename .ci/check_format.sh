@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The C format of csrc/ (.clang-format): `clang-format --dry-run --Werror` on every .c and .h
 # of csrc/ (third_party/ is not ours and not checked).  Fails on the first file that would
-# change, printing what.  `--report` only counts the files that would change and never fails:
-# CI runs it so until the tree has been formatted once (.ci/format.sh), then without it.
+# change, printing what (.ci/format.sh formats them).  `--report` only counts the files that
+# would change and never fails.  Tables laid out by hand sit between `clang-format off/on`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CLANG_FORMAT=${CLANG_FORMAT:-clang-format}

@@ -96,9 +96,8 @@ typedef void (*ExtismLogDrainFunctionType)(const char *data, ExtismSize size);
  *  message ("Unable to compile Extism plugin: ...", free with extism_plugin_new_error_free);
  *  `errmsg` may be NULL. */
 EXTISM_API ExtismPlugin *extism_plugin_new(const uint8_t *wasm, ExtismSize wasm_size,
-                                           const ExtismFunction **functions,
-                                           ExtismSize n_functions, bool with_wasi,
-                                           char **errmsg);
+                                           const ExtismFunction **functions, ExtismSize n_functions,
+                                           bool with_wasi, char **errmsg);
 
 /** As extism_plugin_new with a per-call fuel limit (0: none): every call may use fuel_limit
  *  units, one per entry of a wasm function and per entry of a loop (not wasmtime's units),
@@ -138,8 +137,7 @@ EXTISM_API int32_t extism_plugin_call(ExtismPlugin *plugin, const char *func_nam
 
 /** As extism_plugin_call; `host_context` is returned by extism_current_plugin_host_context to
  *  host functions during this call. */
-EXTISM_API int32_t extism_plugin_call_with_host_context(ExtismPlugin *plugin,
-                                                        const char *func_name,
+EXTISM_API int32_t extism_plugin_call_with_host_context(ExtismPlugin *plugin, const char *func_name,
                                                         const uint8_t *data, ExtismSize data_len,
                                                         void *host_context);
 
@@ -180,16 +178,15 @@ EXTISM_API bool extism_plugin_cancel(const ExtismCancelHandle *handle);
 EXTISM_API ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm,
                                                             ExtismSize wasm_size,
                                                             const ExtismFunction **functions,
-                                                            ExtismSize n_functions,
-                                                            bool with_wasi, char **errmsg);
+                                                            ExtismSize n_functions, bool with_wasi,
+                                                            char **errmsg);
 
 /** As extism_compiled_plugin_new with a per-call fuel limit for every plugin made from it
  *  (see extism_plugin_new_with_fuel_limit). */
 EXTISM_API ExtismCompiledPlugin *
 extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_size,
-                                           const ExtismFunction **functions,
-                                           ExtismSize n_functions, bool with_wasi,
-                                           uint64_t fuel_limit, char **errmsg);
+                                           const ExtismFunction **functions, ExtismSize n_functions,
+                                           bool with_wasi, uint64_t fuel_limit, char **errmsg);
 
 /** Free a compiled plugin (NULL is ignored); plugins made from it stay valid. */
 EXTISM_API void extism_compiled_plugin_free(ExtismCompiledPlugin *compiled);

@@ -17,21 +17,21 @@ extern "C" {
  *  constructors. */
 typedef enum {
     EXN_OK = 0,
-    EXN_ERR_MISUSE = 1,      /* bad argument, closed object, re-entrant call, deadlock */
-    EXN_ERR_NOMEM = 2,       /* out of memory (host or kernel memory) */
-    EXN_ERR_MANIFEST = 3,    /* invalid manifest or unreadable wasm source */
-    EXN_ERR_LOAD = 4,        /* malformed or invalid wasm module */
-    EXN_ERR_LINK = 5,        /* unresolved or mistyped imports */
-    EXN_ERR_NOT_FOUND = 6,   /* no exported function of that name */
-    EXN_ERR_SIGNATURE = 7,   /* the export has a type a plugin call cannot use */
-    EXN_ERR_GUEST = 8,       /* the plugin reported failure: error text and/or non-zero code */
-    EXN_ERR_TRAP = 9,        /* wasm trap, or the kernel refused an operation */
-    EXN_ERR_EXIT = 10,       /* WASI proc_exit with a non-zero code */
-    EXN_ERR_HOST = 11,       /* a host function failed (exn_current_plugin_fail) */
-    EXN_ERR_CANCELLED = 12,  /* stopped by extism_plugin_cancel */
-    EXN_ERR_TIMEOUT = 13,    /* stopped by the manifest's timeout_ms or a per-call timeout */
+    EXN_ERR_MISUSE = 1,       /* bad argument, closed object, re-entrant call, deadlock */
+    EXN_ERR_NOMEM = 2,        /* out of memory (host or kernel memory) */
+    EXN_ERR_MANIFEST = 3,     /* invalid manifest or unreadable wasm source */
+    EXN_ERR_LOAD = 4,         /* malformed or invalid wasm module */
+    EXN_ERR_LINK = 5,         /* unresolved or mistyped imports */
+    EXN_ERR_NOT_FOUND = 6,    /* no exported function of that name */
+    EXN_ERR_SIGNATURE = 7,    /* the export has a type a plugin call cannot use */
+    EXN_ERR_GUEST = 8,        /* the plugin reported failure: error text and/or non-zero code */
+    EXN_ERR_TRAP = 9,         /* wasm trap, or the kernel refused an operation */
+    EXN_ERR_EXIT = 10,        /* WASI proc_exit with a non-zero code */
+    EXN_ERR_HOST = 11,        /* a host function failed (exn_current_plugin_fail) */
+    EXN_ERR_CANCELLED = 12,   /* stopped by extism_plugin_cancel */
+    EXN_ERR_TIMEOUT = 13,     /* stopped by the manifest's timeout_ms or a per-call timeout */
     EXN_ERR_UNSUPPORTED = 14, /* a feature extism_native does not implement */
-    EXN_ERR_HTTP = 15        /* an HTTP request of the guest failed or was not allowed */
+    EXN_ERR_HTTP = 15         /* an HTTP request of the guest failed or was not allowed */
 } exn_status_t;
 
 /** Log levels as the guest sees them through get_log_level. */
@@ -100,15 +100,16 @@ EXTISM_API exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
 
 /** Execution tiers: what runs a plugin's code (README "Tiers", docs/RATIONALE.md). */
 typedef enum {
-    EXN_TIER_DEFAULT = 0, /* the environment's EXTISM_NATIVE_TIER (auto, interp, native), else auto */
-    EXN_TIER_AUTO = 1,    /* start on the interpreter at once (on compiled code at once when the
+    EXN_TIER_DEFAULT =
+        0,             /* the environment's EXTISM_NATIVE_TIER (auto, interp, native), else auto */
+    EXN_TIER_AUTO = 1, /* start on the interpreter at once (on compiled code at once when the
                            * cache has it); once the plugin's calls have run EXTISM_NATIVE_HOT_MS
                            * (default 100) ms of guest code, compile in the background; then new
                            * instances use the compiled code and existing ones move to it at
                            * their next call.  Without a C compiler (or for a module the
                            * compiled tier cannot run) everything stays on the interpreter */
-    EXN_TIER_INTERP = 2,  /* the interpreter only */
-    EXN_TIER_NATIVE = 3   /* compiled code only: compile now (or load from the cache) and wait;
+    EXN_TIER_INTERP = 2, /* the interpreter only */
+    EXN_TIER_NATIVE = 3  /* compiled code only: compile now (or load from the cache) and wait;
                            * creation fails with EXN_ERR_UNSUPPORTED when it cannot */
 } exn_tier_t;
 
@@ -123,10 +124,12 @@ typedef struct {
 } exn_compile_options_t;
 
 /** As exn_compiled_plugin_new, with options (NULL: the defaults). */
-EXTISM_API exn_status_t exn_compiled_plugin_new_with_options(
-    const uint8_t *data, size_t len, const ExtismFunction **functions, size_t n_functions,
-    bool with_wasi, const exn_compile_options_t *options, ExtismCompiledPlugin **out_compiled,
-    char *errbuf, size_t errbuf_len);
+EXTISM_API exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t len,
+                                                             const ExtismFunction **functions,
+                                                             size_t n_functions, bool with_wasi,
+                                                             const exn_compile_options_t *options,
+                                                             ExtismCompiledPlugin **out_compiled,
+                                                             char *errbuf, size_t errbuf_len);
 
 /** Where a compiled plugin stands (exn_compiled_plugin_tier). */
 typedef enum {
@@ -146,8 +149,7 @@ EXTISM_API uint64_t exn_plugin_fuel_limit(const ExtismPlugin *p);
 /** The tier state of a compiled plugin (exn_tier_state_t), and in `why` (may be NULL) a
  *  sentence on how it got there ("tier=interp", "no C compiler found: ...").
  *  Threads: any. */
-EXTISM_API int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why,
-                                        size_t why_len);
+EXTISM_API int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why, size_t why_len);
 
 /** Auto tier: start compiling now instead of when the plugin is hot, and wait until the
  *  compiled code is ready for at most `timeout_ns` (0: do not wait; EXN_TIMEOUT_NONE: as long
@@ -197,8 +199,8 @@ EXTISM_API exn_status_t exn_plugin_new_from_compiled(ExtismCompiledPlugin *compi
  *  host functions call each other's busy plugins), return EXN_ERR_MISUSE at once.  Different
  *  plugins run concurrently. */
 EXTISM_API exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *input,
-                                        size_t input_len, void *host_context,
-                                        int64_t timeout_ns, exn_call_result_t *out);
+                                        size_t input_len, void *host_context, int64_t timeout_ns,
+                                        exn_call_result_t *out);
 
 /** Release the plugin's instances, memory and settings: calls from then on, and calls waiting
  *  for the plugin, fail with EXN_ERR_MISUSE ("closed").  A call running on another thread is
@@ -219,21 +221,21 @@ EXTISM_API int exn_plugin_is_running_here(const ExtismPlugin *p);
  *  are written by each call.  Free its buffer with exn_call_release. */
 typedef struct {
     ExtismPlugin *plugin;
-    void *host_context;   /* input: given to host functions */
-    int64_t timeout_ns;   /* input: as for exn_plugin_call */
+    void *host_context; /* input: given to host functions */
+    int64_t timeout_ns; /* input: as for exn_plugin_call */
     /* output: after a success the output bytes, after a failure the error text (both
      * NUL-terminated).  Copied into this struct's own buffer while the call still held the
      * plugin: valid until the next exn_call with this struct or exn_call_release, whatever
      * other threads do with the plugin. */
     const char *output;
-    int32_t rc;           /* output: as for exn_plugin_call */
-    int32_t status;       /* output: the exn_status_t of the call */
-    int32_t has_error;    /* output, after a failure: 1 if the text is the plugin's own error
+    int32_t rc;        /* output: as for exn_plugin_call */
+    int32_t status;    /* output: the exn_status_t of the call */
+    int32_t has_error; /* output, after a failure: 1 if the text is the plugin's own error
                            * (what extism_plugin_error gives; possibly empty), else 0 */
-    uint8_t *buf_;        /* private */
-    size_t cap_;          /* private */
-    void *frames_;        /* private: the trap's frames (exn_call_frames) */
-    size_t n_frames_;     /* private */
+    uint8_t *buf_;     /* private */
+    size_t cap_;       /* private */
+    void *frames_;     /* private: the trap's frames (exn_call_frames) */
+    size_t n_frames_;  /* private */
 } exn_call_t;
 
 /** exn_plugin_call for bindings that call often: returns the output length (>= 0) when the
@@ -270,10 +272,10 @@ EXTISM_API size_t exn_plugin_trap_frames(ExtismPlugin *p, uint32_t *funcs, size_
 
 /** One frame of a trap's backtrace (exn_plugin_trap_backtrace). */
 typedef struct {
-    uint32_t func;      /* function index in its module (imports count first) */
-    uint32_t offset;    /* byte offset of the instruction in the module's bytes, or UINT32_MAX
+    uint32_t func;           /* function index in its module (imports count first) */
+    uint32_t offset;         /* byte offset of the instruction in the module's bytes, or UINT32_MAX
                          * when the engine does not know it (neither engine records it yet) */
-    const char *module; /* the manifest's name of the module: "main" for the main module */
+    const char *module;      /* the manifest's name of the module: "main" for the main module */
     const char *module_name; /* the module's own name from its "name" section, or NULL */
     size_t module_name_len;  /* (UTF-8, not NUL-terminated) */
     const char *func_name;   /* the function's name from the "name" section, as stored (a
@@ -288,8 +290,7 @@ typedef struct {
  *  Ownership: the strings are Borrowed (valid until extism_plugin_free: they point into the
  *  compiled plugin's modules); the frames are those of the last call (the next call on `p`
  *  replaces them).  Threads: as exn_plugin_trap_frames. */
-EXTISM_API size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames,
-                                            size_t max);
+EXTISM_API size_t exn_plugin_trap_backtrace(ExtismPlugin *p, exn_trap_frame_t *frames, size_t max);
 
 /** After an exn_call that failed with EXN_ERR_TRAP: its backtrace (as exn_plugin_trap_backtrace
  *  gives it), copied while the call still held the plugin, so another thread's call cannot
@@ -350,8 +351,8 @@ EXTISM_API exn_status_t exn_plugin_wasi_stdin(ExtismPlugin *p, const uint8_t *da
 
 /** Where the guest's stdout (fd 1) or stderr (fd 2) goes: EXN_WASI_INHERIT (the process's own
  *  stream, the default), EXN_WASI_DISCARD, or EXN_WASI_CALLBACK (`fn` with `userdata`). */
-EXTISM_API exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode,
-                                               exn_output_fn fn, void *userdata);
+EXTISM_API exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode, exn_output_fn fn,
+                                               void *userdata);
 
 /* ---- HTTP ----------------------------------------------------------------------------------
  * The http_request import (and manifest `url` sources) perform HTTP through a transport the
@@ -367,7 +368,7 @@ typedef struct {
     size_t n_headers;
     const uint8_t *body; /* NULL when there is none */
     size_t body_len;
-    int64_t timeout_ns;  /* time the request may take, -1 for no limit */
+    int64_t timeout_ns; /* time the request may take, -1 for no limit */
 } exn_http_request_t;
 
 typedef struct exn_http_response exn_http_response_t;

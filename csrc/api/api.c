@@ -43,8 +43,8 @@ ExtismPlugin *extism_plugin_new(const uint8_t *wasm, ExtismSize wasm_size,
         give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
         return NULL;
     }
-    if (exn_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi, &p,
-                       err, sizeof err) != EXN_OK)
+    if (exn_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi, &p, err,
+                       sizeof err) != EXN_OK)
         give_error(errmsg, "Unable to compile Extism plugin: ", err);
     return p;
 }
@@ -191,17 +191,16 @@ ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm, ExtismSize
         give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
         return NULL;
     }
-    if (exn_compiled_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions,
-                                with_wasi, &c, err, sizeof err) != EXN_OK)
+    if (exn_compiled_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi,
+                                &c, err, sizeof err) != EXN_OK)
         give_error(errmsg, "Unable to compile Extism plugin: ", err);
     return c;
 }
 
 ExtismCompiledPlugin *
 extism_compiled_plugin_new_with_fuel_limit(const uint8_t *wasm, ExtismSize wasm_size,
-                                           const ExtismFunction **functions,
-                                           ExtismSize n_functions, bool with_wasi,
-                                           uint64_t fuel_limit, char **errmsg)
+                                           const ExtismFunction **functions, ExtismSize n_functions,
+                                           bool with_wasi, uint64_t fuel_limit, char **errmsg)
 {
     char err[2048];
     ExtismCompiledPlugin *c = NULL;
@@ -251,8 +250,8 @@ exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t le
                                                   const ExtismFunction **functions,
                                                   size_t n_functions, bool with_wasi,
                                                   const exn_compile_options_t *options,
-                                                  ExtismCompiledPlugin **out_compiled,
-                                                  char *errbuf, size_t errbuf_len)
+                                                  ExtismCompiledPlugin **out_compiled, char *errbuf,
+                                                  size_t errbuf_len)
 {
     if (!out_compiled) {
         exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
@@ -264,16 +263,16 @@ exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t le
     if (options) {
         /* the first version had size and tier; fuel came after */
         if (options->size < offsetof(exn_compile_options_t, fuel)) {
-            exn_fmt(errbuf, errbuf_len, "options->size is %u, at least %zu expected",
-                    options->size, offsetof(exn_compile_options_t, fuel));
+            exn_fmt(errbuf, errbuf_len, "options->size is %u, at least %zu expected", options->size,
+                    offsetof(exn_compile_options_t, fuel));
             return EXN_ERR_MISUSE;
         }
         tier = options->tier;
         if (options->size >= offsetof(exn_compile_options_t, fuel) + sizeof options->fuel)
             fuel = options->fuel;
     }
-    return exn_compiled_new(data, len, functions, n_functions, with_wasi, tier, fuel,
-                            out_compiled, errbuf, errbuf_len);
+    return exn_compiled_new(data, len, functions, n_functions, with_wasi, tier, fuel, out_compiled,
+                            errbuf, errbuf_len);
 }
 
 int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why, size_t why_len)
@@ -288,9 +287,8 @@ int exn_compiled_plugin_tier(ExtismCompiledPlugin *compiled, char *why, size_t w
     return (int)s;
 }
 
-exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled,
-                                                int64_t timeout_ns, char *errbuf,
-                                                size_t errbuf_len)
+exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled, int64_t timeout_ns,
+                                                char *errbuf, size_t errbuf_len)
 {
     if (!compiled) {
         exn_fmt(errbuf, errbuf_len, "no compiled plugin");
@@ -299,8 +297,7 @@ exn_status_t exn_compiled_plugin_compile_native(ExtismCompiledPlugin *compiled,
     return exn_tier_compile_now(compiled, timeout_ns, errbuf, errbuf_len);
 }
 
-exn_status_t exn_native_precompile(const uint8_t *wasm, size_t len, char *errbuf,
-                                   size_t errbuf_len)
+exn_status_t exn_native_precompile(const uint8_t *wasm, size_t len, char *errbuf, size_t errbuf_len)
 {
     if (!wasm && len) {
         exn_fmt(errbuf, errbuf_len, "wasm is NULL");

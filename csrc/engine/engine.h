@@ -33,6 +33,7 @@
  * function the interpreter could not compile), with its own text. */
 typedef const char *exn_trap_t;
 
+/* clang-format off */
 EXN_INTERNAL extern const char exn_trap_unreachable[];     /* "[trap] unreachable executed" */
 EXN_INTERNAL extern const char exn_trap_memory_oob[];      /* "[trap] out of bounds memory access" */
 EXN_INTERNAL extern const char exn_trap_table_oob[];       /* "[trap] out of bounds table access" */
@@ -45,6 +46,7 @@ EXN_INTERNAL extern const char exn_trap_conversion[];      /* "[trap] invalid co
 EXN_INTERNAL extern const char exn_trap_stack_overflow[];  /* "[trap] stack overflow" */
 EXN_INTERNAL extern const char exn_trap_interrupted[];     /* "[trap] interrupted": interrupt word bit 0 */
 EXN_INTERNAL extern const char exn_trap_fuel[];            /* "[trap] all fuel consumed" */
+/* clang-format on */
 
 /* Sentinels of the imports: why an import stopped the guest.  The detail text is in the
  * context of the import that returned it (kernel/, wasi/, runtime/hostfn.c). */
@@ -63,18 +65,30 @@ EXN_INTERNAL bool exn_trap_is_import(exn_trap_t t);
 
 /* One frame of the guest's stack at a trap, innermost first. */
 typedef struct {
-    uint32_t func;   /* function index in its module (imports count first) */
-    uint32_t offset; /* byte offset of the instruction in the module, or UINT32_MAX if unknown */
+    uint32_t func;      /* function index in its module (imports count first) */
+    uint32_t offset;    /* byte offset of the instruction in the module, or UINT32_MAX if unknown */
     const void *module; /* the exn_code_t the function belongs to (frames may cross modules) */
 } exn_frame_t;
 
 #define EXN_MAX_FRAMES 64
 
 /* ---- slots ---------------------------------------------------------------------------------- */
-static inline uint32_t exn_slot_u32(const uint64_t *slot) { return (uint32_t)*slot; }
-static inline void exn_slot_set_u32(uint64_t *slot, uint32_t v) { *slot = v; }
-static inline uint64_t exn_slot_u64(const uint64_t *slot) { return *slot; }
-static inline void exn_slot_set_u64(uint64_t *slot, uint64_t v) { *slot = v; }
+static inline uint32_t exn_slot_u32(const uint64_t *slot)
+{
+    return (uint32_t)*slot;
+}
+static inline void exn_slot_set_u32(uint64_t *slot, uint32_t v)
+{
+    *slot = v;
+}
+static inline uint64_t exn_slot_u64(const uint64_t *slot)
+{
+    return *slot;
+}
+static inline void exn_slot_set_u64(uint64_t *slot, uint64_t v)
+{
+    *slot = v;
+}
 
 /* ---- imports -------------------------------------------------------------------------------- */
 typedef struct exn_code exn_code_t;         /* an engine's compiled module (shared, immutable) */
@@ -101,10 +115,22 @@ typedef exn_trap_t (*exn_hostcall_fn)(const exn_caller_t *caller, uint64_t *slot
  * sp[i + n_results] - written with these helpers, which take the slot index directly. */
 #define EXN_IMPORT(name) EXN_INTERNAL exn_trap_t name(const exn_caller_t *caller, uint64_t *sp)
 
-static inline uint64_t exn_arg_u64(const uint64_t *sp, int i) { return exn_slot_u64(&sp[i]); }
-static inline uint32_t exn_arg_u32(const uint64_t *sp, int i) { return exn_slot_u32(&sp[i]); }
-static inline void exn_ret_u64(uint64_t *sp, uint64_t v) { exn_slot_set_u64(&sp[0], v); }
-static inline void exn_ret_u32(uint64_t *sp, uint32_t v) { exn_slot_set_u32(&sp[0], v); }
+static inline uint64_t exn_arg_u64(const uint64_t *sp, int i)
+{
+    return exn_slot_u64(&sp[i]);
+}
+static inline uint32_t exn_arg_u32(const uint64_t *sp, int i)
+{
+    return exn_slot_u32(&sp[i]);
+}
+static inline void exn_ret_u64(uint64_t *sp, uint64_t v)
+{
+    exn_slot_set_u64(&sp[0], v);
+}
+static inline void exn_ret_u32(uint64_t *sp, uint32_t v)
+{
+    exn_slot_set_u32(&sp[0], v);
+}
 
 /* One import of a module, resolved.  Only functions today; memories, tables and globals shared
  * between the modules of a manifest (issue 17) add kinds here. */
@@ -118,9 +144,9 @@ typedef struct {
 typedef struct {
     const exn_import_value_t *imports; /* one per import of the module, in import order */
     uint32_t n_imports;
-    uint64_t max_memory_bytes;  /* linear memory may not grow past this (manifest max_pages) */
+    uint64_t max_memory_bytes; /* linear memory may not grow past this (manifest max_pages) */
     const volatile uint32_t *interrupt; /* bit 0 set: stop at the next loop iteration or call */
-    int64_t *fuel;              /* NULL: no fuel.  Else the fuel left, a word the runtime
+    int64_t *fuel;                      /* NULL: no fuel.  Else the fuel left, a word the runtime
                                  * owns (shared by a plugin's instances, refilled per call):
                                  * every entry of a wasm function (call, call_indirect, tail
                                  * call, the outermost call) and every entry of a loop (the
@@ -128,7 +154,7 @@ typedef struct {
                                  * traps with exn_trap_fuel when it would go below zero.
                                  * Imports and the host cost nothing.  The compiled tier needs
                                  * code made with fuel (exn_native_compile, EXN_NATIVE_FUEL) */
-    void *userdata;             /* the runtime's, returned by exn_instance_userdata */
+    void *userdata;                     /* the runtime's, returned by exn_instance_userdata */
 } exn_instance_config_t;
 
 /* The part every engine's instance starts with. */
@@ -138,7 +164,10 @@ struct exn_instance {
     void *userdata;
 };
 
-static inline void *exn_instance_userdata(const exn_instance_t *inst) { return inst->userdata; }
+static inline void *exn_instance_userdata(const exn_instance_t *inst)
+{
+    return inst->userdata;
+}
 
 /* ---- the engine ------------------------------------------------------------------------------ */
 struct exn_engine {

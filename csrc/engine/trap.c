@@ -28,8 +28,8 @@ bool exn_trap_is_wasm(exn_trap_t t)
     return t == exn_trap_unreachable || t == exn_trap_memory_oob || t == exn_trap_table_oob ||
            t == exn_trap_undefined_element || t == exn_trap_null_element ||
            t == exn_trap_indirect_type || t == exn_trap_div_zero || t == exn_trap_int_overflow ||
-           t == exn_trap_conversion || t == exn_trap_stack_overflow ||
-           t == exn_trap_interrupted || t == exn_trap_fuel;
+           t == exn_trap_conversion || t == exn_trap_stack_overflow || t == exn_trap_interrupted ||
+           t == exn_trap_fuel;
 }
 
 bool exn_trap_is_import(exn_trap_t t)

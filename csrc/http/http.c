@@ -200,8 +200,9 @@ bool exn_http_fetch(const exn_http_policy_t *pol, const char *url, const char *m
             goto done;
         }
         if (pol->check_hosts && !host_allowed(pol, u.host)) {
-            exn_fmt(why, why_len, "HTTP request to '%.300s' is not allowed%s (host %s is not in "
-                                  "allowed_hosts)",
+            exn_fmt(why, why_len,
+                    "HTTP request to '%.300s' is not allowed%s (host %s is not in "
+                    "allowed_hosts)",
                     current, hop ? " (a redirect)" : "", u.host);
             goto done;
         }
@@ -216,13 +217,15 @@ bool exn_http_fetch(const exn_http_policy_t *pol, const char *url, const char *m
             uint64_t left = pol->deadline_ns - now;
             timeout = left > INT64_MAX ? INT64_MAX : (int64_t)left;
         }
-        exn_http_request_t req = {current, method_now, names, values, n, body,
-                                  body ? body_len : 0, timeout};
+        exn_http_request_t req = {current, method_now,          names,  values, n,
+                                  body,    body ? body_len : 0, timeout};
         response_reset(resp, resp->limit);
         int rc = pol->fn(pol->userdata, &req, resp);
         if (resp->too_large) {
-            exn_fmt(why, why_len, "HTTP response exceeds the configured maximum number of bytes: "
-                                  "%llu", (unsigned long long)resp->limit);
+            exn_fmt(why, why_len,
+                    "HTTP response exceeds the configured maximum number of bytes: "
+                    "%llu",
+                    (unsigned long long)resp->limit);
             goto done;
         }
         if (rc != 0 || resp->failed) {

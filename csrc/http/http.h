@@ -44,18 +44,17 @@ EXN_INTERNAL exn_http_transport_fn exn_http_default_transport(void **out_userdat
  *  caller, cleared first here), or false with a message in `why` ("HTTP request to URL is
  *  not allowed ...", "timeout", the transport's message) and *out_timeout set if the deadline
  *  passed.  Ownership: borrows everything for the call; *resp is the caller's to clear. */
-EXN_INTERNAL bool exn_http_fetch(const exn_http_policy_t *pol, const char *url,
-                                 const char *method, const exn_strmap_t *headers,
-                                 const uint8_t *body, size_t body_len, exn_http_response_t *resp,
-                                 char *why, size_t why_len, bool *out_timeout);
+EXN_INTERNAL bool exn_http_fetch(const exn_http_policy_t *pol, const char *url, const char *method,
+                                 const exn_strmap_t *headers, const uint8_t *body, size_t body_len,
+                                 exn_http_response_t *resp, char *why, size_t why_len,
+                                 bool *out_timeout);
 
 /** Fetch a module through the process-wide transport, following redirects (allowed_hosts does
  *  not apply: it governs the guest).  Returns EXN_OK and owned bytes (exn_free), or
  *  EXN_ERR_MANIFEST / EXN_ERR_NOMEM with a message.  Its signature is the manifest's fetch
  *  callback's (manifest.h), userdata unused. */
-EXN_INTERNAL exn_status_t exn_http_fetch_source(void *userdata, const char *url,
-                                                const char *method, const exn_strmap_t *headers,
-                                                uint8_t **out_bytes, size_t *out_len,
-                                                char *errbuf, size_t errbuf_len);
+EXN_INTERNAL exn_status_t exn_http_fetch_source(void *userdata, const char *url, const char *method,
+                                                const exn_strmap_t *headers, uint8_t **out_bytes,
+                                                size_t *out_len, char *errbuf, size_t errbuf_len);
 
 #endif

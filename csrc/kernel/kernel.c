@@ -21,13 +21,12 @@ exn_status_t exn_kernel_init(exn_kernel_t *k, const exn_kernel_config_t *config)
     if (config->config) {
         for (size_t i = 0; i < config->config->cap; i++) {
             const exn_strmap_entry_t *e = &config->config->slots[i];
-            if (e->key && exn_strmap_set(&k->config, e->key, e->key_len, e->value,
-                                         e->value_len) != EXN_OK)
+            if (e->key &&
+                exn_strmap_set(&k->config, e->key, e->key_len, e->value, e->value_len) != EXN_OK)
                 return EXN_ERR_NOMEM;
         }
     }
-    return exn_kmem_init(&k->kmem, config->memory_limit_bytes) == EXN_OK ? EXN_OK
-                                                                        : EXN_ERR_NOMEM;
+    return exn_kmem_init(&k->kmem, config->memory_limit_bytes) == EXN_OK ? EXN_OK : EXN_ERR_NOMEM;
 }
 
 void exn_kernel_free(exn_kernel_t *k, bool memory)

@@ -28,8 +28,8 @@ static exn_trap_t http_fail(exn_kernel_t *k, const char *fmt, ...)
 /* Read the request description: {"url": str, "method": str|null, "headers": {str: str}|null};
  * other fields are ignored (older PDKs send fewer, some send more). */
 static exn_trap_t read_request(exn_kernel_t *k, const uint8_t *json, uint64_t len,
-                                exn_json_doc_t **doc, const char **url, const char **method,
-                                exn_strmap_t *headers)
+                               exn_json_doc_t **doc, const char **url, const char **method,
+                               exn_strmap_t *headers)
 {
     char why[256];
     if (exn_json_parse((const char *)json, (size_t)len, doc, why, sizeof why) != EXN_OK)
@@ -59,7 +59,8 @@ static exn_trap_t read_request(exn_kernel_t *k, const uint8_t *json, uint64_t le
         for (size_t i = 0; i < h->len; i++) {
             const exn_json_member_t *e = &h->members[i];
             if (e->value.kind != EXN_JSON_STRING || memchr(e->key, '\0', e->key_len) ||
-                memchr(e->value.str, '\0', e->value.len) || memchr(e->value.str, '\n', e->value.len) ||
+                memchr(e->value.str, '\0', e->value.len) ||
+                memchr(e->value.str, '\n', e->value.len) ||
                 memchr(e->value.str, '\r', e->value.len) || memchr(e->key, '\n', e->key_len) ||
                 memchr(e->key, '\r', e->key_len) || memchr(e->key, ':', e->key_len))
                 return http_fail(k, "invalid HTTP request: bad header \"%.64s\"", e->key);
@@ -109,8 +110,9 @@ EXN_IMPORT(kernel_http_request)
         exn_kmem_free_block(&k->kmem, body_h);
         k->http_status = 0;
         exn_strmap_clear(&k->http_headers);
-        exn_http_policy_t pol = {k->transport, k->transport_userdata, k->allowed_hosts,
-                                 k->n_allowed_hosts, true, k->deadline_ns};
+        exn_http_policy_t pol = {
+            k->transport, k->transport_userdata, k->allowed_hosts, k->n_allowed_hosts,
+            true,         k->deadline_ns};
         if (!pol.fn)
             pol.fn = exn_http_default_transport(&pol.userdata);
         bool timeout;

@@ -71,8 +71,8 @@ int32_t exn_log_global_level(void)
     return exn_atomic_load(&sink.level);
 }
 
-static void global_write(const char *target, const uint8_t id[16], int32_t level,
-                         const char *msg, size_t len)
+static void global_write(const char *target, const uint8_t id[16], int32_t level, const char *msg,
+                         size_t len)
 {
     char stamp[40], uuid[37];
     exn_os_utc_timestamp(stamp, sizeof stamp);
@@ -89,16 +89,16 @@ static void global_write(const char *target, const uint8_t id[16], int32_t level
         len = INT32_MAX;
     exn_os_global_lock();
     if (sink.kind == SINK_FILE && sink.file) {
-        fprintf(sink.file, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target, (int)len,
-                msg, uuid);
+        fprintf(sink.file, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target, (int)len, msg,
+                uuid);
         fflush(sink.file);
     } else if (sink.kind == SINK_BUFFER) {
         size_t need = strlen(stamp) + len + 96;
         char *line = exn_malloc(need);
         if (line) {
             /* each line ends with a newline, as libextism's do */
-            exn_fmt(line, need, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target,
-                    (int)len, msg, uuid);
+            exn_fmt(line, need, "%s %5s %s: %.*s plugin=\"%s\"\n", stamp, name, target, (int)len,
+                    msg, uuid);
             if (!push_line_locked(line))
                 exn_free(line); /* out of memory: the line is dropped */
         }
@@ -236,7 +236,7 @@ static exn_trap_t log_at(const exn_caller_t *caller, uint64_t *sp, int32_t level
     uint64_t len;
     if (!exn_kernel_resolve(k, h, &msg, &len))
         return exn_kernel_trap(k, "invalid handle offset for log message: %llu",
-                                      (unsigned long long)h);
+                               (unsigned long long)h);
     exn_trap_t trap = NULL;
     if (exn_utf8_valid(msg, (size_t)len)) {
         trap = deliver(k, level, (const char *)msg, (size_t)len);

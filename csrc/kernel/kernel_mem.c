@@ -48,7 +48,7 @@ static void write_header(exn_kmem_t *k, uint64_t h, uint64_t size, uint64_t used
 
 #define LIVE 0x80u
 #define DELTA 0x7Fu
-#define MAX_RECORD 6 /* meta byte + a LEB128 u32 */
+#define MAX_RECORD 6    /* meta byte + a LEB128 u32 */
 #define SPARE_CHUNKS 16 /* chunks a reset keeps for the next call */
 
 struct exn_kchunk {

@@ -16,11 +16,11 @@
 
 /* Layout constants of the official kernel (see docs/kernel-semantics.md). */
 #define EXN_KMEM_PAGE ((uint64_t)65536)
-#define EXN_KMEM_INITIAL_PAGES 16       /* memory size at creation: 1 MiB */
-#define EXN_KMEM_ROOT_END 64            /* addresses below this always read as 0 */
-#define EXN_KMEM_FIRST_BLOCK 65         /* where the first block header goes */
-#define EXN_KMEM_HEADER 12              /* header bytes before each block's data */
-#define EXN_KMEM_SPLIT_MIN 128          /* a reused free block is split if this much is left */
+#define EXN_KMEM_INITIAL_PAGES 16 /* memory size at creation: 1 MiB */
+#define EXN_KMEM_ROOT_END 64      /* addresses below this always read as 0 */
+#define EXN_KMEM_FIRST_BLOCK 65   /* where the first block header goes */
+#define EXN_KMEM_HEADER 12        /* header bytes before each block's data */
+#define EXN_KMEM_SPLIT_MIN 128    /* a reused free block is split if this much is left */
 #define EXN_KMEM_MAX_BYTES ((uint64_t)1 << 32) /* a wasm32 memory cannot be larger */
 
 /* The block table is kept in chunks of this many bytes of records (kernel_mem.c). */
@@ -41,9 +41,9 @@ typedef struct {
      * of each chunk's largest free block */
     exn_kchunk_t **chunks; /* [n_chunks, cap_chunks): spare chunks (or NULL) */
     uint32_t n_chunks, cap_chunks;
-    uint32_t *tree;        /* 2 * tree_cap nodes; leaf i at tree_cap + i */
+    uint32_t *tree; /* 2 * tree_cap nodes; leaf i at tree_cap + i */
     uint32_t tree_cap;
-    bool tree_stale;       /* out of host memory while rebuilding: rebuild before use */
+    bool tree_stale; /* out of host memory while rebuilding: rebuild before use */
 
     uint64_t input, input_len;
     uint64_t output, output_len;
@@ -55,7 +55,10 @@ EXN_INTERNAL exn_status_t exn_kmem_init(exn_kmem_t *k, uint64_t limit_bytes);
 EXN_INTERNAL void exn_kmem_free(exn_kmem_t *k);
 
 /** Base pointer of the bytes (may move when the memory grows on 32-bit hosts). */
-static inline uint8_t *exn_kmem_base(exn_kmem_t *k) { return k->vm.base; }
+static inline uint8_t *exn_kmem_base(exn_kmem_t *k)
+{
+    return k->vm.base;
+}
 
 /** Free every block and clear input, output and error (kernel `reset`). */
 EXN_INTERNAL void exn_kmem_reset(exn_kmem_t *k);

@@ -11,12 +11,12 @@
 #define VAR_ENTRY_OVERHEAD 48
 
 /* Resolve a key handle that must be UTF-8 text; traps with the official wording otherwise. */
-static exn_trap_t resolve_key(exn_kernel_t *k, const char *what, uint64_t h,
-                               const uint8_t **key, uint64_t *key_len)
+static exn_trap_t resolve_key(exn_kernel_t *k, const char *what, uint64_t h, const uint8_t **key,
+                              uint64_t *key_len)
 {
     if (!exn_kernel_resolve(k, h, key, key_len))
         return exn_kernel_trap(k, "invalid handle offset for %s: %llu", what,
-                                      (unsigned long long)h);
+                               (unsigned long long)h);
     if (!exn_utf8_valid(*key, (size_t)*key_len))
         return exn_kernel_trap(k, "%s is not valid UTF-8", what);
     return NULL;
@@ -24,8 +24,8 @@ static exn_trap_t resolve_key(exn_kernel_t *k, const char *what, uint64_t h,
 
 /* Lookup shared by config_get and var_get: frees the key, returns a new block with a copy of
  * the value, or 0 if the key is missing or its value is empty (an empty block cannot exist). */
-static exn_trap_t map_get(const exn_caller_t *caller, uint64_t *sp, exn_strmap_t *(*which)(exn_kernel_t *),
-                           const char *what)
+static exn_trap_t map_get(const exn_caller_t *caller, uint64_t *sp,
+                          exn_strmap_t *(*which)(exn_kernel_t *), const char *what)
 {
     exn_kernel_t *k = exn_kernel_of(caller);
     uint64_t h = exn_arg_u64(sp, 1);
@@ -47,8 +47,14 @@ static exn_trap_t map_get(const exn_caller_t *caller, uint64_t *sp, exn_strmap_t
     return NULL;
 }
 
-static exn_strmap_t *config_of(exn_kernel_t *k) { return &k->config; }
-static exn_strmap_t *vars_of(exn_kernel_t *k) { return &k->vars; }
+static exn_strmap_t *config_of(exn_kernel_t *k)
+{
+    return &k->config;
+}
+static exn_strmap_t *vars_of(exn_kernel_t *k)
+{
+    return &k->vars;
+}
 
 /* config_get(key: i64) -> i64: the config value for the key (0 = ""), or 0 if missing or
  * empty.  An invalid key handle traps: "invalid handle offset for config key: N". */
@@ -86,7 +92,7 @@ EXN_IMPORT(kernel_var_set)
     }
     if (!exn_kernel_resolve(k, vh, &value, &value_len))
         return exn_kernel_trap(k, "invalid handle offset for var value: %llu",
-                                      (unsigned long long)vh);
+                               (unsigned long long)vh);
     uint64_t existing = k->vars.bytes + (uint64_t)k->vars.count * VAR_ENTRY_OVERHEAD;
     uint64_t entry = VAR_ENTRY_OVERHEAD + key_len + value_len;
     if (entry > max || existing > max - entry)

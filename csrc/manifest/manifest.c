@@ -11,8 +11,7 @@ typedef struct {
     size_t errbuf_len;
 } ctx_t;
 
-static exn_status_t field_error(ctx_t *c, const char *field, const char *fmt, ...)
-    EXN_PRINTF(3, 4);
+static exn_status_t field_error(ctx_t *c, const char *field, const char *fmt, ...) EXN_PRINTF(3, 4);
 
 static exn_status_t field_error(ctx_t *c, const char *field, const char *fmt, ...)
 {
@@ -43,8 +42,8 @@ static exn_status_t check_fields(ctx_t *c, const char *field, const exn_json_t *
         for (const char *const *k = known; *k; k++)
             ok = ok || (strlen(*k) == m->key_len && memcmp(*k, m->key, m->key_len) == 0);
         if (!ok)
-            return field_error(c, field, "unknown field \"%.*s\"", (int)(m->key_len > 64 ? 64 : m->key_len),
-                               m->key);
+            return field_error(c, field, "unknown field \"%.*s\"",
+                               (int)(m->key_len > 64 ? 64 : m->key_len), m->key);
     }
     return EXN_OK;
 }
@@ -63,8 +62,7 @@ static exn_status_t get_uint(ctx_t *c, const char *field, const exn_json_t *v, u
                              uint64_t *out)
 {
     if (v->kind != EXN_JSON_NUMBER || !v->is_u64 || v->u64 > max)
-        return field_error(c, field, "expected an integer from 0 to %llu",
-                           (unsigned long long)max);
+        return field_error(c, field, "expected an integer from 0 to %llu", (unsigned long long)max);
     *out = v->u64;
     return EXN_OK;
 }
@@ -98,8 +96,9 @@ static exn_status_t read_wasm(ctx_t *c, size_t index, const exn_json_t *w, exn_m
                      *url = exn_json_get(w, "url");
     int kinds = (data != NULL) + (path != NULL) + (url != NULL);
     if (kinds != 1)
-        return field_error(c, field, kinds ? "give only one of \"data\", \"path\" or \"url\""
-                                           : "needs one of \"data\", \"path\" or \"url\"");
+        return field_error(c, field,
+                           kinds ? "give only one of \"data\", \"path\" or \"url\""
+                                 : "needs one of \"data\", \"path\" or \"url\"");
 
     static const char *const data_fields[] = {"data", "name", "hash", NULL};
     static const char *const path_fields[] = {"path", "name", "hash", NULL};
@@ -111,8 +110,9 @@ static exn_status_t read_wasm(ctx_t *c, size_t index, const exn_json_t *w, exn_m
             return st;
         exn_fmt(sub, sizeof sub, "%s.data", field);
         if (data->kind == EXN_JSON_OBJECT)
-            return field_error(c, sub, "raw {ptr, len} host pointers are not accepted; "
-                                       "give the module as base64 text");
+            return field_error(c, sub,
+                               "raw {ptr, len} host pointers are not accepted; "
+                               "give the module as base64 text");
         if ((st = expect(c, sub, data, EXN_JSON_STRING)))
             return st;
         st = exn_base64_decode(data->str, data->len, &out->bytes, &out->len);
@@ -136,7 +136,8 @@ static exn_status_t read_wasm(ctx_t *c, size_t index, const exn_json_t *w, exn_m
             return st;
         const exn_json_t *method = exn_json_get(w, "method"), *headers = exn_json_get(w, "headers");
         exn_fmt(sub, sizeof sub, "%s.method", field);
-        if (method && method->kind != EXN_JSON_NULL && (st = dup_string(c, sub, method, &out->method)))
+        if (method && method->kind != EXN_JSON_NULL &&
+            (st = dup_string(c, sub, method, &out->method)))
             return st;
         exn_fmt(sub, sizeof sub, "%s.headers", field);
         if (headers && (st = read_string_map(c, sub, headers, &out->headers)))
@@ -250,8 +251,8 @@ static exn_status_t read_paths(ctx_t *c, const exn_json_t *paths, exn_manifest_t
     for (size_t i = 0; i < paths->len; i++) {
         const exn_json_member_t *e = &paths->members[i];
         char field[96];
-        exn_fmt(field, sizeof field, "allowed_paths[\"%.*s\"]", (int)(e->key_len > 48 ? 48 : e->key_len),
-                e->key);
+        exn_fmt(field, sizeof field, "allowed_paths[\"%.*s\"]",
+                (int)(e->key_len > 48 ? 48 : e->key_len), e->key);
         if (memchr(e->key, '\0', e->key_len))
             return field_error(c, field, "host path contains a NUL character");
         exn_manifest_path_t *p = &m->allowed_paths[m->n_allowed_paths];
@@ -277,9 +278,8 @@ static exn_status_t read_paths(ctx_t *c, const exn_json_t *paths, exn_manifest_t
 
 static exn_status_t read_manifest(ctx_t *c, const exn_json_t *root, exn_manifest_t *m)
 {
-    static const char *const fields[] = {"wasm",          "memory",        "config",
-                                         "allowed_hosts", "allowed_paths", "timeout_ms",
-                                         NULL};
+    static const char *const fields[] = {"wasm",          "memory",     "config", "allowed_hosts",
+                                         "allowed_paths", "timeout_ms", NULL};
     exn_status_t st = expect(c, "manifest", root, EXN_JSON_OBJECT);
     if (st || (st = check_fields(c, "manifest", root, fields)))
         return st;
@@ -391,8 +391,8 @@ exn_status_t exn_manifest_from_input(const uint8_t *data, size_t len, exn_manife
     return st;
 }
 
-exn_status_t exn_manifest_load(exn_manifest_t *m, exn_manifest_fetch_fn fetch,
-                               void *fetch_userdata, char *errbuf, size_t errbuf_len)
+exn_status_t exn_manifest_load(exn_manifest_t *m, exn_manifest_fetch_fn fetch, void *fetch_userdata,
+                               char *errbuf, size_t errbuf_len)
 {
     for (size_t i = 0; i < m->n_wasm; i++) {
         exn_manifest_wasm_t *w = &m->wasm[i];

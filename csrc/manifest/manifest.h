@@ -16,10 +16,10 @@ typedef enum { EXN_WASM_DATA, EXN_WASM_PATH, EXN_WASM_URL } exn_wasm_source_t;
 
 typedef struct {
     exn_wasm_source_t source;
-    char *name;   /* NULL: unnamed */
-    char *hash;   /* NULL: not checked; else 64 lowercase hex digits expected */
-    char *where;  /* path or URL (for messages); NULL for data */
-    char *method; /* URL sources: HTTP method (NULL = GET) */
+    char *name;           /* NULL: unnamed */
+    char *hash;           /* NULL: not checked; else 64 lowercase hex digits expected */
+    char *where;          /* path or URL (for messages); NULL for data */
+    char *method;         /* URL sources: HTTP method (NULL = GET) */
     exn_strmap_t headers; /* URL sources: request headers */
     uint8_t *bytes;       /* owned module bytes once loaded */
     size_t len;
@@ -42,7 +42,7 @@ typedef struct {
 
     exn_strmap_t config;
 
-    bool hosts_given;      /* false: allowed_hosts absent or null (deny all) */
+    bool hosts_given; /* false: allowed_hosts absent or null (deny all) */
     char **allowed_hosts;
     size_t n_allowed_hosts;
 
@@ -74,8 +74,7 @@ typedef exn_status_t (*exn_manifest_fetch_fn)(void *userdata, const char *url, c
  *  check each hash.  Returns EXN_OK, EXN_ERR_MANIFEST (unreadable source, hash mismatch naming
  *  both hashes), EXN_ERR_UNSUPPORTED or EXN_ERR_NOMEM. */
 EXN_INTERNAL exn_status_t exn_manifest_load(exn_manifest_t *m, exn_manifest_fetch_fn fetch,
-                                            void *fetch_userdata, char *errbuf,
-                                            size_t errbuf_len);
+                                            void *fetch_userdata, char *errbuf, size_t errbuf_len);
 
 EXN_INTERNAL void exn_manifest_free(exn_manifest_t *m);
 

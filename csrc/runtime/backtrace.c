@@ -38,7 +38,8 @@ size_t exn_plugin_backtrace_held(ExtismPlugin *p, exn_trap_frame_t *frames, size
     exn_instance_t *inst = p->main ? p->main->inst : NULL;
     if (inst) {
         exn_frame_t raw[EXN_MAX_FRAMES];
-        size_t got = inst->engine->backtrace(inst, raw, max < EXN_MAX_FRAMES ? max : EXN_MAX_FRAMES);
+        size_t got =
+            inst->engine->backtrace(inst, raw, max < EXN_MAX_FRAMES ? max : EXN_MAX_FRAMES);
         for (size_t i = 0; i < got; i++) {
             const exn_module_def_t *def = def_of(p->compiled, raw[i].module);
             if (!def) /* (a frame of code this plugin does not know: not expected) */

@@ -144,8 +144,8 @@ static void printable_name(const char *name, char *buf, size_t buf_len)
 
 /* Problems with one import, appended to errbuf; returns false if there is one. */
 static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *def,
-                         const exn_import_t *im, const char *sep, bool *wasi_missing,
-                         char *errbuf, size_t errbuf_len)
+                         const exn_import_t *im, const char *sep, bool *wasi_missing, char *errbuf,
+                         size_t errbuf_len)
 {
     char mod[256], nm[256];
     printable_name(im->module, mod, sizeof mod);
@@ -173,27 +173,26 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
         if (strcmp(t.kernel->signature, want) == 0)
             return true;
         signature_text(t.kernel->signature, theirs, sizeof theirs);
-        append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)", sep,
-               mod, nm, found, theirs);
+        append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the kernel's is %s)", sep, mod,
+               nm, found, theirs);
         return false;
     case EXN_IMPORT_WASI:
         if (strcmp(t.wasi->signature, want) == 0)
             return true;
         signature_text(t.wasi->signature, theirs, sizeof theirs);
-        append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep,
-               mod, nm, found, theirs);
+        append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, WASI's is %s)", sep, mod, nm,
+               found, theirs);
         return false;
     case EXN_IMPORT_MODULE: {
         const exn_functype_t *ft = exn_module_func_type(&c->defs[t.module].info, t.index);
         if (!same_type(ft, type)) {
             exn_functype_format(ft, theirs, sizeof theirs);
-            append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the export's is %s)",
-                   sep, mod, nm, found, theirs);
+            append(errbuf, errbuf_len, "%s%s::%s (imported with type %s, the export's is %s)", sep,
+                   mod, nm, found, theirs);
             return false;
         }
         if (ft->n_params > EXN_MAX_LINK_VALUES || ft->n_results > EXN_MAX_LINK_VALUES) {
-            append(errbuf, errbuf_len, "%s%s::%s (too many parameters or results)", sep,
-                   mod, nm);
+            append(errbuf, errbuf_len, "%s%s::%s (too many parameters or results)", sep, mod, nm);
             return false;
         }
         return true;
@@ -228,8 +227,9 @@ static exn_status_t check_imports(const ExtismCompiledPlugin *c, char *errbuf, s
         }
     }
     if (st != EXN_OK && wasi_missing)
-        append(errbuf, errbuf_len, " (the module uses WASI, which is disabled: enable it with "
-                                   "wasi=True in Python or with_wasi in C)");
+        append(errbuf, errbuf_len,
+               " (the module uses WASI, which is disabled: enable it with "
+               "wasi=True in Python or with_wasi in C)");
     if (st != EXN_OK)
         return st;
     /* (a memory larger at start than memory.max_pages fails to instantiate: instance.c) */
@@ -244,7 +244,6 @@ static bool reserved_name(const char *name)
 {
     return strcmp(name, "extism:host/env") == 0 || strcmp(name, "wasi_snapshot_preview1") == 0;
 }
-
 
 /* Where every import comes from, for instances to link without looking anything up. */
 static exn_status_t resolve_imports(ExtismCompiledPlugin *c)
@@ -290,9 +289,8 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
         for (size_t j = 0; j + 1 < c->n_defs; j++) {
             if (strcmp(c->defs[j].name, name) == 0) {
                 exn_fmt(errbuf, errbuf_len,
-                        "invalid manifest: wasm[%zu].name: duplicate module name \"%s\"%s", i,
-                        name, strcmp(name, "main") == 0 ? " (unnamed modules are called main)"
-                                                        : "");
+                        "invalid manifest: wasm[%zu].name: duplicate module name \"%s\"%s", i, name,
+                        strcmp(name, "main") == 0 ? " (unnamed modules are called main)" : "");
                 return EXN_ERR_MANIFEST;
             }
         }
@@ -317,7 +315,8 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
-        exn_status_t st = exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
+        exn_status_t st =
+            exn_validate_module(def->wasm, def->wasm_len, &def->info, why, sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -331,8 +330,7 @@ static exn_status_t take_modules(ExtismCompiledPlugin *c, exn_manifest_t *manife
 
 exn_status_t exn_compiled_new(const uint8_t *data, size_t len, const ExtismFunction **functions,
                               size_t n_functions, bool with_wasi, int tier, uint64_t fuel,
-                              ExtismCompiledPlugin **out,
-                              char *errbuf, size_t errbuf_len)
+                              ExtismCompiledPlugin **out, char *errbuf, size_t errbuf_len)
 {
     exn_status_t st = EXN_OK;
     exn_manifest_t manifest;

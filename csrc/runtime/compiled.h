@@ -49,19 +49,19 @@ struct ExtismCompiledPlugin {
     exn_refcount_t refs;
     exn_module_def_t *defs;
     size_t n_defs;
-    size_t main; /* index of the main module */
+    size_t main;          /* index of the main module */
     ExtismFunction **fns; /* host functions (one reference each) */
     size_t n_fns;
     bool with_wasi;
-    uint64_t fuel; /* the fuel budget of each call (0: no fuel); its compiled-tier code
+    uint64_t fuel;              /* the fuel budget of each call (0: no fuel); its compiled-tier code
                     * counts fuel (EXN_NATIVE_FUEL) */
     const exn_engine_t *engine; /* what made `code` (tiering.h picks what runs the modules) */
 
     /* tiering (tiering.h): the only fields that change after creation */
-    int tier;                     /* EXN_TIER_AUTO, _INTERP or _NATIVE */
-    volatile uint32_t tier_state; /* EXN_TIER_STATE_* */
-    volatile uint64_t tier_hot_ns; /* guest time counted on the interpreter (auto) */
-    char tier_why[600];           /* how it got to its state (under the global lock) */
+    int tier;                               /* EXN_TIER_AUTO, _INTERP or _NATIVE */
+    volatile uint32_t tier_state;           /* EXN_TIER_STATE_* */
+    volatile uint64_t tier_hot_ns;          /* guest time counted on the interpreter (auto) */
+    char tier_why[600];                     /* how it got to its state (under the global lock) */
     struct ExtismCompiledPlugin *tier_next; /* in the list of those compiling (tiering.c) */
 
     /* from the manifest */
@@ -84,8 +84,8 @@ struct ExtismCompiledPlugin {
 EXN_INTERNAL exn_status_t exn_compiled_new(const uint8_t *data, size_t len,
                                            const ExtismFunction **functions, size_t n_functions,
                                            bool with_wasi, int tier, uint64_t fuel,
-                                           ExtismCompiledPlugin **out,
-                                           char *errbuf, size_t errbuf_len);
+                                           ExtismCompiledPlugin **out, char *errbuf,
+                                           size_t errbuf_len);
 
 #define EXN_MAX_LINK_VALUES 128 /* parameters/results of a function imported from a module */
 

@@ -41,9 +41,8 @@ static uint8_t wasm_type(ExtismValType t)
 
 static ExtismFunction *function_new(const char *name, const ExtismValType *inputs,
                                     ExtismSize n_inputs, const ExtismValType *outputs,
-                                    ExtismSize n_outputs, ExtismFunctionType func,
-                                    exn_host_fn flat, void *user_data,
-                                    void (*free_user_data)(void *))
+                                    ExtismSize n_outputs, ExtismFunctionType func, exn_host_fn flat,
+                                    void *user_data, void (*free_user_data)(void *))
 {
     ExtismFunction *f = NULL;
     bool ok = name && (func || flat) && exn_utf8_valid((const uint8_t *)name, strlen(name)) &&
@@ -89,8 +88,8 @@ static ExtismFunction *function_new(const char *name, const ExtismValType *input
 
 ExtismFunction *extism_function_new(const char *name, const ExtismValType *inputs,
                                     ExtismSize n_inputs, const ExtismValType *outputs,
-                                    ExtismSize n_outputs, ExtismFunctionType func,
-                                    void *user_data, void (*free_user_data)(void *))
+                                    ExtismSize n_outputs, ExtismFunctionType func, void *user_data,
+                                    void (*free_user_data)(void *))
 {
     return function_new(name, inputs, n_inputs, outputs, n_outputs, func, NULL, user_data,
                         free_user_data);

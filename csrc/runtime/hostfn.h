@@ -13,7 +13,7 @@
 struct ExtismFunction {
     exn_refcount_t refs; /* the creator's reference + one per compiled plugin that links it */
     char *name;
-    char *ns; /* import module name, "extism:host/user" by default */
+    char *ns;             /* import module name, "extism:host/user" by default */
     ExtismValType *types; /* params then results */
     uint32_t n_params, n_results;
     ExtismFunctionType fn; /* one of fn and flat is set */

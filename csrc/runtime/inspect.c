@@ -196,9 +196,9 @@ static void describe(exn_sb_t *sb, const exn_module_info_t *info, const uint8_t 
         put_u64(sb, e->index);
         if (e->kind == EXN_EXTERN_FUNC) {
             const exn_functype_t *t = exn_module_func_type(info, e->index);
-            bool callable = t && t->n_params == 0 &&
-                            (t->n_results == 0 ||
-                             (t->n_results == 1 && t->types[0] == EXN_WASM_I32));
+            bool callable =
+                t && t->n_params == 0 &&
+                (t->n_results == 0 || (t->n_results == 1 && t->types[0] == EXN_WASM_I32));
             put(sb, ",\"type\":");
             put_functype(sb, info, info->func_type[e->index]);
             put(sb, callable ? ",\"callable\":true" : ",\"callable\":false");

@@ -116,9 +116,8 @@ static exn_status_t link_imports(ExtismPlugin *p, const exn_module_t *m,
 
 /* A new instance of m's module with `engine` and `code`, its imports linked (its links in
  * *out_links); runs no guest code. */
-static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m,
-                                 const exn_engine_t *engine, exn_code_t *code,
-                                 exn_instance_t **out, exn_link_t **out_links,
+static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m, const exn_engine_t *engine,
+                                 exn_code_t *code, exn_instance_t **out, exn_link_t **out_links,
                                  size_t *out_n_links, char *errbuf, size_t errbuf_len)
 {
     const ExtismCompiledPlugin *c = p->compiled;
@@ -157,8 +156,7 @@ static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m,
     return st;
 }
 
-static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
-                                size_t errbuf_len)
+static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, size_t errbuf_len)
 {
     if (m->visit)
         return EXN_OK; /* done, or in progress further up an import cycle */
@@ -185,8 +183,8 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
     }
     exn_code_t *code;
     const exn_engine_t *engine = exn_tier_pick(c, m->def, &code);
-    exn_status_t st = new_instance(p, m, engine, code, &m->inst, &m->links, &m->n_links, errbuf,
-                                   errbuf_len);
+    exn_status_t st =
+        new_instance(p, m, engine, code, &m->inst, &m->links, &m->n_links, errbuf, errbuf_len);
     if (st)
         return st;
     if (p->stack_limit) /* the instances made before this one have it */
@@ -196,8 +194,8 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf,
         exn_instances_enter(p);
         exn_trap_t trap = exn_module_call(m, info->start, none);
         if (trap) {
-            exn_fmt(errbuf, errbuf_len, "the start function of module %s failed: %s",
-                    m->def->name, trap == exn_trap_kernel ? p->kernel.trap_msg : trap);
+            exn_fmt(errbuf, errbuf_len, "the start function of module %s failed: %s", m->def->name,
+                    trap == exn_trap_kernel ? p->kernel.trap_msg : trap);
             return EXN_ERR_LOAD;
         }
     }
@@ -266,7 +264,8 @@ bool exn_instances_to_native(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
         if (m->def->info.changes_tables) {
             exn_fmt(errbuf, errbuf_len,
                     "module %s changes its tables or drops segments: its instances stay on the "
-                    "interpreter (new ones use compiled code)", m->def->name);
+                    "interpreter (new ones use compiled code)",
+                    m->def->name);
             return false;
         }
     }

@@ -20,7 +20,7 @@ typedef struct exn_module {
     bool initialized;            /* its guest-runtime initialiser has run */
     int visit;                   /* instantiation: 0 not yet, 1 in progress, 2 done */
 
-    exn_link_t *links;           /* imports from other modules (their environments) */
+    exn_link_t *links; /* imports from other modules (their environments) */
     size_t n_links;
 } exn_module_t;
 

@@ -303,8 +303,8 @@ uint64_t exn_plugin_fuel_used(const ExtismPlugin *p)
 {
     if (!p || !p->compiled || !p->compiled->fuel)
         return 0;
-    uint64_t fuel = p->compiled->fuel > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX
-                                                             : p->compiled->fuel;
+    uint64_t fuel =
+        p->compiled->fuel > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : p->compiled->fuel;
     /* (the engines take a unit, then trap below zero: left ends at -1 when it ran out) */
     return fuel - (uint64_t)(p->fuel_left > 0 ? p->fuel_left : 0);
 }
@@ -440,9 +440,8 @@ exn_status_t exn_plugin_new(const uint8_t *data, size_t len, const ExtismFunctio
         return EXN_ERR_MISUSE;
     }
     *out_plugin = NULL;
-    exn_status_t st =
-        exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, 0, &c, errbuf,
-                         errbuf_len);
+    exn_status_t st = exn_compiled_new(data, len, functions, n_functions, with_wasi,
+                                       EXN_TIER_DEFAULT, 0, &c, errbuf, errbuf_len);
     if (st == EXN_OK)
         st = exn_plugin_new_from_compiled(c, out_plugin, errbuf, errbuf_len);
     exn_compiled_release(c); /* the plugin holds its own reference */
@@ -478,9 +477,9 @@ void exn_current_plugin_keep_memory(ExtismCurrentPlugin *plugin)
 {
     /* a host function's ExtismCurrentPlugin is the kernel context of its plugin (hostfn.c),
      * which plugins hold in place (p->kernel) */
-    ExtismPlugin *p = plugin ? (ExtismPlugin *)(void *)((char *)(void *)plugin -
-                                                       offsetof(ExtismPlugin, kernel))
-                             : NULL;
+    ExtismPlugin *p =
+        plugin ? (ExtismPlugin *)(void *)((char *)(void *)plugin - offsetof(ExtismPlugin, kernel))
+               : NULL;
     if (p && exn_plugin_running_here(p)) /* (only the holder writes the plugin's fields) */
         p->keep_kmem = true;
 }
@@ -642,8 +641,10 @@ static exn_status_t call_held(ExtismPlugin *p, const char *name, const uint8_t *
             (t->n_results == 1 && t->types[0] != EXN_WASM_I32)) {
             char sig[128];
             exn_functype_format(t, sig, sizeof sig);
-            set_errmsgf(p, "function %s has type %s; plugin functions take no arguments and "
-                           "return nothing or an i32", name, sig);
+            set_errmsgf(p,
+                        "function %s has type %s; plugin functions take no arguments and "
+                        "return nothing or an i32",
+                        name, sig);
             p->has_error = true;
             return EXN_ERR_SIGNATURE;
         }
@@ -860,8 +861,8 @@ exn_status_t exn_plugin_call(ExtismPlugin *p, const char *name, const uint8_t *i
 int64_t exn_call(exn_call_t *c, const char *name, const uint8_t *input, size_t input_len)
 {
     exn_call_result_t out;
-    exn_status_t st = plugin_call(c->plugin, name, input, input_len, c->host_context,
-                                  c->timeout_ns, &out, c);
+    exn_status_t st =
+        plugin_call(c->plugin, name, input, input_len, c->host_context, c->timeout_ns, &out, c);
     c->rc = out.rc;
     c->status = (int32_t)st;
     if (st == EXN_OK)
@@ -1034,10 +1035,21 @@ exn_status_t exn_plugin_wasi_output(ExtismPlugin *p, int fd, int mode, exn_outpu
 
 const char *exn_status_name(exn_status_t status)
 {
-    static const char *const names[] = {
-        "EXN_OK",          "EXN_ERR_MISUSE",    "EXN_ERR_NOMEM",  "EXN_ERR_MANIFEST",
-        "EXN_ERR_LOAD",    "EXN_ERR_LINK",      "EXN_ERR_NOT_FOUND", "EXN_ERR_SIGNATURE",
-        "EXN_ERR_GUEST",   "EXN_ERR_TRAP",      "EXN_ERR_EXIT",   "EXN_ERR_HOST",
-        "EXN_ERR_CANCELLED", "EXN_ERR_TIMEOUT", "EXN_ERR_UNSUPPORTED", "EXN_ERR_HTTP"};
+    static const char *const names[] = {"EXN_OK",
+                                        "EXN_ERR_MISUSE",
+                                        "EXN_ERR_NOMEM",
+                                        "EXN_ERR_MANIFEST",
+                                        "EXN_ERR_LOAD",
+                                        "EXN_ERR_LINK",
+                                        "EXN_ERR_NOT_FOUND",
+                                        "EXN_ERR_SIGNATURE",
+                                        "EXN_ERR_GUEST",
+                                        "EXN_ERR_TRAP",
+                                        "EXN_ERR_EXIT",
+                                        "EXN_ERR_HOST",
+                                        "EXN_ERR_CANCELLED",
+                                        "EXN_ERR_TIMEOUT",
+                                        "EXN_ERR_UNSUPPORTED",
+                                        "EXN_ERR_HTTP"};
     return (unsigned)status < sizeof names / sizeof names[0] ? names[status] : "EXN_ERR_?";
 }

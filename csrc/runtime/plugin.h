@@ -28,45 +28,45 @@ struct ExtismPlugin {
     volatile uint32_t closing;    /* exn_plugin_close began: calls fail, the running one stops */
     volatile uint32_t call_state; /* watchdog.h bits + generation; the engine reads bit 0 */
     ExtismCancelHandle cancel;
-    uint64_t timeout_ns;      /* the manifest's timeout_ms (0: none), kept past close */
-    int64_t fuel_left;        /* with fuel (compiled->fuel): what is left of the budget, refilled
+    uint64_t timeout_ns; /* the manifest's timeout_ms (0: none), kept past close */
+    int64_t fuel_left;   /* with fuel (compiled->fuel): what is left of the budget, refilled
                                * at the start of each call (and of creation: start functions);
                                * the engines take from it (exn_instance_config_t.fuel) */
-    bool keep_kmem;           /* host code holds views of kernel memory: only extism_plugin_free
+    bool keep_kmem;      /* host code holds views of kernel memory: only extism_plugin_free
                                * releases it (exn_current_plugin_keep_memory) */
 
     ExtismCompiledPlugin *compiled; /* what does not change: modules, functions, settings */
-    exn_module_t *mods;       /* instances of the compiled plugin's modules, same order */
+    exn_module_t *mods;             /* instances of the compiled plugin's modules, same order */
     size_t n_mods;
-    exn_module_t *main;       /* the one whose exports can be called */
-    size_t *order;            /* instantiation order (imported modules first) */
+    exn_module_t *main; /* the one whose exports can be called */
+    size_t *order;      /* instantiation order (imported modules first) */
     size_t n_order;
 
     /* the contexts of the imports (what each import's environment is) */
-    exn_kernel_t kernel;      /* extism:host/env: kernel memory, vars, config, logging, HTTP,
+    exn_kernel_t kernel;         /* extism:host/env: kernel memory, vars, config, logging, HTTP,
                                * the call's trap text; a host function's ExtismCurrentPlugin */
-    struct exn_wasi *wasi;    /* wasi_snapshot_preview1 (with_wasi only) */
+    struct exn_wasi *wasi;       /* wasi_snapshot_preview1 (with_wasi only) */
     exn_hostfn_env_t *host_envs; /* one per host function of the compiled plugin */
 
-    bool initialized;         /* every module's initialiser has run */
-    uintptr_t stack_limit;    /* the native stack limit the runtimes have */
-    const char *last_name;    /* export lookup cache: name bytes last called (a copy) */
+    bool initialized;                /* every module's initialiser has run */
+    uintptr_t stack_limit;           /* the native stack limit the runtimes have */
+    const char *last_name;           /* export lookup cache: name bytes last called (a copy) */
     const exn_export_t *last_export; /* ... and what is known about it: */
     bool last_is_start;
     bool last_returns_i32;
-    bool restart;             /* re-instantiate first: the last call was to `_start`, or ended
+    bool restart;        /* re-instantiate first: the last call was to `_start`, or ended
                                * with an engine error (is_engine_error) */
-    bool closed;              /* exn_plugin_close ran: only the object itself is left */
-    bool tier_watch;          /* auto tier, instances on the interpreter: count guest time,
+    bool closed;         /* exn_plugin_close ran: only the object itself is left */
+    bool tier_watch;     /* auto tier, instances on the interpreter: count guest time,
                                * move to compiled code when it is ready (tiering.h) */
-    uint32_t tier_calls;      /* calls while watching; 1 in tier_mask + 1 is timed */
+    uint32_t tier_calls; /* calls while watching; 1 in tier_mask + 1 is timed */
     uint32_t tier_mask;
 
     /* the last call */
-    int32_t exit_code;        /* of a WASI proc_exit */
-    char *errmsg;             /* detail of the last failure, "" if none (owned) */
+    int32_t exit_code; /* of a WASI proc_exit */
+    char *errmsg;      /* detail of the last failure, "" if none (owned) */
     size_t errmsg_cap;
-    bool has_error;           /* extism_plugin_error returns errmsg */
+    bool has_error; /* extism_plugin_error returns errmsg */
     const uint8_t *output;
     uint64_t output_len;
 };

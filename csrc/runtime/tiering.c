@@ -96,18 +96,17 @@ static unsigned native_flags(const ExtismCompiledPlugin *c)
     return c->fuel ? EXN_NATIVE_FUEL : 0;
 }
 
-static exn_status_t compile_all(ExtismCompiledPlugin *c, const exn_engine_t *engine,
-                                char *errbuf, size_t errbuf_len)
+static exn_status_t compile_all(ExtismCompiledPlugin *c, const exn_engine_t *engine, char *errbuf,
+                                size_t errbuf_len)
 {
     for (size_t i = 0; i < c->n_defs; i++) {
         exn_module_def_t *def = &c->defs[i];
         char why[512];
-        exn_status_t st =
-            engine == &exn_engine_native
-                ? exn_native_compile(&def->info, def->wasm, def->wasm_len, native_flags(c),
-                                     &def->code, why, sizeof why)
-                : engine->compile(&def->info, def->wasm, def->wasm_len, &def->code, why,
-                                  sizeof why);
+        exn_status_t st = engine == &exn_engine_native
+                              ? exn_native_compile(&def->info, def->wasm, def->wasm_len,
+                                                   native_flags(c), &def->code, why, sizeof why)
+                              : engine->compile(&def->info, def->wasm, def->wasm_len, &def->code,
+                                                why, sizeof why);
         if (st) {
             if (c->n_defs > 1)
                 exn_fmt(errbuf, errbuf_len, "module %s: %s", def->name, why);
@@ -119,8 +118,7 @@ static exn_status_t compile_all(ExtismCompiledPlugin *c, const exn_engine_t *eng
     return EXN_OK;
 }
 
-exn_status_t exn_tier_resolve(ExtismCompiledPlugin *c, int tier, char *errbuf,
-                              size_t errbuf_len)
+exn_status_t exn_tier_resolve(ExtismCompiledPlugin *c, int tier, char *errbuf, size_t errbuf_len)
 {
     if (tier == EXN_TIER_DEFAULT)
         tier = tier_from_env();
@@ -148,8 +146,8 @@ bool exn_tier_from_cache(ExtismCompiledPlugin *c)
         for (; i < c->n_defs; i++) {
             exn_module_def_t *def = &c->defs[i];
             if (exn_native_compile(&def->info, def->wasm, def->wasm_len,
-                                   EXN_NATIVE_CACHED_ONLY | native_flags(c),
-                                   &def->code, why, sizeof why) != EXN_OK)
+                                   EXN_NATIVE_CACHED_ONLY | native_flags(c), &def->code, why,
+                                   sizeof why) != EXN_OK)
                 break;
         }
         if (i == c->n_defs) {
@@ -230,8 +228,10 @@ static void compile_job(void *arg)
     exn_status_t st = exn_native_probe(why, sizeof why);
     if (st != EXN_OK) {
         char text[600];
-        exn_fmt(text, sizeof text, "the compiled tier is not available (%s): plugins run on the "
-                                   "interpreter", why);
+        exn_fmt(text, sizeof text,
+                "the compiled tier is not available (%s): plugins run on the "
+                "interpreter",
+                why);
         if (exn_atomic_cas_u32(&logged_unavailable, 0, 1))
             exn_log_runtime(EXN_LOG_INFO, text); /* once per process */
         set_why(c, text);
@@ -296,8 +296,8 @@ static bool start(ExtismCompiledPlugin *c)
 void exn_tier_account(ExtismCompiledPlugin *c, uint64_t ns)
 {
 #if defined(_MSC_VER) && !defined(__clang__)
-    uint64_t total = (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)&c->tier_hot_ns,
-                                                         (__int64)ns) + ns;
+    uint64_t total =
+        (uint64_t)_InterlockedExchangeAdd64((volatile __int64 *)&c->tier_hot_ns, (__int64)ns) + ns;
 #else
     uint64_t total = __atomic_add_fetch(&c->tier_hot_ns, ns, __ATOMIC_RELAXED);
 #endif
@@ -333,8 +333,7 @@ exn_status_t exn_tier_available(char *buf, size_t buf_len)
     return exn_native_probe(buf, buf_len);
 }
 
-exn_status_t exn_tier_precompile(const uint8_t *wasm, size_t len, char *errbuf,
-                                 size_t errbuf_len)
+exn_status_t exn_tier_precompile(const uint8_t *wasm, size_t len, char *errbuf, size_t errbuf_len)
 {
     exn_module_info_t info;
     memset(&info, 0, sizeof info);

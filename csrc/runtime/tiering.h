@@ -37,8 +37,7 @@ EXN_INTERNAL bool exn_tier_from_cache(ExtismCompiledPlugin *c);
 /** Pick the engine for c->tier and compile every module of c (validated) with it, unless
  *  exn_tier_from_cache did.  Errors as exn_compiled_new (EXN_ERR_UNSUPPORTED for tier native
  *  when the compiled tier cannot run a module here). */
-EXN_INTERNAL exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, char *errbuf,
-                                         size_t errbuf_len);
+EXN_INTERNAL exn_status_t exn_tier_setup(ExtismCompiledPlugin *c, char *errbuf, size_t errbuf_len);
 
 /** Free the modules' code of both tiers (the compiled plugin is being freed). */
 EXN_INTERNAL void exn_tier_free(ExtismCompiledPlugin *c);

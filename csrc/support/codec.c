@@ -50,16 +50,14 @@ exn_status_t exn_base64_decode(const char *text, size_t len, uint8_t **out, size
 }
 
 static const uint32_t K[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
-    0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,
-    0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f,
-    0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7,
-    0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc,
-    0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b,
-    0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116,
-    0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
-    0xc67178f2};
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
 
 static uint32_t rotr(uint32_t x, int n)
 {
@@ -79,8 +77,8 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
     }
     uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], hh = h[7];
     for (int i = 0; i < 64; i++) {
-        uint32_t t1 = hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] +
-                      w[i];
+        uint32_t t1 =
+            hh + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + K[i] + w[i];
         uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
         hh = g;
         g = f;
@@ -104,7 +102,7 @@ static void sha256_block(uint32_t h[8], const uint8_t *p)
 /* x86's SHA extensions (Intel since Goldmont/Ice Lake, AMD since Zen) do the rounds and the
  * message schedule in hardware: about 1.5 GB/s against 0.1 GB/s for sha256_block, which
  * matters for the compiled tier's cache key (the SHA-256 of a 2 MB module on every load). */
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) &&    \
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__)) &&     \
     !defined(EXN_NO_SHA_NI)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -129,16 +127,15 @@ static bool cpu_has_sha_ni(void)
 /* `n` 64-byte blocks.  The state lives as ABEF and CDGH halves, the form the round instruction
  * takes; each group of four rounds computes the message words four groups ahead. */
 __attribute__((target("sha,sse4.1,ssse3"))) static void sha256_blocks_ni(uint32_t h[8],
-                                                                         const uint8_t *p,
-                                                                         size_t n)
+                                                                         const uint8_t *p, size_t n)
 {
     const __m128i bswap = _mm_set_epi64x(0x0c0d0e0f08090a0bll, 0x0405060700010203ll);
-    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);   /* A B C D */
+    __m128i tmp = _mm_loadu_si128((const __m128i *)&h[0]);    /* A B C D */
     __m128i state1 = _mm_loadu_si128((const __m128i *)&h[4]); /* E F G H */
-    tmp = _mm_shuffle_epi32(tmp, 0xB1);                      /* C D A B */
-    state1 = _mm_shuffle_epi32(state1, 0x1B);                /* H G F E */
-    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);        /* A B E F */
-    state1 = _mm_blend_epi16(state1, tmp, 0xF0);             /* C D G H */
+    tmp = _mm_shuffle_epi32(tmp, 0xB1);                       /* C D A B */
+    state1 = _mm_shuffle_epi32(state1, 0x1B);                 /* H G F E */
+    __m128i state0 = _mm_alignr_epi8(tmp, state1, 8);         /* A B E F */
+    state1 = _mm_blend_epi16(state1, tmp, 0xF0);              /* C D G H */
     for (; n > 0; n--, p += 64) {
         __m128i save0 = state0, save1 = state1, w[4];
         /* unrolled: w[] must live in registers */

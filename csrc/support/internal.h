@@ -68,8 +68,14 @@ EXN_INTERNAL void exn_vfmt(char *buf, size_t buf_len, const char *fmt, va_list a
 /* ---- atomics ------------------------------------------------------------------------------ */
 #if defined(_MSC_VER) && !defined(__clang__)
 #include <intrin.h>
-static inline int exn_atomic_load(volatile long *p) { return (int)_InterlockedOr(p, 0); }
-static inline void exn_atomic_store(volatile long *p, int v) { _InterlockedExchange(p, v); }
+static inline int exn_atomic_load(volatile long *p)
+{
+    return (int)_InterlockedOr(p, 0);
+}
+static inline void exn_atomic_store(volatile long *p, int v)
+{
+    _InterlockedExchange(p, v);
+}
 typedef volatile long exn_atomic_int;
 static inline uint32_t exn_atomic_load_u32(volatile uint32_t *p)
 {
@@ -81,13 +87,19 @@ static inline void exn_atomic_store_u32(volatile uint32_t *p, uint32_t v)
 }
 static inline bool exn_atomic_cas_u32(volatile uint32_t *p, uint32_t expect, uint32_t desired)
 {
-    return (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired,
-                                                 (long)expect) == expect;
+    return (uint32_t)_InterlockedCompareExchange((volatile long *)p, (long)desired, (long)expect) ==
+           expect;
 }
 #else
 typedef int exn_atomic_int;
-static inline int exn_atomic_load(exn_atomic_int *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
-static inline void exn_atomic_store(exn_atomic_int *p, int v) { __atomic_store_n(p, v, __ATOMIC_RELEASE); }
+static inline int exn_atomic_load(exn_atomic_int *p)
+{
+    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+static inline void exn_atomic_store(exn_atomic_int *p, int v)
+{
+    __atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
 static inline uint32_t exn_atomic_load_u32(volatile uint32_t *p)
 {
     return __atomic_load_n(p, __ATOMIC_ACQUIRE);
@@ -130,7 +142,8 @@ static inline bool exn_ref_release(exn_refcount_t *refs)
 }
 
 /* ---- little-endian access to unaligned bytes (kernel memory is byte-addressed) -------------- */
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) &&                                    \
+    __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
 #define EXN_BIG_ENDIAN 1
 #endif
 

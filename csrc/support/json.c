@@ -63,8 +63,8 @@ static bool fail(parser_t *p, exn_status_t st, const char *why)
         if (st == EXN_ERR_NOMEM)
             exn_fmt(p->errbuf, p->errbuf_len, "out of memory while parsing JSON");
         else
-            exn_fmt(p->errbuf, p->errbuf_len, "invalid JSON at line %zu column %zu: %s", line,
-                    col, why);
+            exn_fmt(p->errbuf, p->errbuf_len, "invalid JSON at line %zu column %zu: %s", line, col,
+                    why);
     }
     return false;
 }
@@ -240,8 +240,7 @@ static bool parse_string(parser_t *p, const char **out, size_t *out_len)
             n += put_utf8(buf + n, cp); /* at most as long as the 6 to 12 escape bytes */
             break;
         }
-        default:
-            return fail(p, EXN_ERR_MANIFEST, "bad escape in string");
+        default: return fail(p, EXN_ERR_MANIFEST, "bad escape in string");
         }
     }
     p->s++; /* closing quote */
@@ -437,19 +436,13 @@ static bool parse_value(parser_t *p, exn_json_t *v, int depth)
     switch (*p->s) {
     case '{': return parse_object(p, v, depth);
     case '[': return parse_array(p, v, depth);
-    case '"':
-        v->kind = EXN_JSON_STRING;
-        return parse_string(p, &v->str, &v->len);
+    case '"': v->kind = EXN_JSON_STRING; return parse_string(p, &v->str, &v->len);
     case 't':
         v->kind = EXN_JSON_BOOL;
         v->boolean = true;
         return literal(p, "true");
-    case 'f':
-        v->kind = EXN_JSON_BOOL;
-        return literal(p, "false");
-    case 'n':
-        v->kind = EXN_JSON_NULL;
-        return literal(p, "null");
+    case 'f': v->kind = EXN_JSON_BOOL; return literal(p, "false");
+    case 'n': v->kind = EXN_JSON_NULL; return literal(p, "null");
     default: return parse_number(p, v);
     }
 }

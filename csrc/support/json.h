@@ -21,7 +21,7 @@ typedef struct exn_json_member exn_json_member_t;
 struct exn_json {
     exn_json_kind_t kind;
     bool boolean;
-    bool is_u64;  /* NUMBER: a non-negative integer that fits uint64 */
+    bool is_u64; /* NUMBER: a non-negative integer that fits uint64 */
     uint64_t u64;
     const char *str; /* STRING: NUL-terminated (may also contain NULs), `len` bytes */
     size_t len;      /* STRING: bytes; ARRAY/OBJECT: number of items/members */

@@ -53,16 +53,16 @@ int exn_os_zero_pages(void *addr, size_t size)
 #endif
     /* a fresh private mapping over the range: zero pages, nothing resident (portable POSIX,
      * unlike MADV_DONTNEED whose zero-fill guarantee is Linux's) */
-    void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                   -1, 0);
+    void *p =
+        mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     return p == addr ? 0 : -1;
 }
 
 int exn_os_decommit(void *addr, size_t size)
 {
     /* fresh inaccessible pages over the range: the old ones (and their memory) are gone */
-    void *p = mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE,
-                   -1, 0);
+    void *p =
+        mmap(addr, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1, 0);
     return p == addr ? 0 : -1;
 }
 
@@ -74,8 +74,8 @@ int exn_os_map_private(void *addr, size_t size, intptr_t fd)
 
 int exn_os_remap_zero(void *addr, size_t size)
 {
-    void *p = mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                   -1, 0);
+    void *p =
+        mmap(addr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     return p == addr ? 0 : -1;
 }
 

@@ -78,8 +78,8 @@ void exn_os_utc_timestamp(char *buf, size_t buf_len)
 {
     SYSTEMTIME t;
     GetSystemTime(&t);
-    exn_fmt(buf, buf_len, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", t.wYear, t.wMonth, t.wDay,
-            t.wHour, t.wMinute, t.wSecond, t.wMilliseconds);
+    exn_fmt(buf, buf_len, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ", t.wYear, t.wMonth, t.wDay, t.wHour,
+            t.wMinute, t.wSecond, t.wMilliseconds);
 }
 
 uint64_t exn_os_coarse_ns(void)
@@ -196,8 +196,8 @@ int exn_os_thread_start(void (*fn)(void *), void *arg)
         return -1;
     start->fn = fn;
     start->arg = arg;
-    HANDLE h = CreateThread(NULL, 64 * 1024, thread_main, start, STACK_SIZE_PARAM_IS_A_RESERVATION,
-                            NULL);
+    HANDLE h =
+        CreateThread(NULL, 64 * 1024, thread_main, start, STACK_SIZE_PARAM_IS_A_RESERVATION, NULL);
     if (!h) {
         exn_free(start);
         return -1;
@@ -206,9 +206,7 @@ int exn_os_thread_start(void (*fn)(void *), void *arg)
     return 0;
 }
 
-void exn_os_global_reinit(void)
-{
-}
+void exn_os_global_reinit(void) {}
 
 void exn_os_atfork_child(void (*fn)(void))
 {

@@ -6,9 +6,9 @@
 #include "internal.h"
 
 typedef struct {
-    char scheme[8];  /* "http" or "https" */
-    char host[256];  /* lower case, without brackets for IPv6 */
-    int port;        /* -1 when absent */
+    char scheme[8]; /* "http" or "https" */
+    char host[256]; /* lower case, without brackets for IPv6 */
+    int port;       /* -1 when absent */
 } exn_url_t;
 
 /** Split an absolute http or https URL.  Returns false (with a reason in why) if it is not one. */

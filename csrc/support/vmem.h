@@ -20,10 +20,10 @@ typedef struct {
 } exn_vmem_range_t;
 
 typedef struct {
-    uint8_t *base;   /* NULL until the first exn_vmem_resize */
-    size_t size;     /* bytes usable: [base, base+size) */
-    size_t reserved; /* bytes of address space held at base */
-    size_t limit;    /* the region never grows past this many bytes */
+    uint8_t *base;        /* NULL until the first exn_vmem_resize */
+    size_t size;          /* bytes usable: [base, base+size) */
+    size_t reserved;      /* bytes of address space held at base */
+    size_t limit;         /* the region never grows past this many bytes */
     size_t fixed_reserve; /* 0, or exn_vmem_init_guarded's reservation */
     size_t mapped;        /* bytes from base mapped from a file (exn_vmem_map_image) */
     /* ranges every owner of the region writes (exn_vmem_keep): when it is released to the

@@ -45,8 +45,7 @@ static int cmp_export(const void *a, const void *b)
     return c ? c : (int)x->kind - (int)y->kind;
 }
 
-const exn_export_t *exn_module_export(const exn_module_info_t *info, const char *name,
-                                      uint8_t kind)
+const exn_export_t *exn_module_export(const exn_module_info_t *info, const char *name, uint8_t kind)
 {
     exn_export_t key = {(char *)name, kind, 0};
     return info->n_exports ? bsearch(&key, info->exports, info->n_exports, sizeof key, cmp_export)
@@ -174,15 +173,21 @@ void exn_const_eval(const exn_module_info_t *info, const uint8_t *wasm, exn_rang
             v.hi = globals && v.wide ? globals[at + 1] : 0;
             break;
         }
-        case 0x6A: case 0x6B: case 0x6C: /* i32.add, sub, mul (extended constants) */
-        case 0x7C: case 0x7D: case 0x7E: { /* i64.add, sub, mul */
+        case 0x6A:
+        case 0x6B:
+        case 0x6C: /* i32.add, sub, mul (extended constants) */
+        case 0x7C:
+        case 0x7D:
+        case 0x7E: { /* i64.add, sub, mul */
             if (sp < 2)
                 return;
             sp--;
             uint64_t a = stack[sp - 1].lo, b = stack[sp].lo, res;
             switch (op) {
-            case 0x6A: case 0x7C: res = a + b; break;
-            case 0x6B: case 0x7D: res = a - b; break;
+            case 0x6A:
+            case 0x7C: res = a + b; break;
+            case 0x6B:
+            case 0x7D: res = a - b; break;
             default: res = a * b; break;
             }
             stack[sp - 1].lo = op < 0x70 ? (uint32_t)res : res;

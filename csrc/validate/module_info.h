@@ -132,7 +132,7 @@ typedef struct {
     uint32_t n_imports, n_func_imports;
     uint32_t *func_type; /* type index of every function, imports first */
     uint32_t n_funcs;
-    exn_range_t *bodies; /* code of each defined function (locals, then the expression):
+    exn_range_t *bodies;     /* code of each defined function (locals, then the expression):
                           * bodies[i] is function n_func_imports + i */
     exn_tabletype_t *tables; /* imports first */
     uint32_t n_tables, n_table_imports;
@@ -174,8 +174,8 @@ EXN_INTERNAL void exn_const_eval(const exn_module_info_t *info, const uint8_t *w
                                  void *userdata, uint64_t *out);
 
 /** The export called `name` of kind `kind`, or NULL. */
-EXN_INTERNAL const exn_export_t *exn_module_export(const exn_module_info_t *info,
-                                                   const char *name, uint8_t kind);
+EXN_INTERNAL const exn_export_t *exn_module_export(const exn_module_info_t *info, const char *name,
+                                                   uint8_t kind);
 
 /** Type of function `index` (imports count first), or NULL. */
 EXN_INTERNAL const exn_functype_t *exn_module_func_type(const exn_module_info_t *info,

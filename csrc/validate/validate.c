@@ -43,12 +43,13 @@ typedef struct {
 } vmod_t;
 
 static const char *const SECTION_NAMES[14] = {
-    "custom", "type",    "import", "function", "table", "memory", "global",
+    "custom", "type",  "import",  "function", "table", "memory",     "global",
     "export", "start", "element", "code",     "data",  "data count", "tag"};
 
 #define OFFSET(m, at) ((size_t)((at) - (m)->base))
 #define BAD(m, at, ...) exn_verror(&(m)->err, EXN_ERR_LOAD, OFFSET(m, at), __VA_ARGS__)
-#define UNSUPPORTED(m, at, ...) exn_verror(&(m)->err, EXN_ERR_UNSUPPORTED, OFFSET(m, at), __VA_ARGS__)
+#define UNSUPPORTED(m, at, ...)                                                                    \
+    exn_verror(&(m)->err, EXN_ERR_UNSUPPORTED, OFFSET(m, at), __VA_ARGS__)
 #define NOMEM(m) exn_verror(&(m)->err, EXN_ERR_NOMEM, OFFSET(m, (m)->r.p), "out of memory")
 
 /* ---- small readers -------------------------------------------------------------------------- */
@@ -172,12 +173,14 @@ static bool limits(vmod_t *m, bool memory, uint32_t *out_min, uint32_t *out_max,
     if (flags > 1) {
         /* bit 1: shared (threads, memories only), bit 2: 64-bit (memory64) */
         if (flags <= 7 && (flags & 4))
-            return UNSUPPORTED(m, at, "64-bit memories and tables (from the memory64 proposal) "
-                                      "are not supported by extism_native (limits flags 0x%02x)",
+            return UNSUPPORTED(m, at,
+                               "64-bit memories and tables (from the memory64 proposal) "
+                               "are not supported by extism_native (limits flags 0x%02x)",
                                flags);
         if (flags <= 3 && memory)
-            return UNSUPPORTED(m, at, "shared memories (from the threads proposal) are not "
-                                      "supported by extism_native (limits flags 0x%02x)",
+            return UNSUPPORTED(m, at,
+                               "shared memories (from the threads proposal) are not "
+                               "supported by extism_native (limits flags 0x%02x)",
                                flags);
         return BAD(m, at, "malformed limits flags 0x%02x", flags);
     }
@@ -288,8 +291,8 @@ static bool const_expr(vmod_t *m, uint8_t expect, uint32_t n_readable, exn_range
             if (!u32(m, &sub))
                 return false;
             if (sub != 12)
-                return BAD(m, op_at, "constant expression required (opcode 0xfd %u is not constant)",
-                           sub);
+                return BAD(m, op_at,
+                           "constant expression required (opcode 0xfd %u is not constant)", sub);
             if (!exn_wread_bytes(&m->r, 16, &bytes))
                 return false;
             t = EXN_WASM_V128;
@@ -360,8 +363,9 @@ static bool section_type(vmod_t *m)
             return false;
         if (form != 0x60) {
             if (form == 0x4E || form == 0x4F || form == 0x50 || form == 0x5E || form == 0x5F)
-                return UNSUPPORTED(m, at, "GC types (from the GC proposal) are not supported by "
-                                          "extism_native");
+                return UNSUPPORTED(m, at,
+                                   "GC types (from the GC proposal) are not supported by "
+                                   "extism_native");
             return BAD(m, at, "malformed function type: form 0x%02x, expected 0x60", form);
         }
         uint32_t *counts[2] = {&t->n_params, &t->n_results};
@@ -376,8 +380,9 @@ static bool section_type(vmod_t *m)
             }
         }
         if (t->n_params > EXN_VMAX_PARAMS || t->n_results > EXN_VMAX_RESULTS)
-            return UNSUPPORTED(m, at, "type %u has %u parameters and %u results: more than %u is "
-                                      "not supported by extism_native",
+            return UNSUPPORTED(m, at,
+                               "type %u has %u parameters and %u results: more than %u is "
+                               "not supported by extism_native",
                                i, t->n_params, t->n_results, EXN_VMAX_PARAMS);
         if (t->n_results > 1)
             info->features |= EXN_FEATURE_MULTI_VALUE;
@@ -514,8 +519,9 @@ static bool section_import(vmod_t *m)
             break;
         }
         case 4:
-            return UNSUPPORTED(m, at, "tag imports (from the exception handling proposal) are "
-                                      "not supported by extism_native");
+            return UNSUPPORTED(m, at,
+                               "tag imports (from the exception handling proposal) are "
+                               "not supported by extism_native");
         default: return BAD(m, at, "malformed import kind %u", kind);
         }
     }
@@ -574,8 +580,7 @@ static bool section_memory(vmod_t *m)
         const uint8_t *at = m->r.p;
         uint32_t min, max;
         bool has_max;
-        if (!limits(m, true, &min, &max, &has_max) ||
-            !add_memory(m, at, min, max, has_max, false))
+        if (!limits(m, true, &min, &max, &has_max) || !add_memory(m, at, min, max, has_max, false))
             return false;
     }
     return true;
@@ -586,8 +591,7 @@ static bool section_global(vmod_t *m)
     exn_vctx_t *c = &m->c;
     exn_module_info_t *info = m->info;
     uint32_t n;
-    if (!count(m, &n, 3) ||
-        !grow(m, &c->globals, (size_t)c->n_globals + n, sizeof *c->globals) ||
+    if (!count(m, &n, 3) || !grow(m, &c->globals, (size_t)c->n_globals + n, sizeof *c->globals) ||
         !grow_zero(m, &info->globals, info->n_globals, (size_t)c->n_globals + n,
                    sizeof *info->globals))
         return false;
@@ -661,17 +665,17 @@ static bool section_export(vmod_t *m)
             uint32_t limit = kind == EXN_EXTERN_TABLE    ? c->n_tables
                              : kind == EXN_EXTERN_MEMORY ? c->n_mems
                                                          : c->n_globals;
-            ok = u32(m, &x) &&
-                 (x < limit || BAD(m, at + 1, "unknown %s %u",
-                                   kind == EXN_EXTERN_TABLE    ? "table"
-                                   : kind == EXN_EXTERN_MEMORY ? "memory"
-                                                               : "global",
-                                   x));
+            ok = u32(m, &x) && (x < limit || BAD(m, at + 1, "unknown %s %u",
+                                                 kind == EXN_EXTERN_TABLE    ? "table"
+                                                 : kind == EXN_EXTERN_MEMORY ? "memory"
+                                                                             : "global",
+                                                 x));
             break;
         }
         case 4:
-            ok = UNSUPPORTED(m, at, "tag exports (from the exception handling proposal) are "
-                                    "not supported by extism_native");
+            ok = UNSUPPORTED(m, at,
+                             "tag exports (from the exception handling proposal) are "
+                             "not supported by extism_native");
             break;
         default: ok = BAD(m, at, "malformed export kind %u", kind); break;
         }
@@ -710,8 +714,9 @@ static bool section_start(vmod_t *m)
         return false;
     const exn_vfunctype_t *t = &m->c.types[m->c.funcs[x]];
     if (t->n_params || t->n_results)
-        return BAD(m, at, "start function %u must have type [] -> [], it has %u parameters and "
-                          "%u results",
+        return BAD(m, at,
+                   "start function %u must have type [] -> [], it has %u parameters and "
+                   "%u results",
                    x, t->n_params, t->n_results);
     m->info->has_start = true;
     m->info->start = x;
@@ -739,7 +744,7 @@ static bool section_element(vmod_t *m)
          * declarative (else passive); bit 2: elements are expressions (else function indices).
          * Kinds other than 0 and 4 name the element type. */
         bool active = !(flags & 1), exprs = (flags & 4) != 0;
-        seg->mode = active ? EXN_SEGMENT_ACTIVE
+        seg->mode = active        ? EXN_SEGMENT_ACTIVE
                     : (flags & 2) ? EXN_SEGMENT_DECLARATIVE
                                   : EXN_SEGMENT_PASSIVE;
         if (flags != 0)
@@ -786,8 +791,9 @@ static bool section_element(vmod_t *m)
                 uint8_t op;
                 if (!const_expr(m, type, c->n_globals, &item->expr, &op, &x))
                     return false;
-                item->kind = op == 0xD2 ? EXN_ITEM_FUNC : op == 0xD0 ? EXN_ITEM_NULL
-                                                                     : EXN_ITEM_EXPR;
+                item->kind = op == 0xD2   ? EXN_ITEM_FUNC
+                             : op == 0xD0 ? EXN_ITEM_NULL
+                                          : EXN_ITEM_EXPR;
                 if (op == 0xD2)
                     item->func = x;
             }
@@ -809,8 +815,9 @@ static bool section_code(vmod_t *m)
     if (!count(m, &n, 1))
         return false;
     if (n != m->n_func_decls)
-        return BAD(m, at, "function and code section have inconsistent lengths (%u functions, %u "
-                          "bodies)",
+        return BAD(m, at,
+                   "function and code section have inconsistent lengths (%u functions, %u "
+                   "bodies)",
                    m->n_func_decls, n);
     if (!grow(m, &info->bodies, n, sizeof *info->bodies))
         return false;
@@ -912,8 +919,9 @@ static bool section(vmod_t *m, uint8_t id)
         m->info->features |= EXN_FEATURE_BULK_MEMORY;
         return u32(m, &m->c.data_count);
     default:
-        return UNSUPPORTED(m, m->r.p, "the tag section (from the exception handling proposal) "
-                                      "is not supported by extism_native");
+        return UNSUPPORTED(m, m->r.p,
+                           "the tag section (from the exception handling proposal) "
+                           "is not supported by extism_native");
     }
 }
 
@@ -1034,8 +1042,7 @@ static void validate_sections(vmod_t *m, const uint8_t *wasm, size_t len)
             return;
         }
         if (m->r.p != m->r.end) {
-            BAD(m, m->r.p, "section size mismatch: %zu bytes left over",
-                exn_wread_left(&m->r));
+            BAD(m, m->r.p, "section size mismatch: %zu bytes left over", exn_wread_left(&m->r));
             return;
         }
         top.p += size;
@@ -1043,13 +1050,15 @@ static void validate_sections(vmod_t *m, const uint8_t *wasm, size_t len)
     m->section = NO_SECTION;
     if (!m->has_code && m->n_func_decls) {
         m->section = 3;
-        BAD(m, m->func_sec_at, "function and code section have inconsistent lengths (%u functions, "
-                           "no code section)",
+        BAD(m, m->func_sec_at,
+            "function and code section have inconsistent lengths (%u functions, "
+            "no code section)",
             m->n_func_decls);
     } else if (m->c.has_data_count && !m->has_data && m->c.data_count) {
         m->section = 12;
-        BAD(m, m->count_sec_at, "data count and data section have inconsistent lengths (%u and no "
-                           "data section)",
+        BAD(m, m->count_sec_at,
+            "data count and data section have inconsistent lengths (%u and no "
+            "data section)",
             m->c.data_count);
     }
 }

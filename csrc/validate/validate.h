@@ -26,7 +26,8 @@ EXN_INTERNAL exn_status_t exn_validate_module(const uint8_t *bytes, size_t len,
                                               size_t errbuf_len);
 
 /* exn_validate_module_flags */
-#define EXN_VALIDATE_SKIP_BODIES 1u /* decode and check every section, but do not type-check the
+#define EXN_VALIDATE_SKIP_BODIES                                                                   \
+    1u /* decode and check every section, but do not type-check the
                                      * function bodies (only located): for a module known to
                                      * have passed validation before - the compiled tier's cache
                                      * has its code.  The description then lacks what only code

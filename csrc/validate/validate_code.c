@@ -55,7 +55,7 @@ struct exn_vcode {
     uint32_t *group_end; /* local declarations: index past the group, params included */
     uint8_t *group_type;
     uint32_t groups_cap;
-    uint64_t stamp; /* br_tables seen: 64 bits never wrap */
+    uint64_t stamp;    /* br_tables seen: 64 bits never wrap */
     uint32_t features; /* EXN_FEATURE_* used by the bodies checked so far */
 };
 
@@ -67,15 +67,16 @@ typedef struct {
     const uint8_t *op_at; /* first byte of the instruction being checked */
     uint8_t *vals;        /* s->vals, s->vals_cap: the operand stack */
     uint32_t vals_cap;
-    uint32_t vh, ch;      /* operand and control stack heights */
-    frame_t *top;         /* s->frames[ch - 1] */
-    uint32_t base;        /* top->height */
-    bool unreachable;     /* top->unreachable (written through) */
+    uint32_t vh, ch;  /* operand and control stack heights */
+    frame_t *top;     /* s->frames[ch - 1] */
+    uint32_t base;    /* top->height */
+    bool unreachable; /* top->unreachable (written through) */
     uint32_t n_locals, n_fast, n_groups;
 } fv_t;
 
 /* ---- tables --------------------------------------------------------------------------------- */
 
+/* clang-format off */
 static const char *const OP_NAMES[256] = {
     [0x00] = "unreachable", [0x01] = "nop", [0x02] = "block", [0x03] = "loop", [0x04] = "if",
     [0x05] = "else", [0x06] = "try", [0x07] = "catch", [0x08] = "throw", [0x09] = "rethrow",
@@ -159,6 +160,7 @@ enum {
     S_TEST,       /* [v128] -> [i32] */
     S_SHIFT,      /* [v128 i32] -> [v128] */
 };
+/* clang-format on */
 
 static const struct {
     const char *name;
@@ -403,11 +405,18 @@ static const struct {
 };
 
 /* Numeric instructions 0x45..0xC4: operand type, number of operands (1 or 2), result type. */
-#define UN(t, r) {t, 1, r}
-#define BIN(t, r) {t, 2, r}
+#define UN(t, r)                                                                                   \
+    {                                                                                              \
+        t, 1, r                                                                                    \
+    }
+#define BIN(t, r)                                                                                  \
+    {                                                                                              \
+        t, 2, r                                                                                    \
+    }
 #define BIN6(t, r) BIN(t, r), BIN(t, r), BIN(t, r), BIN(t, r), BIN(t, r), BIN(t, r)
 #define BIN7(t, r) BIN6(t, r), BIN(t, r)
 #define UN7(t, r) UN(t, r), UN(t, r), UN(t, r), UN(t, r), UN(t, r), UN(t, r), UN(t, r)
+/* clang-format off */
 static const uint8_t NUMERIC[][3] = {
     UN(I32, I32),                           /* 0x45 i32.eqz */
     BIN6(I32, I32), BIN(I32, I32), BIN(I32, I32), BIN(I32, I32), BIN(I32, I32), /* 0x46-0x4f */
@@ -435,6 +444,7 @@ static const uint8_t NUMERIC[][3] = {
     UN(I32, I32), UN(I32, I32),             /* 0xc0-0xc1 i32.extend8_s/16_s */
     UN(I64, I64), UN(I64, I64), UN(I64, I64), /* 0xc2-0xc4 i64.extend8_s/16_s/32_s */
 };
+/* clang-format on */
 _Static_assert(sizeof NUMERIC / sizeof NUMERIC[0] == 0xC5 - 0x45, "one row per opcode");
 
 /* 0xFC 0..7, the non-trapping conversions: operand type, result type. */
@@ -442,6 +452,7 @@ static const uint8_t TRUNC_SAT[8][2] = {{F32, I32}, {F32, I32}, {F64, I32}, {F64
                                         {F32, I64}, {F32, I64}, {F64, I64}, {F64, I64}};
 
 /* Loads and stores 0x28..0x3E: log2 of the natural alignment, value type, is a store. */
+/* clang-format off */
 static const uint8_t MEMOPS[][3] = {
     {2, I32, 0}, {3, I64, 0}, {2, F32, 0}, {3, F64, 0}, /* 0x28-0x2b loads */
     {0, I32, 0}, {0, I32, 0}, {1, I32, 0}, {1, I32, 0}, /* 0x2c-0x2f i32.load8/16 */
@@ -451,16 +462,28 @@ static const uint8_t MEMOPS[][3] = {
     {0, I32, 1}, {1, I32, 1}, {0, I64, 1}, {1, I64, 1}, /* 0x3a-0x3d narrow stores */
     {2, I64, 1},                                        /* 0x3e i64.store32 */
 };
+/* clang-format on */
 _Static_assert(sizeof MEMOPS / sizeof MEMOPS[0] == 0x3F - 0x28, "one row per opcode");
 
 /* Opcodes of proposals past WebAssembly 2.0: the proposal, for the "not supported" message. */
 static const char *op_feature(uint8_t op)
 {
     switch (op) {
-    case 0x06: case 0x07: case 0x08: case 0x09: case 0x0A: case 0x18: case 0x19: case 0x1F:
-        return "exception handling";
-    case 0x14: case 0x15: case 0xD4: case 0xD5: case 0xD6: return "typed function references";
-    case 0xD3: case 0xFB: return "GC";
+    case 0x06:
+    case 0x07:
+    case 0x08:
+    case 0x09:
+    case 0x0A:
+    case 0x18:
+    case 0x19:
+    case 0x1F: return "exception handling";
+    case 0x14:
+    case 0x15:
+    case 0xD4:
+    case 0xD5:
+    case 0xD6: return "typed function references";
+    case 0xD3:
+    case 0xFB: return "GC";
     case 0xFE: return "threads";
     default: return NULL;
     }
@@ -506,12 +529,11 @@ bool exn_vcheck_valtype(exn_verror_t *e, const exn_vctx_t *c, const uint8_t *at,
         return exn_verror(e, EXN_ERR_UNSUPPORTED, (size_t)(at - c->module),
                           "value type %s (from the %s proposal) is not supported by "
                           "extism_native",
-                          b == 0x69 ? "exnref" : hex,
-                          exn_valtype_feature(b));
+                          b == 0x69 ? "exnref" : hex, exn_valtype_feature(b));
     }
     default:
-        return exn_verror(e, EXN_ERR_LOAD, (size_t)(at - c->module),
-                          "malformed value type 0x%02x", b);
+        return exn_verror(e, EXN_ERR_LOAD, (size_t)(at - c->module), "malformed value type 0x%02x",
+                          b);
     }
 }
 
@@ -709,8 +731,8 @@ static bool label_frame(fv_t *v, uint32_t depth, frame_t **out)
 
 /* ---- immediates ----------------------------------------------------------------------------- */
 
-static bool read_blocktype(fv_t *v, const uint8_t **params, uint32_t *np,
-                           const uint8_t **results, uint32_t *nr)
+static bool read_blocktype(fv_t *v, const uint8_t **params, uint32_t *np, const uint8_t **results,
+                           uint32_t *nr)
 {
     exn_wread_t *r = &v->r;
     *params = *results = NULL;
@@ -919,8 +941,9 @@ static bool br_table(fv_t *v)
             continue;
         f->stamp = stamp;
         if (f->n_label != dflt->n_label)
-            return FAIL(v, "type mismatch in br_table: label %u takes %u value%s, the default "
-                           "label %u",
+            return FAIL(v,
+                        "type mismatch in br_table: label %u takes %u value%s, the default "
+                        "label %u",
                         depth, f->n_label, f->n_label == 1 ? "" : "s", dflt->n_label);
         if (f != dflt && !match_vals(v, f->label, f->n_label, false))
             return false;
@@ -1002,22 +1025,20 @@ static bool prefixed_fc(fv_t *v)
     switch (sub) {
     case 8: /* memory.init data 0 */
         return data_index(v) && zero_byte(v) && need_memory(v) && pop3_i32(v);
-    case 9: /* data.drop data */
-        return data_index(v);
+    case 9: /* data.drop data */ return data_index(v);
     case 10: /* memory.copy 0 0 */
         return zero_byte(v) && zero_byte(v) && need_memory(v) && pop3_i32(v);
-    case 11: /* memory.fill 0 */
-        return zero_byte(v) && need_memory(v) && pop3_i32(v);
+    case 11: /* memory.fill 0 */ return zero_byte(v) && need_memory(v) && pop3_i32(v);
     case 12: /* table.init elem table */
         if (!elem_index(v, &y) || !table_index(v, &x))
             return false;
         if (c->elems[y] != c->tables[x])
-            return FAIL(v, "type mismatch in table.init: element segment %u holds %s, table %u "
-                           "holds %s",
+            return FAIL(v,
+                        "type mismatch in table.init: element segment %u holds %s, table %u "
+                        "holds %s",
                         y, tname(c->elems[y]), x, tname(c->tables[x]));
         return pop3_i32(v);
-    case 13: /* elem.drop elem */
-        return elem_index(v, &y);
+    case 13: /* elem.drop elem */ return elem_index(v, &y);
     case 14: /* table.copy dst src */
         if (!table_index(v, &x) || !table_index(v, &y))
             return false;
@@ -1027,8 +1048,7 @@ static bool prefixed_fc(fv_t *v)
         return pop3_i32(v);
     case 15: /* table.grow: [t i32] -> [i32] */
         return table_index(v, &x) && pop_t(v, I32) && pop_t(v, c->tables[x]) && push(v, I32);
-    case 16: /* table.size */
-        return table_index(v, &x) && push(v, I32);
+    case 16: /* table.size */ return table_index(v, &x) && push(v, I32);
     case 17: /* table.fill: [i32 t i32] -> [] */
         return table_index(v, &x) && pop_t(v, I32) && pop_t(v, c->tables[x]) && pop_t(v, I32);
     default: return FAIL(v, "illegal opcode 0xfc %u", sub);
@@ -1039,9 +1059,8 @@ static bool lane_index(fv_t *v, uint8_t lanes, uint8_t *out)
 {
     if (!exn_wread_u8(&v->r, out))
         return false;
-    return *out < lanes ||
-           FAIL_AT(v, v->r.p - 1, "invalid lane index %u in %s (it has %u lanes)", *out, op_name(v),
-                   lanes);
+    return *out < lanes || FAIL_AT(v, v->r.p - 1, "invalid lane index %u in %s (it has %u lanes)",
+                                   *out, op_name(v), lanes);
 }
 
 static bool simd_memarg(fv_t *v, uint8_t natural)
@@ -1134,9 +1153,7 @@ static bool check_expr(fv_t *v)
             set_unreachable(v);
             ok = true;
             break;
-        case 0x01: /* nop */
-            ok = true;
-            break;
+        case 0x01: /* nop */ ok = true; break;
         case 0x02: /* block bt */
         case 0x03: /* loop bt */
         case 0x04: /* if bt */
@@ -1173,8 +1190,7 @@ static bool check_expr(fv_t *v)
             ok = push_vals(v, f->results, f->n_results);
             break;
         case 0x0C: /* br l */
-            ok = exn_wread_u32(r, &x) && label_frame(v, x, &f) &&
-                 pop_vals(v, f->label, f->n_label);
+            ok = exn_wread_u32(r, &x) && label_frame(v, x, &f) && pop_vals(v, f->label, f->n_label);
             if (ok)
                 set_unreachable(v);
             break;
@@ -1250,23 +1266,15 @@ static bool check_expr(fv_t *v)
                 set_unreachable(v);
             break;
         }
-        case 0x1A: /* drop */
-            ok = pop_any(v, &t);
-            break;
+        case 0x1A: /* drop */ ok = pop_any(v, &t); break;
         case 0x1B: ok = select_op(v, false); break;
         case 0x1C:
             v->s->features |= EXN_FEATURE_REFERENCE_TYPES;
             ok = select_op(v, true);
             break;
-        case 0x20: /* local.get */
-            ok = local_type(v, &t) && push(v, t);
-            break;
-        case 0x21: /* local.set */
-            ok = local_type(v, &t) && pop_t(v, t);
-            break;
-        case 0x22: /* local.tee */
-            ok = local_type(v, &t) && pop_t(v, t) && push(v, t);
-            break;
+        case 0x20: /* local.get */ ok = local_type(v, &t) && push(v, t); break;
+        case 0x21: /* local.set */ ok = local_type(v, &t) && pop_t(v, t); break;
+        case 0x22: /* local.tee */ ok = local_type(v, &t) && pop_t(v, t) && push(v, t); break;
         case 0x23: /* global.get */
         case 0x24: /* global.set */
             if (!exn_wread_u32(r, &x))
@@ -1289,9 +1297,7 @@ static bool check_expr(fv_t *v)
             v->s->features |= EXN_FEATURE_REFERENCE_TYPES | EXN_CODE_CHANGES_TABLES;
             ok = table_index(v, &x) && pop_t(v, c->tables[x]) && pop_t(v, I32);
             break;
-        case 0x3F: /* memory.size 0 */
-            ok = zero_byte(v) && need_memory(v) && push(v, I32);
-            break;
+        case 0x3F: /* memory.size 0 */ ok = zero_byte(v) && need_memory(v) && push(v, I32); break;
         case 0x40: /* memory.grow 0 */
             ok = zero_byte(v) && need_memory(v) && pop_t(v, I32) && push(v, I32);
             break;
@@ -1336,8 +1342,9 @@ static bool check_expr(fv_t *v)
             if (x >= c->n_funcs)
                 return FAIL(v, "unknown function %u in ref.func", x);
             if (!exn_vref_declared(c, x))
-                return FAIL(v, "undeclared function reference %u in ref.func (it must appear in "
-                               "an element segment, an export or a global)",
+                return FAIL(v,
+                            "undeclared function reference %u in ref.func (it must appear in "
+                            "an element segment, an export or a global)",
                             x);
             ok = push(v, FUNCREF);
             break;

@@ -53,8 +53,8 @@ typedef struct {
 
 /** Record an error unless one is recorded already; returns false (for `return fail(...)`).
  *  (Defined in validate_code.c: validate.c calls validate_code.c, never the reverse.) */
-EXN_INTERNAL bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset,
-                             const char *fmt, ...) EXN_PRINTF(4, 5);
+EXN_INTERNAL bool exn_verror(exn_verror_t *e, exn_status_t status, size_t offset, const char *fmt,
+                             ...) EXN_PRINTF(4, 5);
 
 /* Value type bytes: which are WebAssembly 2.0 (v128 included), which belong to proposals we do
  * not support (typed function references and GC), which are malformed. */
@@ -70,10 +70,18 @@ static inline exn_vt_class_t exn_valtype_class(uint8_t b)
     case EXN_WASM_FUNCREF:
     case EXN_WASM_EXTERNREF:
     case EXN_WASM_V128: return EXN_VT_OK;
-    case 0x63: case 0x64:             /* (ref null ht), (ref ht) */
-    case 0x69: case 0x6A: case 0x6B: /* exnref, arrayref, structref */
-    case 0x6C: case 0x6D: case 0x6E: /* i31ref, eqref, anyref */
-    case 0x71: case 0x72: case 0x73: case 0x74: return EXN_VT_UNSUPPORTED; /* null refs */
+    case 0x63:
+    case 0x64: /* (ref null ht), (ref ht) */
+    case 0x69:
+    case 0x6A:
+    case 0x6B: /* exnref, arrayref, structref */
+    case 0x6C:
+    case 0x6D:
+    case 0x6E: /* i31ref, eqref, anyref */
+    case 0x71:
+    case 0x72:
+    case 0x73:
+    case 0x74: return EXN_VT_UNSUPPORTED; /* null refs */
     default: return EXN_VT_MALFORMED;
     }
 }

@@ -5,8 +5,8 @@
  * May call: context.h (the WASI context, guest memory). */
 #include "imports.h"
 
-uint16_t exn_wasi_strings_sizes(const exn_caller_t *caller, const wasi_strings_t *s, uint64_t count_off,
-                                uint64_t size_off)
+uint16_t exn_wasi_strings_sizes(const exn_caller_t *caller, const wasi_strings_t *s,
+                                uint64_t count_off, uint64_t size_off)
 {
     wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, count_off, 4) || !wasi_in(m, size_off, 4))
@@ -20,8 +20,8 @@ uint16_t exn_wasi_strings_sizes(const exn_caller_t *caller, const wasi_strings_t
  *
  *   100: [200, 202] (u32 each)        200: a \0 b c \0
  */
-uint16_t exn_wasi_strings_get(const exn_caller_t *caller, const wasi_strings_t *s, uint64_t ptrs_off,
-                              uint64_t buf_off)
+uint16_t exn_wasi_strings_get(const exn_caller_t *caller, const wasi_strings_t *s,
+                              uint64_t ptrs_off, uint64_t buf_off)
 {
     wasi_mem_t m = exn_wasi_memory(caller);
     if (!wasi_in(m, ptrs_off, (uint64_t)s->n * 4) || !wasi_in(m, buf_off, s->bytes))

@@ -10,17 +10,22 @@
 #include "context.h"
 
 static const char *const errno_names[] = {
-    "ESUCCESS", "E2BIG", "EACCES", "EADDRINUSE", "EADDRNOTAVAIL", "EAFNOSUPPORT", "EAGAIN",
-    "EALREADY", "EBADF", "EBADMSG", "EBUSY", "ECANCELED", "ECHILD", "ECONNABORTED",
-    "ECONNREFUSED", "ECONNRESET", "EDEADLK", "EDESTADDRREQ", "EDOM", "EDQUOT", "EEXIST",
-    "EFAULT", "EFBIG", "EHOSTUNREACH", "EIDRM", "EILSEQ", "EINPROGRESS", "EINTR", "EINVAL",
-    "EIO", "EISCONN", "EISDIR", "ELOOP", "EMFILE", "EMLINK", "EMSGSIZE", "EMULTIHOP",
-    "ENAMETOOLONG", "ENETDOWN", "ENETRESET", "ENETUNREACH", "ENFILE", "ENOBUFS", "ENODEV",
-    "ENOENT", "ENOEXEC", "ENOLCK", "ENOLINK", "ENOMEM", "ENOMSG", "ENOPROTOOPT", "ENOSPC",
-    "ENOSYS", "ENOTCONN", "ENOTDIR", "ENOTEMPTY", "ENOTRECOVERABLE", "ENOTSOCK", "ENOTSUP",
-    "ENOTTY", "ENXIO", "EOVERFLOW", "EOWNERDEAD", "EPERM", "EPIPE", "EPROTO",
-    "EPROTONOSUPPORT", "EPROTOTYPE", "ERANGE", "EROFS", "ESPIPE", "ESRCH", "ESTALE",
-    "ETIMEDOUT", "ETXTBSY", "EXDEV", "ENOTCAPABLE"};
+    "ESUCCESS",     "E2BIG",           "EACCES",       "EADDRINUSE",   "EADDRNOTAVAIL",
+    "EAFNOSUPPORT", "EAGAIN",          "EALREADY",     "EBADF",        "EBADMSG",
+    "EBUSY",        "ECANCELED",       "ECHILD",       "ECONNABORTED", "ECONNREFUSED",
+    "ECONNRESET",   "EDEADLK",         "EDESTADDRREQ", "EDOM",         "EDQUOT",
+    "EEXIST",       "EFAULT",          "EFBIG",        "EHOSTUNREACH", "EIDRM",
+    "EILSEQ",       "EINPROGRESS",     "EINTR",        "EINVAL",       "EIO",
+    "EISCONN",      "EISDIR",          "ELOOP",        "EMFILE",       "EMLINK",
+    "EMSGSIZE",     "EMULTIHOP",       "ENAMETOOLONG", "ENETDOWN",     "ENETRESET",
+    "ENETUNREACH",  "ENFILE",          "ENOBUFS",      "ENODEV",       "ENOENT",
+    "ENOEXEC",      "ENOLCK",          "ENOLINK",      "ENOMEM",       "ENOMSG",
+    "ENOPROTOOPT",  "ENOSPC",          "ENOSYS",       "ENOTCONN",     "ENOTDIR",
+    "ENOTEMPTY",    "ENOTRECOVERABLE", "ENOTSOCK",     "ENOTSUP",      "ENOTTY",
+    "ENXIO",        "EOVERFLOW",       "EOWNERDEAD",   "EPERM",        "EPIPE",
+    "EPROTO",       "EPROTONOSUPPORT", "EPROTOTYPE",   "ERANGE",       "EROFS",
+    "ESPIPE",       "ESRCH",           "ESTALE",       "ETIMEDOUT",    "ETXTBSY",
+    "EXDEV",        "ENOTCAPABLE"};
 
 static const char *errno_name(uint16_t e)
 {
@@ -95,7 +100,8 @@ static exn_status_t set_guest(wasi_mount_t *m, const char *guest, bool file, cha
         (base_len == 2 && base[0] == '.' && base[1] == '.') || base_len > 255) {
         exn_fmt(errbuf, errbuf_len,
                 "allowed_paths: '%s' is a file, so its guest path must end in a file name, "
-                "not '%s'", m->host, guest);
+                "not '%s'",
+                m->host, guest);
         return EXN_ERR_MANIFEST;
     }
     /* directory part: "" -> ".", "/" stays, "a/" -> "a" */
@@ -147,8 +153,8 @@ exn_status_t exn_wasi_new(const exn_manifest_path_t *paths, size_t n_paths,
         }
         if (err) {
             exn_fmt(errbuf, errbuf_len,
-                    "allowed_paths: cannot open host path '%s' (for guest path '%s'): %s",
-                    m->host, paths[i].guest_path,
+                    "allowed_paths: cannot open host path '%s' (for guest path '%s'): %s", m->host,
+                    paths[i].guest_path,
                     err == WASI_ENOENT    ? "no such file or directory"
                     : err == WASI_EACCES  ? "permission denied"
                     : err == WASI_ENOTDIR ? "a component of it is not a directory"
@@ -268,8 +274,7 @@ exn_status_t exn_wasi_set_stdin(exn_wasi_t *w, const uint8_t *data, size_t len)
     return EXN_OK;
 }
 
-exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode, exn_output_fn fn,
-                                 void *userdata)
+exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode, exn_output_fn fn, void *userdata)
 {
     if ((fd != 1 && fd != 2) || mode < EXN_WASI_INHERIT || mode > EXN_WASI_CALLBACK ||
         (mode == EXN_WASI_CALLBACK && !fn))

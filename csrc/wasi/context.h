@@ -19,37 +19,37 @@
 
 /* One allowed_paths entry. */
 typedef struct {
-    char *host;        /* as given in the manifest (for messages) */
-    char *guest;       /* the name fd_prestat_dir_name reports */
-    exn_sys_fd_t dir;  /* the host directory; for a file mount the directory holding it */
-    char *file;        /* file mount: the host file's name in `dir` (NULL: a directory mount) */
-    char *file_guest;  /* file mount: the only name the guest can look up in the mount */
-    bool readonly;     /* "ro:" */
+    char *host;       /* as given in the manifest (for messages) */
+    char *guest;      /* the name fd_prestat_dir_name reports */
+    exn_sys_fd_t dir; /* the host directory; for a file mount the directory holding it */
+    char *file;       /* file mount: the host file's name in `dir` (NULL: a directory mount) */
+    char *file_guest; /* file mount: the only name the guest can look up in the mount */
+    bool readonly;    /* "ro:" */
 } wasi_mount_t;
 
 enum { WASI_FD_FREE = 0, WASI_FD_STDIN, WASI_FD_STDOUT, WASI_FD_STDERR, WASI_FD_FILE, WASI_FD_DIR };
 
 /* A snapshot of a directory's entries, taken by fd_readdir at cookie 0. */
 typedef struct {
-    char *names;     /* all names, back to back */
+    char *names; /* all names, back to back */
     size_t names_len, names_cap;
     struct wasi_dirent {
         size_t name_off, name_len;
         uint64_t ino;
         uint8_t type;
-    } *entries;
+    } * entries;
     size_t n, cap;
 } wasi_listing_t;
 
 typedef struct {
-    uint8_t kind;          /* WASI_FD_* */
-    uint8_t filetype;      /* WASI_FILETYPE_* */
-    bool owned;            /* `h` is closed with the entry */
-    bool readonly;         /* it lives in a "ro:" mount */
-    bool preopen;          /* a mount's root as preopened: fd_prestat_get answers */
-    int32_t mount;         /* the mount it was reached through (-1 for stdio) */
+    uint8_t kind;     /* WASI_FD_* */
+    uint8_t filetype; /* WASI_FILETYPE_* */
+    bool owned;       /* `h` is closed with the entry */
+    bool readonly;    /* it lives in a "ro:" mount */
+    bool preopen;     /* a mount's root as preopened: fd_prestat_get answers */
+    int32_t mount;    /* the mount it was reached through (-1 for stdio) */
     exn_sys_fd_t h;
-    uint16_t fdflags;      /* stdio only (files ask the OS) */
+    uint16_t fdflags; /* stdio only (files ask the OS) */
     uint64_t rights_base, rights_inheriting;
     wasi_listing_t *listing; /* fd_readdir snapshot, or NULL */
 } wasi_fd_t;
@@ -81,7 +81,7 @@ struct exn_wasi {
     volatile uint32_t *call_state; /* the interrupt word: a sleep stops when it is set */
     char *trap_msg;                /* where to say why an import stopped the guest */
     size_t trap_msg_len;
-    int32_t exit_code;             /* of proc_exit */
+    int32_t exit_code; /* of proc_exit */
 };
 
 /* Rights a directory or a file can hold: what path_open grants is limited to these. */
@@ -128,8 +128,7 @@ EXN_INTERNAL void exn_wasi_fd_close(wasi_fd_t *e);
 
 /** Give the plugin's stdout (fd 1) or stderr (fd 2) the bytes; returns NULL, or
  *  exn_trap_host when an output callback asked to stop the guest (its text in trap_msg). */
-EXN_INTERNAL exn_trap_t exn_wasi_output(exn_wasi_t *w, int which, const uint8_t *data,
-                                        size_t len);
+EXN_INTERNAL exn_trap_t exn_wasi_output(exn_wasi_t *w, int which, const uint8_t *data, size_t len);
 
 /* ---- guest memory ------------------------------------------------------------------------- */
 

@@ -178,8 +178,8 @@ EXN_IMPORT(wasi_fd_write)
     if (e->kind == WASI_FD_FILE) {
         err = exn_sys_write(e->h, iov, n_iovs, &n);
     } else {
-        exn_trap_t trap = write_stdio(exn_wasi_of(caller), e->kind == WASI_FD_STDOUT ? 1 : 2,
-                                       iov, n_iovs, total);
+        exn_trap_t trap =
+            write_stdio(exn_wasi_of(caller), e->kind == WASI_FD_STDOUT ? 1 : 2, iov, n_iovs, total);
         if (trap) {
             exn_free(iov);
             return trap;

@@ -40,15 +40,15 @@ typedef struct {
     exn_wasi_t *w;
     const wasi_fd_t *start;
     const wasi_mount_t *mount;
-    bool file_mount;          /* the start is a single-file mount's directory */
-    exn_sys_fd_t *stack;      /* [0] the start's handle (borrowed), [1..depth] opened here */
+    bool file_mount;     /* the start is a single-file mount's directory */
+    exn_sys_fd_t *stack; /* [0] the start's handle (borrowed), [1..depth] opened here */
     size_t depth, cap;
-    int links;                /* symbolic links expanded so far */
-    size_t pos;               /* where resolving continues in `path` */
+    int links;  /* symbolic links expanded so far */
+    size_t pos; /* where resolving continues in `path` */
     /* where walk_next stopped: `name` in directory stack[depth] */
-    size_t begin, rest;       /* the last component's index, and what followed it */
-    bool must_be_dir;         /* the path ended in '/' */
-    bool hidden;              /* single-file mount: `name` is not the mounted file */
+    size_t begin, rest; /* the last component's index, and what followed it */
+    bool must_be_dir;   /* the path ended in '/' */
+    bool hidden;        /* single-file mount: `name` is not the mounted file */
     char name[WASI_NAME_MAX + 1];
     char path[WASI_PATH_MAX + 1]; /* what is left to resolve, NUL-terminated (last: not zeroed) */
 } walk_t;
@@ -366,8 +366,8 @@ EXN_IMPORT(wasi_path_open)
     how.trunc = (oflags & WASI_O_TRUNC) != 0;
     how.fdflags = (uint16_t)fdflags;
     bool follow = (dirflags & WASI_LOOKUP_SYMLINK_FOLLOW) && !(how.creat && how.excl);
-    if (wk->start->readonly && (how.write || how.creat || how.trunc ||
-                                (fdflags & WASI_FDFLAG_APPEND))) {
+    if (wk->start->readonly &&
+        (how.write || how.creat || how.trunc || (fdflags & WASI_FDFLAG_APPEND))) {
         walk_free(wk);
         WASI_RETURN(sp, WASI_EPERM);
     }
@@ -403,8 +403,8 @@ EXN_IMPORT(wasi_path_open)
     e.rights_base = rights & dir->rights_inheriting & (is_dir ? WASI_RIGHTS_DIR : WASI_RIGHTS_FILE);
     e.rights_inheriting = inheriting & dir->rights_inheriting;
     if (!how.write) /* the descriptor cannot write whatever it asked for */
-        e.rights_base &= ~(WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE |
-                           WASI_RIGHT_FD_FILESTAT_SET_SIZE);
+        e.rights_base &=
+            ~(WASI_RIGHT_FD_WRITE | WASI_RIGHT_FD_ALLOCATE | WASI_RIGHT_FD_FILESTAT_SET_SIZE);
     if (!how.read)
         e.rights_base &= ~WASI_RIGHT_FD_READ;
     uint32_t fd = 0;
@@ -531,7 +531,7 @@ EXN_IMPORT(wasi_path_unlink_file)
         if (strcmp(wk->name, ".") == 0)
             err = WASI_EISDIR;
         else if (wk->must_be_dir)
-            err = exn_sys_statat(top(wk), wk->name, &st) ? WASI_ENOENT
+            err = exn_sys_statat(top(wk), wk->name, &st)   ? WASI_ENOENT
                   : st.filetype == WASI_FILETYPE_DIRECTORY ? WASI_EISDIR
                                                            : WASI_ENOTDIR;
         else
@@ -588,8 +588,8 @@ EXN_IMPORT(wasi_path_readlink)
     char text[WASI_PATH_MAX + 1];
     size_t len = 0;
     if (!err && (err = walk_to(wk, false, LOOKUP)) == 0 &&
-        (err = exn_sys_readlinkat(top(wk), wk->name, text, sizeof text, &len)) == 0 &&
-        len && text[0] == '/')
+        (err = exn_sys_readlinkat(top(wk), wk->name, text, sizeof text, &len)) == 0 && len &&
+        text[0] == '/')
         err = WASI_EPERM; /* an absolute link's text is a host path: not shown (as cap-std) */
     walk_free(wk);
     if (!err) {

@@ -28,7 +28,7 @@ typedef struct {
 typedef struct {
     bool read, write;
     bool creat, excl, trunc, directory; /* WASI_O_* */
-    uint16_t fdflags;                    /* WASI_FDFLAG_* */
+    uint16_t fdflags;                   /* WASI_FDFLAG_* */
 } exn_sys_open_t;
 
 /* A guest buffer for scatter/gather I/O (borrowed for the duration of the call). */
@@ -67,8 +67,8 @@ EXN_INTERNAL uint16_t exn_sys_mkdirat(exn_sys_fd_t dir, const char *name);
 /** Remove a file or symbolic link (WASI_EISDIR for a directory), or with `directory` an empty
  *  directory (WASI_ENOTDIR for anything else, WASI_ENOTEMPTY if not empty). */
 EXN_INTERNAL uint16_t exn_sys_unlinkat(exn_sys_fd_t dir, const char *name, bool directory);
-EXN_INTERNAL uint16_t exn_sys_renameat(exn_sys_fd_t from_dir, const char *from,
-                                       exn_sys_fd_t to_dir, const char *to);
+EXN_INTERNAL uint16_t exn_sys_renameat(exn_sys_fd_t from_dir, const char *from, exn_sys_fd_t to_dir,
+                                       const char *to);
 /** A symbolic link `name` in `dir` whose text is `target` (stored as given). */
 EXN_INTERNAL uint16_t exn_sys_symlinkat(const char *target, exn_sys_fd_t dir, const char *name);
 /** A hard link `to` in `to_dir` to `from` in `from_dir` (a symbolic link is linked itself). */
@@ -93,8 +93,7 @@ EXN_INTERNAL uint16_t exn_sys_pread(exn_sys_fd_t fd, const exn_sys_iov_t *iov, s
 EXN_INTERNAL uint16_t exn_sys_pwrite(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov,
                                      uint64_t offset, uint64_t *out_n);
 /** whence: WASI_WHENCE_*; *out_pos the new position. */
-EXN_INTERNAL uint16_t exn_sys_seek(exn_sys_fd_t fd, int64_t offset, int whence,
-                                   uint64_t *out_pos);
+EXN_INTERNAL uint16_t exn_sys_seek(exn_sys_fd_t fd, int64_t offset, int whence, uint64_t *out_pos);
 EXN_INTERNAL uint16_t exn_sys_sync(exn_sys_fd_t fd, bool data_only);
 EXN_INTERNAL uint16_t exn_sys_advise(exn_sys_fd_t fd, uint64_t offset, uint64_t len, int advice);
 /** Make sure [offset, offset+len) is allocated; grows the file if it ends beyond it. */

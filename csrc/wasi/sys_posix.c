@@ -444,8 +444,8 @@ uint16_t exn_sys_write(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov, 
 
 /* pread/pwrite one buffer at a time (preadv is not in every libc we target); a short transfer
  * ends the loop, as it would end a preadv. */
-static uint16_t positioned(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov,
-                           uint64_t offset, bool write, uint64_t *out_n)
+static uint16_t positioned(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov, uint64_t offset,
+                           bool write, uint64_t *out_n)
 {
     uint64_t total = 0;
     if (offset > (uint64_t)INT64_MAX)
@@ -532,7 +532,7 @@ uint16_t exn_sys_allocate(exn_sys_fd_t fd, uint64_t offset, uint64_t len)
         return 0;
     if (r != EOPNOTSUPP && r != ENOTSUP && r != EINVAL && r != ENOSYS)
         return wasi_errno(r);
-    /* the file system cannot preallocate: at least make the file long enough, below */
+        /* the file system cannot preallocate: at least make the file long enough, below */
 #endif
     struct stat st;
     if (fstat((int)fd, &st) != 0)

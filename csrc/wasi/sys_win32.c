@@ -163,8 +163,7 @@ static uint16_t nt_errno(NTSTATUS s)
     case 0x00000000u: return 0;
     case 0xc0000034u: /* OBJECT_NAME_NOT_FOUND */
     case 0xc000003au: /* OBJECT_PATH_NOT_FOUND */
-    case 0xc0000056u: /* DELETE_PENDING */
-        return WASI_ENOENT;
+    case 0xc0000056u: /* DELETE_PENDING */ return WASI_ENOENT;
     case 0xc0000035u: return WASI_EEXIST;       /* OBJECT_NAME_COLLISION */
     case 0xc0000022u: return WASI_EACCES;       /* ACCESS_DENIED */
     case 0xc0000103u: return WASI_ENOTDIR;      /* NOT_A_DIRECTORY */
@@ -223,8 +222,7 @@ static uint16_t open_rel(exn_sys_fd_t dir, const char *name, ACCESS_MASK access,
     InitializeObjectAttributes(&oa, &us, OBJ_CASE_INSENSITIVE, (HANDLE)dir, NULL);
     IO_STATUS_BLOCK io;
     NTSTATUS s = nt_create_file(out, access | SYNCHRONIZE, &oa, &io, NULL, FILE_ATTRIBUTE_NORMAL,
-                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
-                                disposition,
+                                FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, disposition,
                                 options | X_FILE_SYNCHRONOUS_IO_NONALERT |
                                     X_FILE_OPEN_FOR_BACKUP_INTENT | X_FILE_OPEN_REPARSE_POINT,
                                 NULL, 0);
@@ -383,8 +381,8 @@ uint16_t exn_sys_openat(exn_sys_fd_t dir, const char *name, const exn_sys_open_t
     if (err == WASI_EACCES && how->write) {
         /* a directory opened for writing */
         HANDLE probe;
-        if (open_rel(dir, name, FILE_READ_ATTRIBUTES, X_FILE_OPEN, X_FILE_DIRECTORY_FILE,
-                     &probe) == 0) {
+        if (open_rel(dir, name, FILE_READ_ATTRIBUTES, X_FILE_OPEN, X_FILE_DIRECTORY_FILE, &probe) ==
+            0) {
             CloseHandle(probe);
             return WASI_EISDIR;
         }
@@ -441,8 +439,8 @@ uint16_t exn_sys_readlinkat(exn_sys_fd_t dir, const char *name, char *buf, size_
         uint8_t bytes[16 * 1024];
     } data;
     DWORD got = 0;
-    BOOL ok = DeviceIoControl(h, X_FSCTL_GET_REPARSE_POINT, NULL, 0, &data, sizeof data, &got,
-                              NULL);
+    BOOL ok =
+        DeviceIoControl(h, X_FSCTL_GET_REPARSE_POINT, NULL, 0, &data, sizeof data, &got, NULL);
     err = ok ? 0 : last_error();
     CloseHandle(h);
     if (err)
@@ -464,8 +462,8 @@ uint16_t exn_sys_readlinkat(exn_sys_fd_t dir, const char *name, char *buf, size_
     size_t at = 0;
     if (absolute && buf_len)
         buf[at++] = '/'; /* "/C:/...": absolute to path.c */
-    int n = chars ? WideCharToMultiByte(CP_UTF8, 0, text, (int)chars, buf + at,
-                                        (int)(buf_len - at), NULL, NULL)
+    int n = chars ? WideCharToMultiByte(CP_UTF8, 0, text, (int)chars, buf + at, (int)(buf_len - at),
+                                        NULL, NULL)
                   : 0;
     if (chars && n <= 0)
         return WASI_ENAMETOOLONG;
@@ -494,8 +492,8 @@ uint16_t exn_sys_statat(exn_sys_fd_t dir, const char *name, exn_sys_stat_t *out)
 uint16_t exn_sys_mkdirat(exn_sys_fd_t dir, const char *name)
 {
     HANDLE h;
-    uint16_t err = open_rel(dir, name, FILE_LIST_DIRECTORY, X_FILE_CREATE, X_FILE_DIRECTORY_FILE,
-                            &h);
+    uint16_t err =
+        open_rel(dir, name, FILE_LIST_DIRECTORY, X_FILE_CREATE, X_FILE_DIRECTORY_FILE, &h);
     if (!err)
         CloseHandle(h);
     return err;
@@ -628,8 +626,8 @@ uint16_t exn_sys_utimesat(exn_sys_fd_t dir, const char *name, uint64_t atim, uin
                           uint16_t fst_flags)
 {
     HANDLE h;
-    uint16_t err = open_rel(dir, name, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, X_FILE_OPEN, 0,
-                            &h);
+    uint16_t err =
+        open_rel(dir, name, FILE_READ_ATTRIBUTES | FILE_WRITE_ATTRIBUTES, X_FILE_OPEN, 0, &h);
     if (err)
         return err;
     err = set_times(h, atim, mtim, fst_flags);
@@ -692,8 +690,8 @@ uint16_t exn_sys_write(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov, 
     return transfer(fd, iov, n_iov, true, out_n);
 }
 
-static uint16_t positioned(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov,
-                           uint64_t offset, bool write, uint64_t *out_n)
+static uint16_t positioned(exn_sys_fd_t fd, const exn_sys_iov_t *iov, size_t n_iov, uint64_t offset,
+                           bool write, uint64_t *out_n)
 {
     if (offset > (uint64_t)INT64_MAX)
         return WASI_EINVAL;
@@ -811,8 +809,8 @@ uint16_t exn_sys_readdir(exn_sys_fd_t fd, exn_sys_dirent_fn fn, void *userdata)
         for (size_t at = 0;;) {
             const FILE_ID_BOTH_DIR_INFO *d = (const FILE_ID_BOTH_DIR_INFO *)(buf + at);
             char name[1024];
-            int n = WideCharToMultiByte(CP_UTF8, 0, d->FileName, (int)(d->FileNameLength / 2),
-                                        name, sizeof name - 1, NULL, NULL);
+            int n = WideCharToMultiByte(CP_UTF8, 0, d->FileName, (int)(d->FileNameLength / 2), name,
+                                        sizeof name - 1, NULL, NULL);
             if (n > 0 && !(n == 1 && name[0] == '.') &&
                 !(n == 2 && name[0] == '.' && name[1] == '.')) {
                 uint8_t type = WASI_FILETYPE_REGULAR_FILE;

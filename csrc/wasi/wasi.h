@@ -40,8 +40,8 @@ EXN_INTERNAL exn_status_t exn_wasi_set_env(exn_wasi_t *w, const char *const *env
 EXN_INTERNAL exn_status_t exn_wasi_set_stdin(exn_wasi_t *w, const uint8_t *data, size_t len);
 /** fd 1 or 2; mode EXN_WASI_INHERIT (the process's stream), EXN_WASI_DISCARD or
  *  EXN_WASI_CALLBACK (fn, userdata; see exn_output_fn in extism_native.h). */
-EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode,
-                                              exn_output_fn fn, void *userdata);
+EXN_INTERNAL exn_status_t exn_wasi_set_output(exn_wasi_t *w, int fd, int mode, exn_output_fn fn,
+                                              void *userdata);
 
 typedef struct exn_wasi_import {
     const char *name;

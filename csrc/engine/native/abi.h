@@ -99,8 +99,8 @@ typedef struct exn_nctx {
     const volatile uint32_t *interrupt; /* bit 0: stop (checked at function entries, loops) */
     uintptr_t stack_limit;              /* lowest native stack address guest code may use */
     exn_ntable_t *tables;
-    const uint32_t *types; /* canonical id of each of the module's type indices */
-    exn_nfunc_t *refs;     /* one per exn_ndesc_t.ref_funcs entry */
+    const uint32_t *types;  /* canonical id of each of the module's type indices */
+    exn_nfunc_t *refs;      /* one per exn_ndesc_t.ref_funcs entry */
     exn_nimport_t *imports; /* one per import of the module (kinds other than functions: unused) */
     uint32_t in_host;       /* an import stub's host function is running (the fault handler) */
     /* the engine's helpers; the trap helpers never return, the others return or trap */
@@ -111,13 +111,12 @@ typedef struct exn_nctx {
     void (*memory_init)(struct exn_nctx *c, uint32_t seg, uint32_t dst, uint32_t src, uint32_t n);
     void (*data_drop)(struct exn_nctx *c, uint32_t seg);
     uint32_t (*table_grow)(struct exn_nctx *c, uint32_t table, uint64_t init, uint32_t delta);
-    void (*table_init)(struct exn_nctx *c, uint32_t table, uint32_t seg, uint32_t dst,
-                       uint32_t src, uint32_t n);
+    void (*table_init)(struct exn_nctx *c, uint32_t table, uint32_t seg, uint32_t dst, uint32_t src,
+                       uint32_t n);
     void (*elem_drop)(struct exn_nctx *c, uint32_t seg);
     void (*table_copy)(struct exn_nctx *c, uint32_t dst_table, uint32_t src_table, uint32_t dst,
                        uint32_t src, uint32_t n);
-    void (*table_fill)(struct exn_nctx *c, uint32_t table, uint32_t at, uint64_t value,
-                       uint32_t n);
+    void (*table_fill)(struct exn_nctx *c, uint32_t table, uint32_t at, uint64_t value, uint32_t n);
     /* tail calls (translate.c, "tail calls"): the callee's thunk a body asked for, and the
      * buffer of the wrapper running the chain; only the generated code touches them */
     void (*tail)(struct exn_nctx *c);
@@ -134,16 +133,16 @@ typedef void (*exn_nentry_fn)(exn_nctx_t *c, void *fn, uint64_t *slots);
 
 /* The library's one exported symbol. */
 typedef struct {
-    uint32_t abi_version; /* EXN_NATIVE_ABI_VERSION */
-    uint32_t ctx_size;    /* sizeof(exn_nctx_t) as the generated code saw it */
-    uint32_t ctx_last;    /* offsetof(exn_nctx_t, tail_slots) as the generated code saw it */
+    uint32_t abi_version;   /* EXN_NATIVE_ABI_VERSION */
+    uint32_t ctx_size;      /* sizeof(exn_nctx_t) as the generated code saw it */
+    uint32_t ctx_last;      /* offsetof(exn_nctx_t, tail_slots) as the generated code saw it */
     uint32_t bounds_checks; /* 1: explicit bounds checks; 0: relies on guard pages */
     uint32_t fuel;          /* 1: the code counts fuel (ctx->fuel) */
     char module_sha256[65]; /* of the module's bytes, hex */
     uint32_t n_funcs, n_types, n_refs;
-    void *const *funcs;              /* n_funcs: every function, imports (stubs) included */
-    const exn_nentry_fn *entries;    /* n_types: the entry trampoline of each type */
-    const uint32_t *ref_funcs;       /* n_refs: functions that have an exn_nfunc_t */
+    void *const *funcs;           /* n_funcs: every function, imports (stubs) included */
+    const exn_nentry_fn *entries; /* n_types: the entry trampoline of each type */
+    const uint32_t *ref_funcs;    /* n_refs: functions that have an exn_nfunc_t */
 } exn_ndesc_t;
 
 #endif

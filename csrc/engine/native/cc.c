@@ -27,11 +27,16 @@ struct exn_ncc {
 
 /* FLAGS[0] is replaced by the optimisation level the caller chooses (exn_ncc_opt_level); the
  * whole list is part of the cache key (exn_ncc_profile). */
-static const char *FLAGS[] = {"-O2", "-fPIC", "-ffp-contract=off", "-fsignaling-nans",
-                                    "-fno-math-errno",
-                                    "-fno-stack-protector", "-fvisibility=hidden",
-                                    "-fno-optimize-sibling-calls", "-fno-omit-frame-pointer",
-                                    "-w"};
+static const char *FLAGS[] = {"-O2",
+                              "-fPIC",
+                              "-ffp-contract=off",
+                              "-fsignaling-nans",
+                              "-fno-math-errno",
+                              "-fno-stack-protector",
+                              "-fvisibility=hidden",
+                              "-fno-optimize-sibling-calls",
+                              "-fno-omit-frame-pointer",
+                              "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
 static exn_mutex_t *probe_lock;

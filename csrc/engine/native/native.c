@@ -64,7 +64,7 @@ typedef sigjmp_buf ntrap_jmp_t;
 #define MAX_PAGES ((uint64_t)65536)
 /* u32 + u32 + the widest access; guard pages only on 64-bit hosts (guard_pages_default) */
 #define GUARD_RESERVE ((size_t)(((uint64_t)1 << 33) + 65536))
-#define MAX_TABLE ((uint32_t)10000000)           /* wasm3's limit on table size */
+#define MAX_TABLE ((uint32_t)10000000) /* wasm3's limit on table size */
 
 static const char trap_bad_func[] = "[native] no such function";
 
@@ -90,8 +90,8 @@ typedef struct {
     uint32_t *canon;     /* canonical id per type index */
     uint32_t *ref_index; /* per function: its slot in ctx->refs, or UINT32_MAX */
     bool bounds;
-    bool fuel;   /* translated with fuel (EXN_NATIVE_FUEL) */
-    fstart_t *starts; /* the functions by address, made on the first fault (func_at) */
+    bool fuel;         /* translated with fuel (EXN_NATIVE_FUEL) */
+    fstart_t *starts;  /* the functions by address, made on the first fault (func_at) */
     intptr_t image_fd; /* memory 0 after its active data segments, mapped copy-on-write into each
                         * instance (-1: none; segments are copied) */
     size_t image_len;
@@ -395,8 +395,8 @@ static uint64_t elem_item(ninst_t *I, const exn_elem_item_t *it)
     case EXN_ITEM_NULL: return 0;
     default: {
         uint64_t v;
-        exn_const_eval(I->code->info, I->code->wasm, it->expr, (const uint64_t *)I->ctx->globals, ref_func,
-                              I, &v);
+        exn_const_eval(I->code->info, I->code->wasm, it->expr, (const uint64_t *)I->ctx->globals,
+                       ref_func, I, &v);
         return v;
     }
     }
@@ -756,8 +756,9 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
     exn_sha256_hex(wasm, len, sha);
     {
         char text[800];
-        exn_fmt(text, sizeof text, "extism_native %s translator %s target %s %s%s flags %s module %s",
-                EXN_VERSION, exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
+        exn_fmt(text, sizeof text,
+                "extism_native %s translator %s target %s %s%s flags %s module %s", EXN_VERSION,
+                exn_native_translator_id(), host_target(), k->bounds ? "bounds" : "guard",
                 k->fuel ? " fuel" : "", profile, sha);
         exn_sha256_hex((const uint8_t *)text, strlen(text), key);
     }
@@ -825,7 +826,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     exn_status_t st = EXN_OK;
     *out = NULL;
     if (config->fuel && !k->fuel) {
-        exn_fmt(errbuf, errbuf_len, "fuel: this compiled code does not count it (made without "
+        exn_fmt(errbuf, errbuf_len,
+                "fuel: this compiled code does not count it (made without "
                 "EXN_NATIVE_FUEL)");
         return EXN_ERR_UNSUPPORTED;
     }
@@ -962,8 +964,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     for (uint32_t g = info->n_global_imports, slot = exn_nglobal_slot(info, g); g < info->n_globals;
          g++) {
         uint64_t v[2] = {0, 0};
-        exn_const_eval(info, k->wasm, info->globals[g].init, (const uint64_t *)c->globals,
-                              ref_func, I, v);
+        exn_const_eval(info, k->wasm, info->globals[g].init, (const uint64_t *)c->globals, ref_func,
+                       I, v);
         c->globals[slot++].i64 = v[0];
         if (info->globals[g].type == EXN_WASM_V128)
             c->globals[slot++].i64 = v[1];
@@ -1011,7 +1013,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         for (uint32_t i = 0; i < e->n_items; i++)
             t->elems[(uint32_t)off + i] = elem_item(I, &e->items[i]);
     }
-    bool imaged = k->image_fd >= 0 && exn_vmem_map_image(&I->mem, k->image_len, k->image_fd) == EXN_OK;
+    bool imaged =
+        k->image_fd >= 0 && exn_vmem_map_image(&I->mem, k->image_len, k->image_fd) == EXN_OK;
     for (uint32_t s = 0; s < info->n_datas; s++) {
         const exn_data_t *d = &info->datas[s];
         if (d->mode != EXN_SEGMENT_ACTIVE)
@@ -1155,16 +1158,8 @@ exn_status_t exn_native_cache_dir(char *buf, size_t buf_len)
 }
 
 const exn_engine_t exn_engine_native = {
-    "native",
-    compile_entry,
-    native_code_free,
-    native_instantiate,
-    native_instance_free,
-    native_call,
-    native_memory,
-    native_memory_grow,
-    native_global_get,
-    native_global_set,
-    native_set_stack_limit,
-    native_backtrace,
+    "native",           compile_entry,          native_code_free,
+    native_instantiate, native_instance_free,   native_call,
+    native_memory,      native_memory_grow,     native_global_get,
+    native_global_set,  native_set_stack_limit, native_backtrace,
 };

@@ -29,7 +29,8 @@ typedef struct {
 /* ---- for the runtime ---------------------------------------------------------------------- */
 
 #define EXN_NATIVE_CACHED_ONLY 1u /* never run the compiler: EXN_ERR_NOT_FOUND when not cached */
-#define EXN_NATIVE_FUEL 2u        /* code that counts fuel (engine.h, exn_instance_config_t.fuel):
+#define EXN_NATIVE_FUEL                                                                            \
+    2u /* code that counts fuel (engine.h, exn_instance_config_t.fuel):
                                    * its own translation and cache entry */
 
 /** exn_engine_native.compile with options: with EXN_NATIVE_CACHED_ONLY it returns at once, with

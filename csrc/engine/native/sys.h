@@ -72,7 +72,8 @@ EXN_INTERNAL void exn_nsys_remove(const char *path);
 /** A new anonymous file holding `data` (`len` bytes), zero-extended to `size` bytes and then
  *  read-only where the system can seal it (Linux memfd); elsewhere an unlinked temporary file.
  *  Returns its descriptor in *out_fd (close with exn_nsys_close). */
-EXN_INTERNAL int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd);
+EXN_INTERNAL int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size,
+                                     intptr_t *out_fd);
 EXN_INTERNAL void exn_nsys_close(intptr_t fd);
 
 /* ---- shared libraries ------------------------------------------------------------------------- */

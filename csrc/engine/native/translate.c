@@ -471,6 +471,7 @@ typedef struct {
     const char *tmpl;
 } numop_t;
 
+/* clang-format off */
 static const numop_t NUMOPS[0xC5 - 0x45] = {
 #define P(op, a, b, r, t) [(op) - 0x45] = {a, b, r, true, t}
 #define T(op, a, b, r, t) [(op) - 0x45] = {a, b, r, false, t}
@@ -605,14 +606,17 @@ static const numop_t NUMOPS[0xC5 - 0x45] = {
 #undef P
 #undef T
 };
+/* clang-format on */
 
 /* 0xFC 0..7: the saturating truncations (pure: they never trap) */
+/* clang-format off */
 static const numop_t SATOPS[8] = {
     {'x', 0, 'i', true, "sat_s32_f32(@a)"}, {'x', 0, 'i', true, "sat_u32_f32(@a)"},
     {'y', 0, 'i', true, "sat_s32_f64(@a)"}, {'y', 0, 'i', true, "sat_u32_f64(@a)"},
     {'x', 0, 'j', true, "sat_s64_f32(@a)"}, {'x', 0, 'j', true, "sat_u64_f32(@a)"},
     {'y', 0, 'j', true, "sat_s64_f64(@a)"}, {'y', 0, 'j', true, "sat_u64_f64(@a)"},
 };
+/* clang-format on */
 
 /* Loads 0x28..0x35 and stores 0x36..0x3E: value type, access size, expression. */
 typedef struct {
@@ -621,6 +625,7 @@ typedef struct {
     const char *fn;
 } memop_t;
 
+/* clang-format off */
 static const memop_t MEMOPS[0x3F - 0x28] = {
     {'i', 4, "ld32"},       {'j', 8, "ld64"},        {'x', 4, "ldf"},
     {'y', 8, "ldd"},        {'i', 1, "(u32)(s32)(s8)ld8"}, {'i', 1, "ld8"},
@@ -632,6 +637,7 @@ static const memop_t MEMOPS[0x3F - 0x28] = {
     {'y', 8, "std_"},       {'i', 1, "st8"},         {'i', 2, "st16"},
     {'j', 1, "st8"},        {'j', 2, "st16"},        {'j', 4, "st32"},
 };
+/* clang-format on */
 
 /* ---- translating one function ----------------------------------------------------------------
  * Pending values: a constant, a local.get, or a pure operation on pending values is not written
@@ -659,12 +665,12 @@ typedef struct {
 } frame_t;
 
 typedef struct {
-    char l;       /* type letter */
-    bool pend;    /* not written to its variable yet: `text` is its value */
+    char l;        /* type letter */
+    bool pend;     /* not written to its variable yet: `text` is its value */
     bool is_const; /* pending integer constant `value` */
     uint64_t value;
     uint64_t mask; /* locals its text reads (bit = index % 64) */
-    uint32_t off; /* its text (NUL-terminated) in the function's text arena */
+    uint32_t off;  /* its text (NUL-terminated) in the function's text arena */
 } sval_t;
 
 typedef struct {
@@ -687,7 +693,7 @@ typedef struct {
     uint32_t func;
     char *local_letter;
     uint32_t n_locals;
-    bool calls; /* the function calls (it can recurse: check the stack) */
+    bool calls;          /* the function calls (it can recurse: check the stack) */
     bool tail_module;    /* the module has tail calls: functions are split (see "tail calls") */
     bool fuel;           /* count fuel: INTR() at every function's entry, not only callers' */
     bool self_tail;      /* the function tail-calls itself (a jump to T_) */
@@ -880,10 +886,12 @@ static bool result(ft_t *t, char l, bool may_pend, uint64_t mask)
 
 /* Division and remainder by a constant that is neither 0 nor (signed) -1 cannot trap: the
  * plain C operation, pure. */
+/* clang-format off */
 static const char *const DIV_BY_CONST[8] = {
     "(u32)((s32)@a / (s32)@b)", "@a / @b", "(u32)((s32)@a % (s32)@b)", "@a % @b",
     "(u64)((s64)@a / (s64)@b)", "@a / @b", "(u64)((s64)@a % (s64)@b)", "@a % @b",
 };
+/* clang-format on */
 
 static bool numop_at(ft_t *t, const numop_t *op, uint8_t opcode)
 {
@@ -895,7 +903,7 @@ static bool numop_at(ft_t *t, const numop_t *op, uint8_t opcode)
     uint64_t mask = t->stk[a].mask | t->stk[b].mask;
     const char *tmpl = op->tmpl;
     bool pure = op->pure;
-    int div = opcode >= 0x6D && opcode <= 0x70 ? opcode - 0x6D
+    int div = opcode >= 0x6D && opcode <= 0x70   ? opcode - 0x6D
               : opcode >= 0x7F && opcode <= 0x82 ? 4 + opcode - 0x7F
                                                  : -1;
     if (div >= 0 && t->stk[b].is_const && t->stk[b].value != 0) {
@@ -934,9 +942,8 @@ static bool read_u8(ft_t *t, uint8_t *out)
 static bool read_blocktype(ft_t *t, const uint8_t **params, uint32_t *np, const uint8_t **results,
                            uint32_t *nr)
 {
-    static const uint8_t single[7][1] = {{EXN_WASM_I32},     {EXN_WASM_I64},
-                                         {EXN_WASM_F32},     {EXN_WASM_F64},
-                                         {EXN_WASM_FUNCREF}, {EXN_WASM_EXTERNREF},
+    static const uint8_t single[7][1] = {{EXN_WASM_I32}, {EXN_WASM_I64},     {EXN_WASM_F32},
+                                         {EXN_WASM_F64}, {EXN_WASM_FUNCREF}, {EXN_WASM_EXTERNREF},
                                          {EXN_WASM_V128}};
     if (t->r.p >= t->r.end)
         return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
@@ -1571,6 +1578,7 @@ typedef struct {
     SVB(op, "(V)((" F ")@a + (" F ")@b)"), SVB(op + 1, "(V)((" F ")@a - (" F ")@b)"),              \
         SVB(op + 2, "(V)((" F ")@a * (" F ")@b)"), SVB(op + 3, "(V)((" F ")@a / (" F ")@b)")
 
+/* clang-format off */
 static const simdop_t SIMDOPS[256] = {
     SVL(0x00, 16, "ldv(@p)"),
     SVL(0x01, 8, "e8sl(lz64(ld64(@p)))"),
@@ -1758,6 +1766,7 @@ static const simdop_t SIMDOPS[256] = {
     SVU(0xFE, "cvl2s(@a)"),
     SVU(0xFF, "cvl2u(@a)"),
 };
+/* clang-format on */
 
 #undef SVL
 #undef SVU
@@ -2164,10 +2173,12 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         const uint8_t *b;
         if (!exn_wread_bytes(&t->r, 4, &b))
             return ft_fail(t, EXN_ERR_LOAD, "malformed code in function %u", t->func);
-        uint32_t bits = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-                        (uint32_t)b[3] << 24;
-        return push_pendf(t, 'x', 0, "%s(0x%08Xu)", (bits & 0x7FFFFFFFu) == 0 ||
-                          (bits & 0x7FFFFFFFu) == 0x3F800000u ? "opq32" : "b2f", (unsigned)bits);
+        uint32_t bits =
+            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        return push_pendf(t, 'x', 0, "%s(0x%08Xu)",
+                          (bits & 0x7FFFFFFFu) == 0 || (bits & 0x7FFFFFFFu) == 0x3F800000u ? "opq32"
+                                                                                           : "b2f",
+                          (unsigned)bits);
     }
     case 0x44: {
         const uint8_t *b;
@@ -2199,8 +2210,7 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         return push_pendf(t, 'r', 0, "(u64)(uintptr_t)&c->refs[%u]", t->ref_index[x]);
     case 0xFC: return op_fc(t);
     case 0xFD: return op_simd(t);
-    default:
-        return ft_fail(t, EXN_ERR_LOAD, "unknown opcode 0x%02X in function %u", op, t->func);
+    default: return ft_fail(t, EXN_ERR_LOAD, "unknown opcode 0x%02X in function %u", op, t->func);
     }
 }
 
@@ -2540,8 +2550,8 @@ static uint32_t const_ref_func(const uint8_t *wasm, exn_range_t expr)
     return exn_wread_u32(&r, &f) ? f : UINT32_MAX;
 }
 
-uint32_t *exn_native_ref_funcs(const exn_module_info_t *info, const uint8_t *wasm,
-                               uint32_t *out_n, bool *out_nomem)
+uint32_t *exn_native_ref_funcs(const exn_module_info_t *info, const uint8_t *wasm, uint32_t *out_n,
+                               bool *out_nomem)
 {
     *out_n = 0;
     *out_nomem = false;
@@ -2555,9 +2565,10 @@ uint32_t *exn_native_ref_funcs(const exn_module_info_t *info, const uint8_t *was
     for (uint32_t s = 0; s < info->n_elems; s++) {
         const exn_elem_t *e = &info->elems[s];
         for (uint32_t i = 0; i < e->n_items; i++) {
-            uint32_t f = e->items[i].kind == EXN_ITEM_FUNC   ? e->items[i].func
-                         : e->items[i].kind == EXN_ITEM_EXPR ? const_ref_func(wasm, e->items[i].expr)
-                                                             : UINT32_MAX;
+            uint32_t f = e->items[i].kind == EXN_ITEM_FUNC ? e->items[i].func
+                         : e->items[i].kind == EXN_ITEM_EXPR
+                             ? const_ref_func(wasm, e->items[i].expr)
+                             : UINT32_MAX;
             if (f < info->n_funcs)
                 mark[f] = 1;
         }
@@ -2645,11 +2656,12 @@ static void import_stub(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t f
         }
     }
     /* the host function straight from the stub: its result is the trap (or NULL) */
-    exn_nbuf_printf(o,
-                    "  IM *p = &c->imports[%u]; c->in_host++;\n"
-                    "  const char *t = p->fn(&p->instance, s);\n"
-                    "  c->in_host--; if (UL(t != 0)) c->raise(c, t, __builtin_return_address(0));\n",
-                    import);
+    exn_nbuf_printf(
+        o,
+        "  IM *p = &c->imports[%u]; c->in_host++;\n"
+        "  const char *t = p->fn(&p->instance, s);\n"
+        "  c->in_host--; if (UL(t != 0)) c->raise(c, t, __builtin_return_address(0));\n",
+        import);
     if (ft->n_results == 1) {
         puts_(o, "  return ");
         from_slot(o, letter(ft->types[ft->n_params]), 0);
@@ -2791,8 +2803,7 @@ static void descriptor(exn_nbuf_t *o, const exn_module_info_t *info, const exn_n
                     " = {%d, sizeof(C), offsetof(C, ts), %d, %d, \"%s\", %uu, %uu, %uu, FN, "
                     "ENT, RF};\n",
                     EXN_NATIVE_ABI_VERSION, opts->bounds_checks ? 1 : 0, opts->fuel ? 1 : 0,
-                    opts->module_sha256,
-                    info->n_funcs, info->n_types, n_refs);
+                    opts->module_sha256, info->n_funcs, info->n_types, n_refs);
 }
 
 void exn_native_trans_free(exn_ntrans_out_t *out)
@@ -2811,7 +2822,9 @@ typedef struct {
 static int cmp_size_desc(const void *a, const void *b)
 {
     const fsize_t *x = a, *y = b;
-    return x->size < y->size ? 1 : x->size > y->size ? -1 : (x->func > y->func) - (x->func < y->func);
+    return x->size < y->size   ? 1
+           : x->size > y->size ? -1
+                               : (x->func > y->func) - (x->func < y->func);
 }
 
 exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *wasm,
@@ -2834,16 +2847,18 @@ exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *
         const exn_functype_t *ft = &info->types[ti];
         for (uint32_t k = 0; k < ft->n_params + ft->n_results; k++) {
             if (!letter(ft->types[k])) {
-                exn_fmt(errbuf, errbuf_len, "type %u has a %s, which the compiled tier does not support",
-                        ti, exn_valtype_name(ft->types[k]));
+                exn_fmt(errbuf, errbuf_len,
+                        "type %u has a %s, which the compiled tier does not support", ti,
+                        exn_valtype_name(ft->types[k]));
                 return EXN_ERR_UNSUPPORTED;
             }
         }
     }
     for (uint32_t g = 0; g < info->n_globals; g++) {
         if (!letter(info->globals[g].type)) {
-            exn_fmt(errbuf, errbuf_len, "global %u is a %s, which the compiled tier does not support",
-                    g, exn_valtype_name(info->globals[g].type));
+            exn_fmt(errbuf, errbuf_len,
+                    "global %u is a %s, which the compiled tier does not support", g,
+                    exn_valtype_name(info->globals[g].type));
             return EXN_ERR_UNSUPPORTED;
         }
     }

@@ -43,9 +43,8 @@ typedef struct {
  *  50000 locals) with the reason in errbuf.  On success
  *  `out` is owned by the caller: free with exn_native_trans_free. */
 EXN_INTERNAL exn_status_t exn_native_translate(const exn_module_info_t *info, const uint8_t *wasm,
-                                               const exn_ntrans_opts_t *opts,
-                                               exn_ntrans_out_t *out, char *errbuf,
-                                               size_t errbuf_len);
+                                               const exn_ntrans_opts_t *opts, exn_ntrans_out_t *out,
+                                               char *errbuf, size_t errbuf_len);
 EXN_INTERNAL void exn_native_trans_free(exn_ntrans_out_t *out);
 
 /** SHA-256 (hex) identifying the code this translator writes (its version and its texts): part

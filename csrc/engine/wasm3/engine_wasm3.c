@@ -58,10 +58,10 @@ typedef struct {
     exn_instance_t base; /* engine, code, userdata */
     IM3Environment env;  /* this instance's code pages */
     IM3Runtime runtime;
-    IM3Module module;    /* the clone, owned by the runtime once loaded */
-    exn_vmem_t memory;   /* the linear memory (wasm3 patch 0001) */
-    exn_vmem_t stack;    /* wasm3's value stack (patch 0053) */
-    char error[256];     /* why a function could not be compiled (returned by call) */
+    IM3Module module;      /* the clone, owned by the runtime once loaded */
+    exn_vmem_t memory;     /* the linear memory (wasm3 patch 0001) */
+    exn_vmem_t stack;      /* wasm3's value stack (patch 0053) */
+    char error[256];       /* why a function could not be compiled (returned by call) */
     w3_import_t imports[]; /* one per function import (in the same allocation) */
 } w3_instance_t;
 
@@ -219,8 +219,10 @@ static bool name_too_long(const char *name, char *errbuf, size_t errbuf_len)
     size_t n = strlen(name);
     if (n <= d_m3MaxSaneUtf8Length)
         return false;
-    exn_fmt(errbuf, errbuf_len, "a name of %zu bytes (\"%.40s...\"): the interpreter supports "
-            "names of at most %d bytes", n, name, d_m3MaxSaneUtf8Length);
+    exn_fmt(errbuf, errbuf_len,
+            "a name of %zu bytes (\"%.40s...\"): the interpreter supports "
+            "names of at most %d bytes",
+            n, name, d_m3MaxSaneUtf8Length);
     return true;
 }
 
@@ -379,8 +381,7 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
     exn_vmem_init(&inst->stack, WASM_STACK_BYTES);
     exn_vmem_keep(&inst->stack, 0, 1); /* its first page: every call writes it */
     if (inst->env && exn_vmem_resize(&inst->stack, WASM_STACK_BYTES) == EXN_OK)
-        inst->runtime = m3_NewRuntimeWithStack(inst->env, inst->stack.base, WASM_STACK_BYTES,
-                                               inst);
+        inst->runtime = m3_NewRuntimeWithStack(inst->env, inst->stack.base, WASM_STACK_BYTES, inst);
     if (!inst->runtime)
         goto nomem;
     uint64_t limit = config->max_memory_bytes + sizeof(void *) * 8; /* + wasm3's header */
@@ -589,7 +590,6 @@ static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
 }
 
 const exn_engine_t exn_engine_wasm3 = {
-    "interp",         w3_compile,   w3_code_free,  w3_instantiate,     w3_instance_free, w3_call,
-    w3_memory,        w3_memory_grow, w3_global_get, w3_global_set, w3_set_stack_limit,
-    w3_backtrace,
+    "interp",  w3_compile,     w3_code_free,  w3_instantiate, w3_instance_free,   w3_call,
+    w3_memory, w3_memory_grow, w3_global_get, w3_global_set,  w3_set_stack_limit, w3_backtrace,
 };
