@@ -183,18 +183,8 @@ ExtismCompiledPlugin *extism_compiled_plugin_new(const uint8_t *wasm, ExtismSize
                                                  ExtismSize n_functions, bool with_wasi,
                                                  char **errmsg)
 {
-    char err[2048];
-    ExtismCompiledPlugin *c = NULL;
-    if (errmsg)
-        *errmsg = NULL;
-    if (wasm_size > SIZE_MAX) {
-        give_error(errmsg, "Unable to compile Extism plugin: ", "input too large");
-        return NULL;
-    }
-    if (exn_compiled_plugin_new(wasm, (size_t)wasm_size, functions, (size_t)n_functions, with_wasi,
-                                &c, err, sizeof err) != EXN_OK)
-        give_error(errmsg, "Unable to compile Extism plugin: ", err);
-    return c;
+    return extism_compiled_plugin_new_with_fuel_limit(wasm, wasm_size, functions, n_functions,
+                                                      with_wasi, 0, errmsg); /* 0: no limit */
 }
 
 ExtismCompiledPlugin *
@@ -238,12 +228,8 @@ exn_status_t exn_compiled_plugin_new(const uint8_t *data, size_t len,
                                      bool with_wasi, ExtismCompiledPlugin **out_compiled,
                                      char *errbuf, size_t errbuf_len)
 {
-    if (!out_compiled) {
-        exn_fmt(errbuf, errbuf_len, "out_compiled is NULL");
-        return EXN_ERR_MISUSE;
-    }
-    return exn_compiled_new(data, len, functions, n_functions, with_wasi, EXN_TIER_DEFAULT, 0,
-                            out_compiled, errbuf, errbuf_len);
+    return exn_compiled_plugin_new_with_options(data, len, functions, n_functions, with_wasi, NULL,
+                                                out_compiled, errbuf, errbuf_len);
 }
 
 exn_status_t exn_compiled_plugin_new_with_options(const uint8_t *data, size_t len,
