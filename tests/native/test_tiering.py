@@ -273,3 +273,45 @@ def test_a_child_forked_during_a_compilation_compiles_again(tmp_path):
         """, EXTISM_NATIVE_CACHE_DIR=str(tmp_path / "c"))
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["0", "native"]
+
+
+@needs_compiler
+@pytest.mark.parametrize("damage", ["none", "changed", "truncated", "no record", "group-writable",
+                                    "symlink"])
+def test_the_memory_image_comes_from_the_cache_and_a_damaged_one_is_not_used(
+        tmp_path, monkeypatch, damage):
+    """Memory 0's initial image (its data segments) is stored beside the compiled code and
+    mapped by later loads; one that was changed, truncated, lost its record, is writable by
+    others or is a symlink is never mapped but rebuilt."""
+    monkeypatch.setenv("EXTISM_NATIVE_IMAGE_MIN", "0")  # (kitchen's data is small)
+    wasm = (WASM / "kitchen.wasm").read_bytes()
+    assert ext.Plugin(wasm, tier="native", wasi=True).call("greet", b"x") == b"Hello, x!"
+    cache = tmp_path / "cache"
+    [img] = cache.glob("*.img")
+    assert (cache / (img.stem + ".isum")).exists()
+    data = img.read_bytes()
+    assert data.count(b"Hello") == 1  # the greeting's bytes come from the image
+    inode = img.stat().st_ino
+    if damage == "changed":  # same size, so only the checksum can tell
+        img.write_bytes(data.replace(b"Hello", b"Jello"))
+        inode = img.stat().st_ino
+    elif damage == "truncated":
+        img.write_bytes(data[: len(data) // 2])
+    elif damage == "no record":
+        (cache / (img.stem + ".isum")).unlink()
+    elif damage == "group-writable":
+        img.chmod(0o620)
+    elif damage == "symlink":
+        real = tmp_path / "elsewhere.img"
+        real.write_bytes(data.replace(b"Hello", b"Jello"))
+        real.chmod(0o600)
+        img.unlink()
+        img.symlink_to(real)
+    again = ext.Plugin(wasm, tier="native", wasi=True)
+    assert again.tier == "native"
+    assert again.call("greet", b"y") == b"Hello, y!"
+    if damage == "none":
+        assert img.stat().st_ino == inode  # mapped, not written again
+    else:
+        assert not img.is_symlink() and img.stat().st_ino != inode  # rebuilt and stored anew
+        assert img.read_bytes() == data

@@ -8,6 +8,7 @@
 #include "engine/native/sys.h"
 
 #define SUM_MAGIC "extism_native compiled module v1"
+#define IMAGE_MAGIC "extism_native memory image v1"
 
 /* Four independent multiply-rotate lanes over 8-byte words (several GB/s), then the length
  * and the tail: any changed, missing or extra byte changes the result but by astronomically
@@ -64,15 +65,16 @@ void exn_ncache_so_path(const char *dir, const char *key, char *out, size_t out_
 }
 
 /* Parse a .sum: magic line, "size N", "sum HEX". */
-static bool parse_sum(const uint8_t *data, size_t len, uint64_t *size, uint64_t *sum)
+static bool parse_sum(const char *magic_text, const uint8_t *data, size_t len, uint64_t *size,
+                      uint64_t *sum)
 {
     char text[512];
     if (len >= sizeof text)
         return false;
     memcpy(text, data, len);
     text[len] = 0;
-    size_t magic = strlen(SUM_MAGIC);
-    if (strncmp(text, SUM_MAGIC "\n", magic + 1) != 0)
+    size_t magic = strlen(magic_text);
+    if (strncmp(text, magic_text, magic) != 0 || text[magic] != '\n')
         return false;
     unsigned long long sz, sm;
     if (sscanf(text + magic + 1, "size %llu\nsum %llx\n", &sz, &sm) != 2)
@@ -94,7 +96,7 @@ void *exn_ncache_load(const char *dir, const char *key, char *why, size_t why_le
         exn_fmt(why, why_len, "%s", strcmp(reason, "missing") == 0 ? "missing" : reason);
         goto done;
     }
-    if (!parse_sum(sum_data, sum_len, &size, &sum)) {
+    if (!parse_sum(SUM_MAGIC, sum_data, sum_len, &size, &sum)) {
         exn_fmt(why, why_len, "%s.sum: not a checksum record of this version", key);
         goto done;
     }
@@ -147,4 +149,56 @@ int exn_ncache_store(const char *dir, const char *key, const char *so_path, cons
         return -1;
     }
     return 0;
+}
+
+int exn_ncache_image_load(const char *dir, const char *key, size_t len, intptr_t *out_fd)
+{
+    char path[EXN_NCACHE_PATH], reason[200];
+    uint8_t *sum_data = NULL;
+    size_t sum_len = 0;
+    uint64_t size, sum, file_size;
+    intptr_t fd = -1;
+    exn_fmt(path, sizeof path, "%s/%s.isum", dir, key);
+    if (exn_nsys_read_private(path, &sum_data, &sum_len, reason, sizeof reason) != 0)
+        return -1;
+    bool ok = parse_sum(IMAGE_MAGIC, sum_data, sum_len, &size, &sum) && size == len;
+    exn_free(sum_data);
+    exn_fmt(path, sizeof path, "%s/%s.img", dir, key);
+    if (!ok || exn_nsys_open_private(path, &fd, &file_size, reason, sizeof reason) != 0)
+        return -1;
+    const uint8_t *map = file_size == len ? exn_nsys_map_readonly(fd, len) : NULL;
+    ok = map && exn_ncache_checksum(map, len) == sum;
+    if (map)
+        exn_nsys_unmap(map, len);
+    if (!ok) {
+        exn_nsys_close(fd);
+        return -1;
+    }
+    *out_fd = fd;
+    return 0;
+}
+
+int exn_ncache_image_store(const char *dir, const char *key, const uint8_t *img, size_t len)
+{
+    char tmp[EXN_NCACHE_PATH], img_tmp[EXN_NCACHE_PATH], sum_tmp[EXN_NCACHE_PATH];
+    char dst[EXN_NCACHE_PATH], text[200];
+    if (exn_nsys_temp_dir(dir, tmp, sizeof tmp) != 0)
+        return -1;
+    exn_fmt(img_tmp, sizeof img_tmp, "%s/img", tmp);
+    exn_fmt(sum_tmp, sizeof sum_tmp, "%s/isum", tmp);
+    exn_fmt(text, sizeof text, IMAGE_MAGIC "\nsize %zu\nsum %016llx\n", len,
+            (unsigned long long)exn_ncache_checksum(img, len));
+    int rc = -1;
+    if (exn_nsys_write_file(img_tmp, img, len) == 0 &&
+        exn_nsys_write_file(sum_tmp, text, strlen(text)) == 0) {
+        exn_fmt(dst, sizeof dst, "%s/%s.img", dir, key);
+        if (exn_nsys_rename(img_tmp, dst) == 0) {
+            exn_fmt(dst, sizeof dst, "%s/%s.isum", dir, key);
+            rc = exn_nsys_rename(sum_tmp, dst);
+        }
+    }
+    exn_nsys_remove(img_tmp);
+    exn_nsys_remove(sum_tmp);
+    exn_nsys_remove(tmp);
+    return rc;
 }

@@ -3,7 +3,12 @@
  * One directory per user: EXTISM_NATIVE_CACHE_DIR, else $XDG_CACHE_HOME/extism_native or
  * ~/.cache/extism_native (macOS: ~/Library/Caches/extism_native), created 0700.  An entry is
  * `<key>.so` (0700) and `<key>.sum` (0600), written in a private temporary directory inside
- * the cache and renamed into place, so a reader never sees half an entry.
+ * the cache and renamed into place, so a reader never sees half an entry; a module with a large
+ * initial memory image also has `<key>.img` and `<key>.isum` (0600), mapped copy-on-write into
+ * its instances (page cache shared by every process; a memfd built per load cost 3 ms for the
+ * 2.5 MB of a QuickJS plugin).  Guest data only, never code; the same checks apply.  Only this
+ * user could shrink a mapped image in place (we only ever replace files by rename): the guest
+ * would then fault on the missing pages.
  *
  * Loading an entry is running its code, so before dlopen: the directory and both files must be
  * owned by this user and writable by no one else (a symlink is refused), and the library must
@@ -34,6 +39,18 @@ EXN_INTERNAL void *exn_ncache_load(const char *dir, const char *key, char *why, 
  *  entry `key`, with `note` (the compiler's name) recorded in its .sum.  Returns 0 or -1. */
 EXN_INTERNAL int exn_ncache_store(const char *dir, const char *key, const char *so_path,
                                   const char *note);
+
+/** The memory image of entry `key` (native.c make_image: memory 0 after its data segments),
+ *  `<key>.img` with its size and checksum in `<key>.isum`, under the same checks as the
+ *  library.  Returns 0 with a descriptor to map copy-on-write in *out_fd if it exists, is
+ *  `len` bytes long and its checksum holds; -1 otherwise (then the caller builds it). */
+EXN_INTERNAL int exn_ncache_image_load(const char *dir, const char *key, size_t len,
+                                       intptr_t *out_fd);
+
+/** Store `len` bytes of image as entry `key`'s (written in a private temporary directory and
+ *  renamed into place, image first).  Returns 0 or -1 (nothing is left behind). */
+EXN_INTERNAL int exn_ncache_image_store(const char *dir, const char *key, const uint8_t *img,
+                                        size_t len);
 
 /** Path of entry `key`'s library. */
 EXN_INTERNAL void exn_ncache_so_path(const char *dir, const char *key, char *out, size_t out_len);

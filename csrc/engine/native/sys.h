@@ -58,6 +58,15 @@ EXN_INTERNAL int exn_nsys_temp_dir(const char *base, char *out, size_t out_len);
 EXN_INTERNAL int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len,
                                        char *why, size_t why_len);
 
+/** Open a file under the same checks as exn_nsys_read_private, without reading it: its
+ *  descriptor (exn_nsys_close) and size.  Returns 0, or -1 with why ("missing" if absent). */
+EXN_INTERNAL int exn_nsys_open_private(const char *path, intptr_t *out_fd, uint64_t *out_size,
+                                       char *why, size_t why_len);
+
+/** `len` bytes of an open file mapped read-only (NULL if not); exn_nsys_unmap releases them. */
+EXN_INTERNAL const uint8_t *exn_nsys_map_readonly(intptr_t fd, size_t len);
+EXN_INTERNAL void exn_nsys_unmap(const uint8_t *map, size_t len);
+
 /** Write a file (created 0600, truncated) with `data`. */
 EXN_INTERNAL int exn_nsys_write_file(const char *path, const void *data, size_t len);
 
@@ -69,11 +78,13 @@ EXN_INTERNAL void exn_nsys_remove(const char *path);
 
 /* ---- memory images ----------------------------------------------------------------------------- */
 
-/** A new anonymous file holding `data` (`len` bytes), zero-extended to `size` bytes and then
- *  read-only where the system can seal it (Linux memfd); elsewhere an unlinked temporary file.
- *  Returns its descriptor in *out_fd (close with exn_nsys_close). */
-EXN_INTERNAL int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size,
-                                     intptr_t *out_fd);
+/** A new anonymous file of `size` zero bytes for a memory image, mapped writable at *out_map:
+ *  the caller writes the image in place (no buffer, no copy through write()), then
+ *  exn_nsys_image_seal.  A Linux memfd (sealed read-only at the end); elsewhere an unlinked
+ *  temporary file.  Returns its descriptor in *out_fd (close with exn_nsys_close); -1 if not. */
+EXN_INTERNAL int exn_nsys_image_create(size_t size, intptr_t *out_fd, uint8_t **out_map);
+/** Unmap the writable view of an image and make its file read-only where the system can. */
+EXN_INTERNAL void exn_nsys_image_seal(intptr_t fd, uint8_t *map, size_t size);
 EXN_INTERNAL void exn_nsys_close(intptr_t fd);
 
 /* ---- shared libraries ------------------------------------------------------------------------- */

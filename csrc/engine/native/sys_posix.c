@@ -19,6 +19,7 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -332,6 +333,35 @@ int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len,
     return 0;
 }
 
+int exn_nsys_open_private(const char *path, intptr_t *out_fd, uint64_t *out_size, char *why,
+                          size_t why_len)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        exn_fmt(why, why_len, "%s", errno == ENOENT ? "missing" : strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || check_private(&st, false, why, why_len) != 0) {
+        close(fd);
+        return -1;
+    }
+    *out_fd = fd;
+    *out_size = (uint64_t)st.st_size;
+    return 0;
+}
+
+const uint8_t *exn_nsys_map_readonly(intptr_t fd, size_t len)
+{
+    void *p = mmap(NULL, len ? len : 1, PROT_READ, MAP_PRIVATE, (int)fd, 0);
+    return p == MAP_FAILED ? NULL : (const uint8_t *)p;
+}
+
+void exn_nsys_unmap(const uint8_t *map, size_t len)
+{
+    munmap((void *)(uintptr_t)map, len ? len : 1);
+}
+
 int exn_nsys_write_file(const char *path, const void *data, size_t len)
 {
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
@@ -367,11 +397,7 @@ void exn_nsys_remove(const char *path)
 
 /* ---- memory images ----------------------------------------------------------------------------- */
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
-
-int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd)
+int exn_nsys_image_create(size_t size, intptr_t *out_fd, uint8_t **out_map)
 {
     int fd = -1;
 #if defined(__linux__) && defined(MFD_CLOEXEC) && defined(MFD_ALLOW_SEALING)
@@ -387,26 +413,26 @@ int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *
         unlink(path); /* nobody else can open it; it lives while mapped or open */
         (void)fcntl(fd, F_SETFD, FD_CLOEXEC);
     }
-    size_t done = 0;
-    while (done < len) {
-        ssize_t n = write(fd, data + done, len - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    if (ftruncate(fd, (off_t)size) != 0) {
+    void *map = MAP_FAILED;
+    if (ftruncate(fd, (off_t)size) == 0)
+        map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (map == MAP_FAILED) {
         close(fd);
         return -1;
     }
-#if defined(__linux__) && defined(F_ADD_SEALS)
-    (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-#endif
     *out_fd = fd;
+    *out_map = map;
     return 0;
+}
+
+void exn_nsys_image_seal(intptr_t fd, uint8_t *map, size_t size)
+{
+    munmap(map, size);
+#if defined(__linux__) && defined(F_ADD_SEALS)
+    (void)fcntl((int)fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+#else
+    (void)fd;
+#endif
 }
 
 void exn_nsys_close(intptr_t fd)

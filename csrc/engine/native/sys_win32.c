@@ -103,10 +103,34 @@ void exn_nsys_remove(const char *path)
     (void)path;
 }
 
-int exn_nsys_image_file(const uint8_t *data, size_t len, size_t size, intptr_t *out_fd)
+int exn_nsys_open_private(const char *path, intptr_t *out_fd, uint64_t *out_size, char *why,
+                          size_t why_len)
 {
-    (void)data, (void)len, (void)size, (void)out_fd;
+    (void)path, (void)out_fd, (void)out_size;
+    exn_fmt(why, why_len, "not on Windows");
     return -1;
+}
+
+const uint8_t *exn_nsys_map_readonly(intptr_t fd, size_t len)
+{
+    (void)fd, (void)len;
+    return NULL;
+}
+
+void exn_nsys_unmap(const uint8_t *map, size_t len)
+{
+    (void)map, (void)len;
+}
+
+int exn_nsys_image_create(size_t size, intptr_t *out_fd, uint8_t **out_map)
+{
+    (void)size, (void)out_fd, (void)out_map;
+    return -1;
+}
+
+void exn_nsys_image_seal(intptr_t fd, uint8_t *map, size_t size)
+{
+    (void)fd, (void)map, (void)size;
 }
 
 void exn_nsys_close(intptr_t fd)
