@@ -290,23 +290,40 @@ int exn_nsys_temp_dir(const char *base, char *out, size_t out_len)
     return mkdtemp(out) ? 0 : -1; /* mkdtemp makes it 0700 */
 }
 
-int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len, char *why,
+int exn_nsys_open_private(const char *path, intptr_t *out_fd, uint64_t *out_size, char *why,
                           size_t why_len)
 {
-    *out_data = NULL;
-    *out_len = 0;
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         exn_fmt(why, why_len, "%s", errno == ENOENT ? "missing" : strerror(errno));
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) != 0 || check_private(&st, false, why, why_len) != 0 ||
-        (uint64_t)st.st_size > SIZE_MAX / 2) {
+    if (fstat(fd, &st) != 0 || check_private(&st, false, why, why_len) != 0) {
         close(fd);
         return -1;
     }
-    size_t size = (size_t)st.st_size;
+    *out_fd = fd;
+    *out_size = (uint64_t)st.st_size;
+    return 0;
+}
+
+int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len, char *why,
+                          size_t why_len)
+{
+    *out_data = NULL;
+    *out_len = 0;
+    intptr_t handle;
+    uint64_t file_size;
+    if (exn_nsys_open_private(path, &handle, &file_size, why, why_len) != 0)
+        return -1;
+    int fd = (int)handle;
+    if (file_size > SIZE_MAX / 2) {
+        close(fd);
+        exn_fmt(why, why_len, "too large");
+        return -1;
+    }
+    size_t size = (size_t)file_size;
     uint8_t *data = exn_malloc(size ? size : 1);
     if (!data) {
         close(fd);
@@ -330,24 +347,6 @@ int exn_nsys_read_private(const char *path, uint8_t **out_data, size_t *out_len,
     }
     *out_data = data;
     *out_len = size;
-    return 0;
-}
-
-int exn_nsys_open_private(const char *path, intptr_t *out_fd, uint64_t *out_size, char *why,
-                          size_t why_len)
-{
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-        exn_fmt(why, why_len, "%s", errno == ENOENT ? "missing" : strerror(errno));
-        return -1;
-    }
-    struct stat st;
-    if (fstat(fd, &st) != 0 || check_private(&st, false, why, why_len) != 0) {
-        close(fd);
-        return -1;
-    }
-    *out_fd = fd;
-    *out_size = (uint64_t)st.st_size;
     return 0;
 }
 
