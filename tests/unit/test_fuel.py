@@ -155,6 +155,14 @@ def test_fuel_and_timeouts(tier):
     assert time.monotonic() - start < 5
     plugin.call("work", u64(10), timeout=30)
     assert plugin.fuel_used == work_fuel(10)
+    # a timeout stops code without loops too (with a budget the compiled tier reads the
+    # interrupt flag every 1024 units, function entries included): fib(60) takes hours
+    plugin = fuel_plugin(tier, 2**62)
+    start = time.monotonic()
+    with pytest.raises(ext.CallTimeoutError):
+        plugin.call("fib", u64(60), timeout=0.2)
+    assert time.monotonic() - start < 5
+    assert plugin.fuel_used > 1024
 
 
 def test_without_fuel():
