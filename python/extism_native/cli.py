@@ -7,7 +7,8 @@ Commands::
         [--wasi] [--config K=V]... [--set-config JSON] [--allow-host H]...
         [--allow-path HOST[:GUEST]]... [--timeout MS] [--log-level L] [--manifest]
         [--memory-max PAGES] [--var-max BYTES] [--http-response-max BYTES]
-        [--http-response-headers] [--loop N] [--time] [--print-manifest] [--verbose]
+        [--http-response-headers] [--loop N] [--time] [--fuel N] [--print-manifest]
+        [--verbose]
     python -m extism_native inspect PLUGIN [--json]
     python -m extism_native info [--include | --library | --cflags | --libs]
     python -m extism_native install-extism-sys [--target DIR | --user] [--force]
@@ -19,6 +20,10 @@ producing toolchain, which tier of this build can run it): see :func:`inspect_mo
 ``call`` writes the output bytes to stdout as they are (no newline added; with ``--loop N``
 the outputs are separated by newlines) and errors to stderr as one line (a traceback too with
 ``--verbose``); after a trap, the wasm backtrace follows that line, one frame per line.
+With ``--fuel N`` each call has a budget of N units (one wasm function entry or loop
+iteration, the same on both tiers; see the README's fuel section) and ``call I: fuel used U of
+N`` goes to stderr after it, also when it fails; running out is a trap (status 134, the error
+line says "plugin ran out of fuel").
 Its exit status (see :func:`exit_status`):
 
 ====== ==============================================================================
@@ -150,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="call the function N times (outputs separated by newlines)")
     call.add_argument("--time", action="store_true",
                       help="print how long each call took to stderr")
+    call.add_argument("--fuel", type=_fuel_budget, metavar="N",
+                      help="a budget of N units per call (one wasm function entry or loop "
+                           "iteration); print the fuel each call used to stderr")
     call.add_argument("--print-manifest", action="store_true",
                       help="print the manifest that would be loaded, and exit")
     call.add_argument("--tier", choices=("auto", "interp", "native"), default=None,
@@ -231,6 +239,13 @@ def _positive_int(text: str) -> int:
 
 
 # ---- call -----------------------------------------------------------------------------------
+
+
+def _fuel_budget(text: str) -> int:
+    value = _positive_int(text)
+    if value >= 2**63:
+        raise argparse.ArgumentTypeError(f"must be below 2**63, got {value}")
+    return value
 
 
 def _split_allow_path(spec: str) -> Tuple[str, str]:
@@ -405,7 +420,12 @@ class _Run:
                 if self.stop:
                     return
                 start = time.perf_counter()
-                output = self.plugin.call(self.args.function, self.data)
+                try:
+                    output = self.plugin.call(self.args.function, self.data)
+                finally:
+                    if self.args.fuel is not None:
+                        print(f"call {i + 1}: fuel used {self.plugin.fuel_used} of "
+                              f"{self.args.fuel}", file=sys.stderr, flush=True)
                 elapsed = time.perf_counter() - start
                 try:
                     if i:
@@ -442,7 +462,8 @@ def _cmd_call(args: argparse.Namespace) -> int:
     try:
         plugin = Plugin(manifest, wasi=args.wasi, logger=_log_to_stderr,
                         log_level=args.log_level,
-                        http_response_headers=args.http_response_headers, tier=args.tier)
+                        http_response_headers=args.http_response_headers, tier=args.tier,
+                        fuel=args.fuel)
     except errors.LinkError as exc:
         # the core's hint names the Python and C switches: here it is the --wasi option
         hint = "wasi=True in Python or with_wasi in C"

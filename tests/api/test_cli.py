@@ -132,6 +132,38 @@ def test_timeout():
     assert out.returncode == 0 and out.stdout == (1000).to_bytes(8, "little")
 
 
+@pytest.mark.parametrize("tier", ["interp", pytest.param("native", marks=pytest.mark.skipif(
+    not extism_native.native_available()[0], reason="no compiled tier here"))])
+def test_fuel(tier):
+    n = (1000).to_bytes(8, "little")
+    plugin = extism_native.Plugin(wasm("spin"), tier=tier, fuel=10**9)
+    plugin.call("spin", n)
+    used = plugin.fuel_used
+    assert used > 1000  # (at least one unit per iteration)
+    # the exact budget: the output, and the fuel used after it on stderr, each call
+    out = call("spin", "spin", "--fuel", used, "--tier", tier, "--loop", "2",
+               "--input-file", "-", stdin=n)
+    assert out.returncode == 0 and out.stdout == n + b"\n" + n
+    assert out.stderr.decode().splitlines() == [f"call {i}: fuel used {used} of {used}"
+                                                for i in (1, 2)]
+    # one unit less: the fuel trap, its exit status and a clear error line
+    out = call("spin", "spin", "--fuel", used - 1, "--tier", tier, "--input-file", "-", stdin=n)
+    assert out.returncode == cli.EXIT_TRAP and out.stdout == b""
+    lines = out.stderr.decode().splitlines()
+    assert lines[0] == f"call 1: fuel used {used - 1} of {used - 1}"
+    assert lines[1].startswith("extism_native: error: ") and "ran out of fuel" in lines[1]
+    start = time.monotonic()
+    out = call("spin", "forever", "--fuel", "100000", "--tier", tier)
+    assert out.returncode == cli.EXIT_TRAP and "ran out of fuel" in out.stderr.decode()
+    assert time.monotonic() - start < 10
+    # no budget, no fuel line
+    out = call("spin", "spin", "--tier", tier, "--input-file", "-", stdin=n)
+    assert out.returncode == 0 and out.stderr == b""
+    for bad in ("0", "-5", "x", str(2**63)):
+        out = call("spin", "spin", "--fuel", bad)
+        assert out.returncode == cli.EXIT_USAGE and b"--fuel" in out.stderr, bad
+
+
 @pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 def test_ctrl_c_cancels_the_call():
     # (a shell without job control starts background commands with SIGINT ignored, and the

@@ -155,6 +155,14 @@ def test_fuel_and_timeouts(tier):
     assert time.monotonic() - start < 5
     plugin.call("work", u64(10), timeout=30)
     assert plugin.fuel_used == work_fuel(10)
+    # a timeout stops code without loops too (with a budget the compiled tier reads the
+    # interrupt flag every 1024 units, function entries included): fib(60) takes hours
+    plugin = fuel_plugin(tier, 2**62)
+    start = time.monotonic()
+    with pytest.raises(ext.CallTimeoutError):
+        plugin.call("fib", u64(60), timeout=0.2)
+    assert time.monotonic() - start < 5
+    assert plugin.fuel_used > 1024
 
 
 def test_without_fuel():
@@ -215,3 +223,41 @@ def test_auto_tier_moves_with_its_fuel(tmp_path, monkeypatch):
     with pytest.raises(ext.CallTimeoutError):
         plain.call("forever", timeout=0.1)
     assert plain.fuel_used == 0
+
+
+@pytest.mark.skipif(not AVAILABLE, reason=f"no compiled tier here: {COMPILER}")
+@pytest.mark.parametrize("export, match", [
+    ("trap_unreachable", "unreachable"),
+    ("trap_oob", "out of bounds"),
+    ("trap_fill", "out of bounds"),
+])
+@pytest.mark.parametrize("n", [0, 5, 1000])
+def test_fuel_used_after_a_trap_is_the_same_on_both_tiers(export, match, n):
+    """A trap that is not fuel's (in a function that calls nothing, after a loop: unreachable,
+    a load past the end of memory - a signal under guard pages -, a memory.fill past it - the
+    runtime's helper) leaves fuel_used at the units taken up to the trap, on both tiers."""
+    used = {}
+    for tier in ("interp", "native"):
+        plugin = fuel_plugin(tier, 10**9)
+        assert plugin.tier == tier
+        with pytest.raises(ext.Trap, match=match):
+            plugin.call(export, u64(n))
+        used[tier] = plugin.fuel_used
+        # and the next call starts from a full budget, counting from zero
+        plugin.call("work", u64(4))
+        assert plugin.fuel_used == work_fuel(4)
+    assert used == {"interp": n + 3, "native": n + 3}, export
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_fuel_used_after_a_host_function_raises(tier):
+    @host_fn(name="ping")
+    def failing_ping(i: int) -> int:
+        if i == 7:
+            raise RuntimeError("ping failed")
+        return i
+
+    plugin = ext.Plugin(FUEL, functions=[failing_ping], tier=tier, fuel=10**6)
+    with pytest.raises(Exception, match="ping failed"):
+        plugin.call("ping", u64(50))
+    assert plugin.fuel_used == 1 + 8  # ping's entry and its 8 loop entries up to i == 7

@@ -233,14 +233,14 @@ static const char PRELUDE[] =
     "SATU(sat_u64_f64, u64, f64, 18446744073709551616.0, 0xFFFFFFFFFFFFFFFFull)\n"
     "#define INTR() if (UL(*ip & 1)) TR(11)\n";
 
-/* Fuel (translated with opts->fuel; header and translate_func say how it is counted). */
+/* Fuel (translated with opts->fuel; header says how it is counted). */
 static const char PRELUDE_FUEL[] =
-    "#undef INTR\n#define INTR() { if (UL(*ip & 1)) TR(11); if (UL(FTAKE())) TR(12); }\n"
-    "#undef TR\n#define TR(k) (FSYNC(), c->trap(c, (k), FI))\n";
-static const char FUEL_CALLER[] = "#define FTAKE() (--*fp < 0)\n#define FSYNC() ((void)0)\n";
-static const char FUEL_LEAF[] = "#define FTAKE() (--fl < 0)\n#define FSYNC() (*fp = fl)\n";
-static const char FUEL_CALLER_ENTRY[] = "s64 *fp = c->fuel;\n";
-static const char FUEL_LEAF_ENTRY[] = "s64 *fp = c->fuel; s64 fl = *fp;\n";
+    "#undef INTR\n#define INTR() { if (UL(!(fl & 1023))) { if (*ip & 1) TR(11);\\\n"
+    "  if (!fl) { *fp = -1; TR(12); } } *fp = --fl; FOPQ(fl); }\n"
+    /* (an opaque count: without it gcc may take it for the loop's induction variable) */
+    "#define FOPQ(v) __asm__(\"\" : \"+r\"(v))\n"
+    "#define FLOAD() (fl = *fp)\n";
+static const char FUEL_ENTRY[] = "s64 *fp = c->fuel; s64 fl = *fp;\n";
 
 /* Memory addressing: `A(addr, offset, size)` is the host address of an access. */
 static const char PRELUDE_GUARD[] = "#define A(a, o, n) (m + (u64)(a) + (o))\n"
@@ -1015,8 +1015,6 @@ static void emit_return(ft_t *t)
     const exn_functype_t *ft = &t->info->types[t->info->func_type[t->func]];
     uint32_t n = ft->n_results, base = t->h - n;
     exn_nbuf_t *o = &t->body;
-    if (t->fuel)
-        puts_(o, "FSYNC(); ");
     if (n == 0) {
         puts_(o, "return;\n");
     } else if (n == 1) {
@@ -1266,6 +1264,8 @@ static bool op_call(ft_t *t, uint32_t callee)
     if (!call_results(t, ft, base))
         return false;
     puts_(o, ft->n_results > 1 ? " }\nRELOAD();\n" : " RELOAD();\n");
+    if (t->fuel)
+        puts_(o, "FLOAD();\n"); /* (the callee took its units from the context's count) */
     t->calls = true;
     return true;
 }
@@ -1298,6 +1298,8 @@ static bool op_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
     if (!call_results(t, ft, base))
         return false;
     puts_(o, " }\nRELOAD();\n");
+    if (t->fuel)
+        puts_(o, "FLOAD();\n");
     t->calls = true;
     return true;
 }
@@ -1360,8 +1362,6 @@ static void dummy_return(ft_t *t)
     uint32_t ti = t->info->func_type[t->func];
     const exn_functype_t *ft = &t->info->types[ti];
     exn_nbuf_t *o = &t->body;
-    if (t->fuel)
-        puts_(o, "FSYNC(); ");
     if (ft->n_results == 0)
         puts_(o, "return;\n");
     else if (ft->n_results == 1)
@@ -2436,8 +2436,6 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         return ft_fail(t, EXN_ERR_LOAD, "function %u: code after its end", func);
 
     /* the function: signature, locals, operand variables, entry checks, body */
-    if (t->fuel)
-        puts_(out, t->calls ? FUEL_CALLER : FUEL_LEAF);
     exn_nbuf_printf(out, "#define FI %u\nH ", func);
     ret_type(out, info, ti);
     exn_nbuf_printf(out, " %c%u", t->tail_module ? 'b' : 'w', func);
@@ -2461,7 +2459,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     puts_(out, "u8 *m = c->mem; u64 ms = c->mem_size; const volatile u32 *ip = c->intr;\n"
                "(void)m; (void)ms; (void)ip;\n");
     if (t->fuel)
-        puts_(out, t->calls ? FUEL_CALLER_ENTRY : FUEL_LEAF_ENTRY);
+        puts_(out, FUEL_ENTRY);
     if (t->calls) {
         /* the frame's own size, roughly, past the address compared */
         uint64_t frame = ((uint64_t)t->n_locals + t->max_h) * 8 + 256;
@@ -2482,7 +2480,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         tail_wrapper(out, info, func, t->tail_slots);
         tail_thunk(out, info, func, 'b');
     }
-    puts_(out, t->fuel ? "#undef FI\n#undef FTAKE\n#undef FSYNC\n" : "#undef FI\n");
+    puts_(out, "#undef FI\n");
     if (out->failed || t->body.failed)
         return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
     return true;
@@ -2493,7 +2491,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 7
+#define TRANSLATOR_VERSION 8
 
 const char *exn_native_translator_id(void)
 {
@@ -2513,11 +2511,8 @@ const char *exn_native_translator_id(void)
     for (size_t i = 0; i < sizeof SIMDOPS / sizeof SIMDOPS[0]; i++)
         exn_nbuf_printf(&b, "%u %u %s\n", SIMDOPS[i].shape, SIMDOPS[i].size,
                         SIMDOPS[i].tmpl ? SIMDOPS[i].tmpl : "");
-    puts_(&b, PRELUDE_FUEL); /* (with FSYNC() before every return of a function with fuel) */
-    puts_(&b, FUEL_CALLER);
-    puts_(&b, FUEL_LEAF);
-    puts_(&b, FUEL_CALLER_ENTRY);
-    puts_(&b, FUEL_LEAF_ENTRY);
+    puts_(&b, PRELUDE_FUEL); /* (with FLOAD() after every call of a function with fuel) */
+    puts_(&b, FUEL_ENTRY);
     for (size_t i = 0; i < sizeof NUMOPS / sizeof NUMOPS[0]; i++)
         exn_nbuf_printf(&b, "%s\n", NUMOPS[i].tmpl ? NUMOPS[i].tmpl : "");
     for (size_t i = 0; i < sizeof SATOPS / sizeof SATOPS[0]; i++)
@@ -2727,11 +2722,16 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds, bo
         puts_(o, PRELUDE_SIMD);
     }
     /* fuel: INTR() marks exactly the points that charge it, loop entries and function entries
-     * (every function's, with fuel: see translate_func), so it takes a unit there too
-     * (FTAKE).  A function that calls nothing counts in a local, `fl` (a register in its hot
-     * loops), read from the context's word at its entry and written back at its returns and
-     * traps (FSYNC); one that calls counts in the word itself (its callees do too).  Each
-     * function defines FTAKE and FSYNC for itself (translate_func) */
+     * (every function's, with fuel: see translate_func), so it takes a unit there too.  Every
+     * function counts in a local, `fl` (a register in its hot loops), read from the context's
+     * word at its entry and after each call (FLOAD: the callee took its units from the word),
+     * and stores each new count to the word without reading it back: no loop-carried memory
+     * round trip, and the word is exact at every point that can trap (a trap by signal too,
+     * under guard pages: the store comes before any later memory access, which may alias it)
+     * or call out (host functions, the runtime's helpers).  One test-and-branch per unit: the
+     * count reaching a multiple of 1024 (0 too) takes the slow path, which checks the interrupt
+     * flag (so with fuel it is read every 1024 units, not at every unit) and the exhaustion
+     * (the count at 0: the word becomes -1, the call traps) */
     if (fuel)
         puts_(o, PRELUDE_FUEL);
     /* result structs and function pointer types, per type */

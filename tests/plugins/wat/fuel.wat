@@ -7,6 +7,9 @@
 ;;   fib:     fib(N) by naive recursion, output as u64.  Fuel: 2 + the calls of $fib
 ;;   ping:    N calls of the host function extism:host/user::ping in a loop; outputs their sum.
 ;;            Fuel: 1 + N + 1 + 1 (the host function costs nothing)
+;;   trap_unreachable, trap_oob, trap_fill: N = the input; a function that calls nothing loops
+;;            N times, then traps: unreachable, a load past the end of memory, a memory.fill
+;;            past it.  Fuel at the trap: 1 (the export) + 1 (the looping function) + N + 1
 (module
   (import "extism:host/env" "input_load_u64" (func $input_load_u64 (param i64) (result i64)))
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
@@ -65,5 +68,36 @@
         (local.set $i (i64.add (local.get $i) (i64.const 1)))
         (br $l)))
     (call $out (local.get $sum))
+    (i32.const 0))
+  (func $spin_unreachable (param $n i64)
+    (local $i i64)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))
+    (unreachable))
+  (func $spin_oob (param $n i64) (result i32)
+    (local $i i64) (local $acc i32)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $acc (i32.add (local.get $acc) (i32.load8_u (i32.wrap_i64 (local.get $i)))))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))
+    (i32.add (local.get $acc) (i32.load (i32.const 65534))))
+  (func $spin_fill (param $n i64)
+    (local $i i64)
+    (block $done (loop $l
+      (br_if $done (i64.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i64.add (local.get $i) (i64.const 1)))
+      (br $l)))
+    (memory.fill (i32.const 65000) (i32.const 7) (i32.const 1000)))
+  (func (export "trap_unreachable") (result i32)
+    (call $spin_unreachable (call $input_load_u64 (i64.const 0)))
+    (i32.const 0))
+  (func (export "trap_oob") (result i32)
+    (drop (call $spin_oob (i64.and (call $input_load_u64 (i64.const 0)) (i64.const 0xffff))))
+    (i32.const 0))
+  (func (export "trap_fill") (result i32)
+    (call $spin_fill (call $input_load_u64 (i64.const 0)))
     (i32.const 0))
 )
