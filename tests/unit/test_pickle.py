@@ -334,6 +334,12 @@ SPAWN = multiprocessing.get_context("spawn")
 N = 200
 
 
+@pytest.mark.skipif(
+    not hasattr(concurrent.futures.ProcessPoolExecutor, "_adjust_process_count"),
+    reason="this interpreter's ProcessPoolExecutor cannot start workers (Debian's PyPy 3.9 "
+    "calls _adjust_process_count, which its concurrent.futures renamed); multiprocessing's "
+    "spawn pool below still runs",
+)
 def test_process_pool_executor_spawn():
     inputs = fanout.texts(N)
     compiled = CompiledPlugin(fanout.kitchen(), name="kitchen")
