@@ -87,10 +87,11 @@ static bool parse_sum(const char *magic_text, const uint8_t *data, size_t len, u
 void *exn_ncache_load(const char *dir, const char *key, char *why, size_t why_len)
 {
     char path[EXN_NCACHE_PATH], reason[200];
-    uint8_t *sum_data = NULL, *so_data = NULL;
-    size_t sum_len = 0, so_len = 0;
+    uint8_t *sum_data = NULL;
+    size_t sum_len = 0;
     void *lib = NULL;
-    uint64_t size, sum;
+    uint64_t size, sum, file_size = 0;
+    intptr_t fd = -1;
     exn_fmt(path, sizeof path, "%s/%s.sum", dir, key);
     if (exn_nsys_read_private(path, &sum_data, &sum_len, reason, sizeof reason) != 0) {
         exn_fmt(why, why_len, "%s", strcmp(reason, "missing") == 0 ? "missing" : reason);
@@ -101,25 +102,31 @@ void *exn_ncache_load(const char *dir, const char *key, char *why, size_t why_le
         goto done;
     }
     exn_ncache_so_path(dir, key, path, sizeof path);
-    if (exn_nsys_read_private(path, &so_data, &so_len, reason, sizeof reason) != 0) {
+    if (exn_nsys_open_private(path, &fd, &file_size, reason, sizeof reason) != 0) {
         exn_fmt(why, why_len, "%s.so: %s", key, reason);
         goto done;
     }
-    if (so_len != size) {
-        exn_fmt(why, why_len, "%s.so: %zu bytes, %llu recorded (truncated?)", key, so_len,
-                (unsigned long long)size);
+    if (file_size != size || size > SIZE_MAX) {
+        exn_fmt(why, why_len, "%s.so: %llu bytes, %llu recorded (truncated?)", key,
+                (unsigned long long)file_size, (unsigned long long)size);
         goto done;
     }
-    if (exn_ncache_checksum(so_data, so_len) != sum) {
-        exn_fmt(why, why_len, "%s.so: checksum mismatch (corrupted)", key);
+    /* checked through a read-only mapping of the page cache: no copy, no fresh heap pages */
+    const uint8_t *map = exn_nsys_map_readonly(fd, (size_t)size);
+    bool same = map && exn_ncache_checksum(map, (size_t)size) == sum;
+    if (map)
+        exn_nsys_unmap(map, (size_t)size);
+    if (!same) {
+        exn_fmt(why, why_len, "%s.so: %s", key,
+                map ? "checksum mismatch (corrupted)" : "cannot map it to check it");
         goto done;
     }
     lib = exn_nsys_dlopen(path, reason, sizeof reason);
     if (!lib)
         exn_fmt(why, why_len, "%s.so: %s", key, reason);
 done:
+    exn_nsys_close(fd);
     exn_free(sum_data);
-    exn_free(so_data);
     return lib;
 }
 
