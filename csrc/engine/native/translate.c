@@ -132,6 +132,7 @@ static const char PRELUDE[] =
     "  void (*table_copy)(C *, u32, u32, u32, u32, u32);\n"
     "  void (*table_fill)(C *, u32, u32, u64, u32);\n"
     "  void (*tail)(C *); u64 *ts; s64 *fuel;\n"
+    "  S **gi;\n"
     "  S g[];\n"
     "};\n"
     "typedef void (*EN)(C *, void *, u64 *);\n"
@@ -2094,25 +2095,31 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         char l = letter(t->info->globals[x].type);
         char member = l == 'r' ? 'j' : l;
         uint32_t k = exn_nglobal_slot(t->info, x); /* (a v128 takes two slots) */
+        /* an imported global through its pointer (it may be another instance's: abi.h) */
+        char at[32];
+        if (x < t->info->n_global_imports)
+            snprintf(at, sizeof at, "c->gi[%u]", x);
+        else
+            snprintf(at, sizeof at, "&c->g[%u]", k);
         if (l == 'v') {
             if (op == 0x23) {
-                exn_nbuf_printf(o, "v%u = vgl(&c->g[%u]);\n", h, k);
+                exn_nbuf_printf(o, "v%u = vgl(%s);\n", h, at);
                 return push(t, l);
             }
             if (!pop_n(t, 1))
                 return false;
-            exn_nbuf_printf(o, "vgs(&c->g[%u], ", k);
+            exn_nbuf_printf(o, "vgs(%s, ", at);
             put_operand(t, o, h - 1);
             puts_(o, ");\n");
             return true;
         }
         if (op == 0x23) {
-            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, k, member);
+            exn_nbuf_printf(o, "%c%u = (%s)->%c;\n", l, h, at, member);
             return push(t, l);
         }
         if (!pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "c->g[%u].%c = ", k, member);
+        exn_nbuf_printf(o, "(%s)->%c = ", at, member);
         put_operand(t, o, h - 1);
         puts_(o, ";\n");
         return true;
@@ -2493,7 +2500,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 7
+#define TRANSLATOR_VERSION 8
 
 const char *exn_native_translator_id(void)
 {

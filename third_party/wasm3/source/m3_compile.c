@@ -1341,7 +1341,7 @@ M3Result  Compile_GetGlobal  (IM3Compilation o, M3Global * i_global)
     IM3Operation op = (i_global->type == c_m3Type_v128) ? op_GetGlobal_s128 :
                       Is64BitType (i_global->type) ? op_GetGlobal_s64 : op_GetGlobal_s32;
 _   (EmitOp (o, op));
-    EmitPointer (o, & i_global->intValue);
+    EmitPointer (o, & (i_global->linked ? i_global->linked : i_global)->intValue);   // patch 0074
 _   (PushAllocatedSlotAndEmit (o, i_global->type));
 
     _catch: return result;
@@ -1364,7 +1364,7 @@ M3Result  Compile_SetGlobal  (IM3Compilation o, M3Global * i_global)
         else op = (type == c_m3Type_v128) ? op_SetGlobal_s128 : Is64BitType (type) ? op_SetGlobal_s64 : op_SetGlobal_s32;
 
 _      (EmitOp (o, op));
-        EmitPointer (o, & i_global->intValue);
+        EmitPointer (o, & (i_global->linked ? i_global->linked : i_global)->intValue);   // patch 0074
 
         if (IsStackTopInSlot (o))
             EmitSlotOffset (o, GetStackTopSlotNumber (o));

@@ -75,6 +75,8 @@ typedef struct M3Global
     u8                      type;
     bool                    imported;
     bool                    isMutable;
+    struct M3Global *       linked;         // extism_native patch 0074: an import that is another
+                                            // module's global (m3_LinkGlobal): its value is there
 }
 M3Global;
 
@@ -234,6 +236,8 @@ typedef struct M3Runtime
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
     IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry
+    struct M3Runtime *      memoryOwner;        // extism_native patch 0074: NULL, or the runtime whose
+                                                // memory this one shares (itself for the owner)
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;
