@@ -9,9 +9,10 @@
  * translation, the C compiler, its cache - set EXTISM_NATIVE_CACHE_DIR to keep the suite's
  * entries apart), instantiates it with its imports and runs its start function.  Imports come
  * from the `spectest` module or from registered instances: functions through a host function
- * that calls the other instance; globals, memories and tables are copies with the provider's
- * value and size (engine/native/native.h), as spec_run.c does for wasm3, so scripts that depend
- * on sharing them fail on both tiers alike. */
+ * that calls the other instance; globals and memories are the provider's own (engine.h,
+ * issue 17), as spec_run.c links them for wasm3; tables are copies with the provider's size
+ * (engine/native/native.h), as in spec_run.c, so scripts that depend on sharing them fail on
+ * both tiers alike. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -420,10 +421,9 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                     exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                     return why;
                 }
-                uint64_t v[2] = {0, 0};
-                E->global_get(from->inst, e->index, v);
-                link->global.value = v[0]; /* a copy: nothing is shared yet (native.h) */
-                link->global.value_hi = v[1];
+                iv->from = from->inst; /* the same global (engine.h) */
+                iv->index = e->index;
+                continue;
             }
             iv->env = &link->global;
         } else if (im->kind == EXN_EXTERN_MEMORY) {
@@ -451,6 +451,11 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                 (info->memory_has_max && (!has_max || max > info->memory_max))) {
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
+            }
+            if (!spectest) { /* the same memory (engine.h) */
+                iv->from = from->inst;
+                iv->index = 0;
+                continue;
             }
             link->memory.pages = cur;
             link->memory.max_pages = max;

@@ -13,9 +13,10 @@
  *
  * Each instance gets its own wasm3 environment and runtime (a runtime has one memory).
  * Imports come from the `spectest` module or from registered instances: functions through a
- * trampoline that calls into the other runtime; globals, memories and tables are copied or
- * recreated with the provider's type, because wasm3 cannot share them across runtimes
- * (scripts that depend on sharing fail, and are reported). */
+ * trampoline that calls into the other runtime; globals and memories are the provider's own
+ * (m3_LinkGlobal, m3_ShareMemory: wasm3 patch 0074); tables are recreated with the provider's
+ * type, because wasm3 cannot share them across runtimes (scripts that depend on sharing tables
+ * fail, and are reported). */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -417,11 +418,11 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
             } else {
                 const exn_export_t *e = find_export(from, im->name, EXN_EXTERN_GLOBAL);
                 M3Global *src = e ? global_at(from, e->index) : NULL;
-                if (!src || src->type != g->type || src->isMutable != g->isMutable) {
+                if (!src || src->type != g->type || src->isMutable != g->isMutable ||
+                    m3_LinkGlobal(g, src)) { /* the same global (wasm3 patch 0074) */
                     exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                     return why;
                 }
-                g->intValue = src->intValue; /* a copy: wasm3 cannot share a global */
             }
         } else if (im->kind == EXN_EXTERN_MEMORY) {
             uint32_t cur, max;
@@ -438,7 +439,9 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                     exn_fmt(why, why_len, "unknown import %s.%s", im->module, im->name);
                     return why;
                 }
-                cur = from->runtime->memory.numPages;
+                IM3Runtime owner = from->runtime->memoryOwner ? from->runtime->memoryOwner
+                                                              : from->runtime;
+                cur = owner->memory.numPages;
                 has_max = from->info.memory_has_max;
                 max = has_max ? from->info.memory_max : 65536;
             }
@@ -447,8 +450,13 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
             }
-            /* wasm3 cannot share a memory: the instance gets its own with the provider's
-             * current size and maximum */
+            if (!spectest) { /* the provider's very memory (wasm3 patch 0074) */
+                M3Result r = m3_ShareMemory(in->runtime, from->runtime);
+                if (r)
+                    return r;
+                continue;
+            }
+            /* the spectest memory: the instance gets its own with that size and maximum */
             in->module->memoryImported = false;
             in->module->memoryInfo.initPages = cur;
             in->module->memoryInfo.maxPages = max;
@@ -664,6 +672,8 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         M3Global *g = e ? global_at(in, e->index) : NULL;
         if (!g)
             return "no such global export";
+        if (g->linked) /* an import of another instance's global (wasm3 patch 0074) */
+            g = g->linked;
         out->n = 1;
         static const uint8_t wasm_types[] = {0,           EXN_WASM_I32,     EXN_WASM_I64,
                                              EXN_WASM_F32, EXN_WASM_F64,     EXN_WASM_FUNCREF,

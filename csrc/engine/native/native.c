@@ -1051,10 +1051,15 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
             }
             I->gimp[g] = global_slot(O, v->index);
         }
-        /* (the initial value in the own slot too: initialisers read c->globals) */
-        c->globals[slot++] = I->gimp[g][0];
-        if (info->globals[g++].type == EXN_WASM_V128)
-            c->globals[slot++] = I->gimp[g - 1][1];
+        /* the value in the own slot: a copy's (native.h), or the shared one's initial value
+         * (initialisers read c->globals) */
+        const exn_nglobal_import_t *gi = v->env;
+        bool v128 = info->globals[g].type == EXN_WASM_V128;
+        c->globals[slot].i64 = v->from ? I->gimp[g][0].i64 : gi->value;
+        if (v128)
+            c->globals[slot + 1].i64 = v->from ? I->gimp[g][1].i64 : gi->value_hi;
+        slot += v128 ? 2 : 1;
+        g++;
     }
     for (uint32_t g = info->n_global_imports, slot = exn_nglobal_slot(info, g); g < info->n_globals;
          g++) {
