@@ -13,10 +13,9 @@
  *
  * Each instance gets its own wasm3 environment and runtime (a runtime has one memory).
  * Imports come from the `spectest` module or from registered instances: functions through a
- * trampoline that calls into the other runtime; globals and memories are the provider's own
- * (m3_LinkGlobal, m3_ShareMemory: wasm3 patch 0074); tables are recreated with the provider's
- * type, because wasm3 cannot share them across runtimes (scripts that depend on sharing tables
- * fail, and are reported). */
+ * trampoline that calls into the other runtime; globals, memories and tables are the provider's
+ * own (m3_LinkGlobal, m3_ShareMemory, m3_LinkTable: wasm3 patch 0074); the spectest
+ * module's are made for the instance. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -62,12 +61,14 @@ struct instance {
     IM3Runtime runtime;
     IM3Module module; /* owned by runtime once loaded */
     link_t *links;
+    bool linked_table; /* its functions may be in another instance's table */
     instance_t *next;
 };
 
 typedef struct {
     const char *dir; /* of the script, where the .wasm files are */
     instance_t *instances, *current;
+    instance_t *retired; /* unregistered, but their functions may be in a registered table */
     int passed, failed, skipped, rejected, accepted, text;
     int by_validator;       /* of `rejected`: refused by exn_validate_module itself */
     bool last_by_validator; /* the last instantiate failed in exn_validate_module */
@@ -311,6 +312,18 @@ static void instance_free(instance_t *in)
     free(in);
 }
 
+/* An instance that is not kept: freed, unless its functions may be in another instance's table
+ * (its element segments wrote there, even if it failed later): then at the end. */
+static void drop_instance(runner_t *R, instance_t *in)
+{
+    if (!in->linked_table) {
+        instance_free(in);
+        return;
+    }
+    in->next = R->retired;
+    R->retired = in;
+}
+
 static instance_t *find_instance(runner_t *R, const char *name, bool registered)
 {
     for (instance_t *in = R->instances; in; in = in->next) {
@@ -471,8 +484,9 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 src = &spectest_table;
             else if (!spectest) {
                 const exn_export_t *e = find_export(from, im->name, EXN_EXTERN_TABLE);
-                src = e && e->index < from->module->numTables ? &from->module->tables[e->index]
-                                                              : NULL;
+                src = e && e->index < from->module->numTables
+                          ? Module_GetTable(from->module, e->index)
+                          : NULL;
             }
             if (!src || !t) {
                 exn_fmt(why, why_len, "unknown import %s.%s", im->module, im->name);
@@ -483,6 +497,13 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 (declares_max && src->maxSize > t->maxSize)) {
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
+            }
+            if (!spectest) { /* the provider's very table (wasm3 patch 0074) */
+                M3Result r = m3_LinkTable(t, (M3Table *)src);
+                if (r)
+                    return r;
+                in->linked_table = true;
+                continue;
             }
             t->size = src->size;
             t->maxSize = src->maxSize;
@@ -611,7 +632,7 @@ fail:
         m3_FreeModule(in->module);
         in->module = NULL;
     }
-    instance_free(in);
+    drop_instance(R, in);
     return err;
 }
 
@@ -895,7 +916,7 @@ static void cmd_assert_rejected(runner_t *R, const exn_json_t *cmd)
         fprintf(stderr, "ACCEPTED line %d: %s %s (%s)%s%s\n", R->line, str_of(cmd, "type"),
                 str_of(cmd, "filename"), str_of(cmd, "text"), err ? ": failed later: " : "",
                 err ? err : "");
-    instance_free(in);
+    drop_instance(R, in);
 }
 
 /* assert_unlinkable, assert_uninstantiable, assert_trap on a module */
@@ -910,7 +931,7 @@ static void cmd_assert_fails(runner_t *R, const exn_json_t *cmd, stage_t want)
              str_of(cmd, "text"));
         /* a module that should not have linked can still have written into registered ones,
          * but it is not registered itself */
-        instance_free(in);
+        drop_instance(R, in);
         return;
     }
     /* binaryen's scripts keep the MVP classification, where a segment that does not fit made a
@@ -1032,6 +1053,11 @@ int main(int argc, char **argv)
         instance_t *next = R.instances->next;
         instance_free(R.instances);
         R.instances = next;
+    }
+    while (R.retired) {
+        instance_t *next = R.retired->next;
+        instance_free(R.retired);
+        R.retired = next;
     }
     exn_json_doc_free(doc);
     exn_free(text);

@@ -87,15 +87,16 @@ SHARED = {"wasm": [{"path": str(wasm_path("link_shared_lib")), "name": "lib"},
 # run() (link_shared_main.wat): main's write read by lib, lib's read by main; lib grows (its old
 # size), main's memory.size; main grows, lib's memory.size; the last word of the last page
 # written by main, read by lib; the counter set to 10 by main, bumped by lib, read by main; a
-# growth past lib's maximum of 4 pages
-FIRST = [1234, 5678, 1, 2, 2, 3, 99, 11, 11, -1]
-SECOND = [1234, 5678, 3, 4, -1, 4, 99, 11, 11, -1]  # the memory has 4 pages: no more growth
+# growth past lib's maximum of 4 pages; lib's call_indirect of main's function in lib's table
+# (element 1: it reads the word at 200), main's of lib's (element 0: 7)
+FIRST = [1234, 5678, 1, 2, 2, 3, 99, 11, 11, -1, 5678, 7]
+SECOND = [1234, 5678, 3, 4, -1, 4, 99, 11, 11, -1, 5678, 7]  # 4 pages: no more growth
 AVAILABLE, COMPILER = extism.native_available()
 
 
 @pytest.mark.parametrize("tier", ["interp", "native"])
 def test_a_memory_and_globals_imported_from_another_module_are_shared(tier):
-    """Issue 17: main imports lib's memory and globals - the very same objects, not copies."""
+    """Issue 17: main imports lib's memory, globals and table - the very same objects."""
     if tier == "native" and not AVAILABLE:
         pytest.skip(f"no compiled tier here: {COMPILER}")
     with extism.Plugin(SHARED, tier=tier) as plugin:
@@ -105,7 +106,7 @@ def test_a_memory_and_globals_imported_from_another_module_are_shared(tier):
 
 
 def test_modules_sharing_state_stay_on_their_tier(tmp_path, monkeypatch):
-    """Live instances that share a memory are not moved to compiled code (their state cannot be
+    """Live instances that share a memory (or globals, a table) are not moved to compiled code (their state cannot be
     copied without breaking the sharing): they go on, correctly, on the interpreter."""
     if not AVAILABLE:
         pytest.skip(f"no compiled tier here: {COMPILER}")
@@ -128,3 +129,4 @@ def test_shared_imports_are_type_checked_at_link_time():
     text = str(info.value)
     assert "incompatible memory: imported with limits 2.. pages, the export's are 1..4" in text
     assert "incompatible global: imported as immutable i32, the export is mutable i32" in text
+    assert "incompatible table: imported as funcref 3.., the export is funcref 2.." in text

@@ -128,6 +128,9 @@ typedef struct exn_nctx {
      * global there, a defined one in `globals`): another instance's when it is shared (issue
      * 17), else the importer's own slot */
     exn_nslot_t **gimp;
+    /* each imported table (the generated code uses an imported table there, a defined one in
+     * `tables`): another instance's when it is shared (issue 17), else the importer's own */
+    exn_ntable_t **timp;
     exn_nslot_t globals[]; /* one slot per global, imports first */
 } exn_nctx_t;
 

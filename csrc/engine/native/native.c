@@ -118,6 +118,7 @@ typedef struct {
     uint8_t *data_dropped, *elem_dropped;
     exn_nimport_t *imports;
     exn_nslot_t **gimp;                 /* each imported global's storage (ctx->gimp) */
+    exn_ntable_t **timp;                /* each imported table (ctx->timp) */
     exn_frame_t frames[EXN_MAX_FRAMES]; /* of the last trap, innermost first */
     size_t n_frames;
     exn_nctx_t *ctx; /* allocated with the instance, after it */
@@ -126,6 +127,12 @@ typedef struct {
 static ninst_t *inst_of(exn_nctx_t *c)
 {
     return *((ninst_t **)c - 1);
+}
+
+/* Table t of the instance of context c: its own, or the one it imports. */
+static exn_ntable_t *table_of(exn_nctx_t *c, uint32_t t)
+{
+    return t < inst_of(c)->code->info->n_table_imports ? c->timp[t] : &c->tables[t];
 }
 
 /* The storage of global `index` of instance I: its slot, or the one it imports. */
@@ -426,7 +433,7 @@ static uint64_t elem_item(ninst_t *I, const exn_elem_item_t *it)
 static uint32_t h_table_grow(exn_nctx_t *c, uint32_t table, uint64_t init, uint32_t delta)
 {
     ninst_t *I = inst_of(c);
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     uint32_t old = t->size;
     if (delta == 0)
         return old;
@@ -449,7 +456,7 @@ static void h_table_init(exn_nctx_t *c, uint32_t table, uint32_t seg, uint32_t d
 {
     ninst_t *I = inst_of(c);
     const exn_elem_t *e = &I->code->info->elems[seg];
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     uint64_t len = I->elem_dropped[seg] ? 0 : e->n_items;
     if ((uint64_t)src + n > len || (uint64_t)dst + n > t->size)
         RAISE_HERE(exn_trap_table_oob);
@@ -465,7 +472,7 @@ static void h_elem_drop(exn_nctx_t *c, uint32_t seg)
 static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, uint32_t src,
                          uint32_t n)
 {
-    exn_ntable_t *d = &c->tables[dt], *s = &c->tables[st];
+    exn_ntable_t *d = table_of(c, dt), *s = table_of(c, st);
     if ((uint64_t)src + n > s->size || (uint64_t)dst + n > d->size)
         RAISE_HERE(exn_trap_table_oob);
     if (n)
@@ -474,7 +481,7 @@ static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, 
 
 static void h_table_fill(exn_nctx_t *c, uint32_t table, uint32_t at, uint64_t value, uint32_t n)
 {
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     if ((uint64_t)at + n > t->size)
         RAISE_HERE(exn_trap_table_oob);
     for (uint32_t i = 0; i < n; i++)
@@ -848,10 +855,46 @@ static void native_instance_free(exn_instance_t *inst)
     exn_free(I->elem_dropped);
     exn_free(I->imports);
     exn_free(I->gimp);
+    exn_free(I->timp);
     exn_free(I);
 }
 
 static const volatile uint32_t no_interrupt;
+
+/* Whether every active segment of I fits.  An instance that writes into another instance's
+ * table checks them all before it writes anything: its functions must not stay in that table
+ * when it fails and is freed (the MVP's all-or-nothing instantiation, for such modules only;
+ * wasm3 patch 0074 does the same). */
+static bool segments_fit(ninst_t *I, char *errbuf, size_t errbuf_len)
+{
+    const exn_module_info_t *info = I->code->info;
+    exn_nctx_t *c = I->ctx;
+    for (uint32_t s = 0; s < info->n_elems; s++) {
+        const exn_elem_t *e = &info->elems[s];
+        uint64_t off = 0;
+        if (e->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        exn_const_eval(info, I->code->wasm, e->offset, (const uint64_t *)c->globals, ref_func, I,
+                       &off);
+        if ((uint64_t)(uint32_t)off + e->n_items > table_of(c, e->table)->size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_table_oob);
+            return false;
+        }
+    }
+    for (uint32_t s = 0; s < info->n_datas; s++) {
+        const exn_data_t *d = &info->datas[s];
+        uint64_t off = 0;
+        if (d->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        exn_const_eval(info, I->code->wasm, d->offset, (const uint64_t *)c->globals, ref_func, I,
+                       &off);
+        if ((uint64_t)(uint32_t)off + d->bytes.len > c->mem_size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_memory_oob);
+            return false;
+        }
+    }
+    return true;
+}
 
 static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_config_t *config,
                                        exn_instance_t **out, char *errbuf, size_t errbuf_len)
@@ -875,8 +918,7 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         if (config->imports[i].kind != info->imports[i].kind ||
             (info->imports[i].kind == EXN_EXTERN_FUNC
                  ? !config->imports[i].fn
-                 : !config->imports[i].env &&
-                       (!config->imports[i].from || info->imports[i].kind == EXN_EXTERN_TABLE))) {
+                 : !config->imports[i].env && !config->imports[i].from)) {
             exn_fmt(errbuf, errbuf_len, "import %u (%s::%s) given as the wrong kind", i,
                     info->imports[i].module, info->imports[i].name);
             return EXN_ERR_MISUSE;
@@ -1072,13 +1114,33 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     }
 
     /* tables, then element segments, then data segments (WebAssembly 2.0 order) */
+    bool shares_table = false;
+    if (info->n_table_imports && !(I->timp = exn_calloc(info->n_table_imports, sizeof *I->timp)))
+        EXN_TRY(EXN_ERR_NOMEM);
+    c->timp = I->timp;
     for (uint32_t t = 0, i = 0; t < info->n_tables; t++) {
         exn_tabletype_t imported;
         const exn_tabletype_t *tt = &info->tables[t];
-        if (t < info->n_table_imports) { /* a copy of the provider's table's size (native.h) */
+        if (t < info->n_table_imports) {
             while (info->imports[i].kind != EXN_EXTERN_TABLE)
                 i++;
-            const exn_ntable_import_t *ti = config->imports[i++].env;
+            const exn_import_value_t *v = &config->imports[i++];
+            I->timp[t] = &I->tables[t];
+            if (v->from) { /* another instance's table (issue 17) */
+                ninst_t *O = (ninst_t *)v->from;
+                const exn_module_info_t *oi = O->code->info;
+                if (O->base.engine != &exn_engine_native || v->index >= oi->n_tables ||
+                    oi->tables[v->index].elem_type != tt->elem_type) {
+                    exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): not a table of that type",
+                            i - 1, info->imports[i - 1].module, info->imports[i - 1].name);
+                    EXN_TRY(EXN_ERR_MISUSE);
+                }
+                I->timp[t] = table_of(O->ctx, v->index);
+                shares_table = true;
+                continue;
+            }
+            /* else a copy of the provider's table's size (native.h) */
+            const exn_ntable_import_t *ti = v->env;
             imported = *tt;
             imported.min = ti->size;
             imported.max = ti->max;
@@ -1096,6 +1158,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         I->tables[t].size = tt->min;
         I->tables[t].max = max;
     }
+    if (shares_table && !segments_fit(I, errbuf, errbuf_len))
+        EXN_TRY(EXN_ERR_LOAD);
     for (uint32_t s = 0; s < info->n_elems; s++) {
         const exn_elem_t *e = &info->elems[s];
         if (e->mode == EXN_SEGMENT_PASSIVE)
@@ -1105,7 +1169,7 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
             continue;
         uint64_t off = 0;
         exn_const_eval(info, k->wasm, e->offset, (const uint64_t *)c->globals, ref_func, I, &off);
-        exn_ntable_t *t = &I->tables[e->table];
+        exn_ntable_t *t = table_of(c, e->table);
         if ((uint64_t)(uint32_t)off + e->n_items > t->size) {
             exn_fmt(errbuf, errbuf_len, "%s", exn_trap_table_oob);
             EXN_TRY(EXN_ERR_LOAD);

@@ -1,12 +1,11 @@
 /* engine/native/native.h: what the compiled tier takes beyond engine.h.
  *
- * Imports of globals, memories and tables: a memory or a global of another compiled-tier
- * instance is shared as engine.h says (exn_import_value_t.from, issue 17).  Besides, the compiled
- * tier accepts them as exn_import_value_t of kind EXN_EXTERN_GLOBAL, _MEMORY or _TABLE whose
- * `env` points to one of the structures below, and gives the instance its own copy: a global
- * with that value, a memory of that size, a table of that size (null elements) - how the spec
- * runners provide the `spectest` module's, and every table (tables are not shared yet): a later
- * write by either side is not seen by the other.
+ * Imports of globals, memories and tables: another compiled-tier instance's are shared as
+ * engine.h says (exn_import_value_t.from, issue 17).  Besides, the compiled tier accepts them as
+ * exn_import_value_t of kind EXN_EXTERN_GLOBAL, _MEMORY or _TABLE whose `env` points to one of
+ * the structures below, and gives the instance its own copy: a global with that value, a memory
+ * of that size, a table of that size (null elements) - how the spec runners provide the
+ * `spectest` module's: a later write by either side is not seen by the other.
  * May call: engine.h. */
 #ifndef EXN_NATIVE_H
 #define EXN_NATIVE_H

@@ -355,33 +355,39 @@ static exn_status_t fail_m3(M3Result r, const char *what, char *errbuf, size_t e
     return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
 }
 
-/* The memory and globals `module` imports from other instances (engine.h: `from`), linked to
- * theirs (wasm3 patch 0074).  Tables are not shared: a module importing one is refused. */
+/* The memory, globals and tables `module` imports from other instances (engine.h: `from`),
+ * linked to theirs (wasm3 patch 0074). */
 static exn_status_t link_shared(w3_instance_t *inst, const exn_module_info_t *info,
                                 const exn_instance_config_t *config, IM3Module module, char *errbuf,
                                 size_t errbuf_len)
 {
-    uint32_t g = 0;
+    uint32_t g = 0, t = 0;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_t *im = &info->imports[i];
         const exn_import_value_t *v = &config->imports[i];
         if (im->kind == EXN_EXTERN_FUNC)
             continue;
-        uint32_t global = g;
+        uint32_t global = g, table = t;
         if (im->kind == EXN_EXTERN_GLOBAL)
             g++;
+        if (im->kind == EXN_EXTERN_TABLE)
+            t++;
         w3_instance_t *from = v->from ? instance_of(v->from) : NULL;
-        if (v->kind != im->kind || im->kind == EXN_EXTERN_TABLE || !from ||
-            from->base.engine != &exn_engine_wasm3) {
+        if (v->kind != im->kind || !from || from->base.engine != &exn_engine_wasm3) {
             exn_fmt(errbuf, errbuf_len,
-                    "import %u (%s::%s): the interpreter links functions, and memories and "
-                    "globals of its other instances, only",
+                    "import %u (%s::%s): the interpreter links functions, and memories, "
+                    "globals and tables of its other instances, only",
                     i, im->module, im->name);
             return EXN_ERR_UNSUPPORTED;
         }
         M3Result r;
         if (im->kind == EXN_EXTERN_MEMORY) {
             r = v->index == 0 ? m3_ShareMemory(inst->runtime, from->runtime) : "no such memory";
+        } else if (im->kind == EXN_EXTERN_TABLE) {
+            IM3Module theirs = from->module;
+            r = table < module->numTables && v->index < theirs->numTables
+                    ? m3_LinkTable(&module->tables[table], &theirs->tables[v->index])
+                    : "no such table";
         } else {
             IM3Module theirs = from->module;
             r = global < module->numGlobals && v->index < theirs->numGlobals

@@ -1,18 +1,22 @@
-;; link_shared_main.wat: imports the memory and the globals of the module named "lib"
+;; link_shared_main.wat: imports the memory, the globals and the table of the module named "lib"
 ;; (link_shared_lib.wat) and reports, as little-endian u64s, what each side sees of the other's
-;; writes, growth and global updates.
+;; writes, growth, global updates and table entries.
 (module
   (import "lib" "memory" (memory 1))
   (import "lib" "counter" (global $counter (mut i32)))
   (import "lib" "base" (global $base i32))
+  (import "lib" "table" (table 2 funcref))
   (import "lib" "load" (func $load (param i32) (result i32)))
   (import "lib" "store" (func $store (param i32 i32)))
   (import "lib" "grow" (func $grow (param i32) (result i32)))
   (import "lib" "size" (func $size (result i32)))
   (import "lib" "bump" (func $bump (result i32)))
+  (import "lib" "call" (func $call (param i32) (result i32)))
   (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
   (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
   (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (elem (i32.const 1) $from_main)
+  (func $from_main (result i32) (i32.load (i32.const 200)))
   (global $h (mut i64) (i64.const 0))
   (global $n (mut i64) (i64.const 0))
   (func $out (param i32)
@@ -21,7 +25,7 @@
     (global.set $n (i64.add (global.get $n) (i64.const 1))))
   (func (export "run") (result i32)
     (local $top i32)
-    (global.set $h (call $alloc (i64.const 80)))
+    (global.set $h (call $alloc (i64.const 96)))
     (global.set $n (i64.const 0))
     ;; a write by main is read by lib, and the other way round
     (i32.store (global.get $base) (i32.const 1234))
@@ -43,6 +47,9 @@
     (call $out (global.get $counter))
     ;; the memory's maximum is lib's (4 pages): a fourth growth fails on either side
     (call $out (memory.grow (i32.const 2)))
+    ;; the table: lib calls main's function (element 1, main's segment), main lib's (element 0)
+    (call $out (call $call (i32.const 1)))
+    (call $out (call_indirect (result i32) (i32.const 0)))
     (call $output_set (global.get $h) (i64.mul (global.get $n) (i64.const 8)))
     (i32.const 0))
 )

@@ -635,6 +635,44 @@ M3Result  m3_ShareMemory  (IM3Runtime io_runtime, IM3Runtime i_owner)
     return m3Err_none;
 }
 
+M3Result  m3_LinkTable  (struct M3Table * io_table, struct M3Table * i_from)
+{
+    if (not io_table or not i_from) return "no such table";
+    while (i_from->linked)
+        i_from = i_from->linked;
+    if (io_table->type != i_from->type) return "incompatible table: another element type";
+    io_table->linked = i_from;
+    return m3Err_none;
+}
+
+// A function of another runtime called through a table (patch 0074): it runs on the caller's
+// stack (its code addresses its frame relative to sp) with its own runtime's memory; the
+// header gets the callee's runtime and the caller's stack end, limits, interrupt and fuel
+// for the call, and the fields it had back after it (the same header when the two share
+// their memory).
+M3Result  CallForeignFunction  (IM3Function i_function, m3stack_t i_sp, M3MemoryHeader * i_caller)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    IM3Runtime owner = runtime->memoryOwner ? runtime->memoryOwner : runtime;
+    SyncSharedMemory (runtime, owner);
+    M3MemoryHeader * header = owner->memory.mallocated;
+    if (not header)
+        return "a function of another module without memory state";
+    M3MemoryHeader saved = * header, caller = * i_caller;
+    header->runtime = runtime;
+    header->maxStack = caller.maxStack;
+    header->nativeStackLimit = caller.nativeStackLimit;
+    header->interrupt = caller.interrupt;
+    header->fuel = caller.fuel;
+    M3Result r = (M3Result) Call (i_function->compiled, i_sp, header, d_m3OpDefaultArgs);
+    header = owner->memory.mallocated;
+    size_t length = header->length;
+    * header = saved;
+    header->length = length;
+    SyncSharedMemory (saved.runtime, owner);
+    return r;
+}
+
 M3Result  m3_LinkGlobal  (IM3Global io_global, IM3Global i_from)
 {
     if (not io_global or not i_from) return m3Err_globalLookupFailed;
@@ -891,7 +929,7 @@ M3Result  InitElements  (IM3Module io_module)
         if (segment->mode == 0)
         {
             _throwif ("element segment table index out of range", segment->tableIndex >= io_module->numTables);
-            IM3Table table = & io_module->tables [segment->tableIndex];
+            IM3Table table = Module_GetTable (io_module, segment->tableIndex);     // patch 0074
 
             i32 offset;
             bytes_t start = segment->offsetExpr;
@@ -973,6 +1011,45 @@ _           (CompileFunction (function));
 }
 
 // TODO: deal with main + side-modules loading efforcement
+// A module that writes into another module's table (patch 0074) fails before it writes
+// anything when one of its active segments does not fit: its functions must not stay in that
+// table once it is freed (the MVP's all-or-nothing instantiation, for such modules only).
+static
+M3Result  CheckSegmentsOfSharedTables  (M3Memory * i_memory, IM3Module io_module)
+{
+    M3Result result = m3Err_none;
+
+    bool shared = false;
+    for (u32 i = 0; i < io_module->numTables; ++i)
+        shared |= io_module->tables [i].linked != NULL;
+    if (not shared)
+        return m3Err_none;
+
+    for (u32 i = 0; i < io_module->numElementSegments; ++i)
+    {
+        IM3ElementSegment segment = & io_module->elementSegments [i];
+        if (segment->mode != 0)
+            continue;
+        _throwif ("element segment table index out of range", segment->tableIndex >= io_module->numTables);
+        i32 offset;
+        bytes_t start = segment->offsetExpr;
+_       (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, segment->offsetExprEnd));
+        _throwif ("out of bounds table access", (u64) (u32) offset + segment->size > Module_GetTable (io_module, segment->tableIndex)->size);
+    }
+    for (u32 i = 0; i < io_module->numDataSegments; ++i)
+    {
+        M3DataSegment * segment = & io_module->dataSegments [i];
+        if (segment->passive)
+            continue;
+        i32 offset;
+        bytes_t start = segment->initExpr;
+_       (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, segment->initExpr + segment->initExprSize));
+        _throwif ("data segment out of bounds", not i_memory->mallocated or (u64) (u32) offset + segment->size > i_memory->mallocated->length);
+    }
+
+    _catch: return result;
+}
+
 M3Result  m3_LoadModule  (IM3Runtime io_runtime, IM3Module io_module)
 {
     M3Result result = m3Err_none;
@@ -987,6 +1064,7 @@ M3Result  m3_LoadModule  (IM3Runtime io_runtime, IM3Module io_module)
 _   (InitMemory (io_runtime, io_module));
 _   (InitGlobals (io_module));
 _   (InitTables (io_module));
+_   (CheckSegmentsOfSharedTables (memory, io_module));     // patch 0074
     // WebAssembly 2.0 order: element segments, then data segments (patch 0011)
 _   (InitElements (io_module));
 _   (InitDataSegments (memory, io_module));

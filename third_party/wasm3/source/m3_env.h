@@ -93,6 +93,8 @@ typedef struct M3Table
     u8                      type;               // c_m3Type_funcref or c_m3Type_externref
     bool                    imported;           // an import gets a table of its own, of the declared size
     M3ImportInfo            import;
+    struct M3Table *        linked;             // extism_native patch 0074: an import that is another
+                                                // module's table (m3_LinkTable): its elements are there
 }
 M3Table;
 
@@ -259,6 +261,14 @@ void                        RecordTrapFrame             (IM3Runtime io_runtime, 
 void                        Runtime_Release             (IM3Runtime io_runtime);
 
 M3Result                    ResizeMemory                (IM3Runtime io_runtime, u32 i_numPages);
+M3Result                    CallForeignFunction         (IM3Function i_function, m3stack_t i_sp, M3MemoryHeader * i_caller);
+
+// table i of a module: its own, or the one it is linked to (patch 0074)
+static inline M3Table *     Module_GetTable             (IM3Module i_module, u32 i_index)
+{
+    M3Table * table = & i_module->tables [i_index];
+    return table->linked ? table->linked : table;
+}
 
 typedef void *              (* ModuleVisitor)           (IM3Module i_module, void * i_info);
 void *                      ForEachModule               (IM3Runtime i_runtime, ModuleVisitor i_visitor, void * i_info);
