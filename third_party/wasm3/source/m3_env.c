@@ -642,6 +642,7 @@ M3Result  m3_LinkTable  (struct M3Table * io_table, struct M3Table * i_from)
         i_from = i_from->linked;
     if (io_table->type != i_from->type) return "incompatible table: another element type";
     io_table->linked = i_from;
+    i_from->shared = true;
     return m3Err_none;
 }
 

@@ -95,6 +95,8 @@ typedef struct M3Table
     M3ImportInfo            import;
     struct M3Table *        linked;             // extism_native patch 0074: an import that is another
                                                 // module's table (m3_LinkTable): its elements are there
+    bool                    shared;             // patch 0074: another module links to it (its
+                                                // elements may be other runtimes' functions)
 }
 M3Table;
 
