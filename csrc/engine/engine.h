@@ -132,12 +132,20 @@ static inline void exn_ret_u32(uint64_t *sp, uint32_t v)
     exn_slot_set_u32(&sp[0], v);
 }
 
-/* One import of a module, resolved.  Only functions today; memories, tables and globals shared
- * between the modules of a manifest (issue 17) add kinds here. */
+/* One import of a module, resolved.  A function: `fn` and `env`.  A memory, a global or a table
+ * exported by another instance of the same engine (issue 17): `from` and `index` (its index in
+ * from's module); the importer then uses that very object - a write, a memory.grow or
+ * table.grow by either side is seen by the other - and `from` must outlive the importer (and
+ * the importer, once its element segments wrote into a table of `from`, must outlive the calls
+ * through that table).  The caller checked the import's type against the export's (limits,
+ * mutability, value type, element type).  An instance that writes into another's table checks
+ * all its active segments before writing any: when one does not fit it writes nothing. */
 typedef struct {
-    uint8_t kind; /* EXN_EXTERN_FUNC */
+    uint8_t kind; /* EXN_EXTERN_FUNC, _MEMORY, _GLOBAL, _TABLE */
     exn_hostcall_fn fn;
     void *env;
+    exn_instance_t *from; /* a memory, a global or a table: the instance that owns it */
+    uint32_t index;
 } exn_import_value_t;
 
 /* Everything an instance needs besides its code. */

@@ -100,8 +100,18 @@ exn_import_target_t exn_resolve_import(const ExtismCompiledPlugin *c, const exn_
 {
     exn_import_target_t t;
     memset(&t, 0, sizeof t);
-    if (im->kind != EXN_EXTERN_FUNC)
+    if (im->kind != EXN_EXTERN_FUNC) {
+        /* only another module of the manifest provides memories, globals, tables (issue 17) */
+        const exn_module_def_t *target = module_named(c, im->module, def);
+        const exn_export_t *e =
+            target ? exn_module_export(&target->info, im->name, im->kind) : NULL;
+        if (e) {
+            t.kind = EXN_IMPORT_MODULE;
+            t.module = (size_t)(target - c->defs);
+            t.index = e->index;
+        }
         return t;
+    }
     size_t fn_index = exn_hostfn_find(c->fns, c->n_fns, im->module, im->name);
     if (fn_index < c->n_fns) {
         t.kind = EXN_IMPORT_HOST;
@@ -142,6 +152,69 @@ static void printable_name(const char *name, char *buf, size_t buf_len)
     buf[k] = '\0';
 }
 
+/* A memory, a global or a table imported from another module of the manifest: it must exist and
+ * have a matching type (WebAssembly 2.0, 4.5.3 "import subtyping": a memory's or a table's
+ * limits within the import's, a table of the same element type; a global of the same value
+ * type and mutability). */
+static bool check_shared_import(const ExtismCompiledPlugin *c, const exn_module_def_t *def,
+                                const exn_import_t *im, const char *mod, const char *nm,
+                                const char *sep, char *errbuf, size_t errbuf_len)
+{
+    const char *kind = im->kind == EXN_EXTERN_MEMORY  ? "memory"
+                       : im->kind == EXN_EXTERN_TABLE ? "table"
+                                                      : "global";
+    exn_import_target_t t = exn_resolve_import(c, def, im);
+    if (t.kind != EXN_IMPORT_MODULE) {
+        append(errbuf, errbuf_len, "%s%s::%s (a %s import: %s)", sep, mod, nm, kind,
+               module_named(c, im->module, def) ? "that module exports no such one"
+                                                : "no module of the manifest has that name");
+        return false;
+    }
+    const exn_module_info_t *theirs = &c->defs[t.module].info;
+    if (im->kind == EXN_EXTERN_MEMORY) {
+        const exn_memtype_t *want = &def->info.memories[im->type_index];
+        const exn_memtype_t *have = &theirs->memories[t.index];
+        if (have->min < want->min || (want->has_max && (!have->has_max || have->max > want->max))) {
+            char w[64], h[64];
+            exn_fmt(w, sizeof w, want->has_max ? "%llu..%llu pages" : "%llu.. pages",
+                    (unsigned long long)want->min, (unsigned long long)want->max);
+            exn_fmt(h, sizeof h, have->has_max ? "%llu..%llu pages" : "%llu.. pages",
+                    (unsigned long long)have->min, (unsigned long long)have->max);
+            append(errbuf, errbuf_len,
+                   "%s%s::%s (incompatible memory: imported with limits %s, the export's are %s)",
+                   sep, mod, nm, w, h);
+            return false;
+        }
+        return true;
+    }
+    if (im->kind == EXN_EXTERN_TABLE) {
+        const exn_tabletype_t *want = &def->info.tables[im->type_index];
+        const exn_tabletype_t *have = &theirs->tables[t.index];
+        if (have->elem_type != want->elem_type || have->min < want->min ||
+            (want->has_max && (!have->has_max || have->max > want->max))) {
+            char w[32], h[32];
+            exn_fmt(w, sizeof w, want->has_max ? "%u..%u" : "%u..", want->min, want->max);
+            exn_fmt(h, sizeof h, have->has_max ? "%u..%u" : "%u..", have->min, have->max);
+            append(errbuf, errbuf_len,
+                   "%s%s::%s (incompatible table: imported as %s %s, the export is %s %s)", sep,
+                   mod, nm, exn_valtype_name(want->elem_type), w, exn_valtype_name(have->elem_type),
+                   h);
+            return false;
+        }
+        return true;
+    }
+    const exn_globaltype_t *want = &def->info.globals[im->type_index];
+    const exn_globaltype_t *have = &theirs->globals[t.index];
+    if (want->type != have->type || want->mut != have->mut) {
+        append(errbuf, errbuf_len,
+               "%s%s::%s (incompatible global: imported as %s %s, the export is %s %s)", sep, mod,
+               nm, want->mut ? "mutable" : "immutable", exn_valtype_name(want->type),
+               have->mut ? "mutable" : "immutable", exn_valtype_name(have->type));
+        return false;
+    }
+    return true;
+}
+
 /* Problems with one import, appended to errbuf; returns false if there is one. */
 static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *def,
                          const exn_import_t *im, const char *sep, bool *wasi_missing, char *errbuf,
@@ -150,12 +223,8 @@ static bool check_import(const ExtismCompiledPlugin *c, const exn_module_def_t *
     char mod[256], nm[256];
     printable_name(im->module, mod, sizeof mod);
     printable_name(im->name, nm, sizeof nm);
-    if (im->kind != EXN_EXTERN_FUNC) {
-        static const char *const kinds[] = {"function", "table", "memory", "global"};
-        append(errbuf, errbuf_len, "%s%s::%s (a %s import: only functions can be imported)", sep,
-               mod, nm, kinds[im->kind]);
-        return false;
-    }
+    if (im->kind != EXN_EXTERN_FUNC)
+        return check_shared_import(c, def, im, mod, nm, sep, errbuf, errbuf_len);
     const exn_functype_t *type = &def->info.types[im->type_index];
     char want[2 * EXN_HOSTFN_MAX_VALUES + 8], found[256], theirs[256];
     exn_type_signature(type, want, sizeof want);

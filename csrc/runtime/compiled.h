@@ -21,7 +21,8 @@ typedef enum {
     EXN_IMPORT_HOST,   /* a host function: fn */
     EXN_IMPORT_KERNEL, /* extism:host/env: kernel */
     EXN_IMPORT_WASI,   /* wasi_snapshot_preview1: wasi */
-    EXN_IMPORT_MODULE  /* function `index` of module `module` of the manifest */
+    EXN_IMPORT_MODULE  /* function, memory or global `index` (the import's kind) of module
+                        * `module` of the manifest */
 } exn_import_kind_t;
 
 typedef struct {

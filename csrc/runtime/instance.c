@@ -75,7 +75,8 @@ static exn_status_t link_imports(ExtismPlugin *p, const exn_module_t *m,
     *out_links = NULL;
     *out_n_links = 0;
     for (uint32_t i = 0; i < info->n_imports; i++)
-        n_links += m->def->targets[i].kind == EXN_IMPORT_MODULE;
+        n_links += m->def->targets[i].kind == EXN_IMPORT_MODULE &&
+                   info->imports[i].kind == EXN_EXTERN_FUNC;
     if (n_links && !(links = exn_calloc(n_links, sizeof *links)))
         return EXN_ERR_NOMEM;
     n_links = 0;
@@ -98,6 +99,14 @@ static exn_status_t link_imports(ExtismPlugin *p, const exn_module_t *m,
             v->env = p->wasi;
             break;
         case EXN_IMPORT_MODULE: {
+            if (info->imports[i].kind != EXN_EXTERN_FUNC) {
+                /* a memory or a global: the exporter's own (instantiated first: the same
+                 * engine, shares_state) */
+                v->kind = info->imports[i].kind;
+                v->from = p->mods[t->module].inst;
+                v->index = t->index;
+                break;
+            }
             exn_link_t *link = &links[n_links++];
             link->kernel = &p->kernel;
             link->target = &p->mods[t->module];
@@ -183,6 +192,33 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, 
     }
     exn_code_t *code;
     const exn_engine_t *engine = exn_tier_pick(c, m->def, &code);
+    /* a module that imports a memory or a global runs on the engine of the module that owns it
+     * (the tier may have changed in between: tiering.h) */
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        const exn_import_target_t *t = &m->def->targets[i];
+        if (t->kind != EXN_IMPORT_MODULE || info->imports[i].kind == EXN_EXTERN_FUNC)
+            continue;
+        const exn_module_t *owner = &p->mods[t->module];
+        if (!owner->inst) {
+            exn_fmt(errbuf, errbuf_len,
+                    "module %s imports a %s of module %s, which imports from it in turn (an "
+                    "import cycle through a memory or a global)",
+                    m->def->name, info->imports[i].kind == EXN_EXTERN_MEMORY ? "memory" : "global",
+                    owner->def->name);
+            return EXN_ERR_LINK;
+        }
+        const exn_engine_t *theirs = owner->inst->engine;
+        if (theirs == engine)
+            continue;
+        engine = theirs;
+        code = theirs == c->engine ? m->def->code : m->def->ncode;
+        if (!code) {
+            exn_fmt(errbuf, errbuf_len, "module %s has no code for the engine of module %s",
+                    m->def->name, owner->def->name);
+            return EXN_ERR_LOAD;
+        }
+        break;
+    }
     exn_status_t st =
         new_instance(p, m, engine, code, &m->inst, &m->links, &m->n_links, errbuf, errbuf_len);
     if (st)
@@ -250,6 +286,23 @@ static bool copy_state(const exn_module_info_t *info, exn_instance_t *from, exn_
     return true;
 }
 
+/* Whether m imports a memory or a global from another module, or exports one another module
+ * imports.  Such instances are not moved between tiers: copying their state would break the
+ * sharing (the modules keep running where they are, correctly, on the interpreter). */
+static bool shares_state(const ExtismPlugin *p, const exn_module_t *m)
+{
+    for (size_t k = 0; k < p->n_mods; k++) {
+        const exn_module_def_t *def = p->mods[k].def;
+        for (uint32_t i = 0; i < def->info.n_imports; i++) {
+            if (def->targets[i].kind == EXN_IMPORT_MODULE &&
+                def->info.imports[i].kind != EXN_EXTERN_FUNC &&
+                (&p->mods[k] == m || &p->mods[def->targets[i].module] == m))
+                return true;
+        }
+    }
+    return false;
+}
+
 bool exn_instances_to_native(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
 {
     size_t n = p->n_mods;
@@ -259,6 +312,13 @@ bool exn_instances_to_native(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
             continue;
         if (!m->def->ncode) {
             exn_fmt(errbuf, errbuf_len, "module %s has no compiled code", m->def->name);
+            return false;
+        }
+        if (shares_state(p, m)) {
+            exn_fmt(errbuf, errbuf_len,
+                    "module %s shares a memory or a global with another module: the instances "
+                    "stay on the interpreter (new ones use compiled code)",
+                    m->def->name);
             return false;
         }
         if (m->def->info.changes_tables) {

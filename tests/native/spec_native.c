@@ -9,9 +9,9 @@
  * translation, the C compiler, its cache - set EXTISM_NATIVE_CACHE_DIR to keep the suite's
  * entries apart), instantiates it with its imports and runs its start function.  Imports come
  * from the `spectest` module or from registered instances: functions through a host function
- * that calls the other instance; globals, memories and tables are copies with the provider's
- * value and size (engine/native/native.h), as spec_run.c does for wasm3, so scripts that depend
- * on sharing them fail on both tiers alike. */
+ * that calls the other instance; globals, memories and tables are the provider's own (engine.h,
+ * issue 17), as spec_run.c links them for wasm3; the spectest module's are copies
+ * (engine/native/native.h). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,12 +59,14 @@ struct instance {
     exn_instance_t *inst;
     exn_import_value_t *imports;
     link_t *links;
+    bool linked_table; /* its functions may be in another instance's table */
     instance_t *next;
 };
 
 typedef struct {
     const char *dir; /* of the script, where the .wasm files are */
     instance_t *instances, *current;
+    instance_t *retired; /* unregistered, but their functions may be in a registered table */
     int passed, failed, skipped, rejected, accepted, text;
     int by_validator;       /* of `rejected`: refused by exn_validate itself */
     bool last_by_validator; /* the last instantiate failed in exn_validate */
@@ -292,6 +294,18 @@ static void instance_free(instance_t *in)
     free(in);
 }
 
+/* An instance that is not kept: freed, unless its functions may be in another instance's table
+ * (its element segments wrote there, even if its start function failed): then at the end. */
+static void drop_instance(runner_t *R, instance_t *in)
+{
+    if (!in->linked_table) {
+        instance_free(in);
+        return;
+    }
+    in->next = R->retired;
+    R->retired = in;
+}
+
 static instance_t *find_instance(runner_t *R, const char *name, bool registered)
 {
     for (instance_t *in = R->instances; in; in = in->next) {
@@ -420,10 +434,9 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                     exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                     return why;
                 }
-                uint64_t v[2] = {0, 0};
-                E->global_get(from->inst, e->index, v);
-                link->global.value = v[0]; /* a copy: nothing is shared yet (native.h) */
-                link->global.value_hi = v[1];
+                iv->from = from->inst; /* the same global (engine.h) */
+                iv->index = e->index;
+                continue;
             }
             iv->env = &link->global;
         } else if (im->kind == EXN_EXTERN_MEMORY) {
@@ -452,6 +465,11 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
             }
+            if (!spectest) { /* the same memory (engine.h) */
+                iv->from = from->inst;
+                iv->index = 0;
+                continue;
+            }
             link->memory.pages = cur;
             link->memory.max_pages = max;
             iv->env = &link->memory;
@@ -477,6 +495,12 @@ static const char *link_imports(runner_t *R, instance_t *in, char *why, size_t w
                 (t->has_max && src_max > t->max)) {
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
+            }
+            if (!spectest) { /* the same table (engine.h) */
+                iv->from = from->inst;
+                iv->index = find_export(from, im->name, EXN_EXTERN_TABLE)->index;
+                in->linked_table = true;
+                continue;
             }
             link->table.size = src.min;
             link->table.max = src_max;
@@ -549,7 +573,7 @@ static const char *instantiate(runner_t *R, const char *file, instance_t **out, 
     *out = in;
     return NULL;
 fail:
-    instance_free(in);
+    drop_instance(R, in);
     return err;
 }
 
@@ -808,7 +832,7 @@ static void cmd_assert_rejected(runner_t *R, const exn_json_t *cmd)
         fprintf(stderr, "ACCEPTED line %d: %s %s (%s)%s%s\n", R->line, str_of(cmd, "type"),
                 str_of(cmd, "filename"), str_of(cmd, "text"), err ? ": failed later: " : "",
                 err ? err : "");
-    instance_free(in);
+    drop_instance(R, in);
 }
 
 /* assert_unlinkable, assert_uninstantiable, assert_trap on a module */
@@ -823,7 +847,7 @@ static void cmd_assert_fails(runner_t *R, const exn_json_t *cmd, stage_t want)
              str_of(cmd, "text"));
         /* a module that should not have linked can still have written into registered ones,
          * but it is not registered itself */
-        instance_free(in);
+        drop_instance(R, in);
         return;
     }
     /* binaryen's scripts keep the MVP classification, where a segment that does not fit made a
@@ -920,6 +944,11 @@ int main(int argc, char **argv)
         instance_t *next = R.instances->next;
         instance_free(R.instances);
         R.instances = next;
+    }
+    while (R.retired) {
+        instance_t *next = R.retired->next;
+        instance_free(R.retired);
+        R.retired = next;
     }
     exn_json_doc_free(doc);
     exn_free(text);

@@ -13,9 +13,9 @@
  *
  * Each instance gets its own wasm3 environment and runtime (a runtime has one memory).
  * Imports come from the `spectest` module or from registered instances: functions through a
- * trampoline that calls into the other runtime; globals, memories and tables are copied or
- * recreated with the provider's type, because wasm3 cannot share them across runtimes
- * (scripts that depend on sharing fail, and are reported). */
+ * trampoline that calls into the other runtime; globals, memories and tables are the provider's
+ * own (m3_LinkGlobal, m3_ShareMemory, m3_LinkTable: wasm3 patch 0074); the spectest
+ * module's are made for the instance. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -61,12 +61,14 @@ struct instance {
     IM3Runtime runtime;
     IM3Module module; /* owned by runtime once loaded */
     link_t *links;
+    bool linked_table; /* its functions may be in another instance's table */
     instance_t *next;
 };
 
 typedef struct {
     const char *dir; /* of the script, where the .wasm files are */
     instance_t *instances, *current;
+    instance_t *retired; /* unregistered, but their functions may be in a registered table */
     int passed, failed, skipped, rejected, accepted, text;
     int by_validator;       /* of `rejected`: refused by exn_validate_module itself */
     bool last_by_validator; /* the last instantiate failed in exn_validate_module */
@@ -310,6 +312,18 @@ static void instance_free(instance_t *in)
     free(in);
 }
 
+/* An instance that is not kept: freed, unless its functions may be in another instance's table
+ * (its element segments wrote there, even if it failed later): then at the end. */
+static void drop_instance(runner_t *R, instance_t *in)
+{
+    if (!in->linked_table) {
+        instance_free(in);
+        return;
+    }
+    in->next = R->retired;
+    R->retired = in;
+}
+
 static instance_t *find_instance(runner_t *R, const char *name, bool registered)
 {
     for (instance_t *in = R->instances; in; in = in->next) {
@@ -417,11 +431,11 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
             } else {
                 const exn_export_t *e = find_export(from, im->name, EXN_EXTERN_GLOBAL);
                 M3Global *src = e ? global_at(from, e->index) : NULL;
-                if (!src || src->type != g->type || src->isMutable != g->isMutable) {
+                if (!src || src->type != g->type || src->isMutable != g->isMutable ||
+                    m3_LinkGlobal(g, src)) { /* the same global (wasm3 patch 0074) */
                     exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                     return why;
                 }
-                g->intValue = src->intValue; /* a copy: wasm3 cannot share a global */
             }
         } else if (im->kind == EXN_EXTERN_MEMORY) {
             uint32_t cur, max;
@@ -438,7 +452,9 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                     exn_fmt(why, why_len, "unknown import %s.%s", im->module, im->name);
                     return why;
                 }
-                cur = from->runtime->memory.numPages;
+                IM3Runtime owner = from->runtime->memoryOwner ? from->runtime->memoryOwner
+                                                              : from->runtime;
+                cur = owner->memory.numPages;
                 has_max = from->info.memory_has_max;
                 max = has_max ? from->info.memory_max : 65536;
             }
@@ -447,8 +463,13 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
             }
-            /* wasm3 cannot share a memory: the instance gets its own with the provider's
-             * current size and maximum */
+            if (!spectest) { /* the provider's very memory (wasm3 patch 0074) */
+                M3Result r = m3_ShareMemory(in->runtime, from->runtime);
+                if (r)
+                    return r;
+                continue;
+            }
+            /* the spectest memory: the instance gets its own with that size and maximum */
             in->module->memoryImported = false;
             in->module->memoryInfo.initPages = cur;
             in->module->memoryInfo.maxPages = max;
@@ -463,8 +484,9 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 src = &spectest_table;
             else if (!spectest) {
                 const exn_export_t *e = find_export(from, im->name, EXN_EXTERN_TABLE);
-                src = e && e->index < from->module->numTables ? &from->module->tables[e->index]
-                                                              : NULL;
+                src = e && e->index < from->module->numTables
+                          ? Module_GetTable(from->module, e->index)
+                          : NULL;
             }
             if (!src || !t) {
                 exn_fmt(why, why_len, "unknown import %s.%s", im->module, im->name);
@@ -475,6 +497,13 @@ static const char *link_globals_and_memory(runner_t *R, instance_t *in, char *wh
                 (declares_max && src->maxSize > t->maxSize)) {
                 exn_fmt(why, why_len, "incompatible import %s.%s", im->module, im->name);
                 return why;
+            }
+            if (!spectest) { /* the provider's very table (wasm3 patch 0074) */
+                M3Result r = m3_LinkTable(t, (M3Table *)src);
+                if (r)
+                    return r;
+                in->linked_table = true;
+                continue;
             }
             t->size = src->size;
             t->maxSize = src->maxSize;
@@ -603,7 +632,7 @@ fail:
         m3_FreeModule(in->module);
         in->module = NULL;
     }
-    instance_free(in);
+    drop_instance(R, in);
     return err;
 }
 
@@ -664,6 +693,8 @@ static const char *run_action(runner_t *R, const exn_json_t *action, outcome_t *
         M3Global *g = e ? global_at(in, e->index) : NULL;
         if (!g)
             return "no such global export";
+        if (g->linked) /* an import of another instance's global (wasm3 patch 0074) */
+            g = g->linked;
         out->n = 1;
         static const uint8_t wasm_types[] = {0,           EXN_WASM_I32,     EXN_WASM_I64,
                                              EXN_WASM_F32, EXN_WASM_F64,     EXN_WASM_FUNCREF,
@@ -885,7 +916,7 @@ static void cmd_assert_rejected(runner_t *R, const exn_json_t *cmd)
         fprintf(stderr, "ACCEPTED line %d: %s %s (%s)%s%s\n", R->line, str_of(cmd, "type"),
                 str_of(cmd, "filename"), str_of(cmd, "text"), err ? ": failed later: " : "",
                 err ? err : "");
-    instance_free(in);
+    drop_instance(R, in);
 }
 
 /* assert_unlinkable, assert_uninstantiable, assert_trap on a module */
@@ -900,7 +931,7 @@ static void cmd_assert_fails(runner_t *R, const exn_json_t *cmd, stage_t want)
              str_of(cmd, "text"));
         /* a module that should not have linked can still have written into registered ones,
          * but it is not registered itself */
-        instance_free(in);
+        drop_instance(R, in);
         return;
     }
     /* binaryen's scripts keep the MVP classification, where a segment that does not fit made a
@@ -1022,6 +1053,11 @@ int main(int argc, char **argv)
         instance_t *next = R.instances->next;
         instance_free(R.instances);
         R.instances = next;
+    }
+    while (R.retired) {
+        instance_t *next = R.retired->next;
+        instance_free(R.retired);
+        R.retired = next;
     }
     exn_json_doc_free(doc);
     exn_free(text);

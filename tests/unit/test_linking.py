@@ -79,3 +79,54 @@ def test_max_pages_also_bounds_kernel_memory():
         with pytest.raises(extism.OutOfMemoryError, match="failed to allocate extism memory"):
             plugin.call("input_info", bytes(300_000))
         assert u64s(plugin.call("input_info", b"abc"))[0] == 3
+
+
+
+SHARED = {"wasm": [{"path": str(wasm_path("link_shared_lib")), "name": "lib"},
+                   {"path": str(wasm_path("link_shared_main"))}]}
+# run() (link_shared_main.wat): main's write read by lib, lib's read by main; lib grows (its old
+# size), main's memory.size; main grows, lib's memory.size; the last word of the last page
+# written by main, read by lib; the counter set to 10 by main, bumped by lib, read by main; a
+# growth past lib's maximum of 4 pages; lib's call_indirect of main's function in lib's table
+# (element 1: it reads the word at 200), main's of lib's (element 0: 7)
+FIRST = [1234, 5678, 1, 2, 2, 3, 99, 11, 11, -1, 5678, 7]
+SECOND = [1234, 5678, 3, 4, -1, 4, 99, 11, 11, -1, 5678, 7]  # 4 pages: no more growth
+AVAILABLE, COMPILER = extism.native_available()
+
+
+@pytest.mark.parametrize("tier", ["interp", "native"])
+def test_a_memory_and_globals_imported_from_another_module_are_shared(tier):
+    """Issue 17: main imports lib's memory, globals and table - the very same objects."""
+    if tier == "native" and not AVAILABLE:
+        pytest.skip(f"no compiled tier here: {COMPILER}")
+    with extism.Plugin(SHARED, tier=tier) as plugin:
+        assert plugin.tier == tier
+        assert u64s(plugin.call("run")) == FIRST
+        assert u64s(plugin.call("run")) == SECOND
+
+
+def test_modules_sharing_state_stay_on_their_tier(tmp_path, monkeypatch):
+    """Live instances that share a memory (or globals, a table) are not moved to compiled code (their state cannot be
+    copied without breaking the sharing): they go on, correctly, on the interpreter."""
+    if not AVAILABLE:
+        pytest.skip(f"no compiled tier here: {COMPILER}")
+    monkeypatch.setenv("EXTISM_NATIVE_CACHE_DIR", str(tmp_path / "cache"))
+    compiled = extism.CompiledPlugin(SHARED, tier="auto")
+    plugin = extism.Plugin(compiled)
+    assert u64s(plugin.call("run")) == FIRST
+    assert compiled.compile_native(timeout=300) is True
+    assert u64s(plugin.call("run")) == SECOND
+    assert plugin.tier == "interp"
+    fresh = extism.Plugin(compiled)  # new instances share on compiled code
+    assert fresh.tier == "native"
+    assert u64s(fresh.call("run")) == FIRST
+
+
+def test_shared_imports_are_type_checked_at_link_time():
+    with pytest.raises(extism.LinkError) as info:
+        linked({"path": str(wasm_path("link_shared_lib")), "name": "lib"},
+               {"path": str(wasm_path("link_shared_bad"))})
+    text = str(info.value)
+    assert "incompatible memory: imported with limits 2.. pages, the export's are 1..4" in text
+    assert "incompatible global: imported as immutable i32, the export is mutable i32" in text
+    assert "incompatible table: imported as funcref 3.., the export is funcref 2.." in text

@@ -24,7 +24,7 @@
 
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 5
+#define EXN_NATIVE_ABI_VERSION 6
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -124,6 +124,13 @@ typedef struct exn_nctx {
     /* fuel (code translated with it only): the word the runtime refills per call; one unit per
      * function entry and loop entry (engine.h, exn_instance_config_t.fuel) */
     int64_t *fuel;
+    /* the storage of each imported global (the generated code reads and writes an imported
+     * global there, a defined one in `globals`): another instance's when it is shared (issue
+     * 17), else the importer's own slot */
+    exn_nslot_t **gimp;
+    /* each imported table (the generated code uses an imported table there, a defined one in
+     * `tables`): another instance's when it is shared (issue 17), else the importer's own */
+    exn_ntable_t **timp;
     exn_nslot_t globals[]; /* one slot per global, imports first */
 } exn_nctx_t;
 

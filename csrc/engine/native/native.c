@@ -97,17 +97,28 @@ typedef struct {
     size_t image_len;
 } ncode_t;
 
+/* A linear memory: its own, or shared by the instances that import it (issue 17).  Every
+ * instance using it is in `users`, and memory.grow by any of them updates the base and size in
+ * each one's context (the generated code reloads them from there after every call). */
+typedef struct {
+    exn_vmem_t vm;
+    uint64_t max_pages;
+    bool guarded; /* reserved with guard pages (code without bounds checks may use it) */
+    uint32_t n_users, cap_users;
+    exn_nctx_t **users;
+} nmem_t;
+
 typedef struct {
     exn_instance_t base;
     ncode_t *code;
-    exn_vmem_t mem;
-    bool has_memory;
+    nmem_t *mem;     /* NULL: no memory */
     int64_t no_fuel; /* ctx->fuel without a budget */
-    uint64_t max_pages;
     exn_ntable_t *tables;
     exn_nfunc_t *refs;
     uint8_t *data_dropped, *elem_dropped;
     exn_nimport_t *imports;
+    exn_nslot_t **gimp;                 /* each imported global's storage (ctx->gimp) */
+    exn_ntable_t **timp;                /* each imported table (ctx->timp) */
     exn_frame_t frames[EXN_MAX_FRAMES]; /* of the last trap, innermost first */
     size_t n_frames;
     exn_nctx_t *ctx; /* allocated with the instance, after it */
@@ -116,6 +127,20 @@ typedef struct {
 static ninst_t *inst_of(exn_nctx_t *c)
 {
     return *((ninst_t **)c - 1);
+}
+
+/* Table t of the instance of context c: its own, or the one it imports. */
+static exn_ntable_t *table_of(exn_nctx_t *c, uint32_t t)
+{
+    return t < inst_of(c)->code->info->n_table_imports ? c->timp[t] : &c->tables[t];
+}
+
+/* The storage of global `index` of instance I: its slot, or the one it imports. */
+static exn_nslot_t *global_slot(ninst_t *I, uint32_t index)
+{
+    if (index < I->code->info->n_global_imports)
+        return I->gimp[index];
+    return &I->ctx->globals[exn_nglobal_slot(I->code->info, index)];
 }
 
 /* ---- canonical function types: equal signatures, equal ids (process-wide) -------------------- */
@@ -269,8 +294,8 @@ static void on_fault(void *addr, void *pc, void *fp)
     if (!nc || nc->inst->ctx->in_host)
         return;
     ninst_t *I = nc->inst;
-    uintptr_t a = (uintptr_t)addr, b = (uintptr_t)I->mem.base;
-    if (!b || a < b || a - b >= I->mem.reserved)
+    uintptr_t a = (uintptr_t)addr, b = I->mem ? (uintptr_t)I->mem->vm.base : 0;
+    if (!b || a < b || a - b >= I->mem->vm.reserved)
         return;
     collect_frames(nc, (uintptr_t)pc, (uintptr_t)fp);
     raise_trap(exn_trap_memory_oob, UINT32_MAX);
@@ -350,18 +375,21 @@ static void record_frames(ninst_t *I, const volatile ncall_t *nc)
 static uint32_t h_memory_grow(exn_nctx_t *c, uint32_t delta)
 {
     ninst_t *I = inst_of(c);
+    nmem_t *m = I->mem;
     uint64_t old = c->mem_size / WASM_PAGE;
-    if (!I->has_memory)
+    if (!m)
         return UINT32_MAX;
     if (delta == 0)
         return (uint32_t)old;
-    if (old + delta > I->max_pages)
+    if (old + delta > m->max_pages)
         return UINT32_MAX;
     uint64_t size = (old + delta) * WASM_PAGE;
-    if (exn_vmem_resize(&I->mem, (size_t)size) != EXN_OK)
+    if (exn_vmem_resize(&m->vm, (size_t)size) != EXN_OK)
         return UINT32_MAX;
-    c->mem = I->mem.base;
-    c->mem_size = size;
+    for (uint32_t u = 0; u < m->n_users; u++) { /* (the instances sharing it, c among them) */
+        m->users[u]->mem = m->vm.base;
+        m->users[u]->mem_size = size;
+    }
     return (uint32_t)old;
 }
 
@@ -405,7 +433,7 @@ static uint64_t elem_item(ninst_t *I, const exn_elem_item_t *it)
 static uint32_t h_table_grow(exn_nctx_t *c, uint32_t table, uint64_t init, uint32_t delta)
 {
     ninst_t *I = inst_of(c);
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     uint32_t old = t->size;
     if (delta == 0)
         return old;
@@ -428,7 +456,7 @@ static void h_table_init(exn_nctx_t *c, uint32_t table, uint32_t seg, uint32_t d
 {
     ninst_t *I = inst_of(c);
     const exn_elem_t *e = &I->code->info->elems[seg];
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     uint64_t len = I->elem_dropped[seg] ? 0 : e->n_items;
     if ((uint64_t)src + n > len || (uint64_t)dst + n > t->size)
         RAISE_HERE(exn_trap_table_oob);
@@ -444,7 +472,7 @@ static void h_elem_drop(exn_nctx_t *c, uint32_t seg)
 static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, uint32_t src,
                          uint32_t n)
 {
-    exn_ntable_t *d = &c->tables[dt], *s = &c->tables[st];
+    exn_ntable_t *d = table_of(c, dt), *s = table_of(c, st);
     if ((uint64_t)src + n > s->size || (uint64_t)dst + n > d->size)
         RAISE_HERE(exn_trap_table_oob);
     if (n)
@@ -453,7 +481,7 @@ static void h_table_copy(exn_nctx_t *c, uint32_t dt, uint32_t st, uint32_t dst, 
 
 static void h_table_fill(exn_nctx_t *c, uint32_t table, uint32_t at, uint64_t value, uint32_t n)
 {
-    exn_ntable_t *t = &c->tables[table];
+    exn_ntable_t *t = table_of(c, table);
     if ((uint64_t)at + n > t->size)
         RAISE_HERE(exn_trap_table_oob);
     for (uint32_t i = 0; i < n; i++)
@@ -810,7 +838,20 @@ static void native_instance_free(exn_instance_t *inst)
     ninst_t *I = (ninst_t *)inst;
     if (!I)
         return;
-    exn_vmem_free(&I->mem);
+    nmem_t *m = I->mem;
+    if (m) { /* the last user frees it */
+        for (uint32_t u = 0; u < m->n_users; u++) {
+            if (m->users[u] == I->ctx) {
+                m->users[u] = m->users[--m->n_users];
+                break;
+            }
+        }
+        if (m->n_users == 0) {
+            exn_vmem_free(&m->vm);
+            exn_free(m->users);
+            exn_free(m);
+        }
+    }
     if (I->tables) {
         for (uint32_t t = 0; t < I->code->info->n_tables; t++)
             exn_free(I->tables[t].elems);
@@ -820,10 +861,47 @@ static void native_instance_free(exn_instance_t *inst)
     exn_free(I->data_dropped);
     exn_free(I->elem_dropped);
     exn_free(I->imports);
+    exn_free(I->gimp);
+    exn_free(I->timp);
     exn_free(I);
 }
 
 static const volatile uint32_t no_interrupt;
+
+/* Whether every active segment of I fits.  An instance that writes into another instance's
+ * table checks them all before it writes anything: its functions must not stay in that table
+ * when it fails and is freed (the MVP's all-or-nothing instantiation, for such modules only;
+ * wasm3 patch 0074 does the same). */
+static bool segments_fit(ninst_t *I, char *errbuf, size_t errbuf_len)
+{
+    const exn_module_info_t *info = I->code->info;
+    exn_nctx_t *c = I->ctx;
+    for (uint32_t s = 0; s < info->n_elems; s++) {
+        const exn_elem_t *e = &info->elems[s];
+        uint64_t off = 0;
+        if (e->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        exn_const_eval(info, I->code->wasm, e->offset, (const uint64_t *)c->globals, ref_func, I,
+                       &off);
+        if ((uint64_t)(uint32_t)off + e->n_items > table_of(c, e->table)->size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_table_oob);
+            return false;
+        }
+    }
+    for (uint32_t s = 0; s < info->n_datas; s++) {
+        const exn_data_t *d = &info->datas[s];
+        uint64_t off = 0;
+        if (d->mode != EXN_SEGMENT_ACTIVE)
+            continue;
+        exn_const_eval(info, I->code->wasm, d->offset, (const uint64_t *)c->globals, ref_func, I,
+                       &off);
+        if ((uint64_t)(uint32_t)off + d->bytes.len > c->mem_size) {
+            exn_fmt(errbuf, errbuf_len, "%s", exn_trap_memory_oob);
+            return false;
+        }
+    }
+    return true;
+}
 
 static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_config_t *config,
                                        exn_instance_t **out, char *errbuf, size_t errbuf_len)
@@ -845,8 +923,9 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     }
     for (uint32_t i = 0; i < info->n_imports; i++) {
         if (config->imports[i].kind != info->imports[i].kind ||
-            (info->imports[i].kind == EXN_EXTERN_FUNC ? !config->imports[i].fn
-                                                      : !config->imports[i].env)) {
+            (info->imports[i].kind == EXN_EXTERN_FUNC
+                 ? !config->imports[i].fn
+                 : !config->imports[i].env && !config->imports[i].from)) {
             exn_fmt(errbuf, errbuf_len, "import %u (%s::%s) given as the wrong kind", i,
                     info->imports[i].module, info->imports[i].name);
             return EXN_ERR_MISUSE;
@@ -923,8 +1002,37 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         I->refs[i].ctx = c;
     }
 
-    /* memory */
-    if (info->n_memories) {
+    /* memory: another instance's (issue 17), or its own */
+    const exn_import_value_t *shared_mem = NULL;
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        if (info->imports[i].kind == EXN_EXTERN_MEMORY && config->imports[i].from)
+            shared_mem = &config->imports[i];
+    }
+    if (shared_mem) {
+        ninst_t *O = (ninst_t *)shared_mem->from;
+        nmem_t *m = O->mem;
+        if (O->base.engine != &exn_engine_native || shared_mem->index != 0 || !m) {
+            exn_fmt(errbuf, errbuf_len, "the imported memory is not a compiled-tier instance's");
+            EXN_TRY(EXN_ERR_MISUSE);
+        }
+        if (!k->bounds && !m->guarded) {
+            exn_fmt(errbuf, errbuf_len,
+                    "the imported memory has no guard pages and this code checks no bounds");
+            EXN_TRY(EXN_ERR_UNSUPPORTED);
+        }
+        if (m->n_users == m->cap_users) {
+            uint32_t cap = m->cap_users * 2;
+            exn_nctx_t **u = exn_realloc(m->users, cap * sizeof *u);
+            if (!u)
+                EXN_TRY(EXN_ERR_NOMEM);
+            m->users = u;
+            m->cap_users = cap;
+        }
+        m->users[m->n_users++] = c;
+        I->mem = m;
+        c->mem = O->ctx->mem;
+        c->mem_size = O->ctx->mem_size;
+    } else if (info->n_memories) {
         exn_memtype_t imported, *mt = &info->memories[0];
         const exn_nmemory_import_t *mi = NULL;
         for (uint32_t i = 0; i < info->n_imports && !mi; i++) {
@@ -947,26 +1055,60 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
                     (unsigned long long)mt->min, (unsigned long long)max);
             EXN_TRY(EXN_ERR_LOAD);
         }
-        I->has_memory = true;
-        I->max_pages = max;
-        if (k->bounds)
-            exn_vmem_init(&I->mem, (size_t)(max * WASM_PAGE));
-        else
-            exn_vmem_init_guarded(&I->mem, (size_t)(max * WASM_PAGE), GUARD_RESERVE);
-        if (exn_vmem_resize(&I->mem, (size_t)(mt->min * WASM_PAGE)) != EXN_OK)
+        nmem_t *m = exn_calloc(1, sizeof *m);
+        exn_nctx_t **users = exn_malloc(2 * sizeof *users);
+        if (!m || !users) {
+            exn_free(m);
+            exn_free(users);
             EXN_TRY(EXN_ERR_NOMEM);
-        c->mem = I->mem.base;
+        }
+        m->users = users;
+        m->cap_users = 2;
+        m->users[m->n_users++] = c;
+        m->max_pages = max;
+        m->guarded = !k->bounds;
+        I->mem = m;
+        if (k->bounds)
+            exn_vmem_init(&m->vm, (size_t)(max * WASM_PAGE));
+        else
+            exn_vmem_init_guarded(&m->vm, (size_t)(max * WASM_PAGE), GUARD_RESERVE);
+        if (exn_vmem_resize(&m->vm, (size_t)(mt->min * WASM_PAGE)) != EXN_OK)
+            EXN_TRY(EXN_ERR_NOMEM);
+        c->mem = m->vm.base;
         c->mem_size = mt->min * WASM_PAGE;
     }
 
-    /* globals, in order (an initialiser may read the globals before it); a v128 in two slots */
+    /* globals, in order (an initialiser may read the globals before it); a v128 in two slots.
+     * The code reaches an imported global through ctx->gimp: another instance's global (issue
+     * 17), or a copy in its own slot */
+    if (info->n_global_imports && !(I->gimp = exn_calloc(info->n_global_imports, sizeof *I->gimp)))
+        EXN_TRY(EXN_ERR_NOMEM);
+    c->gimp = I->gimp;
     for (uint32_t i = 0, g = 0, slot = 0; i < info->n_imports; i++) {
         if (info->imports[i].kind != EXN_EXTERN_GLOBAL)
             continue;
-        const exn_nglobal_import_t *gi = config->imports[i].env;
-        c->globals[slot++].i64 = gi->value;
-        if (info->globals[g++].type == EXN_WASM_V128)
-            c->globals[slot++].i64 = gi->value_hi;
+        const exn_import_value_t *v = &config->imports[i];
+        I->gimp[g] = &c->globals[slot];
+        if (v->from) {
+            ninst_t *O = (ninst_t *)v->from;
+            const exn_module_info_t *oi = O->code->info;
+            if (O->base.engine != &exn_engine_native || v->index >= oi->n_globals ||
+                oi->globals[v->index].type != info->globals[g].type) {
+                exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): not a global of that type", i,
+                        info->imports[i].module, info->imports[i].name);
+                EXN_TRY(EXN_ERR_MISUSE);
+            }
+            I->gimp[g] = global_slot(O, v->index);
+        }
+        /* the value in the own slot: a copy's (native.h), or the shared one's initial value
+         * (initialisers read c->globals) */
+        const exn_nglobal_import_t *gi = v->env;
+        bool v128 = info->globals[g].type == EXN_WASM_V128;
+        c->globals[slot].i64 = v->from ? I->gimp[g][0].i64 : gi->value;
+        if (v128)
+            c->globals[slot + 1].i64 = v->from ? I->gimp[g][1].i64 : gi->value_hi;
+        slot += v128 ? 2 : 1;
+        g++;
     }
     for (uint32_t g = info->n_global_imports, slot = exn_nglobal_slot(info, g); g < info->n_globals;
          g++) {
@@ -979,13 +1121,33 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     }
 
     /* tables, then element segments, then data segments (WebAssembly 2.0 order) */
+    bool shares_table = false;
+    if (info->n_table_imports && !(I->timp = exn_calloc(info->n_table_imports, sizeof *I->timp)))
+        EXN_TRY(EXN_ERR_NOMEM);
+    c->timp = I->timp;
     for (uint32_t t = 0, i = 0; t < info->n_tables; t++) {
         exn_tabletype_t imported;
         const exn_tabletype_t *tt = &info->tables[t];
-        if (t < info->n_table_imports) { /* a copy of the provider's table's size (native.h) */
+        if (t < info->n_table_imports) {
             while (info->imports[i].kind != EXN_EXTERN_TABLE)
                 i++;
-            const exn_ntable_import_t *ti = config->imports[i++].env;
+            const exn_import_value_t *v = &config->imports[i++];
+            I->timp[t] = &I->tables[t];
+            if (v->from) { /* another instance's table (issue 17) */
+                ninst_t *O = (ninst_t *)v->from;
+                const exn_module_info_t *oi = O->code->info;
+                if (O->base.engine != &exn_engine_native || v->index >= oi->n_tables ||
+                    oi->tables[v->index].elem_type != tt->elem_type) {
+                    exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): not a table of that type",
+                            i - 1, info->imports[i - 1].module, info->imports[i - 1].name);
+                    EXN_TRY(EXN_ERR_MISUSE);
+                }
+                I->timp[t] = table_of(O->ctx, v->index);
+                shares_table = true;
+                continue;
+            }
+            /* else a copy of the provider's table's size (native.h) */
+            const exn_ntable_import_t *ti = v->env;
             imported = *tt;
             imported.min = ti->size;
             imported.max = ti->max;
@@ -1003,6 +1165,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         I->tables[t].size = tt->min;
         I->tables[t].max = max;
     }
+    if (shares_table && !segments_fit(I, errbuf, errbuf_len))
+        EXN_TRY(EXN_ERR_LOAD);
     for (uint32_t s = 0; s < info->n_elems; s++) {
         const exn_elem_t *e = &info->elems[s];
         if (e->mode == EXN_SEGMENT_PASSIVE)
@@ -1012,7 +1176,7 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
             continue;
         uint64_t off = 0;
         exn_const_eval(info, k->wasm, e->offset, (const uint64_t *)c->globals, ref_func, I, &off);
-        exn_ntable_t *t = &I->tables[e->table];
+        exn_ntable_t *t = table_of(c, e->table);
         if ((uint64_t)(uint32_t)off + e->n_items > t->size) {
             exn_fmt(errbuf, errbuf_len, "%s", exn_trap_table_oob);
             EXN_TRY(EXN_ERR_LOAD);
@@ -1020,8 +1184,9 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
         for (uint32_t i = 0; i < e->n_items; i++)
             t->elems[(uint32_t)off + i] = elem_item(I, &e->items[i]);
     }
-    bool imaged =
-        k->image_fd >= 0 && exn_vmem_map_image(&I->mem, k->image_len, k->image_fd) == EXN_OK;
+    /* (never over a memory shared with another instance: that one's bytes are in it) */
+    bool imaged = k->image_fd >= 0 && I->mem && !shared_mem &&
+                  exn_vmem_map_image(&I->mem->vm, k->image_len, k->image_fd) == EXN_OK;
     for (uint32_t s = 0; s < info->n_datas; s++) {
         const exn_data_t *d = &info->datas[s];
         if (d->mode != EXN_SEGMENT_ACTIVE)
@@ -1082,8 +1247,8 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
 static uint8_t *native_memory(exn_instance_t *inst, uint64_t *out_size)
 {
     ninst_t *I = (ninst_t *)inst;
-    *out_size = I->has_memory ? I->ctx->mem_size : 0;
-    return I->has_memory ? I->ctx->mem : NULL;
+    *out_size = I->mem ? I->ctx->mem_size : 0;
+    return I->mem ? I->ctx->mem : NULL;
 }
 
 static uint32_t native_memory_grow(exn_instance_t *inst, uint32_t delta)
@@ -1097,10 +1262,10 @@ static void native_global_get(exn_instance_t *inst, uint32_t index, uint64_t *sl
     const exn_module_info_t *info = I->code->info;
     if (index >= info->n_globals)
         return;
-    uint32_t k = exn_nglobal_slot(info, index);
-    slots[0] = I->ctx->globals[k].i64;
+    const exn_nslot_t *g = global_slot(I, index);
+    slots[0] = g[0].i64;
     if (info->globals[index].type == EXN_WASM_V128)
-        slots[1] = I->ctx->globals[k + 1].i64;
+        slots[1] = g[1].i64;
 }
 
 static void native_global_set(exn_instance_t *inst, uint32_t index, const uint64_t *slots)
@@ -1109,10 +1274,10 @@ static void native_global_set(exn_instance_t *inst, uint32_t index, const uint64
     const exn_module_info_t *info = I->code->info;
     if (index >= info->n_globals)
         return;
-    uint32_t k = exn_nglobal_slot(info, index);
-    I->ctx->globals[k].i64 = slots[0];
+    exn_nslot_t *g = global_slot(I, index);
+    g[0].i64 = slots[0];
     if (info->globals[index].type == EXN_WASM_V128)
-        I->ctx->globals[k + 1].i64 = slots[1];
+        g[1].i64 = slots[1];
 }
 
 static void native_set_stack_limit(exn_instance_t *inst, uintptr_t limit)

@@ -132,6 +132,7 @@ static const char PRELUDE[] =
     "  void (*table_copy)(C *, u32, u32, u32, u32, u32);\n"
     "  void (*table_fill)(C *, u32, u32, u64, u32);\n"
     "  void (*tail)(C *); u64 *ts; s64 *fuel;\n"
+    "  S **gi; TB **ti;\n"
     "  S g[];\n"
     "};\n"
     "typedef void (*EN)(C *, void *, u64 *);\n"
@@ -701,7 +702,19 @@ typedef struct {
     char *errbuf;
     size_t errbuf_len;
     exn_status_t st;
+    char table_expr[32]; /* table_at's text */
 } ft_t;
+
+/* The C expression of table x (a TB *): an imported table through its pointer (it may be
+ * another instance's: abi.h, ctx->timp), a defined one in the context's array. */
+static const char *table_at(ft_t *t, uint32_t x)
+{
+    if (x < t->info->n_table_imports)
+        snprintf(t->table_expr, sizeof t->table_expr, "c->ti[%u]", x);
+    else
+        snprintf(t->table_expr, sizeof t->table_expr, "&c->tables[%u]", x);
+    return t->table_expr;
+}
 
 static bool ft_fail(ft_t *t, exn_status_t st, const char *fmt, ...) EXN_PRINTF(3, 4);
 static bool ft_fail(ft_t *t, exn_status_t st, const char *fmt, ...)
@@ -1280,7 +1293,7 @@ static bool op_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
         return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
     uint32_t idx = t->h - 1, base = t->h - 1 - ft->n_params;
     exn_nbuf_t *o = &t->body;
-    exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", table);
+    exn_nbuf_printf(o, "{ TB *tb_ = %s; u32 x_ = ", table_at(t, table));
     put_operand(t, o, idx);
     exn_nbuf_printf(o,
                     "; if (UL(x_ >= tb_->size)) TR(4);\n"
@@ -1416,7 +1429,7 @@ static bool op_return_call_indirect(ft_t *t, uint32_t ti, uint32_t table)
         return ft_fail(t, EXN_ERR_LOAD, "operand stack underflow in function %u", t->func);
     uint32_t idx = t->h - 1, base = t->h - 1 - ft->n_params;
     exn_nbuf_t *o = &t->body;
-    exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", table);
+    exn_nbuf_printf(o, "{ TB *tb_ = %s; u32 x_ = ", table_at(t, table));
     put_operand(t, o, idx);
     exn_nbuf_printf(o,
                     "; if (UL(x_ >= tb_->size)) TR(4);\n"
@@ -1515,7 +1528,7 @@ static bool op_fc(ft_t *t)
     case 16:
         if (!read_u32(t, &x))
             return false;
-        exn_nbuf_printf(o, "i%u = c->tables[%u].size;\n", h, x);
+        exn_nbuf_printf(o, "i%u = (%s)->size;\n", h, table_at(t, x));
         return push(t, 'i');
     case 17: /* table.fill: (i, value, n) */
         if (!read_u32(t, &x) || !pop_n(t, 3))
@@ -2094,25 +2107,31 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
         char l = letter(t->info->globals[x].type);
         char member = l == 'r' ? 'j' : l;
         uint32_t k = exn_nglobal_slot(t->info, x); /* (a v128 takes two slots) */
+        /* an imported global through its pointer (it may be another instance's: abi.h) */
+        char at[32];
+        if (x < t->info->n_global_imports)
+            snprintf(at, sizeof at, "c->gi[%u]", x);
+        else
+            snprintf(at, sizeof at, "&c->g[%u]", k);
         if (l == 'v') {
             if (op == 0x23) {
-                exn_nbuf_printf(o, "v%u = vgl(&c->g[%u]);\n", h, k);
+                exn_nbuf_printf(o, "v%u = vgl(%s);\n", h, at);
                 return push(t, l);
             }
             if (!pop_n(t, 1))
                 return false;
-            exn_nbuf_printf(o, "vgs(&c->g[%u], ", k);
+            exn_nbuf_printf(o, "vgs(%s, ", at);
             put_operand(t, o, h - 1);
             puts_(o, ");\n");
             return true;
         }
         if (op == 0x23) {
-            exn_nbuf_printf(o, "%c%u = c->g[%u].%c;\n", l, h, k, member);
+            exn_nbuf_printf(o, "%c%u = (%s)->%c;\n", l, h, at, member);
             return push(t, l);
         }
         if (!pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "c->g[%u].%c = ", k, member);
+        exn_nbuf_printf(o, "(%s)->%c = ", at, member);
         put_operand(t, o, h - 1);
         puts_(o, ";\n");
         return true;
@@ -2120,14 +2139,14 @@ static bool op_live(ft_t *t, uint8_t op, bool *done)
     case 0x25:
         if (!read_u32(t, &x) || !pop_n(t, 1))
             return false;
-        exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", x);
+        exn_nbuf_printf(o, "{ TB *tb_ = %s; u32 x_ = ", table_at(t, x));
         put_operand(t, o, h - 1);
         exn_nbuf_printf(o, "; if (UL(x_ >= tb_->size)) TR(3); r%u = tb_->e[x_]; }\n", h - 1);
         return push(t, 'r');
     case 0x26:
         if (!read_u32(t, &x) || !pop_n(t, 2))
             return false;
-        exn_nbuf_printf(o, "{ TB *tb_ = &c->tables[%u]; u32 x_ = ", x);
+        exn_nbuf_printf(o, "{ TB *tb_ = %s; u32 x_ = ", table_at(t, x));
         put_operand(t, o, h - 2);
         puts_(o, "; if (UL(x_ >= tb_->size)) TR(3); tb_->e[x_] = ");
         put_operand(t, o, h - 1);

@@ -355,6 +355,54 @@ static exn_status_t fail_m3(M3Result r, const char *what, char *errbuf, size_t e
     return r == m3Err_mallocFailed ? EXN_ERR_NOMEM : EXN_ERR_LOAD;
 }
 
+/* The memory, globals and tables `module` imports from other instances (engine.h: `from`),
+ * linked to theirs (wasm3 patch 0074). */
+static exn_status_t link_shared(w3_instance_t *inst, const exn_module_info_t *info,
+                                const exn_instance_config_t *config, IM3Module module, char *errbuf,
+                                size_t errbuf_len)
+{
+    uint32_t g = 0, t = 0;
+    for (uint32_t i = 0; i < info->n_imports; i++) {
+        const exn_import_t *im = &info->imports[i];
+        const exn_import_value_t *v = &config->imports[i];
+        if (im->kind == EXN_EXTERN_FUNC)
+            continue;
+        uint32_t global = g, table = t;
+        if (im->kind == EXN_EXTERN_GLOBAL)
+            g++;
+        if (im->kind == EXN_EXTERN_TABLE)
+            t++;
+        w3_instance_t *from = v->from ? instance_of(v->from) : NULL;
+        if (v->kind != im->kind || !from || from->base.engine != &exn_engine_wasm3) {
+            exn_fmt(errbuf, errbuf_len,
+                    "import %u (%s::%s): the interpreter links functions, and memories, "
+                    "globals and tables of its other instances, only",
+                    i, im->module, im->name);
+            return EXN_ERR_UNSUPPORTED;
+        }
+        M3Result r;
+        if (im->kind == EXN_EXTERN_MEMORY) {
+            r = v->index == 0 ? m3_ShareMemory(inst->runtime, from->runtime) : "no such memory";
+        } else if (im->kind == EXN_EXTERN_TABLE) {
+            IM3Module theirs = from->module;
+            r = table < module->numTables && v->index < theirs->numTables
+                    ? m3_LinkTable(&module->tables[table], &theirs->tables[v->index])
+                    : "no such table";
+        } else {
+            IM3Module theirs = from->module;
+            r = global < module->numGlobals && v->index < theirs->numGlobals
+                    ? m3_LinkGlobal(&module->globals[global], &theirs->globals[v->index])
+                    : m3Err_globaIndexOutOfBounds;
+        }
+        if (r) {
+            exn_fmt(errbuf, errbuf_len, "cannot link import %u (%s::%s): %s", i, im->module,
+                    im->name, r);
+            return EXN_ERR_LINK;
+        }
+    }
+    return EXN_OK;
+}
+
 static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *config,
                                    exn_instance_t **out, char *errbuf, size_t errbuf_len)
 {
@@ -406,6 +454,12 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
         st = fail_m3(r, "cannot instantiate the module", errbuf, errbuf_len);
         goto fail;
     }
+    /* memories and globals of other instances: shared before the module is loaded (its data
+     * segments go into the shared memory, its globals' initialisers read the imported values) */
+    if ((st = link_shared(inst, info, config, module, errbuf, errbuf_len)) != EXN_OK) {
+        m3_FreeModule(module);
+        goto fail;
+    }
     r = m3_LoadModule(inst->runtime, module); /* memory, tables, globals, segments */
     if (r) {
         m3_FreeModule(module);
@@ -417,10 +471,12 @@ static exn_status_t w3_instantiate(exn_code_t *c, const exn_instance_config_t *c
     uint32_t f = 0;
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_value_t *v = &config->imports[i];
-        if (info->imports[i].kind != EXN_EXTERN_FUNC || v->kind != EXN_EXTERN_FUNC || !v->fn) {
-            exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): the interpreter links functions only",
-                    i, info->imports[i].module, info->imports[i].name);
-            st = EXN_ERR_UNSUPPORTED;
+        if (info->imports[i].kind != EXN_EXTERN_FUNC)
+            continue; /* (linked by link_shared) */
+        if (v->kind != EXN_EXTERN_FUNC || !v->fn) {
+            exn_fmt(errbuf, errbuf_len, "import %u (%s::%s): not given a function", i,
+                    info->imports[i].module, info->imports[i].name);
+            st = EXN_ERR_MISUSE;
             goto fail;
         }
         w3_import_t *im = &inst->imports[f];
@@ -501,10 +557,18 @@ static exn_trap_t w3_call(exn_instance_t *i, uint32_t func, uint64_t *slots)
     return EXN_LIKELY(!r) ? NULL : call_failed(inst, r, func);
 }
 
+/* The memory's state: the owner's when it is shared (patch 0074: a sharing runtime's copy is
+ * brought up to date when it runs). */
+static M3Memory *memory_of(w3_instance_t *inst)
+{
+    IM3Runtime owner = inst->runtime->memoryOwner;
+    return owner ? &owner->memory : &inst->runtime->memory;
+}
+
 static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)
 {
     w3_instance_t *inst = instance_of(i);
-    M3MemoryHeader *mem = inst->runtime->memory.mallocated;
+    M3MemoryHeader *mem = memory_of(inst)->mallocated;
     /* (not m3_GetMemory: its size is 32 bits, and a memory may have 4 GiB) */
     *out_size = mem ? mem->length : 0;
     return mem && mem->length ? (uint8_t *)(mem + 1) : NULL; /* (the data follows the header) */
@@ -513,7 +577,7 @@ static uint8_t *w3_memory(exn_instance_t *i, uint64_t *out_size)
 static uint32_t w3_memory_grow(exn_instance_t *i, uint32_t delta)
 {
     w3_instance_t *inst = instance_of(i);
-    M3Memory *mem = &inst->runtime->memory;
+    M3Memory *mem = memory_of(inst);
     uint32_t old = mem->numPages;
     if (delta > mem->maxPages || old > mem->maxPages - delta)
         return UINT32_MAX;
@@ -545,6 +609,8 @@ static void v128_from_slots(uint8_t *bytes, const uint64_t *slots)
 static void w3_global_get(exn_instance_t *i, uint32_t index, uint64_t *slots)
 {
     M3Global *g = &instance_of(i)->module->globals[index];
+    if (g->linked) /* another instance's (patch 0074) */
+        g = g->linked;
     if (g->type == c_m3Type_v128) {
         v128_to_slots(slots, g->v128Value);
     } else if (is_32bit(g->type)) {
@@ -559,6 +625,8 @@ static void w3_global_get(exn_instance_t *i, uint32_t index, uint64_t *slots)
 static void w3_global_set(exn_instance_t *i, uint32_t index, const uint64_t *slots)
 {
     M3Global *g = &instance_of(i)->module->globals[index];
+    if (g->linked)
+        g = g->linked;
     if (g->type == c_m3Type_v128) {
         v128_from_slots(g->v128Value, slots);
     } else if (is_32bit(g->type)) {

@@ -1341,7 +1341,7 @@ M3Result  Compile_GetGlobal  (IM3Compilation o, M3Global * i_global)
     IM3Operation op = (i_global->type == c_m3Type_v128) ? op_GetGlobal_s128 :
                       Is64BitType (i_global->type) ? op_GetGlobal_s64 : op_GetGlobal_s32;
 _   (EmitOp (o, op));
-    EmitPointer (o, & i_global->intValue);
+    EmitPointer (o, & (i_global->linked ? i_global->linked : i_global)->intValue);   // patch 0074
 _   (PushAllocatedSlotAndEmit (o, i_global->type));
 
     _catch: return result;
@@ -1364,7 +1364,7 @@ M3Result  Compile_SetGlobal  (IM3Compilation o, M3Global * i_global)
         else op = (type == c_m3Type_v128) ? op_SetGlobal_s128 : Is64BitType (type) ? op_SetGlobal_s64 : op_SetGlobal_s32;
 
 _      (EmitOp (o, op));
-        EmitPointer (o, & i_global->intValue);
+        EmitPointer (o, & (i_global->linked ? i_global->linked : i_global)->intValue);   // patch 0074
 
         if (IsStackTopInSlot (o))
             EmitSlotOffset (o, GetStackTopSlotNumber (o));
@@ -1739,7 +1739,7 @@ _   (ReadLEB_u32 (& typeIndex, & o->wasm, o->wasmEnd));
     u32 tableIndex;
 _   (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
     _throwif ("call_indirect table index out of range", tableIndex >= o->module->numTables);
-    IM3Table table = & o->module->tables [tableIndex];
+    IM3Table table = Module_GetTable (o->module, tableIndex);     // patch 0074
     _throwif (m3Err_typeMismatch, table->type != c_m3Type_funcref);
 
     _throwif ("function call type index out of range", typeIndex >= o->module->numFuncTypes);
@@ -1787,7 +1787,7 @@ _       (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
         if (indirect)
         {
             _throwif ("return_call_indirect table index out of range", tableIndex >= o->module->numTables);
-            table = & o->module->tables [tableIndex];
+            table = Module_GetTable (o->module, tableIndex);        // patch 0074
             _throwif (m3Err_typeMismatch, table->type != c_m3Type_funcref);
             _throwif ("function call type index out of range", index >= o->module->numFuncTypes);
             type = o->module->funcTypes [index];
@@ -1842,7 +1842,7 @@ M3Result  ReadTable  (IM3Compilation o, IM3Table * o_table)
     u32 tableIndex;
 _   (ReadLEB_u32 (& tableIndex, & o->wasm, o->wasmEnd));
     _throwif ("table index out of range", tableIndex >= o->module->numTables);
-    * o_table = & o->module->tables [tableIndex];
+    * o_table = Module_GetTable (o->module, tableIndex);       // patch 0074
 
     _catch: return result;
 }

@@ -256,7 +256,11 @@ void  Runtime_Release  (IM3Runtime i_runtime)
     if (not i_runtime->stackProvided)
         m3_Free (i_runtime->stack);
     m3_Free (i_runtime->trapFrames);
-    if (i_runtime->memoryAllocator.release)
+    if (i_runtime->memoryOwner and i_runtime->memoryOwner != i_runtime)
+    {
+        // another runtime's memory (patch 0074): its owner frees it
+    }
+    else if (i_runtime->memoryAllocator.release)
     {
         if (i_runtime->memory.mallocated)
             i_runtime->memoryAllocator.release (i_runtime->memoryAllocator.userdata, i_runtime->memory.mallocated);
@@ -559,9 +563,157 @@ M3Result  InitMemory  (IM3Runtime io_runtime, IM3Module i_module)
 }
 
 
+// extism_native patch 0074: runtimes sharing one memory (m3_ShareMemory).  The memory's header
+// describes the runtime running (its stack, limits, interrupt word, fuel), so each call into a
+// sharing runtime puts its own fields there and restores the caller's on return; the owner's
+// M3Memory is the memory's size, copied to a sharing runtime when it runs or grows.
+static void SetMemoryHeader (M3MemoryHeader * io_header, IM3Runtime i_runtime)
+{
+    io_header->runtime = i_runtime;
+    io_header->maxStack = (m3slot_t *) i_runtime->stack + i_runtime->numStackSlots;
+    io_header->nativeStackLimit = i_runtime->nativeStackLimit;
+    io_header->interrupt = i_runtime->interrupt;
+    io_header->fuel = i_runtime->fuel;
+}
+
+static void SyncSharedMemory (IM3Runtime io_runtime, IM3Runtime i_owner)
+{
+    if (io_runtime and io_runtime->memoryOwner == i_owner)
+    {
+        io_runtime->memory.mallocated = i_owner->memory.mallocated;
+        io_runtime->memory.numPages = i_owner->memory.numPages;
+    }
+}
+
+static M3MemoryHeader * EnterSharedMemory (IM3Runtime io_runtime, M3MemoryHeader * o_saved)
+{
+    IM3Runtime owner = io_runtime->memoryOwner;
+    SyncSharedMemory (io_runtime, owner);
+    M3MemoryHeader * header = owner->memory.mallocated;
+    * o_saved = * header;
+    SetMemoryHeader (header, io_runtime);
+    return header;
+}
+
+static void LeaveSharedMemory (IM3Runtime io_runtime, const M3MemoryHeader * i_saved)
+{
+    IM3Runtime owner = io_runtime->memoryOwner;
+    M3MemoryHeader * header = owner->memory.mallocated;
+    size_t length = header->length;
+    * header = * i_saved;
+    header->length = length;
+    SyncSharedMemory (i_saved->runtime, owner);     // the caller's runtime may go on running
+}
+
+// Call compiled code of io_runtime; the way in of every call (patch 0074)
+static inline M3Result  CallRuntime  (IM3Runtime io_runtime, pc_t i_pc, m3stack_t i_sp)
+{
+    if (LIKELY (not io_runtime->memoryOwner))
+        return (M3Result) Call (i_pc, i_sp, io_runtime->memory.mallocated, d_m3OpDefaultArgs);
+
+    M3MemoryHeader saved;
+    M3MemoryHeader * header = EnterSharedMemory (io_runtime, & saved);
+    M3Result r = (M3Result) Call (i_pc, i_sp, header, d_m3OpDefaultArgs);
+    LeaveSharedMemory (io_runtime, & saved);
+    return r;
+}
+
+M3Result  m3_ShareMemory  (IM3Runtime io_runtime, IM3Runtime i_owner)
+{
+    if (not io_runtime or not i_owner or io_runtime == i_owner)
+        return "memory sharing needs two runtimes";
+    if (i_owner->memoryOwner)
+        i_owner = i_owner->memoryOwner;
+    if (not i_owner->memory.mallocated or io_runtime->memory.mallocated)
+        return "memory sharing needs an owner with memory and a runtime without";
+
+    io_runtime->memory = i_owner->memory;
+    io_runtime->memoryAllocator = i_owner->memoryAllocator;     // (it grows the owner's memory)
+    io_runtime->memoryLimit = i_owner->memoryLimit;
+    io_runtime->memoryOwner = i_owner;
+    i_owner->memoryOwner = i_owner;
+    return m3Err_none;
+}
+
+M3Result  m3_LinkTable  (struct M3Table * io_table, struct M3Table * i_from)
+{
+    if (not io_table or not i_from) return "no such table";
+    while (i_from->linked)
+        i_from = i_from->linked;
+    if (io_table->type != i_from->type) return "incompatible table: another element type";
+    io_table->linked = i_from;
+    i_from->shared = true;
+    return m3Err_none;
+}
+
+// A function of another runtime called through a table (patch 0074): it runs on the caller's
+// stack (its code addresses its frame relative to sp) with its own runtime's memory; the
+// header gets the callee's runtime and the caller's stack end, limits, interrupt and fuel
+// for the call, and the fields it had back after it (the same header when the two share
+// their memory).
+M3Result  CallForeignFunction  (IM3Function i_function, m3stack_t i_sp, M3MemoryHeader * i_caller)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    IM3Runtime owner = runtime->memoryOwner ? runtime->memoryOwner : runtime;
+    SyncSharedMemory (runtime, owner);
+    M3MemoryHeader * header = owner->memory.mallocated;
+    if (not header)
+        return "a function of another module without memory state";
+    M3MemoryHeader saved = * header, caller = * i_caller;
+    header->runtime = runtime;
+    header->maxStack = caller.maxStack;
+    header->nativeStackLimit = caller.nativeStackLimit;
+    header->interrupt = caller.interrupt;
+    header->fuel = caller.fuel;
+    M3Result r = (M3Result) Call (i_function->compiled, i_sp, header, d_m3OpDefaultArgs);
+    header = owner->memory.mallocated;
+    size_t length = header->length;
+    * header = saved;
+    header->length = length;
+    SyncSharedMemory (saved.runtime, owner);
+    return r;
+}
+
+M3Result  m3_LinkGlobal  (IM3Global io_global, IM3Global i_from)
+{
+    if (not io_global or not i_from) return m3Err_globalLookupFailed;
+    while (i_from->linked)
+        i_from = i_from->linked;
+    if (io_global->type != i_from->type) return m3Err_globalTypeMismatch;
+    if (io_global->isMutable != i_from->isMutable) return m3Err_globalNotMutable;
+    io_global->linked = i_from;
+    memcpy (io_global->v128Value, i_from->v128Value, sizeof (io_global->v128Value));
+    return m3Err_none;
+}
+
+
 M3Result  ResizeMemory  (IM3Runtime io_runtime, u32 i_numPages)
 {
     M3Result result = m3Err_none;
+
+    IM3Runtime owner = io_runtime->memoryOwner;
+    if (owner)
+    {
+        // a shared memory (patch 0074): grow the owner's, and keep the header's fields those of
+        // the runtime running now (if any: the header is set anew at every call)
+        M3MemoryHeader keep;
+        bool had = owner->memory.mallocated != NULL;
+        if (had)
+            keep = * owner->memory.mallocated;
+        owner->memoryOwner = NULL;
+        result = ResizeMemory (owner, i_numPages);
+        owner->memoryOwner = owner;
+        M3MemoryHeader * header = owner->memory.mallocated;
+        if (had and header)
+        {
+            size_t length = header->length;
+            * header = keep;
+            header->length = length;
+            SyncSharedMemory (keep.runtime, owner);
+        }
+        SyncSharedMemory (io_runtime, owner);
+        return result;
+    }
 
     u32 numPagesToAlloc = i_numPages;
 
@@ -778,7 +930,7 @@ M3Result  InitElements  (IM3Module io_module)
         if (segment->mode == 0)
         {
             _throwif ("element segment table index out of range", segment->tableIndex >= io_module->numTables);
-            IM3Table table = & io_module->tables [segment->tableIndex];
+            IM3Table table = Module_GetTable (io_module, segment->tableIndex);     // patch 0074
 
             i32 offset;
             bytes_t start = segment->offsetExpr;
@@ -846,7 +998,7 @@ _           (CompileFunction (function));
         IM3Runtime runtime = module->runtime;
 
         runtime->numTrapFrames = 0;                 // patch 0065
-        result = (M3Result) Call (function->compiled, (m3stack_t) runtime->stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+        result = CallRuntime (runtime, function->compiled, (m3stack_t) runtime->stack);
         if (result)
         {
             RecordTrapFrame (runtime, function);    // patch 0065
@@ -860,6 +1012,45 @@ _           (CompileFunction (function));
 }
 
 // TODO: deal with main + side-modules loading efforcement
+// A module that writes into another module's table (patch 0074) fails before it writes
+// anything when one of its active segments does not fit: its functions must not stay in that
+// table once it is freed (the MVP's all-or-nothing instantiation, for such modules only).
+static
+M3Result  CheckSegmentsOfSharedTables  (M3Memory * i_memory, IM3Module io_module)
+{
+    M3Result result = m3Err_none;
+
+    bool shared = false;
+    for (u32 i = 0; i < io_module->numTables; ++i)
+        shared |= io_module->tables [i].linked != NULL;
+    if (not shared)
+        return m3Err_none;
+
+    for (u32 i = 0; i < io_module->numElementSegments; ++i)
+    {
+        IM3ElementSegment segment = & io_module->elementSegments [i];
+        if (segment->mode != 0)
+            continue;
+        _throwif ("element segment table index out of range", segment->tableIndex >= io_module->numTables);
+        i32 offset;
+        bytes_t start = segment->offsetExpr;
+_       (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, segment->offsetExprEnd));
+        _throwif ("out of bounds table access", (u64) (u32) offset + segment->size > Module_GetTable (io_module, segment->tableIndex)->size);
+    }
+    for (u32 i = 0; i < io_module->numDataSegments; ++i)
+    {
+        M3DataSegment * segment = & io_module->dataSegments [i];
+        if (segment->passive)
+            continue;
+        i32 offset;
+        bytes_t start = segment->initExpr;
+_       (EvaluateExpression (io_module, & offset, c_m3Type_i32, & start, segment->initExpr + segment->initExprSize));
+        _throwif ("data segment out of bounds", not i_memory->mallocated or (u64) (u32) offset + segment->size > i_memory->mallocated->length);
+    }
+
+    _catch: return result;
+}
+
 M3Result  m3_LoadModule  (IM3Runtime io_runtime, IM3Module io_module)
 {
     M3Result result = m3Err_none;
@@ -874,6 +1065,7 @@ M3Result  m3_LoadModule  (IM3Runtime io_runtime, IM3Module io_module)
 _   (InitMemory (io_runtime, io_module));
 _   (InitGlobals (io_module));
 _   (InitTables (io_module));
+_   (CheckSegmentsOfSharedTables (memory, io_module));     // patch 0074
     // WebAssembly 2.0 order: element segments, then data segments (patch 0011)
 _   (InitElements (io_module));
 _   (InitDataSegments (memory, io_module));
@@ -927,6 +1119,7 @@ M3Result  m3_GetGlobal  (IM3Global                 i_global,
                          IM3TaggedValue            o_value)
 {
     if (not i_global) return m3Err_globalLookupFailed;
+    if (i_global->linked) i_global = i_global->linked;      // patch 0074
 
     switch (i_global->type) {
     case c_m3Type_i32: o_value->value.i32 = i_global->intValue; break;
@@ -951,6 +1144,7 @@ M3Result  m3_SetGlobal  (IM3Global                 i_global,
     if (not i_global->isMutable) return m3Err_globalNotMutable;
 
     if (i_global->type != i_value->type) return m3Err_globalTypeMismatch;
+    if (i_global->linked) i_global = i_global->linked;      // patch 0074
 
     switch (i_value->type) {
     case c_m3Type_i32: i_global->intValue = i_value->value.i32; break;
@@ -1147,7 +1341,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
         }
     }
     m3StackCheckInit();
-    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
+    M3Result r = CallRuntime (runtime, i_function->compiled, (m3stack_t)(runtime->stack));
     ReportNativeStackUsage ();
     if (r)
         RecordTrapFrame (runtime, i_function);      // patch 0065
@@ -1192,7 +1386,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     }
 
     m3StackCheckInit();
-    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
+    M3Result r = CallRuntime (runtime, i_function->compiled, (m3stack_t)(runtime->stack));
     ReportNativeStackUsage ();
     if (r)
         RecordTrapFrame (runtime, i_function);      // patch 0065
@@ -1269,7 +1463,7 @@ M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
     }
 
     m3StackCheckInit();
-    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t) stack, runtime->memory.mallocated, d_m3OpDefaultArgs);
+    M3Result r = CallRuntime (runtime, i_function->compiled, (m3stack_t) stack);
     ReportNativeStackUsage ();
 
     if (r)
@@ -1327,7 +1521,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     }
 
     m3StackCheckInit();
-    M3Result r = (M3Result) Call (i_function->compiled, (m3stack_t)(runtime->stack), runtime->memory.mallocated, d_m3OpDefaultArgs);
+    M3Result r = CallRuntime (runtime, i_function->compiled, (m3stack_t)(runtime->stack));
     ReportNativeStackUsage ();
     if (r)
         RecordTrapFrame (runtime, i_function);      // patch 0065

@@ -75,6 +75,8 @@ typedef struct M3Global
     u8                      type;
     bool                    imported;
     bool                    isMutable;
+    struct M3Global *       linked;         // extism_native patch 0074: an import that is another
+                                            // module's global (m3_LinkGlobal): its value is there
 }
 M3Global;
 
@@ -91,6 +93,10 @@ typedef struct M3Table
     u8                      type;               // c_m3Type_funcref or c_m3Type_externref
     bool                    imported;           // an import gets a table of its own, of the declared size
     M3ImportInfo            import;
+    struct M3Table *        linked;             // extism_native patch 0074: an import that is another
+                                                // module's table (m3_LinkTable): its elements are there
+    bool                    shared;             // patch 0074: another module links to it (its
+                                                // elements may be other runtimes' functions)
 }
 M3Table;
 
@@ -234,6 +240,8 @@ typedef struct M3Runtime
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
     IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry
+    struct M3Runtime *      memoryOwner;        // extism_native patch 0074: NULL, or the runtime whose
+                                                // memory this one shares (itself for the owner)
 
 #if d_m3EnableStrace >= 2
     u32                     callDepth;
@@ -255,6 +263,14 @@ void                        RecordTrapFrame             (IM3Runtime io_runtime, 
 void                        Runtime_Release             (IM3Runtime io_runtime);
 
 M3Result                    ResizeMemory                (IM3Runtime io_runtime, u32 i_numPages);
+M3Result                    CallForeignFunction         (IM3Function i_function, m3stack_t i_sp, M3MemoryHeader * i_caller);
+
+// table i of a module: its own, or the one it is linked to (patch 0074)
+static inline M3Table *     Module_GetTable             (IM3Module i_module, u32 i_index)
+{
+    M3Table * table = & i_module->tables [i_index];
+    return table->linked ? table->linked : table;
+}
 
 typedef void *              (* ModuleVisitor)           (IM3Module i_module, void * i_info);
 void *                      ForEachModule               (IM3Runtime i_runtime, ModuleVisitor i_visitor, void * i_info);

@@ -792,7 +792,9 @@ d_m3Op  (CallIndirect)
 
                 if (LIKELY(not r))
                 {
-                    r = Call (function->compiled, sp, _mem, d_m3OpDefaultArgs);
+                    if (LIKELY (not table->shared) or function->module->runtime == m3MemRuntime (_mem))
+                        r = Call (function->compiled, sp, _mem, d_m3OpDefaultArgs);
+                    else r = CallForeignFunction (function, sp, _mem);     // patch 0074
                     _mem = memory->mallocated;
 
                     if (LIKELY(not r))
@@ -875,6 +877,8 @@ d_m3Op  (ReturnCallIndirect)
         newTrap (m3Err_trapTableElementIsNull);
     if (UNLIKELY (type != function->funcType and not AreFuncTypesEqual (type, function->funcType)))
         newTrap (m3Err_trapIndirectCallTypeMismatch);
+    if (UNLIKELY (table->shared) and function->module->runtime != m3MemRuntime (_mem))      // patch 0074
+        newTrap ("return_call_indirect of another module's function (through a shared table) is not supported");
 
     return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
 }

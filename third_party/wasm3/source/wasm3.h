@@ -31,6 +31,7 @@ struct M3Runtime;       typedef struct M3Runtime *      IM3Runtime;
 struct M3Module;        typedef struct M3Module *       IM3Module;
 struct M3Function;      typedef struct M3Function *     IM3Function;
 struct M3Global;        typedef struct M3Global *       IM3Global;
+struct M3Table;         // extism_native patch 0074 (m3_LinkTable)
 
 typedef struct M3ErrorInfo
 {
@@ -240,6 +241,28 @@ d_m3ErrorConst  (trapFuel,                      "[trap] all fuel consumed") // e
     // Must be called before the first m3_LoadModule on this runtime.
     void                m3_SetMemoryAllocator       (IM3Runtime             io_runtime,
                                                      const M3MemoryAllocator * i_allocator);
+
+    // Shared memory (extism_native patch 0074): io_runtime uses i_owner's linear memory (the
+    // same bytes; memory.grow by either is seen by both).  Call it after i_owner's module is
+    // loaded and before io_runtime loads a module that imports its memory (and after
+    // m3_SetMemoryAllocator); i_owner must outlive io_runtime.  The runtimes may call each
+    // other (through imports), on one thread at a time.
+    M3Result            m3_ShareMemory              (IM3Runtime             io_runtime,
+                                                     IM3Runtime             i_owner);
+
+    // Shared global (patch 0074): the imported global io_global (of a module not yet loaded or
+    // its functions not yet compiled) is i_from, another module's global of the same type and
+    // mutability: reads and writes by either module are seen by both.  i_from must outlive it.
+    M3Result            m3_LinkGlobal               (IM3Global              io_global,
+                                                     IM3Global              i_from);
+
+    // Shared table (patch 0074): the imported table io_table (of a module not yet loaded) is
+    // i_from, another module's table of the same element type: both modules' table operations
+    // and call_indirect use i_from's elements and size.  A function of another runtime called
+    // through it runs with its own runtime's memory (on the caller's stack).  i_from must
+    // outlive it.
+    M3Result            m3_LinkTable                (struct M3Table *       io_table,
+                                                     struct M3Table *       i_from);
 
     // Native stack guard (extism_native patch 0003): a function entry or a nested block being
     // compiled with the native stack pointer below i_lowestAddress traps with
