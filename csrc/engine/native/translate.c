@@ -2510,7 +2510,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 8
+#define TRANSLATOR_VERSION 9
 
 const char *exn_native_translator_id(void)
 {
