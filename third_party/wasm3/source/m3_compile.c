@@ -1807,6 +1807,10 @@ _               (PreserveRegisterIfOccupied (o, c_m3Type_i32));
         u16 stackOffset;
 _       (CompileCallArgsAndReturn (o, & stackOffset, type, indirect));
 
+        // (patch 0076) op_ReturnCallIndirect and its immediates take 7 lines, one more than
+        // EmitOp keeps free for an op (d_m3CodePageFreeLinesThreshold): without this the next
+        // op's bridge to a new page could be written one line past the end of this page
+_       (EnsureCodePageNumLines (o, indirect ? 7 : 5));
         if (indirect)
         {
 _           (EmitOp         (o, op_ReturnCallIndirect));
