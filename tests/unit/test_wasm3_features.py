@@ -22,6 +22,7 @@ import pytest
 
 import extism_native as extism
 from conftest import wasm
+from test_validate import name, section, u, vec  # the binary encoder of the tests
 
 TIERS = ["wasm3", "native"]
 
@@ -107,42 +108,24 @@ def test_multi_memory_is_refused_by_name(tier):
         extism.Plugin(wasm("wasm3_multi_memory"))
 
 
-def _leb(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, n = n & 0x7F, n >> 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
-
-
-def _vec(items: list) -> bytes:
-    return _leb(len(items)) + b"".join(items)
-
-
-def _section(sid: int, body: bytes) -> bytes:
-    return bytes([sid]) + _leb(len(body)) + body
-
-
 def code_after_return_call_indirect(n: int) -> bytes:
     """n exported functions `f<k>` () -> i32: k additions to a local, then
     `(block (br_if 0 (local.get 0)) (return_call_indirect (i32.const 0)))` and code after the
     block: local + 5.  Their lengths differ, so the interpreter's code pages put the
     return_call_indirect at every distance from a page's end (wasm3 patch 0076)."""
-    types = _section(1, _vec([b"\x60\x00\x01\x7f"]))
-    funcs = _section(3, _vec([b"\x00"] * (n + 1)))
-    table = _section(4, _vec([b"\x70\x00\x01"]))
-    exports = _section(7, _vec([_leb(len(f"f{k}")) + f"f{k}".encode() + b"\x00" + _leb(k + 1)
-                                for k in range(n)]))
-    elem = _section(9, _vec([b"\x00\x41\x00\x0b" + _vec([b"\x00"])]))
-    bodies = [_vec([]) + b"\x41\x07\x0b"]  # $g: 7
+    types = section(1, vec([b"\x60\x00\x01\x7f"]))
+    funcs = section(3, vec([b"\x00"] * (n + 1)))
+    table = section(4, vec([b"\x70\x00\x01"]))
+    exports = section(7, vec([name(f"f{k}") + b"\x00" + u(k + 1) for k in range(n)]))
+    elem = section(9, vec([b"\x00\x41\x00\x0b" + vec([b"\x00"])]))
+    bodies = [vec([]) + b"\x41\x07\x0b"]  # $g: 7
     for k in range(n):
-        code = b"".join(b"\x20\x00\x41" + _leb(i + 1) + b"\x6a\x21\x00" for i in range(k % 31))
+        code = b"".join(b"\x20\x00\x41" + u(i + 1) + b"\x6a\x21\x00" for i in range(k % 31))
         code += b"\x02\x40\x20\x00\x0d\x00\x41\x00\x13\x00\x00\x0b"  # block ... end
         code += b"\x20\x00\x41\x05\x6a\x0b"  # local.get 0, i32.const 5, i32.add, end
-        body = _vec([b"\x01\x7f"]) + code  # one i32 local
+        body = vec([b"\x01\x7f"]) + code  # one i32 local
         bodies.append(body)
-    code_sec = _section(10, _vec([_leb(len(b)) + b for b in bodies]))
+    code_sec = section(10, vec([u(len(b)) + b for b in bodies]))
     return b"\x00asm\x01\x00\x00\x00" + types + funcs + table + exports + elem + code_sec
 
 
