@@ -1680,6 +1680,14 @@ _       (Push (o, type, topSlot));
 }
 
 
+// The wasm offset of the operation being compiled, from the start of the module (patch 0075):
+// the operations that can trap keep it as an immediate for trap frames (m3_GetTrapOffsets).
+static u32  GetWasmOffset  (IM3Compilation o)
+{
+    return (u32) (o->lastOpcodeStart - o->module->wasmStart);
+}
+
+
 M3Result  Compile_Call  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1715,6 +1723,7 @@ _           (CompileCallArgsAndReturn (o, & slotTop, function->funcType, false))
 _           (EmitOp     (o, op));
             EmitPointer (o, operand);
             EmitSlotOffset  (o, slotTop);
+            EmitConstant32  (o, GetWasmOffset (o));     // patch 0075: for trap frames
         }
         else
         {
@@ -1758,6 +1767,7 @@ _   (EmitOp         (o, op_CallIndirect));
     EmitPointer     (o, table);                 // patch 0011
     EmitPointer     (o, type);              // TODO: unify all types in M3Environment
     EmitSlotOffset  (o, execTop);
+    EmitConstant32  (o, GetWasmOffset (o));     // patch 0075: for trap frames
 
 } _catch:
     return result;

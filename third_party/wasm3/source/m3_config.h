@@ -69,6 +69,8 @@
 #   define d_m3MaxTrapFrames                    64      // extism_native patch 0065
 # endif
 
+# define d_m3UnknownTrapOffset                  0xFFFFFFFFu     // extism_native patch 0075
+
 # ifndef d_m3RecordBacktraces
 #   define d_m3RecordBacktraces                 0
 # endif

@@ -256,6 +256,7 @@ void  Runtime_Release  (IM3Runtime i_runtime)
     if (not i_runtime->stackProvided)
         m3_Free (i_runtime->stack);
     m3_Free (i_runtime->trapFrames);
+    m3_Free (i_runtime->trapOffsets);
     if (i_runtime->memoryOwner and i_runtime->memoryOwner != i_runtime)
     {
         // another runtime's memory (patch 0074): its owner frees it
@@ -276,14 +277,41 @@ void  RecordTrapFrame  (IM3Runtime io_runtime, IM3Function i_function)
 {
     if (i_function->info and i_function->info->import.moduleUtf8)
         return;
+    u32 offset = io_runtime->trapOffset;        // patch 0075: where in i_function, if known
+    io_runtime->trapOffset = d_m3UnknownTrapOffset;
     if (not io_runtime->trapFrames)
     {
         io_runtime->trapFrames = m3_AllocArray (IM3Function, d_m3MaxTrapFrames);
-        if (not io_runtime->trapFrames)
+        io_runtime->trapOffsets = m3_AllocArray (u32, d_m3MaxTrapFrames);
+        if (not io_runtime->trapFrames or not io_runtime->trapOffsets)
+        {
+            m3_Free (io_runtime->trapFrames);
+            m3_Free (io_runtime->trapOffsets);
+            io_runtime->trapFrames = NULL;
+            io_runtime->trapOffsets = NULL;
             return;
+        }
     }
     if (io_runtime->numTrapFrames < d_m3MaxTrapFrames)
+    {
+        io_runtime->trapOffsets [io_runtime->numTrapFrames] = offset;
         io_runtime->trapFrames [io_runtime->numTrapFrames++] = i_function;
+    }
+}
+
+
+// A call from the embedding starts a new record of frames (patches 0065, 0075).
+void  ResetTrapFrames  (IM3Runtime io_runtime)
+{
+    io_runtime->numTrapFrames = 0;
+    io_runtime->trapOffset = d_m3UnknownTrapOffset;
+}
+
+
+uint32_t  m3_GetTrapOffsets  (IM3Runtime i_runtime, uint32_t const ** o_offsets)
+{
+    * o_offsets = i_runtime->trapOffsets;
+    return i_runtime->trapFrames ? i_runtime->numTrapFrames : 0;
 }
 
 
@@ -997,7 +1025,7 @@ _           (CompileFunction (function));
         IM3Module module = function->module;
         IM3Runtime runtime = module->runtime;
 
-        runtime->numTrapFrames = 0;                 // patch 0065
+        ResetTrapFrames (runtime);                 // patch 0065, 0075
         result = CallRuntime (runtime, function->compiled, (m3stack_t) runtime->stack);
         if (result)
         {
@@ -1324,7 +1352,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1367,7 +1395,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1441,7 +1469,7 @@ M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u64 * stack = (u64 *) runtime->stack;
     u32 numRets = ftype->numRets;
     u32 retSlots = numRets;                         // the arguments follow the results' slots
@@ -1503,7 +1531,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)

@@ -239,6 +239,8 @@ typedef struct M3Runtime
     int64_t *               fuel;               // extism_native patch 0073: NULL = no fuel
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
+    u32 *                   trapOffsets;        // patch 0075: the wasm offset in each of them
+    u32                     trapOffset;         // where the frame recorded next was (unknown: ~0)
     IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry
     struct M3Runtime *      memoryOwner;        // extism_native patch 0074: NULL, or the runtime whose
                                                 // memory this one shares (itself for the owner)
@@ -260,6 +262,7 @@ M3Runtime;
 
 void                        InitRuntime                 (IM3Runtime io_runtime, u32 i_stackSizeInBytes);
 void                        RecordTrapFrame             (IM3Runtime io_runtime, IM3Function i_function);
+void                        ResetTrapFrames             (IM3Runtime io_runtime);
 void                        Runtime_Release             (IM3Runtime io_runtime);
 
 M3Result                    ResizeMemory                (IM3Runtime io_runtime, u32 i_numPages);

@@ -748,7 +748,10 @@ d_m3Op  (Call)
     _mem = memory->mallocated;
 
     if (LIKELY(not r))
+    {
+        _pc++;                  // the call's wasm offset (patch 0075): read on a trap only
         nextOp ();
+    }
     else
     {
         pushBacktraceFrame ();
@@ -758,8 +761,10 @@ d_m3Op  (Call)
         // (op_Call and op_Entry are both emitted by m3_compile.c: that file's copies of these
         // static functions.)
         pc_t callee = (pc_t) _pc [-2];
+        IM3Runtime runtime = m3MemRuntime (_mem);
         if (IsEntryOp (callee [0]))
-            RecordTrapFrame (m3MemRuntime (_mem), (IM3Function) callee [1]);
+            RecordTrapFrame (runtime, (IM3Function) callee [1]);
+        runtime->trapOffset = * (u32 *) _pc;        // this frame was in this call (patch 0075)
         forwardTrap (r);
     }
 }
@@ -772,6 +777,7 @@ d_m3Op  (CallIndirect)
     IM3FuncType type            = immediate (IM3FuncType);
     i32 stackOffset             = immediate (i32);
     IM3Memory memory            = m3MemInfo (_mem);
+    // _pc [0]: the call's wasm offset (patch 0075), read on a trap only
 
     m3stack_t sp = _sp + stackOffset;
 
@@ -798,11 +804,15 @@ d_m3Op  (CallIndirect)
                     _mem = memory->mallocated;
 
                     if (LIKELY(not r))
+                    {
+                        _pc++;
                         nextOpDirect ();
+                    }
                     else
                     {
                         pushBacktraceFrame ();
                         RecordTrapFrame (m3MemRuntime (_mem), function);   // patch 0065
+                        m3MemRuntime (_mem)->trapOffset = * (u32 *) _pc;  // patch 0075
                         forwardTrap (r);
                     }
                 }
@@ -814,7 +824,11 @@ d_m3Op  (CallIndirect)
     else r = m3Err_trapTableIndexOutOfRange;
 
     if (UNLIKELY(r))
+    {
+        // the call_indirect itself trapped, or its callee failed to compile (patch 0075)
+        m3MemRuntime (_mem)->trapOffset = * (u32 *) _pc;
         newTrap (r);
+    }
     else forwardTrap (r);
 }
 
