@@ -13,8 +13,8 @@ module's ``name`` custom section; Rust symbols are demangled the way the officia
 :attr:`Frame.module_offset` is the byte offset in the module where the frame was, printed as
 ``0x1d0 - `` before the name as wasmtime does, or ``None`` when the engine does not know it (the
 line leaves it out, as wasmtime's does).  The interpreter knows it for every caller frame (its
-call instruction) and for an innermost frame that trapped in ``call_indirect``; the compiled
-tier does not know it yet.
+call instruction) and for the innermost frame (its trapping instruction; for ``unreachable``
+wasmtime shows an earlier offset, Cranelift's); the compiled tier does not know it yet.
 
 >>> demangle("_ZN4core9panicking5panic17h118149a781a98a78E")
 'core::panicking::panic::h118149a781a98a78'

@@ -24,9 +24,9 @@
  * Traps: wasm3's trap strings become engine.h's constants (trap_of); the functions a trap
  * unwound are recorded by wasm3 patch 0065, and with patch 0075 the wasm offset in each: of
  * the call a caller frame was in (an immediate of op_Call/op_CallIndirect, read only on the
- * trap path); the innermost frame's offset is known only where the trapping operation keeps
- * it (call_indirect), else UINT32_MAX (wasm3 maps every emitted operation to its offset only
- * with d_m3RecordBacktraces, which we do not build).
+ * trap path), of the trapping operation in the innermost frame (a table of the operations
+ * that can trap, searched with the trapping _pc); UINT32_MAX where unknown (a trap at function
+ * entry: stack overflow, interrupt, fuel).
  * May call: engine.h, validate/module_info.h, support/vmem.h, and wasm3 (wasm3.h, and the
  * internals m3_env.h, m3_compile.h to compile and call a function by index). */
 #include "engine/engine.h"

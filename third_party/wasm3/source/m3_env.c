@@ -257,6 +257,7 @@ void  Runtime_Release  (IM3Runtime i_runtime)
         m3_Free (i_runtime->stack);
     m3_Free (i_runtime->trapFrames);
     m3_Free (i_runtime->trapOffsets);
+    m3_Free (i_runtime->trapSites);
     if (i_runtime->memoryOwner and i_runtime->memoryOwner != i_runtime)
     {
         // another runtime's memory (patch 0074): its owner frees it
@@ -270,6 +271,45 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 }
 
 
+// The wasm offset of the operation of i_function that trapped with _pc at i_pc (patch 0075): the
+// trap site of the function that starts last at or before i_pc, no more than a few words before
+// it (an operation reads its immediates past its start), else unknown.  Trap path only.
+static u32  FindTrapSite  (IM3Function i_function, pc_t i_pc)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    u32 index = (u32) (i_function - i_function->module->functions);
+    const M3TrapSite * best = NULL;
+    for (u32 i = 0; i < runtime->numTrapSites; ++i)
+    {
+        const M3TrapSite * site = & runtime->trapSites [i];
+        if (site->function == index and site->pc < i_pc and i_pc - site->pc <= d_m3MaxOpWords and
+            (not best or site->pc > best->pc))
+            best = site;
+    }
+    return best ? best->offset : d_m3UnknownTrapOffset;
+}
+
+
+// Remembers an operation that can trap as it is emitted (patch 0075); without memory it is
+// left out (its trap then has no offset: a diagnostic, not worth failing the compilation for).
+void  AddTrapSite  (IM3Runtime io_runtime, pc_t i_pc, u32 i_offset, u32 i_function)
+{
+    if (io_runtime->numTrapSites == io_runtime->capTrapSites)
+    {
+        u32 cap = io_runtime->capTrapSites ? io_runtime->capTrapSites * 2 : 64;
+        M3TrapSite * sites = m3_ReallocArray (M3TrapSite, io_runtime->trapSites, cap, io_runtime->capTrapSites);
+        if (not sites)
+            return;
+        io_runtime->trapSites = sites;
+        io_runtime->capTrapSites = cap;
+    }
+    M3TrapSite * site = & io_runtime->trapSites [io_runtime->numTrapSites++];
+    site->pc = i_pc;
+    site->offset = i_offset;
+    site->function = i_function;
+}
+
+
 // A wasm function a trap unwinds (patch 0065): only on the trap path, nothing on the way in.
 // The first d_m3MaxTrapFrames are kept; an allocation failure keeps none; imports are not
 // wasm frames.
@@ -278,7 +318,10 @@ void  RecordTrapFrame  (IM3Runtime io_runtime, IM3Function i_function)
     if (i_function->info and i_function->info->import.moduleUtf8)
         return;
     u32 offset = io_runtime->trapOffset;        // patch 0075: where in i_function, if known
+    if (offset == d_m3UnknownTrapOffset and io_runtime->numTrapFrames == 0 and io_runtime->trapPC)
+        offset = FindTrapSite (i_function, io_runtime->trapPC);
     io_runtime->trapOffset = d_m3UnknownTrapOffset;
+    io_runtime->trapPC = NULL;
     if (not io_runtime->trapFrames)
     {
         io_runtime->trapFrames = m3_AllocArray (IM3Function, d_m3MaxTrapFrames);
@@ -305,6 +348,7 @@ void  ResetTrapFrames  (IM3Runtime io_runtime)
 {
     io_runtime->numTrapFrames = 0;
     io_runtime->trapOffset = d_m3UnknownTrapOffset;
+    io_runtime->trapPC = NULL;
 }
 
 

@@ -59,12 +59,16 @@ d_m3BeginExternC
     #define fillBacktraceFrame(FUNCTION)    (FillBacktraceFunctionInfo (_mem->runtime, function))
 
     #define newTrap(err)                    return (pushBacktraceFrame (), err)
+    #define newTrapNoSite(err)              return (pushBacktraceFrame (), err)
     #define forwardTrap(err)                return err
 #else
     #define pushBacktraceFrame()            do {} while (0)
     #define fillBacktraceFrame(FUNCTION)    do {} while (0)
 
-    #define newTrap(err)                    return err
+    // the trapping operation's _pc, for its wasm offset (patch 0075; trap path only)
+    #define newTrap(err)                    return (m3MemRuntime (_mem)->trapPC = _pc, err)
+    // a trap of no trap site (function entry, loop): the store above cost op_Entry an instruction
+    #define newTrapNoSite(err)              return err
     #define forwardTrap(err)                return err
 #endif
 
@@ -1259,7 +1263,7 @@ d_m3Op  (Entry)
 #endif
     {
         if (UNLIKELY (* _mem->interrupt & 1))       // patch 0004: stop recursion too
-            newTrap (m3Err_trapInterrupted);
+            newTrapNoSite (m3Err_trapInterrupted);
 
 #if defined(DEBUG)
         function->hits++;
@@ -1331,7 +1335,7 @@ d_m3Op  (Entry)
         }
         forwardTrap (r);
     }
-    else newTrap (m3Err_trapStackOverflow);
+    else newTrapNoSite (m3Err_trapStackOverflow);
 }
 
 
@@ -1392,7 +1396,7 @@ d_m3Op  (LoopFuel)
     do
     {
         if (UNLIKELY (-- * fuel < 0))
-            newTrap (m3Err_trapFuel);
+            newTrapNoSite (m3Err_trapFuel);
         r = nextOpImpl ();
         _mem = memory->mallocated;
     }
@@ -1408,7 +1412,7 @@ d_m3Op  (LoopFuel)
 d_m3Op  (EntryFuel)
 {
     if (UNLIKELY (-- * _mem->fuel < 0))
-        newTrap (m3Err_trapFuel);
+        newTrapNoSite (m3Err_trapFuel);
     return op_Entry (d_m3OpAllArgs);
 }
 
