@@ -10,9 +10,11 @@ module's ``name`` custom section; Rust symbols are demangled the way the officia
         1: <unknown>!core::panicking::panic_fmt::h9ec1c8305a7da9ae
         2: <unknown>!backtrace::outer_level::h7faf89e7ec994b2b
 
-Neither engine records the code offset inside a function yet, so :attr:`Frame.module_offset`
-is ``None`` and the lines leave it out (wasmtime prints ``0x1d0 - `` before the name when it
-knows it; it leaves it out too when it does not).
+:attr:`Frame.module_offset` is the byte offset in the module where the frame was, printed as
+``0x1d0 - `` before the name as wasmtime does, or ``None`` when the engine does not know it (the
+line leaves it out, as wasmtime's does).  The interpreter knows it for every caller frame (its
+call instruction) and for the innermost frame (its trapping instruction; for ``unreachable``
+wasmtime shows an earlier offset, Cranelift's); the compiled tier does not know it yet.
 
 >>> demangle("_ZN4core9panicking5panic17h118149a781a98a78E")
 'core::panicking::panic::h118149a781a98a78'

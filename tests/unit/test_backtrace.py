@@ -64,16 +64,42 @@ def test_frames_and_text(tier, data, reason, leaf, request):
     assert [f.func_name for f in exc.frames] == [
         leaf, "middle", None, "_ZN6traps_5outer17h0123456789abcdefE", None]
     assert all(f.module_name == "traps" and f.module == "main" for f in exc.frames)
-    assert all(f.module_offset is None for f in exc.frames)  # (neither engine knows it yet)
+    # the innermost frame is at its trapping instruction (unreachable, div_u, load), each
+    # caller frame at its call instruction (decoded from the module); the compiled tier knows
+    # no offsets yet (issue 18 item 3)
+    chain = [leaf_index, 4, 5, 6, 8]
+    module = wasm("backtrace")
+    trapping = {"leaf_unreachable": 0x00, "leaf_div": 0x6E, "leaf_oob": 0x28}[leaf]
+    expected = [None] * 5 if tier == "native" else \
+        [op_site(module, leaf_index, trapping)] + [call_site(module, caller, callee)
+                                                   for callee, caller in zip(chain, chain[1:])]
+    assert [f.module_offset for f in exc.frames] == expected
     # the official runtime's lines, without the offsets we do not have
     lines = str(exc).splitlines()
     assert lines[0] == f"calling 'trap': trap: {exc.reason}"
     assert lines[1] == HEADER
-    assert lines[2:] == [f"    {i}: {text}" for i, text in
-                         enumerate([f"traps!{leaf}"] + OUTER)]
+    assert lines[2:] == [f"    {i}: {'' if off is None else f'{off:#8x} - '}{text}"
+                         for i, (off, text) in enumerate(zip(expected,
+                                                             [f"traps!{leaf}"] + OUTER))]
     # a call that does not trap leaves no frames behind, and the next trap has its own
     assert plugin.call("ok", b"") == b""
     assert [f.func_index for f in trap_of(plugin, "deep", b"ab").frames] == [7, 7, 7, 9]
+
+
+def test_call_indirect_trap_has_its_offset(tier, request):
+    """A call_indirect that traps itself (index 3 of a table of 2) is the innermost frame, at
+    the call_indirect."""
+    if tier == "native":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the compiled tier records "
+                                              "no offsets yet (issue 18 item 3)"))
+    exc = trap_of(en.Plugin(wasm("backtrace")), "trap", b"123")
+    assert "undefined element" in exc.reason
+    chain = [4, 5, 6, 8]
+    assert [f.func_index for f in exc.frames] == chain
+    module = wasm("backtrace")
+    assert [f.module_offset for f in exc.frames] == \
+        [call_site(module, 4, None)] + [call_site(module, caller, callee)
+                                        for callee, caller in zip(chain, chain[1:])]
 
 
 def test_deep_and_overflow(tier):
@@ -81,7 +107,14 @@ def test_deep_and_overflow(tier):
     frames = trap_of(plugin, "deep", b"x" * 20).frames
     assert [f.func_index for f in frames] == [7] * 21 + [9]
     text = str(trap_of(plugin, "deep", b"x" * 20)).splitlines()
-    assert text[2] == "    0: traps!recurse" and text[-1] == "   21: traps!<wasm function 9>"
+    module = wasm("backtrace")
+    deep_at = "" if tier == "native" else f"{call_site(module, 9, 7):#8x} - "
+    leaf_at = "" if tier == "native" else f"{op_site(module, 7, 0x00):#8x} - "
+    assert text[2] == f"    0: {leaf_at}traps!recurse"
+    assert text[-1] == f"   21: {deep_at}traps!<wasm function 9>"
+    if tier == "interp":
+        assert [f.module_offset for f in frames] == [op_site(module, 7, 0x00)] + \
+            [call_site(module, 7, 7)] * 20 + [call_site(module, 9, 7)]
     exc = trap_of(plugin, "forever")
     assert "stack overflow" in exc.reason
     assert len(exc.frames) == 64  # the most the engines keep (EXN_MAX_FRAMES), innermost first
@@ -96,7 +129,9 @@ def test_module_without_names(tier):
                               for f in exc.frames)
     lines = str(exc).splitlines()
     assert lines[1] == HEADER
-    assert lines[2] == f"    0: <unknown>!<wasm function {exc.frames[0].func_index}>"
+    offset = exc.frames[0].module_offset
+    assert lines[2] == f"    0: {'' if offset is None else f'{offset:#8x} - '}" \
+                       f"<unknown>!<wasm function {exc.frames[0].func_index}>"
 
 
 def test_errors_that_are_not_traps_have_no_frames():
@@ -129,7 +164,9 @@ def test_rust_functions_are_named(tier):
     plugin = en.Plugin(wasm("backtrace_rust"))
     exc = trap_of(plugin, "divide")
     assert [f.name for f in exc.frames] == RUST_DIVIDE
-    assert str(exc).splitlines()[2:] == [f"{i:>5}: <unknown>!{n}"
+    # (the offsets are checked against the official package below)
+    offsets = ["" if f.module_offset is None else f"{f.module_offset:#8x} - " for f in exc.frames]
+    assert str(exc).splitlines()[2:] == [f"{i:>5}: {offsets[i]}<unknown>!{n}"
                                          for i, n in enumerate(RUST_DIVIDE)]
     nested = trap_of(plugin, "nested", b"abc").frames
     assert [f.name for f in nested] == ["backtrace::recurse::h6585d22db0182da0"] * 4 + ["nested"]
@@ -153,6 +190,154 @@ def test_names_match_the_official_package(official, tier, name, func, data):
     ours = en.Plugin(module)
     theirs = _official_names(official, module, func, data)
     assert [f.name for f in trap_of(ours, func, data).frames] == theirs
+
+
+def _official_offsets(official, data: bytes, func: str, inp: bytes):
+    plugin = official.Plugin(data)
+    with pytest.raises(official.Error) as info:
+        plugin.call(func, inp)
+    lines = str(info.value).splitlines()
+    assert lines[0] == HEADER
+    return [int(line.split(":", 1)[1].split(" - ", 1)[0], 16) for line in lines[1:]]
+
+
+@pytest.mark.parametrize("name, func, data", [
+    (rust, func, data) for rust in ("backtrace_rust", "backtrace_rust_v0")
+    for func, data in (("divide", b""), ("nested", b"abcd"), ("closure", b"x"))
+] + [("backtrace", "trap", b""), ("backtrace", "trap", b"1"), ("backtrace", "trap", b"12"),
+     ("backtrace", "trap", b"123"), ("backtrace", "deep", b"abc")])
+def test_offsets_match_the_official_package(official, tier, name, func, data, request):
+    """Every frame's offset is the official runtime's, but for an innermost `unreachable`:
+    wasmtime (Cranelift) gives it the offset of an earlier instruction (the function's start,
+    or the `if` around it), ours is the `unreachable` itself."""
+    if tier == "native":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="the compiled tier records "
+                                              "no offsets yet (issue 18 item 3)"))
+    module = wasm(name)
+    theirs = _official_offsets(official, module, func, data)
+    exc = trap_of(en.Plugin(module), func, data)
+    ours = [f.module_offset for f in exc.frames]
+    assert len(ours) == len(theirs) and ours[1:] == theirs[1:]
+    if "unreachable" in exc.reason:
+        assert ours[0] in [at for at, op, _ in _instructions(module)[exc.frames[0].func_index]
+                           if op == 0x00] and ours[0] >= theirs[0]
+    else:
+        assert ours[0] == theirs[0]
+
+
+# ---- code offsets, decoded from the module -------------------------------------------------------
+
+def _uleb(b: bytes, i: int):
+    n = shift = 0
+    while True:
+        byte = b[i]
+        i += 1
+        n |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return n, i
+
+
+def _skip_limits(b: bytes, i: int) -> int:
+    flags = b[i]
+    _, i = _uleb(b, i + 1)
+    return _uleb(b, i)[1] if flags & 1 else i
+
+
+_NO_IMMEDIATE = {0x00, 0x01, 0x05, 0x0B, 0x0F, 0x1A, 0x1B, *range(0x45, 0xC5)}
+_ONE_LEB = {0x0C, 0x0D, 0x10, 0x41, 0x42, *range(0x20, 0x25)}
+
+
+def _instructions(module: bytes):
+    """{function index: [(module offset, opcode, call target or None)]} for every instruction
+    in the code section (a small decoder of the MVP instructions our test plugins use:
+    anything else raises)."""
+    i, imported, out = 8, 0, {}
+    while i < len(module):
+        sid = module[i]
+        size, i = _uleb(module, i + 1)
+        end = i + size
+        if sid == 2:
+            count, j = _uleb(module, i)
+            for _ in range(count):
+                for _ in range(2):
+                    n, j = _uleb(module, j)
+                    j += n
+                kind = module[j]
+                j += 1
+                if kind == 0:
+                    _, j = _uleb(module, j)
+                    imported += 1
+                elif kind == 1:
+                    j = _skip_limits(module, j + 1)
+                elif kind == 2:
+                    j = _skip_limits(module, j)
+                else:
+                    j += 2
+        elif sid == 10:
+            count, j = _uleb(module, i)
+            for k in range(count):
+                body_size, j = _uleb(module, j)
+                body_end = j + body_size
+                groups, j = _uleb(module, j)
+                for _ in range(groups):
+                    _, j = _uleb(module, j)
+                    j += 1
+                sites = out.setdefault(imported + k, [])
+                while j < body_end:
+                    at, op = j, module[j]
+                    j += 1
+                    target = None
+                    if op in (0x02, 0x03, 0x04):
+                        if module[j] != 0x40 and not 0x7B <= module[j] <= 0x7F:
+                            raise ValueError(f"block type at {j:#x} not decoded")
+                        j += 1
+                    elif op == 0x10:
+                        target, j = _uleb(module, j)
+                    elif op == 0x11:
+                        _, j = _uleb(module, j)
+                        _, j = _uleb(module, j)
+                    elif op in _ONE_LEB:
+                        _, j = _uleb(module, j)
+                    elif 0x28 <= op <= 0x3E:
+                        _, j = _uleb(module, j)
+                        _, j = _uleb(module, j)
+                    elif op not in _NO_IMMEDIATE:
+                        raise ValueError(f"opcode {op:#x} at {at:#x} not decoded")
+                    sites.append((at, op, target))
+                j = body_end
+        i = end
+    return out
+
+
+def call_site(module: bytes, caller: int, callee) -> int:
+    """The module offset of the one call from function `caller` to `callee` (a call_indirect
+    when the caller has no direct call to it, or when callee is None)."""
+    sites = _instructions(module)[caller]
+    found = [at for at, op, target in sites if op == 0x10 and target == callee]
+    if not found:
+        found = [at for at, op, _ in sites if op == 0x11]
+    assert len(found) == 1, (caller, callee, sites)
+    return found[0]
+
+
+def op_site(module: bytes, func: int, opcode: int) -> int:
+    """The module offset of the one instruction `opcode` in function `func`."""
+    found = [at for at, op, _ in _instructions(module)[func] if op == opcode]
+    assert len(found) == 1, (func, opcode, found)
+    return found[0]
+
+
+def test_call_site_decoder():
+    # backtrace.wat: $middle (4) calls $leaf_oob (3) directly and the rest indirectly, and its
+    # call_indirect comes after that call; the export "trap" (8) calls the import 0 first
+    module = wasm("backtrace")
+    direct, indirect = call_site(module, 4, 3), call_site(module, 4, 1)
+    assert module[direct] == 0x10 and module[direct + 1] == 3
+    assert module[indirect] == 0x11 and indirect > direct
+    assert call_site(module, 8, 6) > call_site(module, 8, 0)
+    assert module[call_site(module, 8, 6) + 1] == 6
+    assert module[op_site(module, 2, 0x6E)] == 0x6E and module[op_site(module, 3, 0x28)] == 0x28
 
 
 # ---- demangling --------------------------------------------------------------------------------

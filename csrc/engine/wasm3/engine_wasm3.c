@@ -22,9 +22,11 @@
  * 8-byte words), so neither do we.
  *
  * Traps: wasm3's trap strings become engine.h's constants (trap_of); the functions a trap
- * unwound are recorded by wasm3 patch 0065 (function indices only: wasm3 does not know the
- * offset inside a function without a mapping per emitted operation, which it builds only with
- * d_m3RecordBacktraces).
+ * unwound are recorded by wasm3 patch 0065, and with patch 0075 the wasm offset in each: of
+ * the call a caller frame was in (an immediate of op_Call/op_CallIndirect, read only on the
+ * trap path), of the trapping operation in the innermost frame (a table of the operations
+ * that can trap, searched with the trapping _pc); UINT32_MAX where unknown (a trap at function
+ * entry: stack overflow, interrupt, fuel).
  * May call: engine.h, validate/module_info.h, support/vmem.h, and wasm3 (wasm3.h, and the
  * internals m3_env.h, m3_compile.h to compile and call a function by index). */
 #include "engine/engine.h"
@@ -645,13 +647,16 @@ static void w3_set_stack_limit(exn_instance_t *i, uintptr_t limit)
 static size_t w3_backtrace(exn_instance_t *i, exn_frame_t *frames, size_t max)
 {
     IM3Function const *fs;
+    const uint32_t *offsets;
     uint32_t n = m3_GetTrapFrames(instance_of(i)->runtime, &fs);
+    if (m3_GetTrapOffsets(instance_of(i)->runtime, &offsets) != n)
+        offsets = NULL;
     size_t k = 0;
     for (; k < n && k < max; k++) {
         IM3Module m = fs[k]->module;
         const w3_instance_t *owner = m3_GetUserData(m->runtime);
         frames[k].func = (uint32_t)(fs[k] - m->functions);
-        frames[k].offset = UINT32_MAX; /* (unknown: see the file comment) */
+        frames[k].offset = offsets ? offsets[k] : UINT32_MAX; /* (UINT32_MAX: unknown) */
         frames[k].module = owner ? owner->base.code : NULL;
     }
     return k;

@@ -1680,6 +1680,44 @@ _       (Push (o, type, topSlot));
 }
 
 
+// Whether an opcode's operations can trap and so are trap sites (patch 0075): unreachable,
+// memory accesses, integer division and remainder, float-to-integer truncation, table.get/set,
+// bulk memory and table operations (call_indirect keeps its offset as an immediate).  `next` is
+// what follows the opcode: a SIMD opcode's number.
+static bool  IsTrapSite  (m3opcode_t i_opcode, bytes_t i_next, cbytes_t i_end)
+{
+    switch (i_opcode)
+    {
+        case 0x00:                                                  // unreachable
+        case 0x25: case 0x26:                                       // table.get, table.set
+        case 0x6d: case 0x6e: case 0x6f: case 0x70:                 // i32 div, rem
+        case 0x7f: case 0x80: case 0x81: case 0x82:                 // i64 div, rem
+        case 0xa8: case 0xa9: case 0xaa: case 0xab:                 // i32.trunc_f32/f64
+        case 0xae: case 0xaf: case 0xb0: case 0xb1:                 // i64.trunc_f32/f64
+        case 0xfc08: case 0xfc0a: case 0xfc0b:                      // memory.init, copy, fill
+        case 0xfc0c: case 0xfc0e: case 0xfc11:                      // table.init, copy, fill
+            return true;
+        case c_waOp_simd:
+        {
+            u32 simd;
+            if (ReadLEB_u32 (& simd, & i_next, i_end))
+                return false;
+            return simd <= 0x0b or (simd >= 0x54 and simd <= 0x5d);   // loads, stores, lanes
+        }
+        default:
+            return i_opcode >= 0x28 and i_opcode <= 0x3e;           // loads, stores
+    }
+}
+
+
+// The wasm offset of the operation being compiled, from the start of the module (patch 0075):
+// the operations that can trap keep it as an immediate for trap frames (m3_GetTrapOffsets).
+static u32  GetWasmOffset  (IM3Compilation o)
+{
+    return (u32) (o->lastOpcodeStart - o->module->wasmStart);
+}
+
+
 M3Result  Compile_Call  (IM3Compilation o, m3opcode_t i_opcode)
 {
     M3Result result;
@@ -1715,6 +1753,7 @@ _           (CompileCallArgsAndReturn (o, & slotTop, function->funcType, false))
 _           (EmitOp     (o, op));
             EmitPointer (o, operand);
             EmitSlotOffset  (o, slotTop);
+            EmitConstant32  (o, GetWasmOffset (o));     // patch 0075: for trap frames
         }
         else
         {
@@ -1758,6 +1797,7 @@ _   (EmitOp         (o, op_CallIndirect));
     EmitPointer     (o, table);                 // patch 0011
     EmitPointer     (o, type);              // TODO: unify all types in M3Environment
     EmitSlotOffset  (o, execTop);
+    EmitConstant32  (o, GetWasmOffset (o));     // patch 0075: for trap frames
 
 } _catch:
     return result;
@@ -3598,6 +3638,7 @@ M3Result  CompileBlockStatements  (IM3Compilation o)
         m3opcode_t opcode;
         o->lastOpcodeStart = o->wasm;
 _       (Read_opcode (& opcode, & o->wasm, o->wasmEnd));                log_opcode (o, opcode);
+        o->trapSite = o->function and IsTrapSite (opcode, o->wasm, o->wasmEnd);      // patch 0075
 
         // Restrict opcodes when evaluating expressions
         if (not o->function) {
@@ -3873,6 +3914,7 @@ M3Result  CompileFunction  (IM3Function io_function)
 
     // 40 KiB of scratch, only while compiling: kept in the runtime, it was resident for every
     // instance's lifetime (patch 0052)
+    u32 numTrapSites = runtime->numTrapSites;                       // (patch 0075)
     IM3Compilation o = m3_AllocStruct (M3Compilation);              d_m3Assert (d_m3MaxFunctionSlots >= d_m3MaxFunctionStackHeight * (d_m3Use32BitSlots + 1))  // need twice as many slots in 32-bit mode
     if (not o)
         return m3Err_mallocFailed;
@@ -3956,6 +3998,8 @@ _   (CompileBlockStatements (o));
 
 } _catch:
 
+    if (result)
+        runtime->numTrapSites = numTrapSites;   // (its code is gone: patch 0075)
     ReleaseCompilationCodePage (o);
     m3_Free (o);
 

@@ -90,6 +90,7 @@ typedef struct
     bytes_t             wasm;
     bytes_t             wasmEnd;
     bytes_t             lastOpcodeStart;
+    bool                trapSite;                   // its operations can trap (patch 0075)
 
     M3CompilationScope  block;
 

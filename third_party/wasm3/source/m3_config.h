@@ -69,6 +69,9 @@
 #   define d_m3MaxTrapFrames                    64      // extism_native patch 0065
 # endif
 
+# define d_m3UnknownTrapOffset                  0xFFFFFFFFu     // extism_native patch 0075
+# define d_m3MaxOpWords                         8               // an operation and its immediates
+
 # ifndef d_m3RecordBacktraces
 #   define d_m3RecordBacktraces                 0
 # endif

@@ -65,6 +65,9 @@ M3Result  EmitOp  (IM3Compilation o, IM3Operation i_operation)
 # if d_m3RecordBacktraces
             EmitMappingEntry (o->page, o->lastOpcodeStart - o->module->wasmStart);
 # endif // d_m3RecordBacktraces
+            if (o->trapSite)                // patch 0075: its operations can trap
+                AddTrapSite (o->runtime, GetPagePC (o->page), (u32) (o->lastOpcodeStart - o->module->wasmStart),
+                             (u32) (o->function - o->module->functions));
             EmitWord (o->page, i_operation);
         }
     }

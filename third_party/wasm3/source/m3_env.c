@@ -256,6 +256,8 @@ void  Runtime_Release  (IM3Runtime i_runtime)
     if (not i_runtime->stackProvided)
         m3_Free (i_runtime->stack);
     m3_Free (i_runtime->trapFrames);
+    m3_Free (i_runtime->trapOffsets);
+    m3_Free (i_runtime->trapSites);
     if (i_runtime->memoryOwner and i_runtime->memoryOwner != i_runtime)
     {
         // another runtime's memory (patch 0074): its owner frees it
@@ -269,6 +271,45 @@ void  Runtime_Release  (IM3Runtime i_runtime)
 }
 
 
+// The wasm offset of the operation of i_function that trapped with _pc at i_pc (patch 0075): the
+// trap site of the function that starts last at or before i_pc, no more than a few words before
+// it (an operation reads its immediates past its start), else unknown.  Trap path only.
+static u32  FindTrapSite  (IM3Function i_function, pc_t i_pc)
+{
+    IM3Runtime runtime = i_function->module->runtime;
+    u32 index = (u32) (i_function - i_function->module->functions);
+    const M3TrapSite * best = NULL;
+    for (u32 i = 0; i < runtime->numTrapSites; ++i)
+    {
+        const M3TrapSite * site = & runtime->trapSites [i];
+        if (site->function == index and site->pc < i_pc and i_pc - site->pc <= d_m3MaxOpWords and
+            (not best or site->pc > best->pc))
+            best = site;
+    }
+    return best ? best->offset : d_m3UnknownTrapOffset;
+}
+
+
+// Remembers an operation that can trap as it is emitted (patch 0075); without memory it is
+// left out (its trap then has no offset: a diagnostic, not worth failing the compilation for).
+void  AddTrapSite  (IM3Runtime io_runtime, pc_t i_pc, u32 i_offset, u32 i_function)
+{
+    if (io_runtime->numTrapSites == io_runtime->capTrapSites)
+    {
+        u32 cap = io_runtime->capTrapSites ? io_runtime->capTrapSites * 2 : 64;
+        M3TrapSite * sites = m3_ReallocArray (M3TrapSite, io_runtime->trapSites, cap, io_runtime->capTrapSites);
+        if (not sites)
+            return;
+        io_runtime->trapSites = sites;
+        io_runtime->capTrapSites = cap;
+    }
+    M3TrapSite * site = & io_runtime->trapSites [io_runtime->numTrapSites++];
+    site->pc = i_pc;
+    site->offset = i_offset;
+    site->function = i_function;
+}
+
+
 // A wasm function a trap unwinds (patch 0065): only on the trap path, nothing on the way in.
 // The first d_m3MaxTrapFrames are kept; an allocation failure keeps none; imports are not
 // wasm frames.
@@ -276,14 +317,45 @@ void  RecordTrapFrame  (IM3Runtime io_runtime, IM3Function i_function)
 {
     if (i_function->info and i_function->info->import.moduleUtf8)
         return;
+    u32 offset = io_runtime->trapOffset;        // patch 0075: where in i_function, if known
+    if (offset == d_m3UnknownTrapOffset and io_runtime->numTrapFrames == 0 and io_runtime->trapPC)
+        offset = FindTrapSite (i_function, io_runtime->trapPC);
+    io_runtime->trapOffset = d_m3UnknownTrapOffset;
+    io_runtime->trapPC = NULL;
     if (not io_runtime->trapFrames)
     {
         io_runtime->trapFrames = m3_AllocArray (IM3Function, d_m3MaxTrapFrames);
-        if (not io_runtime->trapFrames)
+        io_runtime->trapOffsets = m3_AllocArray (u32, d_m3MaxTrapFrames);
+        if (not io_runtime->trapFrames or not io_runtime->trapOffsets)
+        {
+            m3_Free (io_runtime->trapFrames);
+            m3_Free (io_runtime->trapOffsets);
+            io_runtime->trapFrames = NULL;
+            io_runtime->trapOffsets = NULL;
             return;
+        }
     }
     if (io_runtime->numTrapFrames < d_m3MaxTrapFrames)
+    {
+        io_runtime->trapOffsets [io_runtime->numTrapFrames] = offset;
         io_runtime->trapFrames [io_runtime->numTrapFrames++] = i_function;
+    }
+}
+
+
+// A call from the embedding starts a new record of frames (patches 0065, 0075).
+void  ResetTrapFrames  (IM3Runtime io_runtime)
+{
+    io_runtime->numTrapFrames = 0;
+    io_runtime->trapOffset = d_m3UnknownTrapOffset;
+    io_runtime->trapPC = NULL;
+}
+
+
+uint32_t  m3_GetTrapOffsets  (IM3Runtime i_runtime, uint32_t const ** o_offsets)
+{
+    * o_offsets = i_runtime->trapOffsets;
+    return i_runtime->trapFrames ? i_runtime->numTrapFrames : 0;
 }
 
 
@@ -997,7 +1069,7 @@ _           (CompileFunction (function));
         IM3Module module = function->module;
         IM3Runtime runtime = module->runtime;
 
-        runtime->numTrapFrames = 0;                 // patch 0065
+        ResetTrapFrames (runtime);                 // patch 0065, 0075
         result = CallRuntime (runtime, function->compiled, (m3stack_t) runtime->stack);
         if (result)
         {
@@ -1324,7 +1396,7 @@ M3Result  m3_CallVL  (IM3Function i_function, va_list i_args)
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1367,7 +1439,7 @@ M3Result  m3_Call  (IM3Function i_function, uint32_t i_argc, const void * i_argp
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)
@@ -1441,7 +1513,7 @@ M3Result  m3_CallSlots  (IM3Function i_function, uint64_t * io_slots)
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u64 * stack = (u64 *) runtime->stack;
     u32 numRets = ftype->numRets;
     u32 retSlots = numRets;                         // the arguments follow the results' slots
@@ -1503,7 +1575,7 @@ M3Result  m3_CallArgv  (IM3Function i_function, uint32_t i_argc, const char * i_
     ClearBacktrace (runtime);
 # endif
 
-    runtime->numTrapFrames = 0;                     // patch 0065
+    ResetTrapFrames (runtime);                     // patch 0065, 0075
     u8* s = GetStackPointerForArgs (i_function);
 
     for (u32 i = 0; i < ftype->numArgs; ++i)

@@ -210,6 +210,15 @@ void                        Environment_AddFuncType     (IM3Environment i_enviro
 
 //---------------------------------------------------------------------------------------------------------------------------------
 
+// An operation that can trap (patch 0075): where its code starts and its wasm offset.
+typedef struct M3TrapSite
+{
+    pc_t                    pc;
+    u32                     offset;
+    u32                     function;           // its function's index in the module
+}
+M3TrapSite;
+
 typedef struct M3Runtime
 {
     IM3Environment          environment;
@@ -239,6 +248,12 @@ typedef struct M3Runtime
     int64_t *               fuel;               // extism_native patch 0073: NULL = no fuel
     IM3Function *           trapFrames;         // extism_native patch 0065: the functions a trap
     u32                     numTrapFrames;      // unwound, innermost first (allocated at the first)
+    u32 *                   trapOffsets;        // patch 0075: the wasm offset in each of them
+    u32                     trapOffset;         // where the frame recorded next was (unknown: ~0)
+    pc_t                    trapPC;             // the _pc of the operation that trapped
+    struct M3TrapSite *     trapSites;          // the operations of this runtime's code that
+    u32                     numTrapSites;       // can trap, in the order compiled (patch 0075)
+    u32                     capTrapSites;
     IM3Function             tailCallee;         // patch 0072: what op_ReturnCall hands to op_Entry
     struct M3Runtime *      memoryOwner;        // extism_native patch 0074: NULL, or the runtime whose
                                                 // memory this one shares (itself for the owner)
@@ -260,6 +275,8 @@ M3Runtime;
 
 void                        InitRuntime                 (IM3Runtime io_runtime, u32 i_stackSizeInBytes);
 void                        RecordTrapFrame             (IM3Runtime io_runtime, IM3Function i_function);
+void                        ResetTrapFrames             (IM3Runtime io_runtime);
+void                        AddTrapSite                 (IM3Runtime io_runtime, pc_t i_pc, u32 i_offset, u32 i_function);
 void                        Runtime_Release             (IM3Runtime io_runtime);
 
 M3Result                    ResizeMemory                (IM3Runtime io_runtime, u32 i_numPages);

@@ -59,12 +59,16 @@ d_m3BeginExternC
     #define fillBacktraceFrame(FUNCTION)    (FillBacktraceFunctionInfo (_mem->runtime, function))
 
     #define newTrap(err)                    return (pushBacktraceFrame (), err)
+    #define newTrapNoSite(err)              return (pushBacktraceFrame (), err)
     #define forwardTrap(err)                return err
 #else
     #define pushBacktraceFrame()            do {} while (0)
     #define fillBacktraceFrame(FUNCTION)    do {} while (0)
 
-    #define newTrap(err)                    return err
+    // the trapping operation's _pc, for its wasm offset (patch 0075; trap path only)
+    #define newTrap(err)                    return (m3MemRuntime (_mem)->trapPC = _pc, err)
+    // a trap of no trap site (function entry, loop): the store above cost op_Entry an instruction
+    #define newTrapNoSite(err)              return err
     #define forwardTrap(err)                return err
 #endif
 
@@ -748,7 +752,10 @@ d_m3Op  (Call)
     _mem = memory->mallocated;
 
     if (LIKELY(not r))
+    {
+        _pc++;                  // the call's wasm offset (patch 0075): read on a trap only
         nextOp ();
+    }
     else
     {
         pushBacktraceFrame ();
@@ -758,8 +765,10 @@ d_m3Op  (Call)
         // (op_Call and op_Entry are both emitted by m3_compile.c: that file's copies of these
         // static functions.)
         pc_t callee = (pc_t) _pc [-2];
+        IM3Runtime runtime = m3MemRuntime (_mem);
         if (IsEntryOp (callee [0]))
-            RecordTrapFrame (m3MemRuntime (_mem), (IM3Function) callee [1]);
+            RecordTrapFrame (runtime, (IM3Function) callee [1]);
+        runtime->trapOffset = * (u32 *) _pc;        // this frame was in this call (patch 0075)
         forwardTrap (r);
     }
 }
@@ -772,6 +781,7 @@ d_m3Op  (CallIndirect)
     IM3FuncType type            = immediate (IM3FuncType);
     i32 stackOffset             = immediate (i32);
     IM3Memory memory            = m3MemInfo (_mem);
+    // _pc [0]: the call's wasm offset (patch 0075), read on a trap only
 
     m3stack_t sp = _sp + stackOffset;
 
@@ -798,11 +808,15 @@ d_m3Op  (CallIndirect)
                     _mem = memory->mallocated;
 
                     if (LIKELY(not r))
+                    {
+                        _pc++;
                         nextOpDirect ();
+                    }
                     else
                     {
                         pushBacktraceFrame ();
                         RecordTrapFrame (m3MemRuntime (_mem), function);   // patch 0065
+                        m3MemRuntime (_mem)->trapOffset = * (u32 *) _pc;  // patch 0075
                         forwardTrap (r);
                     }
                 }
@@ -814,7 +828,11 @@ d_m3Op  (CallIndirect)
     else r = m3Err_trapTableIndexOutOfRange;
 
     if (UNLIKELY(r))
+    {
+        // the call_indirect itself trapped, or its callee failed to compile (patch 0075)
+        m3MemRuntime (_mem)->trapOffset = * (u32 *) _pc;
         newTrap (r);
+    }
     else forwardTrap (r);
 }
 
@@ -1245,7 +1263,7 @@ d_m3Op  (Entry)
 #endif
     {
         if (UNLIKELY (* _mem->interrupt & 1))       // patch 0004: stop recursion too
-            newTrap (m3Err_trapInterrupted);
+            newTrapNoSite (m3Err_trapInterrupted);
 
 #if defined(DEBUG)
         function->hits++;
@@ -1317,7 +1335,7 @@ d_m3Op  (Entry)
         }
         forwardTrap (r);
     }
-    else newTrap (m3Err_trapStackOverflow);
+    else newTrapNoSite (m3Err_trapStackOverflow);
 }
 
 
@@ -1378,7 +1396,7 @@ d_m3Op  (LoopFuel)
     do
     {
         if (UNLIKELY (-- * fuel < 0))
-            newTrap (m3Err_trapFuel);
+            newTrapNoSite (m3Err_trapFuel);
         r = nextOpImpl ();
         _mem = memory->mallocated;
     }
@@ -1394,7 +1412,7 @@ d_m3Op  (LoopFuel)
 d_m3Op  (EntryFuel)
 {
     if (UNLIKELY (-- * _mem->fuel < 0))
-        newTrap (m3Err_trapFuel);
+        newTrapNoSite (m3Err_trapFuel);
     return op_Entry (d_m3OpAllArgs);
 }
 

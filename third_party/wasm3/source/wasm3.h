@@ -294,6 +294,11 @@ d_m3ErrorConst  (trapFuel,                      "[trap] all fuel consumed") // e
     // Recorded on the trap path only; a call through m3_Call* or m3_RunStart starts afresh.
     uint32_t            m3_GetTrapFrames            (IM3Runtime             i_runtime,
                                                      IM3Function const **   o_frames);
+    // The wasm offset (from the start of the function's module) in each of those frames (patch
+    // 0075): of the call a caller frame was in, of the trapping operation in the innermost frame
+    // where that operation records it; 0xFFFFFFFF where unknown.  Same count and order.
+    uint32_t            m3_GetTrapOffsets           (IM3Runtime             i_runtime,
+                                                     uint32_t const **      o_offsets);
 
 
 //-------------------------------------------------------------------------------------------------------------------------------
