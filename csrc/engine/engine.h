@@ -154,8 +154,10 @@ typedef struct {
     uint32_t n_imports;
     uint64_t max_memory_bytes; /* linear memory may not grow past this (manifest max_pages) */
     const volatile uint32_t *interrupt; /* bit 0 set: stop at the next loop iteration or call */
-    int64_t *fuel;                      /* NULL: no fuel.  Else the fuel left, a word the runtime
-                                 * owns (shared by a plugin's instances, refilled per call):
+    int64_t *fuel;                      /* NULL: no fuel.  Else the fuel left, two words the
+                                 * runtime owns (shared by a plugin's instances, refilled per
+                                 * call; between calls [1] is 0 and [0] all that is left, during
+                                 * one the compiled tier keeps a part in [1], native.c):
                                  * every entry of a wasm function (call, call_indirect, tail
                                  * call, the outermost call) and every entry of a loop (the
                                  * first and each branch back) takes one unit, and the guest

@@ -150,7 +150,7 @@ static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m, const e
     config.n_imports = info->n_imports;
     config.max_memory_bytes = (uint64_t)(c->has_max_pages ? c->max_pages : 65536) * 65536;
     config.interrupt = &p->call_state;
-    config.fuel = c->fuel ? &p->fuel_left : NULL;
+    config.fuel = c->fuel ? p->fuel_left : NULL;
     config.userdata = p;
     char why[512];
     exn_status_t st = engine->instantiate(code, &config, out, why, sizeof why);

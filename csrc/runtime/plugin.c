@@ -296,7 +296,8 @@ static void set_errmsgf(ExtismPlugin *p, const char *fmt, ...)
 static void refill_fuel(ExtismPlugin *p)
 {
     uint64_t fuel = p->compiled->fuel;
-    p->fuel_left = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    p->fuel_left[0] = fuel > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)fuel;
+    p->fuel_left[1] = 0;
 }
 
 uint64_t exn_plugin_fuel_used(const ExtismPlugin *p)
@@ -306,7 +307,9 @@ uint64_t exn_plugin_fuel_used(const ExtismPlugin *p)
     uint64_t fuel =
         p->compiled->fuel > (uint64_t)INT64_MAX ? (uint64_t)INT64_MAX : p->compiled->fuel;
     /* (the engines take a unit, then trap below zero: left ends at -1 when it ran out) */
-    return fuel - (uint64_t)(p->fuel_left > 0 ? p->fuel_left : 0);
+    /* (the sum: during a call the compiled tier keeps part of it in the second word) */
+    int64_t left = p->fuel_left[0] + p->fuel_left[1];
+    return fuel - (uint64_t)(left > 0 ? left : 0);
 }
 
 uint64_t exn_plugin_fuel_limit(const ExtismPlugin *p)

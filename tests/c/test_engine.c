@@ -239,11 +239,11 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
     memset(&config, 0, sizeof config);
     exn_import_value_t imports[2] = {{EXN_EXTERN_FUNC, echo4, &host_tag},
                                      {EXN_EXTERN_FUNC, fail, NULL}};
-    int64_t fuel = 1000;
+    int64_t fuelw[2] = {1000, 0}; /* (two words: engine.h) */
     config.imports = imports;
     config.n_imports = 2;
     config.max_memory_bytes = 65536;
-    config.fuel = &fuel;
+    config.fuel = fuelw;
     exn_instance_t *c = NULL;
     exn_code_t *fcode = fx.code;
     st = engine->instantiate(fx.code, &config, &c, why, sizeof why);
@@ -256,17 +256,21 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
     CHECK(st == EXN_OK && c);
     if (c) {
         uint64_t s[4] = {2, 0, 0, 0};
-        CHECK(engine->call(c, export_index(&info, "div"), s) == NULL && fuel == 999);
+        CHECK(engine->call(c, export_index(&info, "div"), s) == NULL && fuelw[0] == 999);
         CHECK(engine->call(c, export_index(&info, "outer"), s) == exn_trap_unreachable &&
-              fuel == 996); /* outer, $middle, $inner */
-        fuel = 10;           /* spin: its entry, then 9 loop entries, then the 10th fails */
-        CHECK(engine->call(c, export_index(&info, "spin"), s) == exn_trap_fuel && fuel == -1);
+              fuelw[0] == 996 && fuelw[1] == 0); /* outer, $middle, $inner */
+        fuelw[0] = 10; /* spin: its entry, then 9 loop entries, then the 10th fails */
+        CHECK(engine->call(c, export_index(&info, "spin"), s) == exn_trap_fuel &&
+              fuelw[0] == -1 && fuelw[1] == 0);
+        fuelw[0] = 3000; /* spin's loop runs out in the third batch of the compiled tier */
+        CHECK(engine->call(c, export_index(&info, "spin"), s) == exn_trap_fuel &&
+              fuelw[0] == -1 && fuelw[1] == 0);
         CHECK(exn_trap_is_wasm(exn_trap_fuel));
-        fuel = 1000;
+        fuelw[0] = 1000;
         CHECK(engine->call(c, export_index(&info, "recurse"), s) == exn_trap_fuel);
         s[0] = 2;
-        fuel = 1;
-        CHECK(engine->call(c, export_index(&info, "div"), s) == NULL && fuel == 0);
+        fuelw[0] = 1;
+        CHECK(engine->call(c, export_index(&info, "div"), s) == NULL && fuelw[0] == 0);
         engine->instance_free(c);
     }
     if (fcode && fcode != fx.code)

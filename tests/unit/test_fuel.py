@@ -261,3 +261,23 @@ def test_fuel_used_after_a_host_function_raises(tier):
     with pytest.raises(Exception, match="ping failed"):
         plugin.call("ping", u64(50))
     assert plugin.fuel_used == 1 + 8  # ping's entry and its 8 loop entries up to i == 7
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_fuel_used_during_a_call(tier):
+    """Read by a host function in the middle of a call, fuel_used is exact too (the compiled
+    tier keeps part of what is left in a second word during a call: the sum is read)."""
+    seen = []
+    holder = []
+
+    @host_fn(name="ping")
+    def reading_ping(i: int) -> int:
+        seen.append(holder[0].fuel_used)
+        return i
+
+    plugin = ext.Plugin(FUEL, functions=[reading_ping], tier=tier, fuel=10**6)
+    holder.append(plugin)
+    plugin.call("ping", u64(5))
+    # ping's entry, then its loop's i-th entry before the i-th call
+    assert seen == [1 + i for i in range(1, 6)]
+    assert plugin.fuel_used == 1 + 6 + 1

@@ -24,7 +24,7 @@
 
 /* Bump on any change of the structures below or of the generated code's conventions: it is
  * part of the cache key, and a library of another version is never loaded. */
-#define EXN_NATIVE_ABI_VERSION 6
+#define EXN_NATIVE_ABI_VERSION 7
 #define EXN_NATIVE_DESC_SYMBOL "exn_native_module"
 
 /* Trap codes the generated code passes to ctx->trap (native.c maps them to exn_trap_*). */
@@ -121,8 +121,10 @@ typedef struct exn_nctx {
      * buffer of the wrapper running the chain; only the generated code touches them */
     void (*tail)(struct exn_nctx *c);
     uint64_t *tail_slots;
-    /* fuel (code translated with it only): the word the runtime refills per call; one unit per
-     * function entry and loop entry (engine.h, exn_instance_config_t.fuel) */
+    /* fuel (code translated with it only): the two words the runtime refills per call; one
+     * unit per function entry and loop entry (engine.h, exn_instance_config_t.fuel).  During a
+     * call [0] is what the code may take before its next check, [1] the rest (translate.c,
+     * PRELUDE_FUEL; native_call moves it in and out) */
     int64_t *fuel;
     /* the storage of each imported global (the generated code reads and writes an imported
      * global there, a defined one in `globals`): another instance's when it is shared (issue

@@ -112,7 +112,7 @@ typedef struct {
     exn_instance_t base;
     ncode_t *code;
     nmem_t *mem;     /* NULL: no memory */
-    int64_t no_fuel; /* ctx->fuel without a budget */
+    int64_t no_fuel[2]; /* ctx->fuel without a budget */
     exn_ntable_t *tables;
     exn_nfunc_t *refs;
     uint8_t *data_dropped, *elem_dropped;
@@ -960,8 +960,8 @@ static exn_status_t native_instantiate(exn_code_t *code, const exn_instance_conf
     I->code = k;
     I->ctx = c;
     c->interrupt = config->interrupt ? config->interrupt : &no_interrupt;
-    I->no_fuel = INT64_MAX; /* code with fuel, no budget: never runs out */
-    c->fuel = config->fuel ? config->fuel : &I->no_fuel;
+    I->no_fuel[0] = INT64_MAX; /* code with fuel, no budget: never runs out */
+    c->fuel = config->fuel ? config->fuel : I->no_fuel;
     c->types = k->canon;
     c->trap = h_trap;
     c->raise = h_raise;
@@ -1232,15 +1232,33 @@ static exn_trap_t native_call(exn_instance_t *inst, uint32_t func, uint64_t *slo
     nc.func = UINT32_MAX;
     nc.n_raw = 0;
     I->n_frames = 0;
+    /* fuel: the generated code counts down fuel[0], the units until its next check, and takes
+     * them in batches from fuel[1] (translate.c, PRELUDE_FUEL); outside a call the runtime and
+     * the interpreter see all that is left in fuel[0].  All of it moves to fuel[1] here, so the
+     * first unit checks, and back when the call ends, by a trap too (fuel[0] + fuel[1] is what
+     * is left throughout) */
+    int64_t *fuel = I->code->fuel ? I->ctx->fuel : NULL;
+    if (fuel) {
+        fuel[1] += fuel[0];
+        fuel[0] = 0;
+    }
     current = &nc;
     if (NTRAP_SETJMP(nc.jb)) {
         volatile ncall_t *v = &nc;
         current = v->prev;
         record_frames(I, v);
+        if (fuel) {
+            fuel[0] += fuel[1];
+            fuel[1] = 0;
+        }
         return v->trap;
     }
     d->entries[I->code->info->func_type[func]](I->ctx, d->funcs[func], slots);
     current = nc.prev;
+    if (fuel) {
+        fuel[0] += fuel[1];
+        fuel[1] = 0;
+    }
     return NULL;
 }
 

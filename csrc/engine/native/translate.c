@@ -236,8 +236,9 @@ static const char PRELUDE[] =
 
 /* Fuel (translated with opts->fuel; header says how it is counted). */
 static const char PRELUDE_FUEL[] =
-    "#undef INTR\n#define INTR() { if (UL(!(fl & 1023))) { if (*ip & 1) TR(11);\\\n"
-    "  if (!fl) { *fp = -1; TR(12); } } *fp = --fl; FOPQ(fl); }\n"
+    "#undef INTR\n#define INTR() { if (UL(--fl < 0)) { if (*ip & 1) { *fp = 0; TR(11); }\\\n"
+    "  s64 fq_ = fp[1]; if (!fq_) { *fp = -1; TR(12); }\\\n"
+    "  fl = fq_ < 1024 ? fq_ : 1024; fp[1] = fq_ - fl; --fl; } *fp = fl; FOPQ(fl); }\n"
     /* (an opaque count: without it gcc may take it for the loop's induction variable) */
     "#define FOPQ(v) __asm__(\"\" : \"+r\"(v))\n"
     "#define FLOAD() (fl = *fp)\n";
@@ -2510,7 +2511,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 9
+#define TRANSLATOR_VERSION 10
 
 const char *exn_native_translator_id(void)
 {
@@ -2742,15 +2743,18 @@ static void header(exn_nbuf_t *o, const exn_module_info_t *info, bool bounds, bo
     }
     /* fuel: INTR() marks exactly the points that charge it, loop entries and function entries
      * (every function's, with fuel: see translate_func), so it takes a unit there too.  Every
-     * function counts in a local, `fl` (a register in its hot loops), read from the context's
-     * word at its entry and after each call (FLOAD: the callee took its units from the word),
-     * and stores each new count to the word without reading it back: no loop-carried memory
-     * round trip, and the word is exact at every point that can trap (a trap by signal too,
-     * under guard pages: the store comes before any later memory access, which may alias it)
-     * or call out (host functions, the runtime's helpers).  One test-and-branch per unit: the
-     * count reaching a multiple of 1024 (0 too) takes the slow path, which checks the interrupt
-     * flag (so with fuel it is read every 1024 units, not at every unit) and the exhaustion
-     * (the count at 0: the word becomes -1, the call traps) */
+     * function counts down in a local, `fl` (a register in its hot loops), the units it may
+     * take before the next check: read from the context's first word at its entry and after
+     * each call (FLOAD: the callee took its units from the word), and stores each new count to
+     * the word without reading it back: no loop-carried memory round trip, and the word is
+     * exact at every point that can trap (a trap by signal too, under guard pages: the store
+     * comes before any later memory access, which may alias it) or call out (host functions,
+     * the runtime's helpers).  One decrement-and-branch per unit (the sign of the decrement is
+     * the test): the count going below 0 takes the slow path, which checks the interrupt flag
+     * (so with fuel it is read every 1024 units, not at every unit) and takes the next batch of
+     * up to 1024 units from the second word, the rest (native_call moves all that is left
+     * there at the start of a call and back at its end).  No rest: fuel ran out (the first
+     * word becomes -1, the call traps) */
     if (fuel)
         puts_(o, PRELUDE_FUEL);
     /* result structs and function pointer types, per type */
