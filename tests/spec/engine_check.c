@@ -1,6 +1,7 @@
 /* engine_check.c: checks of wasm3's embedding API that the Plugin API cannot reach, run by
  * tests/test_c_core.py: an exported immutable global is not writable through m3_SetGlobal
- * (patch 0007), references pass through m3_Call/m3_GetResults (patch 0010).  Prints
+ * (patch 0007), references pass through m3_Call/m3_GetResults (patch 0010), a code page takes
+ * writes past its lines into its slack and sink and says it overflowed (patch 0079).  Prints
  * "N checks, 0 failures" and exits non-zero on a failure.
  *
  * `engine_check --raw MODULE.wasm EXPORT [TIMES]` loads a module into wasm3 alone - no validator,
@@ -73,6 +74,30 @@ static int raw(const char *path, const char *name, int times)
     return 0;
 }
 
+/* Patch 0079: more words than a page has lines land in its slack, then its sink, never past the
+ * allocation (ASan and UBSan check that in the sanitizer job), and the page says it overflowed. */
+static void check_code_page_overflow(void)
+{
+    IM3CodePage page = NewCodePage(8);
+    CHECK(page != NULL);
+    if (!page)
+        return;
+    u32 lines = page->info.numLines;
+    for (u32 i = 0; i < lines; i++)
+        EmitWord(page, (void *)(uintptr_t)i);
+    CHECK(NumFreeLines(page) == 0 && !CodePageOverflowed(page));
+    EmitWord32(page, 1);
+    CHECK(NumFreeLines(page) == 0 && CodePageOverflowed(page));
+    for (u32 i = 0; i < 3 * d_m3CodePageSlackLines; i++) {
+        EmitWord64(page, i);
+        EmitWord(page, GetPagePC(page));
+    }
+    CHECK(page->info.lineIndex == lines + d_m3CodePageSlackLines);
+    CHECK(GetPagePC(page) == &page->code[lines + d_m3CodePageSlackLines]);
+    CHECK(page->code[0] == (void *)0 && page->code[lines - 1] == (void *)(uintptr_t)(lines - 1));
+    FreeCodePages(&page);
+}
+
 int main(int argc, char **argv)
 {
     if ((argc == 4 || argc == 5) && strcmp(argv[1], "--raw") == 0)
@@ -114,5 +139,6 @@ int main(int argc, char **argv)
     }
     m3_FreeRuntime(rt);
     m3_FreeEnvironment(env);
+    check_code_page_overflow();
     return test_report();
 }

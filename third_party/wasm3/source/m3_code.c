@@ -20,7 +20,8 @@ IM3CodePage  NewCodePage  (u32 i_minNumLines)
     u32 pageSize = sizeof (M3CodePageHeader) + sizeof (code_t) * i_minNumLines;
 
     pageSize = (pageSize + (d_m3CodePageAlignSize-1)) & ~(d_m3CodePageAlignSize-1); // align
-    page = (IM3CodePage)m3_Malloc (pageSize);
+    // the slack past numLines, and its last line (the sink), zeroed (patch 0079)
+    page = (IM3CodePage)m3_Malloc (pageSize + sizeof (code_t) * (d_m3CodePageSlackLines + 1));
 
     if (page)
     {
@@ -73,32 +74,58 @@ void  FreeCodePages  (IM3CodePage * io_list)
 
 u32  NumFreeLines  (IM3CodePage i_page)
 {
-    d_m3Assert (i_page->info.lineIndex <= i_page->info.numLines);
+    // past numLines only when overflowed (patch 0079): no room
+    if (i_page->info.lineIndex >= i_page->info.numLines)
+        return 0;
 
     return i_page->info.numLines - i_page->info.lineIndex;
 }
 
 
+bool  CodePageOverflowed  (IM3CodePage i_page)
+{
+    return i_page->info.lineIndex > i_page->info.numLines;
+}
+
+
+// The line to write `i_lines` lines at, and the page's lineIndex past them.  Past numLines (a
+// compiler bug) the slack takes them and the page is overflowed; past the slack they all go
+// to the sink, the last allocated line, which is never part of the code (patch 0079).
+static code_t *  NextLines  (IM3CodePage i_page, u32 i_lines)
+{
+    u32 sink = i_page->info.numLines + d_m3CodePageSlackLines;
+
+    if (i_page->info.lineIndex + i_lines > sink)
+    {
+        i_page->info.lineIndex = sink;
+        return & i_page->code [sink];
+    }
+
+    code_t * line = & i_page->code [i_page->info.lineIndex];
+    i_page->info.lineIndex += i_lines;
+    return line;
+}
+
+
 void  EmitWord_impl  (IM3CodePage i_page, void * i_word)
-{                                                                       d_m3Assert (i_page->info.lineIndex+1 <= i_page->info.numLines);
-    i_page->code [i_page->info.lineIndex++] = i_word;
+{
+    * NextLines (i_page, 1) = i_word;
 }
 
 void  EmitWord32  (IM3CodePage i_page, const u32 i_word)
-{                                                                       d_m3Assert (i_page->info.lineIndex+1 <= i_page->info.numLines);
-    * ((u32 *) & i_page->code [i_page->info.lineIndex++]) = i_word;
+{
+    * ((u32 *) NextLines (i_page, 1)) = i_word;
 }
 
 void  EmitWord64  (IM3CodePage i_page, const u64 i_word)
 {
 #if M3_SIZEOF_PTR == 4
-                                                                        d_m3Assert (i_page->info.lineIndex+2 <= i_page->info.numLines);
-    * ((u64 *) & i_page->code [i_page->info.lineIndex]) = i_word;
-    i_page->info.lineIndex += 2;
+    code_t * line = NextLines (i_page, 2);
+    if (line == & i_page->code [i_page->info.numLines + d_m3CodePageSlackLines])
+        return;     // the sink has one line (patch 0079)
+    * ((u64 *) line) = i_word;
 #else
-                                                                        d_m3Assert (i_page->info.lineIndex+1 <= i_page->info.numLines);
-    * ((u64 *) & i_page->code [i_page->info.lineIndex]) = i_word;
-    i_page->info.lineIndex += 1;
+    * ((u64 *) NextLines (i_page, 1)) = i_word;
 #endif
 }
 

@@ -27,6 +27,7 @@ IM3CodePage             NewCodePage             (u32 i_minNumLines);
 void                    FreeCodePages           (IM3CodePage * io_list);
 
 u32                     NumFreeLines            (IM3CodePage i_page);
+bool                    CodePageOverflowed      (IM3CodePage i_page);
 pc_t                    GetPageStartPC          (IM3CodePage i_page);
 pc_t                    GetPagePC               (IM3CodePage i_page);
 void                    EmitWord_impl           (IM3CodePage i_page, void* i_word);

@@ -3113,8 +3113,10 @@ void  EmitBytes16  (IM3Compilation o, const u8 * i_bytes)
 {
     if (o->page)
     {
-        memcpy (& o->page->code [o->page->info.lineIndex], i_bytes, 16);
-        o->page->info.lineIndex += 16 / sizeof (o->page->code [0]);
+        u64 half [2];                   // through EmitWord64, which checks the room (patch 0079)
+        memcpy (half, i_bytes, 16);
+        EmitWord64 (o->page, half [0]);
+        EmitWord64 (o->page, half [1]);
     }
 }
 
@@ -3998,9 +4000,14 @@ _   (CompileBlockStatements (o));
 
 } _catch:
 
+    ReleaseCompilationCodePage (o);
+    if (not result and runtime->codePageOverflowed)     // (patch 0079)
+    {
+        io_function->compiled = NULL;
+        result = m3Err_codePageOverflow;
+    }
     if (result)
         runtime->numTrapSites = numTrapSites;   // (its code is gone: patch 0075)
-    ReleaseCompilationCodePage (o);
     m3_Free (o);
 
     return result;

@@ -168,6 +168,12 @@ M3CodePageHeader;
 
 #define d_m3CodePageFreeLinesThreshold      4+2       // max is: select _sss & CallIndirect + 2 for bridge
 
+// Lines allocated past a page's numLines, plus one (patch 0079).  An operation that takes more
+// lines than the compiler made room for (a compiler bug, reachable from a module's shape, as
+// patch 0076 was) writes them there instead of past the allocation; the page is then marked
+// overflowed and the compilation fails.  Writes beyond the slack are dropped into the last line.
+#define d_m3CodePageSlackLines              16
+
 #define d_m3MemPageSize                     65536
 
 #define d_m3Reg0SlotAlias                   60000

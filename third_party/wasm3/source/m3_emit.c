@@ -53,6 +53,10 @@ M3Result  EmitOp  (IM3Compilation o, IM3Operation i_operation)
     // it's OK for page to be null; when compile-walking the bytecode without emitting
     if (o->page)
     {
+        // an operation wrote more lines than it had room for (patch 0079)
+        if (CodePageOverflowed (o->page) or o->runtime->codePageOverflowed)
+            return m3Err_codePageOverflow;
+
 # if d_m3EnableOpTracing
         if (i_operation != op_DumpStack)
             o->numEmits++;

@@ -146,6 +146,7 @@ void  Environment_ReleaseCodePages  (IM3Environment i_environment, IM3CodePage i
     while (end)
     {
         end->info.lineIndex = 0; // reset page
+        end->code [end->info.numLines + d_m3CodePageSlackLines] = NULL;     // the sink (patch 0079)
 #if d_m3RecordBacktraces
         end->info.mapping->size = 0;
 #endif // d_m3RecordBacktraces
@@ -1682,6 +1683,9 @@ void  ReleaseCodePageNoTrack (IM3Runtime i_runtime, IM3CodePage i_codePage)
     if (i_codePage)
     {
         IM3CodePage * list;
+
+        if (CodePageOverflowed (i_codePage))        // its compilation fails (patch 0079)
+            i_runtime->codePageOverflowed = true;
 
         bool pageFull = (NumFreeLines (i_codePage) < d_m3CodePageFreeLinesThreshold);
         if (pageFull)

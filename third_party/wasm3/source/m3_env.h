@@ -228,6 +228,7 @@ typedef struct M3Runtime
 
     u32                     numCodePages;
     u32                     numActiveCodePages;
+    bool                    codePageOverflowed;     // sticky: every later compilation fails (patch 0079)
 
     IM3Module               modules;        // linked list of imported modules
 

@@ -154,6 +154,7 @@ d_m3ErrorConst  (restictedOpcode,               "restricted opcode")
 d_m3ErrorConst  (functionStackOverflow,         "compiling function overran its stack height limit")
 d_m3ErrorConst  (functionStackUnderrun,         "compiling function underran the stack")
 d_m3ErrorConst  (mallocFailedCodePage,          "memory allocation failed when acquiring a new M3 code page")
+d_m3ErrorConst  (codePageOverflow,              "compiler error: an operation did not fit its code page")   // patch 0079
 d_m3ErrorConst  (settingImmutableGlobal,        "attempting to set an immutable global")
 d_m3ErrorConst  (typeMismatch,                  "incorrect type on stack")
 d_m3ErrorConst  (typeCountMismatch,             "incorrect value count on stack")
