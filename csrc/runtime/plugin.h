@@ -28,12 +28,12 @@ struct ExtismPlugin {
     volatile uint32_t closing;    /* exn_plugin_close began: calls fail, the running one stops */
     volatile uint32_t call_state; /* watchdog.h bits + generation; the engine reads bit 0 */
     ExtismCancelHandle cancel;
-    uint64_t timeout_ns; /* the manifest's timeout_ms (0: none), kept past close */
+    uint64_t timeout_ns;  /* the manifest's timeout_ms (0: none), kept past close */
     int64_t fuel_left[2]; /* with fuel (compiled->fuel): what is left of the budget (the sum;
                                * all in [0] between calls), refilled at the start of each call
                                * (and of creation: start functions); the engines take from it
                                * (exn_instance_config_t.fuel) */
-    bool keep_kmem;      /* host code holds views of kernel memory: only extism_plugin_free
+    bool keep_kmem;       /* host code holds views of kernel memory: only extism_plugin_free
                                * releases it (exn_current_plugin_keep_memory) */
 
     ExtismCompiledPlugin *compiled; /* what does not change: modules, functions, settings */

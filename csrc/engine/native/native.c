@@ -111,7 +111,7 @@ typedef struct {
 typedef struct {
     exn_instance_t base;
     ncode_t *code;
-    nmem_t *mem;     /* NULL: no memory */
+    nmem_t *mem;        /* NULL: no memory */
     int64_t no_fuel[2]; /* ctx->fuel without a budget */
     exn_ntable_t *tables;
     exn_nfunc_t *refs;
