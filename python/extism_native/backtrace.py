@@ -28,6 +28,8 @@ wasmtime shows an earlier offset, Cranelift's); the compiled tier does not know 
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import string
 from dataclasses import dataclass
 from typing import Any, List, Optional, Sequence
@@ -120,8 +122,9 @@ def _frames(ffi: Any, raw: Any, n: int) -> List[Frame]:
 #
 # What the official runtime shows: wasmtime names a frame with the rustc-demangle crate's plain
 # ("{}") format, which keeps the legacy hash ("::h0123456789abcdef") and the v0 crate
-# disambiguators ("mycrate[3c1c0]"); symbols that are neither stay as they are.  C++ symbols
-# ("_Z3foov"), which wasmtime demangles too, are shown as stored here.
+# disambiguators ("mycrate[3c1c0]"); then, for what is not Rust, the cpp_demangle crate (C++
+# "_Z3foov" -> "foo()"); anything else stays as it is.  C++ is demangled here by the C++ runtime
+# the system has (`__cxa_demangle` of libstdc++ or libc++abi, the c++filt format), see _cxx.
 
 _HEX = set("0123456789abcdef")
 _LEGACY_ESCAPES = {"SP": "@", "BP": "*", "RF": "&", "LT": "<", "GT": ">", "LP": "(", "RP": ")",
@@ -130,8 +133,13 @@ _SYMBOL_CHARS = set(string.ascii_letters + string.digits + string.punctuation)
 
 
 def demangle(symbol: str, *, hash: bool = True) -> str:
-    """A Rust symbol (legacy ``_ZN...E`` or v0 ``_R...``) as Rust spells the path, the way
-    the official runtime shows it; any other string unchanged.
+    """A Rust symbol (legacy ``_ZN...E`` or v0 ``_R...``) as Rust spells the path, or a C++
+    symbol (``_Z...``) as C++ spells it, the way the official runtime shows them; any other
+    string unchanged.
+
+    C++ names need the system's C++ runtime (libstdc++ or libc++abi, present on Linux and
+    macOS) and at most 1024 characters; without it, or longer, they stay as stored.  C++
+    toolchains that link with wasm-ld (clang, Zig, Emscripten) already store them demangled.
 
     Args:
         symbol: the name, e.g. from a ``name`` section.
@@ -147,10 +155,107 @@ def demangle(symbol: str, *, hash: bool = True) -> str:
     if out is None:
         out, suffix = demangle_v0(s, hash)
     if out is None:
-        return symbol
+        return _cxx(symbol) or symbol
     if suffix and not (suffix.startswith(".") and all(c in _SYMBOL_CHARS for c in suffix)):
-        return symbol
+        return _cxx(symbol) or symbol  # e.g. "_ZN3foo3barEv": C++, not Rust
     return out + suffix
+
+
+# A mangled C++ name longer than this stays as stored: the C++ runtime's demangler recurses
+# about once per character, and the name comes from the module (a thread's stack is small).
+CXX_MAX = 1024
+
+_cxa: Any = None  # (demangle, free), or False when the system has no C++ runtime
+
+
+def _cxx(symbol: str) -> Optional[str]:
+    """An Itanium-mangled C++ name demangled as the official runtime shows it (cpp_demangle's
+    text: c++filt's, but for thunks, vtables and VTTs), or ``None``."""
+    if not symbol.startswith("_Z") or len(symbol) > CXX_MAX or not symbol.isascii() \
+            or "\0" in symbol:
+        return None
+    if symbol.startswith(("_ZTh", "_ZTv", "_ZTc")):
+        return _cxx_thunk(symbol)
+    text = _cxa_demangle(symbol)
+    for prefix, mangled, name in (("vtable for ", "_ZTV", "vtable"), ("VTT for ", "_ZTT", "vtt")):
+        if text is not None and symbol.startswith(mangled) and text.startswith(prefix):
+            return f"{{{name}({text[len(prefix):]})}}"
+    return text
+
+
+def _cxx_thunk(symbol: str) -> Optional[str]:
+    """``_ZTh``/``_ZTv`` (one call offset) and ``_ZTc`` (two) then a function's encoding, as
+    cpp_demangle writes them: ``{virtual override thunk({offset(-8)}, B::f())}``."""
+    rest = symbol[4:] if symbol[3] == "c" else symbol[3:]
+    offsets = []
+    for _ in range(2 if symbol[3] == "c" else 1):
+        kind, rest = rest[:1], rest[1:]
+        numbers = []
+        for _ in range(1 if kind == "h" else 2 if kind == "v" else 0):
+            end = rest.find("_")
+            digits = rest[1:end] if rest[:1] == "n" else rest[:end]
+            if end <= 0 or not digits.isdigit():
+                return None
+            numbers.append(("-" if rest[:1] == "n" else "") + str(int(digits)))
+            rest = rest[end + 1:]
+        if not numbers:
+            return None
+        offsets.append(f"{{offset({numbers[0]})}}" if kind == "h"
+                       else f"{{virtual offset({numbers[0]}, {numbers[1]})}}")
+    base, dot, clone = rest.partition(".")
+    function = _cxa_demangle("_Z" + base)
+    if function is None:
+        return None
+    suffix = ""
+    if dot:
+        whole = _cxa_demangle("_Z" + rest)
+        if whole is None or not whole.startswith(function):
+            return None
+        suffix = whole[len(function):]
+    return f"{{virtual override thunk({', '.join(offsets + [function])})}}{suffix}"
+
+
+def _cxa_demangle(symbol: str) -> Optional[str]:
+    """The system's ``__cxa_demangle`` of ``symbol``, or ``None``."""
+    global _cxa
+    if _cxa is None:
+        _cxa = _load_cxa()
+    if not _cxa:
+        return None
+    cxa_demangle, free = _cxa
+    status = ctypes.c_int(-1)
+    out = cxa_demangle(symbol.encode("ascii"), None, None, ctypes.byref(status))
+    if not out:
+        return None
+    try:
+        return ctypes.string_at(out).decode("utf-8", "replace") if status.value == 0 else None
+    finally:
+        free(out)
+
+
+def _load_cxa() -> Any:
+    names = ["libstdc++.so.6", "libc++abi.so.1", "libc++abi.dylib", "libc++.so.1"]
+    found = ctypes.util.find_library("stdc++")
+    if found:
+        names.insert(0, found)
+    for name in names:
+        try:
+            lib = ctypes.CDLL(name)
+            cxa_demangle = lib.__cxa_demangle
+        except (OSError, AttributeError):
+            continue
+        cxa_demangle.restype = ctypes.c_void_p
+        cxa_demangle.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
+                                 ctypes.POINTER(ctypes.c_int)]
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
+            free = libc.free
+        except (OSError, AttributeError):
+            continue
+        free.restype = None
+        free.argtypes = [ctypes.c_void_p]
+        return cxa_demangle, free
+    return False
 
 
 def _legacy(s: str, keep_hash: bool) -> "tuple[Optional[str], str]":
