@@ -63,6 +63,7 @@ for _wide, _narrow in (("i16x8", "i8x16"), ("i32x4", "i16x8"), ("i64x2", "i32x4"
         for _sign in "su":
             OLD_NAMES[f"{_wide}.widen_{_half}_{_narrow}_{_sign}"] = \
                 f"{_wide}.extend_{_half}_{_narrow}_{_sign}"
+STRING = re.compile(r'("(?:[^"\\\n]|\\.)*")')
 OLD_NAME = re.compile(r"(?<![\w.$])(" + "|".join(map(re.escape, OLD_NAMES)) + r")(?![\w.])")
 
 
@@ -115,8 +116,10 @@ def convert(src: Path, out: Path, old_names: bool = False, drop: bool = False):
     shutil.rmtree(d, ignore_errors=True)
     d.mkdir(parents=True)
     text = src.read_text(encoding="utf-8")
-    if old_names:
-        text = OLD_NAME.sub(lambda m: OLD_NAMES[m.group(1)], text)
+    if old_names:  # (outside string literals: export and invoke names stay as written)
+        text = "".join(part if part.startswith('"') else
+                       OLD_NAME.sub(lambda m: OLD_NAMES[m.group(1)], part)
+                       for part in STRING.split(text))
     script = (d / src.name).resolve()
     dropped: list = []
     while True:
