@@ -130,3 +130,50 @@ def test_shared_imports_are_type_checked_at_link_time():
     assert "incompatible memory: imported with limits 2.. pages, the export's are 1..4" in text
     assert "incompatible global: imported as immutable i32, the export is mutable i32" in text
     assert "incompatible table: imported as funcref 3.., the export is funcref 2.." in text
+
+
+def tiers():
+    """Both tiers; the compiled one is skipped where no C compiler is found."""
+    return [pytest.param("interp"),
+            pytest.param("native", marks=pytest.mark.skipif(
+                not AVAILABLE, reason=f"no compiled tier here: {COMPILER}"))]
+
+
+def cycle(lib: str, lib_first: bool):
+    """link_cycle_main (main) with `lib` as "cyc": main imports cyc's memory and its function peek,
+    cyc imports main's function triple."""
+    mods = [{"path": str(wasm_path(lib)), "name": "cyc"},
+            {"path": str(wasm_path("link_cycle_main")), "name": "main"}]
+    return {"wasm": mods if lib_first else mods[::-1]}
+
+
+@pytest.mark.parametrize("tier", tiers())
+@pytest.mark.parametrize("lib_first", [True, False])
+def test_a_function_import_does_not_order_instantiation(tier, lib_first):
+    """Issue 17: a cycle through a function import loads whatever the manifest's order (the
+    function binds lazily); the memory import puts cyc first, so main's start function can call
+    into cyc (word 4 = 1), and each sees the other's writes."""
+    with extism.Plugin(cycle("link_cycle_lib", lib_first), tier=tier) as plugin:
+        assert plugin.tier == tier
+        assert u64s(plugin.call("run")) == [1, 63, 22]
+        assert u64s(plugin.call("run")) == [1, 63, 22]
+
+
+@pytest.mark.parametrize("tier", tiers())
+@pytest.mark.parametrize("lib_first", [True, False])
+def test_a_start_function_calling_a_module_not_instantiated_yet_fails_clearly(tier, lib_first):
+    with pytest.raises(extism.PluginLoadError,
+                       match="the start function of module cyc failed: module main is not "
+                             r"instantiated yet \(an import cycle used by a start function\)"):
+        extism.Plugin(cycle("link_cycle_start", lib_first), tier=tier)
+
+
+@pytest.mark.parametrize("tier", tiers())
+@pytest.mark.parametrize("lib_first", [True, False])
+def test_an_import_cycle_through_memories_globals_or_tables_is_a_link_error(tier, lib_first):
+    with pytest.raises(extism.LinkError, match="import cycle through memories, globals or tables"
+                       ) as info:
+        extism.Plugin(cycle("link_cycle_bad", lib_first), tier=tier)
+    text = str(info.value)
+    assert 'module main imports the memory "memory" of module cyc' in text
+    assert 'module cyc imports the global "g" of module main' in text
