@@ -177,3 +177,19 @@ def test_an_import_cycle_through_memories_globals_or_tables_is_a_link_error(tier
     text = str(info.value)
     assert 'module main imports the memory "memory" of module cyc' in text
     assert 'module cyc imports the global "g" of module main' in text
+
+
+@pytest.mark.parametrize("tier", tiers())
+def test_a_function_in_a_shared_table_uses_its_own_modules_memory(tier):
+    """Issue 17: tab exports its table, not its memory (one page, word 0 = 7); main has two
+    pages (word 0 = 1000).  tab's element 0 called by main's call_indirect adds to tab's word 0;
+    main's element 1 called by tab's call_indirect adds to main's word 0 and writes at 70000,
+    past the end of tab's memory (it would trap there)."""
+    manifest = {"wasm": [{"path": str(wasm_path("link_table_owner")), "name": "tab"},
+                         {"path": str(wasm_path("link_table_user"))}]}
+    with extism.Plugin(manifest, tier=tier) as plugin:
+        assert plugin.tier == tier
+        # element 0 (5), main's word 0, tab's word 0, tab calling element 1 (3), main's word 0,
+        # main's word at 70000, tab's word 0
+        assert u64s(plugin.call("run")) == [12, 1000, 12, 1003, 1003, 1003, 12]
+        assert u64s(plugin.call("run")) == [17, 1003, 17, 1006, 1006, 1006, 17]
