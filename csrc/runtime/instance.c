@@ -178,7 +178,8 @@ static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m, const e
 
 static bool binds_object(const exn_module_def_t *def, uint32_t i)
 {
-    return def->targets[i].kind == EXN_IMPORT_MODULE && def->info.imports[i].kind != EXN_EXTERN_FUNC;
+    return def->targets[i].kind == EXN_IMPORT_MODULE &&
+           def->info.imports[i].kind != EXN_EXTERN_FUNC;
 }
 
 typedef struct {
@@ -249,8 +250,9 @@ static exn_status_t order_objects(order_t *o, size_t v, char *errbuf, size_t err
                 const exn_module_def_t *d = p->mods[k].def;
                 const exn_import_target_t *t = &d->targets[o->path[k]];
                 size_t len = strlen(errbuf);
-                exn_fmt(errbuf + len, errbuf_len - len, "%s module %s imports the %s \"%s\" of module %s",
-                        k == w ? "" : ",", d->name, extern_kind(d->info.imports[o->path[k]].kind),
+                exn_fmt(errbuf + len, errbuf_len - len,
+                        "%s module %s imports the %s \"%s\" of module %s", k == w ? "" : ",",
+                        d->name, extern_kind(d->info.imports[o->path[k]].kind),
                         d->info.imports[o->path[k]].name, p->mods[t->module].def->name);
                 k = t->module;
             } while (k != w);
