@@ -193,3 +193,50 @@ def test_a_function_in_a_shared_table_uses_its_own_modules_memory(tier):
         # main's word at 70000, tab's word 0
         assert u64s(plugin.call("run")) == [12, 1000, 12, 1003, 1003, 1003, 12]
         assert u64s(plugin.call("run")) == [17, 1003, 17, 1006, 1006, 1006, 17]
+
+
+TAIL = {"wasm": [{"path": str(wasm_path("link_tail_lib")), "name": "tl"},
+                 {"path": str(wasm_path("link_tail_main"))}]}
+
+
+def n64(n: int) -> bytes:
+    return n.to_bytes(8, "little")
+
+
+def ping_pong(n: int, here: int) -> int:
+    """link_tail_main's ping (here = 0) or tl's pong (here = 1): each step adds the word 0 of the
+    module it runs in (main 2, tl 1) and tail-calls the other."""
+    words, acc = (2, 1), 0
+    while n:
+        acc += words[here]
+        n, here = n - 1, 1 - here
+    return acc
+
+
+@pytest.mark.parametrize("tier", tiers())
+def test_tail_calls_into_another_module(tier):
+    """Issue 17: return_call of a function imported from another module, and
+    return_call_indirect through a shared table into another module's function (wasm3 patch
+    0077): each callee runs with its own module's memory."""
+    with extism.Plugin(TAIL, tier=tier) as plugin:
+        assert plugin.tier == tier
+        assert u64s(plugin.call("add_mem", n64(40))) == [41]  # 40 + tl's word 0
+        for n in (0, 1, 2, 10, 11, 1000):
+            assert u64s(plugin.call("ping", n64(n))) == [ping_pong(n, 0)]
+            assert u64s(plugin.call("pong", n64(n))) == [ping_pong(n, 1)]
+        assert u64s(plugin.call("word")) == [2]
+        with pytest.raises(extism.Trap, match="unreachable"):
+            plugin.call("trap")  # a tail call of tl's function that traps
+        assert u64s(plugin.call("ping", n64(11))) == [ping_pong(11, 0)]
+        assert u64s(plugin.call("word")) == [2]
+
+
+@pytest.mark.parametrize("tier", tiers())
+def test_a_tail_call_chain_alternating_between_modules_is_bounded(tier):
+    """A chain of tail calls that switches module at every step nests one native call per switch
+    on both tiers (a tail call within a module does not): a million switches is a stack overflow
+    trap, never a crash, and the plugin goes on."""
+    with extism.Plugin(TAIL, tier=tier) as plugin:
+        with pytest.raises(extism.Trap, match="stack overflow"):
+            plugin.call("ping", n64(1_000_000))
+        assert u64s(plugin.call("ping", n64(10))) == [ping_pong(10, 0)]
