@@ -165,22 +165,151 @@ static exn_status_t new_instance(ExtismPlugin *p, const exn_module_t *m, const e
     return st;
 }
 
-static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, size_t errbuf_len)
+/* ---- instantiation order ------------------------------------------------------------------
+ * A module that imports a memory, a global or a table of another is instantiated after it (the
+ * engine links the very object); a function import binds lazily (module_call finds the target's
+ * instance when called), so it only orders start functions where it can.  The order: the
+ * strongly connected components of the graph of all imports between modules, those imported
+ * from first (Tarjan's algorithm: a component is complete once all it reaches are), so the
+ * start functions of modules a module imports functions from run before its own unless the two
+ * import from each other; inside a component, a depth-first order on the memory, global and
+ * table imports alone, where a cycle is a LinkError.  Ties follow the manifest, so the order
+ * does not depend on it where the imports decide it. */
+
+static bool binds_object(const exn_module_def_t *def, uint32_t i)
 {
-    if (m->visit)
-        return EXN_OK; /* done, or in progress further up an import cycle */
-    m->visit = 1;
-    /* modules this one imports from come first: their start functions run before ours */
-    const exn_module_info_t *info = &m->def->info;
-    for (uint32_t i = 0; i < info->n_imports; i++) {
-        const exn_import_target_t *t = &m->def->targets[i];
-        if (t->kind == EXN_IMPORT_MODULE) {
-            exn_status_t st = instantiate(p, &p->mods[t->module], errbuf, errbuf_len);
-            if (st)
-                return st;
+    return def->targets[i].kind == EXN_IMPORT_MODULE &&
+           def->info.imports[i].kind != EXN_EXTERN_FUNC;
+}
+
+typedef struct {
+    ExtismPlugin *p;
+    size_t *num; /* depth-first number + 1 (0: not seen) */
+    size_t *low;
+    size_t *stack, n_stack;
+    bool *on_stack;
+    size_t counter;
+    size_t *comp; /* component of each module, numbered imported-from first */
+    size_t n_comp;
+    uint32_t *path; /* the object imports being followed (path[k]: module k's), for a message */
+} order_t;
+
+static void strongconnect(order_t *o, size_t v)
+{
+    o->num[v] = o->low[v] = ++o->counter;
+    o->stack[o->n_stack++] = v;
+    o->on_stack[v] = true;
+    const exn_module_def_t *def = o->p->mods[v].def;
+    for (uint32_t i = 0; i < def->info.n_imports; i++) {
+        if (def->targets[i].kind != EXN_IMPORT_MODULE)
+            continue;
+        size_t w = def->targets[i].module;
+        if (!o->num[w]) {
+            strongconnect(o, w);
+            if (o->low[w] < o->low[v])
+                o->low[v] = o->low[w];
+        } else if (o->on_stack[w] && o->num[w] < o->low[v]) {
+            o->low[v] = o->num[w];
         }
     }
+    if (o->low[v] == o->num[v]) {
+        size_t w;
+        do {
+            w = o->stack[--o->n_stack];
+            o->on_stack[w] = false;
+            o->comp[w] = o->n_comp;
+        } while (w != v);
+        o->n_comp++;
+    }
+}
 
+static const char *extern_kind(uint8_t kind)
+{
+    return kind == EXN_EXTERN_MEMORY ? "memory" : kind == EXN_EXTERN_TABLE ? "table" : "global";
+}
+
+/* Module v after the modules whose memories, globals and tables it imports (p->order). */
+static exn_status_t order_objects(order_t *o, size_t v, char *errbuf, size_t errbuf_len)
+{
+    ExtismPlugin *p = o->p;
+    exn_module_t *m = &p->mods[v];
+    if (m->visit == 2)
+        return EXN_OK;
+    m->visit = 1;
+    const exn_module_def_t *def = m->def;
+    for (uint32_t i = 0; i < def->info.n_imports; i++) {
+        if (!binds_object(def, i))
+            continue;
+        size_t w = def->targets[i].module;
+        o->path[v] = i;
+        if (p->mods[w].visit == 1) {
+            /* the cycle: from w along the imports being followed back to w */
+            exn_fmt(errbuf, errbuf_len, "import cycle through memories, globals or tables:");
+            size_t k = w;
+            do {
+                const exn_module_def_t *d = p->mods[k].def;
+                const exn_import_target_t *t = &d->targets[o->path[k]];
+                size_t len = strlen(errbuf);
+                exn_fmt(errbuf + len, errbuf_len - len,
+                        "%s module %s imports the %s \"%s\" of module %s", k == w ? "" : ",",
+                        d->name, extern_kind(d->info.imports[o->path[k]].kind),
+                        d->info.imports[o->path[k]].name, p->mods[t->module].def->name);
+                k = t->module;
+            } while (k != w);
+            return EXN_ERR_LINK;
+        }
+        exn_status_t st = order_objects(o, w, errbuf, errbuf_len);
+        if (st)
+            return st;
+    }
+    m->visit = 2;
+    p->order[p->n_order++] = v;
+    return EXN_OK;
+}
+
+/* p->order: the order in which to instantiate the modules. */
+static exn_status_t order_modules(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
+{
+    size_t n = p->n_mods;
+    order_t o;
+    memset(&o, 0, sizeof o);
+    o.p = p;
+    o.num = exn_calloc(n, sizeof *o.num);
+    o.low = exn_calloc(n, sizeof *o.low);
+    o.stack = exn_calloc(n, sizeof *o.stack);
+    o.comp = exn_calloc(n, sizeof *o.comp);
+    o.path = exn_calloc(n, sizeof *o.path);
+    o.on_stack = exn_calloc(n, sizeof *o.on_stack);
+    exn_status_t st = EXN_OK;
+    if (!o.num || !o.low || !o.stack || !o.comp || !o.path || !o.on_stack) {
+        exn_fmt(errbuf, errbuf_len, "out of memory ordering the modules");
+        st = EXN_ERR_NOMEM;
+    } else {
+        for (size_t v = 0; v < n; v++) {
+            if (!o.num[v])
+                strongconnect(&o, v);
+        }
+        for (size_t k = 0; !st && k < o.n_comp; k++) {
+            for (size_t v = 0; !st && v < n; v++) {
+                if (o.comp[v] == k)
+                    st = order_objects(&o, v, errbuf, errbuf_len);
+            }
+        }
+    }
+    exn_free(o.num);
+    exn_free(o.low);
+    exn_free(o.stack);
+    exn_free(o.comp);
+    exn_free(o.path);
+    exn_free(o.on_stack);
+    return st;
+}
+
+/* Instantiate m (the modules whose memories, globals or tables it imports are) and run its
+ * start function. */
+static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, size_t errbuf_len)
+{
+    const exn_module_info_t *info = &m->def->info;
     const ExtismCompiledPlugin *c = p->compiled;
     /* memory.max_pages caps each linear memory: checked against the instance, as the official
      * runtime does (a compiled plugin may be made from such a module) */
@@ -192,19 +321,16 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, 
     }
     exn_code_t *code;
     const exn_engine_t *engine = exn_tier_pick(c, m->def, &code);
-    /* a module that imports a memory or a global runs on the engine of the module that owns it
-     * (the tier may have changed in between: tiering.h) */
+    /* a module that imports a memory, a global or a table runs on the engine of the module that
+     * owns it (the tier may have changed in between: tiering.h) */
     for (uint32_t i = 0; i < info->n_imports; i++) {
         const exn_import_target_t *t = &m->def->targets[i];
         if (t->kind != EXN_IMPORT_MODULE || info->imports[i].kind == EXN_EXTERN_FUNC)
             continue;
         const exn_module_t *owner = &p->mods[t->module];
-        if (!owner->inst) {
-            exn_fmt(errbuf, errbuf_len,
-                    "module %s imports a %s of module %s, which imports from it in turn (an "
-                    "import cycle through a memory or a global)",
-                    m->def->name, info->imports[i].kind == EXN_EXTERN_MEMORY ? "memory" : "global",
-                    owner->def->name);
+        if (!owner->inst) { /* not reached: order_modules put it first */
+            exn_fmt(errbuf, errbuf_len, "module %s imports the %s of module %s, not instantiated",
+                    m->def->name, extern_kind(info->imports[i].kind), owner->def->name);
             return EXN_ERR_LINK;
         }
         const exn_engine_t *theirs = owner->inst->engine;
@@ -235,8 +361,6 @@ static exn_status_t instantiate(ExtismPlugin *p, exn_module_t *m, char *errbuf, 
             return EXN_ERR_LOAD;
         }
     }
-    m->visit = 2;
-    p->order[p->n_order++] = (size_t)(m - p->mods);
     return EXN_OK;
 }
 
@@ -244,12 +368,12 @@ exn_status_t exn_instances_new(ExtismPlugin *p, char *errbuf, size_t errbuf_len)
 {
     p->n_order = 0;
     p->stack_limit = 0;
-    for (size_t i = 0; i < p->n_mods; i++) {
-        exn_status_t st = instantiate(p, &p->mods[i], errbuf, errbuf_len);
-        if (st) {
-            exn_instances_free(p);
-            return st;
-        }
+    exn_status_t st = order_modules(p, errbuf, errbuf_len);
+    for (size_t k = 0; !st && k < p->n_order; k++)
+        st = instantiate(p, &p->mods[p->order[k]], errbuf, errbuf_len);
+    if (st) {
+        exn_instances_free(p);
+        return st;
     }
     p->initialized = false;
     p->stack_limit = 0;

@@ -18,7 +18,7 @@ typedef struct exn_module {
     const exn_module_def_t *def; /* in the plugin's compiled plugin */
     exn_instance_t *inst;        /* NULL until instantiated */
     bool initialized;            /* its guest-runtime initialiser has run */
-    int visit;                   /* instantiation: 0 not yet, 1 in progress, 2 done */
+    int visit;                   /* ordering (instance.c): 0 not yet, 1 on the path, 2 placed */
 
     exn_link_t *links; /* imports from other modules (their environments) */
     size_t n_links;

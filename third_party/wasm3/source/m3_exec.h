@@ -868,6 +868,38 @@ m3ret_t  TailCall  (IM3Function i_function, i32 i_stackOffset, i32 i_retSlots, i
 }
 
 
+// A tail call of another runtime's function, found in a shared table (patch 0077).  It must run
+// with its own runtime's memory (CallForeignFunction, as op_CallIndirect does), which op_Entry's
+// loop cannot switch to, so it is called, in this frame: its arguments move down as for any
+// tail call, its results land in this frame's result slots, and this function returns as
+// op_Return does.  A chain of tail calls that alternates between runtimes therefore nests one
+// native call per switch (as the compiled tier's wrappers do), bounded by op_Entry's stack
+// checks: a chain too long is a stack-overflow trap.  A trap's frames name the callee, then
+// this function.
+static inline
+m3ret_t  ForeignTailCall  (IM3Function i_function, i32 i_stackOffset, i32 i_retSlots, i32 i_argSlots, d_m3OpSig)
+{
+    IM3Memory memory = m3MemInfo (_mem);
+    if (UNLIKELY (not i_function->compiled))
+    {
+        m3ret_t r = CompileFunction (i_function);
+        if (r)
+            newTrap (r);
+    }
+    m3slot_t * frame = (m3slot_t *) _sp;
+    memmove (frame + i_retSlots, frame + i_stackOffset + i_retSlots, (size_t) i_argSlots * sizeof (m3slot_t));
+    m3ret_t r = CallForeignFunction (i_function, _sp, _mem);
+    _mem = memory->mallocated;
+    if (UNLIKELY (r))
+    {
+        pushBacktraceFrame ();
+        RecordTrapFrame (m3MemRuntime (_mem), i_function);
+        forwardTrap (r);
+    }
+    return m3Err_none;
+}
+
+
 d_m3Op  (ReturnCall)
 {
     IM3Function function        = immediate (IM3Function);
@@ -896,7 +928,7 @@ d_m3Op  (ReturnCallIndirect)
     if (UNLIKELY (type != function->funcType and not AreFuncTypesEqual (type, function->funcType)))
         newTrap (m3Err_trapIndirectCallTypeMismatch);
     if (UNLIKELY (table->shared) and function->module->runtime != m3MemRuntime (_mem))      // patch 0074
-        newTrap ("return_call_indirect of another module's function (through a shared table) is not supported");
+        return ForeignTailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
 
     return TailCall (function, stackOffset, retSlots, argSlots, d_m3OpAllArgs);
 }

@@ -1,0 +1,40 @@
+;; link_table_user.wat: imports the table of "tab" (link_table_owner.wat); its own memory has two
+;; pages, word 0 = 1000.  Each module's function in the shared table must use its own module's
+;; memory, whoever calls it: $bump_user (element 1) adds to word 0 here and writes at 70000,
+;; past the end of tab's one page.  run() outputs, as u64s: element 0 called here with 5,
+;; word 0 here, tab's word 0, tab's call of element 1 with 3, word 0 here, word 70000 here,
+;; tab's word 0.
+(module
+  (import "tab" "table" (table 2 funcref))
+  (import "tab" "word" (func $tab_word (result i32)))
+  (import "tab" "call" (func $tab_call (param i32 i32) (result i32)))
+  (import "extism:host/env" "alloc" (func $alloc (param i64) (result i64)))
+  (import "extism:host/env" "store_u64" (func $store_u64 (param i64 i64)))
+  (import "extism:host/env" "output_set" (func $output_set (param i64 i64)))
+  (memory 2)
+  (data (i32.const 0) "\e8\03\00\00")
+  (type $t (func (param i32) (result i32)))
+  (elem (i32.const 1) $bump_user)
+  (func $bump_user (type $t)
+    (i32.store (i32.const 0) (i32.add (i32.load (i32.const 0)) (local.get 0)))
+    (i32.store (i32.const 70000) (i32.load (i32.const 0)))
+    (i32.load (i32.const 0)))
+  (global $h (mut i64) (i64.const 0))
+  (global $n (mut i64) (i64.const 0))
+  (func $out (param i32)
+    (call $store_u64 (i64.add (global.get $h) (i64.mul (global.get $n) (i64.const 8)))
+                     (i64.extend_i32_s (local.get 0)))
+    (global.set $n (i64.add (global.get $n) (i64.const 1))))
+  (func (export "run") (result i32)
+    (global.set $h (call $alloc (i64.const 56)))
+    (global.set $n (i64.const 0))
+    (call $out (call_indirect (type $t) (i32.const 5) (i32.const 0)))
+    (call $out (i32.load (i32.const 0)))
+    (call $out (call $tab_word))
+    (call $out (call $tab_call (i32.const 1) (i32.const 3)))
+    (call $out (i32.load (i32.const 0)))
+    (call $out (i32.load (i32.const 70000)))
+    (call $out (call $tab_word))
+    (call $output_set (global.get $h) (i64.mul (global.get $n) (i64.const 8)))
+    (i32.const 0))
+)
