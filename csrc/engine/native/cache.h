@@ -52,6 +52,18 @@ EXN_INTERNAL int exn_ncache_image_load(const char *dir, const char *key, size_t 
 EXN_INTERNAL int exn_ncache_image_store(const char *dir, const char *key, const uint8_t *img,
                                         size_t len);
 
+/** A side file of entry `key`, `<key>.<ext>` (e.g. "lines": native.c's line table, lines.h):
+ *  `len` bytes of data after a header with its size and checksum, written in a private
+ *  temporary directory and renamed into place.  Returns 0 or -1 (nothing is left behind). */
+EXN_INTERNAL int exn_ncache_side_store(const char *dir, const char *key, const char *ext,
+                                       const void *data, size_t len);
+
+/** The data of side file `<key>.<ext>` under the same checks as the library (owner, mode, no
+ *  symlink) and its header's (size, checksum): an owned buffer (exn_free) in *out and its
+ *  length.  Returns 0, or -1 (missing, damaged, foreign). */
+EXN_INTERNAL int exn_ncache_side_load(const char *dir, const char *key, const char *ext,
+                                      uint8_t **out, size_t *out_len);
+
 /** Path of entry `key`'s library. */
 EXN_INTERNAL void exn_ncache_so_path(const char *dir, const char *key, char *out, size_t out_len);
 

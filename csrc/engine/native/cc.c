@@ -8,7 +8,10 @@
  * -fno-stack-protector: the generated code has no arrays written by index but the import
  * stubs' slots.  -fno-optimize-sibling-calls: a tail call made a jump would never reach the
  * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.
- * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).  -w: the generated code is not for people (unused labels and variables).
+ * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).
+ * -g1 -gdwarf-4: the line table only (debug information: the machine code is the same), which
+ * maps code addresses to the wasm offsets of translate.c's `#line`s (lines.c); DWARF 4 for its
+ * simpler header.  -w: the generated code is not for people (unused labels and variables).
  * May call: cc.h, sys.h, support/os.h (the mutex). */
 #include "engine/native/cc.h"
 
@@ -36,6 +39,8 @@ static const char *FLAGS[] = {"-O2",
                               "-fvisibility=hidden",
                               "-fno-optimize-sibling-calls",
                               "-fno-omit-frame-pointer",
+                              "-g1",
+                              "-gdwarf-4",
                               "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
