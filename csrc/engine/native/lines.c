@@ -225,12 +225,12 @@ static bool one_unit(rd_t *r, bool dwarf64, rows_t *rs)
             r->p = next;
         } else {
             switch (op) {
-            case 1: row = true; break;                                   /* copy */
-            case 2: addr += rd_uleb(r) * min_inst; break;                /* advance_pc */
-            case 3: line += rd_sleb(r); break;                           /* advance_line */
-            case 4: file = rd_uleb(r); break;                            /* set_file */
+            case 1: row = true; break;                    /* copy */
+            case 2: addr += rd_uleb(r) * min_inst; break; /* advance_pc */
+            case 3: line += rd_sleb(r); break;            /* advance_line */
+            case 4: file = rd_uleb(r); break;             /* set_file */
             case 8: addr += (uint64_t)((255 - opcode_base) / line_range) * min_inst; break;
-            case 9: addr += rd_n(r, 2); break;                           /* fixed_advance_pc */
+            case 9: addr += rd_n(r, 2); break; /* fixed_advance_pc */
             default:
                 for (unsigned i = 0; i < std_len[op]; i++)
                     (void)rd_uleb(r);
@@ -345,9 +345,11 @@ int exn_nlines_from_elf(const uint8_t *elf, size_t len, exn_nline_t **out, uint3
 {
     *out = NULL;
     *out_n = 0;
-    if (len < 64 || memcmp(elf, "\x7F"
-                                "ELF",
-                           4) != 0 ||
+    if (len < 64 ||
+        memcmp(elf,
+               "\x7F"
+               "ELF",
+               4) != 0 ||
         (elf[4] != 1 && elf[4] != 2) || elf[5] != 1 /* little-endian */)
         return -1;
     elf_t e = {elf, len, elf[4] == 2};

@@ -104,11 +104,11 @@ typedef struct {
     intptr_t image_fd; /* memory 0 after its active data segments, mapped copy-on-write into each
                         * instance (-1: none; segments are copied) */
     size_t image_len;
-    nlines_t *lines;  /* made by the build, or loaded from the cache's `<key>.lines` on the first
+    nlines_t *lines; /* made by the build, or loaded from the cache's `<key>.lines` on the first
                        * trap; &no_lines if none */
-    char *cache_dir;  /* where `<key>.lines` is (NULL: not cached) */
+    char *cache_dir; /* where `<key>.lines` is (NULL: not cached) */
     char key[65];
-    uintptr_t base;   /* the library's load base (0: unknown) */
+    uintptr_t base; /* the library's load base (0: unknown) */
 } ncode_t;
 
 /* A linear memory: its own, or shared by the instances that import it (issue 17).  Every
@@ -125,7 +125,7 @@ typedef struct {
 typedef struct {
     exn_instance_t base;
     ncode_t *code;
-    nmem_t *mem;     /* NULL: no memory */
+    nmem_t *mem;        /* NULL: no memory */
     int64_t no_fuel[2]; /* ctx->fuel without a budget */
     exn_ntable_t *tables;
     exn_nfunc_t *refs;

@@ -2410,8 +2410,8 @@ static void foreign_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t
 static bool marks_offset(uint8_t op)
 {
     return op == 0x00 || op == 0x03 || (op >= 0x10 && op <= 0x13) || op == 0x25 || op == 0x26 ||
-           (op >= 0x28 && op <= 0x40) || (op >= 0x6D && op <= 0x70) ||
-           (op >= 0x7F && op <= 0x82) || (op >= 0xA8 && op <= 0xB1) || op == 0xFC || op == 0xFD;
+           (op >= 0x28 && op <= 0x40) || (op >= 0x6D && op <= 0x70) || (op >= 0x7F && op <= 0x82) ||
+           (op >= 0xA8 && op <= 0xB1) || op == 0xFC || op == 0xFD;
 }
 
 /* The text the instruction at `offset` appended from `from` on, every line of it at that
