@@ -3,7 +3,8 @@
  * exhaustion (also of tail recursion), interrupts from another thread, host functions that call
  * another instance, and the cache: entries that are corrupted, truncated, foreign-owned,
  * writable by others or of another format are rebuilt and never loaded (a planted library whose
- * constructor writes a marker file proves it was not loaded).
+ * constructor writes a marker file proves it was not loaded); the line table of the trap
+ * offsets, and its decoder on damaged libraries.
  *
  * Needs a C compiler (the tier's own); without one it says why and exits 77 (skipped).
  * `test_native --probe` only tells whether the tier is available (0) or not (77). */
@@ -17,6 +18,7 @@
 
 #include "engine/engine.h"
 #include "engine/native/cache.h"
+#include "engine/native/lines.h"
 #include "engine/native/native.h"
 #include "support/os.h"
 #include "validate/validate.h"
@@ -431,6 +433,71 @@ static void test_cache(void)
     remove(evil);
 }
 
+/* The line table (lines.h) of a library in the cache: the decoder gives the table stored as its
+ * `<key>.lines`; the library truncated at many lengths and with bytes changed all through it
+ * gives a valid table or none, never a read outside the file (the sanitizer build checks) */
+static void test_lines(void)
+{
+    fprintf(stderr, "-- line tables\n");
+    char key[200], so[700], err[200];
+    CHECK(entry_key(key, sizeof key));
+    exn_fmt(so, sizeof so, "%s/%s.so", cache_dir, key);
+    uint8_t *elf = NULL, *side = NULL;
+    size_t len = 0, side_len = 0;
+    CHECK(exn_os_read_file(so, &elf, &len, err, sizeof err) == EXN_OK);
+    CHECK(exn_ncache_side_load(cache_dir, key, "lines", &side, &side_len) == 0);
+    exn_nline_t *t = NULL;
+    uint32_t n = 0;
+    CHECK(elf && exn_nlines_from_elf(elf, len, &t, &n) == 0 && n > 1 && exn_nlines_valid(t, n));
+    CHECK(side && side_len == n * sizeof *t && t && memcmp(side, t, side_len) == 0);
+    /* lookups: before the first entry none; inside a run, the run's offset */
+    if (t && n > 1) {
+        CHECK(t[0].addr == 0 || exn_nlines_find(t, n, t[0].addr - 1) == EXN_NLINE_NONE);
+        CHECK(exn_nlines_find(t, n, t[1].addr) == t[1].offset);
+        CHECK(exn_nlines_find(t, n, t[1].addr - 1) == t[0].offset);
+        CHECK(exn_nlines_find(t, n, UINT64_MAX) == t[n - 1].offset);
+        CHECK(exn_nlines_find(t, 0, 5) == EXN_NLINE_NONE);
+    }
+    exn_free(t);
+    exn_free(side);
+    uint8_t *copy = elf ? malloc(len) : NULL;
+    size_t step = len / 1500 + 1, made = 0, tried = 0;
+    for (size_t i = 0; copy && i < len; i += step) {
+        for (int k = 0; k < 3; k++) {
+            static const uint8_t values[3] = {0x00, 0xFF, 0x80};
+            memcpy(copy, elf, len);
+            copy[i] = k == 2 ? (uint8_t)(copy[i] ^ values[k]) : values[k];
+            /* exactly as long as the file (a sanitizer sees a read past it) */
+            uint8_t *exact = malloc(len);
+            if (!exact)
+                break;
+            memcpy(exact, copy, len);
+            t = NULL;
+            if (exn_nlines_from_elf(exact, len, &t, &n) == 0) {
+                CHECK(n > 0 && exn_nlines_valid(t, n));
+                made++;
+            }
+            tried++;
+            exn_free(t);
+            free(exact);
+        }
+        uint8_t *cut = malloc(i ? i : 1);
+        if (cut) {
+            memcpy(cut, elf, i);
+            t = NULL;
+            if (exn_nlines_from_elf(cut, i, &t, &n) == 0)
+                CHECK(n > 0 && exn_nlines_valid(t, n));
+            exn_free(t);
+            free(cut);
+        }
+    }
+    CHECK(tried > 0 && made > 0); /* (most changed bytes are in the code) */
+    free(copy);
+    exn_free(elf);
+    t = NULL;
+    CHECK(exn_nlines_from_elf((const uint8_t *)"\x7F" "ELF", 4, &t, &n) == -1 && !t);
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 2 && strcmp(argv[1], "--probe") == 0) { /* is the tier available? */
@@ -466,6 +533,7 @@ int main(int argc, char **argv)
     setenv("EXTISM_NATIVE_BOUNDS", "checks", 1);
     test_behaviour("bounds checks");
     unsetenv("EXTISM_NATIVE_BOUNDS");
+    test_lines();
     sh("rm -rf %s", cache_dir);
     if (geteuid() == 0)
         test_cache(); /* (chown needs root) */
