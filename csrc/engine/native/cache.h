@@ -8,7 +8,10 @@
  * its instances (page cache shared by every process; a memfd built per load cost 3 ms for the
  * 2.5 MB of a QuickJS plugin).  Guest data only, never code; the same checks apply.  Only this
  * user could shrink a mapped image in place (we only ever replace files by rename): the guest
- * would then fault on the missing pages.
+ * would then fault on the missing pages.  `<key>.lines` (0600) is the library's line table
+ * (lines.h, for the code offsets of a trap's frames): read on the first trap, under the same
+ * ownership checks and its own size and checksum; a missing or damaged one only leaves the
+ * offsets unknown.
  *
  * Loading an entry is running its code, so before dlopen: the directory and both files must be
  * owned by this user and writable by no one else (a symlink is refused), and the library must

@@ -404,6 +404,55 @@ fail:
     return -1;
 }
 
+/* The i-th loaded section (SHF_ALLOC) of an ELF file from section header `from` on: its
+ * address, size and type in v[0..2]; the next header to look at, or 0 when there is none. */
+static uint64_t next_alloc(const elf_t *e, uint64_t from, uint64_t v[3], bool *bad)
+{
+    unsigned w = e->is64 ? 8 : 4;
+    uint64_t base = e->is64 ? 52 : 40;
+    uint64_t shoff = at(e, e->is64 ? 40 : 32, w, bad);
+    uint64_t shentsize = at(e, base + 6, 2, bad), shnum = at(e, base + 8, 2, bad);
+    if (*bad || shentsize < (e->is64 ? 64u : 40u))
+        return (*bad = true, 0);
+    for (uint64_t i = from; i < shnum; i++) {
+        uint64_t sh = shoff + i * shentsize;
+        uint64_t flags = at(e, sh + 8, w, bad);
+        if (*bad)
+            return 0;
+        if (!(flags & 2 /* SHF_ALLOC */))
+            continue;
+        v[0] = at(e, sh + (e->is64 ? 16 : 12), w, bad);
+        v[1] = at(e, sh + (e->is64 ? 32 : 20), w, bad);
+        v[2] = at(e, sh + 4, 4, bad);
+        return *bad ? 0 : i + 1;
+    }
+    return 0;
+}
+
+bool exn_nlines_same_layout(const uint8_t *a, size_t a_len, const uint8_t *b, size_t b_len)
+{
+    if (a_len < 64 || b_len < 64 || memcmp(a, b, 6) != 0 ||
+        memcmp(a,
+               "\x7F"
+               "ELF",
+               4) != 0 ||
+        (a[4] != 1 && a[4] != 2))
+        return false;
+    elf_t x = {a, a_len, a[4] == 2}, y = {b, b_len, b[4] == 2};
+    bool bad = false;
+    uint64_t i = 0, j = 0, n = 0;
+    for (;;) {
+        uint64_t u[3] = {0, 0, 0}, v[3] = {0, 0, 0};
+        i = next_alloc(&x, i, u, &bad);
+        j = next_alloc(&y, j, v, &bad);
+        if (bad || (i == 0) != (j == 0) || memcmp(u, v, sizeof u) != 0)
+            return false;
+        if (i == 0)
+            return n > 0;
+        n++;
+    }
+}
+
 bool exn_nlines_valid(const exn_nline_t *t, uint32_t n)
 {
     for (uint32_t i = 1; i < n; i++) {

@@ -27,6 +27,11 @@ typedef struct {
 EXN_INTERNAL int exn_nlines_from_elf(const uint8_t *elf, size_t len, exn_nline_t **out,
                                      uint32_t *out_n);
 
+/** Whether two ELF files have the same loaded sections at the same addresses and sizes (a
+ *  library and the same link without debug sections: the table of one is the other's). */
+EXN_INTERNAL bool exn_nlines_same_layout(const uint8_t *a, size_t a_len, const uint8_t *b,
+                                         size_t b_len);
+
 /** Whether `n` entries form a table exn_nlines_find can search (strictly increasing addresses). */
 EXN_INTERNAL bool exn_nlines_valid(const exn_nline_t *t, uint32_t n);
 

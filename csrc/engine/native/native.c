@@ -664,7 +664,7 @@ static bool write_sources(const char *dir, const exn_ntrans_out_t *tr)
 static void remove_build(const char *dir, uint32_t n_files)
 {
     char path[EXN_NCACHE_PATH];
-    static const char *const fixed[] = {"m.h", "out.so", "out.so.sum", "link.log"};
+    static const char *const fixed[] = {"m.h", "out.so", "out.dbg.so", "out.so.sum", "link.log"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         exn_fmt(path, sizeof path, "%s/%s", dir, fixed[i]);
         exn_nsys_remove(path);
@@ -763,18 +763,27 @@ static void make_image(ncode_t *k, const char *cache_dir, const char *key)
     k->image_len = len;
 }
 
-/* The line table of the library just built at `so` (lines.h), stored as the cache entry's
+/* The line table of the library just built in `dir` (lines.h), from `out.dbg.so` (the same link
+ * with debug sections, cc.c) if it is there, else from `out.so`; stored as the cache entry's
  * `<key>.lines` when there is a cache.  None (the offsets stay unknown) if it cannot be made. */
-static void make_lines(ncode_t *k, const char *so, const char *cache_dir, const char *key)
+static void make_lines(ncode_t *k, const char *dir, const char *cache_dir, const char *key)
 {
-    uint8_t *data = NULL;
-    size_t len = 0;
-    char why[200];
+    uint8_t *data = NULL, *kept = NULL;
+    size_t len = 0, kept_len = 0;
+    char why[200], path[EXN_NCACHE_PATH];
     exn_nline_t *t = NULL;
     uint32_t n = 0;
     nlines_t *l = NULL;
-    if (exn_nsys_read_private(so, &data, &len, why, sizeof why) == 0 &&
-        exn_nlines_from_elf(data, len, &t, &n) == 0 && (l = exn_malloc(sizeof *l)) != NULL) {
+    exn_fmt(path, sizeof path, "%s/out.so", dir);
+    bool ok = exn_nsys_read_private(path, &kept, &kept_len, why, sizeof why) == 0;
+    exn_fmt(path, sizeof path, "%s/out.dbg.so", dir);
+    if (ok && exn_nsys_read_private(path, &data, &len, why, sizeof why) == 0) {
+        ok = exn_nlines_same_layout(data, len, kept, kept_len);
+    } else if (ok) {
+        data = kept, len = kept_len; /* (the library kept its debug sections) */
+        kept = NULL;
+    }
+    if (ok && exn_nlines_from_elf(data, len, &t, &n) == 0 && (l = exn_malloc(sizeof *l)) != NULL) {
         l->t = t;
         l->n = n;
         t = NULL;
@@ -783,6 +792,7 @@ static void make_lines(ncode_t *k, const char *so, const char *cache_dir, const 
     }
     exn_free(t);
     exn_free(data);
+    exn_free(kept);
     k->lines = l ? l : &no_lines;
 }
 
@@ -823,7 +833,7 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
     }
     EXN_TRY(exn_ncc_build(cc, tmp, tr.n_files, cpus, opt, errbuf, errbuf_len));
     exn_fmt(so, sizeof so, "%s/out.so", tmp);
-    make_lines(k, so, cache_dir, key);
+    make_lines(k, tmp, cache_dir, key);
     char why[300];
     if (cache_dir && exn_ncache_store(cache_dir, key, so, exn_ncc_name(cc)) == 0) {
         k->lib = exn_ncache_load(cache_dir, key, why, sizeof why);
