@@ -70,7 +70,16 @@ typedef struct {
     const exn_module_info_t *info;
     exn_code_t *code;
     volatile uint32_t interrupt;
+    const uint8_t *wasm;
+    size_t len;
 } fixture_t;
+
+/* Whether frame f's offset is at an instruction with opcode `op` (both engines: wasm3 patch
+ * 0075, the compiled tier's line table). */
+static bool at_op(const fixture_t *fx, const exn_frame_t *f, uint8_t op)
+{
+    return f->offset < fx->len && fx->wasm[f->offset] == op;
+}
 
 static exn_instance_t *instantiate(fixture_t *fx, uint64_t max_memory_bytes)
 {
@@ -167,19 +176,28 @@ static void test_traps(fixture_t *fx, exn_instance_t *inst)
     CHECK(n >= 3 && frames[0].func == 7 && frames[1].func == 8 && frames[2].func == 9);
     for (size_t i = 0; i < n; i++)
         CHECK(frames[i].module == fx->code);
+    /* where: the unreachable, then each caller's call */
+    CHECK(n >= 3 && at_op(fx, &frames[0], 0x00) && at_op(fx, &frames[1], 0x10) &&
+          at_op(fx, &frames[2], 0x10) && frames[1].offset < frames[2].offset);
     CHECK(e->backtrace(inst, frames, 1) == 1 && frames[0].func == 7);
 
     s[0] = 0;
     CHECK(e->call(inst, export_index(info, "div"), s) == exn_trap_div_zero);
+    CHECK(e->backtrace(inst, frames, EXN_MAX_FRAMES) == 1 && frames[0].offset < fx->len &&
+          ((fx->wasm[frames[0].offset] >= 0x6D && fx->wasm[frames[0].offset] <= 0x70) ||
+           (fx->wasm[frames[0].offset] >= 0x7F && fx->wasm[frames[0].offset] <= 0x82)));
     s[0] = 2;
     CHECK(e->call(inst, export_index(info, "div"), s) == NULL && s[0] == 0);
     CHECK(e->backtrace(inst, frames, EXN_MAX_FRAMES) == 0); /* a call that returned */
     CHECK(e->call(inst, export_index(info, "oob"), s) == exn_trap_memory_oob);
+    CHECK(e->backtrace(inst, frames, EXN_MAX_FRAMES) == 1 && frames[0].offset < fx->len &&
+          fx->wasm[frames[0].offset] >= 0x28 && fx->wasm[frames[0].offset] <= 0x3E);
     CHECK(e->call(inst, export_index(info, "call_null"), s) == exn_trap_null_element);
     t = e->call(inst, export_index(info, "host_trap"), s);
     CHECK(t == exn_trap_host && exn_trap_is_import(t) && !exn_trap_is_wasm(t));
     n = e->backtrace(inst, frames, EXN_MAX_FRAMES);
     CHECK(n == 1 && frames[0].func == export_index(info, "host_trap"));
+    CHECK(n == 1 && at_op(fx, &frames[0], 0x10)); /* the call of the import */
 
     t = e->call(inst, export_index(info, "recurse"), s);
     CHECK(t == exn_trap_stack_overflow);
@@ -204,6 +222,8 @@ static void test_engine(const exn_engine_t *engine, const uint8_t *wasm, size_t 
     char why[256];
     CHECK(exn_validate_module(wasm, len, &info, why, sizeof why) == EXN_OK);
     fx.info = &info;
+    fx.wasm = wasm;
+    fx.len = len;
     exn_status_t st = engine->compile(&info, wasm, len, &fx.code, why, sizeof why);
     if (st == EXN_ERR_UNSUPPORTED && engine == &exn_engine_native) {
         printf("  skipped: %s\n", why);

@@ -3,7 +3,8 @@
  * exhaustion (also of tail recursion), interrupts from another thread, host functions that call
  * another instance, and the cache: entries that are corrupted, truncated, foreign-owned,
  * writable by others or of another format are rebuilt and never loaded (a planted library whose
- * constructor writes a marker file proves it was not loaded).
+ * constructor writes a marker file proves it was not loaded); the line table of the trap
+ * offsets, and its decoder on damaged libraries.
  *
  * Needs a C compiler (the tier's own); without one it says why and exits 77 (skipped).
  * `test_native --probe` only tells whether the tier is available (0) or not (77). */
@@ -17,6 +18,7 @@
 
 #include "engine/engine.h"
 #include "engine/native/cache.h"
+#include "engine/native/lines.h"
 #include "engine/native/native.h"
 #include "support/os.h"
 #include "validate/validate.h"
@@ -27,7 +29,7 @@ static int failures;
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
         if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);             \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
             failures++;                                                                            \
         }                                                                                          \
     } while (0)
@@ -354,8 +356,9 @@ static void test_cache(void)
     CHECK(f != NULL);
     if (!f)
         return;
-    fprintf(f, "#include <stdio.h>\n__attribute__((constructor)) static void loaded(void) {\n"
-               "  FILE *f = fopen(\"%s\", \"w\"); if (f) fclose(f); }\n",
+    fprintf(f,
+            "#include <stdio.h>\n__attribute__((constructor)) static void loaded(void) {\n"
+            "  FILE *f = fopen(\"%s\", \"w\"); if (f) fclose(f); }\n",
             marker);
     fclose(f);
     CHECK(sh("cc -shared -fPIC -o %s %s", evil, evil_src) == 0);
@@ -380,7 +383,8 @@ static void test_cache(void)
     code = NULL;
     sh("mv %s %s.away", so, so);
     CHECK(exn_native_compile(&m.info, m.wasm, m.len, EXN_NATIVE_CACHED_ONLY, &code, err,
-                             sizeof err) == EXN_ERR_NOT_FOUND && !code);
+                             sizeof err) == EXN_ERR_NOT_FOUND &&
+          !code);
     sh("mv %s.away %s", so, so);
     unload(&m);
 
@@ -398,7 +402,9 @@ static void test_cache(void)
         remove(marker);
         int rc = 0;
         switch (i) {
-        case 0: rc = sh("printf '\\377' | dd of=%s bs=1 seek=4000 conv=notrunc status=none", so); break;
+        case 0:
+            rc = sh("printf '\\377' | dd of=%s bs=1 seek=4000 conv=notrunc status=none", so);
+            break;
         case 1: rc = sh("head -c 1000 %s > %s.t && mv %s.t %s", so, so, so, so); break;
         default:
             rc = plant(so, sum, evil, i == 4 ? "v0" : "v1");
@@ -429,6 +435,100 @@ static void test_cache(void)
     CHECK(access(marker, F_OK) != 0);
     sh("chmod 0700 %s", cache_dir);
     remove(evil);
+}
+
+/* The line table (lines.h): the cache keeps the library without debug sections (no table in
+ * it) and its table as `<key>.lines`; a library built here with `#line`s as translate.c writes
+ * them decodes to their offsets, and truncated at many lengths and with bytes changed all
+ * through it gives a valid table or none, never a read outside the file (the sanitizer build
+ * checks) */
+static void test_lines(void)
+{
+    fprintf(stderr, "-- line tables\n");
+    char key[200], so[700], err[200], src[700], dbg[700];
+    CHECK(entry_key(key, sizeof key));
+    exn_fmt(so, sizeof so, "%s/%s.so", cache_dir, key);
+    uint8_t *elf = NULL, *side = NULL;
+    size_t len = 0, side_len = 0;
+    exn_nline_t *t = NULL;
+    uint32_t n = 0;
+    CHECK(exn_os_read_file(so, &elf, &len, err, sizeof err) == EXN_OK);
+    CHECK(elf && exn_nlines_from_elf(elf, len, &t, &n) == -1 && !t); /* (stripped) */
+    CHECK(exn_ncache_side_load(cache_dir, key, "lines", &side, &side_len) == 0 && side_len > 0 &&
+          side_len % sizeof *t == 0 &&
+          exn_nlines_valid((const exn_nline_t *)(void *)side, (uint32_t)(side_len / sizeof *t)));
+    exn_free(side);
+    exn_free(elf);
+
+    exn_fmt(src, sizeof src, "%s/lines.c", tmp_root);
+    exn_fmt(dbg, sizeof dbg, "%s/lines.so", tmp_root);
+    FILE *f = fopen(src, "w");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fprintf(f, "#line 1 \"p\"\nint f1(volatile int *p, int x) {\n"
+               "#line 1000 \"w\"\n  p[0] = x / p[1];\n"
+               "#line 1007 \"w\"\n  p[2] = x %% p[3];\n"
+               "#line 1 \"p\"\n  return p[4];\n}\n");
+    fclose(f);
+    CHECK(sh("cc -O2 -fPIC -g1 -gdwarf-4 -shared -o %s %s", dbg, src) == 0);
+    elf = NULL;
+    CHECK(exn_os_read_file(dbg, &elf, &len, err, sizeof err) == EXN_OK);
+    CHECK(elf && exn_nlines_from_elf(elf, len, &t, &n) == 0 && n > 1 && exn_nlines_valid(t, n));
+    bool has[3] = {false, false, false};
+    for (uint32_t i = 0; t && i < n; i++) {
+        has[0] |= t[i].offset == 1000;
+        has[1] |= t[i].offset == 1007;
+        has[2] |= t[i].offset != 1000 && t[i].offset != 1007 && t[i].offset != EXN_NLINE_NONE;
+    }
+    CHECK(has[0] && has[1] && !has[2]); /* (only "w" lines, none of "p") */
+    /* lookups: before the first entry none; inside a run, the run's offset */
+    if (t && n > 1) {
+        CHECK(t[0].addr == 0 || exn_nlines_find(t, n, t[0].addr - 1) == EXN_NLINE_NONE);
+        CHECK(exn_nlines_find(t, n, t[1].addr) == t[1].offset);
+        CHECK(exn_nlines_find(t, n, t[1].addr - 1) == t[0].offset);
+        CHECK(exn_nlines_find(t, n, UINT64_MAX) == t[n - 1].offset);
+        CHECK(exn_nlines_find(t, 0, 5) == EXN_NLINE_NONE);
+    }
+    exn_free(t);
+    size_t step = len / 2000 + 1, made = 0, tried = 0;
+    for (size_t i = 0; elf && i < len; i += step) {
+        for (int k = 0; k < 3; k++) {
+            static const uint8_t values[3] = {0x00, 0xFF, 0x80};
+            /* exactly as long as the file (a sanitizer sees a read past it) */
+            uint8_t *copy = malloc(len);
+            if (!copy)
+                break;
+            memcpy(copy, elf, len);
+            copy[i] = k == 2 ? (uint8_t)(copy[i] ^ values[k]) : values[k];
+            t = NULL;
+            if (exn_nlines_from_elf(copy, len, &t, &n) == 0) {
+                CHECK(n > 0 && exn_nlines_valid(t, n));
+                made++;
+            }
+            tried++;
+            exn_free(t);
+            free(copy);
+        }
+        uint8_t *cut = malloc(i ? i : 1);
+        if (cut) {
+            memcpy(cut, elf, i);
+            t = NULL;
+            if (exn_nlines_from_elf(cut, i, &t, &n) == 0)
+                CHECK(n > 0 && exn_nlines_valid(t, n));
+            exn_free(t);
+            free(cut);
+        }
+    }
+    CHECK(tried > 0 && made > 0);
+    exn_free(elf);
+    t = NULL;
+    CHECK(exn_nlines_from_elf((const uint8_t *)"\x7F"
+                                               "ELF",
+                              4, &t, &n) == -1 &&
+          !t);
+    remove(src);
+    remove(dbg);
 }
 
 int main(int argc, char **argv)
@@ -466,6 +566,7 @@ int main(int argc, char **argv)
     setenv("EXTISM_NATIVE_BOUNDS", "checks", 1);
     test_behaviour("bounds checks");
     unsetenv("EXTISM_NATIVE_BOUNDS");
+    test_lines();
     sh("rm -rf %s", cache_dir);
     if (geteuid() == 0)
         test_cache(); /* (chown needs root) */

@@ -315,3 +315,58 @@ def test_the_memory_image_comes_from_the_cache_and_a_damaged_one_is_not_used(
     else:
         assert not img.is_symlink() and img.stat().st_ino != inode  # rebuilt and stored anew
         assert img.read_bytes() == data
+
+
+@needs_compiler
+@pytest.mark.parametrize("damage", ["none", "changed", "truncated", "missing", "group-writable",
+                                    "symlink", "garbage"])
+def test_the_line_table_comes_from_the_cache_and_a_damaged_one_gives_no_offsets(
+        tmp_path, damage):
+    """A trap's code offsets on the compiled tier come from the line table stored beside the
+    compiled code (`<key>.lines`, read on the first trap of a later load); one that was
+    changed, truncated, removed, is writable by others, is a symlink or is not a table at all
+    is not used: the frames are the same, their offsets unknown - never wrong ones."""
+    wasm = (WASM / "backtrace.wasm").read_bytes()
+
+    def frames():
+        with pytest.raises(ext.Trap) as info:
+            ext.Plugin(wasm, tier="native").call("trap", b"")
+        return [(f.func_index, f.module_offset) for f in info.value.frames]
+
+    built = frames()  # (the table made by the build itself)
+    assert [f for f, _ in built] == [1, 4, 5, 6, 8]
+    assert all(isinstance(at, int) and 0 < at < len(wasm) for _, at in built)
+    cache = tmp_path / "cache"
+    [lines] = cache.glob("*.lines")
+    assert (cache / (lines.stem + ".so")).exists()
+    data = lines.read_bytes()
+    if damage == "changed":  # same size: only the checksum can tell
+        at = len(data) - 3
+        lines.write_bytes(data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1:])
+    elif damage == "truncated":
+        lines.write_bytes(data[:-8])
+    elif damage == "missing":
+        lines.unlink()
+    elif damage == "group-writable":
+        lines.chmod(0o620)
+    elif damage == "symlink":
+        real = tmp_path / "elsewhere.lines"
+        real.write_bytes(data)
+        real.chmod(0o600)
+        lines.unlink()
+        lines.symlink_to(real)
+    elif damage == "garbage":
+        lines.write_bytes(bytes(range(256)) * 4)
+    # a new process: the library from the cache, the table read at its first trap
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(f"""
+        import extism_native as ext
+        plugin = ext.Plugin(open({str(WASM / 'backtrace.wasm')!r}, 'rb').read(), tier="native")
+        try:
+            plugin.call("trap", b"")
+        except ext.Trap as e:
+            print([(f.func_index, f.module_offset) for f in e.frames])
+        """)], capture_output=True, text=True, env={**os.environ,
+                                                    "EXTISM_NATIVE_CACHE_DIR": str(cache)})
+    assert out.returncode == 0, out.stderr
+    got = eval(out.stdout)  # (a list of pairs of ints or None, printed above)
+    assert got == (built if damage == "none" else [(f, None) for f, _ in built])

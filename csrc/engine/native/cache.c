@@ -9,6 +9,8 @@
 
 #define SUM_MAGIC "extism_native compiled module v1"
 #define IMAGE_MAGIC "extism_native memory image v1"
+#define SIDE_MAGIC "extism_native side file v1\n" /* then 8 bytes of size, 8 of checksum */
+#define SIDE_HEADER (sizeof SIDE_MAGIC - 1 + 16)
 
 /* Four independent multiply-rotate lanes over 8-byte words (several GB/s), then the length
  * and the tail: any changed, missing or extra byte changes the result but by astronomically
@@ -208,4 +210,60 @@ int exn_ncache_image_store(const char *dir, const char *key, const uint8_t *img,
     exn_nsys_remove(sum_tmp);
     exn_nsys_remove(tmp);
     return rc;
+}
+
+int exn_ncache_side_store(const char *dir, const char *key, const char *ext, const void *data,
+                          size_t len)
+{
+    char tmp[EXN_NCACHE_PATH], file_tmp[EXN_NCACHE_PATH], dst[EXN_NCACHE_PATH];
+    if (len > SIZE_MAX - SIDE_HEADER || exn_nsys_temp_dir(dir, tmp, sizeof tmp) != 0)
+        return -1;
+    uint8_t *buf = exn_malloc(SIDE_HEADER + len);
+    if (!buf) {
+        exn_nsys_remove(tmp);
+        return -1;
+    }
+    uint64_t size = len, sum = exn_ncache_checksum(data, len);
+    memcpy(buf, SIDE_MAGIC, sizeof SIDE_MAGIC - 1);
+    memcpy(buf + sizeof SIDE_MAGIC - 1, &size, 8);
+    memcpy(buf + sizeof SIDE_MAGIC - 1 + 8, &sum, 8);
+    if (len)
+        memcpy(buf + SIDE_HEADER, data, len);
+    exn_fmt(file_tmp, sizeof file_tmp, "%s/side", tmp);
+    exn_fmt(dst, sizeof dst, "%s/%s.%s", dir, key, ext);
+    int rc = -1;
+    if (exn_nsys_write_file(file_tmp, buf, SIDE_HEADER + len) == 0)
+        rc = exn_nsys_rename(file_tmp, dst);
+    exn_free(buf);
+    exn_nsys_remove(file_tmp);
+    exn_nsys_remove(tmp);
+    return rc;
+}
+
+int exn_ncache_side_load(const char *dir, const char *key, const char *ext, uint8_t **out,
+                         size_t *out_len)
+{
+    char path[EXN_NCACHE_PATH], reason[200];
+    uint8_t *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    *out_len = 0;
+    exn_fmt(path, sizeof path, "%s/%s.%s", dir, key, ext);
+    if (exn_nsys_read_private(path, &data, &len, reason, sizeof reason) != 0)
+        return -1;
+    uint64_t size, sum;
+    if (len < SIDE_HEADER || memcmp(data, SIDE_MAGIC, sizeof SIDE_MAGIC - 1) != 0) {
+        exn_free(data);
+        return -1;
+    }
+    memcpy(&size, data + sizeof SIDE_MAGIC - 1, 8);
+    memcpy(&sum, data + sizeof SIDE_MAGIC - 1 + 8, 8);
+    if (size != len - SIDE_HEADER || exn_ncache_checksum(data + SIDE_HEADER, (size_t)size) != sum) {
+        exn_free(data);
+        return -1;
+    }
+    memmove(data, data + SIDE_HEADER, (size_t)size);
+    *out = data;
+    *out_len = (size_t)size;
+    return 0;
 }

@@ -8,7 +8,10 @@
  * its instances (page cache shared by every process; a memfd built per load cost 3 ms for the
  * 2.5 MB of a QuickJS plugin).  Guest data only, never code; the same checks apply.  Only this
  * user could shrink a mapped image in place (we only ever replace files by rename): the guest
- * would then fault on the missing pages.
+ * would then fault on the missing pages.  `<key>.lines` (0600) is the library's line table
+ * (lines.h, for the code offsets of a trap's frames): read on the first trap, under the same
+ * ownership checks and its own size and checksum; a missing or damaged one only leaves the
+ * offsets unknown.
  *
  * Loading an entry is running its code, so before dlopen: the directory and both files must be
  * owned by this user and writable by no one else (a symlink is refused), and the library must
@@ -51,6 +54,18 @@ EXN_INTERNAL int exn_ncache_image_load(const char *dir, const char *key, size_t 
  *  renamed into place, image first).  Returns 0 or -1 (nothing is left behind). */
 EXN_INTERNAL int exn_ncache_image_store(const char *dir, const char *key, const uint8_t *img,
                                         size_t len);
+
+/** A side file of entry `key`, `<key>.<ext>` (e.g. "lines": native.c's line table, lines.h):
+ *  `len` bytes of data after a header with its size and checksum, written in a private
+ *  temporary directory and renamed into place.  Returns 0 or -1 (nothing is left behind). */
+EXN_INTERNAL int exn_ncache_side_store(const char *dir, const char *key, const char *ext,
+                                       const void *data, size_t len);
+
+/** The data of side file `<key>.<ext>` under the same checks as the library (owner, mode, no
+ *  symlink) and its header's (size, checksum): an owned buffer (exn_free) in *out and its
+ *  length.  Returns 0, or -1 (missing, damaged, foreign). */
+EXN_INTERNAL int exn_ncache_side_load(const char *dir, const char *key, const char *ext,
+                                      uint8_t **out, size_t *out_len);
 
 /** Path of entry `key`'s library. */
 EXN_INTERNAL void exn_ncache_so_path(const char *dir, const char *key, char *out, size_t out_len);

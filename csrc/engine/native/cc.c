@@ -8,7 +8,12 @@
  * -fno-stack-protector: the generated code has no arrays written by index but the import
  * stubs' slots.  -fno-optimize-sibling-calls: a tail call made a jump would never reach the
  * stack check of its callee, and unbounded recursion must end in the stack-overflow trap.
- * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).  -w: the generated code is not for people (unused labels and variables).
+ * -fno-omit-frame-pointer: a trap's frames are read from the chain of frame records (native.c).
+ * -g1 -gdwarf-4: the line table only (debug information: the machine code is the same), which
+ * maps code addresses to the wasm offsets of translate.c's `#line`s (lines.c); DWARF 4 for its
+ * simpler header.  With GCC also -fno-var-tracking: -g1 would still track variables' locations
+ * (QuickJS: a 22 MB library instead of 1.5 MB, and slower to build).  None of these changes the
+ * code: the .text of a library is the same byte for byte with and without them.  -w: the generated code is not for people (unused labels and variables).
  * May call: cc.h, sys.h, support/os.h (the mutex). */
 #include "engine/native/cc.h"
 
@@ -23,6 +28,7 @@ struct exn_ncc {
     char *argv[MAX_PREFIX + 1]; /* the command, before our arguments */
     int argc;
     char name[160];
+    bool gcc; /* GCC (its --version names the Free Software Foundation): -fno-var-tracking */
 };
 
 /* FLAGS[0] is replaced by the optimisation level the caller chooses (exn_ncc_opt_level); the
@@ -36,6 +42,8 @@ static const char *FLAGS[] = {"-O2",
                               "-fvisibility=hidden",
                               "-fno-optimize-sibling-calls",
                               "-fno-omit-frame-pointer",
+                              "-g1",
+                              "-gdwarf-4",
                               "-w"};
 #define N_FLAGS (sizeof FLAGS / sizeof FLAGS[0])
 
@@ -173,6 +181,7 @@ static bool probe(exn_ncc_t *cc)
         return false;
     size_t line = strcspn(version, "\r\n");
     exn_fmt(cc->name, sizeof cc->name, "%.*s", (int)line, version);
+    cc->gcc = strstr(version, "Free Software Foundation") != NULL;
     return true;
 }
 
@@ -276,6 +285,47 @@ static void log_excerpt(const char *path, char *errbuf, size_t errbuf_len, const
     exn_free(data);
 }
 
+/* Link the objects into `dir`/`name`, without debug sections if `strip`. */
+static exn_status_t link(const exn_ncc_t *cc, const char *dir, char **objs, uint32_t n_files,
+                         const char *name, bool strip, char *errbuf, size_t errbuf_len)
+{
+    char out[PATH_LEN], log[PATH_LEN];
+    size_t cap = (size_t)cc->argc + n_files + 10;
+    char **argv = exn_calloc(cap, sizeof *argv);
+    if (!argv) {
+        exn_fmt(errbuf, errbuf_len, "out of memory");
+        return EXN_ERR_NOMEM;
+    }
+    exn_status_t st = EXN_OK;
+    size_t n = 0;
+    for (int k = 0; k < cc->argc; k++)
+        argv[n++] = cc->argv[k];
+    exn_fmt(out, sizeof out, "%s/%s", dir, name);
+    exn_fmt(log, sizeof log, "%s/link.log", dir);
+    argv[n++] = (char *)"-shared";
+    if (strip)
+        argv[n++] = (char *)"-Wl,-S";
+    const char *san = sanitize_flag();
+    if (*san)
+        argv[n++] = (char *)san;
+    argv[n++] = (char *)"-o";
+    argv[n++] = out;
+    for (uint32_t i = 0; i < n_files; i++)
+        argv[n++] = objs[i];
+    argv[n++] = (char *)"-lm";
+    argv[n] = NULL;
+    intptr_t pid;
+    if (exn_nsys_spawn(argv, log, &pid) != 0) {
+        exn_fmt(errbuf, errbuf_len, "cannot run %s", cc->argv[0]);
+        st = EXN_ERR_UNSUPPORTED;
+    } else if (exn_nsys_wait(pid) != 0) {
+        log_excerpt(log, errbuf, errbuf_len, "linking the translated module");
+        st = EXN_ERR_UNSUPPORTED;
+    }
+    exn_free(argv);
+    return st;
+}
+
 exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_files, uint32_t jobs,
                            const char *opt, char *errbuf, size_t errbuf_len)
 {
@@ -310,6 +360,8 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
                 argv[n++] = cc->argv[k];
             for (size_t k = 0; k < N_FLAGS; k++)
                 argv[n++] = (char *)(k == 0 ? opt : FLAGS[k]);
+            if (cc->gcc)
+                argv[n++] = (char *)"-fno-var-tracking"; /* (debug information only) */
             const char *san = sanitize_flag();
             if (*san) {
                 argv[n++] = (char *)san;
@@ -344,38 +396,15 @@ exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_file
         st = EXN_ERR_UNSUPPORTED;
         goto cleanup;
     }
-    {
-        size_t cap = (size_t)cc->argc + n_files + 9;
-        char **argv = exn_calloc(cap, sizeof *argv);
-        if (!argv) {
-            st = EXN_ERR_NOMEM;
-            exn_fmt(errbuf, errbuf_len, "out of memory");
-            goto cleanup;
-        }
-        size_t n = 0;
-        for (int k = 0; k < cc->argc; k++)
-            argv[n++] = cc->argv[k];
+    /* the library with its line table (lines.c reads it), then the one that is kept, without
+     * debug sections (-Wl,-S: the same code at the same addresses; lines.c compares the two) */
+    st = link(cc, dir, objs, n_files, "out.dbg.so", false, errbuf, errbuf_len);
+    if (st == EXN_OK &&
+        link(cc, dir, objs, n_files, "out.so", true, errbuf, errbuf_len) != EXN_OK) {
+        char dbg[PATH_LEN];
+        exn_fmt(dbg, sizeof dbg, "%s/out.dbg.so", dir);
         exn_fmt(out, sizeof out, "%s/out.so", dir);
-        exn_fmt(log, sizeof log, "%s/link.log", dir);
-        argv[n++] = (char *)"-shared";
-        const char *san = sanitize_flag();
-        if (*san)
-            argv[n++] = (char *)san;
-        argv[n++] = (char *)"-o";
-        argv[n++] = out;
-        for (uint32_t i = 0; i < n_files; i++)
-            argv[n++] = objs[i];
-        argv[n++] = (char *)"-lm";
-        argv[n] = NULL;
-        intptr_t pid;
-        if (exn_nsys_spawn(argv, log, &pid) != 0) {
-            exn_fmt(errbuf, errbuf_len, "cannot run %s", cc->argv[0]);
-            st = EXN_ERR_UNSUPPORTED;
-        } else if (exn_nsys_wait(pid) != 0) {
-            log_excerpt(log, errbuf, errbuf_len, "linking the translated module");
-            st = EXN_ERR_UNSUPPORTED;
-        }
-        exn_free(argv);
+        st = exn_nsys_rename(dbg, out) == 0 ? EXN_OK : EXN_ERR_UNSUPPORTED; /* (kept whole) */
     }
 
 cleanup:

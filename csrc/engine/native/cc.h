@@ -24,7 +24,9 @@ EXN_INTERNAL const exn_ncc_t *exn_ncc_get(char *errbuf, size_t errbuf_len);
 EXN_INTERNAL const char *exn_ncc_name(const exn_ncc_t *cc);
 
 /** Compile `dir`/m0.c .. m<n_files-1>.c (they include `dir`/m.h) at optimisation level `opt`,
- *  at most `jobs` compilers at once, and link them into `dir`/out.so.  Returns EXN_OK, or
+ *  at most `jobs` compilers at once, and link them into `dir`/out.dbg.so (with the line table)
+ *  and `dir`/out.so (the same without debug sections; if that link fails, out.dbg.so renamed
+ *  out.so: lines.c then reads the table from it).  Returns EXN_OK, or
  *  EXN_ERR_UNSUPPORTED with the compiler's first error lines in errbuf. */
 EXN_INTERNAL exn_status_t exn_ncc_build(const exn_ncc_t *cc, const char *dir, uint32_t n_files,
                                         uint32_t jobs, const char *opt, char *errbuf,

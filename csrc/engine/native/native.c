@@ -26,7 +26,7 @@
  * every function that calls (leaf functions use a bounded frame); interrupt: *ctx->intr bit 0 at
  * those entries and at every loop header.
  *
- * May call: engine.h, abi.h, native.h, translate.h, cc.h, cache.h, sys.h, support/ (vmem,
+ * May call: engine.h, abi.h, native.h, translate.h, cc.h, cache.h, lines.h, sys.h, support/ (vmem,
  * codec, os), validate/wasm_read.h (data segment offsets). */
 #include <setjmp.h>
 
@@ -48,6 +48,7 @@ typedef sigjmp_buf ntrap_jmp_t;
 #include "engine/native/abi.h"
 #include "engine/native/cache.h"
 #include "engine/native/cc.h"
+#include "engine/native/lines.h"
 #include "engine/native/native.h"
 #include "engine/native/sys.h"
 #include "engine/native/translate.h"
@@ -81,6 +82,14 @@ typedef struct {
     uint32_t func;
 } fstart_t;
 
+/* A library's line table (lines.h): its code addresses -> wasm offsets. */
+typedef struct {
+    exn_nline_t *t;
+    uint32_t n;
+} nlines_t;
+
+static nlines_t no_lines; /* (none could be made or loaded: offsets unknown) */
+
 typedef struct {
     const exn_module_info_t *info; /* borrowed: the runtime keeps it as long as the code */
     const uint8_t *wasm;
@@ -95,6 +104,11 @@ typedef struct {
     intptr_t image_fd; /* memory 0 after its active data segments, mapped copy-on-write into each
                         * instance (-1: none; segments are copied) */
     size_t image_len;
+    nlines_t *lines; /* made by the build, or loaded from the cache's `<key>.lines` on the first
+                       * trap; &no_lines if none */
+    char *cache_dir; /* where `<key>.lines` is (NULL: not cached) */
+    char key[65];
+    uintptr_t base; /* the library's load base (0: unknown) */
 } ncode_t;
 
 /* A linear memory: its own, or shared by the instances that import it (issue 17).  Every
@@ -347,7 +361,56 @@ static uint32_t func_at(ncode_t *k, uintptr_t pc)
     return lo ? s[lo - 1].func : UINT32_MAX;
 }
 
-/* The frames of the trap the call `nc` ended with, into the instance. */
+static void lines_free(nlines_t *l)
+{
+    if (l && l != &no_lines) {
+        exn_free(l->t);
+        exn_free(l);
+    }
+}
+
+/* The line table of a library, from the cache's side file (checked: lines.h). */
+static nlines_t *load_lines(const ncode_t *k)
+{
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (!k->cache_dir || exn_ncache_side_load(k->cache_dir, k->key, "lines", &data, &len) != 0)
+        return &no_lines;
+    nlines_t *l = exn_malloc(sizeof *l);
+    uint32_t n = (uint32_t)(len / sizeof(exn_nline_t));
+    if (!l || len == 0 || len % sizeof(exn_nline_t) || len / sizeof(exn_nline_t) > UINT32_MAX ||
+        !exn_nlines_valid((const exn_nline_t *)(void *)data, n)) {
+        exn_free(l);
+        exn_free(data);
+        return &no_lines;
+    }
+    l->t = (exn_nline_t *)(void *)data; /* (exn_malloc's alignment) */
+    l->n = n;
+    return l;
+}
+
+/* The wasm offset of code address `pc` of code k, or UINT32_MAX. */
+static uint32_t offset_at(ncode_t *k, uintptr_t pc)
+{
+    nlines_t *l = __atomic_load_n(&k->lines, __ATOMIC_ACQUIRE);
+    if (!l) {
+        l = load_lines(k);
+        nlines_t *expected = NULL;
+        if (!__atomic_compare_exchange_n(&k->lines, &expected, l, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE)) {
+            lines_free(l);
+            l = expected;
+        }
+    }
+    if (!l->n || !k->base || pc < k->base)
+        return UINT32_MAX;
+    uint32_t off = exn_nlines_find(l->t, l->n, (uint64_t)(pc - k->base));
+    return off < k->len ? off : UINT32_MAX;
+}
+
+/* The frames of the trap the call `nc` ended with, into the instance.  Offsets from the line
+ * table: the innermost frame's address is its faulting instruction or its call of the trap
+ * helper, the others' their call (collect_frames: each return address - 1). */
 static void record_frames(ninst_t *I, const volatile ncall_t *nc)
 {
     ncode_t *k = I->code;
@@ -359,7 +422,7 @@ static void record_frames(ninst_t *I, const volatile ncall_t *nc)
         if (f < k->info->n_func_imports)
             continue; /* an import stub: not a frame of the guest */
         I->frames[n].func = f;
-        I->frames[n].offset = UINT32_MAX;
+        I->frames[n].offset = offset_at(k, nc->raw[i]);
         I->frames[n].module = k;
         n++;
     }
@@ -539,6 +602,8 @@ static void code_free(ncode_t *k)
     exn_free(k->canon);
     exn_free(k->ref_index);
     exn_free(k->starts);
+    lines_free(k->lines);
+    exn_free(k->cache_dir);
     exn_free(k);
 }
 
@@ -599,7 +664,7 @@ static bool write_sources(const char *dir, const exn_ntrans_out_t *tr)
 static void remove_build(const char *dir, uint32_t n_files)
 {
     char path[EXN_NCACHE_PATH];
-    static const char *const fixed[] = {"m.h", "out.so", "out.so.sum", "link.log"};
+    static const char *const fixed[] = {"m.h", "out.so", "out.dbg.so", "out.so.sum", "link.log"};
     for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
         exn_fmt(path, sizeof path, "%s/%s", dir, fixed[i]);
         exn_nsys_remove(path);
@@ -698,6 +763,39 @@ static void make_image(ncode_t *k, const char *cache_dir, const char *key)
     k->image_len = len;
 }
 
+/* The line table of the library just built in `dir` (lines.h), from `out.dbg.so` (the same link
+ * with debug sections, cc.c) if it is there, else from `out.so`; stored as the cache entry's
+ * `<key>.lines` when there is a cache.  None (the offsets stay unknown) if it cannot be made. */
+static void make_lines(ncode_t *k, const char *dir, const char *cache_dir, const char *key)
+{
+    uint8_t *data = NULL, *kept = NULL;
+    size_t len = 0, kept_len = 0;
+    char why[200], path[EXN_NCACHE_PATH];
+    exn_nline_t *t = NULL;
+    uint32_t n = 0;
+    nlines_t *l = NULL;
+    exn_fmt(path, sizeof path, "%s/out.so", dir);
+    bool ok = exn_nsys_read_private(path, &kept, &kept_len, why, sizeof why) == 0;
+    exn_fmt(path, sizeof path, "%s/out.dbg.so", dir);
+    if (ok && exn_nsys_read_private(path, &data, &len, why, sizeof why) == 0) {
+        ok = exn_nlines_same_layout(data, len, kept, kept_len);
+    } else if (ok) {
+        data = kept, len = kept_len; /* (the library kept its debug sections) */
+        kept = NULL;
+    }
+    if (ok && exn_nlines_from_elf(data, len, &t, &n) == 0 && (l = exn_malloc(sizeof *l)) != NULL) {
+        l->t = t;
+        l->n = n;
+        t = NULL;
+        if (cache_dir)
+            (void)exn_ncache_side_store(cache_dir, key, "lines", l->t, (size_t)n * sizeof *l->t);
+    }
+    exn_free(t);
+    exn_free(data);
+    exn_free(kept);
+    k->lines = l ? l : &no_lines;
+}
+
 static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, const char *key,
                           const char *opt, char *errbuf, size_t errbuf_len)
 {
@@ -735,6 +833,7 @@ static exn_status_t build(ncode_t *k, const char *sha, const char *cache_dir, co
     }
     EXN_TRY(exn_ncc_build(cc, tmp, tr.n_files, cpus, opt, errbuf, errbuf_len));
     exn_fmt(so, sizeof so, "%s/out.so", tmp);
+    make_lines(k, tmp, cache_dir, key);
     char why[300];
     if (cache_dir && exn_ncache_store(cache_dir, key, so, exn_ncc_name(cc)) == 0) {
         k->lib = exn_ncache_load(cache_dir, key, why, sizeof why);
@@ -814,6 +913,10 @@ exn_status_t exn_native_compile(const exn_module_info_t *info, const uint8_t *wa
         EXN_TRY(build(k, sha, have_dir ? dir : NULL, key, opt, errbuf, errbuf_len));
 
     make_image(k, have_dir ? dir : NULL, key);
+    k->base = exn_nsys_lib_base(k->desc);
+    memcpy(k->key, key, sizeof k->key);
+    if (have_dir && !k->lines && !(k->cache_dir = exn_strndup(dir, strlen(dir))))
+        EXN_TRY(EXN_ERR_NOMEM);
 
     /* funcref slots */
     memset(k->ref_index, 0xFF, (info->n_funcs ? info->n_funcs : 1) * sizeof *k->ref_index);

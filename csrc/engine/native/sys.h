@@ -92,6 +92,8 @@ EXN_INTERNAL void exn_nsys_close(intptr_t fd);
 EXN_INTERNAL void *exn_nsys_dlopen(const char *path, char *why, size_t why_len);
 EXN_INTERNAL void *exn_nsys_dlsym(void *lib, const char *name);
 EXN_INTERNAL void exn_nsys_dlclose(void *lib);
+/** The address the library holding `addr` is loaded at (its first segment), or 0. */
+EXN_INTERNAL uintptr_t exn_nsys_lib_base(const void *addr);
 
 /* ---- guard-page faults -------------------------------------------------------------------------- */
 

@@ -458,6 +458,14 @@ void *exn_nsys_dlsym(void *lib, const char *name)
     return dlsym(lib, name);
 }
 
+uintptr_t exn_nsys_lib_base(const void *addr)
+{
+    Dl_info di;
+    if (!addr || dladdr(addr, &di) == 0)
+        return 0;
+    return (uintptr_t)di.dli_fbase;
+}
+
 void exn_nsys_dlclose(void *lib)
 {
     if (lib)

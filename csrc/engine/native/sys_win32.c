@@ -151,6 +151,12 @@ void *exn_nsys_dlsym(void *lib, const char *name)
     return NULL;
 }
 
+uintptr_t exn_nsys_lib_base(const void *addr)
+{
+    (void)addr;
+    return 0;
+}
+
 void exn_nsys_dlclose(void *lib)
 {
     (void)lib;

@@ -2396,6 +2396,56 @@ static void foreign_thunk(exn_nbuf_t *o, const exn_module_info_t *info, uint32_t
 }
 
 /* Translate defined function `func` into `out`. */
+/* ---- code offsets ------------------------------------------------------------------------------
+ *
+ * Each instruction that can trap or call is preceded by `#line <its module offset> "w"`: the
+ * compiler's line table (-g1, lines.c) then maps the machine code of that instruction - its
+ * faulting load, its call of the trap helper, the call of its callee - back to the offset, for a
+ * trap's backtrace.  Function headers and what follows a function are `#line 1 "p"`: no offset
+ * (a stack overflow at the entry, the tail-call wrappers).  Only debug information changes:
+ * the machine code is the same. */
+
+/* Whether instruction `op` can trap or call (unreachable, loop (interrupt, fuel), calls,
+ * memory and table access, memory.grow, div/rem, trunc, the 0xFC and 0xFD groups). */
+static bool marks_offset(uint8_t op)
+{
+    return op == 0x00 || op == 0x03 || (op >= 0x10 && op <= 0x13) || op == 0x25 || op == 0x26 ||
+           (op >= 0x28 && op <= 0x40) || (op >= 0x6D && op <= 0x70) || (op >= 0x7F && op <= 0x82) ||
+           (op >= 0xA8 && op <= 0xB1) || op == 0xFC || op == 0xFD;
+}
+
+/* The text the instruction at `offset` appended from `from` on, every line of it at that
+ * offset: a `#line` again after each of its newlines but the last (a C line is numbered one
+ * past the previous one). */
+static void mark_lines(ft_t *t, size_t from, uint32_t offset)
+{
+    exn_nbuf_t *b = &t->body;
+    if (b->failed || !b->data)
+        return;
+    size_t nl = 0;
+    for (size_t i = from; i + 1 < b->len; i++)
+        nl += b->data[i] == '\n';
+    if (nl <= 1) /* (the #line itself ends with the first) */
+        return;
+    t->tmp.len = 0;
+    exn_nbuf_put(&t->tmp, b->data + from, b->len - from);
+    if (t->tmp.failed)
+        return;
+    b->len = from;
+    size_t start = 0, n = t->tmp.len;
+    bool first = true;
+    for (size_t i = 0; i < n; i++) {
+        if (t->tmp.data[i] != '\n')
+            continue;
+        exn_nbuf_put(b, t->tmp.data + start, i + 1 - start);
+        start = i + 1;
+        if (!first && i + 1 < n)
+            exn_nbuf_printf(b, "#line %u \"w\"\n", (unsigned)offset);
+        first = false;
+    }
+    exn_nbuf_put(b, t->tmp.data + start, n - start);
+}
+
 static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 {
     const exn_module_info_t *info = t->info;
@@ -2423,6 +2473,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     bool done = false;
     while (!done) {
         uint8_t op = 0;
+        const uint8_t *at = t->r.p;
         if (!read_u8(t, &op))
             return false;
         if (t->dead) {
@@ -2447,8 +2498,14 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
                 return false;
             continue;
         }
+        size_t text_at = t->body.len;
+        bool mark = marks_offset(op);
+        if (mark)
+            exn_nbuf_printf(&t->body, "#line %u \"w\"\n", (unsigned)(at - t->wasm));
         if (!op_live(t, op, &done))
             return false;
+        if (mark)
+            mark_lines(t, text_at, (uint32_t)(at - t->wasm));
         if (t->body.failed || t->arena.failed)
             return ft_fail(t, EXN_ERR_NOMEM, "out of memory");
     }
@@ -2456,7 +2513,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
         return ft_fail(t, EXN_ERR_LOAD, "function %u: code after its end", func);
 
     /* the function: signature, locals, operand variables, entry checks, body */
-    exn_nbuf_printf(out, "#define FI %u\nH ", func);
+    exn_nbuf_printf(out, "#line 1 \"p\"\n#define FI %u\nH ", func);
     ret_type(out, info, ti);
     exn_nbuf_printf(out, " %c%u", t->tail_module ? 'b' : 'w', func);
     param_list(out, info, ti, true);
@@ -2495,7 +2552,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
     if (t->self_tail)
         puts_(out, "T_:;\n");
     exn_nbuf_put(out, t->body.data ? t->body.data : "", t->body.len);
-    puts_(out, "}\n");
+    puts_(out, "}\n#line 1 \"p\"\n");
     if (t->tail_module) {
         tail_wrapper(out, info, func, t->tail_slots);
         tail_thunk(out, info, func, 'b');
@@ -2511,7 +2568,7 @@ static bool translate_func(ft_t *t, uint32_t func, exn_nbuf_t *out)
 /* Bump when the generated code changes in a way the texts hashed below do not show (the
  * control-flow translation, pending values, ...): libraries of another translator are other
  * cache entries. */
-#define TRANSLATOR_VERSION 10
+#define TRANSLATOR_VERSION 11
 
 const char *exn_native_translator_id(void)
 {
