@@ -15,6 +15,7 @@
 #include "wasi/wasi.h"
 
 struct exn_link {
+    ExtismPlugin *plugin; /* where the modules a trap came through are noted */
     exn_kernel_t *kernel; /* where to say why a call cannot be made */
     exn_module_t *target;
     uint32_t index; /* function index in the target module */
@@ -23,7 +24,8 @@ struct exn_link {
 /* ---- calls into another module ------------------------------------------------------------ */
 
 /* Imports of a function exported by another module of the manifest land here: the arguments
- * are handed to that module's instance and its results copied back.  Traps propagate. */
+ * are handed to that module's instance and its results copied back.  Traps propagate, and the
+ * module is noted: its instance holds the inner part of the backtrace (backtrace.c). */
 static exn_trap_t module_call(const exn_caller_t *caller, uint64_t *slots)
 {
     const exn_link_t *link = caller->env;
@@ -37,8 +39,13 @@ static exn_trap_t module_call(const exn_caller_t *caller, uint64_t *slots)
     uint64_t values[EXN_MAX_LINK_VALUES];
     memcpy(values, slots + t->n_results, t->n_params * sizeof *values);
     exn_trap_t trap = exn_module_call(target, link->index, values);
-    if (!trap)
+    if (!trap) {
         memcpy(slots, values, t->n_results * sizeof *values);
+    } else {
+        ExtismPlugin *p = link->plugin;
+        if (p->n_trap_mods < EXN_MAX_TRAP_MODULES)
+            p->trap_mods[p->n_trap_mods++] = target;
+    }
     return trap;
 }
 
@@ -108,6 +115,7 @@ static exn_status_t link_imports(ExtismPlugin *p, const exn_module_t *m,
                 break;
             }
             exn_link_t *link = &links[n_links++];
+            link->plugin = p;
             link->kernel = &p->kernel;
             link->target = &p->mods[t->module];
             link->index = t->index;

@@ -800,6 +800,7 @@ static exn_status_t plugin_call(ExtismPlugin *p, const char *name, const uint8_t
 
     p->exit_code = 0;
     p->kernel.trap_msg[0] = '\0';
+    p->n_trap_mods = 0;
     p->has_error = false;
     p->output = NULL;
     p->output_len = 0;

@@ -14,6 +14,10 @@
 #include "support/os.h"
 #include "validate/module_info.h"
 
+/* how many modules besides main a trap's backtrace shows (a chain of imports deeper than
+ * this shows its innermost modules and main) */
+#define EXN_MAX_TRAP_MODULES 8
+
 /* The cancel handle of a plugin: the address of its call-state word. */
 struct ExtismCancelHandle {
     volatile uint32_t *state;
@@ -42,6 +46,10 @@ struct ExtismPlugin {
     exn_module_t *main; /* the one whose exports can be called */
     size_t *order;      /* instantiation order (imported modules first) */
     size_t n_order;
+    /* the modules other than main a trap of this call came through, innermost first: their
+     * instances hold their part of the backtrace (backtrace.c); reset at each call */
+    exn_module_t *trap_mods[EXN_MAX_TRAP_MODULES];
+    size_t n_trap_mods;
 
     /* the contexts of the imports (what each import's environment is) */
     exn_kernel_t kernel;         /* extism:host/env: kernel memory, vars, config, logging, HTTP,

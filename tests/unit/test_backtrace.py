@@ -14,7 +14,7 @@ import pytest
 import extism_native as en
 from extism_native import backtrace as _backtrace
 from extism_native.backtrace import Frame, demangle, format_backtrace
-from conftest import wasm, wasm_path
+from conftest import u64s, wasm, wasm_path
 
 HEADER = "error while executing at wasm backtrace:"
 
@@ -336,6 +336,39 @@ def test_call_site_decoder():
     assert call_site(module, 8, 6) > call_site(module, 8, 0)
     assert module[call_site(module, 8, 6) + 1] == 6
     assert module[op_site(module, 2, 0x6E)] == 0x6E and module[op_site(module, 3, 0x28)] == 0x28
+
+
+# ---- a trap inside another module of the manifest ----------------------------------------------
+
+def _linked():
+    return en.Plugin({"wasm": [{"path": str(wasm_path("link_lib")), "name": "lib"},
+                               {"path": str(wasm_path("link_main"))}]})
+
+
+def test_a_trap_in_an_imported_module_shows_its_frames_then_mains(tier):
+    """link_main's boom (function 10) calls lib's boom (function 7 of link_lib), which traps:
+    the inner module's frames come first, each frame names its module of the manifest."""
+    with _linked() as plugin:
+        exc = trap_of(plugin, "boom")
+        assert [(f.module, f.func_index) for f in exc.frames] == [("lib", 7), ("main", 10)]
+        assert u64s(plugin.call("run"))[0] == 42  # and the next calls do not carry them over
+        assert [(f.module, f.func_index) for f in trap_of(plugin, "boom").frames] == \
+            [("lib", 7), ("main", 10)]
+
+
+def test_frames_of_two_modules_match_the_official_package(official, tier):
+    manifest = {"wasm": [{"path": str(wasm_path("link_lib")), "name": "lib"},
+                         {"path": str(wasm_path("link_main"))}]}
+    with pytest.raises(official.Error) as info:
+        official.Plugin(manifest).call("boom", b"")
+    theirs = str(info.value).splitlines()
+    with _linked() as plugin:
+        ours = str(trap_of(plugin, "boom")).splitlines()
+    assert theirs[0] == HEADER and ours[1] == HEADER and len(ours) == len(theirs) + 1
+    # the caller's line whole; the innermost (an `unreachable`) without its offset: wasmtime
+    # attributes it to an earlier instruction
+    assert ours[3] == theirs[2]
+    assert ours[2].split(" - ", 1)[1] == theirs[1].split(" - ", 1)[1]
 
 
 # ---- demangling --------------------------------------------------------------------------------
