@@ -248,8 +248,9 @@ def _load_cxa() -> Any:
         cxa_demangle.argtypes = [ctypes.c_char_p, ctypes.c_void_p, ctypes.c_void_p,
                                  ctypes.POINTER(ctypes.c_int)]
         try:
-            libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-            free = libc.free
+            # `free` as the process resolves it, the one the demangler's malloc pairs with
+            # (libc's own, looked up in libc, is not when malloc is interposed, e.g. by ASan)
+            free = ctypes.CDLL(None).free
         except (OSError, AttributeError):
             continue
         free.restype = None
